@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Idempotent setup: installs what Veil needs and is missing, from the package registries only.
+#  - Debian packages: FFmpeg dev libraries (veil-video), clang/libclang (bindgen), pkg-config,
+#    ffmpeg CLI (benchmarks, tests), opencv-doc (the vtest.avi source footage).
+#  - ONNX Runtime 1.31.1: the shared library out of the onnxruntime wheel on PyPI, unpacked to
+#    $VEIL_ORT_DIR (default /usr/local/lib/veil as root, ~/.local/lib/veil otherwise), where
+#    veil-detect looks for it when ORT_DYLIB_PATH is not set.
+set -euo pipefail
+
+ORT_VERSION=1.31.1
+DEB_PACKAGES=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  libavfilter-dev libavdevice-dev clang libclang-dev pkg-config ffmpeg unzip)
+
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages (run as root or install them): ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ "$(id -u)" = 0 ]; then default_dir=/usr/local/lib/veil; else default_dir="$HOME/.local/lib/veil"; fi
+ORT_DIR="${VEIL_ORT_DIR:-$default_dir}"
+lib="$ORT_DIR/libonnxruntime.so.$ORT_VERSION"
+if [ ! -s "$lib" ]; then
+  echo "setup: fetching ONNX Runtime $ORT_VERSION (PyPI wheel) into $ORT_DIR" >&2
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
+    --python-version 3.11 -d "$tmp" "onnxruntime==$ORT_VERSION"
+  whl=$(ls "$tmp"/onnxruntime-*.whl)
+  unzip -q -o -j "$whl" "onnxruntime/capi/libonnxruntime.so.$ORT_VERSION" -d "$tmp/lib"
+  mkdir -p "$ORT_DIR"
+  mv -f "$tmp/lib/libonnxruntime.so.$ORT_VERSION" "$lib.tmp"
+  mv -f "$lib.tmp" "$lib"
+fi
+ln -sfn "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
