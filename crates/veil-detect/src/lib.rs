@@ -1,0 +1,1 @@
+//! Face and person detection for Veil over ONNX Runtime

@@ -1,0 +1,1 @@
+//! Veil pipelines: analysis, inzage export, manifests

@@ -1,0 +1,1 @@
+//! Multi-object tracking of persons and faces for Veil

@@ -1,0 +1,1 @@
+//! Video decode/encode for Veil over FFmpeg (ffmpeg-next)
