@@ -1,0 +1,2 @@
+//! Tracker cost per frame.
+fn main() {}

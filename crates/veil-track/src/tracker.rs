@@ -1,0 +1,649 @@
+//! The online tracker: ByteTrack-style two-stage IoU association over Kalman predictions,
+//! plus per-frame attachment of faces to person tracks.
+
+use serde::{Deserialize, Serialize};
+use veil_core::BoxF;
+
+use crate::kalman::Kalman;
+use crate::tracks::{interpolate, Track, TrackBox, Tracks};
+use crate::TrackError;
+
+/// What a detection or track is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// A face (CenterFace).
+    Face,
+    /// A whole person (NanoDet).
+    Person,
+}
+
+/// One detector output on one frame: the tracker's input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// Face or person.
+    pub class: Class,
+    /// Detector confidence, normally `0..=1`.
+    pub score: f32,
+    /// The box in frame pixels.
+    pub bbox: BoxF,
+}
+
+impl Detection {
+    /// A detection.
+    pub const fn new(class: Class, score: f32, bbox: BoxF) -> Self {
+        Detection { class, score, bbox }
+    }
+}
+
+/// Tracker settings. The defaults favour recall: for privacy an extra blurred box is better than
+/// a missed one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrackerConfig {
+    /// Detections scoring at least this are "high" and take part in the first association
+    /// stage (against every track, lost ones included). Default 0.4.
+    pub high_thresh: f32,
+    /// Detections scoring below this are ignored. Those in `low_thresh..high_thresh` are "low":
+    /// they can only extend a track that was tracked on the previous update (second stage),
+    /// never start one. Default 0.1.
+    pub low_thresh: f32,
+    /// An unmatched high detection starts a track only if it scores at least this
+    /// (must be `>= high_thresh`). Default 0.4, the same as `high_thresh`, so that every high
+    /// detection is matched or starts a track.
+    pub birth_thresh: f32,
+    /// Minimum IoU between a track's predicted box and a high detection (first stage).
+    /// Default 0.2 (ByteTrack's `match_thresh = 0.8` as a cost `1 - IoU`).
+    pub match_iou: f32,
+    /// Minimum IoU between a track's predicted box and a low detection (second stage).
+    /// Default 0.5, as in ByteTrack: a low-confidence box needs a tight fit.
+    pub low_match_iou: f32,
+    /// A track not matched for more than this many frames is ended. Default 30.
+    pub max_age: u64,
+    /// A new track is confirmed after this many matched frames (1 = immediately). Tracks on
+    /// the tracker's first frame are confirmed immediately. Tentative tracks that miss a frame
+    /// are dropped and never appear in the output, so values above 1 trade recall for fewer
+    /// false-positive boxes. Default 1.
+    pub min_hits: u32,
+    /// Gaps of at most this many frames between two boxes of a track are filled by linear
+    /// interpolation in [`Tracker::finish`]. Default 30 (equal to `max_age`, so every gap the
+    /// tracker can bridge is filled).
+    pub max_gap_interpolate: u64,
+    /// Temporal padding the export pass should pass to
+    /// [`Tracks::boxes_at`]: a box is held for this many frames around every observed frame
+    /// (before a track starts, after it ends, and into gaps too long to interpolate). Not used
+    /// by the tracker itself. Default 5.
+    pub pad_frames: u64,
+    /// A face may attach to a person whose box's top `face_upper_frac` (of its height) holds
+    /// it. Default 0.5.
+    pub face_upper_frac: f32,
+    /// Fraction of a face box's area that must lie inside a person's upper region for the face
+    /// to attach to that person. Default 0.6.
+    pub face_inside: f32,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            high_thresh: 0.4,
+            low_thresh: 0.1,
+            birth_thresh: 0.4,
+            match_iou: 0.2,
+            low_match_iou: 0.5,
+            max_age: 30,
+            min_hits: 1,
+            max_gap_interpolate: 30,
+            pad_frames: 5,
+            face_upper_frac: 0.5,
+            face_inside: 0.6,
+        }
+    }
+}
+
+impl TrackerConfig {
+    /// Why this configuration is unusable, if it is.
+    ///
+    /// # Errors
+    /// [`TrackError::Config`] if a threshold is not finite or out of `0..=1`,
+    /// `low_thresh > high_thresh`, `birth_thresh < high_thresh`, an IoU or face fraction is not
+    /// in `(0, 1]`, or `min_hits` is 0.
+    pub fn validate(&self) -> Result<(), TrackError> {
+        let bad = |reason: String| Err(TrackError::Config { reason });
+        for (name, v) in [
+            ("high_thresh", self.high_thresh),
+            ("low_thresh", self.low_thresh),
+            ("birth_thresh", self.birth_thresh),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("{name} = {v} is not in 0..=1"));
+            }
+        }
+        for (name, v) in [
+            ("match_iou", self.match_iou),
+            ("low_match_iou", self.low_match_iou),
+            ("face_upper_frac", self.face_upper_frac),
+            ("face_inside", self.face_inside),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                return bad(format!("{name} = {v} is not in (0, 1]"));
+            }
+        }
+        if self.low_thresh > self.high_thresh {
+            return bad(format!(
+                "low_thresh ({}) is above high_thresh ({})",
+                self.low_thresh, self.high_thresh
+            ));
+        }
+        if self.birth_thresh < self.high_thresh {
+            return bad(format!(
+                "birth_thresh ({}) is below high_thresh ({}): low detections must not start tracks",
+                self.birth_thresh, self.high_thresh
+            ));
+        }
+        if self.min_hits == 0 {
+            return bad("min_hits is 0 (use 1 to confirm tracks immediately)".into());
+        }
+        Ok(())
+    }
+}
+
+/// Margin around a person's upper region, as a fraction of the person box, because a head
+/// often pokes slightly out of a detector's person box.
+const FACE_MARGIN: f32 = 0.1;
+
+/// A track while the tracker runs.
+#[derive(Debug)]
+struct Live {
+    id: u64,
+    class: Class,
+    kf: Kalman,
+    /// Frame the Kalman state refers to.
+    predicted_to: u64,
+    /// Predicted box for the current frame (valid after the predict step).
+    pred: BoxF,
+    /// Frame of the last match.
+    last_hit: u64,
+    hits: u32,
+    confirmed: bool,
+    /// Matched on the previous update (ByteTrack's "tracked" state, as opposed to "lost").
+    tracked: bool,
+    boxes: Vec<TrackBox>,
+    faces: Vec<TrackBox>,
+}
+
+impl Live {
+    fn into_track(self, max_gap: u64) -> Track {
+        Track::from_parts(
+            self.id,
+            self.class,
+            interpolate(&self.boxes, max_gap),
+            interpolate(&self.faces, max_gap),
+        )
+    }
+}
+
+/// Reused buffers, so that a steady-state update allocates nothing.
+#[derive(Debug, Default)]
+struct Scratch {
+    high: Vec<usize>,
+    low: Vec<usize>,
+    class_dets: Vec<usize>,
+    pairs: Vec<(f32, u64, u32, u32)>,
+    matches: Vec<(usize, usize)>,
+    track_used: Vec<bool>,
+    det_used: Vec<bool>,
+    cand: Vec<usize>,
+    /// Per face detection: the person pool index it uniquely fits, if any.
+    face_owner: Vec<Option<usize>>,
+    /// Per person pool index: how many faces claim it.
+    claims: Vec<u32>,
+}
+
+/// Multi-object tracker for persons and faces.
+///
+/// Feed every analysed frame, in increasing frame order, to [`Tracker::update`] (frames may be
+/// skipped: the motion model advances by the frame difference), then call
+/// [`Tracker::finish`] for the complete tracks.
+///
+/// Per frame: person detections go through two-stage association (high-score detections
+/// against all tracks, then low-score detections against the tracks still unmatched that were
+/// tracked on the previous update); every face detection that fits inside the upper part of
+/// exactly one confirmed person track (and is the only face doing so) is attached to that
+/// person; the remaining faces are tracked on their own as class [`Class::Face`] with the same
+/// rules. Track ids are unique across both classes and start at 1.
+///
+/// Assignment is greedy by IoU (highest IoU pair first, ties by track id), not Hungarian: with
+/// tracker-scale IoU thresholds the two differ only in rare crowded configurations, and greedy
+/// costs a sort of the few candidate pairs above the threshold.
+#[derive(Debug)]
+pub struct Tracker {
+    cfg: TrackerConfig,
+    persons: Vec<Live>,
+    faces: Vec<Live>,
+    finished: Vec<Live>,
+    next_id: u64,
+    last_frame: Option<u64>,
+    assignments: Vec<Option<u64>>,
+    scratch: Scratch,
+}
+
+impl Tracker {
+    /// A tracker with the given settings.
+    ///
+    /// # Errors
+    /// [`TrackError::Config`] if the settings are out of range (see
+    /// [`TrackerConfig::validate`]).
+    pub fn new(cfg: TrackerConfig) -> Result<Self, TrackError> {
+        cfg.validate()?;
+        Ok(Tracker {
+            cfg,
+            persons: Vec::new(),
+            faces: Vec::new(),
+            finished: Vec::new(),
+            next_id: 1,
+            last_frame: None,
+            assignments: Vec::new(),
+            scratch: Scratch::default(),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TrackerConfig {
+        &self.cfg
+    }
+
+    /// Process the detections of one frame.
+    ///
+    /// Returns, for each input detection (same order), the track id it was assigned to: the
+    /// person track for persons and for faces attached to a person, the face track for other
+    /// faces, `None` for detections that were ignored (below `low_thresh`, zero-size, a low
+    /// detection that fitted no track, a high detection below `birth_thresh` that fitted none).
+    /// With `min_hits > 1` an id may belong to a tentative track that is later dropped.
+    ///
+    /// # Errors
+    /// [`TrackError::FrameOrder`] if `frame` is not above the previous update's frame;
+    /// [`TrackError::InvalidDetection`] if a detection has a non-finite coordinate or score.
+    /// On error the tracker's state is unchanged.
+    pub fn update(&mut self, frame: u64, dets: &[Detection]) -> Result<&[Option<u64>], TrackError> {
+        if let Some(previous) = self.last_frame {
+            if frame <= previous {
+                return Err(TrackError::FrameOrder { previous, got: frame });
+            }
+        }
+        for (index, d) in dets.iter().enumerate() {
+            let b = &d.bbox;
+            if !(b.x.is_finite() && b.y.is_finite() && b.w.is_finite() && b.h.is_finite()) {
+                return Err(TrackError::InvalidDetection {
+                    frame,
+                    index,
+                    reason: format!("box {b:?} is not finite"),
+                });
+            }
+            if !d.score.is_finite() {
+                return Err(TrackError::InvalidDetection {
+                    frame,
+                    index,
+                    reason: format!("score {} is not finite", d.score),
+                });
+            }
+        }
+        let first = self.last_frame.is_none();
+        self.last_frame = Some(frame);
+        self.assignments.clear();
+        self.assignments.resize(dets.len(), None);
+        let usable = |d: &Detection, lo: f32| d.score >= lo && d.bbox.w > 0.0 && d.bbox.h > 0.0;
+
+        // Persons.
+        let s = &mut self.scratch;
+        s.class_dets.clear();
+        s.class_dets.extend(
+            (0..dets.len())
+                .filter(|&i| dets[i].class == Class::Person && usable(&dets[i], self.cfg.low_thresh)),
+        );
+        let person_dets = std::mem::take(&mut s.class_dets);
+        step(
+            &self.cfg,
+            &mut self.persons,
+            &mut self.finished,
+            frame,
+            first,
+            dets,
+            &person_dets,
+            &mut self.assignments,
+            &mut self.next_id,
+            s,
+        );
+
+        // Faces: attach to persons where unambiguous, track the rest.
+        let mut face_dets = person_dets;
+        face_dets.clear();
+        face_dets.extend(
+            (0..dets.len())
+                .filter(|&i| dets[i].class == Class::Face && usable(&dets[i], self.cfg.low_thresh)),
+        );
+        attach_faces(
+            &self.cfg,
+            &mut self.persons,
+            frame,
+            dets,
+            &mut face_dets,
+            &mut self.assignments,
+            s,
+        );
+        step(
+            &self.cfg,
+            &mut self.faces,
+            &mut self.finished,
+            frame,
+            first,
+            dets,
+            &face_dets,
+            &mut self.assignments,
+            &mut self.next_id,
+            s,
+        );
+        s.class_dets = face_dets;
+        Ok(&self.assignments)
+    }
+
+    /// Confirmed tracks matched on the last updated frame: `(id, class, box)` with the box of
+    /// that frame's detection. For live previews; the export uses [`Tracker::finish`].
+    pub fn active(&self) -> impl Iterator<Item = (u64, Class, BoxF)> + '_ {
+        let last = self.last_frame;
+        self.persons.iter().chain(self.faces.iter()).filter_map(move |t| {
+            let b = t.boxes.last()?;
+            (t.confirmed && Some(t.last_hit) == last).then_some((t.id, t.class, b.bbox))
+        })
+    }
+
+    /// End tracking: every confirmed track (tentative ones are dropped), sorted by id, with gaps
+    /// of at most `max_gap_interpolate` frames filled by interpolated boxes. The video fields
+    /// (width, height, fps) are 0; set them with [`Tracks::set_video`].
+    pub fn finish(self) -> Tracks {
+        let max_gap = self.cfg.max_gap_interpolate;
+        let mut all: Vec<Live> = self.finished;
+        all.extend(self.persons.into_iter().filter(|t| t.confirmed));
+        all.extend(self.faces.into_iter().filter(|t| t.confirmed));
+        all.sort_by_key(|t| t.id);
+        Tracks::from_tracks_unchecked(all.into_iter().map(|t| t.into_track(max_gap)).collect())
+    }
+}
+
+/// One ByteTrack step for one class pool.
+#[allow(clippy::too_many_arguments)]
+fn step(
+    cfg: &TrackerConfig,
+    pool: &mut Vec<Live>,
+    finished: &mut Vec<Live>,
+    frame: u64,
+    first: bool,
+    dets: &[Detection],
+    idx: &[usize],
+    assignments: &mut [Option<u64>],
+    next_id: &mut u64,
+    s: &mut Scratch,
+) {
+    // End tracks unmatched for too long. Order in the pool does not matter: ties in matching
+    // are broken by track id.
+    let mut i = 0;
+    while i < pool.len() {
+        if frame - pool[i].last_hit > cfg.max_age {
+            let t = pool.swap_remove(i);
+            if t.confirmed {
+                finished.push(t);
+            }
+        } else {
+            i += 1;
+        }
+    }
+
+    // Predict every track to this frame. Bounded: a track is at most max_age frames behind.
+    for t in pool.iter_mut() {
+        let steps = (frame - t.predicted_to).min(cfg.max_age + 1);
+        // Frames skipped by the caller (detection every n-th frame) are not misses: a track
+        // matched on the previous update keeps its size velocity; a lost one coasts.
+        for _ in 0..steps {
+            t.kf.predict(!t.tracked);
+        }
+        t.predicted_to = frame;
+        t.pred = t.kf.bbox();
+    }
+
+    s.high.clear();
+    s.low.clear();
+    for &d in idx {
+        if dets[d].score >= cfg.high_thresh {
+            s.high.push(d);
+        } else {
+            s.low.push(d);
+        }
+    }
+    s.track_used.clear();
+    s.track_used.resize(pool.len(), false);
+    s.det_used.clear();
+    s.det_used.resize(dets.len(), false);
+    s.matches.clear();
+
+    // Stage 1: high detections against every track (tracked, lost and tentative).
+    s.cand.clear();
+    s.cand.extend(0..pool.len());
+    greedy(
+        pool,
+        &s.cand,
+        dets,
+        &s.high,
+        cfg.match_iou,
+        &mut s.pairs,
+        &mut s.track_used,
+        &mut s.det_used,
+        &mut s.matches,
+    );
+
+    // Stage 2: low detections against confirmed tracks matched on the previous update and
+    // still unmatched.
+    s.cand.clear();
+    s.cand
+        .extend((0..pool.len()).filter(|&t| !s.track_used[t] && pool[t].tracked && pool[t].confirmed));
+    greedy(
+        pool,
+        &s.cand,
+        dets,
+        &s.low,
+        cfg.low_match_iou,
+        &mut s.pairs,
+        &mut s.track_used,
+        &mut s.det_used,
+        &mut s.matches,
+    );
+
+    for &(t, d) in &s.matches {
+        let tr = &mut pool[t];
+        let det = &dets[d];
+        tr.kf.update(&det.bbox);
+        tr.boxes.push(TrackBox {
+            frame,
+            bbox: det.bbox,
+            score: det.score,
+            interpolated: false,
+        });
+        tr.hits = tr.hits.saturating_add(1);
+        tr.last_hit = frame;
+        tr.tracked = true;
+        if tr.hits >= cfg.min_hits {
+            tr.confirmed = true;
+        }
+        assignments[d] = Some(tr.id);
+    }
+
+    // Unmatched tracks become lost; unmatched tentative tracks are dropped (ByteTrack).
+    let mut t = pool.len();
+    while t > 0 {
+        t -= 1;
+        if !s.track_used[t] {
+            if pool[t].confirmed {
+                pool[t].tracked = false;
+            } else {
+                pool.swap_remove(t);
+            }
+        }
+    }
+
+    // Births from unmatched high detections.
+    for &d in &s.high {
+        let det = &dets[d];
+        if s.det_used[d] || det.score < cfg.birth_thresh {
+            continue;
+        }
+        let id = *next_id;
+        *next_id += 1;
+        pool.push(Live {
+            id,
+            class: det.class,
+            kf: Kalman::new(&det.bbox),
+            predicted_to: frame,
+            pred: det.bbox,
+            last_hit: frame,
+            hits: 1,
+            confirmed: first || cfg.min_hits <= 1,
+            tracked: true,
+            boxes: vec![TrackBox {
+                frame,
+                bbox: det.bbox,
+                score: det.score,
+                interpolated: false,
+            }],
+            faces: Vec::new(),
+        });
+        assignments[d] = Some(id);
+    }
+}
+
+/// Greedy IoU assignment between pool tracks `trk` (by their predicted box) and detections
+/// `det`: pairs with IoU >= `thresh`, best first.
+#[allow(clippy::too_many_arguments)]
+fn greedy(
+    pool: &[Live],
+    trk: &[usize],
+    dets: &[Detection],
+    det: &[usize],
+    thresh: f32,
+    pairs: &mut Vec<(f32, u64, u32, u32)>,
+    track_used: &mut [bool],
+    det_used: &mut [bool],
+    matches: &mut Vec<(usize, usize)>,
+) {
+    pairs.clear();
+    for &t in trk {
+        let p = &pool[t].pred;
+        for &d in det {
+            let iou = p.iou(&dets[d].bbox);
+            if iou >= thresh {
+                pairs.push((iou, pool[t].id, t as u32, d as u32));
+            }
+        }
+    }
+    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.3.cmp(&b.3)));
+    for &(_, _, t, d) in pairs.iter() {
+        let (t, d) = (t as usize, d as usize);
+        if !track_used[t] && !det_used[d] {
+            track_used[t] = true;
+            det_used[d] = true;
+            matches.push((t, d));
+        }
+    }
+}
+
+/// The region of a person box where its face is expected: the top `frac` of the box, widened
+/// by [`FACE_MARGIN`] on the sides and above.
+fn upper_region(p: &BoxF, frac: f32) -> BoxF {
+    let (mx, my) = (p.w * FACE_MARGIN, p.h * FACE_MARGIN);
+    BoxF::new(p.x - mx, p.y - my, p.w + 2.0 * mx, p.h * frac + my)
+}
+
+/// Fraction of `f`'s area inside `r`.
+fn inside_frac(f: &BoxF, r: &BoxF) -> f32 {
+    let iw = ((f.x + f.w).min(r.x + r.w) - f.x.max(r.x)).max(0.0);
+    let ih = ((f.y + f.h).min(r.y + r.h) - f.y.max(r.y)).max(0.0);
+    let a = f.area();
+    if a > 0.0 {
+        iw * ih / a
+    } else {
+        0.0
+    }
+}
+
+/// Attach faces to person tracks and leave in `faces` only the face detections to track on
+/// their own.
+///
+/// Candidate persons are confirmed tracks matched on this frame (their detection box) or
+/// lost for at most `max_gap_interpolate` frames (their predicted box). A face attaches only
+/// when it fits exactly one candidate and no other face fits that candidate: an ambiguous face
+/// gets its own face track instead, because attaching a bystander's face to the requester would
+/// leave it unredacted, while an extra face track only costs an extra blurred box.
+fn attach_faces(
+    cfg: &TrackerConfig,
+    persons: &mut [Live],
+    frame: u64,
+    dets: &[Detection],
+    faces: &mut Vec<usize>,
+    assignments: &mut [Option<u64>],
+    s: &mut Scratch,
+) {
+    if faces.is_empty() || persons.is_empty() {
+        return;
+    }
+    let region = |t: &Live| -> Option<BoxF> {
+        if !t.confirmed {
+            return None;
+        }
+        let b = if t.last_hit == frame {
+            t.boxes.last()?.bbox
+        } else if frame - t.last_hit <= cfg.max_gap_interpolate {
+            t.pred
+        } else {
+            return None;
+        };
+        Some(upper_region(&b, cfg.face_upper_frac))
+    };
+    s.claims.clear();
+    s.claims.resize(persons.len(), 0);
+    s.face_owner.clear();
+    for &f in faces.iter() {
+        let fb = &dets[f].bbox;
+        let mut owner = None;
+        let mut n = 0;
+        for (p, t) in persons.iter().enumerate() {
+            if let Some(r) = region(t) {
+                if inside_frac(fb, &r) >= cfg.face_inside {
+                    owner = Some(p);
+                    n += 1;
+                }
+            }
+        }
+        let owner = if n == 1 { owner } else { None };
+        if let Some(p) = owner {
+            s.claims[p] += 1;
+        }
+        s.face_owner.push(owner);
+    }
+    let mut k = 0;
+    faces.retain(|&f| {
+        let owner = s.face_owner[k];
+        k += 1;
+        match owner {
+            Some(p) if s.claims[p] == 1 => {
+                let t = &mut persons[p];
+                let d = &dets[f];
+                t.faces.push(TrackBox {
+                    frame,
+                    bbox: d.bbox,
+                    score: d.score,
+                    interpolated: false,
+                });
+                assignments[f] = Some(t.id);
+                false
+            }
+            _ => true,
+        }
+    });
+}

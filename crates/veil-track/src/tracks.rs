@@ -1,0 +1,621 @@
+//! The tracks document: complete tracks of a recording, their JSON form, validation and the
+//! queries of the export pass.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use veil_core::BoxF;
+
+use crate::{Class, TrackError};
+
+/// The only tracks document version this build reads and writes.
+pub const TRACKS_VERSION: u32 = 1;
+
+/// One box of a track on one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackBox {
+    /// Frame index (0-based, in the analysed recording).
+    pub frame: u64,
+    /// The box in frame pixels; `[x, y, w, h]` in JSON.
+    #[serde(rename = "box", with = "box_array")]
+    pub bbox: BoxF,
+    /// Detector score (for an interpolated box, the lower score of its two neighbours).
+    pub score: f32,
+    /// Filled in across a gap rather than detected.
+    pub interpolated: bool,
+}
+
+mod box_array {
+    use super::*;
+
+    pub(super) fn serialize<S: Serializer>(b: &BoxF, s: S) -> Result<S::Ok, S::Error> {
+        [b.x, b.y, b.w, b.h].serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BoxF, D::Error> {
+        let [x, y, w, h] = <[f32; 4]>::deserialize(d)?;
+        Ok(BoxF::new(x, y, w, h))
+    }
+}
+
+/// One tracked person or face over time.
+///
+/// Invariants (checked by [`Track::new`] and on load): at least one box or face box; within
+/// `boxes` and within `faces`, frames strictly increase; boxes finite with non-negative size;
+/// scores finite; `first_frame`/`last_frame` are the smallest/largest frame of both lists;
+/// only person tracks carry `faces` (a face track's face boxes are its `boxes`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Track {
+    id: u64,
+    class: Class,
+    first_frame: u64,
+    last_frame: u64,
+    boxes: Vec<TrackBox>,
+    faces: Vec<TrackBox>,
+}
+
+impl Track {
+    /// A track from its boxes (body boxes for a person, face boxes for a face track) and, for a
+    /// person, the face boxes attached to it.
+    ///
+    /// # Errors
+    /// [`TrackError::InvalidTrack`] if an invariant (see [`Track`]) does not hold.
+    pub fn new(
+        id: u64,
+        class: Class,
+        boxes: Vec<TrackBox>,
+        faces: Vec<TrackBox>,
+    ) -> Result<Track, TrackError> {
+        let t = Track::from_parts(id, class, boxes, faces);
+        t.check().map_err(|reason| TrackError::InvalidTrack { reason })?;
+        Ok(t)
+    }
+
+    /// Built by the tracker, valid by construction.
+    pub(crate) fn from_parts(id: u64, class: Class, boxes: Vec<TrackBox>, faces: Vec<TrackBox>) -> Track {
+        let first = boxes
+            .first()
+            .map(|b| b.frame)
+            .into_iter()
+            .chain(faces.first().map(|b| b.frame))
+            .min();
+        let last = boxes
+            .last()
+            .map(|b| b.frame)
+            .into_iter()
+            .chain(faces.last().map(|b| b.frame))
+            .max();
+        Track {
+            id,
+            class,
+            first_frame: first.unwrap_or(0),
+            last_frame: last.unwrap_or(0),
+            boxes,
+            faces,
+        }
+    }
+
+    /// Track id, unique in its [`Tracks`].
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Person or face.
+    pub fn class(&self) -> Class {
+        self.class
+    }
+
+    /// First frame with a box (body or face), before temporal padding.
+    pub fn first_frame(&self) -> u64 {
+        self.first_frame
+    }
+
+    /// Last frame with a box (body or face), before temporal padding.
+    pub fn last_frame(&self) -> u64 {
+        self.last_frame
+    }
+
+    /// Body boxes of a person track, face boxes of a face track; sorted by frame, interpolated
+    /// ones included.
+    pub fn boxes(&self) -> &[TrackBox] {
+        &self.boxes
+    }
+
+    /// Face boxes attached to a person track (empty for face tracks); sorted by frame.
+    pub fn faces(&self) -> &[TrackBox] {
+        &self.faces
+    }
+
+    /// The box for this track's contact-sheet thumbnail: the highest-scoring detected face box,
+    /// else the highest-scoring detected body box (larger area on equal scores); interpolated
+    /// boxes only if there is nothing else. `None` only for a track without boxes, which a
+    /// valid track never is.
+    pub fn best_thumbnail_box(&self) -> Option<&TrackBox> {
+        fn best(list: &[TrackBox], interp: bool) -> Option<&TrackBox> {
+            list.iter().filter(|b| b.interpolated == interp).max_by(|a, b| {
+                a.score
+                    .total_cmp(&b.score)
+                    .then(a.bbox.area().total_cmp(&b.bbox.area()))
+            })
+        }
+        best(&self.faces, false)
+            .or_else(|| best(&self.boxes, false))
+            .or_else(|| best(&self.faces, true))
+            .or_else(|| best(&self.boxes, true))
+    }
+
+    /// Why this track breaks an invariant, if it does.
+    fn check(&self) -> Result<(), String> {
+        let id = self.id;
+        if self.boxes.is_empty() && self.faces.is_empty() {
+            return Err(format!("track {id} has no box"));
+        }
+        if self.class == Class::Face && !self.faces.is_empty() {
+            return Err(format!(
+                "track {id} is a face track but has a \"faces\" list (only person tracks carry faces)"
+            ));
+        }
+        for (name, list) in [("boxes", &self.boxes), ("faces", &self.faces)] {
+            for (i, b) in list.iter().enumerate() {
+                let r = &b.bbox;
+                if !(r.x.is_finite() && r.y.is_finite() && r.w.is_finite() && r.h.is_finite()) {
+                    return Err(format!(
+                        "track {id} {name}[{i}] (frame {}): box is not finite",
+                        b.frame
+                    ));
+                }
+                if r.w < 0.0 || r.h < 0.0 {
+                    return Err(format!(
+                        "track {id} {name}[{i}] (frame {}): negative box size {} x {}",
+                        b.frame, r.w, r.h
+                    ));
+                }
+                if !b.score.is_finite() {
+                    return Err(format!(
+                        "track {id} {name}[{i}] (frame {}): score is not finite",
+                        b.frame
+                    ));
+                }
+                if i > 0 && list[i - 1].frame >= b.frame {
+                    return Err(format!(
+                        "track {id} {name}[{i}]: frame {} does not come after frame {} (frames must be sorted and unique)",
+                        b.frame,
+                        list[i - 1].frame
+                    ));
+                }
+            }
+        }
+        let first = self
+            .boxes
+            .first()
+            .into_iter()
+            .chain(self.faces.first())
+            .map(|b| b.frame)
+            .min();
+        let last = self
+            .boxes
+            .last()
+            .into_iter()
+            .chain(self.faces.last())
+            .map(|b| b.frame)
+            .max();
+        if first != Some(self.first_frame) || last != Some(self.last_frame) {
+            return Err(format!(
+                "track {id}: first_frame/last_frame are {}/{} but its boxes span {}/{}",
+                self.first_frame,
+                self.last_frame,
+                first.unwrap_or(0),
+                last.unwrap_or(0)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The boxes of `list` that cover `frame` with `pad` frames of temporal padding: the box of
+    /// that frame if there is one, otherwise the nearest earlier box if at most `pad` frames
+    /// before and the nearest later box if at most `pad` frames after (both when both are).
+    fn covering(list: &[TrackBox], frame: u64, pad: u64) -> impl Iterator<Item = &TrackBox> {
+        let i = list.partition_point(|b| b.frame < frame);
+        let mut out = [None, None];
+        match list.get(i) {
+            Some(b) if b.frame == frame => out[0] = Some(b),
+            next => {
+                if i > 0 {
+                    let prev = &list[i - 1];
+                    if frame - prev.frame <= pad {
+                        out[0] = Some(prev);
+                    }
+                }
+                if let Some(n) = next {
+                    if n.frame - frame <= pad {
+                        out[1] = Some(n);
+                    }
+                }
+            }
+        }
+        out.into_iter().flatten()
+    }
+}
+
+/// All tracks of an analysed recording, with the video's size and frame rate.
+///
+/// JSON form (version 1):
+/// `{"version":1,"width":W,"height":H,"fps":F,"tracks":[{"id":n,"class":"person",
+/// "first_frame":a,"last_frame":b,"boxes":[{"frame":i,"box":[x,y,w,h],"score":s,
+/// "interpolated":false}],"faces":[...]}]}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tracks {
+    width: u32,
+    height: u32,
+    fps: f64,
+    tracks: Vec<Track>,
+}
+
+#[derive(Serialize)]
+struct TracksRef<'a> {
+    version: u32,
+    width: u32,
+    height: u32,
+    fps: f64,
+    tracks: &'a [Track],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TracksWire {
+    version: u64,
+    width: u32,
+    height: u32,
+    fps: f64,
+    tracks: Vec<TrackWire>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackWire {
+    id: u64,
+    class: Class,
+    first_frame: u64,
+    last_frame: u64,
+    boxes: Vec<TrackBox>,
+    faces: Vec<TrackBox>,
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    version: serde_json::Value,
+}
+
+impl Serialize for Tracks {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        TracksRef {
+            version: TRACKS_VERSION,
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
+            tracks: &self.tracks,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Tracks {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Tracks::from_wire(TracksWire::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Tracks {
+    /// A document from tracks built in code, sorted by id.
+    ///
+    /// # Errors
+    /// [`TrackError::InvalidTrack`] if `fps` is negative or not finite or two tracks share an
+    /// id.
+    pub fn new(width: u32, height: u32, fps: f64, mut tracks: Vec<Track>) -> Result<Tracks, TrackError> {
+        tracks.sort_by_key(|t| t.id);
+        let t = Tracks {
+            width,
+            height,
+            fps,
+            tracks,
+        };
+        t.check().map_err(|reason| TrackError::InvalidTrack { reason })?;
+        Ok(t)
+    }
+
+    /// From the tracker (valid by construction, sorted by id).
+    pub(crate) fn from_tracks_unchecked(tracks: Vec<Track>) -> Tracks {
+        let t = Tracks {
+            width: 0,
+            height: 0,
+            fps: 0.0,
+            tracks,
+        };
+        debug_assert_eq!(t.check(), Ok(()));
+        t
+    }
+
+    /// Set the video's frame size and rate (the tracker does not know them).
+    ///
+    /// # Errors
+    /// [`TrackError::InvalidTrack`] if `fps` is negative or not finite (0 means unknown).
+    pub fn set_video(&mut self, width: u32, height: u32, fps: f64) -> Result<(), TrackError> {
+        check_fps(fps).map_err(|reason| TrackError::InvalidTrack { reason })?;
+        self.width = width;
+        self.height = height;
+        self.fps = fps;
+        Ok(())
+    }
+
+    /// Frame width in pixels (0 if unknown).
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Frame height in pixels (0 if unknown).
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Frames per second (0 if unknown).
+    pub fn fps(&self) -> f64 {
+        self.fps
+    }
+
+    /// The tracks, sorted by id.
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    /// The track with this id.
+    pub fn get(&self, id: u64) -> Option<&Track> {
+        self.tracks
+            .binary_search_by_key(&id, |t| t.id)
+            .ok()
+            .map(|i| &self.tracks[i])
+    }
+
+    /// Number of tracks.
+    pub fn len(&self) -> usize {
+        self.tracks.len()
+    }
+
+    /// Whether there is no track.
+    pub fn is_empty(&self) -> bool {
+        self.tracks.is_empty()
+    }
+
+    /// Every box to redact on `frame`: `(track_id, class, box, is_face)`, where `is_face` is
+    /// true for face boxes (a face track's boxes and a person track's attached faces).
+    ///
+    /// Interpolated boxes count as boxes. With `pad_frames > 0` a box is also held on the
+    /// `pad_frames` frames around every frame that has one: before a track starts, after it
+    /// ends, and into gaps that were too long to interpolate (from both sides, so such a frame
+    /// may yield two boxes of one track). A frame that has its own box yields only that box.
+    pub fn boxes_at(
+        &self,
+        frame: u64,
+        pad_frames: u64,
+    ) -> impl Iterator<Item = (u64, Class, BoxF, bool)> + '_ {
+        self.tracks
+            .iter()
+            .filter(move |t| {
+                frame.saturating_add(pad_frames) >= t.first_frame
+                    && frame <= t.last_frame.saturating_add(pad_frames)
+            })
+            .flat_map(move |t| {
+                let body_is_face = t.class == Class::Face;
+                Track::covering(&t.boxes, frame, pad_frames)
+                    .map(move |b| (t.id, t.class, b.bbox, body_is_face))
+                    .chain(
+                        Track::covering(&t.faces, frame, pad_frames)
+                            .map(move |b| (t.id, t.class, b.bbox, true)),
+                    )
+            })
+    }
+
+    /// The track whose box (body or face, interpolated included, no temporal padding) contains
+    /// point `(x, y)` on `frame`; if several do, the one whose box centre is nearest the point
+    /// (lower id on a tie).
+    pub fn track_at_point(&self, frame: u64, x: f32, y: f32) -> Option<u64> {
+        let mut best: Option<(f32, u64)> = None;
+        for (id, _, b, _) in self.boxes_at(frame, 0) {
+            if !b.contains(x, y) {
+                continue;
+            }
+            let (cx, cy) = b.center();
+            let d = (cx - x).powi(2) + (cy - y).powi(2);
+            let better = match best {
+                None => true,
+                Some((bd, bid)) => d < bd || (d == bd && id < bid),
+            };
+            if better {
+                best = Some((d, id));
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    /// The document as compact JSON.
+    ///
+    /// # Errors
+    /// [`TrackError::InvalidTrack`] if serialisation fails (not expected for a valid document).
+    pub fn to_json(&self) -> Result<String, TrackError> {
+        serde_json::to_string(self).map_err(|e| TrackError::InvalidTrack {
+            reason: e.to_string(),
+        })
+    }
+
+    /// Parse and validate a document held in memory (errors name the file as `<string>`).
+    ///
+    /// # Errors
+    /// [`TrackError::Parse`] or [`TrackError::Invalid`], see [`Tracks::load`].
+    pub fn from_json(json: &str) -> Result<Tracks, TrackError> {
+        Tracks::parse(json, Path::new("<string>"))
+    }
+
+    /// Read and validate a tracks file.
+    ///
+    /// # Errors
+    /// [`TrackError::Read`] if the file cannot be read; [`TrackError::Parse`] if it is not JSON
+    /// of the tracks schema (including negative sizes and unknown fields);
+    /// [`TrackError::Invalid`] for an unsupported version, a non-finite box or score, a negative
+    /// box size or fps, unsorted or repeated frames, inconsistent first/last frame, an empty
+    /// track or a repeated id.
+    pub fn load(path: impl AsRef<Path>) -> Result<Tracks, TrackError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| TrackError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Tracks::parse(&text, path)
+    }
+
+    /// Write the document atomically: to a temporary file beside `path`, flushed to disk, then
+    /// renamed over `path`, so a reader never sees a partial file.
+    ///
+    /// # Errors
+    /// [`TrackError::Write`] if any step fails; the temporary file is removed and `path` is left
+    /// as it was.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), TrackError> {
+        let path = path.as_ref();
+        let json = self.to_json()?;
+        let werr = |source| TrackError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let tmp = temp_path(path);
+        let res = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(json.as_bytes())?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if let Err(e) = res {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(werr(e));
+        }
+        Ok(())
+    }
+
+    fn parse(json: &str, path: &Path) -> Result<Tracks, TrackError> {
+        match serde_json::from_str::<TracksWire>(json) {
+            Ok(w) => Tracks::from_wire(w).map_err(|reason| TrackError::Invalid {
+                path: path.to_path_buf(),
+                reason,
+            }),
+            Err(e) => {
+                // A document of another version may fail the schema; say so rather than
+                // reporting the first field that differs.
+                if let Ok(p) = serde_json::from_str::<VersionProbe>(json) {
+                    if p.version.as_u64() != Some(u64::from(TRACKS_VERSION)) {
+                        return Err(TrackError::Invalid {
+                            path: path.to_path_buf(),
+                            reason: version_reason(&p.version),
+                        });
+                    }
+                }
+                Err(TrackError::Parse {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+
+    fn from_wire(w: TracksWire) -> Result<Tracks, String> {
+        if w.version != u64::from(TRACKS_VERSION) {
+            return Err(version_reason(&serde_json::Value::from(w.version)));
+        }
+        let tracks = w
+            .tracks
+            .into_iter()
+            .map(|t| Track {
+                id: t.id,
+                class: t.class,
+                first_frame: t.first_frame,
+                last_frame: t.last_frame,
+                boxes: t.boxes,
+                faces: t.faces,
+            })
+            .collect();
+        let mut t = Tracks {
+            width: w.width,
+            height: w.height,
+            fps: w.fps,
+            tracks,
+        };
+        t.check()?;
+        // Lookups by id use binary search; the file's order is not part of its meaning.
+        t.tracks.sort_by_key(|t| t.id);
+        Ok(t)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        check_fps(self.fps)?;
+        let mut ids = HashSet::with_capacity(self.tracks.len());
+        for (i, t) in self.tracks.iter().enumerate() {
+            if !ids.insert(t.id) {
+                return Err(format!("tracks[{i}]: id {} is used by another track", t.id));
+            }
+            t.check().map_err(|r| format!("tracks[{i}]: {r}"))?;
+        }
+        Ok(())
+    }
+}
+
+fn check_fps(fps: f64) -> Result<(), String> {
+    if fps.is_finite() && fps >= 0.0 {
+        Ok(())
+    } else {
+        Err(format!("fps {fps} is negative or not finite"))
+    }
+}
+
+fn version_reason(v: &serde_json::Value) -> String {
+    format!("unsupported version {v} (this build reads version {TRACKS_VERSION})")
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Fill gaps of at most `max_gap` missing frames between consecutive boxes with linearly
+/// interpolated boxes (score: the lower of the two neighbours).
+pub(crate) fn interpolate(list: &[TrackBox], max_gap: u64) -> Vec<TrackBox> {
+    let mut out = Vec::with_capacity(list.len());
+    for (i, b) in list.iter().enumerate() {
+        if i > 0 {
+            let a = &list[i - 1];
+            let gap = b.frame - a.frame - 1;
+            if gap > 0 && gap <= max_gap {
+                let n = (b.frame - a.frame) as f32;
+                for f in a.frame + 1..b.frame {
+                    let t = (f - a.frame) as f32 / n;
+                    let lerp = |p: f32, q: f32| p + (q - p) * t;
+                    out.push(TrackBox {
+                        frame: f,
+                        bbox: BoxF::new(
+                            lerp(a.bbox.x, b.bbox.x),
+                            lerp(a.bbox.y, b.bbox.y),
+                            lerp(a.bbox.w, b.bbox.w),
+                            lerp(a.bbox.h, b.bbox.h),
+                        ),
+                        score: a.score.min(b.score),
+                        interpolated: true,
+                    });
+                }
+            }
+        }
+        out.push(*b);
+    }
+    out
+}
