@@ -245,8 +245,9 @@ mod time;
 
 pub use error::AuditError;
 pub use log::{
-    append_entry, sha256_hex, verify_file, verify_file_with_anchor, verify_reader, Action, Anchor, AuditLog,
-    BasisKind, Entry, LegalBasis, NewEntry, Tamper, TamperKind, VerifySummary, ENTRY_VERSION, GENESIS_PREV,
+    append_entry, sha256_file, sha256_hex, verify_file, verify_file_with_anchor, verify_reader, Action,
+    Anchor, AuditLog, BasisKind, Entry, LegalBasis, NewEntry, Tamper, TamperKind, TornTailRepair,
+    VerifySummary, ENTRY_VERSION, GENESIS_PREV,
 };
 pub use purpose::{check_purpose, PurposeCheck};
 pub use retention::{

@@ -420,7 +420,8 @@ impl NewEntry {
     /// - `view`: camera and purpose; the purpose must be one of the camera's purposes unless
     ///   the basis overrides purpose limitation ([`BasisKind::overrides_purpose`]);
     /// - `export`: camera, window, purpose, manifest hash, and a basis of `inzage`,
-    ///   `police-order` or `own-report`; purpose limitation as for `view`;
+    ///   `police-order`, `own-report` or `incident` (evidence kept for an incident); purpose
+    ///   limitation as for `view`;
     /// - `disclose`: camera, recipient, and a basis of `police-order` or `own-report`
     ///   (otherwise [`AuditError::DisclosureWithoutLegalBasis`]);
     /// - `erase`: camera, window and an `erasure-request` basis; `hold`/`release`: camera and
@@ -486,15 +487,20 @@ impl NewEntry {
                 if action == Action::Export {
                     need_window()?;
                     match basis_kind {
-                        Some(BasisKind::Inzage | BasisKind::PoliceOrder | BasisKind::OwnReport) => {}
+                        Some(
+                            BasisKind::Inzage
+                            | BasisKind::PoliceOrder
+                            | BasisKind::OwnReport
+                            | BasisKind::Incident,
+                        ) => {}
                         Some(other) => {
                             return Err(AuditError::InvalidEntry {
                                 reason: format!(
-                                    "an export needs an inzage, police-order or own-report basis, not {other}"
+                                    "an export needs an inzage, police-order, own-report or incident basis, not {other}"
                                 ),
                             })
                         }
-                        None => return Err(missing("a legal basis (inzage, police-order or own-report)")),
+                        None => return Err(missing("a legal basis (inzage, police-order, own-report or incident)")),
                     }
                     if self.manifest_sha256.is_none() {
                         return Err(missing("the manifest's SHA-256"));
@@ -1047,67 +1053,9 @@ impl AuditLog {
     ) -> Result<Entry, AuditError> {
         entry.validate(camera_purposes)?;
         let path = &self.path;
-        let io = |op: &'static str| {
-            move |source| AuditError::Io {
-                path: path.clone(),
-                op,
-                source,
-            }
-        };
-        let file = match OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create_new(true)
-            .open(path)
-        {
-            Ok(f) => {
-                // A new file: make its directory entry durable too, or a crash could lose the
-                // whole log even though every append was fsynced.
-                sync_parent_dir(path)?;
-                f
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => OpenOptions::new()
-                .read(true)
-                .append(true)
-                .open(path)
-                .map_err(io("open"))?,
-            Err(e) => return Err(io("create")(e)),
-        };
+        let file = open_log(path)?;
         let _lock = crate::lock::ExclusiveLock::acquire(&file, path)?;
-        let last = read_last_entry(&file, path)?;
-        let (seq, prev) = match &last {
-            Some(e) => (
-                e.seq
-                    .checked_add(1)
-                    .ok_or_else(|| AuditError::SeqOverflow { path: path.clone() })?,
-                e.hash.clone(),
-            ),
-            None => (1, GENESIS_PREV.to_owned()),
-        };
-        let mut stored = Entry {
-            version: ENTRY_VERSION,
-            seq,
-            time,
-            actor: entry.actor.clone(),
-            action: entry.action,
-            camera: entry.camera.clone(),
-            window: entry.window,
-            purpose: entry.purpose.clone(),
-            basis: entry.basis.clone(),
-            recipient: entry.recipient.clone(),
-            reason: entry.reason.clone(),
-            manifest_sha256: entry.manifest_sha256.clone(),
-            prev,
-            hash: String::new(),
-        };
-        stored.hash = stored.compute_hash()?;
-        let mut line = stored.to_line()?;
-        line.push(b'\n');
-        // One write of the whole line (O_APPEND puts it at the end); under the lock nobody
-        // else writes, so a short write can only come from a crash, which verify detects.
-        (&file).write_all(&line).map_err(io("write"))?;
-        file.sync_all().map_err(io("fsync"))?;
-        Ok(stored)
+        append_locked(&file, path, entry, time)
     }
 
     /// Verifies the log ([`verify_file`]).
@@ -1151,6 +1099,232 @@ impl AuditLog {
         }
         Ok(out)
     }
+}
+
+/// What [`AuditLog::repair_torn_tail`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TornTailRepair {
+    /// Where the incomplete bytes were saved (`<log file name>.torn-<seq>` beside the log).
+    pub saved_to: PathBuf,
+    /// How many bytes were cut from the log.
+    pub bytes: u64,
+    /// SHA-256 of those bytes.
+    pub sha256: String,
+    /// The `config-change` entry that records the repair in the log itself.
+    pub entry: Entry,
+}
+
+impl AuditLog {
+    /// Repairs a log whose last line is incomplete (a crash mid-write). This is an explicit
+    /// operator action, never done by `append`.
+    ///
+    /// Under the exclusive lock: verifies that every complete line forms an intact chain
+    /// (anything else is not a crash, and is refused); saves the incomplete bytes to
+    /// `<log file name>.torn-<seq>` beside the log (never overwriting, fsynced); cuts the log
+    /// back to its last newline (fsynced); and appends a `config-change` entry by `actor`
+    /// naming the saved file, the byte count and their SHA-256, so the repair is itself on
+    /// the record. Returns `Ok(None)` and changes nothing when the log is intact.
+    ///
+    /// # Errors
+    /// [`AuditError::CorruptTail`] when the log has any other problem; [`AuditError::Io`];
+    /// [`AuditError::MissingField`] for a blank actor.
+    pub fn repair_torn_tail(&self, actor: &str) -> Result<Option<TornTailRepair>, AuditError> {
+        let path = &self.path;
+        let io = |op: &'static str| {
+            move |source| AuditError::Io {
+                path: path.clone(),
+                op,
+                source,
+            }
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(io("open"))?;
+        let _lock = crate::lock::ExclusiveLock::acquire(&file, path)?;
+        let mut bytes = Vec::new();
+        (&file).seek(SeekFrom::Start(0)).map_err(io("seek"))?;
+        (&file).read_to_end(&mut bytes).map_err(io("read"))?;
+        let summary = verify_reader(&bytes[..], path, None)?;
+        match &summary.problem {
+            None => return Ok(None),
+            Some(Tamper {
+                kind: TamperKind::TruncatedLastLine { .. },
+                ..
+            }) => {}
+            Some(other) => {
+                return Err(AuditError::CorruptTail {
+                    path: path.clone(),
+                    reason: format!("not only a torn last line, refusing to repair: {other}"),
+                })
+            }
+        }
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        let torn = &bytes[keep..];
+        let name = path
+            .file_name()
+            .map_or_else(|| "audit".into(), |n| n.to_string_lossy().into_owned());
+        let saved_to = path.with_file_name(format!("{name}.torn-{}", summary.entries + 1));
+        let mut saved = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&saved_to)
+            .map_err(|source| AuditError::Io {
+                path: saved_to.clone(),
+                op: "create",
+                source,
+            })?;
+        saved
+            .write_all(torn)
+            .and_then(|()| saved.sync_all())
+            .map_err(|source| AuditError::Io {
+                path: saved_to.clone(),
+                op: "write",
+                source,
+            })?;
+        sync_parent_dir(&saved_to)?;
+        file.set_len(keep as u64).map_err(io("truncate"))?;
+        file.sync_all().map_err(io("fsync"))?;
+        let sha256 = sha256_hex(torn);
+        let note = NewEntry::new(
+            actor,
+            Action::ConfigChange,
+            format!(
+                "repaired torn last line: cut {} bytes (sha256 {sha256}) after seq {}, saved to {}",
+                torn.len(),
+                summary.entries,
+                saved_to.display()
+            ),
+        );
+        note.validate(&[])?;
+        let entry = append_locked(&file, path, &note, Timestamp::now())?;
+        Ok(Some(TornTailRepair {
+            saved_to,
+            bytes: torn.len() as u64,
+            sha256,
+            entry,
+        }))
+    }
+}
+
+/// SHA-256 (lowercase hex) of a file's contents, e.g. an export manifest for
+/// [`NewEntry::manifest_sha256`].
+///
+/// # Errors
+/// [`AuditError::Io`] when the file cannot be read.
+pub fn sha256_file(path: impl AsRef<Path>) -> Result<String, AuditError> {
+    let path = path.as_ref();
+    let mut file = File::open(path).map_err(|source| AuditError::Io {
+        path: path.to_owned(),
+        op: "open",
+        source,
+    })?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher).map_err(|source| AuditError::Io {
+        path: path.to_owned(),
+        op: "read",
+        source,
+    })?;
+    Ok(hex(&hasher.finalize()))
+}
+
+impl fmt::Display for VerifySummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.problem {
+            None => write!(f, "{}: intact, {} entries", self.path.display(), self.entries)?,
+            Some(p) => write!(
+                f,
+                "{}: NOT INTACT: {p} ({} entries verified before it)",
+                self.path.display(),
+                self.entries
+            )?,
+        }
+        if let Some(h) = &self.head {
+            write!(f, "; head seq {} hash {}", h.seq, h.hash)?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens (creating if needed) the log for reading and appending.
+fn open_log(path: &Path) -> Result<File, AuditError> {
+    let io = |op: &'static str| {
+        move |source| AuditError::Io {
+            path: path.to_owned(),
+            op,
+            source,
+        }
+    };
+    match OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(f) => {
+            // A new file: make its directory entry durable too, or a crash could lose the
+            // whole log even though every append was fsynced.
+            sync_parent_dir(path)?;
+            Ok(f)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(io("open")),
+        Err(e) => Err(io("create")(e)),
+    }
+}
+
+/// Appends `entry` at `time`; the caller holds the exclusive lock on `file`.
+fn append_locked(
+    mut file: &File,
+    path: &Path,
+    entry: &NewEntry,
+    time: Timestamp,
+) -> Result<Entry, AuditError> {
+    let io = |op: &'static str| {
+        move |source| AuditError::Io {
+            path: path.to_owned(),
+            op,
+            source,
+        }
+    };
+    let last = read_last_entry(file, path)?;
+    let (seq, prev) = match &last {
+        Some(e) => (
+            e.seq.checked_add(1).ok_or_else(|| AuditError::SeqOverflow {
+                path: path.to_owned(),
+            })?,
+            e.hash.clone(),
+        ),
+        None => (1, GENESIS_PREV.to_owned()),
+    };
+    let mut stored = Entry {
+        version: ENTRY_VERSION,
+        seq,
+        time,
+        actor: entry.actor.clone(),
+        action: entry.action,
+        camera: entry.camera.clone(),
+        window: entry.window,
+        purpose: entry.purpose.clone(),
+        basis: entry.basis.clone(),
+        recipient: entry.recipient.clone(),
+        reason: entry.reason.clone(),
+        manifest_sha256: entry.manifest_sha256.clone(),
+        prev,
+        hash: String::new(),
+    };
+    stored.hash = stored.compute_hash()?;
+    let mut line = stored.to_line()?;
+    line.push(b'\n');
+    // One write of the whole line (O_APPEND puts it at the end); under the lock nobody
+    // else writes, so a short write can only come from a crash, which verify detects.
+    file.write_all(&line).map_err(io("write"))?;
+    file.sync_all().map_err(io("fsync"))?;
+    Ok(stored)
 }
 
 /// Appends one entry to the log at `path` ([`AuditLog::append`]).

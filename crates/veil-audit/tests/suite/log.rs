@@ -364,3 +364,88 @@ fn long_entries_are_found_by_the_backward_tail_scan() {
     assert!(s.is_intact());
     assert_eq!(s.entries, 3);
 }
+
+#[test]
+fn torn_tail_repair_saves_the_bytes_and_records_itself() {
+    let (path, log) = make_log("repair", 5);
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = bytes.len() - 40;
+    std::fs::write(&path, &bytes[..cut]).unwrap();
+    let line5_start = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap()
+        + 1;
+    let torn = &bytes[line5_start..cut];
+
+    let repair = log.repair_torn_tail("dpo").unwrap().unwrap();
+    assert_eq!(repair.bytes, torn.len() as u64);
+    assert_eq!(std::fs::read(&repair.saved_to).unwrap(), torn);
+    assert_eq!(repair.sha256, sha256_hex(torn));
+    assert!(repair
+        .saved_to
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .ends_with("audit.jsonl.torn-5"));
+    assert_eq!(
+        (repair.entry.seq, repair.entry.action),
+        (5, veil_audit::Action::ConfigChange)
+    );
+    assert!(repair.entry.reason.contains(&repair.sha256));
+
+    let s = verify_file(&path).unwrap();
+    assert!(s.is_intact(), "{s}");
+    assert_eq!(s.entries, 5);
+    // Appending works again, and a second repair has nothing to do.
+    assert_eq!(log.append(&sample_entry(0), &purposes()).unwrap().seq, 6);
+    assert_eq!(log.repair_torn_tail("dpo").unwrap(), None);
+}
+
+#[test]
+fn torn_tail_repair_refuses_a_tampered_log() {
+    let (path, log) = make_log("repair-tampered", 4);
+    let mut lines = read_lines(&path);
+    lines.remove(1);
+    let mut text = lines.join("\n");
+    text.push_str("\n{\"version\":1,\"seq\"");
+    std::fs::write(&path, &text).unwrap();
+    let err = log.repair_torn_tail("dpo").unwrap_err();
+    assert!(matches!(err, AuditError::CorruptTail { .. }), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "nothing may change"
+    );
+}
+
+#[test]
+fn summary_display_names_the_problem() {
+    let (path, _log) = make_log("display", 4);
+    let mut lines = read_lines(&path);
+    lines.swap(1, 2);
+    write_lines(&path, &lines);
+    let text = verify_file(&path).unwrap().to_string();
+    assert!(
+        text.contains("NOT INTACT: line 2: entries reordered (expected seq 2, found seq 3)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn now_is_millisecond_utc_and_manifest_hash_of_a_file() {
+    let dir = temp_dir("now");
+    let path = dir.join("audit.jsonl");
+    let manifest = dir.join("manifest.json");
+    std::fs::write(&manifest, b"{\"version\":1}").unwrap();
+    let hash = veil_audit::sha256_file(&manifest).unwrap();
+    assert_eq!(hash, sha256_hex(b"{\"version\":1}"));
+    let e =
+        veil_audit::append_entry(&path, &sample_entry(1).manifest_sha256(hash.clone()), &purposes()).unwrap();
+    assert_eq!(e.manifest_sha256, Some(hash));
+    let time = e.time.to_string();
+    assert!(time.ends_with('Z'), "{time}");
+    let fraction = time.split_once('.').map_or("", |(_, f)| f.trim_end_matches('Z'));
+    assert!(fraction.len() <= 3, "{time}");
+}

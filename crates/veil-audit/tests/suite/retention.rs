@@ -422,3 +422,31 @@ fn bad_input_files_get_errors_naming_the_file() {
         Err(AuditError::Io { .. })
     ));
 }
+
+#[test]
+fn plan_report_is_readable() {
+    let input = PlanInput {
+        recordings: vec![
+            rec("incident.mp4", "2026-03-01T00:00:00Z"),
+            rec("old.mp4", "2026-03-01T02:00:00Z"),
+        ],
+        holds: vec![hold(None)],
+        erasures: vec![erasure("2026-03-01T00:30:00Z", "2026-03-01T00:35:00Z")],
+        ..Default::default()
+    };
+    let text = plan(&input, &Policy::default(), t(FIVE_WEEKS_LATER))
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains("DELETE old.mp4 [cam-entrance]: retention of 28 days ended 2026-03-29T03:00:00Z"),
+        "{text}"
+    );
+    assert!(
+        text.contains("KEEP OVER LIMIT incident.mp4 [cam-entrance]: open incident INC-31"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ERASURE ER-4: refused; kept incident.mp4 (open incident INC-31)"),
+        "{text}"
+    );
+}
