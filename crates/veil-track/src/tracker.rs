@@ -197,6 +197,8 @@ struct Scratch {
     face_owner: Vec<Option<usize>>,
     /// Per person pool index: how many faces claim it.
     claims: Vec<u32>,
+    /// Face regions of the candidate persons: (pool index, region).
+    regions: Vec<(usize, BoxF)>,
 }
 
 /// Multi-object tracker for persons and faces.
@@ -535,10 +537,20 @@ fn greedy(
     pairs.clear();
     for &t in trk {
         let p = &pool[t].pred;
+        let (px1, py1, pa) = (p.x + p.w, p.y + p.h, p.area());
         for &d in det {
-            let iou = p.iou(&dets[d].bbox);
-            if iou >= thresh {
-                pairs.push((iou, pool[t].id, t as u32, d as u32));
+            // IoU without a division, rejecting non-overlapping pairs first: most pairs in a
+            // frame do not overlap, and this loop is most of the tracker's time.
+            let b = &dets[d].bbox;
+            let iw = px1.min(b.x + b.w) - p.x.max(b.x);
+            let ih = py1.min(b.y + b.h) - p.y.max(b.y);
+            if iw <= 0.0 || ih <= 0.0 {
+                continue;
+            }
+            let inter = iw * ih;
+            let union = pa + b.area() - inter;
+            if union > 0.0 && inter >= thresh * union {
+                pairs.push((inter / union, pool[t].id, t as u32, d as u32));
             }
         }
     }
@@ -560,16 +572,11 @@ fn upper_region(p: &BoxF, frac: f32) -> BoxF {
     BoxF::new(p.x - mx, p.y - my, p.w + 2.0 * mx, p.h * frac + my)
 }
 
-/// Fraction of `f`'s area inside `r`.
-fn inside_frac(f: &BoxF, r: &BoxF) -> f32 {
+/// Area of `f` inside `r`.
+fn inside_area(f: &BoxF, r: &BoxF) -> f32 {
     let iw = ((f.x + f.w).min(r.x + r.w) - f.x.max(r.x)).max(0.0);
     let ih = ((f.y + f.h).min(r.y + r.h) - f.y.max(r.y)).max(0.0);
-    let a = f.area();
-    if a > 0.0 {
-        iw * ih / a
-    } else {
-        0.0
-    }
+    iw * ih
 }
 
 /// Attach faces to person tracks and leave in `faces` only the face detections to track on
@@ -592,32 +599,36 @@ fn attach_faces(
     if faces.is_empty() || persons.is_empty() {
         return;
     }
-    let region = |t: &Live| -> Option<BoxF> {
+    // The candidates' face regions, computed once per frame rather than once per face.
+    s.regions.clear();
+    for (p, t) in persons.iter().enumerate() {
         if !t.confirmed {
-            return None;
+            continue;
         }
         let b = if t.last_hit == frame {
-            t.boxes.last()?.bbox
+            match t.boxes.last() {
+                Some(b) => b.bbox,
+                None => continue,
+            }
         } else if frame - t.last_hit <= cfg.max_gap_interpolate {
             t.pred
         } else {
-            return None;
+            continue;
         };
-        Some(upper_region(&b, cfg.face_upper_frac))
-    };
+        s.regions.push((p, upper_region(&b, cfg.face_upper_frac)));
+    }
     s.claims.clear();
     s.claims.resize(persons.len(), 0);
     s.face_owner.clear();
     for &f in faces.iter() {
         let fb = &dets[f].bbox;
+        let need = cfg.face_inside * fb.area();
         let mut owner = None;
         let mut n = 0;
-        for (p, t) in persons.iter().enumerate() {
-            if let Some(r) = region(t) {
-                if inside_frac(fb, &r) >= cfg.face_inside {
-                    owner = Some(p);
-                    n += 1;
-                }
+        for &(p, r) in &s.regions {
+            if inside_area(fb, &r) >= need {
+                owner = Some(p);
+                n += 1;
             }
         }
         let owner = if n == 1 { owner } else { None };
