@@ -115,8 +115,10 @@
 //! **A log ending in an incomplete line is never appended to**: [`AuditLog::append`] fails
 //! with [`AuditError::TruncatedLog`] (and with [`AuditError::CorruptTail`] when the last line
 //! is complete but invalid). Repairing automatically would chain new entries onto a log whose
-//! damage nobody looked at, and a torn line may as well be tampering; an operator must check
-//! it, keep a copy of the torn bytes, and cut them off.
+//! damage nobody looked at, and a torn line may as well be tampering. The operator repairs
+//! explicitly with [`AuditLog::repair_torn_tail`]: it refuses unless every complete line
+//! verifies, saves the torn bytes beside the log, cuts them off, and appends a
+//! `config-change` entry recording what was cut (byte count and SHA-256).
 //!
 //! ## Rules enforced on append
 //!
@@ -124,7 +126,8 @@
 //! `own-report` basis ([`AuditError::DisclosureWithoutLegalBasis`] otherwise); a `view` or
 //! `export` must state a purpose among the camera's purposes unless a police order or an
 //! access request (inzage) overrides it ([`check_purpose`], [`AuditError::PurposeNotAllowed`]);
-//! an `export` carries its manifest's SHA-256.
+//! an `export` carries its manifest's SHA-256 ([`sha256_file`]) and a basis (`inzage`,
+//! `police-order`, `own-report` or `incident`). Nothing is written when a rule fails.
 //!
 //! # Retention planning
 //!
