@@ -111,6 +111,17 @@ fn track_lost_longer_than_max_age_ends() {
     assert_eq!(tracks.len(), 2);
     assert_eq!(tracks.tracks()[0].last_frame(), 9);
     assert_eq!(tracks.tracks()[1].first_frame(), 20);
+    // max_age 0: a track survives while matched on every frame and ends at its first miss.
+    let cfg = TrackerConfig {
+        max_age: 0,
+        ..TrackerConfig::default()
+    };
+    let mut tr = Tracker::new(cfg).unwrap();
+    for f in 0..5u64 {
+        assert_eq!(tr.update(f, &[person(0.9, 100.0, 50.0)]).unwrap(), &[Some(1)]);
+    }
+    tr.update(5, &[]).unwrap();
+    assert_eq!(tr.update(6, &[person(0.9, 100.0, 50.0)]).unwrap(), &[Some(2)]);
 }
 
 /// Two people walk towards each other along nearly the same line and cross. The one behind

@@ -19,7 +19,7 @@ pub enum Class {
 }
 
 /// One detector output on one frame: the tracker's input.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Detection {
     /// Face or person.
     pub class: Class,
@@ -27,6 +27,22 @@ pub struct Detection {
     pub score: f32,
     /// The box in frame pixels.
     pub bbox: BoxF,
+}
+
+impl Class {
+    /// `"face"` or `"person"`, as in the tracks file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Class::Face => "face",
+            Class::Person => "person",
+        }
+    }
+}
+
+impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Detection {
@@ -58,7 +74,9 @@ pub struct TrackerConfig {
     /// Minimum IoU between a track's predicted box and a low detection (second stage).
     /// Default 0.5, as in ByteTrack: a low-confidence box needs a tight fit.
     pub low_match_iou: f32,
-    /// A track not matched for more than this many frames is ended. Default 30.
+    /// A track not matched on more than this many consecutive frames is ended (0: ended at
+    /// its first miss). Counted in video frames: when detecting every n-th frame, keep it
+    /// above n - 1. Default 30.
     pub max_age: u64,
     /// A new track is confirmed after this many matched frames (1 = immediately). Tracks on
     /// the tracker's first frame are confirmed immediately. Tentative tracks that miss a frame
@@ -151,6 +169,9 @@ impl TrackerConfig {
 /// often pokes slightly out of a detector's person box.
 const FACE_MARGIN: f32 = 0.1;
 
+/// Upper bound on Kalman predict steps per update.
+const MAX_PREDICT_STEPS: u64 = 10_000;
+
 /// A track while the tracker runs.
 #[derive(Debug)]
 struct Live {
@@ -213,6 +234,14 @@ struct Scratch {
 /// exactly one confirmed person track (and is the only face doing so) is attached to that
 /// person; the remaining faces are tracked on their own as class [`Class::Face`] with the same
 /// rules. Track ids are unique across both classes and start at 1.
+///
+/// Known limits, all consequences of IoU-only association without an appearance model:
+/// identities can swap when two similar people cross on the same line at the same speed, or
+/// when one changes direction while hidden; a face is attached to a person by geometry alone,
+/// so a bystander's face right behind a person's head, with the bystander's body undetected,
+/// can be filed under that person. Both matter only for the requester's track (every other
+/// track is redacted anyway), which is why the operator confirms the requester on the contact
+/// sheet and why the export offers a spotlight mode.
 ///
 /// Assignment is greedy by IoU (highest IoU pair first, ties by track id), not Hungarian: with
 /// tracker-scale IoU thresholds the two differ only in rare crowded configurations, and greedy
@@ -389,7 +418,8 @@ fn step(
     // are broken by track id.
     let mut i = 0;
     while i < pool.len() {
-        if frame - pool[i].last_hit > cfg.max_age {
+        // Frames missed before this one (frame > last_hit: frames increase).
+        if frame - pool[i].last_hit - 1 > cfg.max_age {
             let t = pool.swap_remove(i);
             if t.confirmed {
                 finished.push(t);
@@ -399,9 +429,13 @@ fn step(
         }
     }
 
-    // Predict every track to this frame. Bounded: a track is at most max_age frames behind.
+    // Predict every track to this frame.
     for t in pool.iter_mut() {
-        let steps = (frame - t.predicted_to).min(cfg.max_age + 1);
+        // Retirement above guarantees at most max_age + 1 steps; the constant bounds the loop for
+        // huge max_age values and frame jumps (a prediction that far out is meaningless).
+        let steps = (frame - t.predicted_to)
+            .min(cfg.max_age.saturating_add(1))
+            .min(MAX_PREDICT_STEPS);
         // Frames skipped by the caller (detection every n-th frame) are not misses: a track
         // matched on the previous update keeps its size velocity; a lost one coasts.
         for _ in 0..steps {
