@@ -1,1 +1,95 @@
-fn main() {}
+//! Zone masking of 1080p and 2160p I420/NV12 frames, three zones covering ~15% of the frame,
+//! for each style, next to a memset of the same number of bytes (the bandwidth bound).
+//!
+//! `cargo bench --bench masking`; add `-- --quick` for a fast pass.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use veil::core::{CameraConfig, CaptureMasker, CpuLevel, Frame, PixelFormat};
+
+/// Three zones of a housing-corporation camera: a door, a window band and a strip of road,
+/// together ~15% of the frame.
+fn zones(style: &str) -> CameraConfig {
+    let text = format!(
+        r#"
+[camera]
+id = "bench"
+purposes = ["safety"]
+responsible = "FM"
+[[zones]]
+kind = "dwelling-door"
+label = "door"
+polygon = [[0.10, 0.20], [0.18, 0.20], [0.18, 0.55], [0.10, 0.55]]
+style = "{style}"
+[[zones]]
+kind = "dwelling-window"
+label = "windows"
+polygon = [[0.40, 0.05], [0.85, 0.05], [0.85, 0.17], [0.40, 0.17]]
+style = "{style}"
+[[zones]]
+kind = "public-road"
+label = "road"
+polygon = [[0.0, 0.88], [1.0, 0.84], [1.0, 0.95], [0.0, 0.97]]
+style = "{style}"
+"#
+    );
+    CameraConfig::from_toml_str(&text, "bench.toml").expect("bench zones")
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mask");
+    g.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30);
+    let pool = std::sync::Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .build()
+            .expect("pool"),
+    );
+    for (w, h, name) in [(1920u32, 1080u32, "1080p"), (3840, 2160, "2160p")] {
+        for format in [PixelFormat::I420, PixelFormat::Nv12] {
+            let mut frame = Frame::new(format, w, h).expect("frame");
+            let mut masked_bytes = 0u64;
+            for style in ["solid", "pixelate", "blur"] {
+                let cfg = zones(style);
+                for level in CpuLevel::supported() {
+                    let masker = CaptureMasker::new(&cfg, w, h, format)
+                        .expect("masker")
+                        .with_cpu_level(level)
+                        .with_thread_pool(pool.clone());
+                    masked_bytes = masker
+                        .layers()
+                        .iter()
+                        .map(|(_, m)| {
+                            (0..format.plane_count())
+                                .map(|p| {
+                                    let bpp = format.plane_layout(w, h, p).map_or(1, |l| l.bytes_per_pixel);
+                                    m.plane(p).map_or(0, |s| s.pixel_count()) * u64::from(bpp)
+                                })
+                                .sum::<u64>()
+                        })
+                        .sum();
+                    g.throughput(Throughput::Bytes(masked_bytes));
+                    let id = BenchmarkId::new(format!("{name}/{format:?}/{style}"), format!("{level:?}"));
+                    g.bench_function(id, |b| b.iter(|| masker.apply(&mut frame.as_mut()).expect("apply")));
+                }
+            }
+            // the bandwidth bound: writing the same number of bytes with memset
+            let mut buf = vec![0u8; masked_bytes as usize];
+            g.throughput(Throughput::Bytes(masked_bytes));
+            g.bench_function(BenchmarkId::new(format!("{name}/{format:?}/memset"), "bound"), |b| {
+                b.iter(|| {
+                    buf.fill(black_box(0));
+                    black_box(&buf);
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

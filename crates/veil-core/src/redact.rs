@@ -123,12 +123,27 @@ fn pixelate_region(level: CpuLevel, plane: &PlaneRef<'_>, rect: Rect, block: u32
                 means[g * bpp + c] = ((sums[g * bpp + c] + n / 2) / n) as u8;
             }
         }
-        for y in y0.max(ry0)..y1.min(ry1) {
-            let orow = &mut out[(y - ry0) * rw..(y - ry0 + 1) * rw];
-            for (i, px) in orow.chunks_exact_mut(bpp).enumerate() {
-                let g = (rx0 + i) / b - gx0;
-                px.copy_from_slice(&means[g * bpp..g * bpp + bpp]);
+        let (oy0, oy1) = (y0.max(ry0), y1.min(ry1));
+        if oy0 >= oy1 {
+            continue;
+        }
+        // fill the first output row of this block row block by block, then copy it down
+        let first = (oy0 - ry0) * rw;
+        for g in 0..gx1 - gx0 {
+            let xa = ((gx0 + g) * b).max(rx0) - rx0;
+            let xb = ((gx0 + g + 1) * b).min(rx1) - rx0;
+            let seg = &mut out[first + xa * bpp..first + xb * bpp];
+            let m = &means[g * bpp..g * bpp + bpp];
+            if bpp == 1 {
+                seg.fill(m[0]);
+            } else {
+                for px in seg.chunks_exact_mut(bpp) {
+                    px.copy_from_slice(m);
+                }
             }
+        }
+        for y in oy0 + 1..oy1 {
+            out.copy_within(first..first + rw, (y - ry0) * rw);
         }
     }
     out

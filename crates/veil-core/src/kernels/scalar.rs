@@ -61,14 +61,33 @@ pub(crate) fn transpose(
     h: usize,
     bpp: usize,
 ) {
-    const T: usize = 16;
+    // Monomorphised per element size so each element moves as one fixed-size copy.
+    match bpp {
+        1 => transpose_n::<1>(src, src_stride, dst, dst_stride, w, h),
+        2 => transpose_n::<2>(src, src_stride, dst, dst_stride, w, h),
+        3 => transpose_n::<3>(src, src_stride, dst, dst_stride, w, h),
+        _ => transpose_n::<4>(src, src_stride, dst, dst_stride, w, h),
+    }
+}
+
+fn transpose_n<const N: usize>(
+    src: &[u8],
+    src_stride: usize,
+    dst: &mut [u8],
+    dst_stride: usize,
+    w: usize,
+    h: usize,
+) {
+    // 32x32 tiles keep both the rows read and the rows written in L1.
+    const T: usize = 32;
     for by in (0..h).step_by(T) {
         for bx in (0..w).step_by(T) {
-            for y in by..(by + T).min(h) {
-                let s = &src[y * src_stride..];
-                for x in bx..(bx + T).min(w) {
-                    let d = x * dst_stride + y * bpp;
-                    dst[d..d + bpp].copy_from_slice(&s[x * bpp..x * bpp + bpp]);
+            let (ye, xe) = ((by + T).min(h), (bx + T).min(w));
+            for x in bx..xe {
+                let d = &mut dst[x * dst_stride..x * dst_stride + h * N];
+                for y in by..ye {
+                    let s: [u8; N] = src[y * src_stride + x * N..][..N].try_into().unwrap_or([0; N]);
+                    d[y * N..y * N + N].copy_from_slice(&s);
                 }
             }
         }
