@@ -1,6 +1,7 @@
 //! Masking outcomes on whole frames: privacy (every pixel inside a zone is blanked), no
 //! collateral change outside the zones, SIMD == scalar in every format, and zone-file errors.
 
+#![allow(clippy::unwrap_used)]
 use proptest::prelude::*;
 use veil_core::mask::polygon_contains;
 use veil_core::{
