@@ -418,7 +418,8 @@ impl NewEntry {
     ///   starts; a manifest hash, if any, of 64 hex digits; blank optional text is refused
     ///   rather than stored;
     /// - `view`: camera and purpose; the purpose must be one of the camera's purposes unless
-    ///   the basis overrides purpose limitation ([`BasisKind::overrides_purpose`]);
+    ///   the basis overrides purpose limitation ([`BasisKind::overrides_purpose`]); with such
+    ///   a basis the purpose may be left out (the basis is the justification);
     /// - `export`: camera, window, purpose, manifest hash, and a basis of `inzage`,
     ///   `police-order`, `own-report` or `incident` (evidence kept for an incident); purpose
     ///   limitation as for `view`;
@@ -483,7 +484,12 @@ impl NewEntry {
         match action {
             Action::View | Action::Export => {
                 need_camera()?;
-                let purpose = self.purpose.as_deref().ok_or_else(|| missing("a purpose"))?;
+                // Without a stated purpose only an overriding basis (an order, an access
+                // request) justifies using the footage; the basis is then the justification.
+                let overridden = basis_kind.is_some_and(|k| k.overrides_purpose());
+                if self.purpose.is_none() && !overridden {
+                    return Err(missing("a purpose (or a police-order or inzage basis)"));
+                }
                 if action == Action::Export {
                     need_window()?;
                     match basis_kind {
@@ -506,7 +512,9 @@ impl NewEntry {
                         return Err(missing("the manifest's SHA-256"));
                     }
                 }
-                check_purpose(camera_purposes, purpose, self.basis.as_ref())?;
+                if let Some(purpose) = &self.purpose {
+                    check_purpose(camera_purposes, purpose, self.basis.as_ref())?;
+                }
             }
             Action::Disclose => {
                 match &self.basis {
@@ -963,6 +971,13 @@ fn classify<R: BufRead>(
             }
         }
         Ok(e) if e.seq < expected_seq => {
+            if e.hash == head {
+                // An exact copy of the previous line: this line is the extra one.
+                return Ok(Tamper {
+                    line,
+                    kind: TamperKind::Inserted,
+                });
+            }
             if let Some((seq, prev)) = before_last {
                 if chains_to(&e, *seq, prev) {
                     return Ok(Tamper {

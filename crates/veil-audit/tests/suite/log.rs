@@ -449,3 +449,74 @@ fn now_is_millisecond_utc_and_manifest_hash_of_a_file() {
     let fraction = time.split_once('.').map_or("", |(_, f)| f.trim_end_matches('Z'));
     assert!(fraction.len() <= 3, "{time}");
 }
+
+#[test]
+fn duplicated_line_is_reported_at_the_copy() {
+    let (path, _log) = make_log("duplicate", 4);
+    let mut lines = read_lines(&path);
+    let copy = lines[1].clone();
+    lines.insert(2, copy);
+    write_lines(&path, &lines);
+    let s = verify_file(&path).unwrap();
+    let p = s.problem.unwrap();
+    assert_eq!((p.line, p.kind), (3, TamperKind::Inserted));
+    assert_eq!(s.entries, 2);
+}
+
+mod props {
+    use proptest::prelude::*;
+    use veil_audit::{verify_file, AuditLog};
+
+    use crate::common::{make_log, read_lines, write_lines};
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Delete(usize),
+        Swap(usize, usize),
+        InsertForged(usize),
+        Alter(usize),
+    }
+
+    fn op(n: usize) -> impl Strategy<Value = Op> {
+        prop_oneof![
+            // Removing the last line is only detectable with an anchor (tested separately).
+            (0..n - 1).prop_map(Op::Delete),
+            (0..n - 1)
+                .prop_flat_map(move |i| (Just(i), i + 1..n))
+                .prop_map(|(i, j)| Op::Swap(i, j)),
+            (0..n).prop_map(Op::InsertForged),
+            (0..n).prop_map(Op::Alter),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any single edit is reported, at the first line it touched.
+        #[test]
+        fn every_edit_is_found_at_its_first_line((n, op) in (2usize..10).prop_flat_map(|n| (Just(n), op(n)))) {
+            let (path, log) = make_log("prop", n);
+            let entries = AuditLog::new(&path).read_entries().unwrap();
+            let _ = log;
+            let mut lines = read_lines(&path);
+            let first = match op {
+                Op::Delete(i) => { lines.remove(i); i }
+                Op::Swap(i, j) => { lines.swap(i, j); i }
+                Op::InsertForged(i) => {
+                    let mut e = entries[i].clone();
+                    e.actor = "forger".into();
+                    e.hash = e.compute_hash().unwrap();
+                    lines.insert(i, String::from_utf8(e.to_line().unwrap()).unwrap());
+                    i
+                }
+                Op::Alter(i) => { lines[i] = lines[i].replacen("\"reason\":\"", "\"reason\":\"not ", 1); i }
+            };
+            write_lines(&path, &lines);
+            let s = verify_file(&path).unwrap();
+            let p = s.problem.clone();
+            prop_assert!(p.is_some(), "{:?} not detected", op);
+            prop_assert_eq!(p.unwrap().line, first as u64 + 1, "{:?}: {}", op, s);
+            prop_assert_eq!(s.entries, first as u64);
+        }
+    }
+}

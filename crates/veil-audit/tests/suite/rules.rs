@@ -199,3 +199,22 @@ fn timestamps_parse_rfc3339_only() {
         "2026-03-01T08:00:00.25Z"
     );
 }
+
+#[test]
+fn purpose_may_be_left_out_only_under_an_overriding_basis() {
+    let log = AuditLog::new(temp_dir("no-purpose").join("audit.jsonl"));
+    let mut e = export("x", "inzage:AR-1");
+    e.purpose = None;
+    log.append(&e, &purposes()).unwrap();
+    let mut e = export("x", "own-report:AG-1");
+    e.purpose = None;
+    assert!(matches!(
+        log.append(&e, &purposes()),
+        Err(AuditError::MissingField { .. })
+    ));
+    let view = NewEntry::new("guard", Action::View, "look").camera("cam-entrance");
+    assert!(matches!(
+        log.append(&view, &purposes()),
+        Err(AuditError::MissingField { .. })
+    ));
+}
