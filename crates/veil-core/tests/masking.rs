@@ -1,7 +1,7 @@
 //! Masking outcomes on whole frames: privacy (every pixel inside a zone is blanked), no
 //! collateral change outside the zones, SIMD == scalar in every format, and zone-file errors.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 use proptest::prelude::*;
 use veil_core::mask::polygon_contains;
 use veil_core::{
@@ -218,7 +218,7 @@ fn simd_matches_scalar_for_every_style_format_and_width() {
     let levels = CpuLevel::supported();
     for format in PixelFormat::ALL {
         for &w in &WIDTHS {
-            let w = if format.is_420() { (w + 1) / 2 * 2 } else { w };
+            let w = if format.is_420() { w.div_ceil(2) * 2 } else { w };
             let h = 24;
             for pad in [0usize, 19] {
                 let mut want = PaddedFrame::new(format, w, h, pad, u64::from(w));
