@@ -287,9 +287,9 @@ impl Tracker {
     ///
     /// Returns, for each input detection (same order), the track id it was assigned to: the
     /// person track for persons and for faces attached to a person, the face track for other
-    /// faces, `None` for detections that were ignored (below `low_thresh`, empty box (w or h
-    /// <= 0, it covers no pixel), a low
-    /// detection that fitted no track, a high detection below `birth_thresh` that fitted none).
+    /// faces, `None` for detections that were ignored: below `low_thresh`; an empty box (w or
+    /// h <= 0, covering no pixel); a low detection that fitted no track; a high detection below
+    /// `birth_thresh` that fitted none.
     /// With `min_hits > 1` an id may belong to a tentative track that is later dropped.
     ///
     /// # Errors
