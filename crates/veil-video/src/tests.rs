@@ -1,0 +1,1 @@
+//! Unit tests of veil-video over the real fixture clip.

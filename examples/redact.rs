@@ -1,0 +1,245 @@
+//! `redact`: Veil's redaction command-line tool.
+//!
+//! ```text
+//! cargo run --release --example redact -- mask INPUT --zones ZONES.toml -o OUTPUT.mp4 \
+//!     [--from TIME] [--to TIME] [--crf N] [--preset P] [--keep-audio]
+//! ```
+//!
+//! Conventions shared by every command: TIME is seconds (`12.5`) or `[HH:]MM:SS[.fff]`;
+//! exit status 0 on success, 2 on a usage error, 1 on any other error with one line
+//! `error: ...` on stderr naming the file and the reason; no output file is left behind on
+//! failure (outputs are written to a temporary file and renamed when complete). A progress
+//! bar is drawn on stderr only when stderr is a terminal.
+//!
+//! To add a command: a variant in [`Command`] with its `Args` struct, and one
+//! `fn cmd_x(args) -> anyhow::Result<()>`, dispatched in [`run`].
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use veil::core::{CameraConfig, CaptureMasker};
+use veil::video::{EncodeOptions, ReadOptions, VideoReader, VideoWriter, PRESETS};
+
+/// Privacy-preserving redaction of CCTV footage.
+#[derive(Debug, Parser)]
+#[command(name = "redact", version, about)]
+struct Cli {
+    /// Let FFmpeg print its own warnings and errors (for diagnosing a difficult input).
+    #[arg(long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Mask a camera's forbidden zones (doors, windows, road) in every frame of a recording.
+    Mask(MaskArgs),
+}
+
+/// Options shared by commands that read a time window of a recording.
+#[derive(Debug, Args)]
+struct WindowArgs {
+    /// Start of the window: seconds (12.5) or [HH:]MM:SS[.fff]; frames before it are left out.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    from: Option<f64>,
+    /// End of the window (exclusive), same format as --from.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    to: Option<f64>,
+}
+
+/// Options shared by commands that encode a video.
+#[derive(Debug, Args)]
+struct EncodeArgs {
+    /// x264 quality, 0 (lossless) to 51; 18 is visually near-lossless (evidence quality).
+    #[arg(long, value_name = "N", default_value_t = 18, value_parser = clap::value_parser!(u8).range(0..=51))]
+    crf: u8,
+    /// x264 preset: speed against file size at the same quality.
+    #[arg(long, value_name = "P", default_value = "fast", value_parser = PRESETS)]
+    preset: String,
+    /// Keep the audio (copied as is). Off by default: audio can carry bystanders' voices.
+    #[arg(long)]
+    keep_audio: bool,
+}
+
+impl EncodeArgs {
+    fn options(&self) -> EncodeOptions {
+        EncodeOptions {
+            crf: self.crf,
+            preset: self.preset.clone(),
+            keep_audio: self.keep_audio,
+            ..EncodeOptions::default()
+        }
+    }
+}
+
+/// `redact mask`.
+#[derive(Debug, Args)]
+struct MaskArgs {
+    /// Input recording: a file, or any URL FFmpeg reads (rtsp://, http://).
+    #[arg(value_name = "INPUT")]
+    input: PathBuf,
+    /// The camera's zone file (TOML).
+    #[arg(long, value_name = "ZONES.toml")]
+    zones: PathBuf,
+    /// Output file (H.264 MP4).
+    #[arg(short = 'o', long, value_name = "OUTPUT.mp4")]
+    output: PathBuf,
+    #[command(flatten)]
+    window: WindowArgs,
+    #[command(flatten)]
+    encode: EncodeArgs,
+}
+
+/// Parse a TIME: seconds (`12.5`) or `[HH:]MM:SS[.fff]`.
+fn parse_time(s: &str) -> Result<f64, String> {
+    let bad = || format!("invalid time {s:?}: expected seconds (12.5) or [HH:]MM:SS[.fff]");
+    let parts: Vec<&str> = s.trim().split(':').collect();
+    let num = |p: &str, frac: bool| -> Result<f64, String> {
+        let ok = !p.is_empty()
+            && p.chars().all(|c| c.is_ascii_digit() || (frac && c == '.'))
+            && p.chars().filter(|&c| c == '.').count() <= 1
+            && !p.starts_with('.');
+        if !ok {
+            return Err(bad());
+        }
+        p.parse::<f64>().map_err(|_| bad())
+    };
+    let t = match parts.as_slice() {
+        [sec] => num(sec, true)?,
+        [m, sec] => {
+            let sec = num(sec, true)?;
+            if sec >= 60.0 {
+                return Err(bad());
+            }
+            num(m, false)? * 60.0 + sec
+        }
+        [h, m, sec] => {
+            let (m, sec) = (num(m, false)?, num(sec, true)?);
+            if m >= 60.0 || sec >= 60.0 {
+                return Err(bad());
+            }
+            num(h, false)? * 3600.0 + m * 60.0 + sec
+        }
+        _ => return Err(bad()),
+    };
+    if t.is_finite() {
+        Ok(t)
+    } else {
+        Err(bad())
+    }
+}
+
+fn main() -> ExitCode {
+    // A bug must still end in one `error:` line and status 1, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("error: internal error: {msg}");
+    }));
+    let cli = Cli::parse(); // usage errors: clap prints them and exits with status 2
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(1)
+        }
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    veil::video::set_ffmpeg_log(cli.verbose);
+    match cli.command {
+        Command::Mask(args) => cmd_mask(args),
+    }
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise.
+fn progress(total: Option<u64>) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(n) if n > 0 => ProgressBar::new(n),
+        _ => ProgressBar::new_spinner(),
+    };
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} frames ({per_sec}, eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Refuse to overwrite the input: the original recording is the evidence.
+fn check_not_same(input: &Path, output: &Path) -> anyhow::Result<()> {
+    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
+        if a == b {
+            bail!("{}: the output would overwrite the input", output.display());
+        }
+    }
+    Ok(())
+}
+
+fn cmd_mask(args: MaskArgs) -> anyhow::Result<()> {
+    check_not_same(&args.input, &args.output)?;
+    let config = CameraConfig::from_file(&args.zones)?;
+    let opts = ReadOptions {
+        from: args.window.from,
+        to: args.window.to,
+        audio: args.encode.keep_audio,
+        ..ReadOptions::default()
+    };
+    let mut reader = VideoReader::open(&args.input, &opts)?;
+    let info = reader.info().clone();
+    if args.encode.keep_audio && !info.has_audio {
+        eprintln!(
+            "warning: {}: --keep-audio: the input has no audio",
+            reader.path().display()
+        );
+    }
+    let masker = CaptureMasker::new(&config, info.width, info.height, info.format).with_context(|| {
+        format!(
+            "{}: cannot rasterise the zones for {}x{} frames",
+            args.zones.display(),
+            info.width,
+            info.height
+        )
+    })?;
+    let mut writer = VideoWriter::create(&args.output, &info, &args.encode.options())?;
+    let bar = progress(info.frame_count_estimate);
+    while let Some(mut frame) = reader.next_frame()? {
+        let time = frame.time();
+        let mut view = frame.frame_mut()?;
+        masker.apply(&mut view).with_context(|| {
+            format!(
+                "{}: masking the frame at {time:.3} s failed",
+                reader.path().display()
+            )
+        })?;
+        writer.write_decoded(&frame)?;
+        for packet in reader.take_audio() {
+            writer.write_audio(packet)?;
+        }
+        bar.inc(1);
+    }
+    let frames = writer.finish()?;
+    bar.finish_and_clear();
+    println!(
+        "masked {} zone(s) in {frames} frame(s) of {} -> {}",
+        config.zones.len(),
+        reader.path().display(),
+        args.output.display()
+    );
+    Ok(())
+}
