@@ -60,14 +60,10 @@ impl Timestamp {
     }
 
     /// Wraps a `time::OffsetDateTime`, converted to UTC. Returns `None` out of 0001-9999.
-    pub fn from_offset_date_time(t: OffsetDateTime) -> Option<Self> {
+    /// Crate-private so that `time` stays an implementation detail of the public API.
+    pub(crate) fn from_offset_date_time(t: OffsetDateTime) -> Option<Self> {
         let utc = t.checked_to_offset(UtcOffset::UTC)?;
         (1..=9999).contains(&utc.year()).then_some(Timestamp(utc))
-    }
-
-    /// The underlying `time::OffsetDateTime` (UTC).
-    pub fn as_offset_date_time(&self) -> OffsetDateTime {
-        self.0
     }
 
     /// This instant plus `days` whole days, or `None` past year 9999.
