@@ -1,0 +1,311 @@
+//! Resize + letterbox straight from a frame's planes into a network's NCHW float input.
+//!
+//! One pass, bilinear, no intermediate RGB frame: for every output pixel the source taps
+//! are read from the Y/U/V (or packed RGB) planes, converted to RGB and written into the
+//! three channel planes of the tensor. The tap tables depend only on the frame and network
+//! geometry, so they are computed once and reused for every frame of a stream.
+
+use veil_core::{FrameRef, PixelFormat};
+
+/// How a frame is placed in the network input: scaled by `scale_x`/`scale_y` (network
+/// pixels per frame pixel) into the top-left `content_w` x `content_h` corner of a
+/// `net_w` x `net_h` input; the rest is padding (zeros).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Letterbox {
+    /// Network input width.
+    pub net_w: usize,
+    /// Network input height.
+    pub net_h: usize,
+    /// Width of the scaled frame inside the input.
+    pub content_w: usize,
+    /// Height of the scaled frame inside the input.
+    pub content_h: usize,
+    /// Network pixels per frame pixel, horizontally.
+    pub scale_x: f32,
+    /// Network pixels per frame pixel, vertically.
+    pub scale_y: f32,
+}
+
+impl Letterbox {
+    /// Fit a `src_w` x `src_h` frame into `net_w` x `net_h`, keeping the aspect ratio.
+    /// `allow_upscale = false` keeps small frames at their own size.
+    pub fn fit(src_w: u32, src_h: u32, net_w: usize, net_h: usize, allow_upscale: bool) -> Letterbox {
+        let (sw, sh) = (src_w as f64, src_h as f64);
+        let mut s = (net_w as f64 / sw).min(net_h as f64 / sh);
+        if !allow_upscale {
+            s = s.min(1.0);
+        }
+        let content_w = ((sw * s).round() as usize).clamp(1, net_w);
+        let content_h = ((sh * s).round() as usize).clamp(1, net_h);
+        Letterbox {
+            net_w,
+            net_h,
+            content_w,
+            content_h,
+            scale_x: (content_w as f64 / sw) as f32,
+            scale_y: (content_h as f64 / sh) as f32,
+        }
+    }
+}
+
+/// One output coordinate's two source taps: `v = a * (1 - w) + b * w`.
+#[derive(Debug, Clone, Copy)]
+struct Tap {
+    i0: usize,
+    i1: usize,
+    w: f32,
+}
+
+/// Taps for `n_out` output samples of a `n_src`-sample axis, `scale` output per source sample.
+/// `sub` is the chroma subsampling factor (1 or 2) of the axis being sampled.
+fn taps(n_out: usize, scale: f32, n_src: usize, sub: f32) -> Vec<Tap> {
+    let last = n_src.saturating_sub(1);
+    (0..n_out)
+        .map(|o| {
+            // Pixel-centre alignment: output centre -> frame coordinate -> plane coordinate.
+            let s = ((o as f32 + 0.5) / scale) / sub - 0.5;
+            let s = s.clamp(0.0, last as f32);
+            let i0 = (s.floor() as usize).min(last);
+            let i1 = (i0 + 1).min(last);
+            Tap {
+                i0,
+                i1,
+                w: s - i0 as f32,
+            }
+        })
+        .collect()
+}
+
+/// Precomputed sampling plan for one (frame size, letterbox) geometry.
+#[derive(Debug, Clone)]
+pub struct Resampler {
+    src_w: u32,
+    src_h: u32,
+    lb: Letterbox,
+    xs: Vec<Tap>,
+    ys: Vec<Tap>,
+    cxs: Vec<Tap>,
+    cys: Vec<Tap>,
+}
+
+#[inline(always)]
+fn lerp(a: u8, b: u8, w: f32) -> f32 {
+    let a = f32::from(a);
+    a + (f32::from(b) - a) * w
+}
+
+impl Resampler {
+    /// A plan for `src_w` x `src_h` frames placed as `lb`.
+    pub fn new(src_w: u32, src_h: u32, lb: Letterbox) -> Resampler {
+        let (cw, ch) = (src_w.div_ceil(2) as usize, src_h.div_ceil(2) as usize);
+        Resampler {
+            src_w,
+            src_h,
+            lb,
+            xs: taps(lb.content_w, lb.scale_x, src_w as usize, 1.0),
+            ys: taps(lb.content_h, lb.scale_y, src_h as usize, 1.0),
+            cxs: taps(lb.content_w, lb.scale_x, cw, 2.0),
+            cys: taps(lb.content_h, lb.scale_y, ch, 2.0),
+        }
+    }
+
+    /// Whether this plan was made for frames of this size.
+    pub fn fits(&self, w: u32, h: u32) -> bool {
+        self.src_w == w && self.src_h == h
+    }
+
+    /// The placement this plan writes.
+    pub fn letterbox(&self) -> Letterbox {
+        self.lb
+    }
+
+    /// Number of floats one frame occupies in the input tensor (3 x net_h x net_w).
+    pub fn tensor_len(&self) -> usize {
+        3 * self.lb.net_w * self.lb.net_h
+    }
+
+    /// Write `frame` as RGB, multiplied by `gain` (1 for 0..255 input, 1/255 for 0..1), into
+    /// `out` (one frame's CHW planes, [`Resampler::tensor_len`] floats).
+    ///
+    /// The frame must have the size this plan was made for (checked by the callers with
+    /// [`Resampler::fits`]; a mismatch is a programming error and panics via slice bounds).
+    pub fn fill(&self, frame: &FrameRef<'_>, out: &mut [f32], gain: f32) {
+        debug_assert!(self.fits(frame.width(), frame.height()));
+        let (nw, nh) = (self.lb.net_w, self.lb.net_h);
+        let plane_len = nw * nh;
+        let (r_out, rest) = out[..3 * plane_len].split_at_mut(plane_len);
+        let (g_out, b_out) = rest.split_at_mut(plane_len);
+        let cw = self.lb.content_w;
+        for (oy, ty) in self.ys.iter().enumerate() {
+            let base = oy * nw;
+            let (r, g, b) = (
+                &mut r_out[base..base + cw],
+                &mut g_out[base..base + cw],
+                &mut b_out[base..base + cw],
+            );
+            match frame.format() {
+                PixelFormat::I420 | PixelFormat::Nv12 => self.row_yuv(frame, oy, *ty, r, g, b, gain),
+                PixelFormat::Gray8 => {
+                    let p = &frame.planes()[0];
+                    let (r0, r1) = (p.row(ty.i0 as u32), p.row(ty.i1 as u32));
+                    for (ox, t) in self.xs.iter().enumerate() {
+                        let top = lerp(r0[t.i0], r0[t.i1], t.w);
+                        let bot = lerp(r1[t.i0], r1[t.i1], t.w);
+                        let v = (top + (bot - top) * ty.w) * gain;
+                        r[ox] = v;
+                        g[ox] = v;
+                        b[ox] = v;
+                    }
+                }
+                fmt => {
+                    let (bpp, ri, bi) = match fmt {
+                        PixelFormat::Bgr24 => (3, 2, 0),
+                        PixelFormat::Rgba => (4, 0, 2),
+                        _ => (3, 0, 2),
+                    };
+                    let p = &frame.planes()[0];
+                    let (r0, r1) = (p.row(ty.i0 as u32), p.row(ty.i1 as u32));
+                    for (ox, t) in self.xs.iter().enumerate() {
+                        let (a, c) = (t.i0 * bpp, t.i1 * bpp);
+                        let mut px = [0f32; 3];
+                        for (ch, v) in px.iter_mut().enumerate() {
+                            let top = lerp(r0[a + ch], r0[c + ch], t.w);
+                            let bot = lerp(r1[a + ch], r1[c + ch], t.w);
+                            *v = (top + (bot - top) * ty.w) * gain;
+                        }
+                        r[ox] = px[ri];
+                        g[ox] = px[1];
+                        b[ox] = px[bi];
+                    }
+                }
+            }
+            // Right padding of this row.
+            r_out[base + cw..base + nw].fill(0.0);
+            g_out[base + cw..base + nw].fill(0.0);
+            b_out[base + cw..base + nw].fill(0.0);
+        }
+        // Bottom padding.
+        let ch = self.lb.content_h;
+        for plane in [r_out, g_out, b_out] {
+            plane[ch * nw..].fill(0.0);
+        }
+    }
+
+    /// One output row from a 4:2:0 frame (BT.601 limited range, the usual for CCTV streams).
+    #[allow(clippy::too_many_arguments)]
+    fn row_yuv(
+        &self,
+        frame: &FrameRef<'_>,
+        oy: usize,
+        ty: Tap,
+        r: &mut [f32],
+        g: &mut [f32],
+        b: &mut [f32],
+        gain: f32,
+    ) {
+        let planes = frame.planes();
+        let y = &planes[0];
+        let (y0, y1) = (y.row(ty.i0 as u32), y.row(ty.i1 as u32));
+        let cy = self.cys[oy];
+        let nv12 = frame.format() == PixelFormat::Nv12;
+        let (u0, u1, v0, v1) = if nv12 {
+            let uv = &planes[1];
+            let (a, b) = (uv.row(cy.i0 as u32), uv.row(cy.i1 as u32));
+            (a, b, a, b)
+        } else {
+            let (u, v) = (&planes[1], &planes[2]);
+            (
+                u.row(cy.i0 as u32),
+                u.row(cy.i1 as u32),
+                v.row(cy.i0 as u32),
+                v.row(cy.i1 as u32),
+            )
+        };
+        // NV12 interleaves U and V: sample k of U is byte 2k, of V byte 2k + 1.
+        let (step, voff) = if nv12 { (2, 1) } else { (1, 0) };
+        let k = 1.164_f32 * gain;
+        for (ox, (t, ct)) in self.xs.iter().zip(&self.cxs).enumerate() {
+            let top = lerp(y0[t.i0], y0[t.i1], t.w);
+            let bot = lerp(y1[t.i0], y1[t.i1], t.w);
+            let yy = (top + (bot - top) * ty.w - 16.0) * k;
+            let (a, c) = (ct.i0 * step, ct.i1 * step);
+            let ut = lerp(u0[a], u0[c], ct.w);
+            let ub = lerp(u1[a], u1[c], ct.w);
+            let uu = ut + (ub - ut) * cy.w - 128.0;
+            let vt = lerp(v0[a + voff], v0[c + voff], ct.w);
+            let vb = lerp(v1[a + voff], v1[c + voff], ct.w);
+            let vv = vt + (vb - vt) * cy.w - 128.0;
+            let hi = 255.0 * gain;
+            r[ox] = (yy + 1.596 * gain * vv).clamp(0.0, hi);
+            g[ox] = (yy - (0.392 * uu + 0.813 * vv) * gain).clamp(0.0, hi);
+            b[ox] = (yy + 2.017 * gain * uu).clamp(0.0, hi);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use veil_core::Frame;
+
+    #[test]
+    fn letterbox_keeps_aspect_and_never_upscales_unless_allowed() {
+        let lb = Letterbox::fit(1920, 1080, 640, 384, false);
+        assert_eq!((lb.content_w, lb.content_h), (640, 360));
+        let lb = Letterbox::fit(320, 240, 640, 480, false);
+        assert_eq!((lb.content_w, lb.content_h), (320, 240));
+        let lb = Letterbox::fit(320, 240, 640, 480, true);
+        assert_eq!((lb.content_w, lb.content_h), (640, 480));
+    }
+
+    #[test]
+    fn identity_geometry_reproduces_pixels_in_every_format() {
+        // A 4x2 RGB pattern through each format at scale 1 must come back (YUV within rounding).
+        let rgb: [[u8; 3]; 8] = [
+            [200, 30, 40],
+            [200, 30, 40],
+            [10, 220, 30],
+            [10, 220, 30],
+            [200, 30, 40],
+            [200, 30, 40],
+            [10, 220, 30],
+            [10, 220, 30],
+        ];
+        let lb = Letterbox::fit(4, 2, 4, 2, false);
+        let rs = Resampler::new(4, 2, lb);
+        let mut out = vec![0f32; rs.tensor_len()];
+        let mut f = Frame::new(PixelFormat::Bgr24, 4, 2).unwrap();
+        {
+            let mut m = f.as_mut();
+            let p = &mut m.planes_mut()[0];
+            for y in 0..2 {
+                let row = p.row_mut(y);
+                for x in 0..4 {
+                    let c = rgb[(y * 4 + x) as usize];
+                    row[x as usize * 3..x as usize * 3 + 3].copy_from_slice(&[c[2], c[1], c[0]]);
+                }
+            }
+        }
+        rs.fill(&f.as_ref(), &mut out, 1.0);
+        for i in 0..8 {
+            assert_eq!(out[i], f32::from(rgb[i][0]));
+            assert_eq!(out[8 + i], f32::from(rgb[i][1]));
+            assert_eq!(out[16 + i], f32::from(rgb[i][2]));
+        }
+    }
+
+    #[test]
+    fn padding_is_zero() {
+        let lb = Letterbox::fit(4, 2, 8, 8, false);
+        let rs = Resampler::new(4, 2, lb);
+        let mut out = vec![7f32; rs.tensor_len()];
+        let mut f = Frame::new(PixelFormat::Gray8, 4, 2).unwrap();
+        f.as_mut().planes_mut()[0].data_mut().fill(100);
+        rs.fill(&f.as_ref(), &mut out, 1.0);
+        assert_eq!(out[0], 100.0);
+        assert_eq!(out[4], 0.0);
+        assert_eq!(out[2 * 8], 0.0);
+        assert!(out[64..].iter().take(4).all(|&v| v == 100.0));
+    }
+}
