@@ -123,7 +123,7 @@ pub(crate) fn validate_size(
             max_pixels: MAX_PIXELS,
         });
     }
-    if format.is_420() && (width % 2 != 0 || height % 2 != 0) {
+    if format.is_420() && (!width.is_multiple_of(2) || !height.is_multiple_of(2)) {
         return Err(FrameError::OddSize {
             format,
             width,

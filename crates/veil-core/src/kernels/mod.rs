@@ -62,7 +62,7 @@ pub fn vbox_pass(
 /// per channel of `bpp` interleaved channels: `sums[g * bpp + c] += sum of channel c`.
 pub fn accumulate_blocks(level: CpuLevel, row: &[u8], bpp: usize, block: usize, sums: &mut [u32]) {
     #[cfg(target_arch = "x86_64")]
-    if bpp == 1 && block % 8 == 0 && level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
+    if bpp == 1 && block.is_multiple_of(8) && level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
         // SAFETY: AVX2 support was just checked; the function bounds-checks its slices.
         unsafe { avx2::accumulate_blocks_gray(row, block, sums) };
         return;
