@@ -254,6 +254,8 @@ pub struct VideoReader {
     from: Option<f64>,
     to: Option<f64>,
     want_audio: bool,
+    /// Duration of the video stream per the container's index, in seconds.
+    stream_duration: Option<f64>,
     /// How far before `from` the current seek aimed, in seconds (`None`: no seek done or
     /// verified already).
     seek_backoff: Option<f64>,
@@ -376,6 +378,7 @@ impl VideoReader {
         } else {
             None
         };
+        let stream_duration = (stream.duration() > 0).then(|| stream.duration() as f64 * q(tb));
         let fps_f = f64::from(fps.0) / f64::from(fps.1);
         let frame_count_estimate = duration.map(|d| {
             let end = opts.to.map_or(d, |t| t.min(d));
@@ -416,6 +419,7 @@ impl VideoReader {
             from: opts.from.filter(|&f| f > 0.0),
             to: opts.to,
             want_audio: opts.audio,
+            stream_duration,
             seek_backoff: None,
             next_index: 0,
             last_pts: None,
@@ -505,6 +509,7 @@ impl VideoReader {
                 Err(e) if is_eagain(&e) => self.feed()?,
                 Err(ff::Error::Eof) => {
                     self.done = true;
+                    self.check_complete()?;
                 }
                 Err(e) => {
                     return Err(VideoError::Decode {
@@ -516,6 +521,30 @@ impl VideoReader {
             }
         }
         Ok(None)
+    }
+
+    /// At the end of the input: when the container's index gives the video stream's
+    /// duration, the last frame must reach it. A file cut at a packet boundary reads like
+    /// a clean end otherwise.
+    fn check_complete(&self) -> Result<(), VideoError> {
+        let Some(expected) = self.stream_duration else {
+            return Ok(());
+        };
+        let frame_s = f64::from(self.info.fps.1) / f64::from(self.info.fps.0);
+        let last = self.last_pts.map(|p| self.time_of(p));
+        let reached = last.map_or(0.0, |l| l + frame_s);
+        // One and a half frames of slack: the index's duration may count the last frame's
+        // own duration, and variable frame rates make "one frame" approximate.
+        if reached + 1.5 * frame_s < expected {
+            return Err(VideoError::Truncated {
+                path: self.path.to_path_buf(),
+                reason: format!(
+                    "the video ends at {:.3} s but the file's index says {expected:.3} s",
+                    last.unwrap_or(0.0)
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Whether time `t` (seconds) lies before the window.

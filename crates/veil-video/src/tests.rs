@@ -1,1 +1,314 @@
-//! Unit tests of veil-video over the real fixture clip.
+//! Unit tests of veil-video over the real fixture clip (OpenCV's vtest, 150 frames, 10 fps,
+//! a keyframe every 25 frames, B-frames).
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use veil_core::{Frame, PixelFormat};
+
+use super::*;
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/vtest.mp4")
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("veil-video-unit-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A checksum of the visible pixels of a frame (FNV-1a over the rows).
+fn checksum(frame: &veil_core::FrameRef<'_>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in frame.planes() {
+        for row in p.rows() {
+            for &b in row {
+                h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+            }
+        }
+    }
+    h
+}
+
+fn read_all(opts: &ReadOptions) -> Vec<(u64, f64, u64)> {
+    let mut r = VideoReader::open(fixture(), opts).unwrap();
+    let mut out = Vec::new();
+    while let Some(f) = r.next_frame().unwrap() {
+        out.push((f.index(), f.time(), checksum(&f.frame_ref().unwrap())));
+    }
+    out
+}
+
+#[test]
+fn opens_the_fixture() {
+    let r = VideoReader::open(fixture(), &ReadOptions::default()).unwrap();
+    let i = r.info();
+    assert_eq!((i.width, i.height), (768, 576));
+    assert_eq!(i.fps, (10, 1));
+    assert_eq!(i.format, PixelFormat::I420);
+    assert!(!i.has_audio);
+    assert_eq!(i.frame_count_estimate, Some(150));
+    assert!((i.duration.unwrap() - 15.0).abs() < 0.2);
+}
+
+#[test]
+fn reads_every_frame_in_order() {
+    let all = read_all(&ReadOptions::default());
+    assert_eq!(all.len(), 150);
+    for (k, (index, time, _)) in all.iter().enumerate() {
+        assert_eq!(*index, k as u64);
+        assert!((time - k as f64 * 0.1).abs() < 1e-6, "frame {k} at {time}");
+    }
+}
+
+#[test]
+fn window_holds_exactly_the_frames_inside_it() {
+    let all = read_all(&ReadOptions::default());
+    // Around keyframes (every 2.5 s) and B-frames, where a naive seek loses frames.
+    for (from, to) in [
+        (2.35, 5.05),
+        (2.45, 3.0),
+        (2.5, 2.6),
+        (0.95, 1.0),
+        (7.4, 100.0),
+        (0.0, 0.3),
+        (14.9, 15.0),
+    ] {
+        let got = read_all(&ReadOptions {
+            from: Some(from),
+            to: Some(to),
+            ..Default::default()
+        });
+        let want: Vec<_> = all
+            .iter()
+            .filter(|(_, t, _)| *t >= from - 1e-6 && *t < to - 1e-6)
+            .collect();
+        assert_eq!(got.len(), want.len(), "window [{from}, {to})");
+        for (k, (g, w)) in got.iter().zip(want).enumerate() {
+            assert_eq!(g.0, k as u64, "index in window [{from}, {to})");
+            assert!((g.1 - w.1).abs() < 1e-9, "time in window [{from}, {to})");
+            // Same pixels as when decoding from the start: the seek landed early enough.
+            assert_eq!(
+                g.2, w.2,
+                "pixels of the frame at {} in window [{from}, {to})",
+                w.1
+            );
+        }
+    }
+}
+
+#[test]
+fn masking_in_place_never_alters_reference_frames() {
+    let clean = read_all(&ReadOptions::default());
+    let mut r = VideoReader::open(fixture(), &ReadOptions::default()).unwrap();
+    let mut k = 0;
+    while let Some(mut f) = r.next_frame().unwrap() {
+        let mut view = f.frame_mut().unwrap();
+        assert_eq!(
+            checksum(&view.as_ref()),
+            clean[k].2,
+            "frame {k} differs: a reference was altered"
+        );
+        view.fill_black();
+        k += 1;
+    }
+    assert_eq!(k, 150);
+}
+
+#[test]
+fn writer_round_trip_keeps_size_rate_count_and_pixels() {
+    let dir = scratch_dir("roundtrip");
+    let out = dir.join("out.mp4");
+    let mut r = VideoReader::open(
+        fixture(),
+        &ReadOptions {
+            to: Some(3.0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let info = r.info().clone();
+    let mut w = VideoWriter::create(&out, &info, &EncodeOptions::default()).unwrap();
+    let mut originals = Vec::new();
+    while let Some(f) = r.next_frame().unwrap() {
+        // Alternate the copying path and the zero-copy path.
+        if f.index() % 2 == 0 {
+            w.write(&f.frame_ref().unwrap(), f.pts()).unwrap();
+        } else {
+            w.write_decoded(&f).unwrap();
+        }
+        originals.push(Frame::from_ref(&f.frame_ref().unwrap()));
+    }
+    assert!(!out.exists(), "nothing at the destination before finish");
+    assert_eq!(w.finish().unwrap(), 30);
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("out.mp4")],
+        "no temporary file left"
+    );
+
+    let mut back = VideoReader::open(&out, &ReadOptions::default()).unwrap();
+    assert_eq!((back.info().width, back.info().height), (768, 576));
+    assert_eq!(back.info().fps, (10, 1));
+    let mut n = 0;
+    while let Some(f) = back.next_frame().unwrap() {
+        assert!((f.time() - n as f64 * 0.1).abs() < 1e-3);
+        let a = f.frame_ref().unwrap();
+        let b = originals[n].as_ref();
+        let (pa, pb) = (a.planes()[0], b.planes()[0]);
+        let mut sum = 0u64;
+        for (ra, rb) in pa.rows().zip(pb.rows()) {
+            sum += ra
+                .iter()
+                .zip(rb)
+                .map(|(x, y)| u64::from(x.abs_diff(*y)))
+                .sum::<u64>();
+        }
+        let mean = sum as f64 / (768.0 * 576.0);
+        assert!(mean < 2.0, "frame {n}: mean luma difference {mean}");
+        n += 1;
+    }
+    assert_eq!(n, 30);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn other_pixel_formats_are_converted_on_write() {
+    let dir = scratch_dir("rgb");
+    let out = dir.join("rgb.mp4");
+    let info = VideoInfo::new(64, 48, (25, 1));
+    let mut w = VideoWriter::create(&out, &info, &EncodeOptions::default()).unwrap();
+    for (k, format) in [
+        PixelFormat::Rgb24,
+        PixelFormat::Nv12,
+        PixelFormat::Gray8,
+        PixelFormat::Rgba,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let f = Frame::new(format, 64, 48).unwrap();
+        w.write(&f.as_ref(), k as i64).unwrap();
+    }
+    assert_eq!(w.finish().unwrap(), 4);
+    let mut back = VideoReader::open(&out, &ReadOptions::default()).unwrap();
+    let mut n = 0;
+    while back.next_frame().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 4);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn failures_leave_nothing_at_the_destination() {
+    let dir = scratch_dir("fail");
+    let out = dir.join("out.mp4");
+    let info = VideoInfo::new(64, 48, (25, 1));
+    // Dropped without finish.
+    let mut w = VideoWriter::create(&out, &info, &EncodeOptions::default()).unwrap();
+    w.write(&Frame::new(PixelFormat::I420, 64, 48).unwrap().as_ref(), 0)
+        .unwrap();
+    drop(w);
+    // Finished without frames.
+    let w = VideoWriter::create(&out, &info, &EncodeOptions::default()).unwrap();
+    assert!(matches!(w.finish(), Err(VideoError::Encode { .. })));
+    // Timestamps going backwards.
+    let mut w = VideoWriter::create(&out, &info, &EncodeOptions::default()).unwrap();
+    let f = Frame::new(PixelFormat::I420, 64, 48).unwrap();
+    w.write(&f.as_ref(), 5).unwrap();
+    assert!(matches!(
+        w.write(&f.as_ref(), 5),
+        Err(VideoError::InvalidOption { .. })
+    ));
+    // Wrong size.
+    let g = Frame::new(PixelFormat::I420, 32, 48).unwrap();
+    assert!(matches!(w.write(&g.as_ref(), 6), Err(VideoError::Frame { .. })));
+    drop(w);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_options_and_sizes_are_typed_errors() {
+    let dir = scratch_dir("opts");
+    let out = dir.join("o.mp4");
+    let odd = VideoInfo::new(321, 241, (25, 1));
+    assert!(matches!(
+        VideoWriter::create(&out, &odd, &EncodeOptions::default()),
+        Err(VideoError::UnsupportedSize {
+            width: 321,
+            height: 241,
+            ..
+        })
+    ));
+    let info = VideoInfo::new(64, 48, (25, 1));
+    let bad_crf = EncodeOptions {
+        crf: 52,
+        ..Default::default()
+    };
+    assert!(matches!(
+        VideoWriter::create(&out, &info, &bad_crf),
+        Err(VideoError::InvalidOption { .. })
+    ));
+    let bad_preset = EncodeOptions {
+        preset: "warp".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        VideoWriter::create(&out, &info, &bad_preset),
+        Err(VideoError::InvalidOption { .. })
+    ));
+    assert!(matches!(
+        VideoWriter::create(&dir, &info, &EncodeOptions::default()),
+        Err(VideoError::Io { .. })
+    ));
+    for (from, to) in [(Some(-1.0), None), (Some(3.0), Some(2.0)), (None, Some(f64::NAN))] {
+        assert!(matches!(
+            VideoReader::open(
+                fixture(),
+                &ReadOptions {
+                    from,
+                    to,
+                    ..Default::default()
+                }
+            ),
+            Err(VideoError::InvalidOption { .. })
+        ));
+    }
+    let missing = dir.join("missing.mp4");
+    let e = VideoReader::open(&missing, &ReadOptions::default()).unwrap_err();
+    assert!(matches!(e, VideoError::Open { .. }));
+    assert!(e.to_string().contains("missing.mp4"), "{e}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn url_passwords_stay_out_of_errors() {
+    assert_eq!(
+        display_path(std::path::Path::new("rtsp://admin:secret@10.0.0.7:554/stream1")),
+        PathBuf::from("rtsp://10.0.0.7:554/stream1")
+    );
+    assert_eq!(
+        display_path(std::path::Path::new("/a/b@c.mp4")),
+        PathBuf::from("/a/b@c.mp4")
+    );
+}
+
+#[test]
+fn handles_are_send() {
+    fn send<T: Send>() {}
+    send::<VideoReader>();
+    send::<VideoWriter>();
+    send::<DecodedFrame>();
+    send::<AudioPacket>();
+    send::<VideoInfo>();
+    send::<VideoError>();
+}
