@@ -24,7 +24,7 @@ pub(crate) fn check_size(path: &Path, width: u32, height: u32) -> Result<(), Vid
     if width > MAX_DIMENSION || height > MAX_DIMENSION || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return err("larger than Veil's maximum frame size");
     }
-    if width % 2 != 0 || height % 2 != 0 {
+    if (width | height) & 1 != 0 {
         return err("4:2:0 video needs an even width and height (crop or pad the input by one pixel first)");
     }
     Ok(())
