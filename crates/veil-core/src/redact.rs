@@ -318,16 +318,12 @@ fn write_back(frame: &mut FrameMut<'_>, spans: &SpanSet, res: &RegionResult) {
     }
 }
 
-fn fill_plane(frame: &mut FrameMut<'_>, plane_index: usize, spans: &SpanSet) {
-    let black = frame.format().black(plane_index);
-    let Some(plane) = frame.plane_mut(plane_index) else {
-        return;
-    };
-    let bpp = plane.bytes_per_pixel();
+/// Fill the spans of rows `y0..` held in `band` (consecutive rows, `stride` apart).
+fn fill_band(band: &mut [u8], stride: usize, y0: u32, spans: &SpanSet, black: &[u8]) {
+    let bpp = black.len();
     let uniform = black.iter().all(|&v| v == black[0]);
-    for y in 0..plane.height() {
-        let row = plane.row_mut(y);
-        for &[a, b] in spans.row(y) {
+    for (i, row) in band.chunks_mut(stride).enumerate() {
+        for &[a, b] in spans.row(y0 + i as u32) {
             let dst = &mut row[a as usize * bpp..b as usize * bpp];
             if uniform {
                 dst.fill(black[0]);
@@ -339,6 +335,52 @@ fn fill_plane(frame: &mut FrameMut<'_>, plane_index: usize, spans: &SpanSet) {
         }
     }
 }
+
+/// Solid fill of every plane. Large masks are filled in row bands across the caller's pool.
+fn fill_solid(
+    frame: &mut FrameMut<'_>,
+    mask: &Mask,
+    #[cfg(feature = "rayon")] pool: Option<&rayon::ThreadPool>,
+) {
+    let format = frame.format();
+    #[cfg(feature = "rayon")]
+    if let Some(pool) = pool.filter(|_| mask.pixel_count() >= PARALLEL_MIN_PIXELS) {
+        use rayon::prelude::*;
+        pool.install(|| {
+            frame
+                .planes_mut()
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(p, plane)| {
+                    let Some(spans) = mask.plane(p) else { return };
+                    let stride = plane.stride();
+                    let rows_per_band = (BAND_BYTES / stride.max(1)).max(2);
+                    plane
+                        .data_mut()
+                        .par_chunks_mut(stride * rows_per_band)
+                        .enumerate()
+                        .for_each(|(b, band)| {
+                            fill_band(band, stride, (b * rows_per_band) as u32, spans, format.black(p))
+                        });
+                })
+        });
+        return;
+    }
+    for (p, plane) in frame.planes_mut().iter_mut().enumerate() {
+        if let Some(spans) = mask.plane(p) {
+            let stride = plane.stride();
+            fill_band(plane.data_mut(), stride, 0, spans, format.black(p));
+        }
+    }
+}
+
+/// Masks smaller than this are filled on the calling thread: handing work to a pool costs
+/// more than it saves.
+#[cfg(feature = "rayon")]
+const PARALLEL_MIN_PIXELS: u64 = 64 * 1024;
+/// Bytes of plane per parallel band.
+#[cfg(feature = "rayon")]
+const BAND_BYTES: usize = 256 * 1024;
 
 /// Apply `redaction` to the pixels of `mask` in `frame`.
 ///
@@ -363,11 +405,12 @@ pub fn apply_mask(
     }
     let n_planes = frame.format().plane_count();
     if redaction == Redaction::Solid {
-        for p in 0..n_planes {
-            if let Some(spans) = mask.plane(p) {
-                fill_plane(frame, p, spans);
-            }
-        }
+        fill_solid(
+            frame,
+            mask,
+            #[cfg(feature = "rayon")]
+            pool,
+        );
         return Ok(());
     }
     let jobs: Vec<(usize, Rect)> = (0..n_planes)

@@ -396,3 +396,29 @@ fn missing_camera_purpose_and_missing_file() {
     let e = CameraConfig::from_file(std::path::Path::new("/nonexistent/zones.toml")).unwrap_err();
     assert!(matches!(e, ConfigError::Io { .. }) && e.to_string().contains("/nonexistent/zones.toml"));
 }
+
+#[test]
+fn thread_pool_gives_the_same_bytes() {
+    let zones = vec![
+        (vec![[0.0, 0.0], [0.9, 0.1], [0.5, 0.9]], "solid"),
+        (vec![[0.6, 0.5], [1.0, 0.5], [1.0, 1.0], [0.6, 1.0]], "blur"),
+        (vec![[0.0, 0.6], [0.3, 0.6], [0.3, 1.0]], "pixelate"),
+    ];
+    let cfg = config(&zones);
+    let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap());
+    for format in PixelFormat::ALL {
+        let (w, h) = (640, 360);
+        let mut want = PaddedFrame::new(format, w, h, 8, 3);
+        CaptureMasker::new(&cfg, w, h, format)
+            .unwrap()
+            .apply(&mut want.view())
+            .unwrap();
+        let mut got = PaddedFrame::new(format, w, h, 8, 3);
+        CaptureMasker::new(&cfg, w, h, format)
+            .unwrap()
+            .with_thread_pool(pool.clone())
+            .apply(&mut got.view())
+            .unwrap();
+        assert!(got.planes == want.planes, "{format:?}");
+    }
+}
