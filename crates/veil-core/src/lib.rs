@@ -33,6 +33,7 @@ pub mod config;
 pub mod cpu;
 pub mod error;
 pub mod frame;
+pub mod fsutil;
 pub mod geometry;
 pub mod kernels;
 pub mod mask;

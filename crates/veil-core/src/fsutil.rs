@@ -1,0 +1,56 @@
+//! Atomic file output: write beside the destination, fsync, rename.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The temporary path used for `dest` while it is being written: a hidden file in the same
+/// directory (so the rename cannot cross file systems), unique per process.
+pub fn temp_path_for(dest: &Path) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = format!(".{name}.{}.tmp", std::process::id());
+    match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.join(tmp),
+        _ => PathBuf::from(tmp),
+    }
+}
+
+/// Write `bytes` to `dest` atomically: a reader sees the old file or the complete new one,
+/// never a partial one, and a failure leaves no file at `dest` (and no temporary file).
+///
+/// # Errors
+/// The I/O error of the write, fsync or rename.
+pub fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_path_for(dest);
+    let res = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, dest)
+    })();
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_and_fails_cleanly() {
+        let dir = std::env::temp_dir().join(format!("veil-fsutil-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dest = dir.join("a.json");
+        write_atomic(&dest, b"{}").unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"{}");
+        let bad = dir.join("missing-dir").join("b.json");
+        assert!(write_atomic(&bad, b"x").is_err());
+        assert!(!bad.exists());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
