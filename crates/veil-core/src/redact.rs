@@ -242,16 +242,21 @@ fn blur_region_multires(level: CpuLevel, plane: &PlaneRef<'_>, rect: Rect, radiu
             }
         }
         let srow = &mut small[sy * sw * bpp..(sy + 1) * sw * bpp];
+        let rows = (y1 - y0) as u32;
+        // fixed-point reciprocal of a full block; only the last column block may be narrower
+        let full_inv = (1u32 << 24) / (f as u32 * rows);
         for sx in 0..sw {
             let x0 = sx * f;
             let x1 = (x0 + f).min(cw);
-            let n = ((x1 - x0) * (y1 - y0)) as u32;
+            let n = (x1 - x0) as u32 * rows;
+            let inv = if x1 - x0 == f { full_inv } else { (1u32 << 24) / n };
             for c in 0..bpp {
-                let mut sum = 0u32;
-                for x in x0..x1 {
-                    sum += u32::from(acc[x * bpp + c]);
-                }
-                srow[sx * bpp + c] = ((sum + n / 2) / n) as u8;
+                let sum: u32 = acc[x0 * bpp + c..x1 * bpp]
+                    .iter()
+                    .step_by(bpp)
+                    .map(|&v| u32::from(v))
+                    .sum();
+                srow[sx * bpp + c] = ((u64::from(sum) * u64::from(inv) + (1 << 23)) >> 24).min(255) as u8;
             }
         }
     }
@@ -268,17 +273,27 @@ fn blur_region_multires(level: CpuLevel, plane: &PlaneRef<'_>, rect: Rect, radiu
     };
     let (rx, ry) = ((rect.x - ctx.x) as usize, (rect.y - ctx.y) as usize);
     let (rw, rh) = (rect.w as usize, rect.h as usize);
-    let xs: Vec<(usize, u32)> = (0..rw).map(|x| sample(rx + x, sw)).collect();
+    let xs: Vec<(usize, usize, u32)> = (0..rw)
+        .map(|x| {
+            let (i, w) = sample(rx + x, sw);
+            (i * bpp, (i + 1).min(sw - 1) * bpp, w)
+        })
+        .collect();
     // horizontally upsampled small rows, computed once per small row
     let mut wide = vec![0u8; sh * rw * bpp];
     for sy in 0..sh {
         let srow = &blurred[sy * sw * bpp..(sy + 1) * sw * bpp];
         let wrow = &mut wide[sy * rw * bpp..(sy + 1) * rw * bpp];
-        for (x, &(i, w)) in xs.iter().enumerate() {
-            let j = (i + 1).min(sw - 1);
-            for c in 0..bpp {
-                let (a, b) = (u32::from(srow[i * bpp + c]), u32::from(srow[j * bpp + c]));
-                wrow[x * bpp + c] = ((a * (256 - w) + b * w + 128) >> 8) as u8;
+        if bpp == 1 {
+            for (o, &(i, j, w)) in wrow.iter_mut().zip(&xs) {
+                *o = ((u32::from(srow[i]) * (256 - w) + u32::from(srow[j]) * w + 128) >> 8) as u8;
+            }
+        } else {
+            for (px, &(i, j, w)) in wrow.chunks_exact_mut(bpp).zip(&xs) {
+                for (c, o) in px.iter_mut().enumerate() {
+                    let (a, b) = (u32::from(srow[i + c]), u32::from(srow[j + c]));
+                    *o = ((a * (256 - w) + b * w + 128) >> 8) as u8;
+                }
             }
         }
     }
