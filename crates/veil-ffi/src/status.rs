@@ -1,0 +1,157 @@
+//! Status codes.
+
+use std::ffi::c_char;
+
+/// Result of every fallible Veil call. The numeric values are stable: a code is never
+/// renumbered or reused, new codes get new numbers.
+///
+/// Groups: 0-99 generic, 100-199 frames and masking, 200-299 zone files, 300-399 audit log.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum veil_status {
+    /// Success.
+    VEIL_STATUS_OK = 0,
+    /// A required pointer argument was NULL.
+    VEIL_STATUS_NULL_PARAMETER = 1,
+    /// Veil hit an internal bug (a Rust panic was caught at the boundary). For
+    /// `veil_masker_apply` the frame has been blanked.
+    VEIL_STATUS_PANIC = 2,
+    /// A string argument is not valid UTF-8.
+    VEIL_STATUS_INVALID_UTF8 = 3,
+    /// An argument is out of range or inconsistent with another (the message says which).
+    VEIL_STATUS_INVALID_ARGUMENT = 4,
+    /// A pixel format value is not one of the `VEIL_PIXEL_FORMAT_*` values.
+    VEIL_STATUS_INVALID_PIXEL_FORMAT = 100,
+    /// Width or height is zero, too large, or odd for a 4:2:0 format.
+    VEIL_STATUS_INVALID_SIZE = 101,
+    /// A frame's planes are unusable: NULL data, stride shorter than a row, overlapping
+    /// planes, size overflow. Nothing was written to the frame: do not store it.
+    VEIL_STATUS_INVALID_FRAME = 102,
+    /// The frame's format, width or height differs from the masker's. The frame has been
+    /// blanked (privacy fails closed).
+    VEIL_STATUS_GEOMETRY_MISMATCH = 103,
+    /// Masking failed for another reason. The frame has been blanked.
+    VEIL_STATUS_MASKING_FAILED = 104,
+    /// The zone file is not valid TOML or does not match the schema (unknown key, kind or
+    /// style, missing field).
+    VEIL_STATUS_CONFIG_PARSE = 200,
+    /// The zone file's `[camera]` table is invalid.
+    VEIL_STATUS_CONFIG_CAMERA = 201,
+    /// A zone of the zone file is invalid (the message names its index and label).
+    VEIL_STATUS_CONFIG_ZONE = 202,
+    /// The zone file could not be read.
+    VEIL_STATUS_CONFIG_IO = 203,
+    /// Reading or writing the audit log failed (the message names the file and operation).
+    VEIL_STATUS_AUDIT_IO = 300,
+    /// The entry JSON did not parse or an entry field is invalid or missing.
+    VEIL_STATUS_AUDIT_INVALID_ENTRY = 301,
+    /// The entry was refused by a rule: a disclosure without a legal basis that allows it,
+    /// or a purpose that is not among the camera's purposes. Nothing was written.
+    VEIL_STATUS_AUDIT_REFUSED = 302,
+    /// The log's last line is incomplete or invalid, so nothing can be chained to it;
+    /// appending is refused until an operator has verified and repaired the log.
+    VEIL_STATUS_AUDIT_LOG_DAMAGED = 303,
+    /// `veil_audit_verify` found the log not intact (edited, removed, reordered, inserted
+    /// or truncated entries); the message says what and at which line.
+    VEIL_STATUS_AUDIT_TAMPERED = 304,
+    /// Another audit failure (sequence overflow, no file locking on this platform).
+    VEIL_STATUS_AUDIT_FAILED = 305,
+}
+
+/// A status value as passed in from C: any 32-bit value, validated before use (reading an
+/// out-of-range value as a Rust enum would be undefined behaviour). Appears in the header as
+/// `veil_status` (cbindgen.toml renames it and does not emit it).
+pub type veil_status_t = u32;
+
+impl veil_status {
+    /// Every status, for lookups from a raw value.
+    pub(crate) const ALL: [veil_status; 20] = [
+        veil_status::VEIL_STATUS_OK,
+        veil_status::VEIL_STATUS_NULL_PARAMETER,
+        veil_status::VEIL_STATUS_PANIC,
+        veil_status::VEIL_STATUS_INVALID_UTF8,
+        veil_status::VEIL_STATUS_INVALID_ARGUMENT,
+        veil_status::VEIL_STATUS_INVALID_PIXEL_FORMAT,
+        veil_status::VEIL_STATUS_INVALID_SIZE,
+        veil_status::VEIL_STATUS_INVALID_FRAME,
+        veil_status::VEIL_STATUS_GEOMETRY_MISMATCH,
+        veil_status::VEIL_STATUS_MASKING_FAILED,
+        veil_status::VEIL_STATUS_CONFIG_PARSE,
+        veil_status::VEIL_STATUS_CONFIG_CAMERA,
+        veil_status::VEIL_STATUS_CONFIG_ZONE,
+        veil_status::VEIL_STATUS_CONFIG_IO,
+        veil_status::VEIL_STATUS_AUDIT_IO,
+        veil_status::VEIL_STATUS_AUDIT_INVALID_ENTRY,
+        veil_status::VEIL_STATUS_AUDIT_REFUSED,
+        veil_status::VEIL_STATUS_AUDIT_LOG_DAMAGED,
+        veil_status::VEIL_STATUS_AUDIT_TAMPERED,
+        veil_status::VEIL_STATUS_AUDIT_FAILED,
+    ];
+
+    /// The status with this numeric value, if there is one.
+    pub(crate) fn from_raw(raw: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| *s as u32 == raw)
+    }
+
+    /// Static, NUL-terminated description.
+    pub(crate) fn text(self) -> &'static std::ffi::CStr {
+        match self {
+            veil_status::VEIL_STATUS_OK => c"ok",
+            veil_status::VEIL_STATUS_NULL_PARAMETER => c"a required pointer argument was NULL",
+            veil_status::VEIL_STATUS_PANIC => c"internal error (panic caught at the C boundary)",
+            veil_status::VEIL_STATUS_INVALID_UTF8 => c"a string argument is not valid UTF-8",
+            veil_status::VEIL_STATUS_INVALID_ARGUMENT => c"invalid argument",
+            veil_status::VEIL_STATUS_INVALID_PIXEL_FORMAT => c"invalid pixel format value",
+            veil_status::VEIL_STATUS_INVALID_SIZE => {
+                c"invalid frame size (zero, too large, or odd for a 4:2:0 format)"
+            }
+            veil_status::VEIL_STATUS_INVALID_FRAME => {
+                c"invalid frame planes (NULL data, short stride, overlap or overflow); frame not written"
+            }
+            veil_status::VEIL_STATUS_GEOMETRY_MISMATCH => {
+                c"frame geometry differs from the masker's; frame blanked"
+            }
+            veil_status::VEIL_STATUS_MASKING_FAILED => c"masking failed; frame blanked",
+            veil_status::VEIL_STATUS_CONFIG_PARSE => c"zone file does not parse or match the schema",
+            veil_status::VEIL_STATUS_CONFIG_CAMERA => c"zone file: invalid [camera] table",
+            veil_status::VEIL_STATUS_CONFIG_ZONE => c"zone file: invalid zone",
+            veil_status::VEIL_STATUS_CONFIG_IO => c"zone file could not be read",
+            veil_status::VEIL_STATUS_AUDIT_IO => c"audit log I/O failed",
+            veil_status::VEIL_STATUS_AUDIT_INVALID_ENTRY => c"invalid audit entry",
+            veil_status::VEIL_STATUS_AUDIT_REFUSED => c"audit entry refused by a rule; nothing written",
+            veil_status::VEIL_STATUS_AUDIT_LOG_DAMAGED => {
+                c"audit log ends in an incomplete or invalid line; appending refused"
+            }
+            veil_status::VEIL_STATUS_AUDIT_TAMPERED => c"audit log is not intact",
+            veil_status::VEIL_STATUS_AUDIT_FAILED => c"audit operation failed",
+        }
+    }
+}
+
+/// Static, NUL-terminated English text for `status`; never NULL, never to be freed. An
+/// unknown value gives "unknown status".
+#[no_mangle]
+pub extern "C" fn veil_status_str(status: veil_status_t) -> *const c_char {
+    ffi_boundary! {
+        match veil_status::from_raw(status) {
+            Some(s) => s.text().as_ptr(),
+            None => c"unknown status".as_ptr(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_status_once() {
+        let mut raw: Vec<u32> = veil_status::ALL.iter().map(|s| *s as u32).collect();
+        raw.sort_unstable();
+        raw.dedup();
+        assert_eq!(raw.len(), veil_status::ALL.len());
+        // The last variant must be in ALL: adding a variant without listing it fails here.
+        assert!(veil_status::from_raw(veil_status::VEIL_STATUS_AUDIT_FAILED as u32).is_some());
+        assert!(veil_status::from_raw(99).is_none());
+    }
+}
