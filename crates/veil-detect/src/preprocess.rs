@@ -58,6 +58,8 @@ struct Tap {
 
 /// Taps for `n_out` output samples of a `n_src`-sample axis, `scale` output per source sample.
 /// `sub` is the chroma subsampling factor (1 or 2) of the axis being sampled.
+/// Indices never decrease along the output axis and `i0 <= i1 < n_src` (the YUV loop relies
+/// on both to check bounds once per row).
 fn taps(n_out: usize, scale: f32, n_src: usize, sub: f32) -> Vec<Tap> {
     let last = n_src.saturating_sub(1);
     (0..n_out)
@@ -222,23 +224,81 @@ impl Resampler {
             )
         };
         // NV12 interleaves U and V: sample k of U is byte 2k, of V byte 2k + 1.
-        let (step, voff) = if nv12 { (2, 1) } else { (1, 0) };
-        let k = 1.164_f32 * gain;
-        for (ox, (t, ct)) in self.xs.iter().zip(&self.cxs).enumerate() {
-            let top = lerp(y0[t.i0], y0[t.i1], t.w);
-            let bot = lerp(y1[t.i0], y1[t.i1], t.w);
-            let yy = (top + (bot - top) * ty.w - 16.0) * k;
-            let (a, c) = (ct.i0 * step, ct.i1 * step);
-            let ut = lerp(u0[a], u0[c], ct.w);
-            let ub = lerp(u1[a], u1[c], ct.w);
-            let uu = ut + (ub - ut) * cy.w - 128.0;
-            let vt = lerp(v0[a + voff], v0[c + voff], ct.w);
-            let vb = lerp(v1[a + voff], v1[c + voff], ct.w);
-            let vv = vt + (vb - vt) * cy.w - 128.0;
-            let hi = 255.0 * gain;
-            r[ox] = (yy + 1.596 * gain * vv).clamp(0.0, hi);
-            g[ox] = (yy - (0.392 * uu + 0.813 * vv) * gain).clamp(0.0, hi);
-            b[ox] = (yy + 2.017 * gain * uu).clamp(0.0, hi);
+        if nv12 {
+            yuv_row::<2, 1>(
+                &self.xs,
+                &self.cxs,
+                [y0, y1, u0, u1, v0, v1],
+                ty.w,
+                cy.w,
+                [r, g, b],
+                gain,
+            );
+        } else {
+            yuv_row::<1, 0>(
+                &self.xs,
+                &self.cxs,
+                [y0, y1, u0, u1, v0, v1],
+                ty.w,
+                cy.w,
+                [r, g, b],
+                gain,
+            );
+        }
+    }
+}
+
+/// The hot loop of 4:2:0 input (every CCTV frame goes through here): bilinear Y, U, V at
+/// each output pixel, BT.601 limited range to RGB. `STEP`/`VOFF` select I420 (1, 0) or NV12's
+/// interleaved chroma (2, 1). Unchecked reads: this loop is most of the preprocessing cost
+/// and the bounds checks kept it from being vectorised.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn yuv_row<const STEP: usize, const VOFF: usize>(
+    xs: &[Tap],
+    cxs: &[Tap],
+    rows: [&[u8]; 6],
+    wy: f32,
+    wcy: f32,
+    out: [&mut [f32]; 3],
+    gain: f32,
+) {
+    let [y0, y1, u0, u1, v0, v1] = rows;
+    let [r, g, b] = out;
+    let n = xs.len().min(cxs.len()).min(r.len()).min(g.len()).min(b.len());
+    // Checked once per row instead of per sample: taps are non-decreasing (built from an
+    // increasing coordinate), so the last tap is the largest index.
+    let y_ok = xs[..n]
+        .last()
+        .is_none_or(|t| t.i1.max(t.i0) < y0.len().min(y1.len()));
+    let c_len = u0.len().min(u1.len()).min(v0.len()).min(v1.len());
+    let c_ok = cxs[..n]
+        .last()
+        .is_none_or(|t| t.i1.max(t.i0) * STEP + VOFF < c_len);
+    assert!(y_ok && c_ok, "resampling taps outside the frame rows");
+    let k = 1.164_f32 * gain;
+    let hi = 255.0 * gain;
+    for ox in 0..n {
+        // SAFETY: ox < n <= the length of xs, cxs, r, g and b. Taps are monotonic (see
+        // `taps`) with i0 <= i1, so the assert above on the last tap bounds every tap of
+        // xs[..n] inside y0/y1 and of cxs[..n] (times STEP, plus VOFF) inside u0/u1/v0/v1.
+        unsafe {
+            let t = *xs.get_unchecked(ox);
+            let ct = *cxs.get_unchecked(ox);
+            let px = |row: &[u8], i: usize| f32::from(*row.get_unchecked(i));
+            let top = px(y0, t.i0) + (px(y0, t.i1) - px(y0, t.i0)) * t.w;
+            let bot = px(y1, t.i0) + (px(y1, t.i1) - px(y1, t.i0)) * t.w;
+            let yy = (top + (bot - top) * wy - 16.0) * k;
+            let (a, c) = (ct.i0 * STEP, ct.i1 * STEP);
+            let ut = px(u0, a) + (px(u0, c) - px(u0, a)) * ct.w;
+            let ub = px(u1, a) + (px(u1, c) - px(u1, a)) * ct.w;
+            let uu = ut + (ub - ut) * wcy - 128.0;
+            let vt = px(v0, a + VOFF) + (px(v0, c + VOFF) - px(v0, a + VOFF)) * ct.w;
+            let vb = px(v1, a + VOFF) + (px(v1, c + VOFF) - px(v1, a + VOFF)) * ct.w;
+            let vv = vt + (vb - vt) * wcy - 128.0;
+            *r.get_unchecked_mut(ox) = (yy + 1.596 * gain * vv).clamp(0.0, hi);
+            *g.get_unchecked_mut(ox) = (yy - (0.392 * uu + 0.813 * vv) * gain).clamp(0.0, hi);
+            *b.get_unchecked_mut(ox) = (yy + 2.017 * gain * uu).clamp(0.0, hi);
         }
     }
 }
@@ -307,5 +367,57 @@ mod tests {
         assert_eq!(out[4], 0.0);
         assert_eq!(out[2 * 8], 0.0);
         assert!(out[64..].iter().take(4).all(|&v| v == 100.0));
+    }
+
+    #[test]
+    fn i420_and_nv12_agree_and_flat_gray_maps_to_gray() {
+        let (w, h) = (38u32, 22u32);
+        let mut i420 = Frame::new(PixelFormat::I420, w, h).unwrap();
+        let mut nv12 = Frame::new(PixelFormat::Nv12, w, h).unwrap();
+        let mut seed = 12345u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as u8
+        };
+        {
+            let (mut a, mut b) = (i420.as_mut(), nv12.as_mut());
+            for y in 0..h {
+                let row: Vec<u8> = (0..w).map(|_| next()).collect();
+                a.planes_mut()[0].row_mut(y).copy_from_slice(&row);
+                b.planes_mut()[0].row_mut(y).copy_from_slice(&row);
+            }
+            for y in 0..h / 2 {
+                for x in 0..(w / 2) as usize {
+                    let (u, v) = (next(), next());
+                    a.planes_mut()[1].row_mut(y)[x] = u;
+                    a.planes_mut()[2].row_mut(y)[x] = v;
+                    b.planes_mut()[1].row_mut(y)[2 * x] = u;
+                    b.planes_mut()[1].row_mut(y)[2 * x + 1] = v;
+                }
+            }
+        }
+        for (nw, nh) in [(32, 32), (64, 32), (13, 7)] {
+            let rs = Resampler::new(w, h, Letterbox::fit(w, h, nw, nh, true));
+            let (mut o1, mut o2) = (vec![0f32; rs.tensor_len()], vec![1f32; rs.tensor_len()]);
+            rs.fill(&i420.as_ref(), &mut o1, 1.0);
+            rs.fill(&nv12.as_ref(), &mut o2, 1.0);
+            assert_eq!(o1, o2);
+        }
+        // Mid gray (Y 126, U = V = 128) is R = G = B = 1.164 * 110.
+        let mut g = Frame::new(PixelFormat::I420, w, h).unwrap();
+        {
+            let mut m = g.as_mut();
+            m.planes_mut()[0].data_mut().fill(126);
+            m.planes_mut()[1].data_mut().fill(128);
+            m.planes_mut()[2].data_mut().fill(128);
+        }
+        let rs = Resampler::new(w, h, Letterbox::fit(w, h, 32, 32, true));
+        let mut o = vec![0f32; rs.tensor_len()];
+        rs.fill(&g.as_ref(), &mut o, 1.0);
+        assert!(
+            (o[0] - 128.04).abs() < 0.01 && o[0] == o[32 * 32] && o[0] == o[2 * 32 * 32],
+            "{}",
+            o[0]
+        );
     }
 }
