@@ -1,0 +1,195 @@
+//! Compiles the C programs in `tests/c/` against the freshly built `libveil.a` and
+//! `libveil.so` and runs them: the C ABI is tested from C, as vendors use it.
+//!
+//! The library is built first by [`lib_dir`] (see there why cargo does not do it for us).
+//! The compiler is `$CC` or `cc`; each program is built with
+//! `-std=c11 -Wall -Wextra -Werror -Wpedantic`, plus `-fsanitize=address,undefined` when
+//! the toolchain supports it, and linked both statically and dynamically.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Build the C library (`cargo build -p veil-ffi`, same profile and target directory as this
+/// test binary) once per process and return the directory holding `libveil.a` and
+/// `libveil.so`.
+///
+/// Cargo builds a package's library for its integration tests only when the library has an
+/// rlib, and this one deliberately has none (an rlib named `veil` would collide with the
+/// facade package's `libveil.rlib`), so without this step the tests would run against a
+/// stale library or none. Cargo releases its lock on the target directory before it runs
+/// tests, so the nested build does not wait on the outer one.
+fn lib_dir() -> PathBuf {
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    DIR.get_or_init(build_library)
+        .clone()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn build_library() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("path of the test binary: {e}"))?;
+    // This binary lives in <target-dir>/<profile>/deps/.
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("test binary is not in <target-dir>/<profile>/deps")?
+        .to_path_buf();
+    let target_dir = profile_dir.parent().ok_or("no target directory")?;
+    let profile = profile_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or("profile directory name")?;
+    // target/debug is the `dev` profile's directory; the others are named after their profile.
+    let profile = if profile == "debug" { "dev" } else { profile };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(&cargo)
+        .args([
+            "build",
+            "-p",
+            "veil-ffi",
+            "--lib",
+            "--profile",
+            profile,
+            "--target-dir",
+        ])
+        .arg(target_dir)
+        .status()
+        .map_err(|e| format!("run {cargo}: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build -p veil-ffi failed: {status}"));
+    }
+    for lib in ["libveil.a", "libveil.so"] {
+        if !profile_dir.join(lib).is_file() {
+            return Err(format!(
+                "{} not found after building",
+                profile_dir.join(lib).display()
+            ));
+        }
+    }
+    Ok(profile_dir)
+}
+
+fn crate_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c_abi").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch directory");
+    dir
+}
+
+fn compiler() -> String {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    match Command::new(&cc).arg("--version").output() {
+        Ok(out) if out.status.success() => cc,
+        Ok(out) => panic!(
+            "C compiler `{cc}` does not work: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => panic!("C compiler `{cc}` not found ({e}): install gcc (or set CC) to run the C ABI tests"),
+    }
+}
+
+/// Whether `cc` can build and run a program with ASan + UBSan here (probed once).
+fn sanitizers_work(cc: &str) -> bool {
+    static WORK: OnceLock<bool> = OnceLock::new();
+    *WORK.get_or_init(|| probe_sanitizers(cc))
+}
+
+fn probe_sanitizers(cc: &str) -> bool {
+    let dir = scratch("sanitizer-probe");
+    let src = dir.join("probe.c");
+    let exe = dir.join("probe");
+    std::fs::write(&src, "int main(void) { return 0; }\n").expect("write probe");
+    let built = Command::new(cc)
+        .args(["-fsanitize=address,undefined", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .is_ok_and(|s| s.success());
+    built && Command::new(&exe).status().is_ok_and(|s| s.success())
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Link {
+    Static,
+    Shared,
+}
+
+/// Compile `tests/c/<name>.c`, link it against the library, run it with `args`, and fail
+/// the test with the program's output if it does not exit with 0.
+fn build_and_run(name: &str, link: Link, args: &[&Path]) {
+    let cc = compiler();
+    let libs = lib_dir();
+    let dir = scratch(&format!("{name}-{link:?}"));
+    let exe = dir.join(name);
+    let mut cmd = Command::new(&cc);
+    cmd.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-g"]);
+    if sanitizers_work(&cc) {
+        cmd.args([
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer",
+        ]);
+    } else {
+        eprintln!("note: {cc} cannot build with -fsanitize=address,undefined here; testing without");
+    }
+    cmd.arg("-I")
+        .arg(crate_dir().join("include"))
+        .arg(crate_dir().join("tests").join("c").join(format!("{name}.c")))
+        .arg("-o")
+        .arg(&exe);
+    match link {
+        // The libraries a Rust staticlib needs from the system, as documented in the README.
+        Link::Static => cmd.arg(libs.join("libveil.a")).args(["-lm", "-ldl", "-lpthread"]),
+        Link::Shared => cmd
+            .arg("-L")
+            .arg(&libs)
+            .arg("-lveil")
+            .arg(format!("-Wl,-rpath,{}", libs.display())),
+    };
+    let out = cmd.output().expect("run the C compiler");
+    assert!(
+        out.status.success(),
+        "compiling {name}.c ({link:?}) failed:\n{:?}\n{}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(&exe)
+        .args(args)
+        // Leak checking covers the library's allocations too: every handle is freed.
+        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        .output()
+        .expect("run the C test program");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    println!("{name} ({link:?}):\n{stdout}{stderr}");
+    assert!(
+        run.status.success(),
+        "{name} ({link:?}) failed with {}:\n{stdout}{stderr}",
+        run.status
+    );
+}
+
+#[test]
+fn masking_i420_and_rgb24_with_padded_strides() {
+    build_and_run("masking", Link::Static, &[]);
+    build_and_run("masking", Link::Shared, &[]);
+}
+
+#[test]
+fn error_paths() {
+    build_and_run("errors", Link::Static, &[]);
+    build_and_run("errors", Link::Shared, &[]);
+}
+
+#[test]
+fn audit_append_and_verify() {
+    for link in [Link::Static, Link::Shared] {
+        let dir = scratch(&format!("audit-log-{link:?}"));
+        build_and_run("audit", link, &[&dir]);
+    }
+}
