@@ -67,7 +67,7 @@ fn mask(input: &Path, output: &Path, extra: &[&str]) -> Output {
     args.push(z.as_os_str());
     args.push("-o".as_ref());
     args.push(output.as_os_str());
-    args.extend(extra.iter().map(|s| std::ffi::OsStr::new(s)));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     Command::new(redact_bin()).args(&args).output().unwrap()
 }
 
@@ -80,8 +80,11 @@ fn ffmpeg(args: &[&str]) {
     assert!(st.success(), "ffmpeg {args:?}");
 }
 
-/// Luma planes (tightly packed) and times of every frame of a video.
-fn decode(path: &Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<f64>, (i32, i32), (u32, u32)) {
+/// Luma and U planes (tightly packed), times, frame rate and size of a decoded video.
+type Decoded = (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<f64>, (i32, i32), (u32, u32));
+
+/// Decode every frame of a video.
+fn decode(path: &Path) -> Decoded {
     let mut r = VideoReader::open(path, &ReadOptions::default()).unwrap();
     let info = r.info().clone();
     assert_eq!(info.format, PixelFormat::I420);
