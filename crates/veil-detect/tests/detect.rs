@@ -206,3 +206,34 @@ fn invalid_settings_are_errors() {
     let e = NanoDet::builder().threads(0).build().unwrap_err();
     assert!(matches!(e, DetectError::InvalidConfig { .. }), "{e}");
 }
+
+#[test]
+fn tiny_and_odd_frames_do_not_fail() {
+    let rgb = load_rgb("astronaut.jpg");
+    let src_frame = rgb.as_ref();
+    for (w, h) in [(1u32, 1u32), (33, 17), (2, 640)] {
+        for fmt in ALL_FORMATS {
+            let (w, h) = if fmt.is_420() {
+                (w.max(2) & !1, h.max(2) & !1)
+            } else {
+                (w, h)
+            };
+            let mut f = veil_core::Frame::new(PixelFormat::Rgb24, w, h).unwrap();
+            {
+                let mut m = f.as_mut();
+                let p = &mut m.planes_mut()[0];
+                for y in 0..h {
+                    let src = src_frame.planes()[0].row(y % 512);
+                    p.row_mut(y).copy_from_slice(&src[..(w * 3) as usize]);
+                }
+            }
+            let f = convert(&f, fmt);
+            for d in faces().detect(&f.as_ref()).unwrap() {
+                assert!(d.bbox.x >= 0.0 && d.bbox.x + d.bbox.w <= w as f32, "{d:?}");
+            }
+            for d in persons().detect(&f.as_ref()).unwrap() {
+                assert!(d.bbox.y >= 0.0 && d.bbox.y + d.bbox.h <= h as f32, "{d:?}");
+            }
+        }
+    }
+}
