@@ -34,3 +34,18 @@ macro_rules! ffi_boundary {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::status::veil_status;
+
+    #[test]
+    fn panic_becomes_a_status() {
+        let s: veil_status = ffi_boundary! { panic!("a bug") };
+        assert_eq!(s, veil_status::VEIL_STATUS_PANIC);
+        let p: *const std::ffi::c_char = ffi_boundary! { panic!("a bug") };
+        assert!(!p.is_null());
+        let ok: veil_status = ffi_boundary! { veil_status::VEIL_STATUS_OK };
+        assert_eq!(ok, veil_status::VEIL_STATUS_OK);
+    }
+}

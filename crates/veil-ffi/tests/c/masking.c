@@ -145,8 +145,73 @@ static void test_rgb24(void) {
     printf("rgb24 ok\n");
 }
 
+/* Every format: planes with padded strides; inside the zone every byte is the format's
+ * black, outside and in the padding nothing changes. */
+static void test_all_formats(void) {
+    struct plane_desc {
+        uint32_t n_planes;
+        uint32_t w[3], h[3], bpp[3];
+        uint8_t black[3][4];
+    };
+    const struct plane_desc descs[6] = {
+        [VEIL_PIXEL_FORMAT_I420] = {3, {W, W / 2, W / 2}, {H, H / 2, H / 2}, {1, 1, 1}, {{0}, {128}, {128}}},
+        [VEIL_PIXEL_FORMAT_NV12] = {2, {W, W / 2, 0}, {H, H / 2, 0}, {1, 2, 0}, {{0}, {128, 128}, {0}}},
+        [VEIL_PIXEL_FORMAT_RGB24] = {1, {W, 0, 0}, {H, 0, 0}, {3, 0, 0}, {{0, 0, 0}, {0}, {0}}},
+        [VEIL_PIXEL_FORMAT_BGR24] = {1, {W, 0, 0}, {H, 0, 0}, {3, 0, 0}, {{0, 0, 0}, {0}, {0}}},
+        [VEIL_PIXEL_FORMAT_RGBA] = {1, {W, 0, 0}, {H, 0, 0}, {4, 0, 0}, {{0, 0, 0, 255}, {0}, {0}}},
+        [VEIL_PIXEL_FORMAT_GRAY8] = {1, {W, 0, 0}, {H, 0, 0}, {1, 0, 0}, {{0}, {0}, {0}}},
+    };
+    for (uint32_t fmt = 0; fmt < 6; fmt++) {
+        const struct plane_desc *d = &descs[fmt];
+        uint8_t *planes[3] = {NULL, NULL, NULL}, *orig[3] = {NULL, NULL, NULL};
+        size_t stride[3] = {0, 0, 0};
+        for (uint32_t p = 0; p < d->n_planes; p++) {
+            stride[p] = (size_t)d->w[p] * d->bpp[p] + 5 + p; /* odd padding */
+            size_t len = stride[p] * d->h[p];
+            planes[p] = malloc(len);
+            orig[p] = malloc(len);
+            CHECK(planes[p] != NULL && orig[p] != NULL);
+            memset(planes[p], PAD_BYTE, len);
+            for (uint32_t y = 0; y < d->h[p]; y++)
+                for (uint32_t b = 0; b < d->w[p] * d->bpp[p]; b++)
+                    planes[p][y * stride[p] + b] = texture(b / d->bpp[p], y, b % d->bpp[p]);
+            memcpy(orig[p], planes[p], len);
+        }
+        veil_masker *m = NULL;
+        CHECK_STATUS(veil_masker_new(ZONES, W, H, fmt, &m), VEIL_STATUS_OK);
+        veil_frame f = {fmt, W, H, {planes[0], planes[1], planes[2]}, {stride[0], stride[1], stride[2]}};
+        CHECK_STATUS(veil_masker_apply(m, &f), VEIL_STATUS_OK);
+        for (uint32_t p = 0; p < d->n_planes; p++) {
+            size_t n_inside = 0;
+            for (uint32_t y = 0; y < d->h[p]; y++) {
+                for (size_t b = 0; b < stride[p]; b++) {
+                    size_t i = y * stride[p] + b;
+                    uint32_t x = (uint32_t)(b / d->bpp[p]);
+                    uint8_t black = d->black[p][b % d->bpp[p]];
+                    if (b >= (size_t)d->w[p] * d->bpp[p]) {
+                        CHECK(planes[p][i] == PAD_BYTE);
+                    } else if (inside(x, y, d->w[p], d->h[p], 1)) {
+                        CHECK(planes[p][i] == black);
+                        n_inside++;
+                    } else if (outside(x, y, d->w[p], d->h[p], 1)) {
+                        CHECK(planes[p][i] == orig[p][i]);
+                    } else {
+                        CHECK(planes[p][i] == black || planes[p][i] == orig[p][i]);
+                    }
+                }
+            }
+            CHECK(n_inside > 0);
+            free(planes[p]);
+            free(orig[p]);
+        }
+        veil_masker_free(m);
+    }
+    printf("all formats ok\n");
+}
+
 int main(void) {
     test_i420();
     test_rgb24();
+    test_all_formats();
     return 0;
 }
