@@ -4,7 +4,8 @@
 //! The library is built first by [`lib_dir`] (see there why cargo does not do it for us).
 //! The compiler is `$CC` or `cc`; each program is built with
 //! `-std=c11 -Wall -Wextra -Werror -Wpedantic`, plus `-fsanitize=address,undefined` when
-//! the toolchain supports it, and linked both statically and dynamically.
+//! the toolchain supports it, linked both statically and dynamically, and run; a plain
+//! static build also runs under Valgrind memcheck when it is installed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -118,23 +119,33 @@ enum Link {
     Shared,
 }
 
-/// Compile `tests/c/<name>.c`, link it against the library, run it with `args`, and fail
-/// the test with the program's output if it does not exit with 0.
-fn build_and_run(name: &str, link: Link, args: &[&Path]) {
+/// How a test program is checked at run time.
+#[derive(Clone, Copy, Debug)]
+enum Check {
+    /// Built with ASan + UBSan (when the toolchain supports them), leak checking on.
+    Sanitizers,
+    /// Built plainly and run under Valgrind memcheck (when installed).
+    Valgrind,
+}
+
+/// Compile `tests/c/<name>.c` and link it against the library; returns the executable.
+fn build(name: &str, link: Link, check: Check) -> PathBuf {
     let cc = compiler();
     let libs = lib_dir();
-    let dir = scratch(&format!("{name}-{link:?}"));
+    let dir = scratch(&format!("{name}-{link:?}-{check:?}"));
     let exe = dir.join(name);
     let mut cmd = Command::new(&cc);
     cmd.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-g"]);
-    if sanitizers_work(&cc) {
-        cmd.args([
-            "-fsanitize=address,undefined",
-            "-fno-sanitize-recover=all",
-            "-fno-omit-frame-pointer",
-        ]);
-    } else {
-        eprintln!("note: {cc} cannot build with -fsanitize=address,undefined here; testing without");
+    if matches!(check, Check::Sanitizers) {
+        if sanitizers_work(&cc) {
+            cmd.args([
+                "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=all",
+                "-fno-omit-frame-pointer",
+            ]);
+        } else {
+            eprintln!("note: {cc} cannot build with -fsanitize=address,undefined here; testing without");
+        }
     }
     cmd.arg("-I")
         .arg(crate_dir().join("include"))
@@ -142,7 +153,7 @@ fn build_and_run(name: &str, link: Link, args: &[&Path]) {
         .arg("-o")
         .arg(&exe);
     match link {
-        // The libraries a Rust staticlib needs from the system, as documented in the README.
+        // The system libraries a Rust staticlib needs, as documented in the README.
         Link::Static => cmd.arg(libs.join("libveil.a")).args(["-lm", "-ldl", "-lpthread"]),
         Link::Shared => cmd
             .arg("-L")
@@ -153,43 +164,83 @@ fn build_and_run(name: &str, link: Link, args: &[&Path]) {
     let out = cmd.output().expect("run the C compiler");
     assert!(
         out.status.success(),
-        "compiling {name}.c ({link:?}) failed:\n{:?}\n{}",
-        cmd,
+        "compiling {name}.c ({link:?}) failed:\n{cmd:?}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let run = Command::new(&exe)
-        .args(args)
-        // Leak checking covers the library's allocations too: every handle is freed.
-        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
-        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-        .output()
-        .expect("run the C test program");
+    exe
+}
+
+fn valgrind() -> Option<&'static str> {
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    let found = *FOUND.get_or_init(|| {
+        Command::new("valgrind")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    found.then_some("valgrind")
+}
+
+/// Build and run `tests/c/<name>.c`; fail the test with the program's output unless it
+/// exits with 0. `args` gives a fresh scratch directory per run when `scratch_arg` is set.
+fn build_and_run(name: &str, link: Link, check: Check, scratch_arg: bool) {
+    let exe = build(name, link, check);
+    let mut cmd = match check {
+        Check::Sanitizers => {
+            let mut c = Command::new(&exe);
+            // Leak checking covers the library's allocations too: every handle is freed.
+            c.env("ASAN_OPTIONS", "detect_leaks=1")
+                .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+            c
+        }
+        Check::Valgrind => {
+            let Some(vg) = valgrind() else {
+                eprintln!("note: valgrind not installed; {name} runs under the sanitizers only");
+                return;
+            };
+            let mut c = Command::new(vg);
+            c.args([
+                "-q",
+                "--error-exitcode=99",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+            ])
+            .arg(&exe);
+            c
+        }
+    };
+    if scratch_arg {
+        cmd.arg(scratch(&format!("{name}-{link:?}-{check:?}-data")));
+    }
+    let run = cmd.output().expect("run the C test program");
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
-    println!("{name} ({link:?}):\n{stdout}{stderr}");
+    println!("{name} ({link:?}, {check:?}):\n{stdout}{stderr}");
     assert!(
         run.status.success(),
-        "{name} ({link:?}) failed with {}:\n{stdout}{stderr}",
+        "{name} ({link:?}, {check:?}) failed with {}:\n{stdout}{stderr}",
         run.status
     );
 }
 
+/// Every program: static and shared under the sanitizers, static under Valgrind.
+fn run_all_ways(name: &str, scratch_arg: bool) {
+    build_and_run(name, Link::Static, Check::Sanitizers, scratch_arg);
+    build_and_run(name, Link::Shared, Check::Sanitizers, scratch_arg);
+    build_and_run(name, Link::Static, Check::Valgrind, scratch_arg);
+}
+
 #[test]
-fn masking_i420_and_rgb24_with_padded_strides() {
-    build_and_run("masking", Link::Static, &[]);
-    build_and_run("masking", Link::Shared, &[]);
+fn masking_every_format_with_padded_strides() {
+    run_all_ways("masking", false);
 }
 
 #[test]
 fn error_paths() {
-    build_and_run("errors", Link::Static, &[]);
-    build_and_run("errors", Link::Shared, &[]);
+    run_all_ways("errors", false);
 }
 
 #[test]
 fn audit_append_and_verify() {
-    for link in [Link::Static, Link::Shared] {
-        let dir = scratch(&format!("audit-log-{link:?}"));
-        build_and_run("audit", link, &[&dir]);
-    }
+    run_all_ways("audit", true);
 }
