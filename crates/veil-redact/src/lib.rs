@@ -1,1 +1,225 @@
-//! Veil pipelines: analysis, inzage export, manifests
+//! veil-redact: Veil's inzage pipelines.
+//!
+//! A person filmed by a camera may ask for a copy of the footage of themselves; the copy must
+//! not harm the privacy of anyone else in view. Two passes over a time window:
+//!
+//! - [`analyze`] decodes the window, detects persons (NanoDet) and faces (CenterFace), tracks
+//!   them (veil-track) and writes a tracks file plus an optional contact sheet PNG with one
+//!   numbered thumbnail per track, so an operator can point at the requester.
+//! - [`export`] decodes the window again and, on every frame, applies the camera's zones,
+//!   redacts every tracked person and face except the requester's, keeps the requester
+//!   visible, encodes H.264 and writes a manifest. Without a tracks file it runs the analysis
+//!   itself first (one-shot).
+//!
+//! Privacy fails closed: any decoder, detector, tracker or encoder error aborts the export
+//! and leaves no output file (outputs are written to a temporary file and renamed when
+//! complete). The layer priority per frame is described in [`layers`].
+//!
+//! ```no_run
+//! use veil_redact::{export, ExportOptions, Requester};
+//! # fn main() -> Result<(), veil_redact::RedactError> {
+//! let mut opts = ExportOptions::new("recording.mp4", "inzage.mp4");
+//! opts.from = Some(12.0);
+//! opts.to = Some(20.0);
+//! opts.requester = Requester::At { time: 13.0, x: 640.0, y: 360.0 };
+//! let report = export(&opts)?;
+//! println!("{} frames, manifest {}", report.manifest.counts.frames, report.manifest_path.display());
+//! # Ok(()) }
+//! ```
+
+mod error;
+pub mod layers;
+pub mod manifest;
+mod pipeline;
+mod select;
+mod sheet;
+
+use std::path::{Path, PathBuf};
+
+pub use error::RedactError;
+pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, LayerPlan, Padding, Style};
+pub use manifest::{sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord};
+pub use pipeline::{analyze, export};
+pub use select::{frame_number, resolve_requester, Requester};
+pub use veil_detect::InputSize;
+pub use veil_track::{TrackerConfig, Tracks};
+pub use veil_video::EncodeOptions;
+
+/// Detector settings of the analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectOptions {
+    /// CenterFace score threshold (`None`: the detector's default, 0.2, tuned for recall).
+    pub face_threshold: Option<f32>,
+    /// NanoDet person score threshold (`None`: the detector's default, 0.3).
+    pub person_threshold: Option<f32>,
+    /// CenterFace network input size (default: long side 640).
+    pub face_input: InputSize,
+    /// Run the person detector on every n-th frame only (1 = every frame; the tracker
+    /// interpolates between). Faces are detected on every frame regardless. Default 1.
+    pub person_every: u32,
+    /// ONNX Runtime intra-op threads of each detector. The two detectors run in separate
+    /// pipeline stages at the same time, so the default is half the cores (at least 1).
+    pub threads: usize,
+    /// Models directory (`None`: `VEIL_MODELS_DIR`, else the repository's `models/`).
+    pub models_dir: Option<PathBuf>,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        DetectOptions {
+            face_threshold: None,
+            person_threshold: None,
+            face_input: InputSize::default(),
+            person_every: 1,
+            threads: (cores / 2).max(1),
+            models_dir: None,
+        }
+    }
+}
+
+/// What [`analyze`] does.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyzeOptions {
+    /// Input recording.
+    pub input: PathBuf,
+    /// Window start in seconds from the start of the input (`None`: the start).
+    pub from: Option<f64>,
+    /// Window end in seconds, exclusive (`None`: the end).
+    pub to: Option<f64>,
+    /// Where the tracks file (veil-track JSON) is written, atomically.
+    pub tracks_out: PathBuf,
+    /// Where the contact sheet PNG is written, atomically, if wanted.
+    pub contact_sheet: Option<PathBuf>,
+    /// Detector settings.
+    pub detect: DetectOptions,
+    /// Tracker settings.
+    pub tracker: TrackerConfig,
+}
+
+impl AnalyzeOptions {
+    /// Analyse all of `input` into `tracks_out`, default settings, no contact sheet.
+    pub fn new(input: impl Into<PathBuf>, tracks_out: impl Into<PathBuf>) -> Self {
+        AnalyzeOptions {
+            input: input.into(),
+            tracks_out: tracks_out.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// What [`analyze`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzeReport {
+    /// The tracks (also written to the tracks file).
+    pub tracks: Tracks,
+    /// The tracks file written.
+    pub tracks_path: PathBuf,
+    /// The contact sheet written, if asked.
+    pub contact_sheet: Option<PathBuf>,
+    /// Frames analysed.
+    pub frames: u64,
+    /// First and last frame number analysed (see [`frame_number`]).
+    pub frame_range: [u64; 2],
+    /// Time of the first and last analysed frame, seconds from the start of the input.
+    pub time_span: [f64; 2],
+    /// Person tracks.
+    pub person_tracks: usize,
+    /// Face tracks (faces not attached to a person).
+    pub face_tracks: usize,
+    /// The models that ran.
+    pub models: Vec<ModelRecord>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// What [`export`] does.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExportOptions {
+    /// Input recording.
+    pub input: PathBuf,
+    /// Output video (H.264 MP4), written atomically.
+    pub output: PathBuf,
+    /// Manifest path (`None`: beside the output, `<output>.manifest.json`).
+    pub manifest: Option<PathBuf>,
+    /// Window start in seconds from the start of the input (`None`: the start).
+    pub from: Option<f64>,
+    /// Window end in seconds, exclusive (`None`: the end).
+    pub to: Option<f64>,
+    /// Tracks file from [`analyze`] (`None`: run the analysis over the window first). Its
+    /// analysis must cover the export window: frames outside it have no tracks.
+    pub tracks: Option<PathBuf>,
+    /// One-shot only: also save the analysis' tracks here.
+    pub tracks_out: Option<PathBuf>,
+    /// Who is kept visible.
+    pub requester: Requester,
+    /// The camera's zone file (TOML), applied to every frame before anything else.
+    pub zones: Option<PathBuf>,
+    /// Redaction style of bystanders.
+    pub style: Style,
+    /// Box padding in space and time.
+    pub padding: Padding,
+    /// Spotlight mode: redact everything outside the requester's (padded) boxes, so that a
+    /// person the detector never saw cannot leak. Bystander faces are still redacted on top.
+    pub spotlight: bool,
+    /// Encoder settings.
+    pub encode: EncodeOptions,
+    /// Detector settings (one-shot).
+    pub detect: DetectOptions,
+    /// Tracker settings (one-shot).
+    pub tracker: TrackerConfig,
+}
+
+impl ExportOptions {
+    /// Export all of `input` to `output` with default settings, redacting everyone
+    /// ([`Requester::None`]) until a requester is set.
+    pub fn new(input: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Self {
+        ExportOptions {
+            input: input.into(),
+            output: output.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The manifest path: [`ExportOptions::manifest`] or `<output>.manifest.json`.
+    pub fn manifest_path(&self) -> PathBuf {
+        self.manifest.clone().unwrap_or_else(|| {
+            let mut s = self.output.clone().into_os_string();
+            s.push(".manifest.json");
+            PathBuf::from(s)
+        })
+    }
+}
+
+/// What [`export`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportReport {
+    /// The output video.
+    pub output: PathBuf,
+    /// The manifest written beside it.
+    pub manifest_path: PathBuf,
+    /// The manifest's contents.
+    pub manifest: Manifest,
+    /// Wall-clock seconds of the analysis (0 with a tracks file).
+    pub analysis_seconds: f64,
+    /// Wall-clock seconds of the redaction pass (decode, redact, encode).
+    pub export_seconds: f64,
+}
+
+/// `[from, to)` for messages.
+pub(crate) fn fmt_window(from: Option<f64>, to: Option<f64>) -> String {
+    let f = from.map_or("start".to_owned(), |v| format!("{v} s"));
+    let t = to.map_or("end".to_owned(), |v| format!("{v} s"));
+    format!("[{f}, {t})")
+}
+
+/// Whether `p` names the same file as `q` (for refusing to overwrite the input).
+pub(crate) fn same_file(p: &Path, q: &Path) -> bool {
+    match (p.canonicalize(), q.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => p == q,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,105 @@
+//! The crate's one error type.
+
+use std::path::PathBuf;
+
+/// Why an analysis or export failed. On any error no output file (video, tracks, contact
+/// sheet, manifest) is left at its destination.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedactError {
+    /// Decoding or encoding failed (the message names the file).
+    #[error(transparent)]
+    Video(#[from] veil_video::VideoError),
+    /// A detector could not be loaded or failed on a frame.
+    #[error(transparent)]
+    Detect(#[from] veil_detect::DetectError),
+    /// The tracker or a tracks file failed.
+    #[error(transparent)]
+    Track(#[from] veil_track::TrackError),
+    /// A zone file could not be loaded.
+    #[error(transparent)]
+    Zones(#[from] veil_core::ConfigError),
+    /// A mask could not be built or applied to a frame.
+    #[error("{}: cannot redact frame {frame}: {source}", path.display())]
+    Mask {
+        /// The input video.
+        path: PathBuf,
+        /// Frame number (see [`crate::frame_number`]).
+        frame: u64,
+        /// What veil-core said.
+        #[source]
+        source: veil_core::RedactError,
+    },
+    /// The time window holds no frame of the input (it lies after the end of the video, or
+    /// between two frames).
+    #[error("{}: no frame in the time window {}", path.display(), crate::fmt_window(*from, *to))]
+    EmptyWindow {
+        /// The input video.
+        path: PathBuf,
+        /// Start of the window in seconds.
+        from: Option<f64>,
+        /// End of the window in seconds.
+        to: Option<f64>,
+    },
+    /// `Requester::At` points at a place where no tracked person or face is.
+    #[error("nobody is tracked at pixel ({x}, {y}) at {time} s (frame {frame}): pick a point inside a person's box (see the contact sheet), or give track ids")]
+    NobodyAt {
+        /// Time asked for, in seconds from the start of the input.
+        time: f64,
+        /// Frame the time maps to.
+        frame: u64,
+        /// Pixel column.
+        x: f32,
+        /// Pixel row.
+        y: f32,
+    },
+    /// A requester track id is not in the tracks.
+    #[error("track {id} is not in the tracks{}", .path.as_ref().map(|p| format!(" file {}", p.display())).unwrap_or_default())]
+    UnknownTrack {
+        /// The id asked for.
+        id: u64,
+        /// The tracks file, when one was given.
+        path: Option<PathBuf>,
+    },
+    /// A tracks file does not belong to this video (other size or frame rate).
+    #[error("tracks file {} does not match {}: {reason}", tracks.display(), input.display())]
+    TracksMismatch {
+        /// The tracks file.
+        tracks: PathBuf,
+        /// The input video.
+        input: PathBuf,
+        /// What differs.
+        reason: String,
+    },
+    /// An option is out of range.
+    #[error("invalid option: {reason}")]
+    InvalidOption {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {reason}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        reason: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A pipeline stage stopped without reporting why (a thread panicked). The export is
+    /// aborted, as for any other error.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl RedactError {
+    pub(crate) fn io(path: impl Into<PathBuf>, reason: impl Into<String>, source: std::io::Error) -> Self {
+        RedactError::Io {
+            path: path.into(),
+            reason: reason.into(),
+            source,
+        }
+    }
+}

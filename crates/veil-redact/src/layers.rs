@@ -1,0 +1,271 @@
+//! Per-frame composition of redaction layers from tracks: which pixels of a frame are
+//! redacted, kept or left alone, and with which style.
+//!
+//! Priority, lowest first (later layers win where boxes overlap, see [`veil_core::rasterise`]):
+//! 1. spotlight only: the whole frame, redacted;
+//! 2. bystander bodies, redacted;
+//! 3. the requester's body and face, kept (shielding them from layers 1 and 2);
+//! 4. bystander faces, redacted, even where they overlap the requester.
+//!
+//! Boxes are padded in space ([`Padding`]) and held in time ([`Padding::frames`]) before
+//! they are rasterised, because detector boxes are tight and detectors miss frames.
+
+use serde::{Deserialize, Serialize};
+use veil_core::{rasterise, Action, BoxF, CpuLevel, FrameMut, Layer, Redaction, Shape};
+use veil_track::Tracks;
+
+/// How tracked people are redacted.
+///
+/// Which styles are irreversible: [`Style::Solid`] (black fill, nothing survives) and
+/// [`Style::Pixelate`] (block means with blocks of at least 8 pixels). [`Style::Blur`] is
+/// not: a blur is a known linear filter that deconvolution can partly undo; its radius is
+/// scaled with the box so that a face cannot be recognised, but choose solid or pixelate when
+/// the export must be irreversible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Style {
+    /// Strong blur, radius scaled with the box height (default; not irreversible).
+    #[default]
+    Blur,
+    /// Block means, block scaled with the box height (irreversible).
+    Pixelate,
+    /// Black fill (irreversible).
+    Solid,
+}
+
+/// Quantisation steps for blur radii and pixelate blocks: each distinct [`Redaction`] is one
+/// layer (one rasterised mask per frame), so sizes are rounded up to a few buckets.
+pub const SIZE_BUCKETS: [u32; 13] = [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
+
+/// The smallest bucket of [`SIZE_BUCKETS`] at or above `v` (the largest bucket past it).
+pub fn bucket(v: u32) -> u32 {
+    SIZE_BUCKETS
+        .iter()
+        .copied()
+        .find(|&b| b >= v)
+        .unwrap_or(SIZE_BUCKETS[SIZE_BUCKETS.len() - 1])
+}
+
+impl Style {
+    /// Whether nothing of the original pixels can be recovered from the output.
+    pub fn is_irreversible(self) -> bool {
+        !matches!(self, Style::Blur)
+    }
+
+    /// The redaction for a box `box_height` pixels tall: blur radius `max(8, h/4)`, pixelate
+    /// block `max(8, h/6)`, both rounded up to a [`bucket`]. A blur of a quarter of the face
+    /// height (three box passes) leaves no recognisable feature; a face pixelated at h/6 is
+    /// at most 6 blocks tall.
+    pub fn for_box(self, box_height: f32) -> Redaction {
+        let h = if box_height.is_finite() {
+            box_height.max(0.0) as u32
+        } else {
+            0
+        };
+        match self {
+            Style::Blur => Redaction::Blur {
+                radius: bucket((h / 4).max(8)),
+            },
+            Style::Pixelate => Redaction::Pixelate {
+                block: bucket((h / 6).max(8)),
+            },
+            Style::Solid => Redaction::Solid,
+        }
+    }
+
+    /// The redaction for the whole frame in spotlight mode (scaled with the frame height:
+    /// blur radius `max(16, h/24)`, pixelate block `max(16, h/30)`, bucketed).
+    pub fn for_frame(self, height: u32) -> Redaction {
+        match self {
+            Style::Blur => Redaction::Blur {
+                radius: bucket((height / 24).max(16)),
+            },
+            Style::Pixelate => Redaction::Pixelate {
+                block: bucket((height / 30).max(16)),
+            },
+            Style::Solid => Redaction::Solid,
+        }
+    }
+}
+
+/// Spatial and temporal padding of tracked boxes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Padding {
+    /// Fraction of a bystander face box's size added on every side. Default 0.15.
+    pub face: f32,
+    /// Fraction of a bystander body box's size added on every side. Default 0.10.
+    pub body: f32,
+    /// Fraction of the requester's boxes added on every side of the kept region. Default
+    /// 0.05: small, because whatever the kept region covers of a bystander's body stays
+    /// visible (their faces are redacted on top regardless).
+    pub requester: f32,
+    /// Frames a box is held before and after every frame it was seen on (also into gaps
+    /// too long to interpolate). Default 5.
+    pub frames: u64,
+}
+
+impl Default for Padding {
+    fn default() -> Self {
+        Padding {
+            face: 0.15,
+            body: 0.10,
+            requester: 0.05,
+            frames: 5,
+        }
+    }
+}
+
+impl Padding {
+    /// Why these values are unusable, if they are.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("face", self.face),
+            ("body", self.body),
+            ("requester", self.requester),
+        ] {
+            if !(0.0..=2.0).contains(&v) {
+                return Err(format!("{name} padding {v} outside 0..=2"));
+            }
+        }
+        if self.frames > 10_000 {
+            return Err(format!(
+                "temporal padding of {} frames is above 10000",
+                self.frames
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What to redact on a frame: the settings of [`frame_layers`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LayerPlan {
+    /// Redaction style of bystanders (and of the background in spotlight mode).
+    pub style: Style,
+    /// Box padding.
+    pub padding: Padding,
+    /// Redact everything outside the requester's kept region.
+    pub spotlight: bool,
+}
+
+/// The layers of one frame plus counts for the manifest.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FrameLayers {
+    /// Prioritised layers for [`veil_core::rasterise`].
+    pub layers: Vec<Layer>,
+    /// Bystander boxes (bodies and faces) redacted on this frame.
+    pub redacted_boxes: u32,
+    /// Requester boxes kept on this frame.
+    pub kept_boxes: u32,
+    /// Ids of the tracks with a redacted box on this frame (sorted, unique).
+    pub redacted_tracks: Vec<u64>,
+}
+
+/// Add `rect` to the layer list of its redaction, creating it if needed.
+fn push(groups: &mut Vec<(Redaction, Vec<Shape>)>, r: Redaction, b: BoxF, width: u32, height: u32) -> bool {
+    let Some(rect) = b.to_rect().clamp_to(width, height) else {
+        return false;
+    };
+    match groups.iter_mut().find(|(g, _)| *g == r) {
+        Some((_, shapes)) => shapes.push(Shape::Rect(rect)),
+        None => groups.push((r, vec![Shape::Rect(rect)])),
+    }
+    true
+}
+
+/// The prioritised layers for `frame` (a frame number of `tracks`): every box of a track not
+/// in `requester` is redacted, the requester's boxes are kept, bystander faces are redacted
+/// over everything (see the module documentation for the order).
+pub fn frame_layers(
+    tracks: &Tracks,
+    frame: u64,
+    requester: &[u64],
+    plan: &LayerPlan,
+    width: u32,
+    height: u32,
+) -> FrameLayers {
+    let pad = plan.padding;
+    let mut bodies: Vec<(Redaction, Vec<Shape>)> = Vec::new();
+    let mut faces: Vec<(Redaction, Vec<Shape>)> = Vec::new();
+    let mut keep: Vec<Shape> = Vec::new();
+    let mut out = FrameLayers::default();
+    for (id, _class, b, is_face) in tracks.boxes_at(frame, pad.frames) {
+        if requester.contains(&id) {
+            if let Some(r) = b.pad(pad.requester).to_rect().clamp_to(width, height) {
+                keep.push(Shape::Rect(r));
+                out.kept_boxes += 1;
+            }
+            continue;
+        }
+        let (groups, frac) = if is_face {
+            (&mut faces, pad.face)
+        } else {
+            (&mut bodies, pad.body)
+        };
+        let padded = b.pad(frac);
+        if push(groups, plan.style.for_box(padded.h), padded, width, height) {
+            out.redacted_boxes += 1;
+            out.redacted_tracks.push(id);
+        }
+    }
+    out.redacted_tracks.sort_unstable();
+    out.redacted_tracks.dedup();
+    // Within a priority group the stronger redaction comes later, so it wins on overlaps.
+    bodies.sort_by_key(|(r, _)| r.strength());
+    faces.sort_by_key(|(r, _)| r.strength());
+    if plan.spotlight {
+        if let Some(full) = veil_core::Rect::new(0, 0, width, height).clamp_to(width, height) {
+            out.layers.push(Layer {
+                action: Action::Redact(plan.style.for_frame(height)),
+                shapes: vec![Shape::Rect(full)],
+            });
+        }
+    }
+    let redact = |(r, shapes): (Redaction, Vec<Shape>)| Layer {
+        action: Action::Redact(r),
+        shapes,
+    };
+    out.layers.extend(bodies.into_iter().map(redact));
+    if !keep.is_empty() {
+        out.layers.push(Layer {
+            action: Action::Keep,
+            shapes: keep,
+        });
+    }
+    out.layers.extend(faces.into_iter().map(redact));
+    out
+}
+
+/// Rasterise `layers` for `frame`'s geometry and apply every redacting layer, the strongest
+/// style first (so that blur and pixelate read pixels that stronger styles already blanked).
+///
+/// # Errors
+/// [`veil_core::RedactError`] if the geometry is invalid or a parameter is out of range; the
+/// frame may then be partly redacted and must not be used (the export aborts).
+pub fn apply_layers(
+    frame: &mut FrameMut<'_>,
+    layers: &[Layer],
+    level: CpuLevel,
+) -> Result<(), veil_core::RedactError> {
+    if !layers
+        .iter()
+        .any(|l| matches!(l.action, Action::Redact(_)) && !l.shapes.is_empty())
+    {
+        return Ok(());
+    }
+    let masks = rasterise(layers, frame.width(), frame.height(), frame.format())?;
+    let mut jobs: Vec<(Redaction, &veil_core::Mask)> = layers
+        .iter()
+        .zip(&masks)
+        .filter_map(|(l, m)| match l.action {
+            Action::Redact(r) if !m.is_empty() => Some((r, m)),
+            _ => None,
+        })
+        .collect();
+    jobs.sort_by_key(|(r, _)| std::cmp::Reverse(r.strength()));
+    for (r, m) in jobs {
+        veil_core::apply_mask(frame, m, r, level, None)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! The export manifest: what was exported, from what, how, and what was redacted.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{Padding, RedactError, Requester, Style};
+
+/// Version of the manifest JSON schema.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// A file and its SHA-256 (lowercase hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileHash {
+    /// The path as given.
+    pub path: PathBuf,
+    /// SHA-256 of the contents, lowercase hex.
+    pub sha256: String,
+}
+
+/// A model that ran in the analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// Model name in the manifest of models (`centerface`, `nanodet`).
+    pub name: String,
+    /// Model file name.
+    pub file: String,
+    /// SHA-256 verified when it was loaded.
+    pub sha256: String,
+}
+
+/// Settings that shaped the export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestSettings {
+    /// Redaction style of bystanders.
+    pub style: Style,
+    /// Whether blur/pixelate/solid leaves nothing recoverable (see [`Style::is_irreversible`]).
+    pub irreversible: bool,
+    /// Spotlight mode: everything but the requester redacted.
+    pub spotlight: bool,
+    /// Box padding.
+    pub padding: Padding,
+    /// The camera's zone file, when zones were applied.
+    pub zones: Option<FileHash>,
+    /// x264 CRF.
+    pub crf: u8,
+    /// x264 preset.
+    pub preset: String,
+    /// Whether audio was copied.
+    pub audio: bool,
+}
+
+/// Counts of what was processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ManifestCounts {
+    /// Frames exported.
+    pub frames: u64,
+    /// Tracks in the analysis.
+    pub tracks: u64,
+    /// Tracks with at least one redacted box in the export.
+    pub tracks_redacted: u64,
+    /// Redacted boxes summed over frames (bodies and faces).
+    pub boxes_redacted: u64,
+    /// Kept requester boxes summed over frames.
+    pub boxes_kept: u64,
+}
+
+/// The manifest written beside an export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Schema version ([`MANIFEST_VERSION`]).
+    pub version: u32,
+    /// Veil version that made the export.
+    pub veil_version: String,
+    /// Time of export, UTC, RFC 3339.
+    pub exported_at: String,
+    /// The input recording.
+    pub input: FileHash,
+    /// The exported video.
+    pub output: FileHash,
+    /// Requested window start in seconds (`None`: start of the input).
+    pub from: Option<f64>,
+    /// Requested window end in seconds (`None`: end of the input).
+    pub to: Option<f64>,
+    /// Time of the first and last exported frame, seconds from the start of the input.
+    pub frames_span: [f64; 2],
+    /// How the requester was chosen.
+    pub requester: Requester,
+    /// The requester's track ids (kept visible).
+    pub requester_tracks: Vec<u64>,
+    /// Ids of the tracks redacted in the export.
+    pub redacted_tracks: Vec<u64>,
+    /// The tracks file used, if the export did not run its own analysis.
+    pub tracks_file: Option<FileHash>,
+    /// Models that ran (the one-shot analysis), with their verified hashes.
+    pub models: Vec<ModelRecord>,
+    /// Settings.
+    pub settings: ManifestSettings,
+    /// Counts.
+    pub counts: ManifestCounts,
+}
+
+/// SHA-256 of a file's contents, lowercase hex.
+///
+/// # Errors
+/// [`RedactError::Io`] if the file cannot be read.
+pub fn sha256_file(path: &Path) -> Result<String, RedactError> {
+    let err = |e| RedactError::io(path, "cannot read for hashing", e);
+    let mut f = std::fs::File::open(path).map_err(err)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hash a file into a [`FileHash`].
+pub(crate) fn file_hash(path: &Path) -> Result<FileHash, RedactError> {
+    Ok(FileHash {
+        path: path.to_path_buf(),
+        sha256: sha256_file(path)?,
+    })
+}
+
+/// A temporary path beside `path` (same directory, so the rename is atomic).
+pub(crate) fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Write `bytes` to `path` atomically: a temporary file beside it, synced, renamed.
+///
+/// # Errors
+/// [`RedactError::Io`]; the temporary file is removed and `path` is untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RedactError> {
+    let tmp = temp_beside(path);
+    let res = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    res.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        RedactError::io(path, "cannot write", e)
+    })
+}
+
+impl Manifest {
+    /// Write the manifest as pretty JSON, atomically.
+    ///
+    /// # Errors
+    /// [`RedactError::Io`] if writing fails.
+    pub fn save(&self, path: &Path) -> Result<(), RedactError> {
+        let mut json = serde_json::to_vec_pretty(self).map_err(|e| RedactError::Internal(e.to_string()))?;
+        json.push(b'\n');
+        write_atomic(path, &json)
+    }
+
+    /// Read a manifest.
+    ///
+    /// # Errors
+    /// [`RedactError::Io`] if it cannot be read or parsed.
+    pub fn load(path: &Path) -> Result<Manifest, RedactError> {
+        let text = std::fs::read(path).map_err(|e| RedactError::io(path, "cannot read manifest", e))?;
+        serde_json::from_slice(&text).map_err(|e| {
+            RedactError::io(
+                path,
+                "not a manifest",
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })
+    }
+}
+
+/// `time` (seconds since the Unix epoch) as UTC RFC 3339 with seconds, e.g.
+/// `2026-11-26T17:30:00Z`.
+pub fn rfc3339_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Now as UTC RFC 3339.
+pub(crate) fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    rfc3339_utc(secs)
+}

@@ -1,0 +1,548 @@
+//! The two passes as bounded pipelines of threads: decoding, inference (faces and persons in
+//! separate stages, so both networks run at once), redaction and encoding overlap, and frames
+//! move between stages without being copied (they are the decoder's own buffers, redacted in
+//! place and handed to the encoder by reference).
+//!
+//! Fail closed: a stage that fails returns its error and drops its channel ends; the stages
+//! around it then stop, and the encoder only finishes (renames its temporary file onto the
+//! destination) after every upstream stage has ended without error.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+use std::thread::{self, ScopedJoinHandle};
+use std::time::Instant;
+
+use veil_core::{CameraConfig, CaptureMasker, CpuLevel};
+use veil_detect::{CenterFace, Detector, NanoDet};
+use veil_track::{Class, Tracker, Tracks};
+use veil_video::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader, VideoWriter};
+
+use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
+use crate::sheet::{self, Thumb};
+use crate::{
+    apply_layers, frame_layers, frame_number, resolve_requester, same_file, AnalyzeOptions, AnalyzeReport,
+    DetectOptions, ExportOptions, ExportReport, LayerPlan, Manifest, ManifestCounts, ManifestSettings,
+    ModelRecord, RedactError, TrackerConfig,
+};
+
+/// Frames in flight between two stages: enough to absorb jitter between stages, few enough
+/// to bound memory (a 1080p frame is 3 MB).
+const DEPTH: usize = 4;
+
+/// Maps frame times to frame numbers ([`frame_number`]), strictly increasing even when
+/// rounding of a variable frame rate would repeat one.
+struct FrameClock {
+    fps: f64,
+    prev: Option<u64>,
+}
+
+impl FrameClock {
+    fn new(fps: f64) -> Self {
+        FrameClock { fps, prev: None }
+    }
+    fn next(&mut self, time: f64) -> u64 {
+        let f = frame_number(time, self.fps);
+        let f = match self.prev {
+            Some(p) if f <= p => p + 1,
+            _ => f,
+        };
+        self.prev = Some(f);
+        f
+    }
+}
+
+fn fps_of(info: &VideoInfo) -> f64 {
+    f64::from(info.fps.0) / f64::from(info.fps.1.max(1))
+}
+
+/// Join a stage; a panic becomes an error (never a silent success).
+fn join<T>(h: ScopedJoinHandle<'_, Result<T, RedactError>>, stage: &str) -> Result<T, RedactError> {
+    h.join()
+        .unwrap_or_else(|_| Err(RedactError::Internal(format!("the {stage} stage panicked"))))
+}
+
+fn open_reader(
+    input: &Path,
+    from: Option<f64>,
+    to: Option<f64>,
+    audio: bool,
+) -> Result<VideoReader, RedactError> {
+    let opts = ReadOptions {
+        from,
+        to,
+        audio,
+        ..Default::default()
+    };
+    Ok(VideoReader::open(input, &opts)?)
+}
+
+fn record(d: &dyn Detector) -> ModelRecord {
+    let m = d.model();
+    ModelRecord {
+        name: m.name.clone(),
+        file: m.file.clone(),
+        sha256: m.sha256.clone(),
+    }
+}
+
+fn to_track(d: &veil_detect::Detection) -> Option<veil_track::Detection> {
+    let class = match d.class {
+        veil_detect::Class::Face => Class::Face,
+        veil_detect::Class::Person => Class::Person,
+        _ => return None,
+    };
+    Some(veil_track::Detection::new(class, d.score, d.bbox))
+}
+
+/// The result of pass 1.
+struct Analysis {
+    tracks: Tracks,
+    thumbs: HashMap<u64, Thumb>,
+    frames: u64,
+    range: [u64; 2],
+    span: [f64; 2],
+    models: Vec<ModelRecord>,
+    seconds: f64,
+}
+
+fn check_detect(det: &DetectOptions) -> Result<(), RedactError> {
+    if det.person_every == 0 {
+        return Err(RedactError::InvalidOption {
+            reason: "person_every must be at least 1".into(),
+        });
+    }
+    if det.threads == 0 || det.threads > 256 {
+        return Err(RedactError::InvalidOption {
+            reason: format!("detector threads {} outside 1..=256", det.threads),
+        });
+    }
+    Ok(())
+}
+
+/// Pass 1: decode -> faces -> persons + tracker (+ thumbnails), three threads.
+fn run_analysis(
+    input: &Path,
+    from: Option<f64>,
+    to: Option<f64>,
+    det: &DetectOptions,
+    tcfg: &TrackerConfig,
+    want_thumbs: bool,
+) -> Result<Analysis, RedactError> {
+    check_detect(det)?;
+    tcfg.validate()?;
+    let t0 = Instant::now();
+    let mut fb = CenterFace::builder()
+        .threads(det.threads)
+        .input_size(det.face_input);
+    let mut pb = NanoDet::builder().threads(det.threads);
+    if let Some(t) = det.face_threshold {
+        fb = fb.threshold(t);
+    }
+    if let Some(t) = det.person_threshold {
+        pb = pb.threshold(t);
+    }
+    if let Some(dir) = &det.models_dir {
+        fb = fb.models_dir(dir);
+        pb = pb.models_dir(dir);
+    }
+    let mut faces = fb.build()?;
+    let mut persons = pb.build()?;
+    let models = vec![record(&faces), record(&persons)];
+    let reader = open_reader(input, from, to, false)?;
+    let info = reader.info().clone();
+    let fps = fps_of(&info);
+    let mut tracker = Tracker::new(tcfg.clone())?;
+    let person_every = u64::from(det.person_every);
+
+    let mut thumbs: HashMap<u64, Thumb> = HashMap::new();
+    let mut frames = 0u64;
+    let mut range = [0u64; 2];
+    let mut span = [0f64; 2];
+    thread::scope(|s| -> Result<(), RedactError> {
+        let (tx_dec, rx_dec) = sync_channel::<(u64, DecodedFrame)>(DEPTH);
+        let (tx_face, rx_face) = sync_channel::<(u64, DecodedFrame, Vec<veil_detect::Detection>)>(DEPTH);
+        let dec = s.spawn(move || -> Result<(), RedactError> {
+            let mut reader = reader;
+            let mut clock = FrameClock::new(fps);
+            while let Some(f) = reader.next_frame()? {
+                let n = clock.next(f.time());
+                if tx_dec.send((n, f)).is_err() {
+                    break; // downstream stopped; it reports why
+                }
+            }
+            Ok(())
+        });
+        let face_stage = s.spawn(move || -> Result<(), RedactError> {
+            for (n, f) in rx_dec {
+                let d = faces.detect(&f.frame_ref()?)?;
+                if tx_face.send((n, f, d)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let res = (|| -> Result<(), RedactError> {
+            let mut dets: Vec<veil_track::Detection> = Vec::new();
+            // Frames until the next person detection (a countdown: MSRV 1.85 has no
+            // `is_multiple_of`).
+            let mut person_countdown = 0u64;
+            for (n, f, face_dets) in rx_face.iter() {
+                let view = f.frame_ref()?;
+                dets.clear();
+                dets.extend(face_dets.iter().filter_map(to_track));
+                if person_countdown == 0 {
+                    dets.extend(persons.detect(&view)?.iter().filter_map(to_track));
+                    person_countdown = person_every;
+                }
+                person_countdown -= 1;
+                let ids = tracker.update(n, &dets)?;
+                if want_thumbs {
+                    for (d, id) in dets.iter().zip(ids) {
+                        let Some(id) = id else { continue };
+                        let is_face = d.class == Class::Face;
+                        let better = thumbs
+                            .get(id)
+                            .is_none_or(|t| t.beaten_by(is_face, d.score, d.bbox.area()));
+                        if better {
+                            if let Some(t) = Thumb::crop(&view, d.bbox, is_face, d.score) {
+                                thumbs.insert(*id, t);
+                            }
+                        }
+                    }
+                }
+                if frames == 0 {
+                    range[0] = n;
+                    span[0] = f.time();
+                }
+                range[1] = n;
+                span[1] = f.time();
+                frames += 1;
+            }
+            Ok(())
+        })();
+        drop(rx_face);
+        let face_res = join(face_stage, "face detection");
+        let dec_res = join(dec, "decoding");
+        res.and(face_res).and(dec_res)
+    })?;
+    if frames == 0 {
+        return Err(RedactError::EmptyWindow {
+            path: input.to_path_buf(),
+            from,
+            to,
+        });
+    }
+    let mut tracks = tracker.finish();
+    tracks.set_video(info.width, info.height, fps)?;
+    thumbs.retain(|id, _| tracks.get(*id).is_some());
+    Ok(Analysis {
+        tracks,
+        thumbs,
+        frames,
+        range,
+        span,
+        models,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Pass 1 on its own: detect, track, write the tracks file and, if asked, the contact sheet.
+///
+/// # Errors
+/// [`RedactError::EmptyWindow`] when the window holds no frame; video, detector, tracker and
+/// I/O errors as they happen. Nothing is written on error.
+pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
+    for out in std::iter::once(&opts.tracks_out).chain(opts.contact_sheet.as_ref()) {
+        if same_file(&opts.input, out) {
+            return Err(RedactError::InvalidOption {
+                reason: format!("output {} is the input", out.display()),
+            });
+        }
+    }
+    let a = run_analysis(
+        &opts.input,
+        opts.from,
+        opts.to,
+        &opts.detect,
+        &opts.tracker,
+        opts.contact_sheet.is_some(),
+    )?;
+    if let Some(path) = &opts.contact_sheet {
+        let cells: Vec<(u64, bool, Option<&Thumb>)> = a
+            .tracks
+            .tracks()
+            .iter()
+            .map(|t| (t.id(), t.class() == Class::Person, a.thumbs.get(&t.id())))
+            .collect();
+        let (w, h, rgb) = sheet::render(&cells);
+        sheet::write_png(path, w, h, &rgb)?;
+    }
+    if let Err(e) = a.tracks.save(&opts.tracks_out) {
+        if let Some(p) = &opts.contact_sheet {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(e.into());
+    }
+    let count = |c: Class| a.tracks.tracks().iter().filter(|t| t.class() == c).count();
+    Ok(AnalyzeReport {
+        person_tracks: count(Class::Person),
+        face_tracks: count(Class::Face),
+        tracks: a.tracks,
+        tracks_path: opts.tracks_out.clone(),
+        contact_sheet: opts.contact_sheet.clone(),
+        frames: a.frames,
+        frame_range: a.range,
+        time_span: a.span,
+        models: a.models,
+        seconds: a.seconds,
+    })
+}
+
+/// Per-frame statistics of the redaction stage.
+#[derive(Default)]
+struct Stats {
+    frames: u64,
+    boxes_redacted: u64,
+    boxes_kept: u64,
+    tracks: BTreeSet<u64>,
+    span: [f64; 2],
+}
+
+/// Pass 2 (after pass 1 when no tracks file is given): redact and encode the window, then
+/// write the manifest.
+///
+/// # Errors
+/// [`RedactError::EmptyWindow`] when the window holds no frame; [`RedactError::NobodyAt`] or
+/// [`RedactError::UnknownTrack`] when the requester cannot be found;
+/// [`RedactError::TracksMismatch`] for a tracks file of another video; video, detector,
+/// tracker, zone and I/O errors as they happen. On any error no output file and no manifest
+/// is left at their destinations.
+pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
+    opts.padding
+        .check()
+        .map_err(|reason| RedactError::InvalidOption { reason })?;
+    let manifest_path = opts.manifest_path();
+    for out in [&opts.output, &manifest_path] {
+        if same_file(&opts.input, out) {
+            return Err(RedactError::InvalidOption {
+                reason: format!("output {} is the input", out.display()),
+            });
+        }
+    }
+    let zones = opts
+        .zones
+        .as_ref()
+        .map(|p| CameraConfig::from_file(p).map(|c| (c, p)))
+        .transpose()?;
+    let (tracks, models, tracks_file, analysis_seconds) = match &opts.tracks {
+        Some(p) => (Tracks::load(p)?, Vec::new(), Some(file_hash(p)?), 0.0),
+        None => {
+            let a = run_analysis(
+                &opts.input,
+                opts.from,
+                opts.to,
+                &opts.detect,
+                &opts.tracker,
+                false,
+            )?;
+            if let Some(out) = &opts.tracks_out {
+                a.tracks.save(out)?;
+            }
+            (a.tracks, a.models, None, a.seconds)
+        }
+    };
+    let requester = resolve_requester(&tracks, &opts.requester, opts.tracks.as_deref())?;
+
+    let t1 = Instant::now();
+    let keep_audio = opts.encode.keep_audio;
+    let reader = open_reader(&opts.input, opts.from, opts.to, keep_audio)?;
+    let info = reader.info().clone();
+    let fps = fps_of(&info);
+    let mismatch = |reason: String| RedactError::TracksMismatch {
+        tracks: opts.tracks.clone().unwrap_or_default(),
+        input: opts.input.clone(),
+        reason,
+    };
+    if (tracks.width(), tracks.height()) != (info.width, info.height) {
+        return Err(mismatch(format!(
+            "tracks are for {}x{} frames, the video has {}x{}",
+            tracks.width(),
+            tracks.height(),
+            info.width,
+            info.height
+        )));
+    }
+    if (tracks.fps() - fps).abs() > 1e-3 * fps.max(1.0) {
+        return Err(mismatch(format!(
+            "tracks are at {} fps, the video at {fps} fps",
+            tracks.fps()
+        )));
+    }
+    let masker = match &zones {
+        Some((cfg, _)) => Some(
+            CaptureMasker::new(cfg, info.width, info.height, info.format).map_err(|source| {
+                RedactError::Mask {
+                    path: opts.input.clone(),
+                    frame: 0,
+                    source,
+                }
+            })?,
+        ),
+        None => None,
+    };
+    let plan = LayerPlan {
+        style: opts.style,
+        padding: opts.padding,
+        spotlight: opts.spotlight,
+    };
+    let mut writer = VideoWriter::create(&opts.output, &info, &opts.encode)?;
+    let level = CpuLevel::detect();
+    let (w, h) = (info.width, info.height);
+    let input = opts.input.as_path();
+    let tracks_ref = &tracks;
+    let requester_ref = requester.as_slice();
+
+    let stats = thread::scope(|s| -> Result<Stats, RedactError> {
+        type Item = (DecodedFrame, Vec<AudioPacket>);
+        let (tx_dec, rx_dec) = sync_channel::<Item>(DEPTH);
+        let (tx_red, rx_red) = sync_channel::<Item>(DEPTH);
+        let dec = s.spawn(move || -> Result<(), RedactError> {
+            let mut reader = reader;
+            while let Some(f) = reader.next_frame()? {
+                let audio = if keep_audio {
+                    reader.take_audio()
+                } else {
+                    Vec::new()
+                };
+                if tx_dec.send((f, audio)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let red = s.spawn(move || -> Result<Stats, RedactError> {
+            let mut clock = FrameClock::new(fps);
+            let mut st = Stats::default();
+            for (mut f, audio) in rx_dec {
+                let n = clock.next(f.time());
+                let fl = frame_layers(tracks_ref, n, requester_ref, &plan, w, h);
+                let merr = |source| RedactError::Mask {
+                    path: input.to_path_buf(),
+                    frame: n,
+                    source,
+                };
+                {
+                    let mut view = f.frame_mut()?;
+                    if let Some(m) = &masker {
+                        m.apply(&mut view).map_err(merr)?;
+                    }
+                    apply_layers(&mut view, &fl.layers, level).map_err(merr)?;
+                }
+                if st.frames == 0 {
+                    st.span[0] = f.time();
+                }
+                st.span[1] = f.time();
+                st.frames += 1;
+                st.boxes_redacted += u64::from(fl.redacted_boxes);
+                st.boxes_kept += u64::from(fl.kept_boxes);
+                st.tracks.extend(fl.redacted_tracks);
+                if tx_red.send((f, audio)).is_err() {
+                    break;
+                }
+            }
+            Ok(st)
+        });
+        let res = (|| -> Result<u64, RedactError> {
+            let mut n = 0u64;
+            for (f, audio) in rx_red.iter() {
+                for p in audio {
+                    writer.write_audio(p)?;
+                }
+                writer.write_decoded(&f)?;
+                n += 1;
+            }
+            Ok(n)
+        })();
+        drop(rx_red);
+        let red_res = join(red, "redaction");
+        let dec_res = join(dec, "decoding");
+        let written = res?;
+        let st = red_res?;
+        dec_res?;
+        if written != st.frames {
+            return Err(RedactError::Internal(format!(
+                "{} frames redacted but {written} encoded",
+                st.frames
+            )));
+        }
+        Ok(st)
+    });
+    let stats = match stats {
+        Ok(st) if st.frames == 0 => {
+            return Err(RedactError::EmptyWindow {
+                path: opts.input.clone(),
+                from: opts.from,
+                to: opts.to,
+            })
+        }
+        Ok(st) => st,
+        Err(e) => return Err(e), // the writer is dropped unfinished: no output
+    };
+    writer.finish()?;
+    let export_seconds = t1.elapsed().as_secs_f64();
+
+    let finish = || -> Result<Manifest, RedactError> {
+        let manifest = Manifest {
+            version: MANIFEST_VERSION,
+            veil_version: env!("CARGO_PKG_VERSION").to_owned(),
+            exported_at: now_rfc3339(),
+            input: file_hash(&opts.input)?,
+            output: file_hash(&opts.output)?,
+            from: opts.from,
+            to: opts.to,
+            frames_span: stats.span,
+            requester: opts.requester.clone(),
+            requester_tracks: requester.clone(),
+            redacted_tracks: stats.tracks.iter().copied().collect(),
+            tracks_file: tracks_file.clone(),
+            models: models.clone(),
+            settings: ManifestSettings {
+                style: opts.style,
+                irreversible: opts.style.is_irreversible(),
+                spotlight: opts.spotlight,
+                padding: opts.padding,
+                zones: match &zones {
+                    Some((_, p)) => Some(file_hash(p)?),
+                    None => None::<FileHash>,
+                },
+                crf: opts.encode.crf,
+                preset: opts.encode.preset.clone(),
+                audio: keep_audio,
+            },
+            counts: ManifestCounts {
+                frames: stats.frames,
+                tracks: tracks.len() as u64,
+                tracks_redacted: stats.tracks.len() as u64,
+                boxes_redacted: stats.boxes_redacted,
+                boxes_kept: stats.boxes_kept,
+            },
+        };
+        manifest.save(&manifest_path)?;
+        Ok(manifest)
+    };
+    match finish() {
+        Ok(manifest) => Ok(ExportReport {
+            output: opts.output.clone(),
+            manifest_path,
+            manifest,
+            analysis_seconds,
+            export_seconds,
+        }),
+        Err(e) => {
+            // An export without its manifest is unaccounted for: take it back.
+            let _ = std::fs::remove_file(&opts.output);
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Unit tests: layer composition from tracks on synthetic frames, requester selection,
+//! manifest time stamps. The end-to-end tests on real footage are in `tests/tests.rs`.
+#![allow(clippy::unwrap_used)]
+
+use veil_core::{BoxF, CpuLevel, Frame, PixelFormat};
+use veil_track::{Class, Track, TrackBox, Tracks};
+
+use crate::manifest::rfc3339_utc;
+use crate::*;
+
+fn tb(frame: u64, x: f32, y: f32, w: f32, h: f32) -> TrackBox {
+    TrackBox {
+        frame,
+        bbox: BoxF::new(x, y, w, h),
+        score: 0.9,
+        interpolated: false,
+    }
+}
+
+/// Two people on frames 10..=12 of a 200x120 video: the requester (track 1, body at x 20..100,
+/// face at 40..70) and a bystander (track 2, body at 90..170, overlapping the requester's
+/// body, face at 100..130 inside the requester's body box) and a lone face track (3).
+fn scene() -> Tracks {
+    let frames = 10..=12u64;
+    let req = Track::new(
+        1,
+        Class::Person,
+        frames.clone().map(|f| tb(f, 20.0, 10.0, 80.0, 100.0)).collect(),
+        frames.clone().map(|f| tb(f, 40.0, 12.0, 30.0, 30.0)).collect(),
+    )
+    .unwrap();
+    let by = Track::new(
+        2,
+        Class::Person,
+        frames.clone().map(|f| tb(f, 90.0, 10.0, 80.0, 100.0)).collect(),
+        frames.clone().map(|f| tb(f, 70.0, 40.0, 24.0, 24.0)).collect(),
+    )
+    .unwrap();
+    let face = Track::new(3, Class::Face, vec![tb(11, 176.0, 80.0, 16.0, 16.0)], vec![]).unwrap();
+    Tracks::new(200, 120, 25.0, vec![req, by, face]).unwrap()
+}
+
+/// A gray frame with a texture, so that any redaction changes pixels.
+fn textured() -> Frame {
+    let mut f = Frame::new(PixelFormat::Gray8, 200, 120).unwrap();
+    {
+        let mut m = f.as_mut();
+        let p = &mut m.planes_mut()[0];
+        for y in 0..120 {
+            for (x, v) in p.row_mut(y).iter_mut().enumerate() {
+                *v = if ((x + y as usize) / 2) & 1 == 0 { 30 } else { 220 };
+            }
+        }
+    }
+    f
+}
+
+fn changed(a: &Frame, b: &Frame, x: u32, y: u32) -> bool {
+    a.as_ref().planes()[0].row(y)[x as usize] != b.as_ref().planes()[0].row(y)[x as usize]
+}
+
+fn run(plan: &LayerPlan, frame: u64, requester: &[u64]) -> (Frame, Frame, FrameLayers) {
+    let t = scene();
+    let orig = textured();
+    let mut out = textured();
+    let fl = frame_layers(&t, frame, requester, plan, 200, 120);
+    apply_layers(&mut out.as_mut(), &fl.layers, CpuLevel::Scalar).unwrap();
+    (orig, out, fl)
+}
+
+fn plan(style: Style, spotlight: bool) -> LayerPlan {
+    LayerPlan {
+        style,
+        padding: Padding {
+            face: 0.0,
+            body: 0.0,
+            requester: 0.0,
+            frames: 0,
+        },
+        spotlight,
+    }
+}
+
+#[test]
+fn priorities_bystander_face_over_requester_over_bystander_body() {
+    let (o, r, fl) = run(&plan(Style::Solid, false), 11, &[1]);
+    // Requester's face and body: kept.
+    assert!(!changed(&o, &r, 55, 25));
+    assert!(!changed(&o, &r, 30, 100));
+    // Bystander body where it overlaps the requester's body (x 90..100): kept (shielded).
+    assert!(!changed(&o, &r, 95, 100));
+    // Bystander body elsewhere: redacted.
+    assert!(changed(&o, &r, 150, 100));
+    // Bystander face inside the requester's body box: redacted anyway (on top).
+    assert!(changed(&o, &r, 80, 50));
+    // The lone face track: redacted.
+    assert!(changed(&o, &r, 180, 85));
+    // Background: untouched.
+    assert!(!changed(&o, &r, 5, 5));
+    assert_eq!(fl.redacted_tracks, vec![2, 3]);
+    assert_eq!(fl.redacted_boxes, 3);
+    assert_eq!(fl.kept_boxes, 2);
+}
+
+#[test]
+fn spotlight_redacts_the_background_but_not_the_requester() {
+    let (o, r, _) = run(&plan(Style::Solid, true), 11, &[1]);
+    assert!(changed(&o, &r, 5, 5));
+    assert!(changed(&o, &r, 195, 5));
+    assert!(!changed(&o, &r, 55, 25));
+    assert!(!changed(&o, &r, 30, 100));
+    assert!(changed(&o, &r, 80, 50));
+}
+
+#[test]
+fn nobody_as_requester_redacts_everyone() {
+    let (o, r, fl) = run(&plan(Style::Pixelate, false), 11, &[]);
+    assert!(changed(&o, &r, 55, 25));
+    assert!(changed(&o, &r, 30, 100));
+    assert_eq!(fl.redacted_tracks, vec![1, 2, 3]);
+    assert_eq!(fl.kept_boxes, 0);
+}
+
+#[test]
+fn temporal_padding_holds_boxes_around_the_track() {
+    let mut p = plan(Style::Solid, false);
+    let (o, r, _) = run(&p, 14, &[]);
+    assert!(!changed(&o, &r, 150, 100), "no padding: nothing on frame 14");
+    p.padding.frames = 2;
+    let (o, r, _) = run(&p, 14, &[]);
+    assert!(changed(&o, &r, 150, 100), "held for 2 frames after frame 12");
+    let (o, r, _) = run(&p, 7, &[]);
+    assert!(!changed(&o, &r, 150, 100), "3 frames before the start");
+}
+
+#[test]
+fn spatial_padding_grows_boxes() {
+    let mut p = plan(Style::Solid, false);
+    p.padding.face = 0.5; // the lone 16 px face grows by 8 px on every side
+    let (o, r, _) = run(&p, 11, &[1]);
+    assert!(changed(&o, &r, 170, 75));
+    assert!(!changed(&o, &r, 160, 60) || changed(&o, &r, 150, 100)); // body of 2 covers it
+}
+
+#[test]
+fn blur_radius_scales_with_the_box_in_buckets() {
+    assert_eq!(
+        Style::Blur.for_box(20.0),
+        veil_core::Redaction::Blur { radius: 8 }
+    );
+    assert_eq!(
+        Style::Blur.for_box(100.0),
+        veil_core::Redaction::Blur { radius: 32 }
+    );
+    assert_eq!(
+        Style::Blur.for_box(140.0),
+        veil_core::Redaction::Blur { radius: 48 }
+    );
+    assert_eq!(
+        Style::Pixelate.for_box(600.0),
+        veil_core::Redaction::Pixelate { block: 128 }
+    );
+    assert_eq!(
+        Style::Blur.for_box(f32::NAN),
+        veil_core::Redaction::Blur { radius: 8 }
+    );
+    assert_eq!(bucket(100_000), 512);
+    assert!(Style::Solid.is_irreversible() && Style::Pixelate.is_irreversible());
+    assert!(!Style::Blur.is_irreversible());
+}
+
+#[test]
+fn requester_selection() {
+    let t = scene();
+    // 11 / 25 s is frame 11 at 25 fps; (50, 80) is inside the requester's body only.
+    let at = |x, y| Requester::At {
+        time: 11.0 / 25.0,
+        x,
+        y,
+    };
+    assert_eq!(resolve_requester(&t, &at(50.0, 80.0), None).unwrap(), vec![1]);
+    // Inside both bodies: the nearest box centre wins (bystander body centre is 130).
+    assert_eq!(resolve_requester(&t, &at(98.0, 100.0), None).unwrap(), vec![2]);
+    let e = resolve_requester(&t, &at(5.0, 5.0), None).unwrap_err();
+    assert!(matches!(e, RedactError::NobodyAt { frame: 11, .. }), "{e}");
+    let e = resolve_requester(&t, &Requester::Tracks { ids: vec![1, 7] }, None).unwrap_err();
+    assert!(matches!(e, RedactError::UnknownTrack { id: 7, .. }), "{e}");
+    assert_eq!(
+        resolve_requester(&t, &Requester::Tracks { ids: vec![3, 1, 3] }, None).unwrap(),
+        vec![1, 3]
+    );
+    assert!(resolve_requester(&t, &Requester::None, None).unwrap().is_empty());
+    let e = resolve_requester(
+        &t,
+        &Requester::At {
+            time: f64::NAN,
+            x: 1.0,
+            y: 1.0,
+        },
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(e, RedactError::InvalidOption { .. }));
+}
+
+#[test]
+fn frame_numbers_and_time_stamps() {
+    assert_eq!(frame_number(0.44, 25.0), 11);
+    assert_eq!(frame_number(-1.0, 25.0), 0);
+    assert_eq!(frame_number(1.0 / 12.0 * 30.0, 12.0), 30);
+    assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+    assert_eq!(rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+    assert_eq!(rfc3339_utc(1_795_714_200), "2026-11-26T17:30:00Z");
+}
+
+#[test]
+fn requester_json_form() {
+    let r = Requester::At {
+        time: 1.5,
+        x: 2.0,
+        y: 3.0,
+    };
+    assert_eq!(
+        serde_json::to_string(&r).unwrap(),
+        r#"{"mode":"at","time":1.5,"x":2.0,"y":3.0}"#
+    );
+    let r = Requester::Tracks { ids: vec![4] };
+    assert_eq!(
+        serde_json::to_string(&r).unwrap(),
+        r#"{"mode":"tracks","ids":[4]}"#
+    );
+}

@@ -1,0 +1,365 @@
+//! Inzage export on real footage: a slow pan over a group photo with six hand-annotated faces
+//! (fixtures/inzage: group_pan.mp4, faces.json, and the scripts that made them), run through
+//! the real detectors (ONNX Runtime, models/), the tracker, the redaction and the encoder.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use veil_redact::{analyze, export, AnalyzeOptions, ExportOptions, Manifest, RedactError, Requester, Tracks};
+use veil_video::{ReadOptions, VideoReader};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/inzage")
+        .join(name)
+}
+
+fn clip() -> PathBuf {
+    fixture("group_pan.mp4")
+}
+
+/// A fresh directory under the target dir for one test's outputs.
+fn out_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("veil-redact-tests-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Hand annotations: per frame, six face boxes `[x, y, w, h]`; index 3 is the requester.
+struct Faces {
+    frames: Vec<Vec<[f32; 4]>>,
+    requester: usize,
+}
+
+fn faces() -> &'static Faces {
+    static F: OnceLock<Faces> = OnceLock::new();
+    F.get_or_init(|| {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture("faces.json")).unwrap()).unwrap();
+        let frames = v["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                f["faces"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|b| {
+                        let b: Vec<f32> = b
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|x| x.as_f64().unwrap() as f32)
+                            .collect();
+                        [b[0], b[1], b[2], b[3]]
+                    })
+                    .collect()
+            })
+            .collect();
+        Faces {
+            frames,
+            requester: v["requester_face"].as_u64().unwrap() as usize,
+        }
+    })
+}
+
+/// Luma planes of every frame of a video (width, height, planes).
+fn luma(path: &Path) -> (u32, u32, Vec<Vec<u8>>) {
+    let mut r = VideoReader::open(path, &ReadOptions::default()).unwrap();
+    let (w, h) = (r.info().width, r.info().height);
+    let mut out = Vec::new();
+    while let Some(f) = r.next_frame().unwrap() {
+        let v = f.frame_ref().unwrap();
+        let p = &v.planes()[0];
+        let mut y = Vec::with_capacity((w * h) as usize);
+        for row in 0..h {
+            y.extend_from_slice(&p.row(row)[..w as usize]);
+        }
+        out.push(y);
+    }
+    (w, h, out)
+}
+
+fn original() -> &'static (u32, u32, Vec<Vec<u8>>) {
+    static O: OnceLock<(u32, u32, Vec<Vec<u8>>)> = OnceLock::new();
+    O.get_or_init(|| luma(&clip()))
+}
+
+/// The region downscaled to 16x16 by area means.
+fn down16(y: &[u8], w: u32, b: [f32; 4]) -> Vec<f64> {
+    let (x0, y0, bw, bh) = (b[0] as usize, b[1] as usize, b[2] as usize, b[3] as usize);
+    let mut out = vec![0f64; 256];
+    for (i, o) in out.iter_mut().enumerate() {
+        let (cx, cy) = (i % 16, i / 16);
+        let (xa, xb) = (x0 + cx * bw / 16, x0 + (cx + 1) * bw / 16);
+        let (ya, yb) = (y0 + cy * bh / 16, y0 + (cy + 1) * bh / 16);
+        let mut s = 0u64;
+        for yy in ya..yb {
+            for xx in xa..xb {
+                s += u64::from(y[yy * w as usize + xx]);
+            }
+        }
+        *o = s as f64 / ((xb - xa) * (yb - ya)).max(1) as f64;
+    }
+    out
+}
+
+fn pearson(p: &[f64], q: &[f64]) -> f64 {
+    let n = p.len() as f64;
+    let (mp, mq) = (p.iter().sum::<f64>() / n, q.iter().sum::<f64>() / n);
+    let (mut c, mut vp, mut vq) = (0.0, 0.0, 0.0);
+    for (x, y) in p.iter().zip(q) {
+        c += (x - mp) * (y - mq);
+        vp += (x - mp) * (x - mp);
+        vq += (y - mq) * (y - mq);
+    }
+    if vp < 1e-9 || vq < 1e-9 {
+        return 0.0; // a flat region (solid fill) correlates with nothing
+    }
+    c / (vp * vq).sqrt()
+}
+
+/// The detail of a 16x16 thumbnail: each cell minus the mean of its 3x3 neighbourhood. This
+/// is the band that holds eyes, nose and mouth at this scale; the coarsest shading (a light
+/// face against dark hair) survives any blur that reads the surroundings and identifies no one.
+fn detail(v: &[f64]) -> Vec<f64> {
+    (0..256)
+        .map(|i| {
+            let (x, y) = ((i % 16) as i32, (i / 16) as i32);
+            let (mut s, mut k) = (0.0, 0.0);
+            for dy in -1..=1 {
+                for dx in -1..=1 {
+                    let (xx, yy) = (x + dx, y + dy);
+                    if (0..16).contains(&xx) && (0..16).contains(&yy) {
+                        s += v[(yy * 16 + xx) as usize];
+                        k += 1.0;
+                    }
+                }
+            }
+            v[i] - s / k
+        })
+        .collect()
+}
+
+/// Correlations of the face region in two frames: (16x16 downscale, its detail band).
+fn corr2(a: &[u8], b: &[u8], w: u32, bx: [f32; 4]) -> (f64, f64) {
+    let (p, q) = (down16(a, w, bx), down16(b, w, bx));
+    (pearson(&p, &q), pearson(&detail(&p), &detail(&q)))
+}
+
+/// Per frame and face, the correlation between the input and `output`.
+fn correlations(output: &Path) -> Vec<Vec<(f64, f64)>> {
+    let (w, _, orig) = original();
+    let (w2, _, out) = luma(output);
+    assert_eq!(*w, w2);
+    assert_eq!(orig.len(), out.len(), "frame count");
+    let f = faces();
+    orig.iter()
+        .zip(&out)
+        .zip(&f.frames)
+        .map(|((a, b), boxes)| boxes.iter().map(|&bx| corr2(a, b, *w, bx)).collect())
+        .collect()
+}
+
+/// The requester: a point in the middle of face 3 on frame 0.
+fn requester_at() -> Requester {
+    let b = faces().frames[0][faces().requester];
+    Requester::At {
+        time: 0.0,
+        x: b[0] + b[2] / 2.0,
+        y: b[1] + b[3] / 2.0,
+    }
+}
+
+/// Bystander faces must be unrecognisable on every frame, the requester's face untouched:
+/// the requester's 16x16 thumbnail and its detail band correlate with the input above 0.97
+/// (codec tolerance); a bystander's thumbnail stays below 0.9 and its detail band below 0.4.
+fn assert_kept_and_redacted(c: &[Vec<(f64, f64)>]) {
+    let req = faces().requester;
+    for i in 0..6 {
+        let hi = |f: fn(&(f64, f64)) -> f64| c.iter().map(|r| f(&r[i])).fold(f64::MIN, f64::max);
+        let lo = |f: fn(&(f64, f64)) -> f64| c.iter().map(|r| f(&r[i])).fold(f64::MAX, f64::min);
+        eprintln!(
+            "face {i}: thumbnail correlation {:.3}..{:.3}, detail {:.3}..{:.3}",
+            lo(|x| x.0),
+            hi(|x| x.0),
+            lo(|x| x.1),
+            hi(|x| x.1)
+        );
+    }
+    for (n, row) in c.iter().enumerate() {
+        for (i, &(r, d)) in row.iter().enumerate() {
+            if i == req {
+                assert!(
+                    r > 0.97 && d > 0.97,
+                    "frame {n}: requester face correlation {r:.3}/{d:.3} (should be untouched)"
+                );
+            } else {
+                assert!(
+                    r < 0.9 && d < 0.4,
+                    "frame {n}: bystander face {i} correlation {r:.3}/{d:.3} (still recognisable)"
+                );
+            }
+        }
+    }
+}
+
+/// The analysis of the whole clip, shared by the tests that export from a tracks file.
+fn analysed() -> &'static (PathBuf, PathBuf) {
+    static A: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    A.get_or_init(|| {
+        let d = out_dir("analysis");
+        let mut o = AnalyzeOptions::new(clip(), d.join("tracks.json"));
+        o.contact_sheet = Some(d.join("sheet.png"));
+        let rep = analyze(&o).unwrap();
+        assert_eq!(rep.frames, 49);
+        (d.join("tracks.json"), d.join("sheet.png"))
+    })
+}
+
+#[test]
+fn analysis_writes_tracks_and_a_numbered_contact_sheet() {
+    let (tracks_path, sheet) = analysed();
+    let tracks = Tracks::load(tracks_path).unwrap();
+    assert_eq!((tracks.width(), tracks.height()), (1280, 720));
+    assert!((tracks.fps() - 12.0).abs() < 1e-9);
+    // Every annotated face lies in some track's face box on frame 0 and frame 48.
+    for n in [0u64, 24, 48] {
+        for b in &faces().frames[n as usize] {
+            let (cx, cy) = (b[0] + b[2] / 2.0, b[1] + b[3] / 2.0);
+            let hit = tracks
+                .boxes_at(n, 0)
+                .any(|(_, _, bb, is_face)| is_face && bb.contains(cx, cy));
+            assert!(hit, "frame {n}: no face box at ({cx}, {cy})");
+        }
+    }
+    let img = image::open(sheet).unwrap();
+    // Six columns at most: 8 + k * 168 wide.
+    assert_eq!((img.width() - 8) % 168, 0, "sheet width {}", img.width());
+    assert!(img.height() >= 8 + 196);
+}
+
+#[test]
+fn one_shot_export_keeps_the_requester_and_redacts_every_bystander_face() {
+    let d = out_dir("oneshot");
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.requester = requester_at();
+    let rep = export(&o).unwrap();
+    assert_kept_and_redacted(&correlations(&rep.output));
+
+    // The manifest on disk matches the files and the run.
+    let m = Manifest::load(&rep.manifest_path).unwrap();
+    assert_eq!(m, rep.manifest);
+    assert_eq!(m.input.sha256, veil_redact::sha256_file(&clip()).unwrap());
+    assert_eq!(m.output.sha256, veil_redact::sha256_file(&rep.output).unwrap());
+    assert_eq!(m.counts.frames, 49);
+    assert_eq!(m.requester_tracks.len(), 1);
+    assert!(!m.redacted_tracks.contains(&m.requester_tracks[0]));
+    assert!(m.redacted_tracks.len() >= 5, "{:?}", m.redacted_tracks);
+    assert!(m.counts.boxes_redacted >= 49 * 5);
+    assert_eq!(m.models.len(), 2);
+    assert!(m.models.iter().all(|x| x.sha256.len() == 64));
+    assert!(
+        m.exported_at.ends_with('Z') && m.exported_at.len() == 20,
+        "{}",
+        m.exported_at
+    );
+}
+
+#[test]
+fn spotlight_redacts_everything_but_the_requester() {
+    let d = out_dir("spotlight");
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.tracks = Some(analysed().0.clone());
+    o.requester = requester_at();
+    o.spotlight = true;
+    let rep = export(&o).unwrap();
+    let c = correlations(&rep.output);
+    assert_kept_and_redacted(&c);
+    // A background region nobody stands in (the lamp, top centre of the photo) is redacted too.
+    let (w, _, orig) = original();
+    let (_, _, out) = luma(&rep.output);
+    for n in [0usize, 24, 48] {
+        let lamp = [600.0, 10.0, 120.0, 120.0];
+        let (r, d) = corr2(&orig[n], &out[n], *w, lamp);
+        assert!(
+            r < 0.9 && d < 0.4,
+            "frame {n}: background correlation {r:.3}/{d:.3}"
+        );
+    }
+    assert!(rep.manifest.settings.spotlight);
+}
+
+#[test]
+fn pixelate_and_solid_styles_also_hide_bystanders() {
+    for style in [veil_redact::Style::Pixelate, veil_redact::Style::Solid] {
+        let d = out_dir(&format!("{style:?}"));
+        let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+        o.tracks = Some(analysed().0.clone());
+        o.requester = requester_at();
+        o.style = style;
+        let rep = export(&o).unwrap();
+        assert_kept_and_redacted(&correlations(&rep.output));
+        assert!(rep.manifest.settings.irreversible);
+    }
+}
+
+#[test]
+fn keep_at_a_point_where_nobody_is_fails_and_writes_nothing() {
+    let d = out_dir("nobody");
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.tracks = Some(analysed().0.clone());
+    // The black padding at the left edge of frame 0.
+    o.requester = Requester::At {
+        time: 0.0,
+        x: 10.0,
+        y: 700.0,
+    };
+    let e = export(&o).unwrap_err();
+    assert!(matches!(e, RedactError::NobodyAt { frame: 0, .. }), "{e}");
+    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0, "files left behind");
+}
+
+#[test]
+fn unknown_track_id_is_an_error() {
+    let d = out_dir("unknown");
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.tracks = Some(analysed().0.clone());
+    o.requester = Requester::Tracks { ids: vec![9999] };
+    let e = export(&o).unwrap_err();
+    assert!(matches!(e, RedactError::UnknownTrack { id: 9999, .. }), "{e}");
+    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0);
+}
+
+#[test]
+fn a_window_outside_the_video_fails_and_writes_nothing() {
+    let d = out_dir("outside");
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.from = Some(100.0);
+    o.to = Some(110.0);
+    let e = export(&o).unwrap_err();
+    assert!(matches!(e, RedactError::EmptyWindow { .. }), "{e}");
+    // Also with a tracks file (no analysis in front).
+    o.tracks = Some(analysed().0.clone());
+    let e = export(&o).unwrap_err();
+    assert!(matches!(e, RedactError::EmptyWindow { .. }), "{e}");
+    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0, "files left behind");
+}
+
+#[test]
+fn a_tracks_file_of_another_video_is_refused() {
+    let d = out_dir("mismatch");
+    let (tracks_path, _) = analysed();
+    let mut t = Tracks::load(tracks_path).unwrap();
+    t.set_video(640, 360, 12.0).unwrap();
+    let other = d.join("other-tracks.json");
+    t.save(&other).unwrap();
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.tracks = Some(other.clone());
+    let e = export(&o).unwrap_err();
+    assert!(matches!(e, RedactError::TracksMismatch { .. }), "{e}");
+    assert!(!d.join("export.mp4").exists());
+}
