@@ -119,6 +119,20 @@ impl CaptureMasker {
     /// closed: the whole frame is then blanked to black before the error is returned, so a
     /// caller that stores it anyway stores nothing of the scene.
     pub fn apply(&self, frame: &mut FrameMut<'_>) -> Result<(), RedactError> {
+        // Checked here too, not only per layer: a camera without zones must still refuse
+        // (and blank) a frame of the wrong geometry.
+        if (frame.format(), frame.width(), frame.height()) != (self.format, self.width, self.height) {
+            let err = crate::FrameError::GeometryMismatch {
+                expected_format: self.format,
+                expected_width: self.width,
+                expected_height: self.height,
+                format: frame.format(),
+                width: frame.width(),
+                height: frame.height(),
+            };
+            frame.fill_black();
+            return Err(err.into());
+        }
         for (r, mask) in &self.layers {
             let res = apply_mask(
                 frame,

@@ -422,3 +422,16 @@ fn thread_pool_gives_the_same_bytes() {
         assert!(got.planes == want.planes, "{format:?}");
     }
 }
+
+#[test]
+fn camera_without_zones_still_refuses_a_wrong_geometry() {
+    let cfg = config(&[]);
+    let masker = CaptureMasker::new(&cfg, 64, 48, PixelFormat::Gray8).unwrap();
+    let mut f = PaddedFrame::new(PixelFormat::Gray8, 32, 24, 0, 1);
+    assert!(masker.apply(&mut f.view()).is_err());
+    assert!(f.planes[0].0.iter().all(|&b| b == 0));
+    let mut ok = PaddedFrame::new(PixelFormat::Gray8, 64, 48, 0, 1);
+    let before = ok.planes.clone();
+    masker.apply(&mut ok.view()).unwrap();
+    assert!(ok.planes == before);
+}
