@@ -71,7 +71,7 @@ fn benches(c: &mut Criterion) {
             let rs = Resampler::new(w, h, lb);
             let mut out = vec![0f32; rs.tensor_len()];
             g.bench_function(BenchmarkId::new(net, label), |b| {
-                b.iter(|| rs.fill(&f.as_ref(), &mut out, 1.0))
+                b.iter(|| rs.fill(&f.as_ref(), &mut out, 1.0).unwrap())
             });
         }
     }

@@ -207,12 +207,7 @@ impl CenterFace {
         let per = plan.tensor_len();
         self.input.resize(per * frames.len(), 0.0);
         for (f, chunk) in frames.iter().zip(self.input.chunks_exact_mut(per)) {
-            if !plan.fits(f.width(), f.height()) {
-                return Err(DetectError::InvalidConfig {
-                    reason: "frames of one batch must have one size".to_owned(),
-                });
-            }
-            plan.fill(f, chunk, 1.0);
+            plan.fill(f, chunk, 1.0)?;
         }
         let model = self.info.name.clone();
         let err = |reason: String| DetectError::Inference {

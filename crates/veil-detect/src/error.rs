@@ -92,6 +92,12 @@ pub enum DetectError {
         /// Which setting and why.
         reason: String,
     },
+    /// A frame or buffer handed to the preprocessing does not fit the plan it was given to.
+    #[error("preprocessing input mismatch: {reason}")]
+    InputMismatch {
+        /// What does not fit.
+        reason: String,
+    },
     /// Running the network failed.
     #[error("inference with model {model} failed: {reason}")]
     Inference {

@@ -148,7 +148,7 @@ impl Detector for NanoDet {
             .plan
             .get_or_insert_with(|| Resampler::new(fw, fh, Letterbox::fit(fw, fh, SIDE, SIDE, true)));
         let lb = plan.letterbox();
-        plan.fill(frame, &mut self.input, 1.0 / 255.0);
+        plan.fill(frame, &mut self.input, 1.0 / 255.0)?;
         let model = self.info.name.clone();
         let err = |reason: String| DetectError::Inference {
             model: model.clone(),

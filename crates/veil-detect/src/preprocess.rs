@@ -7,6 +7,8 @@
 
 use veil_core::{FrameRef, PixelFormat};
 
+use crate::DetectError;
+
 /// How a frame is placed in the network input: scaled by `scale_x`/`scale_y` (network
 /// pixels per frame pixel) into the top-left `content_w` x `content_h` corner of a
 /// `net_w` x `net_h` input; the rest is padding (zeros).
@@ -129,10 +131,23 @@ impl Resampler {
     /// Write `frame` as RGB, multiplied by `gain` (1 for 0..255 input, 1/255 for 0..1), into
     /// `out` (one frame's CHW planes, [`Resampler::tensor_len`] floats).
     ///
-    /// The frame must have the size this plan was made for (checked by the callers with
-    /// [`Resampler::fits`]; a mismatch is a programming error and panics via slice bounds).
-    pub fn fill(&self, frame: &FrameRef<'_>, out: &mut [f32], gain: f32) {
-        debug_assert!(self.fits(frame.width(), frame.height()));
+    /// # Errors
+    /// [`DetectError::InputMismatch`] (nothing written) if the frame does not have the size
+    /// this plan was made for or `out` is shorter than [`Resampler::tensor_len`].
+    pub fn fill(&self, frame: &FrameRef<'_>, out: &mut [f32], gain: f32) -> Result<(), DetectError> {
+        if !self.fits(frame.width(), frame.height()) || out.len() < self.tensor_len() {
+            return Err(DetectError::InputMismatch {
+                reason: format!(
+                    "frame {}x{} and buffer of {} floats; the plan is for {}x{} frames and {} floats",
+                    frame.width(),
+                    frame.height(),
+                    out.len(),
+                    self.src_w,
+                    self.src_h,
+                    self.tensor_len()
+                ),
+            });
+        }
         let (nw, nh) = (self.lb.net_w, self.lb.net_h);
         let plane_len = nw * nh;
         let (r_out, rest) = out[..3 * plane_len].split_at_mut(plane_len);
@@ -191,6 +206,7 @@ impl Resampler {
         for plane in [r_out, g_out, b_out] {
             plane[ch * nw..].fill(0.0);
         }
+        Ok(())
     }
 
     /// One output row from a 4:2:0 frame (BT.601 limited range, the usual for CCTV streams).
@@ -347,7 +363,7 @@ mod tests {
                 }
             }
         }
-        rs.fill(&f.as_ref(), &mut out, 1.0);
+        rs.fill(&f.as_ref(), &mut out, 1.0).unwrap();
         for i in 0..8 {
             assert_eq!(out[i], f32::from(rgb[i][0]));
             assert_eq!(out[8 + i], f32::from(rgb[i][1]));
@@ -362,7 +378,7 @@ mod tests {
         let mut out = vec![7f32; rs.tensor_len()];
         let mut f = Frame::new(PixelFormat::Gray8, 4, 2).unwrap();
         f.as_mut().planes_mut()[0].data_mut().fill(100);
-        rs.fill(&f.as_ref(), &mut out, 1.0);
+        rs.fill(&f.as_ref(), &mut out, 1.0).unwrap();
         assert_eq!(out[0], 100.0);
         assert_eq!(out[4], 0.0);
         assert_eq!(out[2 * 8], 0.0);
@@ -399,8 +415,8 @@ mod tests {
         for (nw, nh) in [(32, 32), (64, 32), (13, 7)] {
             let rs = Resampler::new(w, h, Letterbox::fit(w, h, nw, nh, true));
             let (mut o1, mut o2) = (vec![0f32; rs.tensor_len()], vec![1f32; rs.tensor_len()]);
-            rs.fill(&i420.as_ref(), &mut o1, 1.0);
-            rs.fill(&nv12.as_ref(), &mut o2, 1.0);
+            rs.fill(&i420.as_ref(), &mut o1, 1.0).unwrap();
+            rs.fill(&nv12.as_ref(), &mut o2, 1.0).unwrap();
             assert_eq!(o1, o2);
         }
         // Mid gray (Y 126, U = V = 128) is R = G = B = 1.164 * 110.
@@ -413,11 +429,26 @@ mod tests {
         }
         let rs = Resampler::new(w, h, Letterbox::fit(w, h, 32, 32, true));
         let mut o = vec![0f32; rs.tensor_len()];
-        rs.fill(&g.as_ref(), &mut o, 1.0);
+        rs.fill(&g.as_ref(), &mut o, 1.0).unwrap();
         assert!(
             (o[0] - 128.04).abs() < 0.01 && o[0] == o[32 * 32] && o[0] == o[2 * 32 * 32],
             "{}",
             o[0]
         );
+    }
+
+    #[test]
+    fn wrong_frame_size_or_short_buffer_is_an_error() {
+        let rs = Resampler::new(8, 8, Letterbox::fit(8, 8, 32, 32, true));
+        let f = Frame::new(PixelFormat::I420, 10, 8).unwrap();
+        let mut out = vec![0f32; rs.tensor_len()];
+        assert!(matches!(
+            rs.fill(&f.as_ref(), &mut out, 1.0),
+            Err(DetectError::InputMismatch { .. })
+        ));
+        let f = Frame::new(PixelFormat::I420, 8, 8).unwrap();
+        let mut short = vec![0f32; rs.tensor_len() - 1];
+        assert!(rs.fill(&f.as_ref(), &mut short, 1.0).is_err());
+        assert!(rs.fill(&f.as_ref(), &mut out, 1.0).is_ok());
     }
 }
