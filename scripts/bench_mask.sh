@@ -55,7 +55,7 @@ PY
 # Wall-clock and CPU (user + sys) seconds of one command, as "wall cpu".
 timed() {
   local TIMEFORMAT='%R %U %S'
-  { time "$@" >/dev/null; } 2>&1 | tail -1 | awk '{ printf "%s %.3f", $1, $2 + $3 }'
+  { time "$@" >/dev/null; } 2>&1 | tail -1 | awk '{ printf "%s %.3f\n", $1, $2 + $3 }'
 }
 veil_wall=(); veil_cpu=(); ffmpeg_wall=(); ffmpeg_cpu=()
 for i in $(seq 1 "$RUNS"); do

@@ -270,6 +270,15 @@ fn broken_inputs_fail_cleanly() {
             "text.mp4",
             b"This is not a video, just a note someone named .mp4\n".to_vec(),
         ),
+        // Damage in the middle of the video data: the decoder would conceal it with
+        // invented pixels, which must be an error, not a silently "repaired" frame.
+        ("damaged.mp4", {
+            let mut d = fixture_bytes.clone();
+            for i in 0..200 {
+                d[700_000 + i * 37] ^= 0xff;
+            }
+            d
+        }),
     ];
     let mut keep: Vec<&str> = cases.iter().map(|(n, _)| *n).collect();
     for (name, bytes) in &cases {
