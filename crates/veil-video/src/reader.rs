@@ -378,7 +378,13 @@ impl VideoReader {
         } else {
             None
         };
-        let stream_duration = (stream.duration() > 0).then(|| stream.duration() as f64 * q(tb));
+        // A duration guessed from the bit rate (some MPEG-TS, raw streams) is no evidence of
+        // truncation; one from the container's index or from the last timestamps is.
+        // SAFETY: reading a field of the valid, open input context.
+        let method = unsafe { (*ictx.as_ptr()).duration_estimation_method };
+        let stream_duration = (stream.duration() > 0
+            && method != ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_BITRATE)
+            .then(|| stream.duration() as f64 * q(tb));
         let fps_f = f64::from(fps.0) / f64::from(fps.1);
         let frame_count_estimate = duration.map(|d| {
             let end = opts.to.map_or(d, |t| t.min(d));
@@ -429,7 +435,9 @@ impl VideoReader {
             audio_queue: VecDeque::new(),
             scaler: None,
         };
-        if reader.from.is_some() {
+        // Without a start time the stream has no usable timeline (raw H.264, some pipes):
+        // a seek would land at an unknown time, so decode from the start and count frames.
+        if reader.from.is_some() && raw_start != ffi::AV_NOPTS_VALUE {
             // Aim one second early: with B-frames a keyframe's decode time precedes its
             // presentation time, so a keyframe found for `from` itself can lie after frames
             // that belong to the window. The first decoded frame verifies the landing spot.
