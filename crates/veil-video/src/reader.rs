@@ -254,6 +254,10 @@ pub struct VideoReader {
     from: Option<f64>,
     to: Option<f64>,
     want_audio: bool,
+    /// The input cannot seek (a live network stream).
+    live: bool,
+    /// A clean frame has been handed out (or, for a file, any frame reached the window).
+    started: bool,
     /// Duration of the video stream per the container's index, in seconds.
     stream_duration: Option<f64>,
     /// How far before `from` the current seek aimed, in seconds (`None`: no seek done or
@@ -382,6 +386,11 @@ impl VideoReader {
         // truncation; one from the container's index or from the last timestamps is.
         // SAFETY: reading a field of the valid, open input context.
         let method = unsafe { (*ictx.as_ptr()).duration_estimation_method };
+        // SAFETY: reading fields of the valid, open input context and its I/O context.
+        let live = unsafe {
+            let pb = (*ictx.as_ptr()).pb;
+            pb.is_null() || (*pb).seekable == 0
+        };
         let stream_duration = (stream.duration() > 0
             && method != ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_BITRATE)
             .then(|| stream.duration() as f64 * q(tb));
@@ -425,6 +434,8 @@ impl VideoReader {
             from: opts.from.filter(|&f| f > 0.0),
             to: opts.to,
             want_audio: opts.audio,
+            live,
+            started: false,
             stream_duration,
             seek_backoff: None,
             next_index: 0,
@@ -498,6 +509,9 @@ impl VideoReader {
     }
 
     /// The next frame of the window, `Ok(None)` after its last frame.
+    ///
+    /// A live (non-seekable) stream joined between keyframes starts at its first frame
+    /// that decodes cleanly; in files, every damaged frame of the window is an error.
     ///
     /// # Errors
     /// [`VideoError::Decode`] for a damaged frame or packet inside the window (never
@@ -592,7 +606,14 @@ impl VideoReader {
             self.collect_trailing_audio()?;
             return Ok(None);
         }
-        if frame.is_corrupt() || frame.has_decode_errors() {
+        let damaged = frame.is_corrupt() || frame.has_decode_errors();
+        if damaged && self.live && !self.started {
+            // A live stream joined between keyframes: the frames before the first clean one
+            // reference pictures we never received. They are not recorded footage; skip them.
+            return Ok(None);
+        }
+        self.started = true;
+        if damaged {
             return Err(VideoError::Decode {
                 path: self.path.to_path_buf(),
                 time: Some(t),
