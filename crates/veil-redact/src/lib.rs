@@ -54,7 +54,14 @@ pub struct DetectOptions {
     pub person_threshold: Option<f32>,
     /// CenterFace network input size (default: long side 640).
     pub face_input: InputSize,
-    /// Run the person detector on every n-th frame only (1 = every frame; the tracker
+    /// Run the detectors (and the tracker) on every n-th frame only; the frames between are
+    /// covered by the tracker's interpolation and the temporal padding, which must be at
+    /// least n - 1 frames ([`Padding::frames`], [`TrackerConfig::pad_frames`] for
+    /// [`analyze`]). The last frame of the window is always detected. Default 1 (every
+    /// frame): skipping frames trades privacy margin (a face that appears and turns away
+    /// between two detections) for speed.
+    pub every: u32,
+    /// Of the frames detected, run the person detector on every n-th frame only (1 = every frame; the tracker
     /// interpolates between). Faces are detected on every frame regardless. Default 1.
     pub person_every: u32,
     /// ONNX Runtime intra-op threads of each detector. The two detectors run in separate
@@ -71,11 +78,30 @@ impl Default for DetectOptions {
             face_threshold: None,
             person_threshold: None,
             face_input: InputSize::default(),
+            every: 1,
             person_every: 1,
             threads: (cores / 2).max(1),
             models_dir: None,
         }
     }
+}
+
+/// Busy time of each pipeline stage in seconds, for profiling. Stages run at the same time on
+/// separate threads, so on several cores they add up to more than the wall-clock time.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StageTimes {
+    /// Decoding (both passes).
+    pub decode: f64,
+    /// Face detection (CenterFace, including preprocessing).
+    pub faces: f64,
+    /// Person detection (NanoDet, including preprocessing).
+    pub persons: f64,
+    /// Tracking and thumbnails.
+    pub track: f64,
+    /// Zones and layers: rasterising and redacting.
+    pub redact: f64,
+    /// Encoding and muxing.
+    pub encode: f64,
 }
 
 /// What [`analyze`] does.
@@ -131,6 +157,8 @@ pub struct AnalyzeReport {
     pub models: Vec<ModelRecord>,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Busy time per stage.
+    pub stages: StageTimes,
 }
 
 /// What [`export`] does.
@@ -204,6 +232,8 @@ pub struct ExportReport {
     pub analysis_seconds: f64,
     /// Wall-clock seconds of the redaction pass (decode, redact, encode).
     pub export_seconds: f64,
+    /// Busy time per stage, both passes.
+    pub stages: StageTimes,
 }
 
 /// `[from, to)` for messages.

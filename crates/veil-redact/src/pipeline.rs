@@ -20,6 +20,7 @@ use veil_video::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader,
 
 use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
 use crate::sheet::{self, Thumb};
+use crate::StageTimes;
 use crate::{
     apply_layers, frame_layers, frame_number, resolve_requester, same_file, AnalyzeOptions, AnalyzeReport,
     DetectOptions, ExportOptions, ExportReport, LayerPlan, Manifest, ManifestCounts, ManifestSettings,
@@ -104,9 +105,28 @@ struct Analysis {
     span: [f64; 2],
     models: Vec<ModelRecord>,
     seconds: f64,
+    stages: StageTimes,
 }
 
-fn check_detect(det: &DetectOptions) -> Result<(), RedactError> {
+fn check_detect(det: &DetectOptions, tcfg: &TrackerConfig, pad_frames: u64) -> Result<(), RedactError> {
+    if det.every == 0 || u64::from(det.every) > pad_frames + 1 {
+        return Err(RedactError::InvalidOption {
+            reason: format!(
+                "detecting every {} frames needs at least {} frames of temporal padding (have {pad_frames})",
+                det.every,
+                u64::from(det.every).saturating_sub(1)
+            ),
+        });
+    }
+    if u64::from(det.every) > tcfg.max_age + 1 {
+        return Err(RedactError::InvalidOption {
+            reason: format!(
+                "detecting every {} frames needs a tracker max_age of at least {}",
+                det.every,
+                det.every - 1
+            ),
+        });
+    }
     if det.person_every == 0 {
         return Err(RedactError::InvalidOption {
             reason: "person_every must be at least 1".into(),
@@ -128,8 +148,9 @@ fn run_analysis(
     det: &DetectOptions,
     tcfg: &TrackerConfig,
     want_thumbs: bool,
+    pad_frames: u64,
 ) -> Result<Analysis, RedactError> {
-    check_detect(det)?;
+    check_detect(det, tcfg, pad_frames)?;
     tcfg.validate()?;
     let t0 = Instant::now();
     let mut fb = CenterFace::builder()
@@ -154,48 +175,89 @@ fn run_analysis(
     let fps = fps_of(&info);
     let mut tracker = Tracker::new(tcfg.clone())?;
     let person_every = u64::from(det.person_every);
+    let every = u64::from(det.every);
 
     let mut thumbs: HashMap<u64, Thumb> = HashMap::new();
+    let mut stages = StageTimes::default();
     let mut frames = 0u64;
     let mut range = [0u64; 2];
     let mut span = [0f64; 2];
     thread::scope(|s| -> Result<(), RedactError> {
-        let (tx_dec, rx_dec) = sync_channel::<(u64, DecodedFrame)>(DEPTH);
-        let (tx_face, rx_face) = sync_channel::<(u64, DecodedFrame, Vec<veil_detect::Detection>)>(DEPTH);
-        let dec = s.spawn(move || -> Result<(), RedactError> {
+        let (tx_dec, rx_dec) = sync_channel::<(u64, DecodedFrame, bool)>(DEPTH);
+        let (tx_face, rx_face) =
+            sync_channel::<(u64, DecodedFrame, Option<Vec<veil_detect::Detection>>)>(DEPTH);
+        let dec = s.spawn(move || -> Result<f64, RedactError> {
             let mut reader = reader;
             let mut clock = FrameClock::new(fps);
-            while let Some(f) = reader.next_frame()? {
+            let mut busy = 0.0;
+            // Frames until the next detection (a countdown: MSRV 1.85 has no
+            // `is_multiple_of`). The last frame of the window is always detected, so the
+            // track ends are observed, not only held by padding; hence one frame of lookahead.
+            let mut countdown = 0u64;
+            let mut pending: Option<(u64, DecodedFrame, bool)> = None;
+            loop {
+                let t = Instant::now();
+                let next = reader.next_frame()?;
+                busy += t.elapsed().as_secs_f64();
+                let Some(f) = next else {
+                    if let Some((n, f, _)) = pending.take() {
+                        let _ = tx_dec.send((n, f, true));
+                    }
+                    break;
+                };
                 let n = clock.next(f.time());
-                if tx_dec.send((n, f)).is_err() {
-                    break; // downstream stopped; it reports why
+                let detect = countdown == 0;
+                countdown = if detect { every - 1 } else { countdown - 1 };
+                if let Some(p) = pending.replace((n, f, detect)) {
+                    if tx_dec.send(p).is_err() {
+                        break; // downstream stopped; it reports why
+                    }
                 }
             }
-            Ok(())
+            Ok(busy)
         });
-        let face_stage = s.spawn(move || -> Result<(), RedactError> {
-            for (n, f) in rx_dec {
-                let d = faces.detect(&f.frame_ref()?)?;
+        let face_stage = s.spawn(move || -> Result<f64, RedactError> {
+            let mut busy = 0.0;
+            for (n, f, detect) in rx_dec {
+                let d = if detect {
+                    let t = Instant::now();
+                    let d = faces.detect(&f.frame_ref()?)?;
+                    busy += t.elapsed().as_secs_f64();
+                    Some(d)
+                } else {
+                    None
+                };
                 if tx_face.send((n, f, d)).is_err() {
                     break;
                 }
             }
-            Ok(())
+            Ok(busy)
         });
         let res = (|| -> Result<(), RedactError> {
             let mut dets: Vec<veil_track::Detection> = Vec::new();
-            // Frames until the next person detection (a countdown: MSRV 1.85 has no
-            // `is_multiple_of`).
             let mut person_countdown = 0u64;
             for (n, f, face_dets) in rx_face.iter() {
+                if frames == 0 {
+                    range[0] = n;
+                    span[0] = f.time();
+                }
+                range[1] = n;
+                span[1] = f.time();
+                frames += 1;
+                // Frames between detections are left to the tracker's interpolation and
+                // temporal padding.
+                let Some(face_dets) = face_dets else { continue };
                 let view = f.frame_ref()?;
                 dets.clear();
                 dets.extend(face_dets.iter().filter_map(to_track));
                 if person_countdown == 0 {
+                    let t = Instant::now();
                     dets.extend(persons.detect(&view)?.iter().filter_map(to_track));
+                    stages.persons += t.elapsed().as_secs_f64();
                     person_countdown = person_every;
                 }
                 person_countdown -= 1;
+                let t = Instant::now();
                 let ids = tracker.update(n, &dets)?;
                 if want_thumbs {
                     for (d, id) in dets.iter().zip(ids) {
@@ -211,20 +273,17 @@ fn run_analysis(
                         }
                     }
                 }
-                if frames == 0 {
-                    range[0] = n;
-                    span[0] = f.time();
-                }
-                range[1] = n;
-                span[1] = f.time();
-                frames += 1;
+                stages.track += t.elapsed().as_secs_f64();
             }
             Ok(())
         })();
         drop(rx_face);
         let face_res = join(face_stage, "face detection");
         let dec_res = join(dec, "decoding");
-        res.and(face_res).and(dec_res)
+        res?;
+        stages.faces = face_res?;
+        stages.decode = dec_res?;
+        Ok(())
     })?;
     if frames == 0 {
         return Err(RedactError::EmptyWindow {
@@ -244,6 +303,7 @@ fn run_analysis(
         span,
         models,
         seconds: t0.elapsed().as_secs_f64(),
+        stages,
     })
 }
 
@@ -267,6 +327,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         &opts.detect,
         &opts.tracker,
         opts.contact_sheet.is_some(),
+        opts.tracker.pad_frames,
     )?;
     if let Some(path) = &opts.contact_sheet {
         let cells: Vec<(u64, bool, Option<&Thumb>)> = a
@@ -296,6 +357,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         time_span: a.span,
         models: a.models,
         seconds: a.seconds,
+        stages: a.stages,
     })
 }
 
@@ -307,6 +369,7 @@ struct Stats {
     boxes_kept: u64,
     tracks: BTreeSet<u64>,
     span: [f64; 2],
+    busy: f64,
 }
 
 /// Pass 2 (after pass 1 when no tracks file is given): redact and encode the window, then
@@ -335,8 +398,14 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         .as_ref()
         .map(|p| CameraConfig::from_file(p).map(|c| (c, p)))
         .transpose()?;
-    let (tracks, models, tracks_file, analysis_seconds) = match &opts.tracks {
-        Some(p) => (Tracks::load(p)?, Vec::new(), Some(file_hash(p)?), 0.0),
+    let (tracks, models, tracks_file, analysis_seconds, mut stages) = match &opts.tracks {
+        Some(p) => (
+            Tracks::load(p)?,
+            Vec::new(),
+            Some(file_hash(p)?),
+            0.0,
+            StageTimes::default(),
+        ),
         None => {
             let a = run_analysis(
                 &opts.input,
@@ -345,11 +414,12 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                 &opts.detect,
                 &opts.tracker,
                 false,
+                opts.padding.frames,
             )?;
             if let Some(out) = &opts.tracks_out {
                 a.tracks.save(out)?;
             }
-            (a.tracks, a.models, None, a.seconds)
+            (a.tracks, a.models, None, a.seconds, a.stages)
         }
     };
     let requester = resolve_requester(&tracks, &opts.requester, opts.tracks.as_deref())?;
@@ -403,13 +473,18 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let tracks_ref = &tracks;
     let requester_ref = requester.as_slice();
 
+    let mut encode_busy = 0.0;
     let stats = thread::scope(|s| -> Result<Stats, RedactError> {
         type Item = (DecodedFrame, Vec<AudioPacket>);
         let (tx_dec, rx_dec) = sync_channel::<Item>(DEPTH);
         let (tx_red, rx_red) = sync_channel::<Item>(DEPTH);
-        let dec = s.spawn(move || -> Result<(), RedactError> {
+        let dec = s.spawn(move || -> Result<f64, RedactError> {
             let mut reader = reader;
-            while let Some(f) = reader.next_frame()? {
+            let mut busy = 0.0;
+            loop {
+                let t = Instant::now();
+                let Some(f) = reader.next_frame()? else { break };
+                busy += t.elapsed().as_secs_f64();
                 let audio = if keep_audio {
                     reader.take_audio()
                 } else {
@@ -419,12 +494,13 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                     break;
                 }
             }
-            Ok(())
+            Ok(busy)
         });
         let red = s.spawn(move || -> Result<Stats, RedactError> {
             let mut clock = FrameClock::new(fps);
             let mut st = Stats::default();
             for (mut f, audio) in rx_dec {
+                let t = Instant::now();
                 let n = clock.next(f.time());
                 let fl = frame_layers(tracks_ref, n, requester_ref, &plan, w, h);
                 let merr = |source| RedactError::Mask {
@@ -447,6 +523,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                 st.boxes_redacted += u64::from(fl.redacted_boxes);
                 st.boxes_kept += u64::from(fl.kept_boxes);
                 st.tracks.extend(fl.redacted_tracks);
+                st.busy += t.elapsed().as_secs_f64();
                 if tx_red.send((f, audio)).is_err() {
                     break;
                 }
@@ -456,11 +533,13 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         let res = (|| -> Result<u64, RedactError> {
             let mut n = 0u64;
             for (f, audio) in rx_red.iter() {
+                let t = Instant::now();
                 for p in audio {
                     writer.write_audio(p)?;
                 }
                 writer.write_decoded(&f)?;
                 n += 1;
+                encode_busy += t.elapsed().as_secs_f64();
             }
             Ok(n)
         })();
@@ -469,7 +548,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         let dec_res = join(dec, "decoding");
         let written = res?;
         let st = red_res?;
-        dec_res?;
+        stages.decode += dec_res?;
         if written != st.frames {
             return Err(RedactError::Internal(format!(
                 "{} frames redacted but {written} encoded",
@@ -489,7 +568,10 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         Ok(st) => st,
         Err(e) => return Err(e), // the writer is dropped unfinished: no output
     };
+    let t = Instant::now();
     writer.finish()?;
+    stages.encode = encode_busy + t.elapsed().as_secs_f64();
+    stages.redact = stats.busy;
     let export_seconds = t1.elapsed().as_secs_f64();
 
     let finish = || -> Result<Manifest, RedactError> {
@@ -538,6 +620,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
             manifest,
             analysis_seconds,
             export_seconds,
+            stages,
         }),
         Err(e) => {
             // An export without its manifest is unaccounted for: take it back.

@@ -363,3 +363,29 @@ fn a_tracks_file_of_another_video_is_refused() {
     assert!(matches!(e, RedactError::TracksMismatch { .. }), "{e}");
     assert!(!d.join("export.mp4").exists());
 }
+
+#[test]
+fn a_recording_cut_off_mid_stream_aborts_the_export_and_writes_nothing() {
+    let d = out_dir("truncated");
+    // The index is at the front (faststart), so the file opens and decoding fails part-way.
+    let bytes = std::fs::read(clip()).unwrap();
+    let cut = d.join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    let mut o = ExportOptions::new(&cut, d.join("export.mp4"));
+    o.tracks = Some(analysed().0.clone());
+    let e = export(&o).unwrap_err();
+    assert!(matches!(e, RedactError::Video(_)), "{e}");
+    // One-shot: the analysis fails first.
+    o.tracks = None;
+    let e = export(&o).unwrap_err();
+    assert!(matches!(e, RedactError::Video(_)), "{e}");
+    let left: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("cut.mp4")],
+        "files left behind"
+    );
+}
