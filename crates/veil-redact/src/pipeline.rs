@@ -416,9 +416,6 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                 false,
                 opts.padding.frames,
             )?;
-            if let Some(out) = &opts.tracks_out {
-                a.tracks.save(out)?;
-            }
             (a.tracks, a.models, None, a.seconds, a.stages)
         }
     };
@@ -612,6 +609,17 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         };
         manifest.save(&manifest_path)?;
         Ok(manifest)
+    };
+    // The one-shot analysis is saved last, so that a failed export leaves nothing behind.
+    let finish = || -> Result<Manifest, RedactError> {
+        let m = finish()?;
+        if let (None, Some(out)) = (&opts.tracks, &opts.tracks_out) {
+            if let Err(e) = tracks.save(out) {
+                let _ = std::fs::remove_file(&manifest_path);
+                return Err(e.into());
+            }
+        }
+        Ok(m)
     };
     match finish() {
         Ok(manifest) => Ok(ExportReport {

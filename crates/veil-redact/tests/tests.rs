@@ -389,3 +389,46 @@ fn a_recording_cut_off_mid_stream_aborts_the_export_and_writes_nothing() {
         "files left behind"
     );
 }
+
+#[test]
+fn zones_win_over_the_requester_and_the_one_shot_tracks_are_saved() {
+    let d = out_dir("zones");
+    // A solid zone over the requester's face for the whole pan (it moves 96 px left and 64 up).
+    let zones = d.join("zones.toml");
+    std::fs::write(
+        &zones,
+        r#"
+[camera]
+id = "group-pan"
+purposes = ["test"]
+responsible = "Veil tests"
+[[zones]]
+kind = "custom"
+label = "over the requester"
+polygon = [[0.52, 0.33], [0.75, 0.33], [0.75, 0.72], [0.52, 0.72]]
+"#,
+    )
+    .unwrap();
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.requester = requester_at();
+    o.zones = Some(zones.clone());
+    o.tracks_out = Some(d.join("tracks.json"));
+    let rep = export(&o).unwrap();
+    let (w, _, out) = luma(&rep.output);
+    let req = faces().requester;
+    for (n, y) in out.iter().enumerate() {
+        let b = faces().frames[n][req];
+        let v = down16(y, w, b);
+        let mean = v.iter().sum::<f64>() / 256.0;
+        let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 256.0;
+        assert!(
+            var.sqrt() < 2.0 && mean < 24.0,
+            "frame {n}: zone over the requester not blank (mean {mean:.1}, sd {:.1})",
+            var.sqrt()
+        );
+    }
+    let z = rep.manifest.settings.zones.as_ref().unwrap();
+    assert_eq!(z.sha256, veil_redact::sha256_file(&zones).unwrap());
+    let t = Tracks::load(d.join("tracks.json")).unwrap();
+    assert!(t.len() >= 6);
+}
