@@ -2,6 +2,7 @@
 //! for each style, next to a memset of the same number of bytes (the bandwidth bound).
 //!
 //! `cargo bench --bench masking`; add `-- --quick` for a fast pass.
+#![allow(missing_docs)] // criterion's macros generate undocumented functions
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -74,18 +75,23 @@ fn bench(c: &mut Criterion) {
                         .sum();
                     g.throughput(Throughput::Bytes(masked_bytes));
                     let id = BenchmarkId::new(format!("{name}/{format:?}/{style}"), format!("{level:?}"));
-                    g.bench_function(id, |b| b.iter(|| masker.apply(&mut frame.as_mut()).expect("apply")));
+                    g.bench_function(id, |b| {
+                        b.iter(|| masker.apply(&mut frame.as_mut()).expect("apply"))
+                    });
                 }
             }
             // the bandwidth bound: writing the same number of bytes with memset
             let mut buf = vec![0u8; masked_bytes as usize];
             g.throughput(Throughput::Bytes(masked_bytes));
-            g.bench_function(BenchmarkId::new(format!("{name}/{format:?}/memset"), "bound"), |b| {
-                b.iter(|| {
-                    buf.fill(black_box(0));
-                    black_box(&buf);
-                })
-            });
+            g.bench_function(
+                BenchmarkId::new(format!("{name}/{format:?}/memset"), "bound"),
+                |b| {
+                    b.iter(|| {
+                        buf.fill(black_box(0));
+                        black_box(&buf);
+                    })
+                },
+            );
         }
     }
     g.finish();

@@ -14,6 +14,11 @@
 //! To add a command: a variant in [`Command`] with its `Args` struct, and one
 //! `fn cmd_x(args) -> anyhow::Result<()>`, dispatched in [`run`].
 
+#[path = "redact/detect_cmd.rs"]
+mod detect_cmd;
+#[path = "redact/governance.rs"]
+mod governance;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,17 +45,25 @@ struct Cli {
 enum Command {
     /// Mask a camera's forbidden zones (doors, windows, road) in every frame of a recording.
     Mask(MaskArgs),
+    /// Detect faces and persons in every frame of a window; write them as JSON.
+    Detect(detect_cmd::DetectArgs),
+    /// The tamper-evident audit log: verify it, append to it.
+    #[command(subcommand)]
+    Audit(governance::AuditCommand),
+    /// Retention: which recordings to delete now, which to keep and why.
+    #[command(subcommand)]
+    Retention(governance::RetentionCommand),
 }
 
 /// Options shared by commands that read a time window of a recording.
 #[derive(Debug, Args)]
-struct WindowArgs {
+pub struct WindowArgs {
     /// Start of the window: seconds (12.5) or [HH:]MM:SS[.fff]; frames before it are left out.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    from: Option<f64>,
+    pub from: Option<f64>,
     /// End of the window (exclusive), same format as --from.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    to: Option<f64>,
+    pub to: Option<f64>,
 }
 
 /// Options shared by commands that encode a video.
@@ -161,11 +174,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     veil::video::set_ffmpeg_log(cli.verbose);
     match cli.command {
         Command::Mask(args) => cmd_mask(args),
+        Command::Detect(args) => detect_cmd::cmd_detect(args),
+        Command::Audit(cmd) => governance::cmd_audit(cmd),
+        Command::Retention(cmd) => governance::cmd_retention(cmd),
     }
 }
 
 /// A progress bar on stderr when it is a terminal, hidden otherwise.
-fn progress(total: Option<u64>) -> ProgressBar {
+pub fn progress(total: Option<u64>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -1,0 +1,66 @@
+//! `redact detect`: faces and persons per frame, as JSON.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+use veil::detect::{CenterFace, Class, Detector, NanoDet};
+use veil::video::{ReadOptions, VideoReader};
+
+use crate::{progress, WindowArgs};
+
+/// `redact detect`
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Recording to read (file path or URL).
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Where to write the detections (JSON).
+    #[arg(short, long, value_name = "DETECTIONS.json")]
+    pub output: PathBuf,
+}
+
+/// Run both detectors on every frame of the window and write
+/// `{"version":1,"width":W,"height":H,"fps":F,"frames":[{"index":i,"time":t,"detections":[...]}]}`.
+pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
+    let opts = ReadOptions {
+        from: args.window.from,
+        to: args.window.to,
+        ..ReadOptions::default()
+    };
+    let mut reader = VideoReader::open(&args.input, &opts)?;
+    let info = reader.info().clone();
+    let mut faces = CenterFace::builder().build()?;
+    let mut persons = NanoDet::builder().build()?;
+    let bar = progress(info.frame_count_estimate);
+    let mut frames = Vec::new();
+    while let Some(decoded) = reader.next_frame()? {
+        let frame = decoded.frame_ref()?;
+        let mut dets = persons.detect(&frame)?;
+        dets.extend(faces.detect(&frame)?);
+        let list: Vec<_> = dets
+            .iter()
+            .map(|d| {
+                let b =
+                    [d.bbox.x, d.bbox.y, d.bbox.w, d.bbox.h].map(|v| (f64::from(v) * 10.0).round() / 10.0);
+                json!({
+                    "class": if d.class == Class::Face { "face" } else { "person" },
+                    "score": (f64::from(d.score) * 1000.0).round() / 1000.0,
+                    "box": b,
+                })
+            })
+            .collect();
+        frames.push(json!({"index": decoded.index(), "time": decoded.time(), "detections": list}));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let fps = f64::from(info.fps.0) / f64::from(info.fps.1.max(1));
+    let doc = json!({"version": 1, "width": info.width, "height": info.height, "fps": fps, "frames": frames});
+    let text = serde_json::to_string(&doc)?;
+    veil::core::fsutil::write_atomic(&args.output, text.as_bytes())
+        .with_context(|| format!("{}: cannot write", args.output.display()))?;
+    eprintln!("{}: {} frames", args.output.display(), frames.len());
+    Ok(())
+}

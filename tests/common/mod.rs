@@ -1,0 +1,47 @@
+//! Helpers shared by the CLI integration tests: locate the `redact` example binary that
+//! `cargo test` builds, scratch directories, running the CLI.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+pub fn redact_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        // target/<profile>/deps/mask_cli-<hash>
+        let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+        let bin = profile_dir
+            .join("examples")
+            .join(format!("redact{}", std::env::consts::EXE_SUFFIX));
+        if bin.exists() {
+            return bin;
+        }
+        let target = profile_dir.join("mask-cli-build");
+        let status = Command::new(option_env!("CARGO").unwrap_or("cargo"))
+            .args(["build", "--example", "redact", "--manifest-path"])
+            .arg(root().join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .expect("run cargo to build the redact example");
+        assert!(status.success(), "building the redact example failed");
+        target
+            .join("debug/examples")
+            .join(format!("redact{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("veil-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub fn redact(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(redact_bin()).args(args).output().unwrap()
+}
