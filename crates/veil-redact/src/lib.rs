@@ -35,6 +35,7 @@ mod select;
 mod sheet;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use error::RedactError;
 pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, LayerPlan, Padding, Style};
@@ -86,6 +87,45 @@ impl Default for DetectOptions {
     }
 }
 
+/// Which pass a [`Progress`] report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Pass {
+    /// Pass 1: detection and tracking.
+    Analysis,
+    /// Pass 2: redaction and encoding.
+    Export,
+}
+
+/// A progress callback, called from a pipeline thread after every frame with the pass, the
+/// frames done and the frames expected (when the container says). Keep it cheap.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(Pass, u64, Option<u64>) + Send + Sync>);
+
+impl Progress {
+    /// Wrap a closure.
+    pub fn new(f: impl Fn(Pass, u64, Option<u64>) + Send + Sync + 'static) -> Self {
+        Progress(Arc::new(f))
+    }
+    pub(crate) fn report(p: &Option<Progress>, pass: Pass, done: u64, total: Option<u64>) {
+        if let Some(p) = p {
+            (p.0)(pass, done, total);
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+impl PartialEq for Progress {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// Busy time of each pipeline stage in seconds, for profiling. Stages run at the same time on
 /// separate threads, so on several cores they add up to more than the wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -121,6 +161,8 @@ pub struct AnalyzeOptions {
     pub detect: DetectOptions,
     /// Tracker settings.
     pub tracker: TrackerConfig,
+    /// Called after every analysed frame.
+    pub progress: Option<Progress>,
 }
 
 impl AnalyzeOptions {
@@ -196,6 +238,8 @@ pub struct ExportOptions {
     pub detect: DetectOptions,
     /// Tracker settings (one-shot).
     pub tracker: TrackerConfig,
+    /// Called after every analysed frame (one-shot) and every exported frame.
+    pub progress: Option<Progress>,
 }
 
 impl ExportOptions {

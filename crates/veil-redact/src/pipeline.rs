@@ -20,12 +20,12 @@ use veil_video::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader,
 
 use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
 use crate::sheet::{self, Thumb};
-use crate::StageTimes;
 use crate::{
     apply_layers, frame_layers, frame_number, resolve_requester, same_file, AnalyzeOptions, AnalyzeReport,
     DetectOptions, ExportOptions, ExportReport, LayerPlan, Manifest, ManifestCounts, ManifestSettings,
     ModelRecord, RedactError, TrackerConfig,
 };
+use crate::{Pass, Progress, StageTimes};
 
 /// Frames in flight between two stages: enough to absorb jitter between stages, few enough
 /// to bound memory (a 1080p frame is 3 MB).
@@ -143,12 +143,12 @@ fn check_detect(det: &DetectOptions, tcfg: &TrackerConfig, pad_frames: u64) -> R
 /// Pass 1: decode -> faces -> persons + tracker (+ thumbnails), three threads.
 fn run_analysis(
     input: &Path,
-    from: Option<f64>,
-    to: Option<f64>,
+    (from, to): (Option<f64>, Option<f64>),
     det: &DetectOptions,
     tcfg: &TrackerConfig,
     want_thumbs: bool,
     pad_frames: u64,
+    progress: &Option<Progress>,
 ) -> Result<Analysis, RedactError> {
     check_detect(det, tcfg, pad_frames)?;
     tcfg.validate()?;
@@ -173,6 +173,7 @@ fn run_analysis(
     let reader = open_reader(input, from, to, false)?;
     let info = reader.info().clone();
     let fps = fps_of(&info);
+    let total = info.frame_count_estimate;
     let mut tracker = Tracker::new(tcfg.clone())?;
     let person_every = u64::from(det.person_every);
     let every = u64::from(det.every);
@@ -244,6 +245,7 @@ fn run_analysis(
                 range[1] = n;
                 span[1] = f.time();
                 frames += 1;
+                Progress::report(progress, Pass::Analysis, frames, total);
                 // Frames between detections are left to the tracker's interpolation and
                 // temporal padding.
                 let Some(face_dets) = face_dets else { continue };
@@ -322,12 +324,12 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
     }
     let a = run_analysis(
         &opts.input,
-        opts.from,
-        opts.to,
+        (opts.from, opts.to),
         &opts.detect,
         &opts.tracker,
         opts.contact_sheet.is_some(),
         opts.tracker.pad_frames,
+        &opts.progress,
     )?;
     if let Some(path) = &opts.contact_sheet {
         let cells: Vec<(u64, bool, Option<&Thumb>)> = a
@@ -409,12 +411,12 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         None => {
             let a = run_analysis(
                 &opts.input,
-                opts.from,
-                opts.to,
+                (opts.from, opts.to),
                 &opts.detect,
                 &opts.tracker,
                 false,
                 opts.padding.frames,
+                &opts.progress,
             )?;
             (a.tracks, a.models, None, a.seconds, a.stages)
         }
@@ -471,6 +473,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let requester_ref = requester.as_slice();
 
     let mut encode_busy = 0.0;
+    let total = info.frame_count_estimate;
     let stats = thread::scope(|s| -> Result<Stats, RedactError> {
         type Item = (DecodedFrame, Vec<AudioPacket>);
         let (tx_dec, rx_dec) = sync_channel::<Item>(DEPTH);
@@ -536,6 +539,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                 }
                 writer.write_decoded(&f)?;
                 n += 1;
+                Progress::report(&opts.progress, Pass::Export, n, total);
                 encode_busy += t.elapsed().as_secs_f64();
             }
             Ok(n)

@@ -276,7 +276,14 @@ fn spotlight_redacts_everything_but_the_requester() {
     o.tracks = Some(analysed().0.clone());
     o.requester = requester_at();
     o.spotlight = true;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let d2 = done.clone();
+    o.progress = Some(veil_redact::Progress::new(move |pass, n, _| {
+        assert_eq!(pass, veil_redact::Pass::Export);
+        d2.store(n, std::sync::atomic::Ordering::SeqCst);
+    }));
     let rep = export(&o).unwrap();
+    assert_eq!(done.load(std::sync::atomic::Ordering::SeqCst), 49);
     let c = correlations(&rep.output);
     assert_kept_and_redacted(&c);
     // A background region nobody stands in (the lamp, top centre of the photo) is redacted too.
