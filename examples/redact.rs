@@ -18,6 +18,8 @@
 mod detect_cmd;
 #[path = "redact/governance.rs"]
 mod governance;
+#[path = "redact/inzage.rs"]
+mod inzage;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,10 @@ enum Command {
     Mask(MaskArgs),
     /// Detect faces and persons in every frame of a window; write them as JSON.
     Detect(detect_cmd::DetectArgs),
+    /// Pass 1 of an inzage export: detect and track persons and faces; tracks file + contact sheet.
+    Analyze(inzage::AnalyzeArgs),
+    /// Inzage export: keep the requester, redact every bystander (and the zones), re-encode.
+    Export(Box<inzage::ExportArgs>),
     /// The tamper-evident audit log: verify it, append to it.
     #[command(subcommand)]
     Audit(governance::AuditCommand),
@@ -68,7 +74,7 @@ pub struct WindowArgs {
 
 /// Options shared by commands that encode a video.
 #[derive(Debug, Args)]
-struct EncodeArgs {
+pub struct EncodeArgs {
     /// x264 quality, 0 (lossless) to 51; 18 is visually near-lossless (evidence quality).
     #[arg(long, value_name = "N", default_value_t = 18, value_parser = clap::value_parser!(u8).range(0..=51))]
     crf: u8,
@@ -81,7 +87,8 @@ struct EncodeArgs {
 }
 
 impl EncodeArgs {
-    fn options(&self) -> EncodeOptions {
+    /// The encoder options these flags select.
+    pub fn options(&self) -> EncodeOptions {
         EncodeOptions {
             crf: self.crf,
             preset: self.preset.clone(),
@@ -110,7 +117,7 @@ struct MaskArgs {
 }
 
 /// Parse a TIME: seconds (`12.5`) or `[HH:]MM:SS[.fff]`.
-fn parse_time(s: &str) -> Result<f64, String> {
+pub fn parse_time(s: &str) -> Result<f64, String> {
     let bad = || format!("invalid time {s:?}: expected seconds (12.5) or [HH:]MM:SS[.fff]");
     let parts: Vec<&str> = s.trim().split(':').collect();
     let num = |p: &str, frac: bool| -> Result<f64, String> {
@@ -175,6 +182,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Mask(args) => cmd_mask(args),
         Command::Detect(args) => detect_cmd::cmd_detect(args),
+        Command::Analyze(args) => inzage::cmd_analyze(args),
+        Command::Export(args) => inzage::cmd_export(*args),
         Command::Audit(cmd) => governance::cmd_audit(cmd),
         Command::Retention(cmd) => governance::cmd_retention(cmd),
     }
@@ -198,7 +207,7 @@ pub fn progress(total: Option<u64>) -> ProgressBar {
 }
 
 /// Refuse to overwrite the input: the original recording is the evidence.
-fn check_not_same(input: &Path, output: &Path) -> anyhow::Result<()> {
+pub fn check_not_same(input: &Path, output: &Path) -> anyhow::Result<()> {
     if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
         if a == b {
             bail!("{}: the output would overwrite the input", output.display());

@@ -1,0 +1,274 @@
+//! `redact analyze` and `redact export`: the inzage (right of access) export.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{ArgGroup, Args, ValueEnum};
+use veil::audit::{Action, AuditLog, Timestamp, Window};
+use veil::redact::{
+    analyze, export, AnalyzeOptions, DetectOptions, ExportOptions, Pass, Progress, Requester, Style,
+};
+
+use crate::governance::{camera_purposes, new_entry, EntryArgs};
+use crate::{parse_time, progress, EncodeArgs, WindowArgs};
+
+/// Detection settings shared by `analyze` and `export`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Run the detectors on every n-th frame only (the tracker interpolates, temporal padding
+    /// covers the rest; n - 1 must not exceed the padding of 5 frames). 1 = every frame.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=6))]
+    pub every: u32,
+}
+
+impl DetectArgs {
+    fn options(&self) -> DetectOptions {
+        DetectOptions {
+            every: self.every,
+            ..DetectOptions::default()
+        }
+    }
+}
+
+/// `redact analyze`
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Recording to read.
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Where to write the tracks (JSON).
+    #[arg(short, long, value_name = "TRACKS.json")]
+    pub output: PathBuf,
+    /// Contact sheet: one numbered thumbnail per track, to point at the requester.
+    #[arg(long, value_name = "SHEET.png")]
+    pub sheet: Option<PathBuf>,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+}
+
+/// Redaction style of the bystanders.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StyleArg {
+    /// Strong blur scaled with the box size (not irreversible, but unrecognisable).
+    Blur,
+    /// Block means (irreversible).
+    Pixelate,
+    /// Black (irreversible).
+    Solid,
+}
+
+/// `redact export`
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("requester").required(true).args(["keep_track", "keep_at", "keep_none"])))]
+pub struct ExportArgs {
+    /// Recording to read.
+    pub input: PathBuf,
+    /// Where to write the export (H.264 MP4).
+    #[arg(short, long, value_name = "OUTPUT.mp4")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// The camera's zone file: its zones are masked on every frame too.
+    #[arg(long, value_name = "ZONES.toml")]
+    pub zones: Option<PathBuf>,
+    /// Keep these tracks of --tracks visible (the requester).
+    #[arg(long, value_name = "ID[,ID...]", value_delimiter = ',', requires = "tracks")]
+    pub keep_track: Vec<u64>,
+    /// Keep the person whose box contains pixel X,Y at TIME: TIME@X,Y (e.g. 12.5@640,360).
+    #[arg(long, value_name = "TIME@X,Y", value_parser = parse_keep_at)]
+    pub keep_at: Option<(f64, f32, f32)>,
+    /// Keep nobody: redact every person.
+    #[arg(long)]
+    pub keep_none: bool,
+    /// Tracks from `redact analyze` (without it, export runs the analysis itself).
+    #[arg(long, value_name = "TRACKS.json")]
+    pub tracks: Option<PathBuf>,
+    /// How bystanders are redacted.
+    #[arg(long, value_enum, default_value_t = StyleArg::Blur)]
+    pub style: StyleArg,
+    /// Redact everything except the requester's box, so that nobody the detector missed can leak.
+    #[arg(long)]
+    pub spotlight: bool,
+    /// Manifest path (default: OUTPUT.manifest.json).
+    #[arg(long, value_name = "MANIFEST.json")]
+    pub manifest: Option<PathBuf>,
+    #[command(flatten)]
+    pub encode: EncodeArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// Append an `export` entry (with the manifest's SHA-256) to this audit log.
+    #[arg(long, value_name = "LOG", requires_all = ["actor", "reason", "basis", "recording_start"])]
+    pub audit_log: Option<PathBuf>,
+    #[command(flatten)]
+    pub audit: AuditEntryArgs,
+}
+
+/// The audit entry of an export (all optional unless --audit-log is given).
+#[derive(Debug, Args)]
+pub struct AuditEntryArgs {
+    /// Who makes the export.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Why.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Legal basis: inzage:REF | police-order:REF | own-report:REF.
+    #[arg(long, value_name = "KIND:REF")]
+    pub basis: Option<String>,
+    /// Purpose of use (must be one of the camera's purposes unless the basis overrides it).
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// Wall-clock time (RFC 3339) at which the recording starts: the audit entry names the
+    /// footage concerned by its real time window.
+    #[arg(long, value_name = "RFC3339")]
+    pub recording_start: Option<String>,
+    /// Camera id for the audit entry (default: the id in --zones).
+    #[arg(long)]
+    pub camera: Option<String>,
+}
+
+fn parse_keep_at(s: &str) -> Result<(f64, f32, f32), String> {
+    let bad = || format!("{s:?}: expected TIME@X,Y, e.g. 12.5@640,360");
+    let (t, xy) = s.split_once('@').ok_or_else(bad)?;
+    let (x, y) = xy.split_once(',').ok_or_else(bad)?;
+    let t = parse_time(t)?;
+    let x: f32 = x.trim().parse().map_err(|_| bad())?;
+    let y: f32 = y.trim().parse().map_err(|_| bad())?;
+    if !(x.is_finite() && y.is_finite() && x >= 0.0 && y >= 0.0) {
+        return Err(bad());
+    }
+    Ok((t, x, y))
+}
+
+fn progress_callback() -> (indicatif::ProgressBar, Progress) {
+    let bar = progress(None);
+    let b = bar.clone();
+    let cb = Progress::new(move |pass, done, total| {
+        if let Some(t) = total {
+            b.set_length(t);
+        }
+        b.set_message(match pass {
+            Pass::Analysis => "analysis",
+            _ => "export",
+        });
+        b.set_position(done);
+    });
+    (bar, cb)
+}
+
+/// `redact analyze`
+pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let mut opts = AnalyzeOptions::new(&args.input, &args.output);
+    opts.from = args.window.from;
+    opts.to = args.window.to;
+    opts.contact_sheet = args.sheet.clone();
+    opts.detect = args.detect.options();
+    let (bar, cb) = progress_callback();
+    opts.progress = Some(cb);
+    let report = analyze(&opts)?;
+    bar.finish_and_clear();
+    eprintln!(
+        "analysed {} frame(s) of {}: {} person track(s), {} face-only track(s) -> {}",
+        report.frames,
+        args.input.display(),
+        report.person_tracks,
+        report.face_tracks,
+        report.tracks_path.display()
+    );
+    if let Some(sheet) = &report.contact_sheet {
+        eprintln!("contact sheet: {}", sheet.display());
+    }
+    Ok(())
+}
+
+/// `redact export`
+pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
+    crate::check_not_same(&args.input, &args.output)?;
+    // Check the audit entry before doing the work: an export that cannot be logged is refused.
+    let audit = match &args.audit_log {
+        Some(log) => {
+            let entry_args = EntryArgs {
+                actor: args.audit.actor.clone().unwrap_or_default(),
+                reason: args.audit.reason.clone().unwrap_or_default(),
+                basis: args.audit.basis.clone(),
+                purpose: args.audit.purpose.clone(),
+            };
+            let (camera, purposes) = camera_purposes(args.zones.as_deref())?;
+            let mut entry = new_entry(Action::Export, &entry_args)?;
+            if let Some(c) = args.audit.camera.clone().or(camera) {
+                entry = entry.camera(c);
+            }
+            let start = Timestamp::parse(args.audit.recording_start.as_deref().unwrap_or_default())
+                .context("--recording-start")?;
+            // the manifest hash and exact window are not known yet; validate everything else now
+            entry
+                .clone()
+                .manifest_sha256("0".repeat(64))
+                .window(Window::new(start, start)?)
+                .validate(&purposes)
+                .with_context(|| format!("{}: the export could not be logged", log.display()))?;
+            Some((log.clone(), entry, purposes, start))
+        }
+        None => None,
+    };
+    let mut opts = ExportOptions::new(&args.input, &args.output);
+    opts.manifest = args.manifest.clone();
+    opts.from = args.window.from;
+    opts.to = args.window.to;
+    opts.zones = args.zones.clone();
+    opts.tracks = args.tracks.clone();
+    opts.requester = if args.keep_none {
+        Requester::None
+    } else if let Some((time, x, y)) = args.keep_at {
+        Requester::At { time, x, y }
+    } else if !args.keep_track.is_empty() {
+        Requester::Tracks {
+            ids: args.keep_track.clone(),
+        }
+    } else {
+        bail!("one of --keep-track, --keep-at, --keep-none is required");
+    };
+    opts.style = match args.style {
+        StyleArg::Blur => Style::Blur,
+        StyleArg::Pixelate => Style::Pixelate,
+        StyleArg::Solid => Style::Solid,
+    };
+    opts.spotlight = args.spotlight;
+    opts.encode = args.encode.options();
+    opts.detect = args.detect.options();
+    let (bar, cb) = progress_callback();
+    opts.progress = Some(cb);
+    let report = export(&opts)?;
+    bar.finish_and_clear();
+    if let Some((log, entry, purposes, start)) = audit {
+        let hash = veil::audit::sha256_file(&report.manifest_path)?;
+        let [a, b] = report.manifest.frames_span;
+        let at = |secs: f64| Timestamp::from_unix_seconds(start.unix_seconds().saturating_add(secs as i64));
+        let window = match (at(a.floor()), at(b.ceil())) {
+            (Some(f), Some(t)) => Window::new(f, t)?,
+            _ => bail!("--recording-start: the export window lies outside the representable years"),
+        };
+        let res = AuditLog::new(&log).append(&entry.manifest_sha256(hash).window(window), &purposes);
+        if let Err(e) = res {
+            // The protocol requires every export to be logged: one that was not is withdrawn.
+            let _ = std::fs::remove_file(&report.output);
+            let _ = std::fs::remove_file(&report.manifest_path);
+            return Err(anyhow::Error::new(e).context(format!(
+                "{}: export withdrawn because it could not be logged",
+                report.output.display()
+            )));
+        }
+        eprintln!("audit: export logged in {}", log.display());
+    }
+    let m = &report.manifest;
+    eprintln!(
+        "exported {} frame(s): {} track(s) redacted, requester track(s) {:?} kept",
+        m.counts.frames,
+        m.redacted_tracks.len(),
+        m.requester_tracks
+    );
+    eprintln!("export:   {}", report.output.display());
+    eprintln!("manifest: {}", report.manifest_path.display());
+    Ok(())
+}
