@@ -390,9 +390,10 @@ fn fill_solid(
 }
 
 /// Masks smaller than this are filled on the calling thread: handing work to a pool costs
-/// more than it saves.
+/// more than it saves (measured: 1080p zones of 311K pixels fill in 14 us alone, 27 us through
+/// a 2-thread pool; 2160p zones of 1.2M pixels take 50 us alone, 43 us through the pool).
 #[cfg(feature = "rayon")]
-const PARALLEL_MIN_PIXELS: u64 = 64 * 1024;
+const PARALLEL_MIN_PIXELS: u64 = 512 * 1024;
 /// Bytes of plane per parallel band.
 #[cfg(feature = "rayon")]
 const BAND_BYTES: usize = 256 * 1024;

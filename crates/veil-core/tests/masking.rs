@@ -407,7 +407,7 @@ fn thread_pool_gives_the_same_bytes() {
     let cfg = config(&zones);
     let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap());
     for format in PixelFormat::ALL {
-        let (w, h) = (640, 360);
+        let (w, h) = (1920, 1080); // the solid zone (~700K pixels) crosses the parallel threshold
         let mut want = PaddedFrame::new(format, w, h, 8, 3);
         CaptureMasker::new(&cfg, w, h, format)
             .unwrap()
