@@ -61,7 +61,8 @@ pub enum RedactError {
         /// The tracks file, when one was given.
         path: Option<PathBuf>,
     },
-    /// A tracks file does not belong to this video (other size or frame rate).
+    /// A tracks file does not belong to this video (other size or frame rate, or it records
+    /// the SHA-256 of another input file).
     #[error("tracks file {} does not match {}: {reason}", tracks.display(), input.display())]
     TracksMismatch {
         /// The tracks file.
@@ -69,6 +70,19 @@ pub enum RedactError {
         /// The input video.
         input: PathBuf,
         /// What differs.
+        reason: String,
+    },
+    /// The tracks do not cover the export window: the tracks file records no analysed frame
+    /// range (it was made before Veil recorded one, or edited), or a frame of the window lies
+    /// outside that range. Nobody looked at such a frame, so it has no tracks, and exporting it
+    /// would leave everyone on it unredacted. Nothing is written.
+    #[error("{} does not cover the export of {}: {reason}", .tracks.as_ref().map(|p| format!("tracks file {}", p.display())).unwrap_or_else(|| "the analysis".to_owned()), input.display())]
+    TracksCoverage {
+        /// The tracks file (`None`: the export's own analysis).
+        tracks: Option<PathBuf>,
+        /// The input video.
+        input: PathBuf,
+        /// What is not covered.
         reason: String,
     },
     /// An option is out of range.

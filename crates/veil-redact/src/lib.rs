@@ -217,7 +217,9 @@ pub struct ExportOptions {
     /// Window end in seconds, exclusive (`None`: the end).
     pub to: Option<f64>,
     /// Tracks file from [`analyze`] (`None`: run the analysis over the window first). Its
-    /// analysis must cover the export window: frames outside it have no tracks.
+    /// analysed frame range must cover the export window (frames outside it have no tracks,
+    /// so the export is refused with [`RedactError::TracksCoverage`]), and when it records the
+    /// SHA-256 of its input, that must be this input's ([`RedactError::TracksMismatch`]).
     pub tracks: Option<PathBuf>,
     /// One-shot only: also save the analysis' tracks here.
     pub tracks_out: Option<PathBuf>,

@@ -133,6 +133,17 @@ pub(crate) fn file_hash(path: &Path) -> Result<FileHash, RedactError> {
     })
 }
 
+/// The SHA-256 of an input for its tracks file: `None` for a URL (a stream has no file to
+/// hash). A path that exists is always hashed, whatever its name.
+pub(crate) fn input_sha256(input: &Path) -> Result<Option<String>, RedactError> {
+    let url = !input.exists() && input.to_str().is_some_and(|s| s.contains("://"));
+    if url {
+        Ok(None)
+    } else {
+        sha256_file(input).map(Some)
+    }
+}
+
 /// A temporary path beside `path` (same directory, so the rename is atomic).
 pub(crate) fn temp_beside(path: &Path) -> PathBuf {
     let name = path

@@ -18,7 +18,7 @@ use veil_detect::{CenterFace, Detector, NanoDet};
 use veil_track::{Class, Tracker, Tracks};
 use veil_video::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader, VideoWriter};
 
-use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
+use crate::manifest::{file_hash, input_sha256, now_rfc3339, FileHash, MANIFEST_VERSION};
 use crate::sheet::{self, Thumb};
 use crate::{
     apply_layers, frame_layers, frame_number, resolve_requester, same_file, AnalyzeOptions, AnalyzeReport,
@@ -296,6 +296,9 @@ fn run_analysis(
     }
     let mut tracks = tracker.finish();
     tracks.set_video(info.width, info.height, fps)?;
+    // Recorded even when nobody was seen: an export may only use these tracks on these
+    // frames (empty tracks there mean "nobody", elsewhere "not looked at").
+    tracks.set_analyzed(Some(range))?;
     thumbs.retain(|id, _| tracks.get(*id).is_some());
     Ok(Analysis {
         tracks,
@@ -322,7 +325,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
             });
         }
     }
-    let a = run_analysis(
+    // Hashed first, so that the tracks are tied to the file as it was when analysed.
+    let source = input_sha256(&opts.input)?;
+    let mut a = run_analysis(
         &opts.input,
         (opts.from, opts.to),
         &opts.detect,
@@ -331,6 +336,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         opts.tracker.pad_frames,
         &opts.progress,
     )?;
+    a.tracks.set_source_sha256(source.as_deref())?;
     if let Some(path) = &opts.contact_sheet {
         let cells: Vec<(u64, bool, Option<&Thumb>)> = a
             .tracks
@@ -380,8 +386,11 @@ struct Stats {
 /// # Errors
 /// [`RedactError::EmptyWindow`] when the window holds no frame; [`RedactError::NobodyAt`] or
 /// [`RedactError::UnknownTrack`] when the requester cannot be found;
-/// [`RedactError::TracksMismatch`] for a tracks file of another video; video, detector,
-/// tracker, zone and I/O errors as they happen. On any error no output file and no manifest
+/// [`RedactError::TracksMismatch`] for a tracks file of another video (size, frame rate, or
+/// the input's SHA-256 when the tracks file records one); [`RedactError::TracksCoverage`]
+/// when the tracks file records no analysed frame range or a frame of the window lies outside
+/// it (checked on every frame, for the one-shot analysis too); video, detector, tracker, zone
+/// and I/O errors as they happen. On any error no output file and no manifest
 /// is left at their destinations.
 pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     opts.padding
@@ -400,16 +409,16 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         .as_ref()
         .map(|p| CameraConfig::from_file(p).map(|c| (c, p)))
         .transpose()?;
+    // Hashed once, up front: the manifest records it and a tracks file is checked against it.
+    let input_hash = file_hash(&opts.input)?;
     let (tracks, models, tracks_file, analysis_seconds, mut stages) = match &opts.tracks {
-        Some(p) => (
-            Tracks::load(p)?,
-            Vec::new(),
-            Some(file_hash(p)?),
-            0.0,
-            StageTimes::default(),
-        ),
+        Some(p) => {
+            let t = Tracks::load(p)?;
+            check_tracks_file(&t, p, &opts.input, &input_hash.sha256)?;
+            (t, Vec::new(), Some(file_hash(p)?), 0.0, StageTimes::default())
+        }
         None => {
-            let a = run_analysis(
+            let mut a = run_analysis(
                 &opts.input,
                 (opts.from, opts.to),
                 &opts.detect,
@@ -418,6 +427,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                 opts.padding.frames,
                 &opts.progress,
             )?;
+            a.tracks.set_source_sha256(Some(&input_hash.sha256))?;
             (a.tracks, a.models, None, a.seconds, a.stages)
         }
     };
@@ -471,6 +481,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let input = opts.input.as_path();
     let tracks_ref = &tracks;
     let requester_ref = requester.as_slice();
+    let tracks_path = opts.tracks.as_deref();
 
     let mut encode_busy = 0.0;
     let total = info.frame_count_estimate;
@@ -502,6 +513,11 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
             for (mut f, audio) in rx_dec {
                 let t = Instant::now();
                 let n = clock.next(f.time());
+                // Fail closed on a frame nobody analysed: it has no tracks, so nobody on it
+                // would be redacted (and in spotlight mode the requester's box would be missing).
+                if !tracks_ref.covers(n, n) {
+                    return Err(uncovered(tracks_ref, tracks_path, input, n, f.time()));
+                }
                 let fl = frame_layers(tracks_ref, n, requester_ref, &plan, w, h);
                 let merr = |source| RedactError::Mask {
                     path: input.to_path_buf(),
@@ -580,7 +596,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
             version: MANIFEST_VERSION,
             veil_version: env!("CARGO_PKG_VERSION").to_owned(),
             exported_at: now_rfc3339(),
-            input: file_hash(&opts.input)?,
+            input: input_hash.clone(),
             output: file_hash(&opts.output)?,
             from: opts.from,
             to: opts.to,
@@ -639,5 +655,62 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
             let _ = std::fs::remove_file(&opts.output);
             Err(e)
         }
+    }
+}
+
+/// Refuse a tracks file that cannot be trusted for this input before anything is exported:
+/// one made from another file (when it records the SHA-256 of its input), and one that does
+/// not record which frames were analysed (its frames without tracks may never have been
+/// looked at).
+fn check_tracks_file(
+    tracks: &Tracks,
+    path: &Path,
+    input: &Path,
+    input_sha256: &str,
+) -> Result<(), RedactError> {
+    if let Some(made_from) = tracks.source_sha256() {
+        if made_from != input_sha256 {
+            return Err(RedactError::TracksMismatch {
+                tracks: path.to_path_buf(),
+                input: input.to_path_buf(),
+                reason: format!(
+                    "the tracks were made from a file with SHA-256 {made_from}, the input's SHA-256 is {input_sha256}"
+                ),
+            });
+        }
+    }
+    if tracks.analyzed().is_none() {
+        return Err(RedactError::TracksCoverage {
+            tracks: Some(path.to_path_buf()),
+            input: input.to_path_buf(),
+            reason: "it does not record which frames were analysed (made by an older Veil, or \
+                     edited); run the analysis again"
+                .to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The error for frame `frame` (at `time` seconds) of the export lying outside the analysis.
+fn uncovered(tracks: &Tracks, path: Option<&Path>, input: &Path, frame: u64, time: f64) -> RedactError {
+    let reason = match tracks.analyzed() {
+        Some([a, b]) => {
+            let fps = tracks.fps();
+            let span = if fps > 0.0 {
+                format!(" ({:.3} s to {:.3} s)", a as f64 / fps, b as f64 / fps)
+            } else {
+                String::new()
+            };
+            format!(
+                "frame {frame} ({time:.3} s) of the export window lies outside the analysed frames \
+                 {a} to {b}{span}; analyse a window that includes the whole export window"
+            )
+        }
+        None => format!("frame {frame} ({time:.3} s): no analysed frame range is recorded"),
+    };
+    RedactError::TracksCoverage {
+        tracks: path.map(Path::to_path_buf),
+        input: input.to_path_buf(),
+        reason,
     }
 }

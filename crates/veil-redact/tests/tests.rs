@@ -378,8 +378,14 @@ fn a_recording_cut_off_mid_stream_aborts_the_export_and_writes_nothing() {
     let bytes = std::fs::read(clip()).unwrap();
     let cut = d.join("cut.mp4");
     std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    // The tracks of the whole clip, without the source hash (which the cut file would fail),
+    // so that the export reaches the decoder; kept outside `d`.
+    let mut t = Tracks::load(&analysed().0).unwrap();
+    t.set_source_sha256(None).unwrap();
+    let unhashed = out_dir("truncated-tracks").join("tracks.json");
+    t.save(&unhashed).unwrap();
     let mut o = ExportOptions::new(&cut, d.join("export.mp4"));
-    o.tracks = Some(analysed().0.clone());
+    o.tracks = Some(unhashed);
     let e = export(&o).unwrap_err();
     assert!(matches!(e, RedactError::Video(_)), "{e}");
     // One-shot: the analysis fails first.
@@ -438,4 +444,179 @@ polygon = [[0.52, 0.33], [0.75, 0.33], [0.75, 0.72], [0.52, 0.72]]
     assert_eq!(z.sha256, veil_redact::sha256_file(&zones).unwrap());
     let t = Tracks::load(d.join("tracks.json")).unwrap();
     assert!(t.len() >= 6);
+}
+
+/// The files in a directory, sorted.
+fn listing(d: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_tracks_file_records_the_analysed_frames_and_the_input_hash() {
+    let t = Tracks::load(&analysed().0).unwrap();
+    assert_eq!(t.analyzed(), Some([0, 48]));
+    assert_eq!(
+        t.source_sha256(),
+        Some(veil_redact::sha256_file(&clip()).unwrap().as_str())
+    );
+}
+
+#[test]
+fn an_export_window_past_the_analysed_frames_is_refused_and_writes_nothing() {
+    let a = out_dir("partial-analysis");
+    let tracks_path = a.join("tracks.json");
+    // The first two seconds only: frames 0..=23 of 49.
+    let mut ao = AnalyzeOptions::new(clip(), &tracks_path);
+    ao.to = Some(2.0);
+    let rep = analyze(&ao).unwrap();
+    assert_eq!(rep.frame_range, [0, 23]);
+    let t = Tracks::load(&tracks_path).unwrap();
+    assert_eq!(t.analyzed(), Some([0, 23]));
+    assert!(t.len() >= 6, "{} tracks", t.len());
+
+    let d = out_dir("past-range");
+    let run = |from: Option<f64>, to: Option<f64>, spotlight: bool| {
+        let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+        o.tracks = Some(tracks_path.clone());
+        o.requester = requester_at();
+        o.from = from;
+        o.to = to;
+        o.spotlight = spotlight;
+        export(&o)
+    };
+    // The whole clip, a window straddling the end of the analysis, and spotlight mode: the
+    // frames after frame 23 were never analysed, so nobody there would be redacted.
+    for (from, to, spotlight) in [
+        (None, None, false),
+        (Some(1.0), Some(3.0), false),
+        (None, None, true),
+    ] {
+        let e = run(from, to, spotlight).unwrap_err();
+        match &e {
+            RedactError::TracksCoverage {
+                tracks: Some(p),
+                reason,
+                ..
+            } => {
+                assert_eq!(p, &tracks_path);
+                assert!(reason.contains("frame 24 ") && reason.contains("0 to 23"), "{e}");
+            }
+            _ => panic!("expected TracksCoverage, got {e}"),
+        }
+        assert!(e.to_string().contains("tracks.json"), "{e}");
+        assert!(listing(&d).is_empty(), "files left behind: {:?}", listing(&d));
+    }
+
+    // A window inside the analysis exports, the requester kept and the bystanders hidden.
+    let rep = run(Some(0.5), Some(2.0), false).unwrap();
+    assert_eq!(rep.manifest.counts.frames, 18);
+    let span = rep.manifest.frames_span;
+    assert!(
+        (span[0] - 0.5).abs() < 1e-6 && (span[1] - 23.0 / 12.0).abs() < 1e-6,
+        "{span:?}"
+    );
+    let (w, _, orig) = original();
+    let (_, _, out) = luma(&rep.output);
+    assert_eq!(out.len(), 18);
+    let c: Vec<Vec<(f64, f64)>> = out
+        .iter()
+        .enumerate()
+        .map(|(i, y)| {
+            let n = i + 6;
+            faces().frames[n]
+                .iter()
+                .map(|&b| corr2(&orig[n], y, *w, b))
+                .collect()
+        })
+        .collect();
+    assert_kept_and_redacted(&c);
+}
+
+#[test]
+fn a_tracks_file_made_from_another_recording_is_refused_and_writes_nothing() {
+    let a = out_dir("other-recording");
+    // Another recording of the same size and frame rate: the clip from 1 s on, re-encoded
+    // (mirrored, so that its people stand elsewhere).
+    let other = a.join("other.mp4");
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-ss", "1", "-i"])
+        .arg(clip())
+        .args([
+            "-t",
+            "2",
+            "-vf",
+            "hflip",
+            "-an",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&other)
+        .status()
+        .expect("the ffmpeg command line tool is needed by this test");
+    assert!(st.success());
+    let other_tracks = a.join("other-tracks.json");
+    let rep = analyze(&AnalyzeOptions::new(&other, &other_tracks)).unwrap();
+    assert_eq!(rep.tracks.analyzed(), Some([0, 23]));
+    assert_eq!(
+        rep.tracks.source_sha256(),
+        Some(veil_redact::sha256_file(&other).unwrap().as_str())
+    );
+    assert_eq!((rep.tracks.width(), rep.tracks.height()), (1280, 720));
+
+    let d = out_dir("other-recording-export");
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.to = Some(2.0);
+    o.tracks = Some(other_tracks.clone());
+    for spotlight in [false, true] {
+        o.spotlight = spotlight;
+        let e = export(&o).unwrap_err();
+        match &e {
+            RedactError::TracksMismatch { tracks, reason, .. } => {
+                assert_eq!(tracks, &other_tracks);
+                assert!(reason.contains("SHA-256"), "{e}");
+            }
+            _ => panic!("expected TracksMismatch, got {e}"),
+        }
+        assert!(listing(&d).is_empty(), "files left behind: {:?}", listing(&d));
+    }
+
+    // The tracks of this very clip with the recorded hash edited: refused too.
+    let mut t = Tracks::load(&analysed().0).unwrap();
+    t.set_source_sha256(Some(&"0".repeat(64))).unwrap();
+    let edited = a.join("edited.json");
+    t.save(&edited).unwrap();
+    o.tracks = Some(edited);
+    o.spotlight = false;
+    let e = export(&o).unwrap_err();
+    assert!(matches!(e, RedactError::TracksMismatch { .. }), "{e}");
+    // Without any analysed range (a file of an older Veil): refused.
+    let mut t = Tracks::load(&analysed().0).unwrap();
+    t.set_analyzed(None).unwrap();
+    let old = a.join("old.json");
+    t.save(&old).unwrap();
+    o.tracks = Some(old);
+    let e = export(&o).unwrap_err();
+    assert!(
+        matches!(e, RedactError::TracksCoverage { .. }) && e.to_string().contains("old.json"),
+        "{e}"
+    );
+    assert!(listing(&d).is_empty(), "files left behind: {:?}", listing(&d));
+
+    // The matching tracks file exports.
+    o.tracks = Some(analysed().0.clone());
+    let rep = export(&o).unwrap();
+    assert_eq!(rep.manifest.counts.frames, 24);
+    assert_eq!(
+        rep.manifest.tracks_file.as_ref().unwrap().sha256,
+        veil_redact::sha256_file(&analysed().0).unwrap()
+    );
 }

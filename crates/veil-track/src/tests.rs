@@ -558,6 +558,97 @@ fn save_and_load_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+#[test]
+fn analysed_range_and_source_hash_round_trip_and_are_optional() {
+    let mut t = sample_tracks();
+    assert_eq!((t.analyzed(), t.source_sha256()), (None, None));
+    assert!(!t.covers(2, 4), "no recorded range covers nothing");
+    t.set_analyzed(Some([2, 30])).unwrap();
+    t.set_source_sha256(Some(&HASH.to_ascii_uppercase())).unwrap();
+    assert_eq!(t.analyzed(), Some([2, 30]));
+    assert_eq!(t.source_sha256(), Some(HASH), "stored in lowercase");
+    assert!(t.covers(2, 30) && t.covers(5, 5));
+    assert!(!t.covers(1, 30) && !t.covers(2, 31) && !t.covers(6, 5));
+    // Serialised after fps, the rest of the schema unchanged.
+    let json = t.to_json().unwrap();
+    let with = SAMPLE_JSON.replace(
+        r#""fps":25.0,"#,
+        &format!(r#""fps":25.0,"analyzed":[2,30],"source_sha256":"{HASH}","#),
+    );
+    assert_eq!(json, with);
+    assert_eq!(Tracks::from_json(&json).unwrap(), t);
+    // Either member alone.
+    let mut only = sample_tracks();
+    only.set_analyzed(Some([0, 0])).unwrap();
+    assert!(only
+        .to_json()
+        .unwrap()
+        .contains(r#""fps":25.0,"analyzed":[0,0],"tracks""#));
+    assert_eq!(Tracks::from_json(&only.to_json().unwrap()).unwrap(), only);
+    let mut only = sample_tracks();
+    only.set_source_sha256(Some(HASH)).unwrap();
+    assert_eq!(Tracks::from_json(&only.to_json().unwrap()).unwrap(), only);
+    // Through a file.
+    let dir = std::env::temp_dir().join(format!("veil-track-test-range-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    t.save(dir.join("t.json")).unwrap();
+    assert_eq!(Tracks::load(dir.join("t.json")).unwrap(), t);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // Files written before the members existed still load, without them; so does null.
+    let old = Tracks::from_json(SAMPLE_JSON).unwrap();
+    assert_eq!((old.analyzed(), old.source_sha256()), (None, None));
+    let nulls = SAMPLE_JSON.replace(
+        r#""fps":25.0,"#,
+        r#""fps":25.0,"analyzed":null,"source_sha256":null,"#,
+    );
+    assert_eq!(Tracks::from_json(&nulls).unwrap(), old);
+    // Clearing works.
+    t.set_analyzed(None).unwrap();
+    t.set_source_sha256(None).unwrap();
+    assert_eq!(t.to_json().unwrap(), SAMPLE_JSON);
+}
+
+#[test]
+fn bad_analysed_range_or_source_hash_is_refused() {
+    let parse = |extra: &str| {
+        Tracks::from_json(&SAMPLE_JSON.replace(r#""fps":25.0,"#, &format!(r#""fps":25.0,{extra},"#)))
+    };
+    let invalid = |e: TrackError, needle: &str| {
+        assert!(
+            matches!(e, TrackError::Invalid { .. }) && e.to_string().contains(needle),
+            "{e}"
+        );
+    };
+    invalid(parse(r#""analyzed":[5,4]"#).unwrap_err(), "analyzed range [5, 4]");
+    for bad in ["[5]", "[1,2,3]", "[-1,4]", "\"0-4\"", "[1.5,4]"] {
+        let e = parse(&format!(r#""analyzed":{bad}"#)).unwrap_err();
+        assert!(matches!(e, TrackError::Parse { .. }), "{bad}: {e}");
+    }
+    let short = &HASH[..63];
+    let nonhex = HASH.replace('9', "g");
+    for bad in [short, nonhex.as_str(), "", &format!("{HASH}0")] {
+        invalid(
+            parse(&format!(r#""source_sha256":"{bad}""#)).unwrap_err(),
+            "source_sha256",
+        );
+    }
+    let e = parse(r#""source_sha256":7"#).unwrap_err();
+    assert!(matches!(e, TrackError::Parse { .. }), "{e}");
+    // The setters check the same and leave the document unchanged.
+    let mut t = sample_tracks();
+    assert!(matches!(
+        t.set_analyzed(Some([9, 8])),
+        Err(TrackError::InvalidTrack { .. })
+    ));
+    assert!(matches!(
+        t.set_source_sha256(Some("abc")),
+        Err(TrackError::InvalidTrack { .. })
+    ));
+    assert_eq!(t, sample_tracks());
+}
+
 #[test]
 fn broken_json_gives_typed_errors() {
     let parse = |s: &str| Tracks::from_json(s).unwrap_err();

@@ -240,17 +240,24 @@ impl Track {
     }
 }
 
-/// All tracks of an analysed recording, with the video's size and frame rate.
+/// All tracks of an analysed recording, with the video's size and frame rate, and
+/// optionally the frame range that was analysed and the SHA-256 of the analysed input.
 ///
 /// JSON form (version 1):
-/// `{"version":1,"width":W,"height":H,"fps":F,"tracks":[{"id":n,"class":"person",
-/// "first_frame":a,"last_frame":b,"boxes":[{"frame":i,"box":[x,y,w,h],"score":s,
-/// "interpolated":false}],"faces":[...]}]}`.
+/// `{"version":1,"width":W,"height":H,"fps":F,"analyzed":[a,b],"source_sha256":"<hex>",
+/// "tracks":[{"id":n,"class":"person","first_frame":a,"last_frame":b,"boxes":[{"frame":i,
+/// "box":[x,y,w,h],"score":s,"interpolated":false}],"faces":[...]}]}`, where `analyzed` and
+/// `source_sha256` are present only when set (files written before they existed still load).
+///
+/// The analysed range matters for privacy: a frame outside it has no tracks because nobody
+/// looked, not because nobody was there, so an export must not use the tracks there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tracks {
     width: u32,
     height: u32,
     fps: f64,
+    analyzed: Option<[u64; 2]>,
+    source_sha256: Option<String>,
     tracks: Vec<Track>,
 }
 
@@ -260,6 +267,10 @@ struct TracksRef<'a> {
     width: u32,
     height: u32,
     fps: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analyzed: Option<[u64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_sha256: Option<&'a str>,
     tracks: &'a [Track],
 }
 
@@ -270,6 +281,10 @@ struct TracksWire {
     width: u32,
     height: u32,
     fps: f64,
+    #[serde(default)]
+    analyzed: Option<[u64; 2]>,
+    #[serde(default)]
+    source_sha256: Option<String>,
     tracks: Vec<TrackWire>,
 }
 
@@ -296,6 +311,8 @@ impl Serialize for Tracks {
             width: self.width,
             height: self.height,
             fps: self.fps,
+            analyzed: self.analyzed,
+            source_sha256: self.source_sha256.as_deref(),
             tracks: &self.tracks,
         }
         .serialize(s)
@@ -320,6 +337,8 @@ impl Tracks {
             width,
             height,
             fps,
+            analyzed: None,
+            source_sha256: None,
             tracks,
         };
         t.check().map_err(|reason| TrackError::InvalidTrack { reason })?;
@@ -332,6 +351,8 @@ impl Tracks {
             width: 0,
             height: 0,
             fps: 0.0,
+            analyzed: None,
+            source_sha256: None,
             tracks,
         };
         debug_assert_eq!(t.check(), Ok(()));
@@ -348,6 +369,47 @@ impl Tracks {
         self.height = height;
         self.fps = fps;
         Ok(())
+    }
+
+    /// Record the inclusive range of frames that were analysed, `[first, last]`, in the
+    /// numbering of the tracks' frames (`None`: unknown, as in files written before this
+    /// field existed). Frames inside the range without a box had nobody detected; frames
+    /// outside it were never looked at.
+    ///
+    /// # Errors
+    /// [`TrackError::InvalidTrack`] if `first > last`; the document is left unchanged.
+    pub fn set_analyzed(&mut self, range: Option<[u64; 2]>) -> Result<(), TrackError> {
+        check_analyzed(range).map_err(|reason| TrackError::InvalidTrack { reason })?;
+        self.analyzed = range;
+        Ok(())
+    }
+
+    /// The inclusive range of frames that were analysed, `[first, last]`, if recorded.
+    pub fn analyzed(&self) -> Option<[u64; 2]> {
+        self.analyzed
+    }
+
+    /// Whether every frame of `first..=last` lies in the analysed range (`false` when no
+    /// range is recorded, or when `first > last`).
+    pub fn covers(&self, first: u64, last: u64) -> bool {
+        self.analyzed
+            .is_some_and(|[a, b]| first <= last && a <= first && last <= b)
+    }
+
+    /// Record the SHA-256 of the analysed input file (64 hex digits, stored in lowercase;
+    /// `None`: unknown, e.g. a stream that could not be hashed).
+    ///
+    /// # Errors
+    /// [`TrackError::InvalidTrack`] if `hex` is not 64 hexadecimal digits; the document is
+    /// left unchanged.
+    pub fn set_source_sha256(&mut self, hex: Option<&str>) -> Result<(), TrackError> {
+        self.source_sha256 = check_sha256(hex).map_err(|reason| TrackError::InvalidTrack { reason })?;
+        Ok(())
+    }
+
+    /// SHA-256 of the analysed input file (64 lowercase hex digits), if recorded.
+    pub fn source_sha256(&self) -> Option<&str> {
+        self.source_sha256.as_deref()
     }
 
     /// Frame width in pixels (0 if unknown).
@@ -464,7 +526,8 @@ impl Tracks {
     /// of the tracks schema (including negative sizes and unknown fields);
     /// [`TrackError::Invalid`] for an unsupported version, a non-finite box or score, a negative
     /// box size or fps, unsorted or repeated frames, inconsistent first/last frame, an empty
-    /// track or a repeated id.
+    /// track, a repeated id, an `analyzed` range whose first frame comes after its last, or a
+    /// `source_sha256` that is not 64 hex digits.
     pub fn load(path: impl AsRef<Path>) -> Result<Tracks, TrackError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| TrackError::Read {
@@ -543,10 +606,14 @@ impl Tracks {
                 faces: t.faces,
             })
             .collect();
+        check_analyzed(w.analyzed)?;
+        let source_sha256 = check_sha256(w.source_sha256.as_deref())?;
         let mut t = Tracks {
             width: w.width,
             height: w.height,
             fps: w.fps,
+            analyzed: w.analyzed,
+            source_sha256,
             tracks,
         };
         t.check()?;
@@ -573,6 +640,26 @@ fn check_fps(fps: f64) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("fps {fps} is negative or not finite"))
+    }
+}
+
+fn check_analyzed(range: Option<[u64; 2]>) -> Result<(), String> {
+    match range {
+        Some([a, b]) if a > b => Err(format!(
+            "analyzed range [{a}, {b}] is empty (its first frame comes after its last)"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The hash in lowercase, if it is 64 hex digits.
+fn check_sha256(hex: Option<&str>) -> Result<Option<String>, String> {
+    match hex {
+        None => Ok(None),
+        Some(h) if h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()) => {
+            Ok(Some(h.to_ascii_lowercase()))
+        }
+        Some(h) => Err(format!("source_sha256 {h:?} is not 64 hexadecimal digits")),
     }
 }
 
