@@ -1,6 +1,6 @@
 //! The export manifest: what was exported, from what, how, and what was redacted.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -144,31 +144,12 @@ pub(crate) fn input_sha256(input: &Path) -> Result<Option<String>, RedactError> 
     }
 }
 
-/// A temporary path beside `path` (same directory, so the rename is atomic).
-pub(crate) fn temp_beside(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
-/// Write `bytes` to `path` atomically: a temporary file beside it, synced, renamed.
+/// Write `bytes` to `path` atomically ([`veil_core::fsutil::write_atomic`]).
 ///
 /// # Errors
-/// [`RedactError::Io`]; the temporary file is removed and `path` is untouched.
+/// [`RedactError::Io`]; no temporary file is left and `path` is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RedactError> {
-    let tmp = temp_beside(path);
-    let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    res.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        RedactError::io(path, "cannot write", e)
-    })
+    veil_core::fsutil::write_atomic(path, bytes).map_err(|e| RedactError::io(path, "cannot write", e))
 }
 
 impl Manifest {

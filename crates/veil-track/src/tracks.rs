@@ -2,8 +2,7 @@
 //! queries of the export pass.
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use veil_core::BoxF;
@@ -550,19 +549,9 @@ impl Tracks {
             path: path.to_path_buf(),
             source,
         };
-        let tmp = temp_path(path);
-        let res = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(json.as_bytes())?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if let Err(e) = res {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(werr(e));
-        }
-        Ok(())
+        let mut bytes = json.into_bytes();
+        bytes.push(b'\n');
+        veil_core::fsutil::write_atomic(path, &bytes).map_err(werr)
     }
 
     fn parse(json: &str, path: &Path) -> Result<Tracks, TrackError> {
@@ -665,14 +654,6 @@ fn check_sha256(hex: Option<&str>) -> Result<Option<String>, String> {
 
 fn version_reason(v: &serde_json::Value) -> String {
     format!("unsupported version {v} (this build reads version {TRACKS_VERSION})")
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 /// Fill gaps of at most `max_gap` missing frames between consecutive boxes with linearly
