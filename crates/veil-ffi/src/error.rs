@@ -23,17 +23,21 @@ impl Failure {
     }
 }
 
+/// The status of a zone-file error.
+pub(crate) fn config_status(e: &ConfigError) -> veil_status {
+    match e {
+        ConfigError::Parse { .. } => veil_status::VEIL_STATUS_CONFIG_PARSE,
+        ConfigError::Camera { .. } => veil_status::VEIL_STATUS_CONFIG_CAMERA,
+        ConfigError::Zone { .. } => veil_status::VEIL_STATUS_CONFIG_ZONE,
+        ConfigError::Io { .. } => veil_status::VEIL_STATUS_CONFIG_IO,
+        // non_exhaustive: a future kind of configuration error is still a bad file
+        _ => veil_status::VEIL_STATUS_CONFIG_PARSE,
+    }
+}
+
 impl From<ConfigError> for Failure {
     fn from(e: ConfigError) -> Self {
-        let status = match &e {
-            ConfigError::Parse { .. } => veil_status::VEIL_STATUS_CONFIG_PARSE,
-            ConfigError::Camera { .. } => veil_status::VEIL_STATUS_CONFIG_CAMERA,
-            ConfigError::Zone { .. } => veil_status::VEIL_STATUS_CONFIG_ZONE,
-            ConfigError::Io { .. } => veil_status::VEIL_STATUS_CONFIG_IO,
-            // non_exhaustive: a future kind of configuration error is still a bad file
-            _ => veil_status::VEIL_STATUS_CONFIG_PARSE,
-        };
-        Failure::new(status, e.to_string())
+        Failure::new(config_status(&e), e.to_string())
     }
 }
 

@@ -17,25 +17,32 @@
 //! - integers that C may fill with anything (a pixel format, a status) are read as `u32`
 //!   and validated, never transmuted into a Rust enum.
 //!
-//! Only capture-time masking and the audit log are exported so far. Detection and exports
-//! would follow the same pattern: an opaque `veil_detector` built by
-//! `veil_detector_new(const char *model_path, ..., veil_detector **out, veil_error **err_out)`
-//! wrapping `veil-detect`, detections returned through a caller-provided array of
-//! `#[repr(C)]` boxes with a capacity and an `out_n`, and an export call taking paths and
-//! JSON options (as the audit functions do) to keep the ABI small.
+//! Exported: capture-time masking (`veil_masker`), per-frame face/person detection
+//! (`veil_detector`, results in a caller-provided array of `#[repr(C)]` boxes with a
+//! capacity and a count), file-level inzage exports (`veil_export_run` with a
+//! `veil_export_options` struct) and the audit log.
 
 #![allow(non_camel_case_types)]
 
 #[macro_use]
 mod panic;
 mod audit;
+mod detect;
 mod error;
+mod export;
 mod masker;
 mod status;
 mod util;
 
 pub use audit::{veil_audit_append, veil_audit_summary, veil_audit_verify};
+pub use detect::{
+    veil_class, veil_detection, veil_detector, veil_detector_detect, veil_detector_free, veil_detector_kind,
+    veil_detector_new,
+};
 pub use error::{veil_error, veil_error_free, veil_error_message, veil_error_status};
+pub use export::{
+    veil_export_options, veil_export_options_default, veil_export_run, veil_requester, veil_style,
+};
 pub use masker::{
     veil_frame, veil_masker, veil_masker_apply, veil_masker_apply_ex, veil_masker_free,
     veil_masker_last_error, veil_masker_new, veil_masker_new_ex, veil_pixel_format, veil_pixel_format_t,

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
-use veil_core::{CameraConfig, CaptureMasker, FrameMut, PixelFormat};
+use veil_core::{CameraConfig, CaptureMasker, FrameMut, FrameRef, PixelFormat};
 
 use crate::error::{report, veil_error, write_message, Failure};
 use crate::status::veil_status;
@@ -106,14 +106,12 @@ fn plane_ranges(frame: &veil_frame, format: PixelFormat) -> Result<Option<Vec<(u
     Ok(Some(ranges))
 }
 
-/// Validate a C frame and view it as a [`FrameMut`] without copying.
+/// Refuse a frame whose planes overlap.
 ///
-/// # Safety
-/// Each of the format's planes points to memory readable and writable for
-/// `stride * (rows - 1) + row_bytes` bytes, that nothing else accesses during the call.
-unsafe fn frame_mut<'a>(frame: &veil_frame, format: PixelFormat) -> Result<FrameMut<'a>, Failure> {
-    // Overlapping planes would make two `&mut [u8]` alias, which is undefined behaviour in
-    // Rust even if C would cope, so they are refused before any slice is formed.
+/// For a writable view overlapping planes would make two `&mut [u8]` alias, which is
+/// undefined behaviour in Rust even if C would cope; a read-only view (detection) refuses
+/// them too, so that every entry point accepts exactly the same frames.
+fn check_no_overlap(frame: &veil_frame, format: PixelFormat) -> Result<(), Failure> {
     if let Some(ranges) = plane_ranges(frame, format)? {
         for (i, a) in ranges.iter().enumerate() {
             for (j, b) in ranges.iter().enumerate().skip(i + 1) {
@@ -126,6 +124,34 @@ unsafe fn frame_mut<'a>(frame: &veil_frame, format: PixelFormat) -> Result<Frame
             }
         }
     }
+    Ok(())
+}
+
+/// Read a `veil_frame` from C and validate its format value.
+///
+/// # Safety
+/// `frame` is NULL or points to a `veil_frame`.
+pub(crate) unsafe fn read_frame(frame: *const veil_frame) -> Result<(veil_frame, PixelFormat), Failure> {
+    if frame.is_null() {
+        return Err(Failure::new(
+            veil_status::VEIL_STATUS_NULL_PARAMETER,
+            "frame is NULL",
+        ));
+    }
+    // SAFETY: non-NULL and pointing to a veil_frame (contract). Every field is an integer or
+    // a raw pointer, so any bit pattern is a valid value.
+    let f = unsafe { frame.read() };
+    let format = pixel_format_from_raw(f.format).ok_or_else(|| invalid_format("frame format", f.format))?;
+    Ok((f, format))
+}
+
+/// Validate a C frame and view it as a [`FrameMut`] without copying.
+///
+/// # Safety
+/// Each of the format's planes points to memory readable and writable for
+/// `stride * (rows - 1) + row_bytes` bytes, that nothing else accesses during the call.
+unsafe fn frame_mut<'a>(frame: &veil_frame, format: PixelFormat) -> Result<FrameMut<'a>, Failure> {
+    check_no_overlap(frame, format)?;
     let planes: Vec<(*mut u8, usize)> = (0..format.plane_count())
         .map(|i| (frame.data[i], frame.stride[i]))
         .collect();
@@ -133,6 +159,23 @@ unsafe fn frame_mut<'a>(frame: &veil_frame, format: PixelFormat) -> Result<Frame
     // call, and the planes were checked above not to overlap. veil-core checks the sizes,
     // strides and NULL pointers before forming slices.
     let f = unsafe { FrameMut::from_raw_parts(format, frame.width, frame.height, &planes) }?;
+    Ok(f)
+}
+
+/// Validate a C frame and view it as a read-only [`FrameRef`] without copying: the same
+/// checks as for masking (format, size, strides, NULL planes, overlap).
+///
+/// # Safety
+/// Each of the format's planes points to memory readable for
+/// `stride * (rows - 1) + row_bytes` bytes, that nothing writes during the call.
+pub(crate) unsafe fn frame_ref<'a>(frame: &veil_frame, format: PixelFormat) -> Result<FrameRef<'a>, Failure> {
+    check_no_overlap(frame, format)?;
+    let planes: Vec<(*const u8, usize)> = (0..format.plane_count())
+        .map(|i| (frame.data[i].cast_const(), frame.stride[i]))
+        .collect();
+    // SAFETY: the caller guarantees each plane's memory is readable and not written for the
+    // call. veil-core checks the sizes, strides and NULL pointers before forming slices.
+    let f = unsafe { FrameRef::from_raw_parts(format, frame.width, frame.height, &planes) }?;
     Ok(f)
 }
 
@@ -162,17 +205,8 @@ impl veil_masker {
     }
 
     fn apply(&self, frame: *const veil_frame) -> Result<(), Failure> {
-        if frame.is_null() {
-            return Err(Failure::new(
-                veil_status::VEIL_STATUS_NULL_PARAMETER,
-                "frame is NULL",
-            ));
-        }
-        // SAFETY: non-NULL and pointing to a veil_frame (contract of the exports). Every
-        // field is an integer or a raw pointer, so any bit pattern is a valid value.
-        let f = unsafe { frame.read() };
-        let format =
-            pixel_format_from_raw(f.format).ok_or_else(|| invalid_format("frame format", f.format))?;
+        // SAFETY: NULL or pointing to a veil_frame (contract of the exports).
+        let (f, format) = unsafe { read_frame(frame) }?;
         // SAFETY: plane validity is the contract of the exports.
         let mut fm = unsafe { frame_mut(&f, format) }?;
         let (mformat, mwidth, mheight) = self.inner.geometry();

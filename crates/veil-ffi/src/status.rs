@@ -5,7 +5,8 @@ use std::ffi::c_char;
 /// Result of every fallible Veil call. The numeric values are stable: a code is never
 /// renumbered or reused, new codes get new numbers.
 ///
-/// Groups: 0-99 generic, 100-199 frames and masking, 200-299 zone files, 300-399 audit log.
+/// Groups: 0-99 generic, 100-199 frames and masking, 200-299 zone files, 300-399 audit log,
+/// 400-499 detection, 500-599 inzage exports.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum veil_status {
@@ -20,6 +21,9 @@ pub enum veil_status {
     VEIL_STATUS_INVALID_UTF8 = 3,
     /// An argument is out of range or inconsistent with another (the message says which).
     VEIL_STATUS_INVALID_ARGUMENT = 4,
+    /// The caller's array is too small for the result. Nothing was written to the array;
+    /// the count output holds the number of elements needed: retry with at least that many.
+    VEIL_STATUS_BUFFER_TOO_SMALL = 5,
     /// A pixel format value is not one of the `VEIL_PIXEL_FORMAT_*` values.
     VEIL_STATUS_INVALID_PIXEL_FORMAT = 100,
     /// Width or height is zero, too large, or odd for a 4:2:0 format.
@@ -56,6 +60,37 @@ pub enum veil_status {
     VEIL_STATUS_AUDIT_TAMPERED = 304,
     /// Another audit failure (sequence overflow, no file locking on this platform).
     VEIL_STATUS_AUDIT_FAILED = 305,
+    /// ONNX Runtime was not found or could not be loaded (the message lists the places
+    /// looked at: install it, or set `ORT_DYLIB_PATH`).
+    VEIL_STATUS_DETECT_RUNTIME = 400,
+    /// A detection model could not be used: the models directory has no readable
+    /// `manifest.tsv` or no entry for the model, the file is missing, its SHA-256 differs
+    /// from the manifest, or ONNX Runtime rejects it.
+    VEIL_STATUS_DETECT_MODEL = 401,
+    /// Detection failed on a frame (inference error, unexpected network output).
+    VEIL_STATUS_DETECT_FAILED = 402,
+    /// The export failed for a reason without a more specific code (an internal pipeline
+    /// error, a frame that could not be redacted). No output file was left.
+    VEIL_STATUS_EXPORT_FAILED = 500,
+    /// The requester point (`keep_at_*`) is not inside any tracked person or face at that
+    /// time. Nothing was exported: pick a point inside the requester's box.
+    VEIL_STATUS_EXPORT_NOBODY_AT = 501,
+    /// An export option is invalid: a bad window (from >= to, negative, not finite), an
+    /// output that is the input, a requester point that is not finite.
+    VEIL_STATUS_EXPORT_INVALID_OPTION = 502,
+    /// A requester track id (`keep_tracks`) is not in the tracks file.
+    VEIL_STATUS_EXPORT_UNKNOWN_TRACK = 503,
+    /// The tracks file cannot be used: unreadable or invalid, made from another input, or
+    /// not covering the export window.
+    VEIL_STATUS_EXPORT_TRACKS = 504,
+    /// The export window holds no frame of the input.
+    VEIL_STATUS_EXPORT_EMPTY_WINDOW = 505,
+    /// Decoding the input or encoding the output failed (the message names the file). No
+    /// output file was left.
+    VEIL_STATUS_EXPORT_VIDEO = 506,
+    /// A file of the export could not be read or written (the message names it). No output
+    /// file was left.
+    VEIL_STATUS_EXPORT_IO = 507,
 }
 
 /// A status value as passed in from C: any 32-bit value, validated before use (reading an
@@ -65,12 +100,13 @@ pub type veil_status_t = u32;
 
 impl veil_status {
     /// Every status, for lookups from a raw value.
-    pub(crate) const ALL: [veil_status; 20] = [
+    pub(crate) const ALL: [veil_status; 32] = [
         veil_status::VEIL_STATUS_OK,
         veil_status::VEIL_STATUS_NULL_PARAMETER,
         veil_status::VEIL_STATUS_PANIC,
         veil_status::VEIL_STATUS_INVALID_UTF8,
         veil_status::VEIL_STATUS_INVALID_ARGUMENT,
+        veil_status::VEIL_STATUS_BUFFER_TOO_SMALL,
         veil_status::VEIL_STATUS_INVALID_PIXEL_FORMAT,
         veil_status::VEIL_STATUS_INVALID_SIZE,
         veil_status::VEIL_STATUS_INVALID_FRAME,
@@ -86,6 +122,17 @@ impl veil_status {
         veil_status::VEIL_STATUS_AUDIT_LOG_DAMAGED,
         veil_status::VEIL_STATUS_AUDIT_TAMPERED,
         veil_status::VEIL_STATUS_AUDIT_FAILED,
+        veil_status::VEIL_STATUS_DETECT_RUNTIME,
+        veil_status::VEIL_STATUS_DETECT_MODEL,
+        veil_status::VEIL_STATUS_DETECT_FAILED,
+        veil_status::VEIL_STATUS_EXPORT_FAILED,
+        veil_status::VEIL_STATUS_EXPORT_NOBODY_AT,
+        veil_status::VEIL_STATUS_EXPORT_INVALID_OPTION,
+        veil_status::VEIL_STATUS_EXPORT_UNKNOWN_TRACK,
+        veil_status::VEIL_STATUS_EXPORT_TRACKS,
+        veil_status::VEIL_STATUS_EXPORT_EMPTY_WINDOW,
+        veil_status::VEIL_STATUS_EXPORT_VIDEO,
+        veil_status::VEIL_STATUS_EXPORT_IO,
     ];
 
     /// The status with this numeric value, if there is one.
@@ -101,6 +148,9 @@ impl veil_status {
             veil_status::VEIL_STATUS_PANIC => c"internal error (panic caught at the C boundary)",
             veil_status::VEIL_STATUS_INVALID_UTF8 => c"a string argument is not valid UTF-8",
             veil_status::VEIL_STATUS_INVALID_ARGUMENT => c"invalid argument",
+            veil_status::VEIL_STATUS_BUFFER_TOO_SMALL => {
+                c"buffer too small; nothing written, the count holds the size needed"
+            }
             veil_status::VEIL_STATUS_INVALID_PIXEL_FORMAT => c"invalid pixel format value",
             veil_status::VEIL_STATUS_INVALID_SIZE => {
                 c"invalid frame size (zero, too large, or odd for a 4:2:0 format)"
@@ -124,6 +174,23 @@ impl veil_status {
             }
             veil_status::VEIL_STATUS_AUDIT_TAMPERED => c"audit log is not intact",
             veil_status::VEIL_STATUS_AUDIT_FAILED => c"audit operation failed",
+            veil_status::VEIL_STATUS_DETECT_RUNTIME => c"ONNX Runtime not found or not loadable",
+            veil_status::VEIL_STATUS_DETECT_MODEL => {
+                c"detection model unusable (manifest, file, checksum or format)"
+            }
+            veil_status::VEIL_STATUS_DETECT_FAILED => c"detection failed",
+            veil_status::VEIL_STATUS_EXPORT_FAILED => c"export failed; no output written",
+            veil_status::VEIL_STATUS_EXPORT_NOBODY_AT => {
+                c"nobody is tracked at the requester point; nothing exported"
+            }
+            veil_status::VEIL_STATUS_EXPORT_INVALID_OPTION => c"invalid export option",
+            veil_status::VEIL_STATUS_EXPORT_UNKNOWN_TRACK => c"requester track id not in the tracks",
+            veil_status::VEIL_STATUS_EXPORT_TRACKS => {
+                c"tracks file unusable (invalid, another input, or not covering the window)"
+            }
+            veil_status::VEIL_STATUS_EXPORT_EMPTY_WINDOW => c"the export window holds no frame",
+            veil_status::VEIL_STATUS_EXPORT_VIDEO => c"decoding or encoding failed; no output written",
+            veil_status::VEIL_STATUS_EXPORT_IO => c"export file I/O failed; no output written",
         }
     }
 }
@@ -151,7 +218,7 @@ mod tests {
         raw.dedup();
         assert_eq!(raw.len(), veil_status::ALL.len());
         // The last variant must be in ALL: adding a variant without listing it fails here.
-        assert!(veil_status::from_raw(veil_status::VEIL_STATUS_AUDIT_FAILED as u32).is_some());
+        assert!(veil_status::from_raw(veil_status::VEIL_STATUS_EXPORT_IO as u32).is_some());
         assert!(veil_status::from_raw(99).is_none());
     }
 }

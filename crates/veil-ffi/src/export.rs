@@ -1,0 +1,267 @@
+//! File-level inzage exports over veil-redact: `veil_export_run`, mirroring `redact export`.
+
+use std::ffi::c_char;
+use std::path::PathBuf;
+
+use veil_redact::{export, ExportOptions, RedactError, Requester, Style};
+
+use crate::detect::detect_status;
+use crate::error::{config_status, report, veil_error, Failure};
+use crate::status::veil_status;
+use crate::util::cstr_path;
+
+/// Who is kept visible in an export (`veil_export_options.requester_kind`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum veil_requester {
+    /// Nobody: every tracked person and face is redacted.
+    VEIL_REQUESTER_NONE = 0,
+    /// The tracks `keep_tracks[0..keep_tracks_len]` of the tracks file (`tracks_path` is
+    /// then required, as the ids come from it).
+    VEIL_REQUESTER_TRACKS = 1,
+    /// The person whose box contains pixel (`keep_at_x`, `keep_at_y`) of the frame shown at
+    /// `keep_at_time` seconds. Nobody there is an error (`VEIL_STATUS_EXPORT_NOBODY_AT`),
+    /// never a silent full redaction.
+    VEIL_REQUESTER_AT = 2,
+}
+
+/// How bystanders are redacted (`veil_export_options.style`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum veil_style {
+    /// Strong blur scaled with the box height (not irreversible).
+    VEIL_STYLE_BLUR = 0,
+    /// Block means scaled with the box height (irreversible).
+    VEIL_STYLE_PIXELATE = 1,
+    /// Black fill (irreversible).
+    VEIL_STYLE_SOLID = 2,
+}
+
+/// What `veil_export_run` does. Fill it with `veil_export_options_default` first, then set
+/// the fields you need, so that unset times are NaN.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct veil_export_options {
+    /// Input recording (required).
+    pub input: *const c_char,
+    /// Output video, H.264 MP4 (required), written atomically.
+    pub output: *const c_char,
+    /// Manifest path; NULL: `<output>.manifest.json`.
+    pub manifest: *const c_char,
+    /// The camera's zone file (TOML), masked on every frame first; NULL: none.
+    pub zones_toml_path: *const c_char,
+    /// Tracks file from a previous analysis (`redact analyze`); NULL: the export analyses
+    /// the window itself first.
+    pub tracks_path: *const c_char,
+    /// Window start in seconds from the start of the input; NaN: the start.
+    pub from_s: f64,
+    /// Window end in seconds, exclusive; NaN: the end.
+    pub to_s: f64,
+    /// One of the `VEIL_REQUESTER_*` values.
+    pub requester_kind: u32,
+    /// `VEIL_REQUESTER_TRACKS`: the track ids to keep visible (NULL when the length is 0).
+    pub keep_tracks: *const u64,
+    /// Number of entries of `keep_tracks`.
+    pub keep_tracks_len: usize,
+    /// `VEIL_REQUESTER_AT`: time in seconds from the start of the input.
+    pub keep_at_time: f64,
+    /// `VEIL_REQUESTER_AT`: pixel column.
+    pub keep_at_x: f32,
+    /// `VEIL_REQUESTER_AT`: pixel row.
+    pub keep_at_y: f32,
+    /// One of the `VEIL_STYLE_*` values.
+    pub style: u32,
+    /// Spotlight mode: redact everything outside the requester's boxes, so that a person the
+    /// detector never saw cannot leak (bystander faces are still redacted on top).
+    pub spotlight: bool,
+}
+
+impl From<RedactError> for Failure {
+    fn from(e: RedactError) -> Self {
+        let status = match &e {
+            RedactError::NobodyAt { .. } => veil_status::VEIL_STATUS_EXPORT_NOBODY_AT,
+            RedactError::InvalidOption { .. } => veil_status::VEIL_STATUS_EXPORT_INVALID_OPTION,
+            RedactError::UnknownTrack { .. } => veil_status::VEIL_STATUS_EXPORT_UNKNOWN_TRACK,
+            RedactError::Track(_)
+            | RedactError::TracksMismatch { .. }
+            | RedactError::TracksCoverage { .. } => veil_status::VEIL_STATUS_EXPORT_TRACKS,
+            RedactError::EmptyWindow { .. } => veil_status::VEIL_STATUS_EXPORT_EMPTY_WINDOW,
+            RedactError::Video(_) => veil_status::VEIL_STATUS_EXPORT_VIDEO,
+            RedactError::Io { .. } => veil_status::VEIL_STATUS_EXPORT_IO,
+            // The detector and zone-file codes say more than a generic export failure.
+            RedactError::Detect(d) => detect_status(d),
+            RedactError::Zones(c) => config_status(c),
+            _ => veil_status::VEIL_STATUS_EXPORT_FAILED,
+        };
+        Failure::new(status, e.to_string())
+    }
+}
+
+/// A required path field.
+///
+/// # Safety
+/// `s` is NULL or a NUL-terminated string.
+unsafe fn required(s: *const c_char, what: &str) -> Result<PathBuf, Failure> {
+    // SAFETY: forwarded contract.
+    unsafe { cstr_path(s, what) }
+}
+
+/// An optional path field (NULL: unset).
+///
+/// # Safety
+/// `s` is NULL or a NUL-terminated string.
+unsafe fn optional(s: *const c_char, what: &str) -> Result<Option<PathBuf>, Failure> {
+    if s.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: forwarded contract.
+        unsafe { cstr_path(s, what) }.map(Some)
+    }
+}
+
+fn time(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
+fn invalid(message: String) -> Failure {
+    Failure::new(veil_status::VEIL_STATUS_INVALID_ARGUMENT, message)
+}
+
+/// Translate the C options into veil-redact's, checking every enum value and pointer.
+///
+/// # Safety
+/// `o`'s strings are NULL or NUL-terminated; `keep_tracks` is valid for `keep_tracks_len`
+/// reads when the requester is `VEIL_REQUESTER_TRACKS`.
+unsafe fn options(o: &veil_export_options) -> Result<ExportOptions, Failure> {
+    // SAFETY: NULL or NUL-terminated strings, like every path field below (contract).
+    let input = unsafe { required(o.input, "input") }?;
+    // SAFETY: as above.
+    let output = unsafe { required(o.output, "output") }?;
+    let mut opts = ExportOptions::new(input, output);
+    // SAFETY: as above.
+    opts.manifest = unsafe { optional(o.manifest, "manifest") }?;
+    // SAFETY: as above.
+    opts.zones = unsafe { optional(o.zones_toml_path, "zones_toml_path") }?;
+    // SAFETY: as above.
+    opts.tracks = unsafe { optional(o.tracks_path, "tracks_path") }?;
+    opts.from = time(o.from_s);
+    opts.to = time(o.to_s);
+    opts.requester = match o.requester_kind {
+        k if k == veil_requester::VEIL_REQUESTER_NONE as u32 => Requester::None,
+        k if k == veil_requester::VEIL_REQUESTER_TRACKS as u32 => {
+            if opts.tracks.is_none() {
+                return Err(invalid(
+                    "VEIL_REQUESTER_TRACKS needs tracks_path: track ids are those of a tracks file".into(),
+                ));
+            }
+            if o.keep_tracks_len == 0 {
+                return Err(invalid("VEIL_REQUESTER_TRACKS with keep_tracks_len 0".into()));
+            }
+            if o.keep_tracks.is_null() {
+                return Err(Failure::new(
+                    veil_status::VEIL_STATUS_NULL_PARAMETER,
+                    format!("keep_tracks is NULL but keep_tracks_len is {}", o.keep_tracks_len),
+                ));
+            }
+            // SAFETY: non-NULL and valid for keep_tracks_len reads (contract); copied at once.
+            let ids = unsafe { std::slice::from_raw_parts(o.keep_tracks, o.keep_tracks_len) }.to_vec();
+            Requester::Tracks { ids }
+        }
+        k if k == veil_requester::VEIL_REQUESTER_AT as u32 => Requester::At {
+            time: o.keep_at_time,
+            x: o.keep_at_x,
+            y: o.keep_at_y,
+        },
+        k => {
+            return Err(invalid(format!(
+                "requester_kind {k} is not a VEIL_REQUESTER_* value (0..=2)"
+            )))
+        }
+    };
+    opts.style = match o.style {
+        s if s == veil_style::VEIL_STYLE_BLUR as u32 => Style::Blur,
+        s if s == veil_style::VEIL_STYLE_PIXELATE as u32 => Style::Pixelate,
+        s if s == veil_style::VEIL_STYLE_SOLID as u32 => Style::Solid,
+        s => return Err(invalid(format!("style {s} is not a VEIL_STYLE_* value (0..=2)"))),
+    };
+    opts.spotlight = o.spotlight;
+    Ok(opts)
+}
+
+/// Fill `*opts` with the defaults: all pointers NULL, no window (`from_s`, `to_s` NaN),
+/// `VEIL_REQUESTER_NONE`, `VEIL_STYLE_BLUR`, no spotlight. Then set at least `input` and
+/// `output`. Does nothing when `opts` is NULL.
+///
+/// # Safety
+/// `opts` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn veil_export_options_default(opts: *mut veil_export_options) {
+    ffi_boundary! {
+        if !opts.is_null() {
+            let d = veil_export_options {
+                input: std::ptr::null(),
+                output: std::ptr::null(),
+                manifest: std::ptr::null(),
+                zones_toml_path: std::ptr::null(),
+                tracks_path: std::ptr::null(),
+                from_s: f64::NAN,
+                to_s: f64::NAN,
+                requester_kind: veil_requester::VEIL_REQUESTER_NONE as u32,
+                keep_tracks: std::ptr::null(),
+                keep_tracks_len: 0,
+                keep_at_time: 0.0,
+                keep_at_x: 0.0,
+                keep_at_y: 0.0,
+                style: veil_style::VEIL_STYLE_BLUR as u32,
+                spotlight: false,
+            };
+            // SAFETY: non-NULL and valid for a write (contract).
+            unsafe { opts.write(d) };
+        }
+    }
+}
+
+/// Make an inzage copy of a recording, as `redact export` does: decode the window, mask the
+/// camera's zones, redact every tracked person and face except the requester (style per
+/// `opts->style`; with `spotlight` everything outside the requester), encode H.264 to
+/// `opts->output` and write the manifest (`opts->manifest`, else `<output>.manifest.json`).
+/// Without `tracks_path` the window is analysed first (faces and persons detected and
+/// tracked; needs ONNX Runtime and the models of `$VEIL_MODELS_DIR` or the source tree's
+/// `models/`). Runs to completion on the calling thread, using worker threads inside;
+/// it takes about as long as the video on a small machine.
+///
+/// Privacy fails closed: on any status but `VEIL_STATUS_OK` no output or manifest file is
+/// left (outputs are written to temporary files beside them and renamed when complete).
+/// On failure, if `err_out` is not NULL, `*err_out` receives a new `veil_error` naming the
+/// file and reason (`VEIL_STATUS_EXPORT_*`, `VEIL_STATUS_DETECT_*`, `VEIL_STATUS_CONFIG_*`
+/// for the zone file, `VEIL_STATUS_INVALID_ARGUMENT` for a bad enum value).
+///
+/// Log the export in the audit log afterwards with `veil_audit_append` (action `export`,
+/// the manifest's SHA-256 in `manifest_sha256`).
+///
+/// # Safety
+/// `opts` is NULL or points to a `veil_export_options` whose strings are NULL or
+/// NUL-terminated and whose `keep_tracks` is valid for `keep_tracks_len` reads; `err_out`
+/// is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn veil_export_run(
+    opts: *const veil_export_options,
+    err_out: *mut *mut veil_error,
+) -> veil_status {
+    ffi_boundary! {
+        let result = if opts.is_null() {
+            Err(Failure::new(veil_status::VEIL_STATUS_NULL_PARAMETER, "opts is NULL"))
+        } else {
+            // SAFETY: non-NULL and pointing to a veil_export_options (contract); every field
+            // is an integer, float, bool or raw pointer. A bool must be 0 or 1 in C too.
+            let o = unsafe { opts.read() };
+            // SAFETY: the field contracts are this function's.
+            unsafe { options(&o) }.and_then(|opts| export(&opts).map_err(Failure::from))
+        };
+        match result {
+            Ok(_) => veil_status::VEIL_STATUS_OK,
+            // SAFETY: err_out is NULL or valid for a write (contract).
+            Err(failure) => unsafe { report(failure, err_out) },
+        }
+    }
+}
