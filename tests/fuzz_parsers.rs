@@ -24,10 +24,16 @@ use veil::track::Tracks;
 
 /// Cases per property: `PROPTEST_CASES` when set, else `default` (kept small for CI).
 fn config(default: u32) -> Config {
+    config_scaled(default, 1)
+}
+
+/// As [`config`], but only `PROPTEST_CASES / divisor` cases for a property whose single case
+/// is expensive (megabyte documents, thousand-point polygons checked pixel by pixel).
+fn config_scaled(default: u32, divisor: u32) -> Config {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default);
+        .and_then(|s| s.parse::<u32>().ok())
+        .map_or(default, |n| (n / divisor).max(default));
     Config {
         cases,
         failure_persistence: None,
@@ -449,7 +455,7 @@ fn check_chroma(m: &veil::core::Mask, luma: &[bool], w: u32, h: u32) {
 }
 
 proptest! {
-    #![proptest_config(config(128))]
+    #![proptest_config(config_scaled(128, 10))]
 
     /// Valid polygons on small frames: the mask is exactly the pixels whose centre is inside,
     /// and the chroma rule holds.
@@ -726,7 +732,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(8))]
+    #![proptest_config(config_scaled(8, 500))]
 
     #[test]
     fn tracks_huge_arrays(n in 0usize..20000, frame in any::<u64>(), size in hostile_json_value()) {
