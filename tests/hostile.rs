@@ -362,3 +362,27 @@ fn hostile_zone_and_tracks_files() {
     std::fs::remove_file(&t).unwrap();
     assert_empty(&dir);
 }
+
+#[test]
+fn hostile_audit_logs() {
+    let dir = scratch("hostile-audit");
+    // binary garbage, a log cut inside its only line, a line of 1 MB without a newline
+    let cases: [(&str, Vec<u8>); 3] = [
+        (
+            "junk.jsonl",
+            (0..3000u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+        ),
+        ("cut.jsonl", b"{\"v\":1,\"seq\":1,\"prev\":\"00".to_vec()),
+        ("long.jsonl", vec![b'{'; 1 << 20]),
+    ];
+    for (name, bytes) in &cases {
+        let log = dir.join(name);
+        std::fs::write(&log, bytes).unwrap();
+        let r = run(&["audit".as_ref(), "verify".as_ref(), log.as_os_str()]);
+        assert_refused(&r, name);
+        // verifying never changes the log
+        assert_eq!(&std::fs::read(&log).unwrap(), bytes);
+    }
+}
