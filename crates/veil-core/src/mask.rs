@@ -187,20 +187,22 @@ fn bbox_of(shape: &PixelShape, width: u32, height: u32) -> Option<Rect> {
         PixelShape::Poly(p) => {
             let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
             for &(x, y) in p {
+                // f64::min/max skip NaN, so a coordinate that is not a number adds nothing
                 x0 = x0.min(x);
                 y0 = y0.min(y);
                 x1 = x1.max(x);
                 y1 = y1.max(y);
             }
-            let (x0, y0) = (x0.floor().max(0.0) as i64, y0.floor().max(0.0) as i64);
-            let (x1, y1) = (x1.ceil() as i64, y1.ceil() as i64);
-            Rect::new(
-                x0 as i32,
-                y0 as i32,
-                (x1 - x0).max(0) as u32,
-                (y1 - y0).max(0) as u32,
-            )
-            .clamp_to(width, height)
+            if !(x0 <= x1 && y0 <= y1) {
+                return None; // no point with finite coordinates
+            }
+            // Clamp in floating point before any integer conversion, so a polygon reaching far
+            // outside the frame keeps every row and column of the frame it covers.
+            let (w, h) = (f64::from(width), f64::from(height));
+            let (fx0, fx1) = (x0.floor().clamp(0.0, w), x1.ceil().clamp(0.0, w));
+            let (fy0, fy1) = (y0.floor().clamp(0.0, h), y1.ceil().clamp(0.0, h));
+            (fx1 > fx0 && fy1 > fy0)
+                .then(|| Rect::new(fx0 as i32, fy0 as i32, (fx1 - fx0) as u32, (fy1 - fy0) as u32))
         }
     }
 }

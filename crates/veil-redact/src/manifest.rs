@@ -169,13 +169,27 @@ impl Manifest {
     /// [`RedactError::Io`] if it cannot be read or parsed.
     pub fn load(path: &Path) -> Result<Manifest, RedactError> {
         let text = std::fs::read(path).map_err(|e| RedactError::io(path, "cannot read manifest", e))?;
-        serde_json::from_slice(&text).map_err(|e| {
+        let invalid = |msg: String| {
             RedactError::io(
                 path,
                 "not a manifest",
-                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                std::io::Error::new(std::io::ErrorKind::InvalidData, msg),
             )
-        })
+        };
+        let m: Manifest = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
+        // serde_json reads a number beyond f32's range as infinity; such a manifest could not
+        // be written back, so it is refused here.
+        let mut floats = vec![m.frames_span[0], m.frames_span[1]];
+        floats.extend(m.from.iter().chain(m.to.iter()).copied());
+        let p = &m.settings.padding;
+        floats.extend([p.face, p.body, p.requester].map(f64::from));
+        if let Requester::At { time, x, y } = m.requester {
+            floats.extend([time, f64::from(x), f64::from(y)]);
+        }
+        if floats.iter().any(|v| !v.is_finite()) {
+            return Err(invalid("a number is out of range (not finite)".to_string()));
+        }
+        Ok(m)
     }
 }
 
