@@ -123,9 +123,10 @@ fn mask_args<'a>(input: &'a Path, z: &'a Path, out: &'a Path, extra: &'a [&'a st
 fn absurd_frame_size_in_the_header() {
     let dir = scratch("hostile-size");
     let z = zones();
-    for name in ["absurd-size.y4m", "over-pixels.y4m"] {
-        // observed: FFmpeg's demuxer refuses both headers itself ("cannot open: Device or
-        // resource busy", a misleading errno); veil-video's own size check is the second line
+    for name in ["absurd-size.y4m", "over-pixels.y4m", "at-limit.y4m"] {
+        // observed: FFmpeg's demuxer refuses the first two headers itself ("cannot open: Device or
+        // resource busy", a misleading errno); veil-video's own size check is the second line.
+        // at-limit.y4m passes both checks and is refused as "truncated: no video data"
         let input = hostile(name);
         let out = dir.join("out.mp4");
         let r = run(&mask_args(&input, &z, &out, &[]));
