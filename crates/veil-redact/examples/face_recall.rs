@@ -14,6 +14,10 @@ use std::path::Path;
 
 use veil_video::{ReadOptions, VideoReader};
 
+#[path = "../tests/support/thumb.rs"]
+mod thumb;
+use thumb::{detail, down16, pearson};
+
 fn luma(path: &Path) -> (u32, Vec<Vec<u8>>) {
     let mut r = VideoReader::open(path, &ReadOptions::default()).unwrap();
     let (w, h) = (r.info().width, r.info().height);
@@ -28,58 +32,6 @@ fn luma(path: &Path) -> (u32, Vec<Vec<u8>>) {
         out.push(y);
     }
     (w, out)
-}
-
-fn down16(y: &[u8], w: u32, b: [f32; 4]) -> Vec<f64> {
-    let (x0, y0, bw, bh) = (b[0] as usize, b[1] as usize, b[2] as usize, b[3] as usize);
-    (0..256)
-        .map(|i| {
-            let (cx, cy) = (i % 16, i / 16);
-            let (xa, xb) = (x0 + cx * bw / 16, x0 + (cx + 1) * bw / 16);
-            let (ya, yb) = (y0 + cy * bh / 16, y0 + (cy + 1) * bh / 16);
-            let mut s = 0u64;
-            for yy in ya..yb {
-                for xx in xa..xb {
-                    s += u64::from(y[yy * w as usize + xx]);
-                }
-            }
-            s as f64 / ((xb - xa) * (yb - ya)).max(1) as f64
-        })
-        .collect()
-}
-
-fn detail(v: &[f64]) -> Vec<f64> {
-    (0..256)
-        .map(|i| {
-            let (x, y) = ((i % 16) as i32, (i / 16) as i32);
-            let (mut s, mut k) = (0.0, 0.0);
-            for dy in -1..=1 {
-                for dx in -1..=1 {
-                    let (xx, yy) = (x + dx, y + dy);
-                    if (0..16).contains(&xx) && (0..16).contains(&yy) {
-                        s += v[(yy * 16 + xx) as usize];
-                        k += 1.0;
-                    }
-                }
-            }
-            v[i] - s / k
-        })
-        .collect()
-}
-
-fn pearson(p: &[f64], q: &[f64]) -> f64 {
-    let n = p.len() as f64;
-    let (mp, mq) = (p.iter().sum::<f64>() / n, q.iter().sum::<f64>() / n);
-    let (mut c, mut vp, mut vq) = (0.0, 0.0, 0.0);
-    for (x, y) in p.iter().zip(q) {
-        c += (x - mp) * (y - mq);
-        vp += (x - mp) * (x - mp);
-        vq += (y - mq) * (y - mq);
-    }
-    if vp < 1e-9 || vq < 1e-9 {
-        return 0.0;
-    }
-    c / (vp * vq).sqrt()
 }
 
 fn main() {

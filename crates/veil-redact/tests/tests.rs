@@ -9,6 +9,10 @@ use std::sync::OnceLock;
 use veil_redact::{analyze, export, AnalyzeOptions, ExportOptions, Manifest, RedactError, Requester, Tracks};
 use veil_video::{ReadOptions, VideoReader};
 
+#[path = "support/thumb.rs"]
+mod thumb;
+use thumb::{detail, down16, pearson};
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures/inzage")
@@ -86,62 +90,6 @@ fn luma(path: &Path) -> (u32, u32, Vec<Vec<u8>>) {
 fn original() -> &'static (u32, u32, Vec<Vec<u8>>) {
     static O: OnceLock<(u32, u32, Vec<Vec<u8>>)> = OnceLock::new();
     O.get_or_init(|| luma(&clip()))
-}
-
-/// The region downscaled to 16x16 by area means.
-fn down16(y: &[u8], w: u32, b: [f32; 4]) -> Vec<f64> {
-    let (x0, y0, bw, bh) = (b[0] as usize, b[1] as usize, b[2] as usize, b[3] as usize);
-    let mut out = vec![0f64; 256];
-    for (i, o) in out.iter_mut().enumerate() {
-        let (cx, cy) = (i % 16, i / 16);
-        let (xa, xb) = (x0 + cx * bw / 16, x0 + (cx + 1) * bw / 16);
-        let (ya, yb) = (y0 + cy * bh / 16, y0 + (cy + 1) * bh / 16);
-        let mut s = 0u64;
-        for yy in ya..yb {
-            for xx in xa..xb {
-                s += u64::from(y[yy * w as usize + xx]);
-            }
-        }
-        *o = s as f64 / ((xb - xa) * (yb - ya)).max(1) as f64;
-    }
-    out
-}
-
-fn pearson(p: &[f64], q: &[f64]) -> f64 {
-    let n = p.len() as f64;
-    let (mp, mq) = (p.iter().sum::<f64>() / n, q.iter().sum::<f64>() / n);
-    let (mut c, mut vp, mut vq) = (0.0, 0.0, 0.0);
-    for (x, y) in p.iter().zip(q) {
-        c += (x - mp) * (y - mq);
-        vp += (x - mp) * (x - mp);
-        vq += (y - mq) * (y - mq);
-    }
-    if vp < 1e-9 || vq < 1e-9 {
-        return 0.0; // a flat region (solid fill) correlates with nothing
-    }
-    c / (vp * vq).sqrt()
-}
-
-/// The detail of a 16x16 thumbnail: each cell minus the mean of its 3x3 neighbourhood. This
-/// is the band that holds eyes, nose and mouth at this scale; the coarsest shading (a light
-/// face against dark hair) survives any blur that reads the surroundings and identifies no one.
-fn detail(v: &[f64]) -> Vec<f64> {
-    (0..256)
-        .map(|i| {
-            let (x, y) = ((i % 16) as i32, (i / 16) as i32);
-            let (mut s, mut k) = (0.0, 0.0);
-            for dy in -1..=1 {
-                for dx in -1..=1 {
-                    let (xx, yy) = (x + dx, y + dy);
-                    if (0..16).contains(&xx) && (0..16).contains(&yy) {
-                        s += v[(yy * 16 + xx) as usize];
-                        k += 1.0;
-                    }
-                }
-            }
-            v[i] - s / k
-        })
-        .collect()
 }
 
 /// Correlations of the face region in two frames: (16x16 downscale, its detail band).
