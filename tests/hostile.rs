@@ -28,7 +28,23 @@ struct Run {
 
 /// Run `redact` with `args`, killing it (and failing the test) if it outlives [`LIMIT`].
 fn run(args: &[&OsStr]) -> Run {
-    let mut child = Command::new(redact_bin())
+    run_cmd(Command::new(redact_bin()), args)
+}
+
+/// Run `redact` with `args` under a file size limit of `blocks` 512-byte blocks
+/// (RLIMIT_FSIZE, set by the shell's `ulimit -f`), with SIGXFSZ ignored so that a write past
+/// the limit fails with EFBIG rather than killing the process (see SECURITY.md).
+fn run_fsize_limited(blocks: u32, args: &[&OsStr]) -> Run {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "trap '' XFSZ; ulimit -f \"$1\"; shift; exec \"$@\"", "sh"])
+        .arg(blocks.to_string())
+        .arg(redact_bin());
+    run_cmd(cmd, args)
+}
+
+/// Run `cmd` with `args` added, killing it (and failing the test) if it outlives [`LIMIT`].
+fn run_cmd(mut cmd: Command, args: &[&OsStr]) -> Run {
+    let mut child = cmd
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -386,4 +402,56 @@ fn hostile_audit_logs() {
         // verifying never changes the log
         assert_eq!(&std::fs::read(&log).unwrap(), bytes);
     }
+}
+
+/// A frame in the middle of the input that cannot be decoded (fixtures/hostile/
+/// damaged-frame.mp4: small.mp4 with the slice header of its second packet overwritten; the
+/// container is intact). Observed: `decode error at 0.100 s: Invalid data found when
+/// processing input` (the time is that of the packet being sent when the decoder's frame
+/// threads report the error, not of the damaged frame at 0.4 s).
+#[test]
+fn damaged_frame_mid_stream() {
+    let dir = scratch("hostile-damaged");
+    let z = zones();
+    let input = hostile("damaged-frame.mp4");
+    let out = dir.join("out.mp4");
+    let r = run(&mask_args(&input, &z, &out, &[]));
+    assert_refused(&r, "damaged-frame.mp4");
+    assert_empty(&dir);
+}
+
+/// The encoder's writes fail in the middle of the stream because of a file size limit: 40
+/// blocks (20 KiB) is reached by the first packets, 400 (200 KiB) later in the stream, for
+/// `redact mask` of the 150-frame vtest clip (about 1.5 MB of output) and a one-shot
+/// `redact export` of its first 2 s (20 frames). Observed: `cannot write a video packet:
+/// File too large` (FFmpeg writes in 32 KiB blocks, so an output below that fails only at
+/// `cannot write the MP4 index`); nothing is left, not even the temporary file.
+#[test]
+fn file_size_limit_mid_stream() {
+    let dir = scratch("hostile-fsize");
+    let z = zones();
+    let vtest = root().join("fixtures/vtest.mp4");
+    for blocks in [40, 400] {
+        let out = dir.join("masked.mp4");
+        let r = run_fsize_limited(blocks, &mask_args(&vtest, &z, &out, &[]));
+        assert_refused(&r, "masked.mp4");
+        assert_empty(&dir);
+    }
+    let out = dir.join("export.mp4");
+    let r = run_fsize_limited(
+        40,
+        &[
+            "export".as_ref(),
+            vtest.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+            "--keep-none".as_ref(),
+            "--to".as_ref(),
+            "2".as_ref(),
+            "--style".as_ref(),
+            "solid".as_ref(),
+        ],
+    );
+    assert_refused(&r, "export.mp4");
+    assert_empty(&dir);
 }

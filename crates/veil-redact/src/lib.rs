@@ -70,6 +70,23 @@ pub struct DetectOptions {
     pub threads: usize,
     /// Models directory (`None`: `VEIL_MODELS_DIR`, else the repository's `models/`).
     pub models_dir: Option<PathBuf>,
+    /// Fault injection for Veil's own fail-closed tests; always `None` in real use.
+    #[doc(hidden)]
+    pub fault: Option<InjectedFault>,
+}
+
+/// Fault injection for Veil's own tests: make a detection stage of the analysis fail on one
+/// frame, as a failing model would, to check that the export then aborts and leaves nothing.
+/// Not part of the API: hidden from the documentation, not settable from any file or
+/// command-line option (only Rust code that names it can), and free to change.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InjectedFault {
+    /// The face stage returns an inference error on the window's n-th frame (from 0).
+    FaceStage(u64),
+    /// The person stage returns an inference error on the window's n-th frame (from 0).
+    PersonStage(u64),
 }
 
 impl Default for DetectOptions {
@@ -83,6 +100,7 @@ impl Default for DetectOptions {
             person_every: 1,
             threads: (cores / 2).max(1),
             models_dir: None,
+            fault: None,
         }
     }
 }

@@ -22,8 +22,8 @@ use crate::manifest::{file_hash, input_sha256, now_rfc3339, FileHash, MANIFEST_V
 use crate::sheet::{self, Thumb};
 use crate::{
     apply_layers, frame_layers, frame_number, resolve_requester, same_file, AnalyzeOptions, AnalyzeReport,
-    DetectOptions, ExportOptions, ExportReport, LayerPlan, Manifest, ManifestCounts, ManifestSettings,
-    ModelRecord, RedactError, TrackerConfig,
+    DetectOptions, ExportOptions, ExportReport, InjectedFault, LayerPlan, Manifest, ManifestCounts,
+    ManifestSettings, ModelRecord, RedactError, TrackerConfig,
 };
 use crate::{Pass, Progress, StageTimes};
 
@@ -94,6 +94,14 @@ fn to_track(d: &veil_detect::Detection) -> Option<veil_track::Detection> {
         _ => return None,
     };
     Some(veil_track::Detection::new(class, d.score, d.bbox))
+}
+
+/// The error of an [`InjectedFault`]: what a failing model returns.
+fn injected(model: &str, frame: usize) -> RedactError {
+    RedactError::Detect(veil_detect::DetectError::Inference {
+        model: model.to_owned(),
+        reason: format!("injected fault on frame {frame} of the window (test hook)"),
+    })
 }
 
 /// The result of pass 1.
@@ -177,6 +185,11 @@ fn run_analysis(
     let mut tracker = Tracker::new(tcfg.clone())?;
     let person_every = u64::from(det.person_every);
     let every = u64::from(det.every);
+    let (face_fault, person_fault) = match det.fault {
+        Some(InjectedFault::FaceStage(k)) => (Some(k), None),
+        Some(InjectedFault::PersonStage(k)) => (None, Some(k)),
+        _ => (None, None),
+    };
 
     let mut thumbs: HashMap<u64, Thumb> = HashMap::new();
     let mut stages = StageTimes::default();
@@ -219,7 +232,10 @@ fn run_analysis(
         });
         let face_stage = s.spawn(move || -> Result<f64, RedactError> {
             let mut busy = 0.0;
-            for (n, f, detect) in rx_dec {
+            for (i, (n, f, detect)) in rx_dec.into_iter().enumerate() {
+                if face_fault == Some(i as u64) {
+                    return Err(injected("CenterFace", i));
+                }
                 let d = if detect {
                     let t = Instant::now();
                     let d = faces.detect(&f.frame_ref()?)?;
@@ -238,6 +254,9 @@ fn run_analysis(
             let mut dets: Vec<veil_track::Detection> = Vec::new();
             let mut person_countdown = 0u64;
             for (n, f, face_dets) in rx_face.iter() {
+                if person_fault == Some(frames) {
+                    return Err(injected("NanoDet", frames as usize));
+                }
                 if frames == 0 {
                     range[0] = n;
                     span[0] = f.time();

@@ -1,0 +1,592 @@
+//! Fuzzing of the video input path: real MP4 and MKV files, mutated byte-wise (bit flips,
+//! overwritten bytes, truncation, splices from the same or another file, inserted and deleted
+//! ranges, and container header fields overwritten with hostile values), then read with
+//! [`VideoReader`] frame by frame.
+//!
+//! The properties, for every mutated file:
+//! - `open` and `next_frame` return frames or a typed [`VideoError`]; they never panic;
+//! - a case ends (frames, error or end) within [`HANG_LIMIT`], or the run aborts and keeps
+//!   the input; at most [`MAX_FRAMES`] frames are read per case;
+//! - every frame handed out has exactly the announced width, height and pixel format, its
+//!   planes can be read entirely (a dangling plane would crash the test) and written (masking
+//!   in place makes shared buffers private first);
+//! - an opened stream announces an even, non-zero size within Veil's limits.
+//!
+//! `cargo test` runs a fixed, short set of cases. Longer runs are time-bounded:
+//! `VEIL_FUZZ_SECONDS=1800 cargo test --release -p veil-video --test fuzz_video -- --nocapture`
+//! (`VEIL_FUZZ_SEED` picks another sequence; see fuzz/README.md). A panic saves the input under
+//! `<target>/tmp/fuzz_video/<seed>/findings/` and fails; a hang saves it and aborts the process; a
+//! crash in FFmpeg kills the process, and the input is then the `case.*` file the run printed.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use veil_core::{MAX_DIMENSION, MAX_PIXELS};
+use veil_video::{ReadOptions, VideoError, VideoReader};
+
+/// Frames read per case at most: more than any seed has, so a clean seed is read to its end,
+/// and a mutated file that would yield frames forever still ends.
+const MAX_FRAMES: u64 = 1000;
+
+/// A case running longer than this counts as hung (the seeds decode in well under a second).
+const HANG_LIMIT: Duration = Duration::from_secs(60);
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The scratch directory of one run (per seed, so that runs can go on at the same time).
+fn scratch(seed: u64) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("fuzz_video")
+        .join(format!("{seed:x}"));
+    std::fs::create_dir_all(dir.join("findings")).unwrap();
+    dir
+}
+
+/// SplitMix64: tiny, seedable, good enough to pick mutations.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+}
+
+struct Seed {
+    name: &'static str,
+    ext: &'static str,
+    bytes: Vec<u8>,
+    /// Frames of the unmutated file.
+    frames: u64,
+    /// Byte ranges of container header fields worth overwriting: (offset, width in bytes).
+    fields: Vec<(usize, usize)>,
+}
+
+fn load_seeds() -> Vec<Seed> {
+    let files = [
+        ("vtest.mp4", "fixtures/vtest.mp4", "mp4", 150),
+        ("group_pan.mp4", "fixtures/inzage/group_pan.mp4", "mp4", 49),
+        ("vtest-small.mkv", "fixtures/hostile/vtest-small.mkv", "mkv", 30),
+    ];
+    files
+        .iter()
+        .map(|&(name, rel, ext, frames)| {
+            let bytes = std::fs::read(root().join(rel)).unwrap();
+            let fields = if ext == "mp4" {
+                mp4_fields(&bytes)
+            } else {
+                mkv_fields(&bytes)
+            };
+            assert!(fields.len() > 8, "{name}: no header fields found");
+            Seed {
+                name,
+                ext,
+                bytes,
+                frames,
+                fields,
+            }
+        })
+        .collect()
+}
+
+fn be32(d: &[u8], o: usize) -> Option<u32> {
+    d.get(o..o + 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Every MP4 box header (size and type) and the 32-bit words of the boxes that describe the
+/// stream (sample tables, track and media headers, the sample entry with its SPS/PPS).
+fn mp4_fields(d: &[u8]) -> Vec<(usize, usize)> {
+    fn walk(d: &[u8], start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
+        let mut o = start;
+        while o + 8 <= end {
+            let Some(size) = be32(d, o) else { return };
+            let size = size as usize;
+            if size < 8 || o + size > end {
+                return;
+            }
+            let kind = &d[o + 4..o + 8];
+            out.push((o, 4)); // size
+            out.push((o + 4, 4)); // type
+            let body = o + 8;
+            match kind {
+                b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" | b"edts" | b"dinf" | b"mvex" | b"moof"
+                | b"traf" => walk(d, body, o + size, out),
+                b"stsd" => walk(d, body + 8, o + size, out),
+                b"avc1" | b"hvc1" | b"hev1" => {
+                    // width and height of the sample entry, then its child boxes (avcC...)
+                    out.push((body + 24, 2));
+                    out.push((body + 26, 2));
+                    walk(d, body + 78, o + size, out)
+                }
+                b"mdat" | b"free" | b"ftyp" => {}
+                _ => {
+                    // the box's own fields: counts, sizes, offsets, durations, timescales
+                    let mut w = body;
+                    while w + 4 <= o + size && w < body + 64 {
+                        out.push((w, 4));
+                        w += 4;
+                    }
+                    if kind == b"avcC" {
+                        for b in body..o + size {
+                            out.push((b, 1));
+                        }
+                    }
+                }
+            }
+            o += size;
+        }
+    }
+    let mut out = Vec::new();
+    walk(d, 0, d.len(), &mut out);
+    out
+}
+
+/// The Matroska elements that describe the stream: the IDs of the top-level and track
+/// elements with the size byte after them, and the 2-byte values of PixelWidth (0xB0) and
+/// PixelHeight (0xBA); plus the block headers (0xA3 SimpleBlock) of the first clusters.
+fn mkv_fields(d: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let ids: [&[u8]; 7] = [
+        &[0x1A, 0x45, 0xDF, 0xA3], // EBML
+        &[0x18, 0x53, 0x80, 0x67], // Segment
+        &[0x16, 0x54, 0xAE, 0x6B], // Tracks
+        &[0x1F, 0x43, 0xB6, 0x75], // Cluster
+        &[0x11, 0x4D, 0x9B, 0x74], // SeekHead
+        &[0x1C, 0x53, 0xBB, 0x6B], // Cues
+        &[0x15, 0x49, 0xA9, 0x66], // Info
+    ];
+    for o in 0..d.len().saturating_sub(8) {
+        if ids.iter().any(|id| d[o..].starts_with(id)) {
+            out.push((o, 4));
+            out.push((o + 4, 4));
+        }
+        if o < 4096 {
+            if (d[o] == 0xB0 || d[o] == 0xBA) && d[o + 1] == 0x82 {
+                out.push((o + 2, 2));
+            }
+            if d[o..].starts_with(&[0x86, 0x8F]) || d[o..].starts_with(&[0x63, 0xA2]) {
+                // CodecID "V_MPEG4/ISO/AVC" and CodecPrivate (the avcC)
+                for b in o..(o + 48).min(d.len()) {
+                    out.push((b, 1));
+                }
+            }
+        }
+        if o < 65536 && d[o] == 0xA3 && d[o + 1] & 0x80 != 0 {
+            out.push((o + 1, 4));
+        }
+    }
+    out
+}
+
+const INTERESTING32: [u32; 14] = [
+    0,
+    1,
+    2,
+    7,
+    8,
+    0xFF,
+    0x7FFF,
+    0xFFFF,
+    0x8000_0000,
+    0x7FFF_FFFF,
+    0xFFFF_FFFF,
+    0xFFFF_FFFE,
+    60000 << 16,
+    16385 << 16,
+];
+
+const INTERESTING16: [u16; 9] = [0, 1, 2, 3, 385, 0x7FFF, 0xFFFF, 60000, 16385];
+
+/// A position, half of the time within the first or last 8 KB (headers and indexes).
+fn position(rng: &mut Rng, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    match rng.below(4) {
+        0 => rng.below(len.min(8192)),
+        1 => len - 1 - rng.below(len.min(8192)),
+        _ => rng.below(len),
+    }
+}
+
+/// Apply one to four mutations to a copy of `seed`; returns the bytes and what was done.
+fn mutate(rng: &mut Rng, seed: &Seed, others: &[Seed]) -> (Vec<u8>, Vec<String>) {
+    let mut d = seed.bytes.clone();
+    let mut log = Vec::new();
+    let n = 1 + rng.below(2) + usize::from(rng.chance(3)) + usize::from(rng.chance(6));
+    for _ in 0..n {
+        if d.is_empty() {
+            break;
+        }
+        let len = d.len();
+        match rng.below(10) {
+            0 => {
+                let k = 1 + rng.below(16);
+                for _ in 0..k {
+                    let p = position(rng, len);
+                    d[p] ^= 1 << rng.below(8);
+                }
+                log.push(format!("flip {k} bits"));
+            }
+            1 => {
+                let p = position(rng, len);
+                let v = *rng.pick(&[0u8, 0xFF, 0x7F, 0x80, 0x01]);
+                let k = (1 + rng.below(8)).min(len - p);
+                d[p..p + k].fill(v);
+                log.push(format!("fill {k} bytes at {p} with {v:#x}"));
+            }
+            2 | 3 => {
+                // a header field of the seed (the offsets hold while no earlier mutation moved
+                // bytes; later ones land on whatever is there, which is fine for fuzzing)
+                let &(p, w) = rng.pick(&seed.fields);
+                if p + w > len {
+                    continue;
+                }
+                match w {
+                    4 => {
+                        let v = if rng.chance(3) {
+                            be32(&d, p)
+                                .unwrap_or(0)
+                                .wrapping_add(rng.below(5) as u32)
+                                .wrapping_sub(2)
+                        } else {
+                            *rng.pick(&INTERESTING32)
+                        };
+                        d[p..p + 4].copy_from_slice(&v.to_be_bytes());
+                        log.push(format!("u32 at {p} = {v:#x}"));
+                    }
+                    2 => {
+                        let v = *rng.pick(&INTERESTING16);
+                        d[p..p + 2].copy_from_slice(&v.to_be_bytes());
+                        log.push(format!("u16 at {p} = {v}"));
+                    }
+                    _ => {
+                        d[p] ^= 1 << rng.below(8);
+                        log.push(format!("flip a bit of the byte at {p}"));
+                    }
+                }
+            }
+            4 => {
+                let p = position(rng, len);
+                d.truncate(p);
+                log.push(format!("truncate to {p}"));
+            }
+            5 => {
+                // copy a chunk of this file over another place of it
+                let k = 1 + rng.below(4096.min(len));
+                let from = rng.below(len - k + 1);
+                let to = rng.below(len - k + 1);
+                d.copy_within(from..from + k, to);
+                log.push(format!("copy {k} bytes from {from} to {to}"));
+            }
+            6 => {
+                // insert a chunk of another seed (or this one)
+                let other = &rng.pick(others).bytes;
+                let k = 1 + rng.below(8192.min(other.len()));
+                let from = rng.below(other.len() - k + 1);
+                let to = position(rng, len);
+                d.splice(to..to, other[from..from + k].iter().copied());
+                log.push(format!("insert {k} bytes of another file at {to}"));
+            }
+            7 => {
+                let p = position(rng, len);
+                let k = (1 + rng.below(4096)).min(len - p);
+                d.drain(p..p + k);
+                log.push(format!("delete {k} bytes at {p}"));
+            }
+            8 => {
+                let p = position(rng, len);
+                let k = 1 + rng.below(64);
+                let junk: Vec<u8> = (0..k).map(|_| rng.next() as u8).collect();
+                d.splice(p..p, junk);
+                log.push(format!("insert {k} random bytes at {p}"));
+            }
+            _ => {
+                let p = position(rng, len);
+                let k = (1 + rng.below(256)).min(len - p);
+                for b in &mut d[p..p + k] {
+                    *b = rng.next() as u8;
+                }
+                log.push(format!("randomise {k} bytes at {p}"));
+            }
+        }
+    }
+    (d, log)
+}
+
+/// How a case ended.
+#[derive(Debug)]
+enum Outcome {
+    /// `open` failed with this error variant.
+    OpenError(String),
+    /// This many frames, then an error of this variant.
+    MidError(#[allow(dead_code)] u64, String),
+    /// This many frames, then a clean end.
+    End(u64),
+    /// [`MAX_FRAMES`] frames read; stopped.
+    Capped,
+}
+
+fn variant(e: &VideoError) -> String {
+    let s = format!("{e:?}");
+    s.split([' ', '{', '(']).next().unwrap_or("").to_owned()
+}
+
+/// Read `path` as the pipeline does and check every frame; an `Err` is a property violation.
+fn read_checked(path: &Path, opts: &ReadOptions) -> Result<Outcome, String> {
+    let mut r = match VideoReader::open(path, opts) {
+        Ok(r) => r,
+        Err(e) => return Ok(Outcome::OpenError(variant(&e))),
+    };
+    let info = r.info().clone();
+    let (w, h) = (info.width, info.height);
+    if w == 0 || h == 0 || w % 2 != 0 || h % 2 != 0 || w > MAX_DIMENSION || h > MAX_DIMENSION {
+        return Err(format!("opened with an unusable size {w}x{h}"));
+    }
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(format!("opened with {w}x{h}, more than MAX_PIXELS"));
+    }
+    let mut n = 0u64;
+    loop {
+        if n == MAX_FRAMES {
+            return Ok(Outcome::Capped);
+        }
+        let mut f = match r.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(Outcome::End(n)),
+            Err(e) => {
+                // asking again after an error must not panic either (its answer is not
+                // specified: a caller stops at the first error)
+                let _ = r.next_frame();
+                return Ok(Outcome::MidError(n, variant(&e)));
+            }
+        };
+        if f.index() != n {
+            return Err(format!("frame {n} has index {}", f.index()));
+        }
+        if !f.time().is_finite() {
+            return Err(format!("frame {n} has time {}", f.time()));
+        }
+        if f.format() != info.format {
+            return Err(format!(
+                "frame {n} is {:?}, announced {:?}",
+                f.format(),
+                info.format
+            ));
+        }
+        let sum = {
+            let v = f.frame_ref().map_err(|e| format!("frame {n}: no view: {e}"))?;
+            if (v.width(), v.height(), v.format()) != (w, h, info.format) {
+                return Err(format!(
+                    "frame {n} is {}x{} {:?}, announced {w}x{h} {:?}",
+                    v.width(),
+                    v.height(),
+                    v.format(),
+                    info.format
+                ));
+            }
+            // touch every row's first and last byte and one byte per 256 between: a
+            // dangling or short plane crashes here (reading every byte costs seconds per
+            // case in a debug build)
+            let mut sum = 0u64;
+            for p in v.planes() {
+                for row in p.rows() {
+                    let last = row.len().saturating_sub(1);
+                    sum = row
+                        .iter()
+                        .step_by(256)
+                        .chain(row.get(last))
+                        .fold(sum, |a, &b| a.wrapping_add(u64::from(b)));
+                }
+            }
+            sum
+        };
+        std::hint::black_box(sum);
+        if n % 8 == 0 {
+            let mut v = f
+                .frame_mut()
+                .map_err(|e| format!("frame {n}: no writable view: {e}"))?;
+            if (v.width(), v.height()) != (w, h) {
+                return Err(format!("frame {n}: writable view {}x{}", v.width(), v.height()));
+            }
+            v.fill_black();
+        }
+        n += 1;
+    }
+}
+
+/// Run cases for `budget` (a count or a time) from `base_seed`; returns a summary.
+fn run(base_seed: u64, cases: Option<u64>, time: Option<Duration>) -> String {
+    let seeds = Arc::new(load_seeds());
+    let dir = scratch(base_seed);
+    // watchdog: the case number and its start, in ms since `t0`; 0 = between cases
+    let t0 = Instant::now();
+    let started = Arc::new(AtomicU64::new(0));
+    let current = Arc::new(AtomicU64::new(0));
+    {
+        let (started, current, dir) = (started.clone(), current.clone(), dir.clone());
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(500));
+            let s = started.load(Ordering::SeqCst);
+            if s != 0 && t0.elapsed().as_millis() as u64 > s + HANG_LIMIT.as_millis() as u64 {
+                let case = current.load(Ordering::SeqCst);
+                let keep = dir.join("findings").join(format!("hang-{base_seed:x}-{case}"));
+                for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                    if e.file_name().to_string_lossy().starts_with("case.") {
+                        let _ = std::fs::copy(e.path(), &keep);
+                    }
+                }
+                eprintln!(
+                    "fuzz_video: case {case} of seed {base_seed:#x} still running after {HANG_LIMIT:?}; input kept as {}",
+                    keep.display()
+                );
+                std::process::abort();
+            }
+        });
+    }
+    eprintln!(
+        "fuzz_video: seed {base_seed:#x}; on a crash the input is the case.* file in {}",
+        dir.display()
+    );
+    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut case = 0u64;
+    let mut fewer_clean = 0u64;
+    loop {
+        if cases.is_some_and(|c| case >= c) || time.is_some_and(|t| t0.elapsed() >= t) {
+            break;
+        }
+        let mut rng = Rng(base_seed ^ case.wrapping_mul(0xA076_1D64_78BD_642F));
+        let seed = &seeds[rng.below(seeds.len())];
+        let (bytes, log) = mutate(&mut rng, seed, &seeds);
+        // sometimes a misleading extension, to exercise probing by content
+        let ext = if rng.chance(8) { "mov" } else { seed.ext };
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            if e.file_name().to_string_lossy().starts_with("case.") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        let path = dir.join(format!("case.{ext}"));
+        std::fs::write(&path, &bytes).unwrap();
+        let opts = ReadOptions {
+            from: rng.chance(4).then(|| rng.below(40) as f64 / 10.0),
+            to: rng.chance(4).then(|| 4.0 + rng.below(40) as f64 / 10.0),
+            audio: rng.chance(3),
+            ..Default::default()
+        };
+        current.store(case, Ordering::SeqCst);
+        started.store((t0.elapsed().as_millis() as u64).max(1), Ordering::SeqCst);
+        let res = std::panic::catch_unwind(|| read_checked(&path, &opts));
+        started.store(0, Ordering::SeqCst);
+        let what = format!(
+            "case {case} (seed {base_seed:#x}): {} mutated by {log:?}, window {:?}..{:?}",
+            seed.name, opts.from, opts.to
+        );
+        let outcome = match res {
+            Ok(Ok(o)) => o,
+            Ok(Err(violation)) => {
+                let keep = dir
+                    .join("findings")
+                    .join(format!("bad-{base_seed:x}-{case}.{ext}"));
+                std::fs::write(&keep, &bytes).unwrap();
+                failures.push(format!("{what}: {violation}; input kept as {}", keep.display()));
+                case += 1;
+                continue;
+            }
+            Err(_) => {
+                let keep = dir
+                    .join("findings")
+                    .join(format!("panic-{base_seed:x}-{case}.{ext}"));
+                std::fs::write(&keep, &bytes).unwrap();
+                failures.push(format!("{what}: panicked; input kept as {}", keep.display()));
+                case += 1;
+                continue;
+            }
+        };
+        if let Outcome::End(n) = outcome {
+            if n < seed.frames && opts.from.is_none() && opts.to.is_none() {
+                fewer_clean += 1;
+            }
+        }
+        let key = match &outcome {
+            Outcome::OpenError(v) => format!("open error {v}"),
+            Outcome::MidError(_, v) => format!("error after frames: {v}"),
+            Outcome::End(_) => "clean end".to_owned(),
+            Outcome::Capped => "frame cap reached".to_owned(),
+        };
+        *outcomes.entry(key).or_default() += 1;
+        if std::env::var_os("VEIL_FUZZ_VERBOSE").is_some() {
+            eprintln!("{what}: {outcome:?}");
+        }
+        case += 1;
+    }
+    let mut summary = format!(
+        "{case} cases in {:.1} s; clean ends with fewer frames than the seed (whole file): {fewer_clean}\n",
+        t0.elapsed().as_secs_f64()
+    );
+    for (k, v) in &outcomes {
+        summary.push_str(&format!("  {v:6}  {k}\n"));
+    }
+    assert!(failures.is_empty(), "{summary}\n{}", failures.join("\n"));
+    summary
+}
+
+/// The unmutated seeds decode completely, with the expected frame counts: the harness starts
+/// from valid files.
+#[test]
+fn seeds_decode_cleanly() {
+    for s in load_seeds() {
+        let path = root().join(match s.name {
+            "vtest.mp4" => "fixtures/vtest.mp4",
+            "group_pan.mp4" => "fixtures/inzage/group_pan.mp4",
+            _ => "fixtures/hostile/vtest-small.mkv",
+        });
+        match read_checked(&path, &ReadOptions::default()) {
+            Ok(Outcome::End(n)) => assert_eq!(n, s.frames, "{}", s.name),
+            other => panic!("{}: {other:?}", s.name),
+        }
+    }
+}
+
+/// The short run of `cargo test`: a fixed set of mutated files (the same every run).
+/// `VEIL_FUZZ_SECONDS` turns it into a run of that many seconds, `VEIL_FUZZ_SEED` changes
+/// the sequence, `VEIL_FUZZ_CASES` the count of the short run.
+#[test]
+fn mutated_files_give_frames_or_typed_errors() {
+    let seed = std::env::var("VEIL_FUZZ_SEED")
+        .ok()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+        .unwrap_or(0x005E_ED0F_7E57);
+    let secs = std::env::var("VEIL_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok());
+    let cases = std::env::var("VEIL_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(16);
+    let summary = match secs {
+        Some(s) => run(seed, None, Some(Duration::from_secs(s))),
+        None => run(seed, Some(cases), None),
+    };
+    eprintln!("fuzz_video: {summary}");
+}
