@@ -15,5 +15,6 @@ test: setup
 	$(CARGO) test --workspace
 	$(CARGO) bench --workspace --no-run
 
+# Every benchmark and the comparisons with OpenCV, FFmpeg and deface; writes BENCHMARKS.md.
 bench: setup
-	$(CARGO) bench --workspace
+	@bash scripts/bench/run.sh

@@ -10,7 +10,7 @@ cd "$ROOT"
 if [ "${BENCH_SKIP_CRITERION:-0}" != 1 ]; then
   stamp="$WORK/criterion.stamp"; touch "$stamp"
   echo "bench: criterion (cargo bench --workspace)" >&2
-  cargo bench --workspace -- --noplot 2>&1 | grep -E '^[a-z].*time:|Benchmarking .*: Analyzing' | grep time: >&2 || true
+  cargo bench --workspace -- --noplot ${CRITERION_ARGS:-} 2>&1 | grep -E '^[a-z].*time:|Benchmarking .*: Analyzing' | grep time: >&2 || true
   python3 scripts/bench/criterion_json.py "$CARGO_TARGET_DIR/criterion" "$stamp" >"$RESULTS/criterion.jsonl"
 fi
 

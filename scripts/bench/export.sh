@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# make bench, step 3: `redact export` against deface 1.5 (--backend onnxrt, default size and
+# --scale 640x360) on the hand-annotated group-pan clip (fixtures/inzage: six people, the
+# faces annotated by hand, see annotate.py there), then scaling with resolution and with the
+# number of people in view. Every run records wall, CPU and peak RSS (GNU time).
+#  - throughput: the clip looped twice (98 frames) at 720p and upscaled to 1080p; RUNS_EXPORT
+#    rounds (default 3) alternate the tools. Veil runs the whole one-shot export (analysis +
+#    export, `--keep-none`: every face redacted, as deface does). deface's default size at
+#    1080p (~1 fps) runs once.
+#  - quality on the 49 annotated frames: face recall (crates/veil-redact/examples/face_recall.rs:
+#    an annotated face counts as hidden when its 16x16 thumbnail no longer matches) and face
+#    precision (scripts/bench/face_precision.py).
+#  - scaling: 720p / 1080p / 2160p (Veil and deface --scale 640x360), and 0 / 1 / 3 / 6 people
+#    in view at 720p (the clip with everything right of a cut-off blacked out), 2 rounds each.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+RUNS_EXPORT=${RUNS_EXPORT:-3}
+CLIP=fixtures/inzage/group_pan.mp4
+FACES=fixtures/inzage/faces.json
+cargo build --release --quiet --example redact -p veil
+cargo build --release --quiet --example face_recall -p veil-redact
+deface=$DEFACE_VENV/bin/deface
+
+# clips, made at bench time (nothing committed)
+for res in 1080 2160; do
+  w=$((res * 16 / 9))
+  [ -s "$WORK/pan$res.mp4" ] || ff -i "$CLIP" -vf "scale=$w:$res:flags=bicubic" -c:v libx264 -preset fast -crf 20 "$WORK/pan$res.mp4"
+done
+cp -f "$CLIP" "$WORK/pan720.mp4"
+for res in 720 1080; do
+  [ -s "$WORK/long$res.mp4" ] || ff -stream_loop 1 -i "$WORK/pan$res.mp4" -c copy "$WORK/long$res.mp4"
+done
+# people in view: black out x >= cut (faces stay left of it through the whole pan)
+for k in 0:0 1:224 3:660; do
+  n=${k%%:*} cut=${k##*:}
+  [ -s "$WORK/people$n.mp4" ] || ff -i "$CLIP" -vf "drawbox=x=$cut:y=0:w=iw:h=ih:color=black:t=fill" \
+    -c:v libx264 -preset slow -crf 24 -g 24 -bf 0 "$WORK/people$n.mp4"
+done
+cp -f "$CLIP" "$WORK/people6.mp4"
+
+veil_export() { measure "$EX/redact" export "$1" -o "$2" --keep-none; }
+run() { # run FILE KIND TOOL CONFIG CLIP-LABEL INPUT CMD...
+  local file=$1 kind=$2 tool=$3 config=$4 label=$5 input=$6; shift 6
+  local n wall cpu rss
+  n=$(frames "$input")
+  read -r wall cpu rss < <(measure "$@")
+  emit "$file" kind="$kind" round="${round:-1}" tool="$tool" config="$config" clip="$label" frames="$n" \
+    wall_s="$wall" cpu_s="$cpu" maxrss_kib="$rss" fps="$(python3 -c "print(round($n / $wall, 2))")"
+  echo "  $kind $tool $config $label: $n frames in $wall s" >&2
+}
+
+echo "bench: export throughput, $RUNS_EXPORT rounds" >&2
+for round in $(seq 1 "$RUNS_EXPORT"); do
+  for res in 720 1080; do
+    in=$WORK/long$res.mp4
+    run export.jsonl throughput veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
+    run export.jsonl throughput deface 640x360 "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
+    if [ "$res" = 720 ] || [ "$round" = 1 ]; then
+      run export.jsonl throughput deface default "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt
+    fi
+  done
+done
+
+echo "bench: face recall and precision on the annotated frames" >&2
+quality() { # quality TOOL CONFIG RES OUTPUT [--tracks T]
+  local tool=$1 config=$2 res=$3 out=$4; shift 4
+  local scale; scale=$(python3 -c "print($res / 720)")
+  local recall prec
+  recall=$("$EX/face_recall" "$WORK/pan$res.mp4" "$out" "$FACES" "$scale")
+  prec=$("$VENV/bin/python" scripts/bench/face_precision.py "$WORK/pan$res.mp4" "$out" "$FACES" "$scale" "$@")
+  python3 - "$tool" "$config" "$res" "$recall" "$prec" >>"$RESULTS/quality.jsonl" <<'PY'
+import json, re, sys
+tool, config, res, recall, prec = sys.argv[1:]
+m = re.search(r"face recall ([0-9.]+) \((\d+)/(\d+)", recall)
+d = {"tool": tool, "config": config, "clip": f"{res}p", "recall": float(m[1]), "hidden": int(m[2]), "faces": int(m[3])}
+d.update(json.loads(prec))
+print(json.dumps(d))
+PY
+  echo "  $tool $config ${res}p: $recall" >&2
+}
+for res in 720 1080; do
+  in=$WORK/pan$res.mp4
+  measure "$EX/redact" analyze "$in" -o "$WORK/tracks$res.json" >/dev/null
+  measure "$EX/redact" export "$in" -o "$WORK/q-veil$res.mp4" --keep-none --tracks "$WORK/tracks$res.json" >/dev/null
+  quality veil one-shot "$res" "$WORK/q-veil$res.mp4" --tracks "$WORK/tracks$res.json"
+  for cfg in default 640x360; do
+    opt=(); [ "$cfg" = default ] || opt=(--scale "$cfg")
+    measure "$deface" "$in" -o "$WORK/q-deface$res-$cfg.mp4" --backend onnxrt "${opt[@]}" >/dev/null
+    quality deface "$cfg" "$res" "$WORK/q-deface$res-$cfg.mp4"
+  done
+done
+
+echo "bench: scaling with resolution and people in view" >&2
+for round in 1 2; do
+  for res in 720 1080 2160; do
+    in=$WORK/pan$res.mp4
+    run scaling.jsonl resolution veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
+    run scaling.jsonl resolution deface 640x360 "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
+  done
+  for n in 0 1 3 6; do
+    in=$WORK/people$n.mp4
+    run scaling.jsonl people veil one-shot "$n" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
+    run scaling.jsonl people deface 640x360 "$n" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
+  done
+done

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Writes BENCHMARKS.md and its charts from the JSON lines the bench steps collected.
+
+    report.py RESULTS_DIR BENCHMARKS.md CHART_DIR
+
+Figures are medians over the alternating rounds with the spread (min-max over rounds, or the
+10th-90th percentile of single calls for the kernels); comparisons are the median of the
+per-round ratios, because on a shared 2-core machine the load changes between rounds but
+hardly within one.
+"""
+import json
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+RES, OUT, CHARTS = sys.argv[1:4]
+os.makedirs(CHARTS, exist_ok=True)
+CHART_REL = os.path.relpath(CHARTS, os.path.dirname(os.path.abspath(OUT)))
+
+
+def load(name):
+    path = os.path.join(RES, name)
+    if not os.path.exists(path):
+        return []
+    return [json.loads(line) for line in open(path) if line.strip()]
+
+
+med = statistics.median
+env = {k: v for line in load("env.json") for k, v in line.items()}
+md = []
+w = md.append
+
+
+def fmt_us(us):
+    if us >= 1000:
+        return f"{us / 1000:.2f} ms"
+    return f"{us:.1f} us" if us < 100 else f"{us:.0f} us"
+
+
+def ratio_rounds(rows, key, num, den, field):
+    """Median over rounds of num/den, pairing rows that share `key` and the round."""
+    by = defaultdict(dict)
+    for r in rows:
+        by[(r["round"],) + key(r)][r["tool"] if "tool" in r else None] = r
+    out = defaultdict(list)
+    for k, d in by.items():
+        if num(d) and den(d):
+            out[k[1:]].append(num(d)[field] / den(d)[field])
+    return {k: (med(v), min(v), max(v), len(v)) for k, v in out.items()}
+
+
+def chart(name):
+    path = os.path.join(CHARTS, name)
+    plt.tight_layout()
+    plt.savefig(path, dpi=110)
+    plt.close()
+    return f"![{name}]({CHART_REL}/{name})"
+
+
+# ---------------------------------------------------------------- header
+w("# Veil benchmarks")
+w("")
+w("Written by `make bench` (scripts/bench/run.sh, report by scripts/bench/report.py); do not edit")
+w("by hand, run it again. Every comparison below was run alternately in one session (tool A,")
+w("tool B, tool A, ...), because the machines are shared and noisy: read the **ratios**, which")
+w("pair runs made seconds apart, more than the absolute figures.")
+w("")
+w("| | |")
+w("|---|---|")
+for k, label in [("date", "date (UTC)"), ("cpu", "CPU"), ("cores", "cores"), ("simd", "SIMD"),
+                 ("memory_gib", "memory (GiB)"), ("os", "OS"), ("kernel", "kernel"), ("veil", "Veil commit"),
+                 ("rustc", "rustc"), ("ffmpeg", "FFmpeg (CLI and libav*)"), ("libx264", "x264"),
+                 ("onnxruntime", "ONNX Runtime (Veil)"), ("opencv", "OpenCV (opencv-python-headless)"),
+                 ("deface", "deface"), ("deface_onnxruntime", "ONNX Runtime (deface)"),
+                 ("load_start", "load average at start"), ("load_end", "load average at end")]:
+    if k in env:
+        w(f"| {label} | {env[k]} |")
+w("")
+
+# ---------------------------------------------------------------- kernels
+kern = load("kernels.jsonl")
+if kern:
+    rounds = max(r["round"] for r in kern)
+    w("## Zone masking kernels vs the bandwidth bound and OpenCV")
+    w("")
+    w(f"`scripts/bench/kernels.sh` ({rounds} rounds): the three zones of `scripts/bench/zones.toml` (a door, a")
+    w("window band, a road strip: ~15% of the frame) on an I420 frame, one thread each:")
+    w("`examples/mask_timing.rs` for Veil, `scripts/bench/opencv_mask.py` for OpenCV (cv2.fillPoly;")
+    w("resize down/up through the polygon mask for pixelate; three cv2.blur passes of the same box")
+    w("through the polygon mask for blur). memset/memcpy write/copy as many bytes as the zones")
+    w("cover, contiguously: the memory-bandwidth bound. Per cell: the median time per call")
+    w("(median over rounds of each round's median) and, in brackets, the 10th-90th percentile of")
+    w("single calls in the round with the median. Ratios are medians of per-round ratios; the")
+    w("speed-up is OpenCV's time over Veil's (above 1: Veil is faster). Goal: solid within 2x of")
+    w("memset.")
+    w("")
+    w("| frame | style | Veil | OpenCV | speed-up over OpenCV | memset | memcpy | time / memset |")
+    w("|---|---|---|---|---|---|---|---|")
+    cells = defaultdict(list)
+    for r in kern:
+        cells[(r["width"], r["height"], r["style"], r["tool"])].append(r)
+
+    def mid(rows):
+        rows = sorted(rows, key=lambda r: r["median_us"])
+        return rows[len(rows) // 2]
+
+    def per_round(size, style_a, tool_a, style_b, tool_b):
+        a = {r["round"]: r["median_us"] for r in cells[size + (style_a, tool_a)]}
+        b = {r["round"]: r["median_us"] for r in cells[size + (style_b, tool_b)]}
+        rs = [a[k] / b[k] for k in a if k in b]
+        return med(rs) if rs else None
+
+    chart_rows = []
+    for size in sorted({(r["width"], r["height"]) for r in kern}):
+        name = f"{size[1]}p"
+        ms = mid(cells[size + ("memset", "veil")])["median_us"] if cells[size + ("memset", "veil")] else None
+        mc = mid(cells[size + ("memcpy", "veil")])["median_us"] if cells[size + ("memcpy", "veil")] else None
+        for style in ("solid", "pixelate", "blur"):
+            v, o = cells[size + (style, "veil")], cells[size + (style, "opencv")]
+            if not v:
+                continue
+            vm, om = mid(v), (mid(o) if o else None)
+            vo = per_round(size, style, "opencv", style, "veil")
+            vb = per_round(size, style, "veil", "memset", "veil") if style == "solid" else None
+            w(f"| {name} | {style} | {fmt_us(vm['median_us'])} ({fmt_us(vm['p10_us'])}-{fmt_us(vm['p90_us'])}) | "
+              + (f"{fmt_us(om['median_us'])} ({fmt_us(om['p10_us'])}-{fmt_us(om['p90_us'])})" if om else "-")
+              + f" | {vo:.2f}x | " if vo else " | - | ")
+            md[-1] += (f"{fmt_us(ms)} | " if ms else "- | ") + (f"{fmt_us(mc)} | " if mc else "- | ")
+            md[-1] += f"{vb:.2f}x |" if vb else "- |"
+            chart_rows.append((f"{name}\n{style}", vm["median_us"], om["median_us"] if om else 0, ms or 0))
+    w("")
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    xs = range(len(chart_rows))
+    wd = 0.27
+    ax.bar([x - wd for x in xs], [c[1] for c in chart_rows], wd, label="Veil")
+    ax.bar(list(xs), [c[2] for c in chart_rows], wd, label="OpenCV")
+    ax.bar([x + wd for x in xs], [c[3] for c in chart_rows], wd, label="memset (bound)")
+    ax.set_xticks(list(xs), [c[0] for c in chart_rows], fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("microseconds per frame (log)")
+    ax.set_title("Zone masking per I420 frame, one thread (lower is better)")
+    ax.legend(fontsize=8)
+    w(chart("kernels.png"))
+    w("")
+
+crit = load("criterion.jsonl")
+if crit:
+    w("### Criterion benches")
+    w("")
+    w("`cargo bench --workspace` (criterion; median time per iteration over its samples, 10th-90th")
+    w("percentile in brackets). `mask/...` rows: the same kernels with a 2-thread rayon pool,")
+    w("I420 and NV12, per CPU level (`Avx2` is the default on this machine, `Scalar` the reference).")
+    w("")
+    w("| benchmark | median | p10-p90 |")
+    w("|---|---|---|")
+    for r in sorted(crit, key=lambda r: r["id"]):
+        w(f"| `{r['id']}` | {fmt_us(r['median_ns'] / 1000)} | {fmt_us(r['p10_ns'] / 1000)}-{fmt_us(r['p90_ns'] / 1000)} |")
+    w("")
+
+# ---------------------------------------------------------------- redact mask vs ffmpeg
+mask = load("mask_e2e.jsonl")
+if mask:
+    rounds = max(r["round"] for r in mask)
+    frames = mask[0]["frames"]
+    w("## `redact mask` end to end vs the FFmpeg CLI")
+    w("")
+    w(f"`scripts/bench/mask_e2e.sh` ({rounds} alternating rounds): fixtures/vtest.mp4 upscaled to 1080p ({frames}")
+    w("frames), the five zones of fixtures/vtest-zones.toml, decode + mask + libx264 (preset fast,")
+    w("CRF 18, x264's own threading) into MP4. FFmpeg: `drawbox` fills of the zones' bounding")
+    w("boxes (solid), crop + `boxblur` (three passes, Veil's radius) + overlay per zone (blur).")
+    w("Median over rounds, min-max in brackets; speed-ups are medians of per-round ratios of")
+    w("FFmpeg's time over Veil's (above 1: Veil is faster). Goal: at least as fast as FFmpeg.")
+    w("")
+    w("| style | Veil wall | FFmpeg wall | speed-up (wall) | speed-up (CPU) | Veil fps | peak RSS Veil / FFmpeg |")
+    w("|---|---|---|---|---|---|---|")
+    key = lambda r: (r["style"],)
+    rw = ratio_rounds(mask, key, lambda d: d.get("ffmpeg"), lambda d: d.get("veil"), "wall_s")
+    rc = ratio_rounds(mask, key, lambda d: d.get("ffmpeg"), lambda d: d.get("veil"), "cpu_s")
+    bars = []
+    for style in ("solid", "blur"):
+        v = [r for r in mask if r["style"] == style and r["tool"] == "veil"]
+        f = [r for r in mask if r["style"] == style and r["tool"] == "ffmpeg"]
+        if not v or not f:
+            continue
+        vw, fw = [r["wall_s"] for r in v], [r["wall_s"] for r in f]
+        w(f"| {style} | {med(vw):.2f} s ({min(vw):.2f}-{max(vw):.2f}) | {med(fw):.2f} s ({min(fw):.2f}-{max(fw):.2f}) | "
+          f"{rw[(style,)][0]:.2f} ({rw[(style,)][1]:.2f}-{rw[(style,)][2]:.2f}) | {rc[(style,)][0]:.2f} | "
+          f"{frames / med(vw):.1f} | {med(r['maxrss_kib'] for r in v) / 1024:.0f} / {med(r['maxrss_kib'] for r in f) / 1024:.0f} MiB |")
+        bars.append((style, frames / med(vw), frames / med(fw)))
+    w("")
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    xs = range(len(bars))
+    ax.bar([x - 0.2 for x in xs], [b[1] for b in bars], 0.4, label="Veil redact mask")
+    ax.bar([x + 0.2 for x in xs], [b[2] for b in bars], 0.4, label="FFmpeg CLI")
+    ax.set_xticks(list(xs), [b[0] for b in bars])
+    ax.set_ylabel("frames per second")
+    ax.set_title("1080p zone masking + x264 (higher is better)")
+    ax.legend(fontsize=8)
+    w(chart("mask_e2e.png"))
+    w("")
+
+# ---------------------------------------------------------------- export vs deface
+exp = load("export.jsonl")
+qual = load("quality.jsonl")
+if exp:
+    rounds = max(r["round"] for r in exp)
+    w("## `redact export` vs deface")
+    w("")
+    w(f"`scripts/bench/export.sh` ({rounds} alternating rounds): the hand-annotated group-pan clip")
+    w("(fixtures/inzage, six people) looped twice (98 frames), at 720p and upscaled to 1080p.")
+    w("Veil: the whole one-shot `redact export --keep-none` (decode, CenterFace faces + NanoDet")
+    w("persons, tracking, blur of every face and body, x264 CRF 18, manifest). deface 1.5")
+    w("(`--backend onnxrt`, CenterFace only, faces only) at its default size (the full frame) and")
+    w("with `--scale 640x360`. Frames per second of the whole command (wall clock, model loading")
+    w("included), median over rounds with min-max; speed-ups are medians of per-round ratios.")
+    w("Goal: at least 3x deface's fps at equal or better recall.")
+    w("")
+    w("| clip | tool | fps | CPU s per frame | peak RSS | Veil's speed-up over this |")
+    w("|---|---|---|---|---|---|")
+    groups = defaultdict(list)
+    for r in exp:
+        groups[(r["clip"], r["tool"], r["config"])].append(r)
+    bars = []
+    for clip in ("720p", "1080p"):
+        veil_by_round = {r["round"]: r["fps"] for r in groups[(clip, "veil", "one-shot")]}
+        for tool, config in (("veil", "one-shot"), ("deface", "640x360"), ("deface", "default")):
+            rows = groups[(clip, tool, config)]
+            if not rows:
+                continue
+            fps = [r["fps"] for r in rows]
+            ratios = [veil_by_round[r["round"]] / r["fps"] for r in rows if r["round"] in veil_by_round]
+            cpf = med(r["cpu_s"] / r["frames"] for r in rows)
+            label = "Veil one-shot export" if tool == "veil" else f"deface {config}"
+            rt = "" if tool == "veil" else (f"{med(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} rounds)" if ratios else "-")
+            w(f"| {clip} | {label} | {med(fps):.2f} ({min(fps):.2f}-{max(fps):.2f}) | {cpf:.3f} | "
+              f"{med(r['maxrss_kib'] for r in rows) / 1024:.0f} MiB | {rt} |")
+            bars.append((f"{clip}\n{label.replace(' one-shot export', '')}", med(fps), tool))
+    w("")
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    ax.bar(range(len(bars)), [b[1] for b in bars], color=["C0" if b[2] == "veil" else "C1" for b in bars])
+    ax.set_xticks(range(len(bars)), [b[0] for b in bars], fontsize=7)
+    ax.set_ylabel("frames per second")
+    ax.set_title("Face redaction, whole command (higher is better)")
+    w(chart("export.png"))
+    w("")
+if qual:
+    w("### What each tool misses")
+    w("")
+    w("On the 49 annotated frames (6 faces each; 1080p: the upscaled clip, boxes scaled 1.5x).")
+    w("**Recall**: annotated faces no longer recognisable in the output (16x16 thumbnail")
+    w("correlation with the original below 0.9 and its detail band below 0.4;")
+    w("crates/veil-redact/examples/face_recall.rs). **Precision**: the tool's face redactions that")
+    w("lie on an annotated face (IoU >= 0.3): Veil's face boxes from its tracks file, deface's")
+    w("changed regions found from pixels (scripts/bench/face_precision.py). **Area**: share of")
+    w("the frame the output changed (Veil also blurs bystanders' bodies, by design).")
+    w("")
+    w("| clip | tool | recall | precision | face redactions | area changed |")
+    w("|---|---|---|---|---|---|")
+    for q in qual:
+        label = "Veil" if q["tool"] == "veil" else f"deface {q['config']}"
+        w(f"| {q['clip']} | {label} | {q['recall']:.3f} ({q['hidden']}/{q['faces']}) | "
+          f"{q['precision'] if q['precision'] is not None else '-'} | {q['regions']} | {q['redacted_area'] * 100:.0f}% |")
+    w("")
+
+# ---------------------------------------------------------------- scaling
+sc = load("scaling.jsonl")
+if sc:
+    w("## Scaling")
+    w("")
+    w("`scripts/bench/export.sh`, 2 rounds: the 49-frame clip at 720p, 1080p (upscaled) and 2160p")
+    w("(upscaled); and at 720p with 0, 1, 3 or 6 people in view (everything right of a cut-off")
+    w("blacked out, so the black part also encodes cheaply). Median fps of the whole command and")
+    w("the peak resident memory.")
+    w("")
+    w("| clip | Veil fps | deface 640x360 fps | Veil peak RSS | deface peak RSS |")
+    w("|---|---|---|---|---|")
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
+    for ax, kind, order, xl in ((axes[0], "resolution", ["720p", "1080p", "2160p"], "resolution"),
+                                (axes[1], "people", ["0", "1", "3", "6"], "people in view (720p)")):
+        for tool, config, lab in (("veil", "one-shot", "Veil"), ("deface", "640x360", "deface 640x360")):
+            ys = []
+            for clip in order:
+                rows = [r for r in sc if r["kind"] == kind and r["tool"] == tool and str(r["clip"]) == clip]
+                ys.append(med(r["fps"] for r in rows) if rows else float("nan"))
+            ax.plot(order, ys, marker="o", label=lab)
+        ax.set_xlabel(xl)
+        ax.set_ylabel("frames per second")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+    for kind, order in (("resolution", ["720p", "1080p", "2160p"]), ("people", ["0", "1", "3", "6"])):
+        for clip in order:
+            v = [r for r in sc if r["kind"] == kind and r["tool"] == "veil" and str(r["clip"]) == clip]
+            d = [r for r in sc if r["kind"] == kind and r["tool"] == "deface" and str(r["clip"]) == clip]
+            if not v:
+                continue
+            label = clip if kind == "resolution" else f"720p, {clip} people"
+            w(f"| {label} | {med(r['fps'] for r in v):.2f} | " + (f"{med(r['fps'] for r in d):.2f}" if d else "-")
+              + f" | {med(r['maxrss_kib'] for r in v) / 1024:.0f} MiB | "
+              + (f"{med(r['maxrss_kib'] for r in d) / 1024:.0f} MiB" if d else "-") + " |")
+    w("")
+    w(chart("scaling.png"))
+    w("")
+
+extra = os.path.join(RES, "notes.md")
+if os.path.exists(extra):
+    md.extend(open(extra).read().rstrip("\n").split("\n"))
+    w("")
+
+tmp = OUT + ".tmp"
+with open(tmp, "w") as f:
+    f.write("\n".join(md).rstrip("\n") + "\n")
+os.replace(tmp, OUT)
+print(f"wrote {OUT} and charts in {CHARTS}")
