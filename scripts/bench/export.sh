@@ -39,60 +39,65 @@ for k in 0:0 1:224 3:660; do
 done
 cp -f "$CLIP" "$WORK/people6.mp4"
 
-veil_export() { measure "$EX/redact" export "$1" -o "$2" --keep-none; }
 run() { # run FILE KIND TOOL CONFIG CLIP-LABEL INPUT CMD...
   local file=$1 kind=$2 tool=$3 config=$4 label=$5 input=$6; shift 6
-  local n wall cpu rss
+  local n
   n=$(frames "$input")
-  read -r wall cpu rss < <(measure "$@")
+  measure "$@"
   emit "$file" kind="$kind" round="${round:-1}" tool="$tool" config="$config" clip="$label" frames="$n" \
-    wall_s="$wall" cpu_s="$cpu" maxrss_kib="$rss" fps="$(python3 -c "print(round($n / $wall, 2))")"
-  echo "  $kind $tool $config $label: $n frames in $wall s" >&2
+    wall_s="$WALL" cpu_s="$CPU" maxrss_kib="$RSS" fps="$(python3 -c "print(round($n / $WALL, 2))")"
+  echo "  $kind $tool $config $label: $n frames in $WALL s" >&2
 }
 
-echo "bench: export throughput, $RUNS_EXPORT rounds" >&2
-for round in $(seq 1 "$RUNS_EXPORT"); do
+STEPS=" ${EXPORT_STEPS:-throughput quality scaling} "  # to rerun a part
+step() { [[ $STEPS == *" $1 "* ]]; }
+
+step throughput && echo "bench: export throughput, $RUNS_EXPORT rounds" >&2
+step throughput && for round in $(seq 1 "$RUNS_EXPORT"); do
   for res in 720 1080; do
     in=$WORK/long$res.mp4
     run export.jsonl throughput veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
     run export.jsonl throughput deface 640x360 "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
-    if [ "$res" = 720 ] || [ "$round" = 1 ]; then
+    if [ "$res" = 720 ]; then # at 1080p (~0.5 fps) only the quality run below, once
       run export.jsonl throughput deface default "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt
     fi
   done
 done
 
 echo "bench: face recall and precision on the annotated frames" >&2
-quality() { # quality TOOL CONFIG RES OUTPUT [--tracks T]
-  local tool=$1 config=$2 res=$3 out=$4; shift 4
+quality() { # quality TOOL CONFIG RES OUTPUT WALL CPU RSS [--tracks T]
+  local tool=$1 config=$2 res=$3 out=$4 wall=$5 cpu=$6 rss=$7; shift 7
   local scale; scale=$(python3 -c "print($res / 720)")
   local recall prec
   recall=$("$EX/face_recall" "$WORK/pan$res.mp4" "$out" "$FACES" "$scale")
   prec=$("$VENV/bin/python" scripts/bench/face_precision.py "$WORK/pan$res.mp4" "$out" "$FACES" "$scale" "$@")
-  python3 - "$tool" "$config" "$res" "$recall" "$prec" >>"$RESULTS/quality.jsonl" <<'PY'
+  python3 - "$tool" "$config" "$res" "$recall" "$prec" "$wall" "$cpu" "$rss" >>"$RESULTS/quality.jsonl" <<'PY'
 import json, re, sys
-tool, config, res, recall, prec = sys.argv[1:]
+tool, config, res, recall, prec, wall, cpu, rss = sys.argv[1:]
 m = re.search(r"face recall ([0-9.]+) \((\d+)/(\d+)", recall)
-d = {"tool": tool, "config": config, "clip": f"{res}p", "recall": float(m[1]), "hidden": int(m[2]), "faces": int(m[3])}
+d = {"tool": tool, "config": config, "clip": f"{res}p", "recall": float(m[1]), "hidden": int(m[2]), "faces": int(m[3]),
+     "frames": 49, "wall_s": float(wall), "cpu_s": float(cpu), "maxrss_kib": int(rss), "fps": round(49 / float(wall), 2)}
 d.update(json.loads(prec))
 print(json.dumps(d))
 PY
   echo "  $tool $config ${res}p: $recall" >&2
 }
-for res in 720 1080; do
+step quality && for res in 720 1080; do
   in=$WORK/pan$res.mp4
-  measure "$EX/redact" analyze "$in" -o "$WORK/tracks$res.json" >/dev/null
-  measure "$EX/redact" export "$in" -o "$WORK/q-veil$res.mp4" --keep-none --tracks "$WORK/tracks$res.json" >/dev/null
-  quality veil one-shot "$res" "$WORK/q-veil$res.mp4" --tracks "$WORK/tracks$res.json"
+  measure "$EX/redact" analyze "$in" -o "$WORK/tracks$res.json"
+  wa=$WALL ca=$CPU ra=$RSS
+  measure "$EX/redact" export "$in" -o "$WORK/q-veil$res.mp4" --keep-none --tracks "$WORK/tracks$res.json"
+  quality veil one-shot "$res" "$WORK/q-veil$res.mp4" "$(python3 -c "print($wa + $WALL)")" \
+    "$(python3 -c "print($ca + $CPU)")" "$((ra > RSS ? ra : RSS))" --tracks "$WORK/tracks$res.json"
   for cfg in default 640x360; do
     opt=(); [ "$cfg" = default ] || opt=(--scale "$cfg")
-    measure "$deface" "$in" -o "$WORK/q-deface$res-$cfg.mp4" --backend onnxrt "${opt[@]}" >/dev/null
-    quality deface "$cfg" "$res" "$WORK/q-deface$res-$cfg.mp4"
+    measure "$deface" "$in" -o "$WORK/q-deface$res-$cfg.mp4" --backend onnxrt "${opt[@]}"
+    quality deface "$cfg" "$res" "$WORK/q-deface$res-$cfg.mp4" "$WALL" "$CPU" "$RSS"
   done
 done
 
 echo "bench: scaling with resolution and people in view" >&2
-for round in 1 2; do
+step scaling && for round in 1 2; do
   for res in 720 1080 2160; do
     in=$WORK/pan$res.mp4
     run scaling.jsonl resolution veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none

@@ -65,7 +65,9 @@ def main():
     for k, (a, b) in enumerate(zip(frames(orig_path), frames(red_path))):
         if k >= len(ann):
             break
-        d = cv2.blur(cv2.absdiff(a, b), (15, 15))
+        # deface writes 1080p as 1920x1088 (its video writer pads to a multiple of 16)
+        h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+        d = cv2.blur(cv2.absdiff(a[:h, :w], b[:h, :w]), (15, 15))
         m = cv2.morphologyEx((d > 12).astype(np.uint8), cv2.MORPH_OPEN, kernel)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
         area += int(m.sum())

@@ -13,15 +13,16 @@ mkdir -p "$RESULTS" "$WORK"
 ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 frames() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
 
-# measure OUTFILE CMD...: runs CMD under GNU time and prints "wall_s cpu_s maxrss_kib";
-# CMD's own output goes to $WORK/last.log, and a failing CMD stops the benchmark.
+# measure CMD...: runs CMD under GNU time and sets WALL, CPU (user + sys seconds) and RSS (peak
+# resident KiB); CMD's own output goes to $WORK/last.log, and a failing CMD stops the benchmark.
+# (Call it directly, not in $(...): the exit must end the script, not a subshell.)
 measure() {
   if ! /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.txt" "$@" >"$WORK/last.log" 2>&1; then
     echo "bench: command failed: $*" >&2
     tail -20 "$WORK/last.log" >&2
     exit 1
   fi
-  awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$WORK/time.txt"
+  read -r WALL CPU RSS < <(awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$WORK/time.txt")
 }
 
 # emit FILE key=value...: appends one JSON object (numbers stay numbers) to $RESULTS/FILE.

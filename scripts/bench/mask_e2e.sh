@@ -53,13 +53,13 @@ PY
 echo "bench: redact mask vs FFmpeg, 1080p, $n frames, $RUNS rounds" >&2
 for round in $(seq 1 "$RUNS"); do
   for style in solid blur; do
-    read -r wall cpu rss < <(measure "$EX/redact" mask "$input" --zones "$WORK/zones-$style.toml" \
-      -o "$WORK/veil-$style.mp4" --preset "$PRESET" --crf "$CRF")
-    emit mask_e2e.jsonl round="$round" tool=veil style="$style" frames="$n" wall_s="$wall" cpu_s="$cpu" maxrss_kib="$rss"
-    read -r wall cpu rss < <(measure ffmpeg -hide_banner -loglevel error -y -i "$input" -an \
+    measure "$EX/redact" mask "$input" --zones "$WORK/zones-$style.toml" \
+      -o "$WORK/veil-$style.mp4" --preset "$PRESET" --crf "$CRF"
+    emit mask_e2e.jsonl round="$round" tool=veil style="$style" frames="$n" wall_s="$WALL" cpu_s="$CPU" maxrss_kib="$RSS"
+    measure ffmpeg -hide_banner -loglevel error -y -i "$input" -an \
       -filter_complex "$(cat "$WORK/filter-$style.txt")" -map '[out]' -c:v libx264 -preset "$PRESET" -crf "$CRF" \
-      -pix_fmt yuv420p -map_metadata -1 -fflags +bitexact -movflags +faststart "$WORK/ffmpeg-$style.mp4")
-    emit mask_e2e.jsonl round="$round" tool=ffmpeg style="$style" frames="$n" wall_s="$wall" cpu_s="$cpu" maxrss_kib="$rss"
+      -pix_fmt yuv420p -map_metadata -1 -fflags +bitexact -movflags +faststart "$WORK/ffmpeg-$style.mp4"
+    emit mask_e2e.jsonl round="$round" tool=ffmpeg style="$style" frames="$n" wall_s="$WALL" cpu_s="$CPU" maxrss_kib="$RSS"
     echo "  round $round $style: veil/ffmpeg done" >&2
   done
 done

@@ -83,6 +83,8 @@ for k, label in [("date", "date (UTC)"), ("cpu", "CPU"), ("cores", "cores"), ("s
         w(f"| {label} | {env[k]} |")
 w("")
 
+GOALS_AT = len(md)  # the goals table goes here, once every section has been measured
+
 # ---------------------------------------------------------------- kernels
 kern = load("kernels.jsonl")
 if kern:
@@ -260,12 +262,15 @@ if qual:
     w("changed regions found from pixels (scripts/bench/face_precision.py). **Area**: share of")
     w("the frame the output changed (Veil also blurs bystanders' bodies, by design).")
     w("")
-    w("| clip | tool | recall | precision | face redactions | area changed |")
-    w("|---|---|---|---|---|---|")
+    w("fps: of that single run (49 frames, model loading included; Veil: analyze + export).")
+    w("")
+    w("| clip | tool | recall | precision | face redactions | area changed | fps |")
+    w("|---|---|---|---|---|---|---|")
     for q in qual:
         label = "Veil" if q["tool"] == "veil" else f"deface {q['config']}"
         w(f"| {q['clip']} | {label} | {q['recall']:.3f} ({q['hidden']}/{q['faces']}) | "
-          f"{q['precision'] if q['precision'] is not None else '-'} | {q['regions']} | {q['redacted_area'] * 100:.0f}% |")
+          f"{q['precision'] if q['precision'] is not None else '-'} | {q['regions']} | {q['redacted_area'] * 100:.0f}% | "
+          f"{q.get('fps', '-')} |")
     w("")
 
 # ---------------------------------------------------------------- scaling
@@ -306,6 +311,47 @@ if sc:
     w("")
     w(chart("scaling.png"))
     w("")
+
+# ---------------------------------------------------------------- goals
+goals = []
+if kern:
+    for size in sorted({(r["width"], r["height"]) for r in kern}):
+        vb = per_round(size, "solid", "veil", "memset", "veil")
+        if vb:
+            goals.append((f"solid masking within 2x of memset, {size[1]}p I420 (one thread)", f"{vb:.2f}x", vb <= 2.0))
+    for size in sorted({(r["width"], r["height"]) for r in kern}):
+        b = cells[size + ("blur", "veil")]
+        if size == (1920, 1080) and b:
+            t = mid(b)["median_us"]
+            goals.append(("blur of the zones under 0.6 ms per 1080p frame (one thread)", fmt_us(t), t < 600))
+if mask:
+    for style in ("solid", "blur"):
+        if (style,) in rw:
+            goals.append((f"`redact mask` at least as fast as FFmpeg ({style})", f"{rw[(style,)][0]:.2f}x", rw[(style,)][0] >= 1.0))
+if exp:
+    recall = {(q["tool"], q["config"], q["clip"]): q["recall"] for q in qual}
+    for clip in ("720p", "1080p"):
+        veil_by_round = {r["round"]: r["fps"] for r in groups[(clip, "veil", "one-shot")]}
+        for config in ("640x360", "default"):
+            rows = groups[(clip, "deface", config)]
+            ratios = [veil_by_round[r["round"]] / r["fps"] for r in rows if r["round"] in veil_by_round]
+            note = ""
+            if not ratios:  # deface default at 1080p: only the single quality run
+                qv = [q for q in qual if q["tool"] == "veil" and q["clip"] == clip]
+                qd = [q for q in qual if q["tool"] == "deface" and q["config"] == config and q["clip"] == clip]
+                if qv and qd and "fps" in qv[0] and "fps" in qd[0]:
+                    ratios, note = [qv[0]["fps"] / qd[0]["fps"]], " (one 49-frame run)"
+            if not ratios:
+                continue
+            rv, rd = recall.get(("veil", "one-shot", clip)), recall.get(("deface", config, clip))
+            ok_recall = rv is not None and rd is not None and rv >= rd
+            rtxt = f"recall {rv:.3f} vs {rd:.3f}" if rv is not None and rd is not None else "recall not measured"
+            goals.append((f"`redact export` >= 3x deface {config} fps at equal or better recall, {clip}",
+                          f"{med(ratios):.2f}x{note}, {rtxt}", med(ratios) >= 3.0 and ok_recall))
+if goals:
+    block = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
+    block += [f"| {g} | {m} | {'yes' if ok else '**no**'} |" for g, m, ok in goals]
+    md[GOALS_AT:GOALS_AT] = block + [""]
 
 extra = os.path.join(RES, "notes.md")
 if os.path.exists(extra):
