@@ -5,7 +5,8 @@
 # number of people in view. Every run records wall, CPU and peak RSS (GNU time).
 #  - throughput: the clip looped twice (98 frames) at 720p and upscaled to 1080p; RUNS_EXPORT
 #    rounds (default 3) alternate the tools. Veil runs the whole one-shot export (analysis +
-#    export, `--keep-none`: every face redacted, as deface does). deface's default size at
+#    export, `--keep-none`: every face redacted, as deface does), detecting on every frame (the
+#    default) and with `--every 2` (detection on every 2nd frame, the tracker interpolates). deface's default size at
 #    1080p (~1 fps) runs once.
 #  - quality on the 49 annotated frames: face recall (crates/veil-redact/examples/face_recall.rs:
 #    an annotated face counts as hidden when its 16x16 thumbnail no longer matches) and face
@@ -57,6 +58,7 @@ step throughput && for round in $(seq 1 "$RUNS_EXPORT"); do
   for res in 720 1080; do
     in=$WORK/long$res.mp4
     run export.jsonl throughput veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
+    run export.jsonl throughput veil every-2 "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none --every 2
     run export.jsonl throughput deface 640x360 "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
     if [ "$res" = 720 ]; then # at 1080p (~0.5 fps) only the quality run below, once
       run export.jsonl throughput deface default "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt
@@ -89,6 +91,11 @@ step quality && for res in 720 1080; do
   measure "$EX/redact" export "$in" -o "$WORK/q-veil$res.mp4" --keep-none --tracks "$WORK/tracks$res.json"
   quality veil one-shot "$res" "$WORK/q-veil$res.mp4" "$(python3 -c "print($wa + $WALL)")" \
     "$(python3 -c "print($ca + $CPU)")" "$((ra > RSS ? ra : RSS))" --tracks "$WORK/tracks$res.json"
+  measure "$EX/redact" analyze "$in" -o "$WORK/tracks$res-2.json" --every 2
+  wa=$WALL ca=$CPU ra=$RSS
+  measure "$EX/redact" export "$in" -o "$WORK/q-veil$res-2.mp4" --keep-none --tracks "$WORK/tracks$res-2.json"
+  quality veil every-2 "$res" "$WORK/q-veil$res-2.mp4" "$(python3 -c "print($wa + $WALL)")" \
+    "$(python3 -c "print($ca + $CPU)")" "$((ra > RSS ? ra : RSS))" --tracks "$WORK/tracks$res-2.json"
   for cfg in default 640x360; do
     opt=(); [ "$cfg" = default ] || opt=(--scale "$cfg")
     measure "$deface" "$in" -o "$WORK/q-deface$res-$cfg.mp4" --backend onnxrt "${opt[@]}"
