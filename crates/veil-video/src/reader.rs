@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ff::ffi;
 use ffmpeg_next as ff;
-use veil_core::{FrameMut, FrameRef, PixelFormat};
+use veil_core::{FrameMut, FrameRef, PixelFormat, MAX_PIXELS};
 
 use crate::convert::{check_size, Scaler};
 use crate::{display_path, init, VideoError};
@@ -31,6 +31,15 @@ pub struct ReadOptions {
     /// Extra options for FFmpeg's demuxer/protocol, e.g. `("rtsp_transport", "tcp")` or
     /// `("rw_timeout", "5000000")` for network inputs.
     pub input_options: Vec<(String, String)>,
+    /// Largest frame accepted, in pixels (width x height); `None`: Veil's limit,
+    /// [`veil_core::MAX_PIXELS`] (a lower value above it is ignored). A stream whose header
+    /// announces larger frames is refused by [`VideoReader::open`] with
+    /// [`VideoError::UnsupportedSize`] before any frame is decoded, and the decoder is told
+    /// the same limit, so a stream that grows mid-stream fails before a larger frame is
+    /// allocated. Memory grows with the frame area (decoder threads and the encoder's
+    /// lookahead hold dozens of frames), so this bounds it for untrusted inputs: see
+    /// SECURITY.md for measured figures.
+    pub max_pixels: Option<u64>,
 }
 
 /// Codec parameters and time base of the audio stream, for copying its packets.
@@ -280,6 +289,16 @@ fn q(r: ff::Rational) -> f64 {
     }
 }
 
+/// The error for a stream whose frames exceed [`ReadOptions::max_pixels`].
+fn too_many_pixels(path: &Path, width: u32, height: u32, max_pixels: u64) -> VideoError {
+    VideoError::UnsupportedSize {
+        path: path.to_path_buf(),
+        width,
+        height,
+        reason: format!("more than the {max_pixels} pixels per frame allowed (ReadOptions::max_pixels)"),
+    }
+}
+
 fn is_eagain(e: &ff::Error) -> bool {
     matches!(e, ff::Error::Other { errno } if *errno == ff::util::error::EAGAIN)
 }
@@ -314,6 +333,17 @@ impl VideoReader {
                 });
             }
         }
+        // ffmpeg-next turns the path into a C string with `to_str().unwrap()`: a path that is
+        // not UTF-8 (possible on Unix) or holds a NUL byte would panic inside it.
+        if input.to_str().is_none_or(|s| s.contains('\0')) {
+            return Err(VideoError::Open {
+                path: p(),
+                reason:
+                    "the path is not valid UTF-8 or contains a NUL byte (FFmpeg is given UTF-8 paths only)"
+                        .into(),
+            });
+        }
+        let max_pixels = opts.max_pixels.unwrap_or(MAX_PIXELS).min(MAX_PIXELS);
         let mut dict = ff::Dictionary::new();
         for (k, v) in &opts.input_options {
             dict.set(k, v);
@@ -348,6 +378,19 @@ impl VideoReader {
             count: 0,
             ..Default::default()
         });
+        // The size the container announces, checked against the cap before the decoder is
+        // opened (FFmpeg would refuse it too, as an unspecific "Invalid argument").
+        // SAFETY: reading two plain fields of the valid codec context.
+        let (pw, ph) = unsafe { ((*ctx.as_ptr()).width, (*ctx.as_ptr()).height) };
+        let (pw, ph) = (u32::try_from(pw).unwrap_or(0), u32::try_from(ph).unwrap_or(0));
+        if u64::from(pw) * u64::from(ph) > max_pixels {
+            return Err(too_many_pixels(&path, pw, ph, max_pixels));
+        }
+        // The decoder refuses to allocate a frame larger than this (a stream that grows
+        // mid-stream then fails before the frame exists, not after).
+        // SAFETY: `ctx` is a valid, not yet opened codec context; max_pixels is a plain field
+        // read when the decoder is opened and when frames are allocated.
+        unsafe { (*ctx.as_mut_ptr()).max_pixels = i64::try_from(max_pixels).unwrap_or(i64::MAX) };
         let codec_id = ctx.id();
         let decoder = ctx.decoder().video().map_err(|e| VideoError::UnsupportedCodec {
             path: p(),
@@ -355,6 +398,9 @@ impl VideoReader {
         })?;
         let (width, height) = (decoder.width(), decoder.height());
         check_size(&path, width, height)?;
+        if u64::from(width) * u64::from(height) > max_pixels {
+            return Err(too_many_pixels(&path, width, height, max_pixels));
+        }
         let format = match decoder.format() {
             ff::format::Pixel::NV12 => PixelFormat::Nv12,
             _ => PixelFormat::I420,
