@@ -198,6 +198,9 @@ impl CenterFace {
         let (fw, fh) = (first.width(), first.height());
         if !self.plan.as_ref().is_some_and(|p| p.fits(fw, fh)) {
             self.plan = None;
+            // The resampler writes only the picture; the padding must be zeros, not the
+            // previous geometry's pixels.
+            self.input.clear();
         }
         let size = self.input_size;
         let plan = self

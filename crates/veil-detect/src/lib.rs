@@ -24,6 +24,7 @@ mod centerface;
 mod error;
 mod model;
 mod nanodet;
+mod onnx_patch;
 pub mod preprocess;
 mod runtime;
 
@@ -124,10 +125,24 @@ impl Common {
 
     /// Load the runtime and the verified model; create the session.
     pub(crate) fn load(&self, name: &str) -> Result<(ModelInfo, ort::session::Session), DetectError> {
+        self.load_edited(name, |b| Ok(b.to_vec()))
+    }
+
+    /// As [`Common::load`], handing ONNX Runtime `edit` of the verified bytes (an error of
+    /// `edit` is a [`DetectError::ModelInterface`]: the file is not the network expected).
+    pub(crate) fn load_edited(
+        &self,
+        name: &str,
+        edit: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>,
+    ) -> Result<(ModelInfo, ort::session::Session), DetectError> {
         self.validate()?;
         let env = runtime::environment(self.ort_library.as_deref())?;
         let dir = self.models_dir.clone().unwrap_or_else(default_models_dir);
         let (info, path, bytes) = model::load_verified(&dir, name)?;
+        let bytes = edit(&bytes).map_err(|reason| DetectError::ModelInterface {
+            model: info.name.clone(),
+            reason,
+        })?;
         let session = model::session_from_bytes(&path, &bytes, self.threads, env)?;
         Ok((info, session))
     }

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p veil-redact --example inzage_bench -- INPUT OUTPUT.mp4 \
 //!     [--threads N] [--every N] [--person-every N] [--face-long-side PX] [--keep-at T,X,Y] [--spotlight]
+//!     [--preset P] [--crf N] [--encode-threads N]
 //! ```
 //! Prints one line: frames, analysis and export seconds, overall frames per second.
 #![allow(clippy::unwrap_used)]
@@ -14,7 +15,7 @@ use veil_redact::{export, ExportOptions, InputSize, Requester};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
-        eprintln!("usage: inzage_bench INPUT OUTPUT.mp4 [--threads N] [--every N] [--person-every N] [--face-long-side PX] [--keep-at T,X,Y] [--spotlight]");
+        eprintln!("usage: inzage_bench INPUT OUTPUT.mp4 [--threads N] [--every N] [--person-every N] [--face-long-side PX] [--keep-at T,X,Y] [--spotlight] [--preset P] [--crf N] [--encode-threads N]");
         return ExitCode::from(2);
     }
     let mut o = ExportOptions::new(&args[0], &args[1]);
@@ -27,6 +28,9 @@ fn main() -> ExitCode {
                 o.detect.every = v.parse().unwrap();
             }
             "--person-every" => o.detect.person_every = v.parse().unwrap(),
+            "--preset" => o.encode.preset = v.clone(),
+            "--crf" => o.encode.crf = v.parse().unwrap(),
+            "--encode-threads" => o.encode.threads = v.parse().unwrap(),
             "--face-long-side" => o.detect.face_input = InputSize::LongSide(v.parse().unwrap()),
             "--keep-at" => {
                 let p: Vec<f64> = v.split(',').map(|s| s.parse().unwrap()).collect();
