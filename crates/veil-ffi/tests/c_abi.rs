@@ -358,3 +358,10 @@ fn known_bugs_export_window_status_and_non_utf8_output() {
         &hostile_args("known-bugs", true),
     );
 }
+
+/// Hostile and degenerate frames for a real detector (`tests/c/detect_hostile.c`): loads ONNX
+/// Runtime, so static under ASan + UBSan only, as `detection_on_a_real_picture`.
+#[test]
+fn detector_hostile_frames() {
+    build_and_run_with("detect_hostile", Link::Static, Check::Sanitizers, &[]);
+}
