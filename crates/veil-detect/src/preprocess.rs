@@ -153,6 +153,13 @@ impl Resampler {
         let (r_out, rest) = out[..3 * plane_len].split_at_mut(plane_len);
         let (g_out, b_out) = rest.split_at_mut(plane_len);
         let cw = self.lb.content_w;
+        // Vertically interpolated source rows of the YUV path (Y, then the chroma row(s)),
+        // reused for every output row.
+        let mut scratch = if frame.format().is_420() {
+            vec![0f32; frame.planes()[0].row_bytes() + frame.planes()[1].row_bytes() * 2]
+        } else {
+            Vec::new()
+        };
         for (oy, ty) in self.ys.iter().enumerate() {
             let base = oy * nw;
             let (r, g, b) = (
@@ -161,7 +168,9 @@ impl Resampler {
                 &mut b_out[base..base + cw],
             );
             match frame.format() {
-                PixelFormat::I420 | PixelFormat::Nv12 => self.row_yuv(frame, oy, *ty, r, g, b, gain),
+                PixelFormat::I420 | PixelFormat::Nv12 => {
+                    self.row_yuv(frame, oy, *ty, r, g, b, gain, &mut scratch)
+                }
                 PixelFormat::Gray8 => {
                     let p = &frame.planes()[0];
                     let (r0, r1) = (p.row(ty.i0 as u32), p.row(ty.i1 as u32));
@@ -210,6 +219,10 @@ impl Resampler {
     }
 
     /// One output row from a 4:2:0 frame (BT.601 limited range, the usual for CCTV streams).
+    ///
+    /// Separable: the two source rows of each plane are first blended vertically into
+    /// `scratch` (contiguous, so the compiler vectorises it), then each output pixel blends
+    /// two samples of those rows horizontally: 6 gathered reads per pixel instead of 12.
     #[allow(clippy::too_many_arguments)]
     fn row_yuv(
         &self,
@@ -220,98 +233,78 @@ impl Resampler {
         g: &mut [f32],
         b: &mut [f32],
         gain: f32,
+        scratch: &mut [f32],
     ) {
         let planes = frame.planes();
         let y = &planes[0];
-        let (y0, y1) = (y.row(ty.i0 as u32), y.row(ty.i1 as u32));
         let cy = self.cys[oy];
         let nv12 = frame.format() == PixelFormat::Nv12;
-        let (u0, u1, v0, v1) = if nv12 {
-            let uv = &planes[1];
-            let (a, b) = (uv.row(cy.i0 as u32), uv.row(cy.i1 as u32));
-            (a, b, a, b)
-        } else {
-            let (u, v) = (&planes[1], &planes[2]);
-            (
-                u.row(cy.i0 as u32),
-                u.row(cy.i1 as u32),
-                v.row(cy.i0 as u32),
-                v.row(cy.i1 as u32),
-            )
-        };
+        let (sy, rest) = scratch.split_at_mut(y.row_bytes().min(scratch.len()));
+        blend_rows(y.row(ty.i0 as u32), y.row(ty.i1 as u32), ty.w, sy);
         // NV12 interleaves U and V: sample k of U is byte 2k, of V byte 2k + 1.
         if nv12 {
-            yuv_row::<2, 1>(
-                &self.xs,
-                &self.cxs,
-                [y0, y1, u0, u1, v0, v1],
-                ty.w,
-                cy.w,
-                [r, g, b],
-                gain,
-            );
+            let uv = &planes[1];
+            let (su, _) = rest.split_at_mut(uv.row_bytes().min(rest.len()));
+            blend_rows(uv.row(cy.i0 as u32), uv.row(cy.i1 as u32), cy.w, su);
+            yuv_row::<2, 1>(&self.xs, &self.cxs, [sy, su, su], [r, g, b], gain);
         } else {
-            yuv_row::<1, 0>(
-                &self.xs,
-                &self.cxs,
-                [y0, y1, u0, u1, v0, v1],
-                ty.w,
-                cy.w,
-                [r, g, b],
-                gain,
-            );
+            let (u, v) = (&planes[1], &planes[2]);
+            let (su, sv) = rest.split_at_mut(u.row_bytes().min(rest.len()));
+            let vn = v.row_bytes().min(sv.len());
+            let sv = &mut sv[..vn];
+            blend_rows(u.row(cy.i0 as u32), u.row(cy.i1 as u32), cy.w, su);
+            blend_rows(v.row(cy.i0 as u32), v.row(cy.i1 as u32), cy.w, sv);
+            yuv_row::<1, 0>(&self.xs, &self.cxs, [sy, su, sv], [r, g, b], gain);
         }
     }
 }
 
-/// The hot loop of 4:2:0 input (every CCTV frame goes through here): bilinear Y, U, V at
-/// each output pixel, BT.601 limited range to RGB. `STEP`/`VOFF` select I420 (1, 0) or NV12's
-/// interleaved chroma (2, 1). Unchecked reads: this loop is most of the preprocessing cost
-/// and the bounds checks kept it from being vectorised.
+/// `out[i] = a[i] + (b[i] - a[i]) * w` over the common length (a vertical bilinear step).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
+fn blend_rows(a: &[u8], b: &[u8], w: f32, out: &mut [f32]) {
+    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+        let a = f32::from(a);
+        *o = a + (f32::from(b) - a) * w;
+    }
+}
+
+/// The hot loop of 4:2:0 input (every CCTV frame goes through here): horizontal bilinear
+/// Y, U, V at each output pixel from the vertically blended rows, BT.601 limited range to
+/// RGB. `STEP`/`VOFF` select I420 (1, 0) or NV12's interleaved chroma (2, 1). Unchecked
+/// reads: this loop is most of the preprocessing cost and the bounds checks kept it from
+/// being vectorised.
+#[inline(always)]
 fn yuv_row<const STEP: usize, const VOFF: usize>(
     xs: &[Tap],
     cxs: &[Tap],
-    rows: [&[u8]; 6],
-    wy: f32,
-    wcy: f32,
+    rows: [&[f32]; 3],
     out: [&mut [f32]; 3],
     gain: f32,
 ) {
-    let [y0, y1, u0, u1, v0, v1] = rows;
+    let [ys, us, vs] = rows;
     let [r, g, b] = out;
     let n = xs.len().min(cxs.len()).min(r.len()).min(g.len()).min(b.len());
     // Checked once per row instead of per sample: taps are non-decreasing (built from an
     // increasing coordinate), so the last tap is the largest index.
-    let y_ok = xs[..n]
-        .last()
-        .is_none_or(|t| t.i1.max(t.i0) < y0.len().min(y1.len()));
-    let c_len = u0.len().min(u1.len()).min(v0.len()).min(v1.len());
+    let y_ok = xs[..n].last().is_none_or(|t| t.i1.max(t.i0) < ys.len());
     let c_ok = cxs[..n]
         .last()
-        .is_none_or(|t| t.i1.max(t.i0) * STEP + VOFF < c_len);
+        .is_none_or(|t| t.i1.max(t.i0) * STEP + VOFF < us.len().min(vs.len()));
     assert!(y_ok && c_ok, "resampling taps outside the frame rows");
     let k = 1.164_f32 * gain;
     let hi = 255.0 * gain;
     for ox in 0..n {
         // SAFETY: ox < n <= the length of xs, cxs, r, g and b. Taps are monotonic (see
         // `taps`) with i0 <= i1, so the assert above on the last tap bounds every tap of
-        // xs[..n] inside y0/y1 and of cxs[..n] (times STEP, plus VOFF) inside u0/u1/v0/v1.
+        // xs[..n] inside ys and of cxs[..n] (times STEP, plus VOFF) inside us and vs.
         unsafe {
             let t = *xs.get_unchecked(ox);
             let ct = *cxs.get_unchecked(ox);
-            let px = |row: &[u8], i: usize| f32::from(*row.get_unchecked(i));
-            let top = px(y0, t.i0) + (px(y0, t.i1) - px(y0, t.i0)) * t.w;
-            let bot = px(y1, t.i0) + (px(y1, t.i1) - px(y1, t.i0)) * t.w;
-            let yy = (top + (bot - top) * wy - 16.0) * k;
+            let px = |row: &[f32], i: usize| *row.get_unchecked(i);
+            let yy = (px(ys, t.i0) + (px(ys, t.i1) - px(ys, t.i0)) * t.w - 16.0) * k;
             let (a, c) = (ct.i0 * STEP, ct.i1 * STEP);
-            let ut = px(u0, a) + (px(u0, c) - px(u0, a)) * ct.w;
-            let ub = px(u1, a) + (px(u1, c) - px(u1, a)) * ct.w;
-            let uu = ut + (ub - ut) * wcy - 128.0;
-            let vt = px(v0, a + VOFF) + (px(v0, c + VOFF) - px(v0, a + VOFF)) * ct.w;
-            let vb = px(v1, a + VOFF) + (px(v1, c + VOFF) - px(v1, a + VOFF)) * ct.w;
-            let vv = vt + (vb - vt) * wcy - 128.0;
+            let uu = px(us, a) + (px(us, c) - px(us, a)) * ct.w - 128.0;
+            let vv = px(vs, a + VOFF) + (px(vs, c + VOFF) - px(vs, a + VOFF)) * ct.w - 128.0;
             *r.get_unchecked_mut(ox) = (yy + 1.596 * gain * vv).clamp(0.0, hi);
             *g.get_unchecked_mut(ox) = (yy - (0.392 * uu + 0.813 * vv) * gain).clamp(0.0, hi);
             *b.get_unchecked_mut(ox) = (yy + 2.017 * gain * uu).clamp(0.0, hi);
