@@ -70,9 +70,25 @@ echo "bench: face recall and precision on the annotated frames" >&2
 quality() { # quality TOOL CONFIG RES OUTPUT WALL CPU RSS [--tracks T]
   local tool=$1 config=$2 res=$3 out=$4 wall=$5 cpu=$6 rss=$7; shift 7
   local scale; scale=$(python3 -c "print($res / 720)")
+  # deface's video writer stretches 1080p to 1920x1088 (a multiple of 16): scale such an output
+  # back to the input's size (near-lossless) so that the annotated boxes line up again
+  local want got
+  want=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$WORK/pan$res.mp4")
+  got=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$out")
+  local ref=$WORK/pan$res.mp4
+  if [ "$want" != "$got" ]; then
+    ff -i "$out" -vf "scale=${want/,/:}:flags=bicubic" -c:v libx264 -preset fast -crf 12 "${out%.mp4}-fit.mp4"
+    out=${out%.mp4}-fit.mp4
+    # the precision's pixel difference is taken against the input sent through the same
+    # two resamplings, so that they are not counted as redactions
+    ref=$WORK/pan$res-via-${got/,/x}.mp4
+    [ -s "$ref" ] || ff -i "$WORK/pan$res.mp4" -vf "scale=${got/,/:}:flags=bicubic,scale=${want/,/:}:flags=bicubic" \
+      -c:v libx264 -preset fast -crf 12 "$ref"
+    echo "  ($tool $config ${res}p wrote $got, scaled back to $want for the measurement)" >&2
+  fi
   local recall prec
   recall=$("$EX/face_recall" "$WORK/pan$res.mp4" "$out" "$FACES" "$scale")
-  prec=$("$VENV/bin/python" scripts/bench/face_precision.py "$WORK/pan$res.mp4" "$out" "$FACES" "$scale" "$@")
+  prec=$("$VENV/bin/python" scripts/bench/face_precision.py "$ref" "$out" "$FACES" "$scale" "$@")
   python3 - "$tool" "$config" "$res" "$recall" "$prec" "$wall" "$cpu" "$rss" >>"$RESULTS/quality.jsonl" <<'PY'
 import json, re, sys
 tool, config, res, recall, prec, wall, cpu, rss = sys.argv[1:]

@@ -260,7 +260,8 @@ if qual:
     w("crates/veil-redact/examples/face_recall.rs). **Precision**: the tool's face redactions that")
     w("lie on an annotated face (IoU >= 0.3): Veil's face boxes from its tracks file, deface's")
     w("changed regions found from pixels (scripts/bench/face_precision.py). **Area**: share of")
-    w("the frame the output changed (Veil also blurs bystanders' bodies, by design).")
+    w("the frame the output changed (Veil also blurs bystanders' bodies, by design). deface writes")
+    w("1080p input as 1920x1088 (stretched); its output is scaled back before measuring.")
     w("")
     w("fps: of that single run (49 frames, model loading included; Veil: analyze + export).")
     w("")
@@ -304,7 +305,7 @@ if sc:
             d = [r for r in sc if r["kind"] == kind and r["tool"] == "deface" and str(r["clip"]) == clip]
             if not v:
                 continue
-            label = clip if kind == "resolution" else f"720p, {clip} people"
+            label = clip if kind == "resolution" else f"720p, {clip} in view"
             w(f"| {label} | {med(r['fps'] for r in v):.2f} | " + (f"{med(r['fps'] for r in d):.2f}" if d else "-")
               + f" | {med(r['maxrss_kib'] for r in v) / 1024:.0f} MiB | "
               + (f"{med(r['maxrss_kib'] for r in d) / 1024:.0f} MiB" if d else "-") + " |")
