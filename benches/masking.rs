@@ -1,5 +1,6 @@
 //! Zone masking of 1080p and 2160p I420/NV12 frames, three zones covering ~15% of the frame,
-//! for each style, next to a memset of the same number of bytes (the bandwidth bound).
+//! for each style, next to a memset and a memcpy of the same number of bytes (the bandwidth
+//! bounds for fills and for copy-like work).
 //!
 //! `cargo bench --bench masking`; add `-- --quick` for a fast pass.
 #![allow(missing_docs)] // criterion's macros generate undocumented functions
@@ -88,6 +89,18 @@ fn bench(c: &mut Criterion) {
                 |b| {
                     b.iter(|| {
                         buf.fill(black_box(0));
+                        black_box(&buf);
+                    })
+                },
+            );
+            // the bound for copy-like work (a region computed aside, then written back):
+            // copying the same number of bytes
+            let src = vec![1u8; masked_bytes as usize];
+            g.bench_function(
+                BenchmarkId::new(format!("{name}/{format:?}/memcpy"), "bound"),
+                |b| {
+                    b.iter(|| {
+                        buf.copy_from_slice(black_box(&src));
                         black_box(&buf);
                     })
                 },

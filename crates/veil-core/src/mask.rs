@@ -96,6 +96,45 @@ pub struct Mask {
     height: u32,
     planes: Vec<SpanSet>,
     regions: Vec<Vec<Rect>>,
+    /// Per plane, the spans merged across rows where they meet in raster order (for fills).
+    runs: Vec<Vec<Run>>,
+}
+
+/// Masked pixels of one plane from `(x0, y0)` up to `(x1, y1)` (exclusive) in raster order:
+/// the rest of row `y0` from `x0`, the whole rows between, and row `y1` up to `x1`; just
+/// `x0..x1` of row `y0` when `y0 == y1`. With a stride equal to the row length, one
+/// contiguous byte range: a solid fill then writes a span that ends a row and the span that
+/// starts the next as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub(crate) y0: u32,
+    pub(crate) x0: u32,
+    pub(crate) y1: u32,
+    pub(crate) x1: u32,
+}
+
+impl SpanSet {
+    /// The spans as [`Run`]s of a plane `width` pixels wide.
+    fn runs(&self, width: u32) -> Vec<Run> {
+        let mut runs: Vec<Run> = Vec::new();
+        for y in 0..self.rows() {
+            for &[a, b] in self.row(y) {
+                match runs.last_mut() {
+                    Some(r) if (r.y1 + 1 == y && r.x1 == width && a == 0) || (r.y1 == y && r.x1 == a) => {
+                        r.y1 = y;
+                        r.x1 = b;
+                    }
+                    _ => runs.push(Run {
+                        y0: y,
+                        x0: a,
+                        y1: y,
+                        x1: b,
+                    }),
+                }
+            }
+        }
+        runs
+    }
 }
 
 impl Mask {
@@ -118,6 +157,10 @@ impl Mask {
     /// Bounding rectangles of the shapes, in plane `i`'s pixels, merged where they overlap.
     pub fn regions(&self, i: usize) -> &[Rect] {
         self.regions.get(i).map(Vec::as_slice).unwrap_or(&[])
+    }
+    /// Runs of plane `i` (empty for a missing plane).
+    pub(crate) fn runs(&self, i: usize) -> &[Run] {
+        self.runs.get(i).map(Vec::as_slice).unwrap_or(&[])
     }
     /// Whether the mask covers nothing.
     pub fn is_empty(&self) -> bool {
@@ -378,12 +421,18 @@ pub fn rasterise(
             });
             planes.push(set);
         }
+        let runs = planes
+            .iter()
+            .enumerate()
+            .map(|(p, set)| set.runs(layouts[p].map_or(0, |l| l.width)))
+            .collect();
         masks.push(Mask {
             format,
             width,
             height,
             planes,
             regions,
+            runs,
         });
     }
     Ok(masks)
@@ -395,6 +444,37 @@ mod tests {
 
     fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> Shape {
         Shape::Polygon(Polygon(vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
+    }
+
+    #[test]
+    fn runs_join_spans_that_meet_across_rows() {
+        // rows 2..6 of a 10 x 8 frame fully covered plus the start of row 6: one run
+        let layer = Layer {
+            action: Action::Redact(Redaction::Solid),
+            shapes: vec![
+                Shape::Rect(Rect::new(0, 2, 10, 4)),
+                Shape::Rect(Rect::new(0, 6, 3, 1)),
+                Shape::Rect(Rect::new(5, 0, 2, 1)),
+            ],
+        };
+        let m = rasterise(&[layer], 10, 8, PixelFormat::Gray8).expect("mask");
+        assert_eq!(
+            m[0].runs(0),
+            &[
+                Run {
+                    y0: 0,
+                    x0: 5,
+                    y1: 0,
+                    x1: 7
+                },
+                Run {
+                    y0: 2,
+                    x0: 0,
+                    y1: 6,
+                    x1: 3
+                },
+            ]
+        );
     }
 
     #[test]

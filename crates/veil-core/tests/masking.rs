@@ -435,3 +435,32 @@ fn camera_without_zones_still_refuses_a_wrong_geometry() {
     masker.apply(&mut ok.view()).unwrap();
     assert!(ok.planes == before);
 }
+
+#[test]
+fn pooled_solid_fill_gives_the_same_bytes() {
+    // zones covering > 4M pixels of a 2160p frame take the parallel fill; with and without
+    // stride padding (runs then span several rows, and parts split between runs)
+    let zones = vec![
+        (vec![[0.0, 0.0], [0.9, 0.1], [0.5, 0.9]], "solid"),
+        (vec![[0.0, 0.5], [1.0, 0.5], [1.0, 0.8], [0.0, 0.8]], "solid"),
+        (vec![[0.7, 0.85], [0.9, 0.85], [0.9, 0.95]], "solid"),
+    ];
+    let cfg = config(&zones);
+    let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap());
+    let (w, h) = (3840, 2160);
+    for format in [PixelFormat::I420, PixelFormat::Nv12, PixelFormat::Rgb24] {
+        for pad in [0, 8] {
+            let masker = CaptureMasker::new(&cfg, w, h, format).unwrap();
+            assert!(masker.layers()[0].1.pixel_count() > 4 << 20);
+            let mut want = PaddedFrame::new(format, w, h, pad, 5);
+            masker.apply(&mut want.view()).unwrap();
+            let mut got = PaddedFrame::new(format, w, h, pad, 5);
+            masker
+                .clone()
+                .with_thread_pool(pool.clone())
+                .apply(&mut got.view())
+                .unwrap();
+            assert!(got.planes == want.planes, "{format:?} pad {pad}");
+        }
+    }
+}

@@ -71,7 +71,8 @@ pub fn accumulate_blocks(level: CpuLevel, row: &[u8], bpp: usize, block: usize, 
     scalar::accumulate_blocks(row, bpp, block, sums);
 }
 
-/// Transpose a `w` x `h` matrix of `bpp`-byte elements: `dst[x][y] = src[y][x]`.
+/// Transpose a `w` x `h` matrix of `bpp`-byte elements: `dst[x][y] = src[y][x]`, at the
+/// detected CPU level.
 pub fn transpose(
     src: &[u8],
     src_stride: usize,
@@ -81,7 +82,161 @@ pub fn transpose(
     h: usize,
     bpp: usize,
 ) {
+    transpose_at(CpuLevel::detect(), src, src_stride, dst, dst_stride, w, h, bpp);
+}
+
+/// [`transpose`] at `level`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn transpose_at(
+    level: CpuLevel,
+    src: &[u8],
+    src_stride: usize,
+    dst: &mut [u8],
+    dst_stride: usize,
+    w: usize,
+    h: usize,
+    bpp: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if (bpp == 1 || bpp == 2) && w > 0 && h > 0 && level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
+        assert!(src_stride >= w * bpp && dst_stride >= h * bpp);
+        assert!(src.len() >= src_stride * (h - 1) + w * bpp && dst.len() >= dst_stride * (w - 1) + h * bpp);
+        // SAFETY: AVX2 support was just checked; bpp and the buffer sizes were asserted above.
+        unsafe { avx2::transpose(src, src_stride, dst, dst_stride, w, h, bpp) };
+        return;
+    }
+    let _ = level;
     scalar::transpose(src, src_stride, dst, dst_stride, w, h, bpp);
+}
+
+/// `acc[i] += row[i]` over `min(acc.len(), row.len())` elements (wrapping u16 adds; callers
+/// keep the sums below 65536).
+pub(crate) fn add_row_u16(level: CpuLevel, acc: &mut [u16], row: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
+        // SAFETY: AVX2 support was just checked; the function bounds its accesses.
+        unsafe { avx2::add_row_u16(acc, row) };
+        return;
+    }
+    let _ = level;
+    scalar::add_row_u16(acc, row);
+}
+
+/// Means of groups of `f` pixels of the column sums `acc` (each summed over `rows` rows, `bpp`
+/// interleaved channels) into `out`, one pixel per group; the last group may be narrower.
+/// Means are rounded in 24-bit fixed point: `(sum * (2^24 / n) + 2^23) >> 24`.
+pub(crate) fn downsample_columns(
+    level: CpuLevel,
+    acc: &[u16],
+    out: &mut [u8],
+    f: usize,
+    rows: u32,
+    bpp: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
+        // SAFETY: AVX2 support was just checked; the function bounds its accesses.
+        unsafe { avx2::downsample_columns(acc, out, f, rows, bpp) };
+        return;
+    }
+    let _ = level;
+    scalar::downsample_columns(acc, out, f, rows, bpp);
+}
+
+/// Where each output pixel of a horizontal bilinear upsampling reads, plus the same as
+/// per-16-byte shuffle tables for SIMD.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UpsampleTable {
+    /// Per output pixel: byte offsets (in the source row) of the left and right samples, and
+    /// the right sample's weight out of 256.
+    xs: Vec<(usize, usize, u32)>,
+    bpp: usize,
+    /// Per 16 output bytes.
+    chunks: Vec<UpChunk>,
+}
+
+/// 16 output bytes of an [`UpsampleTable`]: lane `k` reads source bytes `base + ia[k]` and
+/// `base + ib[k]` with weight `wb[k]` on the second.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct UpChunk {
+    base: usize,
+    ia: [u8; 16],
+    ib: [u8; 16],
+    wb: [u16; 16],
+    /// Whether every offset fits in one 16-byte load from `base`.
+    fits: bool,
+}
+
+impl UpsampleTable {
+    /// Table for output pixels with source samples `xs` (as in the field) of `bpp` bytes.
+    pub(crate) fn new(xs: Vec<(usize, usize, u32)>, bpp: usize) -> Self {
+        let n = xs.len() * bpp;
+        let mut chunks = Vec::with_capacity(n.div_ceil(16));
+        for k0 in (0..n).step_by(16) {
+            let lanes = (k0..(k0 + 16).min(n)).map(|k| {
+                let (i, j, w) = xs[k / bpp];
+                (i + k % bpp, j + k % bpp, w)
+            });
+            let base = lanes.clone().map(|(a, _, _)| a).min().unwrap_or(0);
+            let mut ch = UpChunk {
+                base,
+                fits: true,
+                ..UpChunk::default()
+            };
+            for (l, (a, b, w)) in lanes.enumerate() {
+                match (u8::try_from(a - base), u8::try_from(b.max(base) - base)) {
+                    (Ok(da), Ok(db)) if da < 16 && db < 16 && b >= base => {
+                        ch.ia[l] = da;
+                        ch.ib[l] = db;
+                        ch.wb[l] = w as u16;
+                    }
+                    _ => ch.fits = false,
+                }
+            }
+            chunks.push(ch);
+        }
+        UpsampleTable { xs, bpp, chunks }
+    }
+
+    /// Output bytes per row.
+    pub(crate) fn bytes(&self) -> usize {
+        self.xs.len() * self.bpp
+    }
+
+    /// Output byte `k` from the source row `src` (the reference formula).
+    fn byte(&self, src: &[u8], k: usize) -> u8 {
+        let (i, j, w) = self.xs[k / self.bpp];
+        let c = k % self.bpp;
+        ((u32::from(src[i + c]) * (256 - w) + u32::from(src[j + c]) * w + 128) >> 8) as u8
+    }
+}
+
+/// Horizontal bilinear upsampling of one row: `out[x] = (src[i] * (256 - w) + src[j] * w +
+/// 128) >> 8` per channel with `(i, j, w)` from the table. `src` starts at the source row and
+/// may run on past it (SIMD loads use the slack; indices never reach past the row).
+pub(crate) fn upsample_row(level: CpuLevel, src: &[u8], t: &UpsampleTable, out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
+        // SAFETY: AVX2 support was just checked; the function bounds its accesses.
+        unsafe { avx2::upsample_row(src, t, out) };
+        return;
+    }
+    let _ = level;
+    scalar::upsample_row(src, &t.xs, t.bpp, out);
+}
+
+/// Vertical linear interpolation of two rows: `out = (a * (256 - wb) + b * wb + 128) >> 8`
+/// per byte, `wb < 256`.
+pub(crate) fn lerp_rows(level: CpuLevel, a: &[u8], b: &[u8], wb: u16, out: &mut [u8]) {
+    debug_assert!(wb <= 256);
+    #[cfg(target_arch = "x86_64")]
+    if level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
+        // SAFETY: AVX2 support was just checked; the function bounds its accesses.
+        unsafe { avx2::lerp_rows(a, b, wb, out) };
+        return;
+    }
+    let _ = level;
+    scalar::lerp_rows(a, b, wb, out);
 }
 
 #[cfg(test)]

@@ -93,3 +93,92 @@ fn transpose_n<const N: usize>(
         }
     }
 }
+
+pub(crate) fn add_row_u16(acc: &mut [u16], row: &[u8]) {
+    for (a, &v) in acc.iter_mut().zip(row) {
+        *a = a.wrapping_add(u16::from(v));
+    }
+}
+
+pub(crate) fn upsample_row(src: &[u8], xs: &[(usize, usize, u32)], bpp: usize, out: &mut [u8]) {
+    if bpp == 1 {
+        for (o, &(i, j, w)) in out.iter_mut().zip(xs) {
+            *o = ((u32::from(src[i]) * (256 - w) + u32::from(src[j]) * w + 128) >> 8) as u8;
+        }
+    } else {
+        for (px, &(i, j, w)) in out.chunks_exact_mut(bpp).zip(xs) {
+            for (c, o) in px.iter_mut().enumerate() {
+                let (a, b) = (u32::from(src[i + c]), u32::from(src[j + c]));
+                *o = ((a * (256 - w) + b * w + 128) >> 8) as u8;
+            }
+        }
+    }
+}
+
+pub(crate) fn lerp_rows(a: &[u8], b: &[u8], wb: u16, out: &mut [u8]) {
+    let wa = 256 - wb;
+    for ((o, &p), &q) in out.iter_mut().zip(a).zip(b) {
+        *o = ((u16::from(p) * wa + u16::from(q) * wb + 128) >> 8) as u8;
+    }
+}
+
+/// Fixed-point mean of a block of `n` pixels whose sum is `sum`, with `inv = 2^24 / n`.
+/// sum <= 255 n and inv <= 2^24 / n, so sum * inv + 2^23 <= 255 * 2^24 + 2^23 < 2^32: u32
+/// arithmetic is exact.
+#[inline(always)]
+fn block_mean(sum: u32, inv: u32) -> u8 {
+    ((sum * inv + (1 << 23)) >> 24).min(255) as u8
+}
+
+/// Gray groups of `F` columns (compile-time `F`, so the group sum unrolls and the loop over
+/// groups can vectorise).
+#[inline(always)]
+fn group_means_gray<const F: usize>(acc: &[u16], out: &mut [u8], inv: u32) -> usize {
+    let (groups, _) = acc.as_chunks::<F>();
+    let n = groups.len().min(out.len());
+    for (o, g) in out[..n].iter_mut().zip(groups) {
+        *o = block_mean(g.iter().map(|&v| u32::from(v)).sum(), inv);
+    }
+    n
+}
+
+/// Body of [`downsample_columns`], inlined into the SIMD entry point too (same integer code,
+/// compiled for wider vectors).
+#[inline(always)]
+pub(crate) fn downsample_columns_impl(acc: &[u16], out: &mut [u8], f: usize, rows: u32, bpp: usize) {
+    let full_inv = (1u32 << 24) / (f as u32 * rows);
+    let gb = f * bpp;
+    let full = (acc.len() / gb).min(out.len() / bpp);
+    if bpp == 1 {
+        let done = match f {
+            2 => group_means_gray::<2>(acc, out, full_inv),
+            3 => group_means_gray::<3>(acc, out, full_inv),
+            4 => group_means_gray::<4>(acc, out, full_inv),
+            5 => group_means_gray::<5>(acc, out, full_inv),
+            6 => group_means_gray::<6>(acc, out, full_inv),
+            8 => group_means_gray::<8>(acc, out, full_inv),
+            12 => group_means_gray::<12>(acc, out, full_inv),
+            _ => 0,
+        };
+        for (o, g) in out[done..full].iter_mut().zip(acc[done * f..].chunks_exact(f)) {
+            *o = block_mean(g.iter().map(|&v| u32::from(v)).sum(), full_inv);
+        }
+    } else {
+        for (o, g) in out[..full * bpp].chunks_exact_mut(bpp).zip(acc.chunks_exact(gb)) {
+            for (c, oc) in o.iter_mut().enumerate() {
+                *oc = block_mean(g[c..].iter().step_by(bpp).map(|&v| u32::from(v)).sum(), full_inv);
+            }
+        }
+    }
+    let rest = &acc[full * gb..];
+    if !rest.is_empty() && full * bpp < out.len() {
+        let inv = (1u32 << 24) / ((rest.len() / bpp) as u32 * rows);
+        for (c, oc) in out[full * bpp..].iter_mut().take(bpp).enumerate() {
+            *oc = block_mean(rest[c..].iter().step_by(bpp).map(|&v| u32::from(v)).sum(), inv);
+        }
+    }
+}
+
+pub(crate) fn downsample_columns(acc: &[u16], out: &mut [u8], f: usize, rows: u32, bpp: usize) {
+    downsample_columns_impl(acc, out, f, rows, bpp);
+}

@@ -83,3 +83,161 @@ fn transpose_round_trip() {
         assert_eq!(back, src);
     }
 }
+
+#[test]
+fn add_row_simd_matches_scalar() {
+    for &w in &WIDTHS {
+        let row = noise(w, w as u32 + 5);
+        let start: Vec<u16> = noise(w, w as u32 + 9)
+            .iter()
+            .map(|&v| u16::from(v) * 100)
+            .collect();
+        let mut want = start.clone();
+        scalar::add_row_u16(&mut want, &row);
+        for level in CpuLevel::supported() {
+            let mut got = start.clone();
+            add_row_u16(level, &mut got, &row);
+            assert_eq!(got, want, "level {level:?} w {w}");
+        }
+    }
+}
+
+#[test]
+fn lerp_simd_matches_scalar() {
+    for &w in &WIDTHS {
+        // unaligned starts: slices beginning 1 byte into the buffers
+        let (a, b) = (noise(w + 1, w as u32), noise(w + 1, w as u32 + 77));
+        for wb in [0u16, 1, 100, 128, 255] {
+            let mut want = vec![0u8; w];
+            scalar::lerp_rows(&a[1..], &b[1..], wb, &mut want);
+            for level in CpuLevel::supported() {
+                let mut got = vec![0u8; w];
+                lerp_rows(level, &a[1..], &b[1..], wb, &mut got);
+                assert_eq!(got, want, "level {level:?} w {w} wb {wb}");
+            }
+        }
+    }
+    // extremes: 255 stays 255, weights sum to 256
+    let mut out = [0u8; 40];
+    scalar::lerp_rows(&[255; 40], &[255; 40], 255, &mut out);
+    assert_eq!(out, [255; 40]);
+}
+
+/// The upsampling positions of the blur (as in `redact`), for building test tables.
+fn positions(offset: usize, n_out: usize, f: usize, n: usize, bpp: usize) -> Vec<(usize, usize, u32)> {
+    (0..n_out)
+        .map(|x| {
+            let pos = ((2 * (offset + x) + 1) * 256 / (2 * f)).saturating_sub(128);
+            let i = (pos / 256).min(n - 1);
+            let w = if i + 1 < n { (pos % 256) as u32 } else { 0 };
+            (i * bpp, (i + 1).min(n - 1) * bpp, w)
+        })
+        .collect()
+}
+
+#[test]
+fn upsample_simd_matches_scalar() {
+    for bpp in 1..=4usize {
+        for f in [2usize, 3, 5, 6, 12, 128] {
+            for &n_out in &[1usize, 7, 15, 16, 17, 33, 101, 1920] {
+                for offset in [0usize, 1, 9] {
+                    let n = (offset + n_out).div_ceil(f).max(1);
+                    let xs = positions(offset, n_out, f, n, bpp);
+                    let table = UpsampleTable::new(xs.clone(), bpp);
+                    // rows without slack (the last row of a buffer) and with it
+                    for slack in [0usize, 16] {
+                        let src = noise(n * bpp + slack, (f * 131 + n_out + bpp) as u32);
+                        let mut want = vec![0u8; n_out * bpp];
+                        scalar::upsample_row(&src, &xs, bpp, &mut want);
+                        for level in CpuLevel::supported() {
+                            let mut got = vec![0u8; n_out * bpp];
+                            upsample_row(level, &src, &table, &mut got);
+                            assert_eq!(
+                                got, want,
+                                "level {level:?} bpp {bpp} f {f} n_out {n_out} offset {offset} slack {slack}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn upsample_tables_fit_one_load_for_every_blur_factor() {
+    // f >= 2 (the blur's minimum) keeps every 16-byte chunk within one 16-byte load, so the
+    // SIMD path never falls back to per-byte work for want of reach.
+    for bpp in 1..=4usize {
+        for f in 2usize..=16 {
+            let xs = positions(3, 200, f, 200usize.div_ceil(f) + 1, bpp);
+            let t = UpsampleTable::new(xs, bpp);
+            assert!(t.chunks.iter().all(|c| c.fits), "bpp {bpp} f {f}");
+        }
+    }
+}
+
+#[test]
+fn downsample_columns_match_the_u64_reference_at_every_level() {
+    for bpp in 1..=4usize {
+        for f in [2usize, 3, 4, 5, 6, 7, 8, 12, 13, 128] {
+            for rows in [1u32, 2, f as u32] {
+                for &cols in &[1usize, 5, 17, 101, 333] {
+                    // worst-case sums (255 everywhere) and noise
+                    for full in [false, true] {
+                        let acc: Vec<u16> = noise(cols * bpp, (f * 7 + cols) as u32)
+                            .iter()
+                            .map(|&v| {
+                                if full {
+                                    255 * rows as u16
+                                } else {
+                                    u16::from(v) * rows as u16 / 2
+                                }
+                            })
+                            .collect();
+                        let groups = cols.div_ceil(f);
+                        // the original formula, in u64
+                        let want: Vec<u8> = (0..groups * bpp)
+                            .map(|k| {
+                                let (g, c) = (k / bpp, k % bpp);
+                                let (x0, x1) = (g * f, ((g + 1) * f).min(cols));
+                                let sum: u64 = (x0..x1).map(|x| u64::from(acc[x * bpp + c])).sum();
+                                let inv = u64::from((1u32 << 24) / ((x1 - x0) as u32 * rows));
+                                ((sum * inv + (1 << 23)) >> 24).min(255) as u8
+                            })
+                            .collect();
+                        for level in CpuLevel::supported() {
+                            let mut got = vec![0u8; groups * bpp];
+                            downsample_columns(level, &acc, &mut got, f, rows, bpp);
+                            assert_eq!(
+                                got, want,
+                                "level {level:?} bpp {bpp} f {f} rows {rows} cols {cols}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn transpose_simd_matches_scalar() {
+    for bpp in [1usize, 2, 3, 4] {
+        for &w in &[1usize, 7, 8, 15, 16, 17, 33, 100] {
+            for &h in &[1usize, 8, 9, 16, 31, 48] {
+                for pad in [0usize, 5] {
+                    let (ss, ds) = (w * bpp + pad, h * bpp + pad);
+                    let src = noise(ss * h, (w * 3 + h * 5 + bpp) as u32);
+                    let mut want = vec![0xEEu8; ds * w];
+                    scalar::transpose(&src, ss, &mut want, ds, w, h, bpp);
+                    for level in CpuLevel::supported() {
+                        let mut got = vec![0xEEu8; ds * w];
+                        transpose_at(level, &src, ss, &mut got, ds, w, h, bpp);
+                        assert_eq!(got, want, "level {level:?} bpp {bpp} w {w} h {h} pad {pad}");
+                    }
+                }
+            }
+        }
+    }
+}
