@@ -471,7 +471,8 @@ fn run(base_seed: u64, cases: Option<u64>, time: Option<Duration>) -> String {
     let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut case = 0u64;
-    let mut fewer_clean = 0u64;
+    // clean ends with fewer frames than the seed (whole file read), per seed
+    let mut fewer_clean: BTreeMap<&str, u64> = BTreeMap::new();
     loop {
         if cases.is_some_and(|c| case >= c) || time.is_some_and(|t| t0.elapsed() >= t) {
             break;
@@ -525,7 +526,7 @@ fn run(base_seed: u64, cases: Option<u64>, time: Option<Duration>) -> String {
         };
         if let Outcome::End(n) = outcome {
             if n < seed.frames && opts.from.is_none() && opts.to.is_none() {
-                fewer_clean += 1;
+                *fewer_clean.entry(seed.name).or_default() += 1;
             }
         }
         let key = match &outcome {
@@ -541,7 +542,7 @@ fn run(base_seed: u64, cases: Option<u64>, time: Option<Duration>) -> String {
         case += 1;
     }
     let mut summary = format!(
-        "{case} cases in {:.1} s; clean ends with fewer frames than the seed (whole file): {fewer_clean}\n",
+        "{case} cases in {:.1} s; clean ends with fewer frames than the seed (whole file): {fewer_clean:?}\n",
         t0.elapsed().as_secs_f64()
     );
     for (k, v) in &outcomes {
