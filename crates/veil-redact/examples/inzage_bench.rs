@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p veil-redact --example inzage_bench -- INPUT OUTPUT.mp4 \
 //!     [--threads N] [--every N] [--person-every N] [--face-long-side PX] [--keep-at T,X,Y] [--spotlight]
-//!     [--preset P] [--crf N] [--encode-threads N]
+//!     [--preset P] [--crf N] [--encode-threads N] [--models-dir DIR]
 //! ```
 //! Prints one line: frames, analysis and export seconds, overall frames per second.
 #![allow(clippy::unwrap_used)]
@@ -15,7 +15,7 @@ use veil_redact::{export, ExportOptions, InputSize, Requester};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
-        eprintln!("usage: inzage_bench INPUT OUTPUT.mp4 [--threads N] [--every N] [--person-every N] [--face-long-side PX] [--keep-at T,X,Y] [--spotlight] [--preset P] [--crf N] [--encode-threads N]");
+        eprintln!("usage: inzage_bench INPUT OUTPUT.mp4 [--threads N] [--every N] [--person-every N] [--face-long-side PX] [--keep-at T,X,Y] [--spotlight] [--preset P] [--crf N] [--encode-threads N] [--models-dir DIR]");
         return ExitCode::from(2);
     }
     let mut o = ExportOptions::new(&args[0], &args[1]);
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             }
             "--person-every" => o.detect.person_every = v.parse().unwrap(),
             "--preset" => o.encode.preset = v.clone(),
+            "--models-dir" => o.detect.models_dir = Some(v.clone().into()),
             "--crf" => o.encode.crf = v.parse().unwrap(),
             "--encode-threads" => o.encode.threads = v.parse().unwrap(),
             "--face-long-side" => o.detect.face_input = InputSize::LongSide(v.parse().unwrap()),
