@@ -455,3 +455,20 @@ fn file_size_limit_mid_stream() {
     assert_refused(&r, "export.mp4");
     assert_empty(&dir);
 }
+
+/// An input whose file name is not UTF-8 (valid on Unix): FFmpeg is given UTF-8 paths only,
+/// so it is refused with a clear error. Observed before the fix: "internal error: called
+/// `Option::unwrap()` on a `None` value" (a panic inside ffmpeg-next).
+#[test]
+fn non_utf8_input_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch("hostile-non-utf8");
+    let input = dir.join(OsStr::from_bytes(b"in-\xff.mp4"));
+    std::fs::copy(hostile("small.mp4"), &input).unwrap();
+    let z = zones();
+    let out = dir.join("out.mp4");
+    let r = run(&mask_args(&input, &z, &out, &[]));
+    assert_refused(&r, "UTF-8");
+    std::fs::remove_file(&input).unwrap();
+    assert_empty(&dir);
+}
