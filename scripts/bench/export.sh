@@ -53,8 +53,9 @@ run() { # run FILE KIND TOOL CONFIG CLIP-LABEL INPUT CMD...
 STEPS=" ${EXPORT_STEPS:-throughput quality scaling} "  # to rerun a part
 step() { [[ $STEPS == *" $1 "* ]]; }
 
-step throughput && echo "bench: export throughput, $RUNS_EXPORT rounds" >&2
-step throughput && for round in $(seq 1 "$RUNS_EXPORT"); do
+if step throughput; then
+echo "bench: export throughput, $RUNS_EXPORT rounds" >&2
+for round in $(seq 1 "$RUNS_EXPORT"); do
   for res in 720 1080; do
     in=$WORK/long$res.mp4
     run export.jsonl throughput veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
@@ -66,7 +67,8 @@ step throughput && for round in $(seq 1 "$RUNS_EXPORT"); do
   done
 done
 
-echo "bench: face recall and precision on the annotated frames" >&2
+fi
+
 quality() { # quality TOOL CONFIG RES OUTPUT WALL CPU RSS [--tracks T]
   local tool=$1 config=$2 res=$3 out=$4 wall=$5 cpu=$6 rss=$7; shift 7
   local scale; scale=$(python3 -c "print($res / 720)")
@@ -100,7 +102,9 @@ print(json.dumps(d))
 PY
   echo "  $tool $config ${res}p: $recall" >&2
 }
-step quality && for res in 720 1080; do
+if step quality; then
+echo "bench: face recall and precision on the annotated frames" >&2
+for res in 720 1080; do
   in=$WORK/pan$res.mp4
   measure "$EX/redact" analyze "$in" -o "$WORK/tracks$res.json"
   wa=$WALL ca=$CPU ra=$RSS
@@ -119,8 +123,11 @@ step quality && for res in 720 1080; do
   done
 done
 
+fi
+
+if step scaling; then
 echo "bench: scaling with resolution and people in view" >&2
-step scaling && for round in 1 2; do
+for round in 1 2; do
   for res in 720 1080 2160; do
     in=$WORK/pan$res.mp4
     run scaling.jsonl resolution veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
@@ -132,3 +139,4 @@ step scaling && for round in 1 2; do
     run scaling.jsonl people deface 640x360 "$n" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
   done
 done
+fi
