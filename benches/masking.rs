@@ -79,6 +79,20 @@ fn bench(c: &mut Criterion) {
                     g.bench_function(id, |b| {
                         b.iter(|| masker.apply(&mut frame.as_mut()).expect("apply"))
                     });
+                    // the same on the calling thread alone: on a busy 2-core machine, handing
+                    // regions to the pool can cost more than it saves
+                    if style != "solid" && Some(&level) == CpuLevel::supported().last() {
+                        let alone = CaptureMasker::new(&cfg, w, h, format)
+                            .expect("masker")
+                            .with_cpu_level(level);
+                        let id = BenchmarkId::new(
+                            format!("{name}/{format:?}/{style}"),
+                            format!("{level:?}-nopool"),
+                        );
+                        g.bench_function(id, |b| {
+                            b.iter(|| alone.apply(&mut frame.as_mut()).expect("apply"))
+                        });
+                    }
                 }
             }
             // the bandwidth bound: writing the same number of bytes with memset
