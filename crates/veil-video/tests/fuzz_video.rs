@@ -422,7 +422,7 @@ fn read_checked(path: &Path, opts: &ReadOptions) -> Result<Outcome, String> {
             sum
         };
         std::hint::black_box(sum);
-        if n % 8 == 0 {
+        if n.is_multiple_of(8) {
             let mut v = f
                 .frame_mut()
                 .map_err(|e| format!("frame {n}: no writable view: {e}"))?;
