@@ -555,8 +555,9 @@ pub fn apply_mask(
     #[cfg(not(feature = "rayon"))]
     let results: Vec<Option<RegionResult>> = jobs.iter().map(compute).collect();
     let results: Vec<RegionResult> = results.into_iter().flatten().collect();
-    // Every region was computed from the unmodified frame; now write them, plane by plane
-    // (in parallel over the planes when there is a pool: they are disjoint).
+    // Every region was computed from the unmodified frame; now write them, plane by plane,
+    // on the calling thread: the write is a fraction of the compute, and one round trip
+    // through the pool per frame is enough (waking it is slow on a busy machine).
     let write_plane = |p: usize, plane: &mut PlaneMut<'_>| {
         if let Some(spans) = mask.plane(p) {
             for res in results.iter().filter(|r| r.plane == p) {
@@ -564,18 +565,6 @@ pub fn apply_mask(
             }
         }
     };
-    #[cfg(feature = "rayon")]
-    if let Some(pool) = pool.filter(|_| n_planes > 1) {
-        use rayon::prelude::*;
-        pool.install(|| {
-            frame
-                .planes_mut()
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(p, plane)| write_plane(p, plane))
-        });
-        return Ok(());
-    }
     for (p, plane) in frame.planes_mut().iter_mut().enumerate() {
         write_plane(p, plane);
     }
