@@ -269,6 +269,9 @@ pub struct VideoReader {
     started: bool,
     /// Duration of the video stream per the container's index, in seconds.
     stream_duration: Option<f64>,
+    /// Duration of the whole file per its header (Matroska gives no per-stream duration),
+    /// in seconds; `None` for live streams and durations guessed from the bit rate.
+    container_duration: Option<f64>,
     /// How far before `from` the current seek aimed, in seconds (`None`: no seek done or
     /// verified already).
     seek_backoff: Option<f64>,
@@ -440,6 +443,10 @@ impl VideoReader {
         let stream_duration = (stream.duration() > 0
             && method != ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_BITRATE)
             .then(|| stream.duration() as f64 * q(tb));
+        let container_duration = (!live
+            && ictx.duration() > 0
+            && method != ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_BITRATE)
+            .then(|| ictx.duration() as f64 / f64::from(ffi::AV_TIME_BASE));
         let fps_f = f64::from(fps.0) / f64::from(fps.1);
         let frame_count_estimate = duration.map(|d| {
             let end = opts.to.map_or(d, |t| t.min(d));
@@ -483,6 +490,7 @@ impl VideoReader {
             live,
             started: false,
             stream_duration,
+            container_duration,
             seek_backoff: None,
             next_index: 0,
             last_pts: None,
@@ -594,21 +602,40 @@ impl VideoReader {
     /// At the end of the input: when the container's index gives the video stream's
     /// duration, the last frame must reach it. A file cut at a packet boundary reads like
     /// a clean end otherwise.
+    ///
+    /// Without a stream duration (Matroska), the file's duration is used with half a second
+    /// more slack (it also covers audio, which may run on a little). And a file read whole
+    /// must have given a frame for at least half its video packets: a damaged header can
+    /// make the demuxer drop most of a stream while its own timing agrees with the loss.
     fn check_complete(&self) -> Result<(), VideoError> {
-        let Some(expected) = self.stream_duration else {
-            return Ok(());
-        };
         let frame_s = f64::from(self.info.fps.1) / f64::from(self.info.fps.0);
         let last = self.last_pts.map(|p| self.time_of(p));
         let reached = last.map_or(0.0, |l| l + frame_s);
         // One and a half frames of slack: the index's duration may count the last frame's
         // own duration, and variable frame rates make "one frame" approximate.
-        if reached + 1.5 * frame_s < expected {
+        let expected = match (self.stream_duration, self.container_duration) {
+            (Some(d), _) => Some((d, 1.5 * frame_s, "the file's index")),
+            (None, Some(d)) => Some((d, 1.5 * frame_s + 0.5, "the file's header")),
+            (None, None) => None,
+        };
+        if let Some((expected, slack, source)) = expected {
+            if reached + slack < expected {
+                return Err(VideoError::Truncated {
+                    path: self.path.to_path_buf(),
+                    reason: format!(
+                        "the video ends at {:.3} s but {source} says {expected:.3} s",
+                        last.unwrap_or(0.0)
+                    ),
+                });
+            }
+        }
+        let whole = self.from.is_none() && self.to.is_none();
+        if whole && !self.live && self.next_index.saturating_mul(2) + 3 < self.video_packets {
             return Err(VideoError::Truncated {
                 path: self.path.to_path_buf(),
                 reason: format!(
-                    "the video ends at {:.3} s but the file's index says {expected:.3} s",
-                    last.unwrap_or(0.0)
+                    "only {} frame(s) decoded from {} video packets (damaged timing or index)",
+                    self.next_index, self.video_packets
                 ),
             });
         }
@@ -635,6 +662,7 @@ impl VideoReader {
             },
         };
         let t = self.time_of(pts);
+        let previous = self.last_pts.map(|p| self.time_of(p));
         if let Some(backoff) = self.seek_backoff.take() {
             // First frame after a seek: it must not lie after `from`, or frames of the window
             // were skipped. Seek further back (or to the start) and decode again.
@@ -659,6 +687,24 @@ impl VideoReader {
             return Ok(None);
         }
         self.started = true;
+        // Frames that vanish in the middle of a file (a damaged Matroska cluster is skipped
+        // by the demuxer without an error) show as a jump in time. Three frame durations (at
+        // least 0.1 s) of slack allow for timestamp jitter; a live stream may drop frames.
+        if let (Some(prev), false) = (previous, self.live) {
+            let frame_s = f64::from(fps.1) / f64::from(fps.0);
+            if t - prev > (3.0 * frame_s).max(0.1) {
+                return Err(VideoError::Decode {
+                    path: self.path.to_path_buf(),
+                    time: Some(t),
+                    reason: format!(
+                        "frames are missing: the video jumps from {prev:.3} s to {t:.3} s \
+                         (about {} frame(s) at {:.3} fps); the file is damaged or has a gap",
+                        ((t - prev) / frame_s).round() as i64 - 1,
+                        1.0 / frame_s
+                    ),
+                });
+            }
+        }
         if damaged {
             return Err(VideoError::Decode {
                 path: self.path.to_path_buf(),

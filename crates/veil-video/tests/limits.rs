@@ -102,7 +102,6 @@ fn regression_non_utf8_and_nul_paths_are_errors_not_panics() {
 /// duration against the last frame) does not apply; an export of a cut-off MKV recording
 /// would pass for complete (its manifest does record the frames and time span exported).
 #[test]
-#[ignore = "bug: a truncated MKV ends cleanly instead of VideoError::Truncated"]
 fn regression_truncated_mkv_is_reported() {
     let bytes = std::fs::read(fixture("hostile/vtest-small.mkv")).unwrap();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("limits-mkv");
@@ -125,7 +124,6 @@ fn regression_truncated_mkv_is_reported() {
 /// vanish without an error. (The `ffmpeg` CLI shows the same counts, with warnings only;
 /// `-f_err_detect explode` does not change them.)
 #[test]
-#[ignore = "bug: damaged clusters in an MKV are skipped silently, frames vanish mid-stream"]
 fn regression_mkv_damage_mid_stream_is_reported() {
     let seed = std::fs::read(fixture("hostile/vtest-small.mkv")).unwrap();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("limits-mkv-damage");
@@ -148,7 +146,6 @@ fn regression_mkv_damage_mid_stream_is_reported() {
 /// and the track's edit list then ends after 15 of the 150 frames: the reader ends cleanly,
 /// and the completeness check (which uses the same damaged timing) passes.
 #[test]
-#[ignore = "bug: an MP4 with a damaged mdhd box ends cleanly after 15 of 150 frames"]
 fn regression_mp4_damaged_media_header_is_reported() {
     let mut bytes = std::fs::read(fixture("vtest.mp4")).unwrap();
     assert_eq!(&bytes[296..300], b"mdhd");
