@@ -48,9 +48,13 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 3 {
-        return fail("usage: mask_timing ZONES.toml WIDTHxHEIGHT solid|pixelate|blur|memset|memcpy [SECONDS]");
+        return fail(
+            "usage: mask_timing ZONES.toml WIDTHxHEIGHT solid|pixelate|blur|memset|memcpy [SECONDS]",
+        );
     }
-    let Some((w, h)) = args[1].split_once('x').and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+    let Some((w, h)) = args[1]
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
     else {
         return fail(format!("bad size {:?}", args[1]));
     };
@@ -82,7 +86,11 @@ fn main() -> ExitCode {
     let bytes: u64 = masker
         .layers()
         .iter()
-        .map(|(_, m)| (0..format.plane_count()).map(|p| m.plane(p).map_or(0, |s| s.pixel_count())).sum::<u64>())
+        .map(|(_, m)| {
+            (0..format.plane_count())
+                .map(|p| m.plane(p).map_or(0, |s| s.pixel_count()))
+                .sum::<u64>()
+        })
         .sum();
     let times = match style {
         "memset" => {

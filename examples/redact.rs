@@ -78,8 +78,9 @@ pub struct EncodeArgs {
     /// x264 quality, 0 (lossless) to 51; 18 is visually near-lossless (evidence quality).
     #[arg(long, value_name = "N", default_value_t = 18, value_parser = clap::value_parser!(u8).range(0..=51))]
     crf: u8,
-    /// x264 preset: speed against file size at the same quality.
-    #[arg(long, value_name = "P", default_value = "fast", value_parser = PRESETS)]
+    /// x264 preset: speed against file size at the same quality (default: the library's,
+    /// veryfast; slower presets give smaller files for archive copies).
+    #[arg(long, value_name = "P", default_value_t = EncodeOptions::default().preset, value_parser = PRESETS)]
     preset: String,
     /// Keep the audio (copied as is). Off by default: audio can carry bystanders' voices.
     #[arg(long)]
@@ -166,6 +167,12 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("error: internal error: {msg}");
     }));
+    // A file size limit (ulimit -f) must end in a write error, which removes the temporary
+    // output, not in the kernel killing the process (SIGXFSZ) and leaving it behind.
+    // SAFETY: setting a signal's disposition to SIG_IGN at startup, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = Cli::parse(); // usage errors: clap prints them and exits with status 2
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,

@@ -32,11 +32,11 @@ fn run(args: &[&OsStr]) -> Run {
 }
 
 /// Run `redact` with `args` under a file size limit of `blocks` 512-byte blocks
-/// (RLIMIT_FSIZE, set by the shell's `ulimit -f`), with SIGXFSZ ignored so that a write past
-/// the limit fails with EFBIG rather than killing the process (see SECURITY.md).
+/// (RLIMIT_FSIZE, set by the shell's `ulimit -f`), with SIGXFSZ at its default action (kill):
+/// `redact` ignores it itself, so a write past the limit fails with EFBIG (see SECURITY.md).
 fn run_fsize_limited(blocks: u32, args: &[&OsStr]) -> Run {
     let mut cmd = Command::new("sh");
-    cmd.args(["-c", "trap '' XFSZ; ulimit -f \"$1\"; shift; exec \"$@\"", "sh"])
+    cmd.args(["-c", "trap - XFSZ; ulimit -f \"$1\"; shift; exec \"$@\"", "sh"])
         .arg(blocks.to_string())
         .arg(redact_bin());
     run_cmd(cmd, args)

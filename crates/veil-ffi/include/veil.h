@@ -19,7 +19,9 @@
  * - A required pointer that is NULL gives VEIL_STATUS_NULL_PARAMETER. A value outside an
  *   enum (e.g. a pixel format of 99) gives an error status; enums travel as uint32_t.
  * - No Rust panic crosses into C: it is caught and returned as VEIL_STATUS_PANIC.
- * - Strings are NUL-terminated UTF-8 (paths: any bytes on Unix).
+ * - Strings are NUL-terminated UTF-8 (paths: any bytes on Unix, except that FFmpeg opens
+ *   files by UTF-8 name only: a video input whose path, or an export whose directory, is
+ *   not UTF-8 is refused with VEIL_STATUS_EXPORT_VIDEO, nothing written).
  *
  * Privacy fails closed: when veil_masker_apply returns anything but VEIL_STATUS_OK, do
  * not store or show the frame. Where the frame could be read, it has been blanked.

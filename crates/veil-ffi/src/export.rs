@@ -86,6 +86,10 @@ impl From<RedactError> for Failure {
             | RedactError::TracksMismatch { .. }
             | RedactError::TracksCoverage { .. } => veil_status::VEIL_STATUS_EXPORT_TRACKS,
             RedactError::EmptyWindow { .. } => veil_status::VEIL_STATUS_EXPORT_EMPTY_WINDOW,
+            // a bad window is caught by the reader: still the caller's option, as documented
+            RedactError::Video(veil_redact::VideoError::InvalidOption { .. }) => {
+                veil_status::VEIL_STATUS_EXPORT_INVALID_OPTION
+            }
             RedactError::Video(_) => veil_status::VEIL_STATUS_EXPORT_VIDEO,
             RedactError::Io { .. } => veil_status::VEIL_STATUS_EXPORT_IO,
             // The detector and zone-file codes say more than a generic export failure.

@@ -44,7 +44,7 @@ pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_requester, Requester};
 pub use veil_detect::InputSize;
 pub use veil_track::{TrackerConfig, Tracks};
-pub use veil_video::EncodeOptions;
+pub use veil_video::{EncodeOptions, VideoError};
 
 /// Detector settings of the analysis.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,10 +14,16 @@ pub const MANIFEST_VERSION: u32 = 1;
 /// A file and its SHA-256 (lowercase hex).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileHash {
-    /// The path as given.
+    /// The path as given (a name that is not UTF-8, possible on Unix, is recorded with
+    /// U+FFFD in place of the undecodable bytes: JSON holds text; the hash identifies the file).
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// SHA-256 of the contents, lowercase hex.
     pub sha256: String,
+}
+
+fn lossy_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
 }
 
 /// A model that ran in the analysis.

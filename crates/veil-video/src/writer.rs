@@ -556,6 +556,14 @@ fn temp_path(dest: &Path) -> Result<PathBuf, VideoError> {
     if !dir.is_dir() {
         return Err(io(format!("directory {} does not exist", dir.display())));
     }
+    // The temporary file's name is made UTF-8 below, but FFmpeg (through ffmpeg-next, which
+    // panics on anything else) opens files by UTF-8 path only: the directory must be one.
+    if dir.to_str().is_none_or(|d| d.contains('\0')) {
+        return Err(io(format!(
+            "the directory {} is not a valid UTF-8 path (FFmpeg opens files by UTF-8 name only)",
+            dir.display()
+        )));
+    }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())

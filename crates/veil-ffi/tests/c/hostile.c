@@ -6,8 +6,7 @@
  * and Valgrind), write nothing where the documentation says so, and leave no file behind.
  *
  * Arguments: a scratch directory, then fixtures/hostile/small.mp4, damaged-frame.mp4 and
- * absurd-size.y4m; then optionally --known-bugs, to assert the documented behaviour where
- * it is known not to hold yet. */
+ * absurd-size.y4m. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <math.h>
@@ -27,7 +26,6 @@ static const char *ZONES =
     "polygon = [[0.25, 0.25], [0.5, 0.25], [0.5, 0.75], [0.25, 0.75]]\n";
 
 static const char *dir;
-static int known_bugs;
 
 /* Number of entries in the scratch directory other than the ones the test made itself
  * (names starting with "keep"). */
@@ -284,16 +282,12 @@ static void test_hostile_exports(const char *small, const char *damaged, const c
     expect_export(&o, VEIL_STATUS_EXPORT_INVALID_OPTION, "keep_at_x NaN");
     o.requester_kind = VEIL_REQUESTER_NONE;
 
-    /* Bad windows: refused, nothing written. The header documents
-     * VEIL_STATUS_EXPORT_INVALID_OPTION for them; observed: VEIL_STATUS_EXPORT_VIDEO (the
-     * window is checked by veil-video, whose InvalidOption maps to the video status), so the
-     * documented status is only asserted with --known-bugs (the ignored test
-     * `known_bug_bad_export_window_status` in c_abi.rs). */
+    /* Bad windows: refused as invalid options, nothing written. */
     const double windows[][2] = {{-1, NAN}, {INFINITY, NAN}, {0.5, 0.5}, {0.8, 0.2}, {NAN, -INFINITY}};
     for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++) {
         o.from_s = windows[i][0];
         o.to_s = windows[i][1];
-        expect_export(&o, known_bugs ? VEIL_STATUS_EXPORT_INVALID_OPTION : VEIL_STATUS_EXPORT_VIDEO, "bad window");
+        expect_export(&o, VEIL_STATUS_EXPORT_INVALID_OPTION, "bad window");
     }
     o.from_s = 999;
     o.to_s = NAN;
@@ -327,27 +321,22 @@ static void test_hostile_exports(const char *small, const char *damaged, const c
     o.input = weird_copy;
     expect_export(&o, VEIL_STATUS_EXPORT_VIDEO, "existing input with a non-UTF-8 name");
 
-    /* the same options on the intact clip succeed. The header promises any bytes for paths
-     * on Unix; observed: a non-UTF-8 output name fails with VEIL_STATUS_EXPORT_FAILED
-     * ("path contains invalid UTF-8 characters", a panic inside ffmpeg-next caught by the
-     * export pipeline), nothing written; asserted as documented only with --known-bugs. */
+    /* a non-UTF-8 output name works (paths are bytes on Unix; the temporary file FFmpeg
+     * writes has a UTF-8 name, the rename does not care), and so does a plain one */
     o.input = small;
-    if (known_bugs) {
-        o.output = weird_out;
-    } else {
-        expect_export(&(veil_export_options){0}, VEIL_STATUS_NULL_PARAMETER, "all-zero options");
-        o.output = weird_out;
-        expect_export(&o, VEIL_STATUS_EXPORT_FAILED, "non-UTF-8 output name (known bug)");
-        o.output = out;
+    expect_export(&(veil_export_options){0}, VEIL_STATUS_NULL_PARAMETER, "all-zero options");
+    const char *outs[] = {weird_out, out};
+    for (size_t i = 0; i < 2; i++) {
+        o.output = outs[i];
+        CHECK_STATUS(veil_export_run(&o, NULL), VEIL_STATUS_OK);
+        FILE *f = fopen(o.output, "rb");
+        CHECK(f != NULL);
+        fclose(f);
+        char manifest[4096];
+        CHECK((size_t)snprintf(manifest, sizeof manifest, "%s.manifest.json", o.output) < sizeof manifest);
+        CHECK(remove(o.output) == 0 && remove(manifest) == 0);
+        CHECK(stray_files() == 0);
     }
-    CHECK_STATUS(veil_export_run(&o, NULL), VEIL_STATUS_OK);
-    FILE *f = fopen(o.output, "rb");
-    CHECK(f != NULL);
-    fclose(f);
-    char manifest[4096];
-    CHECK((size_t)snprintf(manifest, sizeof manifest, "%s.manifest.json", o.output) < sizeof manifest);
-    CHECK(remove(o.output) == 0 && remove(manifest) == 0);
-    CHECK(stray_files() == 0);
     printf("hostile exports ok\n");
 }
 
@@ -361,9 +350,8 @@ static void test_status_strings(void) {
 }
 
 int main(int argc, char **argv) {
-    CHECK(argc == 5 || (argc == 6 && strcmp(argv[5], "--known-bugs") == 0));
+    CHECK(argc == 5);
     dir = argv[1];
-    known_bugs = argc == 6;
     test_absurd_masker_sizes();
     test_hostile_frames();
     test_garbage_zone_toml();
