@@ -1,4 +1,5 @@
-//! One-shot inzage export of a whole clip, timed: the Veil side of scripts/bench_export.sh.
+//! One-shot inzage export of a whole clip through the library, timed per pipeline stage: for
+//! profiling (`make bench` times the `redact export` command instead, see scripts/bench/).
 //!
 //! ```text
 //! cargo run --release -p veil-redact --example inzage_bench -- INPUT OUTPUT.mp4 \
