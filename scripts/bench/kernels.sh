@@ -9,9 +9,18 @@ cd "$ROOT"
 
 if [ "${BENCH_SKIP_CRITERION:-0}" != 1 ]; then
   stamp="$WORK/criterion.stamp"; touch "$stamp"
-  echo "bench: criterion (cargo bench --workspace)" >&2
-  cargo bench --workspace -- --noplot ${CRITERION_ARGS:-} 2>&1 | grep -E '^[a-z].*time:|Benchmarking .*: Analyzing' | grep time: >&2 || true
+  # each criterion target by name: `cargo bench --workspace -- ARGS` would also hand the
+  # arguments to libtest's bench harness of every library, which refuses them
+  for target in "veil masking" "veil-detect detect" "veil-track track" "veil-redact layers"; do
+    set -- $target
+    echo "bench: criterion: cargo bench -p $1 --bench $2" >&2
+    if ! cargo bench -p "$1" --bench "$2" -- --noplot ${CRITERION_ARGS:-} >"$WORK/criterion-$2.log" 2>&1; then
+      tail -20 "$WORK/criterion-$2.log" >&2
+      exit 1
+    fi
+  done
   python3 scripts/bench/criterion_json.py "$CARGO_TARGET_DIR/criterion" "$stamp" >"$RESULTS/criterion.jsonl"
+  [ -s "$RESULTS/criterion.jsonl" ] || { echo "bench: criterion wrote no results" >&2; exit 1; }
 fi
 
 echo "bench: masking kernels vs memset/memcpy and OpenCV ($RUNS rounds)" >&2

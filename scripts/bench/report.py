@@ -155,9 +155,12 @@ crit = load("criterion.jsonl")
 if crit:
     w("### Criterion benches")
     w("")
-    w("`cargo bench --workspace` (criterion; median time per iteration over its samples, 10th-90th")
-    w("percentile in brackets). `mask/...` rows: the same kernels with a 2-thread rayon pool,")
-    w("I420 and NV12, per CPU level (`Avx2` is the default on this machine, `Scalar` the reference).")
+    w("`cargo bench -p veil --bench masking`, `-p veil-detect --bench detect`, `-p veil-track --bench")
+    w("track`, `-p veil-redact --bench layers` (criterion; median time per iteration over its")
+    w("samples, 10th-90th percentile in brackets). `mask/...`: the kernels of the table above with a")
+    w("2-thread rayon pool (`-nopool`: without), I420 and NV12, per CPU level (`Avx2` is the default")
+    w("on this machine, `Scalar` the reference). `detect/...`: one frame through a detector at its")
+    w("default input size, one thread; `redact_frame/...`: the export's per-frame redaction.")
     w("")
     w("| benchmark | median | p10-p90 |")
     w("|---|---|---|")
@@ -286,7 +289,8 @@ if sc:
     w("")
     w("| clip | Veil fps | deface 640x360 fps | Veil peak RSS | deface peak RSS |")
     w("|---|---|---|---|---|")
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig.suptitle("Face redaction, whole command (higher is better)", fontsize=11)
     for ax, kind, order, xl in ((axes[0], "resolution", ["720p", "1080p", "2160p"], "resolution"),
                                 (axes[1], "people", ["0", "1", "3", "6"], "people in view (720p)")):
         for tool, config, lab in (("veil", "one-shot", "Veil"), ("deface", "640x360", "deface 640x360")):
