@@ -151,9 +151,8 @@ fn absurd_frame_size_in_the_header() {
     }
 }
 
-/// One million frames per second is absurd but well-formed: Veil may refuse it, or process it
-/// faithfully. Observed: it is processed (4 frames 1 us apart, time base 1/1000000); then
-/// every frame must be masked.
+/// One million frames per second is well-formed but absurd: refused before decoding (above
+/// veil_video::MAX_FPS), with nothing written.
 #[test]
 fn absurd_frame_rate_in_the_header() {
     let dir = scratch("hostile-fps");
@@ -167,30 +166,10 @@ fn absurd_frame_rate_in_the_header() {
     let input = hostile("absurd-fps.y4m"); // 32x24, 4 frames, all samples 128
     let out = dir.join("out.mp4");
     let r = run(&mask_args(&input, &z, &out, &[]));
-    if r.code != Some(0) {
-        assert_refused(&r, "absurd-fps.y4m");
-        std::fs::remove_file(&z).unwrap();
-        assert_empty(&dir);
-        return;
-    }
-    let mut reader = veil::video::VideoReader::open(&out, &veil::video::ReadOptions::default()).unwrap();
-    let mut frames = 0;
-    while let Some(f) = reader.next_frame().unwrap() {
-        let v = f.frame_ref().unwrap();
-        for (y, row) in v.planes()[0].rows().enumerate() {
-            for (x, &px) in row.iter().enumerate() {
-                // solid zone (0) on the left half, the grey scene (128) on the right; x264 at
-                // CRF 18 may blur the edge column by a little
-                if x < 15 {
-                    assert!(px < 24, "frame {frames} pixel ({x}, {y}) = {px}: not masked");
-                } else if x > 16 {
-                    assert!(px > 100, "frame {frames} pixel ({x}, {y}) = {px}");
-                }
-            }
-        }
-        frames += 1;
-    }
-    assert_eq!(frames, 4);
+    assert_refused(&r, "absurd-fps.y4m");
+    assert!(r.stderr.contains("frame rate"), "{}", r.stderr);
+    std::fs::remove_file(&z).unwrap();
+    assert_empty(&dir);
 }
 
 #[test]

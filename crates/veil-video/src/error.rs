@@ -45,6 +45,17 @@ pub enum VideoError {
         /// Why it is refused.
         reason: String,
     },
+    /// The stream's frame rate is outside what a camera records (above
+    /// [`MAX_FPS`](crate::MAX_FPS)): a hostile or broken header, refused before decoding.
+    #[error("{}: unsupported frame rate {fps} fps: {reason}", path.display())]
+    UnsupportedRate {
+        /// The input.
+        path: PathBuf,
+        /// The frame rate the stream claims.
+        fps: f64,
+        /// Why it is refused.
+        reason: String,
+    },
     /// The frame size or pixel format changed in the middle of the stream. Zones are
     /// rasterised for one geometry, so this fails closed rather than guessing.
     #[error("{}: frame geometry changed mid-stream at {time:.3} s: {reason}", path.display())]

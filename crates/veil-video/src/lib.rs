@@ -35,6 +35,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 pub use error::VideoError;
+
+/// The highest frame rate the reader accepts. Cameras record at up to a few hundred frames
+/// per second; a header that claims more is broken or hostile, and a timeline that fine
+/// would make the frame-gap and completeness checks meaningless.
+pub const MAX_FPS: f64 = 1000.0;
 pub use reader::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader};
 pub use writer::{EncodeOptions, VideoWriter, PRESETS};
 

@@ -424,6 +424,14 @@ impl VideoReader {
         } else {
             (25, 1)
         };
+        let rate = f64::from(fps.0) / f64::from(fps.1);
+        if rate > crate::MAX_FPS {
+            return Err(VideoError::UnsupportedRate {
+                path: path.to_path_buf(),
+                fps: rate,
+                reason: format!("more than {} frames per second", crate::MAX_FPS),
+            });
+        }
         let duration = if ictx.duration() > 0 {
             Some(ictx.duration() as f64 / f64::from(ffi::AV_TIME_BASE))
         } else if stream.duration() > 0 {
