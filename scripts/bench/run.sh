@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark, then BENCHMARKS.md and its charts (docs/bench/*.png).
 #
-#   make bench                 # ~30-40 min on 2 cores: RUNS=5 kernel/mask rounds, 3 export rounds
+#   make bench                 # ~20 min on a quiet 2-core machine: 5 kernel/mask rounds, 3 export rounds
 #   BENCH_QUICK=1 make bench   # one round of each, criterion --quick (~10 min): for trying it out
 #
 # Steps (each can be run alone, see its header): env.sh (machine, versions), kernels.sh
