@@ -12,27 +12,9 @@
 
 use std::path::Path;
 
-use veil_video::{ReadOptions, VideoReader};
-
 #[path = "../tests/support/thumb.rs"]
 mod thumb;
-use thumb::{detail, down16, pearson};
-
-fn luma(path: &Path) -> (u32, Vec<Vec<u8>>) {
-    let mut r = VideoReader::open(path, &ReadOptions::default()).unwrap();
-    let (w, h) = (r.info().width, r.info().height);
-    let mut out = Vec::new();
-    while let Some(f) = r.next_frame().unwrap() {
-        let v = f.frame_ref().unwrap();
-        let p = &v.planes()[0];
-        let mut y = Vec::with_capacity((w * h) as usize);
-        for row in 0..h {
-            y.extend_from_slice(&p.row(row)[..w as usize]);
-        }
-        out.push(y);
-    }
-    (w, out)
-}
+use thumb::{detail, down16, luma, pearson};
 
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
@@ -41,8 +23,8 @@ fn main() {
         "usage: face_recall ORIGINAL REDACTED FACES.json [SCALE]"
     );
     let scale: f32 = a.get(3).map_or(1.0, |s| s.parse().unwrap());
-    let (w, orig) = luma(Path::new(&a[0]));
-    let (w2, red) = luma(Path::new(&a[1]));
+    let (w, _, orig) = luma(Path::new(&a[0]));
+    let (w2, _, red) = luma(Path::new(&a[1]));
     assert_eq!(w, w2, "frame sizes differ");
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&a[2]).unwrap()).unwrap();
     let frames = doc["frames"].as_array().unwrap();

@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use veil_redact::{analyze, export, AnalyzeOptions, ExportOptions, Manifest, RedactError, Requester, Tracks};
-use veil_video::{ReadOptions, VideoReader};
 
 #[path = "support/thumb.rs"]
 mod thumb;
-use thumb::{detail, down16, pearson};
+use thumb::{detail, down16, luma, pearson};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -68,23 +67,6 @@ fn faces() -> &'static Faces {
             requester: v["requester_face"].as_u64().unwrap() as usize,
         }
     })
-}
-
-/// Luma planes of every frame of a video (width, height, planes).
-fn luma(path: &Path) -> (u32, u32, Vec<Vec<u8>>) {
-    let mut r = VideoReader::open(path, &ReadOptions::default()).unwrap();
-    let (w, h) = (r.info().width, r.info().height);
-    let mut out = Vec::new();
-    while let Some(f) = r.next_frame().unwrap() {
-        let v = f.frame_ref().unwrap();
-        let p = &v.planes()[0];
-        let mut y = Vec::with_capacity((w * h) as usize);
-        for row in 0..h {
-            y.extend_from_slice(&p.row(row)[..w as usize]);
-        }
-        out.push(y);
-    }
-    (w, h, out)
 }
 
 fn original() -> &'static (u32, u32, Vec<Vec<u8>>) {

@@ -1,7 +1,28 @@
-//! Whether a face region is still recognisable: 16x16 thumbnails of a box, their detail band
-//! and their correlation. Shared by the end-to-end tests (`tests/tests.rs`) and the
+//! The luma planes of a video, and whether a face region in them is still recognisable: 16x16
+//! thumbnails of a box, their detail band and their correlation. Shared by the end-to-end tests (`tests/tests.rs`) and the
 //! face-recall measurement of the export benchmark (`examples/face_recall.rs`), so the bench
 //! counts a face as redacted by exactly the rule the tests assert.
+
+use std::path::Path;
+
+use veil_video::{ReadOptions, VideoReader};
+
+/// Luma planes of every frame of a video (width, height, planes).
+pub fn luma(path: &Path) -> (u32, u32, Vec<Vec<u8>>) {
+    let mut r = VideoReader::open(path, &ReadOptions::default()).unwrap();
+    let (w, h) = (r.info().width, r.info().height);
+    let mut out = Vec::new();
+    while let Some(f) = r.next_frame().unwrap() {
+        let v = f.frame_ref().unwrap();
+        let p = &v.planes()[0];
+        let mut y = Vec::with_capacity((w * h) as usize);
+        for row in 0..h {
+            y.extend_from_slice(&p.row(row)[..w as usize]);
+        }
+        out.push(y);
+    }
+    (w, h, out)
+}
 
 /// The region downscaled to 16x16 by area means.
 pub fn down16(y: &[u8], w: u32, b: [f32; 4]) -> Vec<f64> {
