@@ -9,35 +9,18 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use veil::core::{CameraConfig, CaptureMasker, CpuLevel, Frame, PixelFormat};
+use veil::core::{CameraConfig, CaptureMasker, CpuLevel, Frame, PixelFormat, ZoneStyle};
 
-/// Three zones of a housing-corporation camera: a door, a window band and a strip of road,
-/// together ~15% of the frame.
-fn zones(style: &str) -> CameraConfig {
-    let text = format!(
-        r#"
-[camera]
-id = "bench"
-purposes = ["safety"]
-responsible = "FM"
-[[zones]]
-kind = "dwelling-door"
-label = "door"
-polygon = [[0.10, 0.20], [0.18, 0.20], [0.18, 0.55], [0.10, 0.55]]
-style = "{style}"
-[[zones]]
-kind = "dwelling-window"
-label = "windows"
-polygon = [[0.40, 0.05], [0.85, 0.05], [0.85, 0.17], [0.40, 0.17]]
-style = "{style}"
-[[zones]]
-kind = "public-road"
-label = "road"
-polygon = [[0.0, 0.88], [1.0, 0.84], [1.0, 0.95], [0.0, 0.97]]
-style = "{style}"
-"#
-    );
-    CameraConfig::from_toml_str(&text, "bench.toml").expect("bench zones")
+/// The three zones of a housing-corporation camera (a door, a window band and a strip of
+/// road, together ~15% of the frame), all in `style`: scripts/bench/zones.toml, the zone set
+/// that `make bench` also gives examples/mask_timing.rs and OpenCV.
+fn zones(style: ZoneStyle) -> CameraConfig {
+    let mut cfg = CameraConfig::from_toml_str(include_str!("../scripts/bench/zones.toml"), "zones.toml")
+        .expect("bench zones");
+    for z in &mut cfg.zones {
+        z.style = style;
+    }
+    cfg
 }
 
 fn bench(c: &mut Criterion) {
@@ -55,8 +38,12 @@ fn bench(c: &mut Criterion) {
         for format in [PixelFormat::I420, PixelFormat::Nv12] {
             let mut frame = Frame::new(format, w, h).expect("frame");
             let mut masked_bytes = 0u64;
-            for style in ["solid", "pixelate", "blur"] {
-                let cfg = zones(style);
+            for (style, zone_style) in [
+                ("solid", ZoneStyle::Solid),
+                ("pixelate", ZoneStyle::Pixelate),
+                ("blur", ZoneStyle::Blur),
+            ] {
+                let cfg = zones(zone_style);
                 for level in CpuLevel::supported() {
                     let masker = CaptureMasker::new(&cfg, w, h, format)
                         .expect("masker")
