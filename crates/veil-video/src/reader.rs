@@ -566,6 +566,11 @@ impl VideoReader {
         }
     }
 
+    /// The duration of one frame at the stream's frame rate, in seconds.
+    fn frame_seconds(&self) -> f64 {
+        f64::from(self.info.fps.1) / f64::from(self.info.fps.0)
+    }
+
     fn time_of(&self, pts: i64) -> f64 {
         (pts - self.start_pts) as f64 * q(self.tb)
     }
@@ -616,7 +621,7 @@ impl VideoReader {
     /// must have given a frame for at least half its video packets: a damaged header can
     /// make the demuxer drop most of a stream while its own timing agrees with the loss.
     fn check_complete(&self) -> Result<(), VideoError> {
-        let frame_s = f64::from(self.info.fps.1) / f64::from(self.info.fps.0);
+        let frame_s = self.frame_seconds();
         let last = self.last_pts.map(|p| self.time_of(p));
         let reached = last.map_or(0.0, |l| l + frame_s);
         // One and a half frames of slack: the index's duration may count the last frame's
@@ -656,16 +661,11 @@ impl VideoReader {
     }
 
     fn accept(&mut self, mut frame: ff::frame::Video) -> Result<Option<DecodedFrame>, VideoError> {
-        let fps = self.info.fps;
         let pts = match frame.timestamp().or(frame.pts()) {
             Some(p) => p,
             // No timestamp at all (some raw streams): one frame duration after the last.
             None => match self.last_pts {
-                Some(l) => {
-                    l + ((f64::from(fps.1) / f64::from(fps.0)) / q(self.tb))
-                        .round()
-                        .max(1.0) as i64
-                }
+                Some(l) => l + (self.frame_seconds() / q(self.tb)).round().max(1.0) as i64,
                 None => self.start_pts,
             },
         };
@@ -699,7 +699,7 @@ impl VideoReader {
         // by the demuxer without an error) show as a jump in time. Three frame durations (at
         // least 0.1 s) of slack allow for timestamp jitter; a live stream may drop frames.
         if let (Some(prev), false) = (previous, self.live) {
-            let frame_s = f64::from(fps.1) / f64::from(fps.0);
+            let frame_s = self.frame_seconds();
             if t - prev > (3.0 * frame_s).max(0.1) {
                 return Err(VideoError::Decode {
                     path: self.path.to_path_buf(),
