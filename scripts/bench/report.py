@@ -231,15 +231,21 @@ if exp:
     groups = defaultdict(list)
     for r in exp:
         groups[(r["clip"], r["tool"], r["config"])].append(r)
+
+    def export_ratios(clip, vconf, config):
+        """Per-round ratios of Veil's fps (configuration `vconf`) over deface's (`config`)."""
+        veil_by_round = {r["round"]: r["fps"] for r in groups[(clip, "veil", vconf)]}
+        return [veil_by_round[r["round"]] / r["fps"] for r in groups[(clip, "deface", config)]
+                if r["round"] in veil_by_round]
+
     bars = []
     for clip in ("720p", "1080p"):
-        veil_by_round = {r["round"]: r["fps"] for r in groups[(clip, "veil", "one-shot")]}
         for tool, config in (("veil", "one-shot"), ("veil", "every-2"), ("deface", "640x360"), ("deface", "default")):
             rows = groups[(clip, tool, config)]
             if not rows:
                 continue
             fps = [r["fps"] for r in rows]
-            ratios = [veil_by_round[r["round"]] / r["fps"] for r in rows if r["round"] in veil_by_round]
+            ratios = export_ratios(clip, "one-shot", config) if tool == "deface" else []
             cpf = med(r["cpu_s"] / r["frames"] for r in rows)
             label = {"one-shot": "Veil one-shot export", "every-2": "Veil one-shot, --every 2"}.get(config) if tool == "veil" else f"deface {config}"
             rt = "" if tool == "veil" else (f"{med(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} rounds)" if ratios else "-")
@@ -336,10 +342,8 @@ if mask:
 if exp:
     recall = {(q["tool"], q["config"], q["clip"]): q["recall"] for q in qual}
     for clip, vconf in (("720p", "one-shot"), ("1080p", "one-shot"), ("720p", "every-2"), ("1080p", "every-2")):
-        veil_by_round = {r["round"]: r["fps"] for r in groups[(clip, "veil", vconf)]}
         for config in ("640x360", "default"):
-            rows = groups[(clip, "deface", config)]
-            ratios = [veil_by_round[r["round"]] / r["fps"] for r in rows if r["round"] in veil_by_round]
+            ratios = export_ratios(clip, vconf, config)
             note = ""
             if not ratios:  # deface default at 1080p: only the single quality run
                 qv = [q for q in qual if q["tool"] == "veil" and q["config"] == vconf and q["clip"] == clip]
@@ -358,11 +362,6 @@ if goals:
     block = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     block += [f"| {g} | {m} | {'yes' if ok else '**no**'} |" for g, m, ok in goals]
     md[GOALS_AT:GOALS_AT] = block + [""]
-
-extra = os.path.join(RES, "notes.md")
-if os.path.exists(extra):
-    md.extend(open(extra).read().rstrip("\n").split("\n"))
-    w("")
 
 tmp = OUT + ".tmp"
 with open(tmp, "w") as f:
