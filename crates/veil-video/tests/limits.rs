@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use veil_core::MAX_PIXELS;
-use veil_video::{ReadOptions, VideoError, VideoReader};
+use veil_video::{EncodeOptions, ReadOptions, VideoError, VideoReader, VideoWriter};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -94,6 +94,36 @@ fn regression_non_utf8_and_nul_paths_are_errors_not_panics() {
             other => panic!("{}: expected an Open error, got {other:?}", p.display()),
         }
     }
+}
+
+/// Output paths: a file name that is not UTF-8 is written (the temporary file FFmpeg opens has
+/// a UTF-8 name, the rename does not care); a directory whose name is not UTF-8 is a typed
+/// error before anything is created, not a panic inside ffmpeg-next.
+#[test]
+fn non_utf8_output_names_are_written_and_non_utf8_directories_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("limits-out-paths");
+    let _ = std::fs::remove_dir_all(&dir);
+    let weird_dir = dir.join(std::ffi::OsStr::from_bytes(b"dir-\xff"));
+    std::fs::create_dir_all(&weird_dir).unwrap();
+    let mut r = VideoReader::open(fixture("hostile/small.mp4"), &ReadOptions::default()).unwrap();
+    let info = r.info().clone();
+    let named = dir.join(std::ffi::OsStr::from_bytes(b"out-\xff.mp4"));
+    let mut w = VideoWriter::create(&named, &info, &EncodeOptions::default()).unwrap();
+    while let Some(f) = r.next_frame().unwrap() {
+        w.write_decoded(&f).unwrap();
+    }
+    assert_eq!(w.finish().unwrap(), 10);
+    assert!(std::fs::metadata(&named).unwrap().len() > 0);
+    match VideoWriter::create(weird_dir.join("out.mp4"), &info, &EncodeOptions::default()) {
+        Err(VideoError::Io { reason, .. }) => assert!(reason.contains("UTF-8"), "{reason}"),
+        other => panic!("expected an Io error, got {:?}", other.err()),
+    }
+    assert_eq!(
+        std::fs::read_dir(&weird_dir).unwrap().count(),
+        0,
+        "nothing created"
+    );
 }
 
 /// Found by the fuzz harness (fuzz_video, seed 0x5eed0f7e57, case 9): a Matroska file cut
