@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use veil::detect::{CenterFace, Class, Detector, NanoDet};
+use veil::detect::{CenterFace, Class, Detector, FaceSearch, NanoDet};
 use veil::video::{ReadOptions, VideoReader};
 
 use crate::{progress, WindowArgs};
@@ -20,6 +20,11 @@ pub struct DetectArgs {
     /// Where to write the detections (JSON).
     #[arg(short, long, value_name = "DETECTIONS.json")]
     pub output: PathBuf,
+    /// Smallest face height, in frame pixels, searched for in every frame (see `redact
+    /// analyze --help`).
+    #[arg(long, value_name = "PX", default_value_t = veil::detect::DEFAULT_MIN_FACE,
+          value_parser = clap::value_parser!(u32).range(i64::from(veil::detect::MIN_MIN_FACE)..=4096))]
+    pub min_face: u32,
 }
 
 /// Run both detectors on every frame of the window and write
@@ -32,7 +37,7 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
     };
     let mut reader = VideoReader::open(&args.input, &opts)?;
     let info = reader.info().clone();
-    let mut faces = CenterFace::builder().build()?;
+    let mut faces = FaceSearch::new(CenterFace::builder().build()?, args.min_face)?;
     let mut persons = NanoDet::builder().build()?;
     let bar = progress(info.frame_count_estimate);
     let mut frames = Vec::new();
@@ -57,7 +62,8 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let fps = f64::from(info.fps.0) / f64::from(info.fps.1.max(1));
-    let doc = json!({"version": 1, "width": info.width, "height": info.height, "fps": fps, "frames": frames});
+    let doc = json!({"version": 1, "width": info.width, "height": info.height, "fps": fps,
+                     "min_face": args.min_face, "frames": frames});
     let text = serde_json::to_string(&doc)?;
     veil::core::fsutil::write_atomic(&args.output, text.as_bytes())
         .with_context(|| format!("{}: cannot write", args.output.display()))?;

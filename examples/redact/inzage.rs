@@ -19,12 +19,19 @@ pub struct DetectArgs {
     /// covers the rest; n - 1 must not exceed the padding of 5 frames). 1 = every frame.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=6))]
     pub every: u32,
+    /// Smallest face height, in frame pixels, searched for in every frame. Faces smaller than
+    /// the default detector input can see are searched at a finer scale where people can be
+    /// (motion, recent faces, a sweep over the whole frame); lower values cost more.
+    #[arg(long, value_name = "PX", default_value_t = veil::detect::DEFAULT_MIN_FACE,
+          value_parser = clap::value_parser!(u32).range(i64::from(veil::detect::MIN_MIN_FACE)..=4096))]
+    pub min_face: u32,
 }
 
 impl DetectArgs {
     fn options(&self) -> DetectOptions {
         DetectOptions {
             every: self.every,
+            min_face: self.min_face,
             ..DetectOptions::default()
         }
     }

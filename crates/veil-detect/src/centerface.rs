@@ -198,26 +198,77 @@ impl CenterFace {
         let (fw, fh) = (first.width(), first.height());
         if !self.plan.as_ref().is_some_and(|p| p.fits(fw, fh)) {
             self.plan = None;
-            // The resampler writes only the picture; the padding must be zeros, not the
-            // previous geometry's pixels.
-            self.input.clear();
         }
         let size = self.input_size;
         let plan = self
             .plan
             .get_or_insert_with(|| Resampler::new(fw, fh, letterbox(size, fw, fh)));
-        let lb = plan.letterbox();
         let per = plan.tensor_len();
         self.input.resize(per * frames.len(), 0.0);
         for (f, chunk) in frames.iter().zip(self.input.chunks_exact_mut(per)) {
             plan.fill(f, chunk, 1.0)?;
         }
+        let lb = plan.letterbox();
+        let places: Vec<Place> = frames
+            .iter()
+            .map(|f| Place {
+                origin: (0.0, 0.0),
+                frame: (f.width(), f.height()),
+            })
+            .collect();
+        self.run_input(lb, &places)
+    }
+
+    /// Detect faces inside `region` of `frame` only, sampled at `scale` network pixels per
+    /// frame pixel (finer than the whole frame's input size: the way [`crate::FaceSearch`]
+    /// finds small faces). Boxes are in frame pixels, clipped to the frame.
+    ///
+    /// # Errors
+    /// [`DetectError::InputMismatch`] if the region is empty, not inside the frame or has an
+    /// odd corner in a 4:2:0 frame, or the scale is not in (0, 4]; otherwise as
+    /// [`Detector::detect`].
+    pub fn detect_region(
+        &mut self,
+        frame: &FrameRef<'_>,
+        region: veil_core::Rect,
+        scale: f32,
+    ) -> Result<Vec<Detection>, DetectError> {
+        if region.x < 0 || region.y < 0 || region.w == 0 || region.h == 0 || !(scale > 0.0 && scale <= 4.0) {
+            return Err(DetectError::InputMismatch {
+                reason: format!("face search region {region:?} at scale {scale}"),
+            });
+        }
+        let lb = region_letterbox(region.w, region.h, scale);
+        let plan = Resampler::new(region.w, region.h, lb);
+        self.input.resize(plan.tensor_len(), 0.0);
+        plan.fill_region(frame, (region.x as u32, region.y as u32), &mut self.input, 1.0)?;
+        // The whole-frame plan no longer describes the buffer's padding.
+        self.plan = None;
+        let place = Place {
+            origin: (region.x as f32, region.y as f32),
+            frame: (frame.width(), frame.height()),
+        };
+        let mut v = self.run_input(lb, std::slice::from_ref(&place))?;
+        Ok(v.pop().unwrap_or_default())
+    }
+
+    /// Network pixels per frame pixel of the whole-frame input for `width` x `height`
+    /// frames (the smaller of the two axes' scales).
+    pub fn frame_scale(&self, width: u32, height: u32) -> f32 {
+        let lb = letterbox(self.input_size, width, height);
+        lb.scale_x.min(lb.scale_y)
+    }
+
+    /// Run the network over the batch in `self.input` (one item per place, placed as `lb`)
+    /// and decode the faces of each item into frame pixels.
+    fn run_input(&mut self, lb: Letterbox, places: &[Place]) -> Result<Vec<Vec<Detection>>, DetectError> {
+        let n = places.len();
         let model = self.info.name.clone();
         let err = |reason: String| DetectError::Inference {
             model: model.clone(),
             reason,
         };
-        let tensor = input_tensor(&model, [frames.len(), 3, lb.net_h, lb.net_w], &self.input)?;
+        let tensor = input_tensor(&model, [n, 3, lb.net_h, lb.net_w], &self.input)?;
         let outputs = self
             .session
             .run(ort::inputs![tensor])
@@ -235,7 +286,7 @@ impl CenterFace {
             model: model.clone(),
             reason,
         };
-        if heat_shape.len() != 4 || heat_shape[0] as usize != frames.len() || heat_shape[1] != 1 {
+        if heat_shape.len() != 4 || heat_shape[0] as usize != n || heat_shape[1] != 1 {
             return Err(shape_err(format!("heatmap shape {heat_shape:?}")));
         }
         let (gh, gw) = (heat_shape[2] as usize, heat_shape[3] as usize);
@@ -253,12 +304,13 @@ impl CenterFace {
         }
         let (scale, off, lms) = (maps[1].1, maps[2].1, maps[3].1);
         let thr = self.common.threshold;
-        let mut all = Vec::with_capacity(frames.len());
-        for b in 0..frames.len() {
+        let mut all = Vec::with_capacity(n);
+        for (b, place) in places.iter().enumerate() {
             let heat = &heat[b * cells..(b + 1) * cells];
             let scale = &scale[b * 2 * cells..(b + 1) * 2 * cells];
             let off = &off[b * 2 * cells..(b + 1) * 2 * cells];
             let lms = &lms[b * 10 * cells..(b + 1) * 10 * cells];
+            let (ox, oy) = place.origin;
             let mut dets = Vec::new();
             for (i, &score) in heat.iter().enumerate() {
                 if score.is_nan() {
@@ -280,8 +332,8 @@ impl CenterFace {
                 // Boxes stay in network coordinates until after NMS (cheaper, same result).
                 let mut lm = [[0f32; 2]; 5];
                 for (j, p) in lm.iter_mut().enumerate() {
-                    p[0] = (lms[(2 * j + 1) * cells + i] * sw + x0) / lb.scale_x;
-                    p[1] = (lms[2 * j * cells + i] * sh + y0) / lb.scale_y;
+                    p[0] = (lms[(2 * j + 1) * cells + i] * sw + x0) / lb.scale_x + ox;
+                    p[1] = (lms[2 * j * cells + i] * sh + y0) / lb.scale_y + oy;
                 }
                 dets.push(Detection {
                     class: Class::Face,
@@ -291,18 +343,18 @@ impl CenterFace {
                 });
             }
             let kept = nms(dets, self.common.nms_iou);
-            let f = &frames[b];
+            let (fw, fh) = place.frame;
             all.push(
                 kept.into_iter()
                     .filter_map(|mut d| {
                         let bb = d.bbox;
                         d.bbox = clip(
-                            bb.x / lb.scale_x,
-                            bb.y / lb.scale_y,
-                            (bb.x + bb.w) / lb.scale_x,
-                            (bb.y + bb.h) / lb.scale_y,
-                            f.width(),
-                            f.height(),
+                            bb.x / lb.scale_x + ox,
+                            bb.y / lb.scale_y + oy,
+                            (bb.x + bb.w) / lb.scale_x + ox,
+                            (bb.y + bb.h) / lb.scale_y + oy,
+                            fw,
+                            fh,
                         )?;
                         Some(d)
                     })
@@ -310,6 +362,33 @@ impl CenterFace {
             );
         }
         Ok(all)
+    }
+
+    /// The NMS IoU this detector suppresses overlapping faces at.
+    pub(crate) fn nms_iou(&self) -> f32 {
+        self.common.nms_iou
+    }
+}
+
+/// Where one batch item of the network input came from: the frame pixel of its top-left
+/// corner and the frame's size (boxes are clipped to it).
+struct Place {
+    origin: (f32, f32),
+    frame: (u32, u32),
+}
+
+/// The input for a `w` x `h` region sampled at `scale`: content rounded to whole pixels,
+/// padded up to multiples of 32.
+pub(crate) fn region_letterbox(w: u32, h: u32, scale: f32) -> Letterbox {
+    let content_w = ((w as f32 * scale).round() as usize).max(1);
+    let content_h = ((h as f32 * scale).round() as usize).max(1);
+    Letterbox {
+        net_w: content_w.div_ceil(32) * 32,
+        net_h: content_h.div_ceil(32) * 32,
+        content_w,
+        content_h,
+        scale_x: content_w as f32 / w as f32,
+        scale_y: content_h as f32 / h as f32,
     }
 }
 

@@ -27,12 +27,14 @@ mod nanodet;
 mod onnx_patch;
 pub mod preprocess;
 mod runtime;
+mod search;
 
 pub use centerface::{CenterFace, CenterFaceBuilder, InputSize};
 pub use error::DetectError;
 pub use model::{default_models_dir, read_manifest, sha256_hex, ModelInfo, MANIFEST_FILE};
 pub use nanodet::{NanoDet, NanoDetBuilder};
 pub use runtime::{init_runtime, runtime_path};
+pub use search::{FaceSearch, SearchStats, DEFAULT_MIN_FACE, MIN_MIN_FACE, NET_FACE_PX, SWEEP_FRAMES};
 
 use veil_core::{BoxF, FrameRef};
 

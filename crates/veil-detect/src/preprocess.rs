@@ -118,6 +118,12 @@ impl Resampler {
         self.src_w == w && self.src_h == h
     }
 
+    /// The size of the source rectangle this plan samples (the whole frame for
+    /// [`Resampler::fill`], a region of it for [`Resampler::fill_region`]).
+    pub fn source_size(&self) -> (u32, u32) {
+        (self.src_w, self.src_h)
+    }
+
     /// The placement this plan writes.
     pub fn letterbox(&self) -> Letterbox {
         self.lb
@@ -136,18 +142,64 @@ impl Resampler {
     /// this plan was made for or `out` is shorter than [`Resampler::tensor_len`].
     pub fn fill(&self, frame: &FrameRef<'_>, out: &mut [f32], gain: f32) -> Result<(), DetectError> {
         if !self.fits(frame.width(), frame.height()) || out.len() < self.tensor_len() {
+            return Err(self.mismatch(frame, out.len()));
+        }
+        self.fill_at(frame, 0, 0, out, gain);
+        Ok(())
+    }
+
+    /// As [`Resampler::fill`] for the region of `frame` whose top-left corner is
+    /// (`x0`, `y0`) and whose size is the plan's source size: a tile of a large frame
+    /// sampled at a finer scale than the whole frame.
+    ///
+    /// # Errors
+    /// [`DetectError::InputMismatch`] (nothing written) if the region does not lie inside
+    /// the frame, its corner is odd in a 4:2:0 frame (chroma would be shifted by half a
+    /// sample), or `out` is shorter than [`Resampler::tensor_len`].
+    pub fn fill_region(
+        &self,
+        frame: &FrameRef<'_>,
+        (x0, y0): (u32, u32),
+        out: &mut [f32],
+        gain: f32,
+    ) -> Result<(), DetectError> {
+        let inside = u64::from(x0) + u64::from(self.src_w) <= u64::from(frame.width())
+            && u64::from(y0) + u64::from(self.src_h) <= u64::from(frame.height());
+        let aligned = !frame.format().is_420() || (x0 % 2 == 0 && y0 % 2 == 0);
+        if !inside || !aligned || out.len() < self.tensor_len() {
             return Err(DetectError::InputMismatch {
                 reason: format!(
-                    "frame {}x{} and buffer of {} floats; the plan is for {}x{} frames and {} floats",
-                    frame.width(),
-                    frame.height(),
-                    out.len(),
+                    "region {}x{} at ({x0}, {y0}) of a {}x{} {:?} frame (buffer of {} floats, plan needs {})",
                     self.src_w,
                     self.src_h,
+                    frame.width(),
+                    frame.height(),
+                    frame.format(),
+                    out.len(),
                     self.tensor_len()
                 ),
             });
         }
+        self.fill_at(frame, x0 as usize, y0, out, gain);
+        Ok(())
+    }
+
+    fn mismatch(&self, frame: &FrameRef<'_>, len: usize) -> DetectError {
+        DetectError::InputMismatch {
+            reason: format!(
+                "frame {}x{} and buffer of {} floats; the plan is for {}x{} frames and {} floats",
+                frame.width(),
+                frame.height(),
+                len,
+                self.src_w,
+                self.src_h,
+                self.tensor_len()
+            ),
+        }
+    }
+
+    /// Sample the plan's source rectangle at (`x0`, `y0`) (checked by the callers).
+    fn fill_at(&self, frame: &FrameRef<'_>, x0: usize, y0: u32, out: &mut [f32], gain: f32) {
         let (nw, nh) = (self.lb.net_w, self.lb.net_h);
         let plane_len = nw * nh;
         let (r_out, rest) = out[..3 * plane_len].split_at_mut(plane_len);
@@ -160,6 +212,10 @@ impl Resampler {
         } else {
             Vec::new()
         };
+        let sw = self.src_w as usize;
+        // The region's part of source row `y` of a one-plane frame, `bpp` bytes per pixel.
+        let region_row =
+            |y: usize, bpp: usize| &frame.planes()[0].row(y0 + y as u32)[x0 * bpp..(x0 + sw) * bpp];
         for (oy, ty) in self.ys.iter().enumerate() {
             let base = oy * nw;
             let (r, g, b) = (
@@ -169,11 +225,10 @@ impl Resampler {
             );
             match frame.format() {
                 PixelFormat::I420 | PixelFormat::Nv12 => {
-                    self.row_yuv(frame, oy, *ty, r, g, b, gain, &mut scratch)
+                    self.row_yuv(frame, (x0, y0), oy, *ty, [r, g, b], gain, &mut scratch)
                 }
                 PixelFormat::Gray8 => {
-                    let p = &frame.planes()[0];
-                    let (r0, r1) = (p.row(ty.i0 as u32), p.row(ty.i1 as u32));
+                    let (r0, r1) = (region_row(ty.i0, 1), region_row(ty.i1, 1));
                     for (ox, t) in self.xs.iter().enumerate() {
                         let top = lerp(r0[t.i0], r0[t.i1], t.w);
                         let bot = lerp(r1[t.i0], r1[t.i1], t.w);
@@ -189,8 +244,7 @@ impl Resampler {
                         PixelFormat::Rgba => (4, 0, 2),
                         _ => (3, 0, 2),
                     };
-                    let p = &frame.planes()[0];
-                    let (r0, r1) = (p.row(ty.i0 as u32), p.row(ty.i1 as u32));
+                    let (r0, r1) = (region_row(ty.i0, bpp), region_row(ty.i1, bpp));
                     for (ox, t) in self.xs.iter().enumerate() {
                         let (a, c) = (t.i0 * bpp, t.i1 * bpp);
                         let mut px = [0f32; 3];
@@ -215,7 +269,6 @@ impl Resampler {
         for plane in [r_out, g_out, b_out] {
             plane[ch * nw..].fill(0.0);
         }
-        Ok(())
     }
 
     /// One output row from a 4:2:0 frame (BT.601 limited range, the usual for CCTV streams).
@@ -227,11 +280,10 @@ impl Resampler {
     fn row_yuv(
         &self,
         frame: &FrameRef<'_>,
+        (x0, y0): (usize, u32),
         oy: usize,
         ty: Tap,
-        r: &mut [f32],
-        g: &mut [f32],
-        b: &mut [f32],
+        [r, g, b]: [&mut [f32]; 3],
         gain: f32,
         scratch: &mut [f32],
     ) {
@@ -239,21 +291,29 @@ impl Resampler {
         let y = &planes[0];
         let cy = self.cys[oy];
         let nv12 = frame.format() == PixelFormat::Nv12;
-        let (sy, rest) = scratch.split_at_mut(y.row_bytes().min(scratch.len()));
-        blend_rows(y.row(ty.i0 as u32), y.row(ty.i1 as u32), ty.w, sy);
+        // The region's samples: luma x0..x0 + w, chroma x0/2..(x0 + w)/2 (x0 is even).
+        let sw = self.src_w as usize;
+        let (cx0, cw) = (x0 / 2, sw.div_ceil(2));
+        let luma = |row: u32| &y.row(y0 + row)[x0..x0 + sw];
+        let (sy, rest) = scratch.split_at_mut(sw.min(scratch.len()));
+        blend_rows(luma(ty.i0 as u32), luma(ty.i1 as u32), ty.w, sy);
+        let crow = y0 / 2;
         // NV12 interleaves U and V: sample k of U is byte 2k, of V byte 2k + 1.
         if nv12 {
             let uv = &planes[1];
-            let (su, _) = rest.split_at_mut(uv.row_bytes().min(rest.len()));
-            blend_rows(uv.row(cy.i0 as u32), uv.row(cy.i1 as u32), cy.w, su);
+            let chroma = |row: u32| &uv.row(crow + row)[2 * cx0..2 * (cx0 + cw)];
+            let (su, _) = rest.split_at_mut((2 * cw).min(rest.len()));
+            blend_rows(chroma(cy.i0 as u32), chroma(cy.i1 as u32), cy.w, su);
             yuv_row::<2, 1>(&self.xs, &self.cxs, [sy, su, su], [r, g, b], gain);
         } else {
             let (u, v) = (&planes[1], &planes[2]);
-            let (su, sv) = rest.split_at_mut(u.row_bytes().min(rest.len()));
-            let vn = v.row_bytes().min(sv.len());
+            let (su, sv) = rest.split_at_mut(cw.min(rest.len()));
+            let vn = cw.min(sv.len());
             let sv = &mut sv[..vn];
-            blend_rows(u.row(cy.i0 as u32), u.row(cy.i1 as u32), cy.w, su);
-            blend_rows(v.row(cy.i0 as u32), v.row(cy.i1 as u32), cy.w, sv);
+            let uc = |row: u32| &u.row(crow + row)[cx0..cx0 + cw];
+            let vc = |row: u32| &v.row(crow + row)[cx0..cx0 + cw];
+            blend_rows(uc(cy.i0 as u32), uc(cy.i1 as u32), cy.w, su);
+            blend_rows(vc(cy.i0 as u32), vc(cy.i1 as u32), cy.w, sv);
             yuv_row::<1, 0>(&self.xs, &self.cxs, [sy, su, sv], [r, g, b], gain);
         }
     }

@@ -53,8 +53,14 @@ pub struct DetectOptions {
     pub face_threshold: Option<f32>,
     /// NanoDet person score threshold (`None`: the detector's default, 0.3).
     pub person_threshold: Option<f32>,
-    /// CenterFace network input size (default: long side 640).
+    /// CenterFace network input size of the whole-frame run (default: long side 640).
     pub face_input: InputSize,
+    /// Smallest face height, in frame pixels, the analysis guarantees to search for
+    /// (default [`veil_detect::DEFAULT_MIN_FACE`], 24 px; at least
+    /// [`veil_detect::MIN_MIN_FACE`]). Faces smaller than the whole-frame input can see are
+    /// searched at a finer scale where they can be (see [`veil_detect::FaceSearch`]); the
+    /// manifest records the value.
+    pub min_face: u32,
     /// Run the detectors (and the tracker) on every n-th frame only; the frames between are
     /// covered by the tracker's interpolation and the temporal padding, which must be at
     /// least n - 1 frames ([`Padding::frames`], [`TrackerConfig::pad_frames`] for
@@ -96,6 +102,7 @@ impl Default for DetectOptions {
             face_threshold: None,
             person_threshold: None,
             face_input: InputSize::default(),
+            min_face: veil_detect::DEFAULT_MIN_FACE,
             every: 1,
             person_every: 1,
             threads: (cores / 2).max(1),

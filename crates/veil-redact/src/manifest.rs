@@ -56,6 +56,10 @@ pub struct ManifestSettings {
     pub preset: String,
     /// Whether audio was copied.
     pub audio: bool,
+    /// Smallest face height, in frame pixels, the analysis searched for in every frame
+    /// (`None`: a tracks file that does not record it, made by an older Veil).
+    #[serde(default)]
+    pub min_face: Option<u32>,
 }
 
 /// Counts of what was processed.

@@ -14,7 +14,7 @@ use std::thread::{self, ScopedJoinHandle};
 use std::time::Instant;
 
 use veil_core::{CameraConfig, CaptureMasker, CpuLevel};
-use veil_detect::{CenterFace, Detector, NanoDet};
+use veil_detect::{CenterFace, Detector, FaceSearch, NanoDet};
 use veil_track::{Class, Tracker, Tracks};
 use veil_video::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader, VideoWriter};
 
@@ -175,7 +175,8 @@ fn run_analysis(
         fb = fb.models_dir(dir);
         pb = pb.models_dir(dir);
     }
-    let mut faces = fb.build()?;
+    let mut faces = FaceSearch::new(fb.build()?, det.min_face)?;
+    let faces_min = faces.min_face();
     let mut persons = pb.build()?;
     let models = vec![record(&faces), record(&persons)];
     let reader = open_reader(input, from, to, false)?;
@@ -315,6 +316,7 @@ fn run_analysis(
     }
     let mut tracks = tracker.finish();
     tracks.set_video(info.width, info.height, fps)?;
+    tracks.set_min_face(Some(faces_min));
     // Recorded even when nobody was seen: an export may only use these tracks on these
     // frames (empty tracks there mean "nobody", elsewhere "not looked at").
     tracks.set_analyzed(Some(range))?;
@@ -637,6 +639,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                 crf: opts.encode.crf,
                 preset: opts.encode.preset.clone(),
                 audio: keep_audio,
+                min_face: tracks.min_face(),
             },
             counts: ManifestCounts {
                 frames: stats.frames,

@@ -245,8 +245,9 @@ impl Track {
 /// JSON form (version 1):
 /// `{"version":1,"width":W,"height":H,"fps":F,"analyzed":[a,b],"source_sha256":"<hex>",
 /// "tracks":[{"id":n,"class":"person","first_frame":a,"last_frame":b,"boxes":[{"frame":i,
-/// "box":[x,y,w,h],"score":s,"interpolated":false}],"faces":[...]}]}`, where `analyzed` and
-/// `source_sha256` are present only when set (files written before they existed still load).
+/// "box":[x,y,w,h],"score":s,"interpolated":false}],"faces":[...]}]}`, where `analyzed`,
+/// `source_sha256` and `min_face` (the smallest face height searched for, in pixels) are
+/// present only when set (files written before they existed still load).
 ///
 /// The analysed range matters for privacy: a frame outside it has no tracks because nobody
 /// looked, not because nobody was there, so an export must not use the tracks there.
@@ -257,6 +258,7 @@ pub struct Tracks {
     fps: f64,
     analyzed: Option<[u64; 2]>,
     source_sha256: Option<String>,
+    min_face: Option<u32>,
     tracks: Vec<Track>,
 }
 
@@ -270,6 +272,8 @@ struct TracksRef<'a> {
     analyzed: Option<[u64; 2]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source_sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_face: Option<u32>,
     tracks: &'a [Track],
 }
 
@@ -284,6 +288,8 @@ struct TracksWire {
     analyzed: Option<[u64; 2]>,
     #[serde(default)]
     source_sha256: Option<String>,
+    #[serde(default)]
+    min_face: Option<u32>,
     tracks: Vec<TrackWire>,
 }
 
@@ -312,6 +318,7 @@ impl Serialize for Tracks {
             fps: self.fps,
             analyzed: self.analyzed,
             source_sha256: self.source_sha256.as_deref(),
+            min_face: self.min_face,
             tracks: &self.tracks,
         }
         .serialize(s)
@@ -338,6 +345,7 @@ impl Tracks {
             fps,
             analyzed: None,
             source_sha256: None,
+            min_face: None,
             tracks,
         };
         t.check().map_err(|reason| TrackError::InvalidTrack { reason })?;
@@ -352,6 +360,7 @@ impl Tracks {
             fps: 0.0,
             analyzed: None,
             source_sha256: None,
+            min_face: None,
             tracks,
         };
         debug_assert_eq!(t.check(), Ok(()));
@@ -404,6 +413,17 @@ impl Tracks {
     pub fn set_source_sha256(&mut self, hex: Option<&str>) -> Result<(), TrackError> {
         self.source_sha256 = check_sha256(hex).map_err(|reason| TrackError::InvalidTrack { reason })?;
         Ok(())
+    }
+
+    /// Record the smallest face height (frame pixels) the analysis searched for (`None`:
+    /// unknown, as in files written before this field existed).
+    pub fn set_min_face(&mut self, px: Option<u32>) {
+        self.min_face = px;
+    }
+
+    /// The smallest face height (frame pixels) the analysis searched for, if recorded.
+    pub fn min_face(&self) -> Option<u32> {
+        self.min_face
     }
 
     /// SHA-256 of the analysed input file (64 lowercase hex digits), if recorded.
@@ -603,6 +623,7 @@ impl Tracks {
             fps: w.fps,
             analyzed: w.analyzed,
             source_sha256,
+            min_face: w.min_face,
             tracks,
         };
         t.check()?;

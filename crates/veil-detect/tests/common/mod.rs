@@ -131,3 +131,4 @@ pub fn score(dets: &[veil_detect::Detection], truth: &[BoxF]) -> (Vec<f32>, usiz
         .count();
     (best, extra)
 }
+pub mod scene;

@@ -1,0 +1,506 @@
+//! Finding every face of at least a minimum height, at a bounded cost, in frames of any size.
+//!
+//! CenterFace finds faces down to about [`NET_FACE_PX`] pixels tall in its input. At the
+//! default input (long side 640) that is 28 px in a 1080p frame and 56 px in a 4K frame: the
+//! distant faces of a CCTV view are smaller. Running the whole frame at the scale a small
+//! face needs costs 3x (1080p) to 12x (4K) as much. [`FaceSearch`] instead looks at the
+//! fine scale only where a face can be:
+//!
+//! 1. the whole frame at the detector's own input size, every frame (large faces);
+//! 2. at the fine scale `NET_FACE_PX / min_face`, the regions of the frame that
+//!    - **moved** since the previous frame (CCTV cameras are static; the test is a per-cell
+//!      difference of sampled luma, so a lighting change or a moving camera makes every
+//!      cell active and the search falls back to the whole frame at the fine scale),
+//!    - hold a **small face found recently** (so a face keeps being found when its owner
+//!      stops moving), and
+//!    - a **sweep band** that moves down the frame and covers all of it every
+//!      [`SWEEP_FRAMES`] frames (one band of six every fourth frame) (someone who stands still from the start, or turns to
+//!      the camera without moving, is found within that many frames);
+//!
+//!    each active cell grown by a margin of one face (so a face at the edge of a moving
+//!    region lies wholly inside it), joined into rectangles;
+//! 3. the first frame, and any frame where the rectangles would cost as much as the whole
+//!    frame at the fine scale, runs the whole frame at the fine scale instead.
+//!
+//! Detections of all of them are merged with non-maximum suppression. The cost is bounded
+//! by one run of the whole frame at the fine scale plus one at the default size, and on a
+//! static camera it is the default run plus the moving regions.
+
+use veil_core::{BoxF, FrameRef, PixelFormat, Rect};
+
+use crate::centerface::region_letterbox;
+use crate::{nms, CenterFace, Class, DetectError, Detection, Detector, ModelInfo};
+
+/// Face height in network input pixels that CenterFace finds reliably. Measured with the
+/// group photo shrunk into 1080p frames (`examples/minface.rs`): every face of 12.7 px in
+/// the network input and more was found at the default input, every face of 11.5 px at long
+/// side 960; 14 leaves a margin.
+pub const NET_FACE_PX: f32 = 14.0;
+/// Default minimum face height guaranteed, in frame pixels.
+pub const DEFAULT_MIN_FACE: u32 = 24;
+/// Smallest minimum face height accepted: below it the fine scale would upsample the frame
+/// more than [`MAX_SCALE`].
+pub const MIN_MIN_FACE: u32 = 8;
+/// Largest fine scale (network pixels per frame pixel).
+const MAX_SCALE: f32 = 14.0 / 8.0;
+/// Side of a motion cell in frame pixels.
+const CELL: u32 = 16;
+/// Luma samples per cell side (every `CELL / SAMPLES` pixels).
+const SAMPLES: u32 = 4;
+/// A cell moved when the mean absolute difference of its samples exceeds this many levels
+/// (compression noise of a CRF 18-28 stream stays below 3).
+const MOTION_LEVEL: u32 = 6;
+/// Frames a small face keeps its region active after it was last found.
+const RECENT_FRAMES: u32 = 12;
+/// The sweep covers the whole frame once every this many frames: one of [`SWEEP_BANDS`]
+/// bands of rows every [`SWEEP_EVERY`] frames.
+pub const SWEEP_FRAMES: u32 = SWEEP_BANDS * SWEEP_EVERY;
+/// Bands of rows the sweep divides the frame into.
+const SWEEP_BANDS: u32 = 6;
+/// Frames between two sweep bands.
+const SWEEP_EVERY: u32 = 4;
+
+/// What one frame of the search cost: which runs were made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    /// Frames searched.
+    pub frames: u64,
+    /// Frames where the default input was enough (the frame is small enough for `min_face`).
+    pub default_only: u64,
+    /// Frames searched with the default input plus fine-scale regions.
+    pub with_regions: u64,
+    /// Frames searched whole at the fine scale.
+    pub whole_fine: u64,
+    /// Fine-scale regions run.
+    pub regions: u64,
+    /// Network input pixels of all runs (the cost measure).
+    pub net_pixels: u64,
+}
+
+/// Geometry of the search for one frame size.
+#[derive(Debug, Clone)]
+struct Geometry {
+    width: u32,
+    height: u32,
+    cols: usize,
+    rows: usize,
+    /// Scale of the whole-frame (default) input.
+    coarse: f32,
+    /// Scale at which a `min_face` face is [`NET_FACE_PX`] tall.
+    fine: f32,
+    /// Faces at least this tall are found by the default input alone.
+    coarse_face: f32,
+    /// Cells to grow active cells by.
+    margin: usize,
+    /// Network pixels of the default input and of the whole frame at the fine scale.
+    coarse_px: u64,
+    whole_fine_px: u64,
+}
+
+/// Every face of at least `min_face` pixels, at a bounded cost; see the module docs.
+///
+/// It implements [`Detector`], so it stands wherever a [`CenterFace`] does. It keeps state
+/// between frames (the previous frame's luma samples, recent small faces, the sweep band):
+/// feed it the frames of one stream in order.
+pub struct FaceSearch {
+    cf: CenterFace,
+    min_face: u32,
+    geo: Option<Geometry>,
+    prev: Vec<u8>,
+    cur: Vec<u8>,
+    active: Vec<bool>,
+    recent: Vec<(BoxF, u32)>,
+    sweep: u32,
+    stats: SearchStats,
+}
+
+impl std::fmt::Debug for FaceSearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceSearch")
+            .field("detector", &self.cf)
+            .field("min_face", &self.min_face)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FaceSearch {
+    /// Search with `cf` (its input size is the default, whole-frame run) for faces of at
+    /// least `min_face` frame pixels.
+    ///
+    /// # Errors
+    /// [`DetectError::InvalidConfig`] if `min_face` is below [`MIN_MIN_FACE`].
+    pub fn new(cf: CenterFace, min_face: u32) -> Result<Self, DetectError> {
+        if min_face < MIN_MIN_FACE {
+            return Err(DetectError::InvalidConfig {
+                reason: format!(
+                    "minimum face height {min_face} px is below {MIN_MIN_FACE} px (the face detector would have to upsample the frame more than {MAX_SCALE}x)"
+                ),
+            });
+        }
+        Ok(FaceSearch {
+            cf,
+            min_face,
+            geo: None,
+            prev: Vec::new(),
+            cur: Vec::new(),
+            active: Vec::new(),
+            recent: Vec::new(),
+            sweep: 0,
+            stats: SearchStats::default(),
+        })
+    }
+
+    /// The minimum face height this search guarantees to look for, in frame pixels.
+    pub fn min_face(&self) -> u32 {
+        self.min_face
+    }
+
+    /// What the search has cost so far.
+    pub fn stats(&self) -> SearchStats {
+        self.stats
+    }
+
+    /// Forget the stream: the next frame is searched whole at the fine scale.
+    pub fn reset(&mut self) {
+        self.geo = None;
+        self.prev.clear();
+        self.recent.clear();
+        self.sweep = 0;
+    }
+
+    fn geometry(&self, width: u32, height: u32) -> Geometry {
+        let coarse = self.cf.frame_scale(width, height);
+        let fine = (NET_FACE_PX / self.min_face as f32).min(MAX_SCALE);
+        let coarse_face = NET_FACE_PX / coarse;
+        let cols = width.div_ceil(CELL) as usize;
+        let rows = height.div_ceil(CELL) as usize;
+        let net = |w: u32, h: u32, s: f32| {
+            let lb = region_letterbox(w, h, s);
+            (lb.net_w * lb.net_h) as u64
+        };
+        let lb = self.cf.letterbox_for(width, height);
+        Geometry {
+            width,
+            height,
+            cols,
+            rows,
+            coarse,
+            fine,
+            coarse_face,
+            margin: (coarse_face / CELL as f32).ceil() as usize,
+            coarse_px: (lb.net_w * lb.net_h) as u64,
+            whole_fine_px: net(width, height, fine),
+        }
+    }
+
+    fn search(&mut self, frame: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
+        let (w, h) = (frame.width(), frame.height());
+        if !self.geo.as_ref().is_some_and(|g| g.width == w && g.height == h) {
+            self.reset();
+            self.geo = Some(self.geometry(w, h));
+        }
+        let Some(g) = self.geo.clone() else {
+            return Ok(Vec::new());
+        };
+        self.stats.frames += 1;
+        if g.coarse >= g.fine {
+            self.stats.default_only += 1;
+            self.stats.net_pixels += g.coarse_px;
+            return self.cf.detect(frame);
+        }
+        sample_luma(frame, &g, &mut self.cur);
+        let plan = self.plan(&g);
+        std::mem::swap(&mut self.prev, &mut self.cur);
+        let whole = Rect::new(0, 0, w, h);
+        let dets = match plan {
+            None => {
+                self.stats.whole_fine += 1;
+                self.stats.net_pixels += g.whole_fine_px;
+                self.cf.detect_region(frame, whole, g.fine)?
+            }
+            Some(rects) => {
+                self.stats.with_regions += 1;
+                self.stats.net_pixels += g.coarse_px;
+                let mut all = self.cf.detect(frame)?;
+                for r in rects {
+                    self.stats.regions += 1;
+                    let lb = region_letterbox(r.w, r.h, g.fine);
+                    self.stats.net_pixels += (lb.net_w * lb.net_h) as u64;
+                    all.extend(self.cf.detect_region(frame, r, g.fine)?);
+                }
+                nms(all, self.cf.nms_iou())
+            }
+        };
+        // Small faces keep their surroundings active for a while.
+        self.recent.retain_mut(|(_, age)| {
+            *age += 1;
+            *age <= RECENT_FRAMES
+        });
+        self.recent.extend(
+            dets.iter()
+                .filter(|d| d.bbox.h < g.coarse_face * 1.5)
+                .map(|d| (d.bbox, 0)),
+        );
+        self.sweep = (self.sweep + 1) % SWEEP_FRAMES;
+        Ok(dets)
+    }
+
+    /// The fine-scale regions of this frame, or `None` to search the whole frame finely.
+    fn plan(&mut self, g: &Geometry) -> Option<Vec<Rect>> {
+        if self.prev.len() != self.cur.len() {
+            return None; // first frame of the stream
+        }
+        let (cols, rows) = (g.cols, g.rows);
+        let per = (SAMPLES * SAMPLES) as usize;
+        let moved: Vec<bool> = self
+            .cur
+            .chunks_exact(per)
+            .zip(self.prev.chunks_exact(per))
+            .map(|(a, b)| {
+                let sad: u32 = a.iter().zip(b).map(|(&x, &y)| u32::from(x.abs_diff(y))).sum();
+                sad > MOTION_LEVEL * per as u32
+            })
+            .collect();
+        let mut seed = moved;
+        // Recent small faces, with half a face of surroundings on every side.
+        for (b, _) in &self.recent {
+            mark(
+                &mut seed,
+                cols,
+                rows,
+                b.x - b.w / 2.0,
+                b.y - b.h / 2.0,
+                b.x + 1.5 * b.w,
+                b.y + 1.5 * b.h,
+            );
+        }
+        // Grow by the margin (a square dilation, separable).
+        let m = g.margin;
+        self.active.clear();
+        self.active.resize(cols * rows, false);
+        let mut horiz = vec![false; cols * rows];
+        for r in 0..rows {
+            let row = &seed[r * cols..(r + 1) * cols];
+            for (c, _) in row.iter().enumerate().filter(|(_, &on)| on) {
+                let (a, b) = (c.saturating_sub(m), (c + m).min(cols - 1));
+                horiz[r * cols + a..=r * cols + b].fill(true);
+            }
+        }
+        for c in 0..cols {
+            for r in 0..rows {
+                if horiz[r * cols + c] {
+                    let (a, b) = (r.saturating_sub(m), (r + m).min(rows - 1));
+                    for rr in a..=b {
+                        self.active[rr * cols + c] = true;
+                    }
+                }
+            }
+        }
+        let mut rects = cover(&self.active, cols, rows, m);
+        // The sweep: every SWEEP_EVERY frames, the next of SWEEP_BANDS bands of rows, as a
+        // rectangle of its own (joined with the others it would span the frame). Bands
+        // overlap by one margin, so a face up to the margin tall lies wholly inside one.
+        if self.sweep.is_multiple_of(SWEEP_EVERY) {
+            let band = rows.div_ceil(SWEEP_BANDS as usize);
+            let b0 = ((self.sweep / SWEEP_EVERY) as usize * band).min(rows);
+            let half = m.div_ceil(2);
+            let band_rect = [0, b0.saturating_sub(half), cols, (b0 + band + half).min(rows)];
+            rects.retain(|r| !(r[1] >= band_rect[1] && r[3] <= band_rect[3]));
+            if band_rect[1] < band_rect[3] {
+                rects.push(band_rect);
+            }
+        }
+        let mut cost = g.coarse_px;
+        let mut out = Vec::with_capacity(rects.len());
+        for [c0, r0, c1, r1] in rects {
+            let r = align(g, c0, r0, c1, r1);
+            let lb = region_letterbox(r.w, r.h, g.fine);
+            cost += (lb.net_w * lb.net_h) as u64;
+            out.push(r);
+        }
+        (cost < g.whole_fine_px).then_some(out)
+    }
+}
+
+/// Mark the cells touched by the box (x0, y0)-(x1, y1) in frame pixels.
+fn mark(cells: &mut [bool], cols: usize, rows: usize, x0: f32, y0: f32, x1: f32, y1: f32) {
+    let cell = CELL as f32;
+    let c0 = (x0 / cell).floor().max(0.0) as usize;
+    let r0 = (y0 / cell).floor().max(0.0) as usize;
+    let c1 = ((x1 / cell).ceil().max(0.0) as usize).min(cols);
+    let r1 = ((y1 / cell).ceil().max(0.0) as usize).min(rows);
+    for r in r0..r1 {
+        if c0 < c1 {
+            cells[r * cols + c0..r * cols + c1].fill(true);
+        }
+    }
+}
+
+/// Rectangles (in cells, end exclusive) that together cover every active cell, with little
+/// inactive area: the bounding box of each 8-connected group of active cells, split in two
+/// while less than 60% of it is active. The halves of a split overlap by `m` cells, so that
+/// anything up to `m` cells tall or wide lies wholly inside one of them.
+fn cover(active: &[bool], cols: usize, rows: usize, m: usize) -> Vec<[usize; 4]> {
+    let mut seen = vec![false; active.len()];
+    let mut boxes: Vec<[usize; 4]> = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..active.len() {
+        if !active[start] || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        stack.push(start);
+        let mut b = [start % cols, start / cols, start % cols + 1, start / cols + 1];
+        while let Some(i) = stack.pop() {
+            let (c, r) = (i % cols, i / cols);
+            b = [b[0].min(c), b[1].min(r), b[2].max(c + 1), b[3].max(r + 1)];
+            for (dc, dr) in [
+                (-1i64, -1i64),
+                (0, -1),
+                (1, -1),
+                (-1, 0),
+                (1, 0),
+                (-1, 1),
+                (0, 1),
+                (1, 1),
+            ] {
+                let (nc, nr) = (c as i64 + dc, r as i64 + dr);
+                if nc < 0 || nr < 0 || nc >= cols as i64 || nr >= rows as i64 {
+                    continue;
+                }
+                let j = nr as usize * cols + nc as usize;
+                if active[j] && !seen[j] {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+        boxes.push(b);
+    }
+    let mut out = Vec::with_capacity(boxes.len());
+    for b in boxes {
+        split(active, cols, b, m, 0, &mut out);
+    }
+    // Drop rectangles inside another.
+    let inside =
+        |a: &[usize; 4], b: &[usize; 4]| a[0] >= b[0] && a[1] >= b[1] && a[2] <= b[2] && a[3] <= b[3];
+    let mut keep: Vec<[usize; 4]> = Vec::with_capacity(out.len());
+    for (i, a) in out.iter().enumerate() {
+        let covered = out
+            .iter()
+            .enumerate()
+            .any(|(j, b)| j != i && inside(a, b) && (a != b || j < i));
+        if !covered {
+            keep.push(*a);
+        }
+    }
+    keep
+}
+
+/// The bounding box of the active cells inside `b`, and how many there are.
+fn shrink(active: &[bool], cols: usize, b: [usize; 4]) -> Option<([usize; 4], usize)> {
+    let mut out: Option<[usize; 4]> = None;
+    let mut n = 0;
+    for r in b[1]..b[3] {
+        for c in b[0]..b[2] {
+            if active[r * cols + c] {
+                n += 1;
+                out = Some(match out {
+                    None => [c, r, c + 1, r + 1],
+                    Some(o) => [o[0].min(c), o[1].min(r), o[2].max(c + 1), o[3].max(r + 1)],
+                });
+            }
+        }
+    }
+    out.map(|o| (o, n))
+}
+
+fn split(active: &[bool], cols: usize, b: [usize; 4], m: usize, depth: u32, out: &mut Vec<[usize; 4]>) {
+    let Some((b, n)) = shrink(active, cols, b) else {
+        return;
+    };
+    let (w, h) = (b[2] - b[0], b[3] - b[1]);
+    // Halves overlap by 2m + 1 cells: below that, splitting saves nothing.
+    if n * 10 >= w * h * 6 || depth >= 12 || w.max(h) <= 4 * m + 4 {
+        out.push(b);
+        return;
+    }
+    let (first, second) = if w >= h {
+        let mid = b[0] + w / 2;
+        (
+            [b[0], b[1], (mid + m + 1).min(b[2]), b[3]],
+            [mid.saturating_sub(m).max(b[0]), b[1], b[2], b[3]],
+        )
+    } else {
+        let mid = b[1] + h / 2;
+        (
+            [b[0], b[1], b[2], (mid + m + 1).min(b[3])],
+            [b[0], mid.saturating_sub(m).max(b[1]), b[2], b[3]],
+        )
+    };
+    split(active, cols, first, m, depth + 1, out);
+    split(active, cols, second, m, depth + 1, out);
+}
+
+/// The frame rectangle of cells c0..c1 x r0..r1: even corner and size (4:2:0 chroma), inside
+/// the frame, grown so that its network input has no padding where the frame allows.
+fn align(g: &Geometry, c0: usize, r0: usize, c1: usize, r1: usize) -> Rect {
+    let axis = |a: usize, b: usize, len: u32| -> (u32, u32) {
+        let lo = (a as u32 * CELL).min(len);
+        let hi = (b as u32 * CELL).min(len);
+        // Grow to a whole number of 32-pixel network blocks.
+        let want = ((((hi - lo) as f32 * g.fine) / 32.0).ceil() * 32.0 / g.fine).ceil() as u32;
+        let size = want.max(hi - lo).min(len) & !1;
+        let mut start = lo.saturating_sub((size - (hi - lo).min(size)) / 2) & !1;
+        if start + size > len {
+            start = (len - size) & !1;
+        }
+        (start, size.max(2).min(len - start))
+    };
+    let (x, w) = axis(c0, c1, g.width);
+    let (y, h) = axis(r0, r1, g.height);
+    Rect::new(x as i32, y as i32, w, h)
+}
+
+/// Luma samples of every cell, cell after cell (`SAMPLES`^2 each): the Y plane of 4:2:0
+/// frames and GRAY8, the green channel of packed RGB.
+fn sample_luma(frame: &FrameRef<'_>, g: &Geometry, out: &mut Vec<u8>) {
+    let per = (SAMPLES * SAMPLES) as usize;
+    out.clear();
+    out.resize(g.cols * g.rows * per, 0);
+    let (ch, bpp) = match frame.format() {
+        PixelFormat::I420 | PixelFormat::Nv12 | PixelFormat::Gray8 => (0, 1),
+        PixelFormat::Rgba => (1, 4),
+        _ => (1, 3),
+    };
+    let step = CELL / SAMPLES;
+    let p = &frame.planes()[0];
+    for r in 0..g.rows {
+        for sy in 0..SAMPLES {
+            let y = (r as u32 * CELL + sy * step + step / 2).min(g.height - 1);
+            let row = p.row(y);
+            for c in 0..g.cols {
+                let base = (r * g.cols + c) * per + (sy * SAMPLES) as usize;
+                for sx in 0..SAMPLES {
+                    let x = (c as u32 * CELL + sx * step + step / 2).min(g.width - 1) as usize;
+                    out[base + sx as usize] = row[x * bpp + ch];
+                }
+            }
+        }
+    }
+}
+
+impl Detector for FaceSearch {
+    fn detect(&mut self, frame: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
+        self.search(frame)
+    }
+
+    fn model(&self) -> &ModelInfo {
+        self.cf.model()
+    }
+
+    fn class(&self) -> Class {
+        Class::Face
+    }
+}
