@@ -1,8 +1,11 @@
 //! Distant faces over a real CCTV scene: the group photo (six real faces, hand-annotated)
 //! shrunk so its faces are 24-48 px tall, three copies pasted over OpenCV's vtest street
 //! scene scaled to the frame size. One copy stands still, two walk across. Used by the
-//! distant-face tests and `examples/distant.rs`.
+//! distant-face tests of veil-detect and veil-redact and `examples/distant.rs`; it needs
+//! nothing but veil-core and image, so both crates include it by path.
 #![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::PathBuf;
 
 use image::RgbImage;
 use veil_core::{BoxF, Frame, PixelFormat};
@@ -16,6 +19,11 @@ pub const GROUP_FACES: [(f32, f32, f32, f32); 6] = [
     (905.0, 65.0, 1010.0, 205.0),
     (1135.0, 268.0, 1228.0, 395.0),
 ];
+
+/// `fixtures/images/<name>` (both crates sit two levels below the repository root).
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/images")).join(name)
+}
 
 /// One pasted copy: the scaled photo, where it starts and how fast it moves (px/frame).
 struct Copy {
@@ -36,9 +44,9 @@ impl Scene {
     /// of the photo), independent of the frame size: distant people stay small in 4K.
     /// The 0.28 copy stands still; the others walk at `speed` px per frame.
     pub fn new(width: u32, height: u32, speed: f32) -> Scene {
-        let bg = image::open(super::fixture("vtest_f000.jpg")).unwrap().to_rgb8();
+        let bg = image::open(fixture("vtest_f000.jpg")).unwrap().to_rgb8();
         let bg = image::imageops::resize(&bg, width, height, image::imageops::FilterType::Triangle);
-        let photo = image::open(super::fixture("group_t1.jpg")).unwrap().to_rgb8();
+        let photo = image::open(fixture("group_t1.jpg")).unwrap().to_rgb8();
         let (w, h) = (width as f32, height as f32);
         let copies = [
             (0.21f32, (0.05 * w, 0.55 * h), (speed, 0.0)),
