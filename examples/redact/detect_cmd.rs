@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use veil::detect::{CenterFace, Class, Detector, FaceSearch, NanoDet};
+use veil::detect::{CenterFace, Class, Detector, FaceSearch, NanoDet, PersonSearch};
 use veil::video::{ReadOptions, VideoReader};
 
 use crate::{progress, WindowArgs};
@@ -25,6 +25,10 @@ pub struct DetectArgs {
     #[arg(long, value_name = "PX", default_value_t = veil::detect::DEFAULT_MIN_FACE,
           value_parser = clap::value_parser!(u32).range(i64::from(veil::detect::MIN_MIN_FACE)..=4096))]
     pub min_face: u32,
+    /// Smallest person height, in frame pixels, searched for in every frame.
+    #[arg(long, value_name = "PX", default_value_t = veil::detect::DEFAULT_MIN_PERSON,
+          value_parser = clap::value_parser!(u32).range(16..=4096))]
+    pub min_person: u32,
 }
 
 /// Run both detectors on every frame of the window and write
@@ -38,7 +42,7 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
     let mut reader = VideoReader::open(&args.input, &opts)?;
     let info = reader.info().clone();
     let mut faces = FaceSearch::new(CenterFace::builder().build()?, args.min_face)?;
-    let mut persons = NanoDet::builder().build()?;
+    let mut persons = PersonSearch::new(NanoDet::builder().build()?, args.min_person)?;
     let bar = progress(info.frame_count_estimate);
     let mut frames = Vec::new();
     while let Some(decoded) = reader.next_frame()? {
@@ -63,7 +67,7 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let fps = f64::from(info.fps.0) / f64::from(info.fps.1.max(1));
     let doc = json!({"version": 1, "width": info.width, "height": info.height, "fps": fps,
-                     "min_face": args.min_face, "frames": frames});
+                     "min_face": args.min_face, "min_person": args.min_person, "frames": frames});
     let text = serde_json::to_string(&doc)?;
     veil::core::fsutil::write_atomic(&args.output, text.as_bytes())
         .with_context(|| format!("{}: cannot write", args.output.display()))?;

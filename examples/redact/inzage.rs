@@ -25,6 +25,11 @@ pub struct DetectArgs {
     #[arg(long, value_name = "PX", default_value_t = veil::detect::DEFAULT_MIN_FACE,
           value_parser = clap::value_parser!(u32).range(i64::from(veil::detect::MIN_MIN_FACE)..=4096))]
     pub min_face: u32,
+    /// Smallest person height, in frame pixels, searched for in every frame (people whose
+    /// faces are too small to detect are covered by a body box), in the same way.
+    #[arg(long, value_name = "PX", default_value_t = veil::detect::DEFAULT_MIN_PERSON,
+          value_parser = clap::value_parser!(u32).range(16..=4096))]
+    pub min_person: u32,
 }
 
 impl DetectArgs {
@@ -32,6 +37,7 @@ impl DetectArgs {
         DetectOptions {
             every: self.every,
             min_face: self.min_face,
+            min_person: self.min_person,
             ..DetectOptions::default()
         }
     }

@@ -34,7 +34,10 @@ pub use error::DetectError;
 pub use model::{default_models_dir, read_manifest, sha256_hex, ModelInfo, MANIFEST_FILE};
 pub use nanodet::{NanoDet, NanoDetBuilder};
 pub use runtime::{init_runtime, runtime_path};
-pub use search::{FaceSearch, SearchStats, DEFAULT_MIN_FACE, MIN_MIN_FACE, NET_FACE_PX, SWEEP_FRAMES};
+pub use search::{
+    FaceSearch, PersonSearch, RegionDetector, Search, SearchStats, DEFAULT_MIN_FACE, DEFAULT_MIN_PERSON,
+    MAX_SCALE, MIN_MIN_FACE, NET_FACE_PX, NET_PERSON_PX, SWEEP_FRAMES,
+};
 
 use veil_core::{BoxF, FrameRef};
 

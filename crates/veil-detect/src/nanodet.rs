@@ -176,22 +176,59 @@ fn side_distance(logits: &[f32]) -> f32 {
     }
 }
 
-impl Detector for NanoDet {
-    fn detect(&mut self, frame: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
-        let (fw, fh) = (frame.width(), frame.height());
-        if !self.plan.as_ref().is_some_and(|p| p.fits(fw, fh)) {
-            self.plan = None;
-            // The resampler writes only the picture; the padding must be zeros, not the
-            // previous geometry's pixels.
-            self.input.clear();
+impl NanoDet {
+    /// Detect persons inside `region` of `frame` only, sampled at `scale` network pixels per
+    /// frame pixel (finer than the whole frame's input: the way [`crate::PersonSearch`]
+    /// finds small persons). Boxes are in frame pixels, clipped to the frame.
+    ///
+    /// # Errors
+    /// As [`crate::CenterFace::detect_region`].
+    pub fn detect_region(
+        &mut self,
+        frame: &FrameRef<'_>,
+        region: veil_core::Rect,
+        scale: f32,
+    ) -> Result<Vec<Detection>, DetectError> {
+        if region.x < 0 || region.y < 0 || region.w == 0 || region.h == 0 || !(scale > 0.0 && scale <= 4.0) {
+            return Err(DetectError::InputMismatch {
+                reason: format!("person search region {region:?} at scale {scale}"),
+            });
         }
-        let square = self.square;
-        let plan = self
-            .plan
-            .get_or_insert_with(|| Resampler::new(fw, fh, letterbox(square, fw, fh)));
-        let lb = plan.letterbox();
+        let lb = crate::centerface::region_letterbox(region.w, region.h, scale);
+        let plan = Resampler::new(region.w, region.h, lb);
         self.input.resize(plan.tensor_len(), 0.0);
-        plan.fill(frame, &mut self.input, 1.0 / 255.0)?;
+        plan.fill_region(
+            frame,
+            (region.x as u32, region.y as u32),
+            &mut self.input,
+            1.0 / 255.0,
+        )?;
+        // The whole-frame plan no longer describes the buffer's padding.
+        self.plan = None;
+        let origin = (region.x as f32, region.y as f32);
+        self.run_input(lb, origin, (frame.width(), frame.height()))
+    }
+
+    /// Network pixels per frame pixel of the whole-frame input for `width` x `height`
+    /// frames (the smaller of the two axes' scales).
+    pub fn frame_scale(&self, width: u32, height: u32) -> f32 {
+        let lb = letterbox(self.square, width, height);
+        lb.scale_x.min(lb.scale_y)
+    }
+
+    /// The NMS IoU this detector suppresses overlapping persons at.
+    pub(crate) fn nms_iou(&self) -> f32 {
+        self.common.nms_iou
+    }
+
+    /// Run the network on `self.input` (placed as `lb`, its top-left corner at frame pixel
+    /// `origin`) and decode the persons into frame pixels clipped to `(fw, fh)`.
+    fn run_input(
+        &mut self,
+        lb: Letterbox,
+        (ox, oy): (f32, f32),
+        (fw, fh): (u32, u32),
+    ) -> Result<Vec<Detection>, DetectError> {
         let model = self.info.name.clone();
         let err = |reason: String| DetectError::Inference {
             model: model.clone(),
@@ -268,16 +305,33 @@ impl Detector for NanoDet {
             .filter_map(|mut d| {
                 let b = d.bbox;
                 d.bbox = clip(
-                    b.x / lb.scale_x,
-                    b.y / lb.scale_y,
-                    (b.x + b.w) / lb.scale_x,
-                    (b.y + b.h) / lb.scale_y,
+                    b.x / lb.scale_x + ox,
+                    b.y / lb.scale_y + oy,
+                    (b.x + b.w) / lb.scale_x + ox,
+                    (b.y + b.h) / lb.scale_y + oy,
                     fw,
                     fh,
                 )?;
                 Some(d)
             })
             .collect())
+    }
+}
+
+impl Detector for NanoDet {
+    fn detect(&mut self, frame: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
+        let (fw, fh) = (frame.width(), frame.height());
+        if !self.plan.as_ref().is_some_and(|p| p.fits(fw, fh)) {
+            self.plan = None;
+        }
+        let square = self.square;
+        let plan = self
+            .plan
+            .get_or_insert_with(|| Resampler::new(fw, fh, letterbox(square, fw, fh)));
+        let lb = plan.letterbox();
+        self.input.resize(plan.tensor_len(), 0.0);
+        plan.fill(frame, &mut self.input, 1.0 / 255.0)?;
+        self.run_input(lb, (0.0, 0.0), (fw, fh))
     }
 
     fn model(&self) -> &ModelInfo {

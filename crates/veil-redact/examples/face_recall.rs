@@ -31,6 +31,15 @@ fn main() {
     assert_eq!(orig.len(), frames.len(), "original frame count");
     let n = orig.len().min(red.len());
     let (mut hidden, mut total) = (0u32, 0u32);
+    // By face height: 16-24, 24-32, 32-48, 48+ px (and under 16).
+    let bins = [
+        (0.0, 16.0, "<16"),
+        (16.0, 24.0, "16-24"),
+        (24.0, 32.0, "24-32"),
+        (32.0, 48.0, "32-48"),
+        (48.0, f32::MAX, "48+"),
+    ];
+    let mut by_size = [(0u32, 0u32); 5];
     for (k, f) in frames.iter().enumerate().take(n) {
         for b in f["faces"].as_array().unwrap() {
             let b: Vec<f32> = b
@@ -43,17 +52,33 @@ fn main() {
             let (p, q) = (down16(&orig[k], w, b), down16(&red[k], w, b));
             let (r, d) = (pearson(&p, &q), pearson(&detail(&p), &detail(&q)));
             total += 1;
+            let bin = bins
+                .iter()
+                .position(|&(lo, hi, _)| b[3] >= lo && b[3] < hi)
+                .unwrap_or(4);
+            by_size[bin].1 += 1;
             if r < 0.9 && d < 0.4 {
                 hidden += 1;
+                by_size[bin].0 += 1;
             }
         }
     }
     // Frames missing from the output count as not hidden.
-    total += ((frames.len() - n) * 6) as u32;
+    total += frames[n..]
+        .iter()
+        .map(|f| f["faces"].as_array().map_or(0, Vec::len) as u32)
+        .sum::<u32>();
     println!(
         "face recall {:.3} ({hidden}/{total} annotated faces hidden, {} of {} frames)",
         f64::from(hidden) / f64::from(total.max(1)),
         red.len(),
         frames.len()
     );
+    let sizes: serde_json::Map<String, serde_json::Value> = bins
+        .iter()
+        .zip(by_size)
+        .filter(|(_, (_, t))| *t > 0)
+        .map(|(&(_, _, name), (h, t))| (name.to_owned(), serde_json::json!([h, t])))
+        .collect();
+    println!("by size {}", serde_json::Value::Object(sizes));
 }

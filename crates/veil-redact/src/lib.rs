@@ -61,6 +61,10 @@ pub struct DetectOptions {
     /// searched at a finer scale where they can be (see [`veil_detect::FaceSearch`]); the
     /// manifest records the value.
     pub min_face: u32,
+    /// Smallest person height, in frame pixels, the analysis searches for in every frame
+    /// (default [`veil_detect::DEFAULT_MIN_PERSON`], 80 px: people whose faces are too small
+    /// to detect are still covered by a body box), in the same way as `min_face`.
+    pub min_person: u32,
     /// Run the detectors (and the tracker) on every n-th frame only; the frames between are
     /// covered by the tracker's interpolation and the temporal padding, which must be at
     /// least n - 1 frames ([`Padding::frames`], [`TrackerConfig::pad_frames`] for
@@ -103,6 +107,7 @@ impl Default for DetectOptions {
             person_threshold: None,
             face_input: InputSize::default(),
             min_face: veil_detect::DEFAULT_MIN_FACE,
+            min_person: veil_detect::DEFAULT_MIN_PERSON,
             every: 1,
             person_every: 1,
             threads: (cores / 2).max(1),

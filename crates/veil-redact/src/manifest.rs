@@ -60,6 +60,10 @@ pub struct ManifestSettings {
     /// (`None`: a tracks file that does not record it, made by an older Veil).
     #[serde(default)]
     pub min_face: Option<u32>,
+    /// Smallest person height, in frame pixels, the analysis searched for in every frame
+    /// (`None` as for `min_face`).
+    #[serde(default)]
+    pub min_person: Option<u32>,
 }
 
 /// Counts of what was processed.

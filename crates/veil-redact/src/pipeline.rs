@@ -14,7 +14,7 @@ use std::thread::{self, ScopedJoinHandle};
 use std::time::Instant;
 
 use veil_core::{CameraConfig, CaptureMasker, CpuLevel};
-use veil_detect::{CenterFace, Detector, FaceSearch, NanoDet};
+use veil_detect::{CenterFace, Detector, FaceSearch, NanoDet, PersonSearch};
 use veil_track::{Class, Tracker, Tracks};
 use veil_video::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader, VideoWriter};
 
@@ -176,8 +176,9 @@ fn run_analysis(
         pb = pb.models_dir(dir);
     }
     let mut faces = FaceSearch::new(fb.build()?, det.min_face)?;
-    let faces_min = faces.min_face();
-    let mut persons = pb.build()?;
+    let faces_min = faces.min_size();
+    let mut persons = PersonSearch::new(pb.build()?, det.min_person)?;
+    let persons_min = persons.min_size();
     let models = vec![record(&faces), record(&persons)];
     let reader = open_reader(input, from, to, false)?;
     let info = reader.info().clone();
@@ -317,6 +318,7 @@ fn run_analysis(
     let mut tracks = tracker.finish();
     tracks.set_video(info.width, info.height, fps)?;
     tracks.set_min_face(Some(faces_min));
+    tracks.set_min_person(Some(persons_min));
     // Recorded even when nobody was seen: an export may only use these tracks on these
     // frames (empty tracks there mean "nobody", elsewhere "not looked at").
     tracks.set_analyzed(Some(range))?;
@@ -640,6 +642,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                 preset: opts.encode.preset.clone(),
                 audio: keep_audio,
                 min_face: tracks.min_face(),
+                min_person: tracks.min_person(),
             },
             counts: ManifestCounts {
                 frames: stats.frames,

@@ -246,7 +246,8 @@ impl Track {
 /// `{"version":1,"width":W,"height":H,"fps":F,"analyzed":[a,b],"source_sha256":"<hex>",
 /// "tracks":[{"id":n,"class":"person","first_frame":a,"last_frame":b,"boxes":[{"frame":i,
 /// "box":[x,y,w,h],"score":s,"interpolated":false}],"faces":[...]}]}`, where `analyzed`,
-/// `source_sha256` and `min_face` (the smallest face height searched for, in pixels) are
+/// `source_sha256`, `min_face` and `min_person` (the smallest face and person heights searched
+/// for, in pixels) are
 /// present only when set (files written before they existed still load).
 ///
 /// The analysed range matters for privacy: a frame outside it has no tracks because nobody
@@ -259,6 +260,7 @@ pub struct Tracks {
     analyzed: Option<[u64; 2]>,
     source_sha256: Option<String>,
     min_face: Option<u32>,
+    min_person: Option<u32>,
     tracks: Vec<Track>,
 }
 
@@ -274,6 +276,8 @@ struct TracksRef<'a> {
     source_sha256: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     min_face: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_person: Option<u32>,
     tracks: &'a [Track],
 }
 
@@ -290,6 +294,8 @@ struct TracksWire {
     source_sha256: Option<String>,
     #[serde(default)]
     min_face: Option<u32>,
+    #[serde(default)]
+    min_person: Option<u32>,
     tracks: Vec<TrackWire>,
 }
 
@@ -319,6 +325,7 @@ impl Serialize for Tracks {
             analyzed: self.analyzed,
             source_sha256: self.source_sha256.as_deref(),
             min_face: self.min_face,
+            min_person: self.min_person,
             tracks: &self.tracks,
         }
         .serialize(s)
@@ -346,6 +353,7 @@ impl Tracks {
             analyzed: None,
             source_sha256: None,
             min_face: None,
+            min_person: None,
             tracks,
         };
         t.check().map_err(|reason| TrackError::InvalidTrack { reason })?;
@@ -361,6 +369,7 @@ impl Tracks {
             analyzed: None,
             source_sha256: None,
             min_face: None,
+            min_person: None,
             tracks,
         };
         debug_assert_eq!(t.check(), Ok(()));
@@ -424,6 +433,16 @@ impl Tracks {
     /// The smallest face height (frame pixels) the analysis searched for, if recorded.
     pub fn min_face(&self) -> Option<u32> {
         self.min_face
+    }
+
+    /// Record the smallest person height (frame pixels) the analysis searched for.
+    pub fn set_min_person(&mut self, px: Option<u32>) {
+        self.min_person = px;
+    }
+
+    /// The smallest person height (frame pixels) the analysis searched for, if recorded.
+    pub fn min_person(&self) -> Option<u32> {
+        self.min_person
     }
 
     /// SHA-256 of the analysed input file (64 lowercase hex digits), if recorded.
@@ -624,6 +643,7 @@ impl Tracks {
             analyzed: w.analyzed,
             source_sha256,
             min_face: w.min_face,
+            min_person: w.min_person,
             tracks,
         };
         t.check()?;

@@ -44,22 +44,32 @@ impl Scene {
     /// of the photo), independent of the frame size: distant people stay small in 4K.
     /// The 0.28 copy stands still; the others walk at `speed` px per frame.
     pub fn new(width: u32, height: u32, speed: f32) -> Scene {
+        Scene::with_scales(width, height, speed, &[0.21, 0.28, 0.34])
+    }
+
+    /// As [`Scene::new`] with the three copies at these scales of the photo (faces 115-142 px
+    /// tall times the scale); a fourth scale, if given, adds a copy walking along the bottom.
+    pub fn with_scales(width: u32, height: u32, speed: f32, scales: &[f32]) -> Scene {
         let bg = image::open(fixture("vtest_f000.jpg")).unwrap().to_rgb8();
         let bg = image::imageops::resize(&bg, width, height, image::imageops::FilterType::Triangle);
         let photo = image::open(fixture("group_t1.jpg")).unwrap().to_rgb8();
         let (w, h) = (width as f32, height as f32);
-        let copies = [
-            (0.21f32, (0.05 * w, 0.55 * h), (speed, 0.0)),
-            (0.28, (0.55 * w, 0.10 * h), (0.0, 0.0)),
-            (0.34, (0.30 * w, 0.35 * h), (-speed * 0.7, speed * 0.3)),
-        ]
-        .into_iter()
-        .map(|(k, at, v)| {
-            let (pw, ph) = ((1280.0 * k) as u32, (886.0 * k) as u32);
-            let img = image::imageops::resize(&photo, pw, ph, image::imageops::FilterType::Triangle);
-            Copy { img, k, at, v }
-        })
-        .collect();
+        let places = [
+            ((0.05 * w, 0.55 * h), (speed, 0.0)),
+            ((0.55 * w, 0.10 * h), (0.0, 0.0)),
+            ((0.30 * w, 0.35 * h), (-speed * 0.7, speed * 0.3)),
+            ((0.60 * w, 0.80 * h), (-speed * 0.5, 0.0)),
+        ];
+        let copies = scales
+            .iter()
+            .zip(places)
+            .map(|(&k, (at, v))| (k, at, v))
+            .map(|(k, at, v)| {
+                let (pw, ph) = ((1280.0 * k) as u32, (886.0 * k) as u32);
+                let img = image::imageops::resize(&photo, pw, ph, image::imageops::FilterType::Triangle);
+                Copy { img, k, at, v }
+            })
+            .collect();
         Scene { bg, copies }
     }
 
