@@ -21,7 +21,11 @@ CLIP=fixtures/inzage/group_pan.mp4
 FACES=fixtures/inzage/faces.json
 cargo build --release --quiet --example redact -p veil
 cargo build --release --quiet --example face_recall -p veil-redact
+cargo build --release --quiet --example distant_clip -p veil-redact
 deface=$DEFACE_VENV/bin/deface
+# Veil without the fine-scale search of small faces and persons (the whole frame at the
+# detectors' default input sizes only, as before issue 14)
+COARSE="--min-face 4096 --min-person 4096"
 
 # clips, made at bench time (nothing committed)
 for res in 1080 2160; do
@@ -50,7 +54,7 @@ run() { # run FILE KIND TOOL CONFIG CLIP-LABEL INPUT CMD...
   echo "  $kind $tool $config $label: $n frames in $WALL s" >&2
 }
 
-STEPS=" ${EXPORT_STEPS:-throughput quality scaling} "  # to rerun a part
+STEPS=" ${EXPORT_STEPS:-throughput quality scaling distant} "  # to rerun a part
 step() { [[ $STEPS == *" $1 "* ]]; }
 
 if step throughput; then
@@ -60,6 +64,8 @@ for round in $(seq 1 "$RUNS_EXPORT"); do
     in=$WORK/long$res.mp4
     run export.jsonl throughput veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
     run export.jsonl throughput veil every-2 "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none --every 2
+    # the previous default (no fine-scale search for small faces or persons), for the cost of it
+    run export.jsonl throughput veil coarse-only "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none $COARSE
     run export.jsonl throughput deface 640x360 "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
     if [ "$res" = 720 ]; then # at 1080p (~0.5 fps) only the quality run below, once
       run export.jsonl throughput deface default "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt
@@ -95,9 +101,11 @@ quality() { # quality TOOL CONFIG RES OUTPUT WALL CPU RSS [--tracks T]
 import json, re, sys
 tool, config, res, recall, prec, wall, cpu, rss = sys.argv[1:]
 m = re.search(r"face recall ([0-9.]+) \((\d+)/(\d+)", recall)
+sizes = re.search(r"by size (\{.*\})", recall)
 d = {"tool": tool, "config": config, "clip": f"{res}p", "recall": float(m[1]), "hidden": int(m[2]), "faces": int(m[3]),
      "frames": 49, "wall_s": float(wall), "cpu_s": float(cpu), "maxrss_kib": int(rss), "fps": round(49 / float(wall), 2)}
 d.update(json.loads(prec))
+d["by_size"] = json.loads(sizes[1]) if sizes else {}
 print(json.dumps(d))
 PY
   echo "  $tool $config ${res}p: $recall" >&2
@@ -139,5 +147,34 @@ for round in 1 2; do
     run scaling.jsonl people veil one-shot "$n" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
     run scaling.jsonl people deface 640x360 "$n" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
   done
+done
+fi
+
+if step distant; then
+# Distant faces (issue 14): real photographs of people with faces of 18-48 px over the real
+# vtest street scene, 1080p, 60 frames (crates/veil-redact/examples/distant_clip.rs). Veil
+# (default, and coarse-only) against deface --scale 640x360: fps over rounds, then face recall
+# by face height of the last output of each.
+echo "bench: distant faces, $RUNS_EXPORT rounds" >&2
+in=$WORK/distant1080.mp4
+[ -s "$in" ] || "$EX/distant_clip" "$in" "$WORK/distant1080.json" 60
+for round in $(seq 1 "$RUNS_EXPORT"); do
+  run distant.jsonl throughput veil one-shot 1080p "$in" "$EX/redact" export "$in" -o "$WORK/d-veil.mp4" --keep-none
+  run distant.jsonl throughput veil coarse-only 1080p "$in" "$EX/redact" export "$in" -o "$WORK/d-coarse.mp4" --keep-none $COARSE
+  run distant.jsonl throughput deface 640x360 1080p "$in" "$deface" "$in" -o "$WORK/d-deface.mp4" --backend onnxrt --scale 640x360
+done
+for t in veil:one-shot:d-veil coarse:coarse-only:d-coarse deface:640x360:d-deface; do
+  IFS=: read -r tool config out <<<"$t"
+  [ "$tool" = coarse ] && tool=veil
+  r=$("$EX/face_recall" "$in" "$WORK/$out.mp4" "$WORK/distant1080.json")
+  python3 - "$tool" "$config" "$r" >>"$RESULTS/distant.jsonl" <<'PY'
+import json, re, sys
+tool, config, r = sys.argv[1:]
+m = re.search(r"face recall ([0-9.]+) \((\d+)/(\d+)", r)
+s = re.search(r"by size (\{.*\})", r)
+print(json.dumps({"kind": "recall", "tool": tool, "config": config, "clip": "1080p", "recall": float(m[1]),
+                  "hidden": int(m[2]), "faces": int(m[3]), "by_size": json.loads(s[1])}))
+PY
+  echo "  distant $tool $config: $r" >&2
 done
 fi
