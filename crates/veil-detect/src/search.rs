@@ -217,15 +217,7 @@ impl<D: RegionDetector> Search<D> {
     /// [`DetectError::InvalidConfig`] if the fine scale `D::NET_MIN_PX / min_size` would
     /// exceed [`MAX_SCALE`] (for faces: `min_size` below [`MIN_MIN_FACE`]).
     pub fn new(cf: D, min_size: u32) -> Result<Self, DetectError> {
-        if min_size == 0 || D::NET_MIN_PX / min_size as f32 > MAX_SCALE {
-            let least = (D::NET_MIN_PX / MAX_SCALE).ceil();
-            return Err(DetectError::InvalidConfig {
-                reason: format!(
-                    "minimum {} height {min_size} px is below {least} px (the detector would have to upsample the frame more than {MAX_SCALE}x)",
-                    D::WHAT
-                ),
-            });
-        }
+        check_min::<D>(min_size)?;
         let min_face = min_size;
         Ok(Search {
             cf,
@@ -238,6 +230,17 @@ impl<D: RegionDetector> Search<D> {
             sweep: 0,
             stats: SearchStats::default(),
         })
+    }
+
+    /// Change the minimum height; the next frame starts the stream afresh.
+    ///
+    /// # Errors
+    /// As [`Search::new`]; the search is left unchanged.
+    pub fn set_min_size(&mut self, min_size: u32) -> Result<(), DetectError> {
+        check_min::<D>(min_size)?;
+        self.min_face = min_size;
+        self.reset();
+        Ok(())
     }
 
     /// The minimum height this search guarantees to look for, in frame pixels.
@@ -409,6 +412,19 @@ impl<D: RegionDetector> Search<D> {
         }
         (cost < g.whole_fine_px).then_some(out)
     }
+}
+
+fn check_min<D: RegionDetector>(min_size: u32) -> Result<(), DetectError> {
+    if min_size == 0 || D::NET_MIN_PX / min_size as f32 > MAX_SCALE {
+        let least = (D::NET_MIN_PX / MAX_SCALE).ceil();
+        return Err(DetectError::InvalidConfig {
+            reason: format!(
+                "minimum {} height {min_size} px is below {least} px (the detector would have to upsample the frame more than {MAX_SCALE}x)",
+                D::WHAT
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Mark the cells touched by the box (x0, y0)-(x1, y1) in frame pixels.

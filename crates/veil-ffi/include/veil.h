@@ -527,6 +527,17 @@ typedef struct veil_export_options {
    * detector never saw cannot leak (bystander faces are still redacted on top).
    */
   bool spotlight;
+  /**
+   * Smallest face height, in frame pixels, the analysis searches for in every frame
+   * (default 24; at least 8; lower values cost more). Ignored with `tracks_path` (the
+   * analysis that made the tracks decided it, and the manifest records it).
+   */
+  uint32_t min_face;
+  /**
+   * Smallest person height, in frame pixels, the analysis searches for (default 80; at
+   * least 16), so that people whose faces are too small to detect get a body box.
+   */
+  uint32_t min_person;
 } veil_export_options;
 
 #ifdef __cplusplus
@@ -632,6 +643,28 @@ veil_status veil_detector_detect(struct veil_detector *detector,
                                  struct veil_error **err_out);
 
 /**
+ * Set the smallest face and person heights, in frame pixels, the detector searches for in
+ * every frame (defaults 24 and 80; at least 8 and 16; 0 leaves a value unchanged). Faces
+ * and persons smaller than the whole-frame network input can see are searched at a finer
+ * scale where they can be: where the picture moved since the previous frame, around small
+ * ones found recently, and in a band that sweeps the frame every 24 frames (the first frame
+ * is searched whole). The detector therefore keeps state between calls: feed it the frames
+ * of one stream, in order (a frame of another size starts afresh).
+ *
+ * On failure (`VEIL_STATUS_INVALID_ARGUMENT` for a value below the minimum, or
+ * `VEIL_STATUS_NULL_PARAMETER`) nothing changes and, if `err_out` is not NULL, `*err_out`
+ * receives a new `veil_error`.
+ *
+ * # Safety
+ * `detector` is NULL or a live detector used by no other thread during the call;
+ * `err_out` is NULL or valid for a write.
+ */
+veil_status veil_detector_set_min_sizes(struct veil_detector *detector,
+                                        uint32_t min_face,
+                                        uint32_t min_person,
+                                        struct veil_error **err_out);
+
+/**
  * Release a detector. NULL is accepted and ignored.
  *
  * # Safety
@@ -676,7 +709,8 @@ void veil_error_free(struct veil_error *err);
 
 /**
  * Fill `*opts` with the defaults: all pointers NULL, no window (`from_s`, `to_s` NaN),
- * `VEIL_REQUESTER_NONE`, `VEIL_STYLE_BLUR`, no spotlight. Then set at least `input` and
+ * `VEIL_REQUESTER_NONE`, `VEIL_STYLE_BLUR`, no spotlight, `min_face` 24 and `min_person`
+ * 80 pixels. Then set at least `input` and
  * `output`. Does nothing when `opts` is NULL.
  *
  * # Safety

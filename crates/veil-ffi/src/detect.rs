@@ -2,7 +2,10 @@
 
 use std::ffi::c_char;
 
-use veil_detect::{CenterFace, Class, DetectError, Detection, Detector, NanoDet};
+use veil_detect::{
+    CenterFace, Class, DetectError, Detection, Detector, FaceSearch, NanoDet, PersonSearch, DEFAULT_MIN_FACE,
+    DEFAULT_MIN_PERSON,
+};
 
 use crate::error::{report, veil_error, Failure};
 use crate::masker::{frame_ref, read_frame, veil_frame};
@@ -94,8 +97,8 @@ impl From<DetectError> for Failure {
 /// A face and/or person detector: the verified models loaded into ONNX Runtime sessions.
 /// Create with `veil_detector_new`, release with `veil_detector_free`.
 pub struct veil_detector {
-    /// Faces first, then persons (the order of the results).
-    detectors: Vec<Box<dyn Detector>>,
+    faces: Option<FaceSearch>,
+    persons: Option<PersonSearch>,
 }
 
 // A detector may move between threads (veil-detect detectors are Send); it is not Sync,
@@ -121,22 +124,23 @@ fn new_detector(kind: u32, models_dir: *const c_char) -> Result<Box<veil_detecto
         // SAFETY: non-NULL, NUL-terminated (contract of the export).
         Some(unsafe { cstr_path(models_dir, "models_dir") }?)
     };
-    let mut detectors: Vec<Box<dyn Detector>> = Vec::with_capacity(2);
+    let mut faces = None;
+    let mut persons = None;
     if kind & KIND_FACES != 0 {
         let mut b = CenterFace::builder();
         if let Some(d) = &dir {
             b = b.models_dir(d);
         }
-        detectors.push(Box::new(b.build()?));
+        faces = Some(FaceSearch::new(b.build()?, DEFAULT_MIN_FACE)?);
     }
     if kind & KIND_PERSONS != 0 {
         let mut b = NanoDet::builder();
         if let Some(d) = &dir {
             b = b.models_dir(d);
         }
-        detectors.push(Box::new(b.build()?));
+        persons = Some(PersonSearch::new(b.build()?, DEFAULT_MIN_PERSON)?);
     }
-    Ok(Box::new(veil_detector { detectors }))
+    Ok(Box::new(veil_detector { faces, persons }))
 }
 
 /// Load a detector. `kind` is `VEIL_DETECTOR_FACES`, `VEIL_DETECTOR_PERSONS` or both OR-ed
@@ -205,7 +209,10 @@ fn detect(
     // SAFETY: the planes are readable and not written during the call (contract).
     let fr = unsafe { frame_ref(&f, format) }?;
     let mut found: Vec<veil_detection> = Vec::new();
-    for det in &mut d.detectors {
+    if let Some(det) = &mut d.faces {
+        found.extend(det.detect(&fr)?.iter().map(veil_detection::from));
+    }
+    if let Some(det) = &mut d.persons {
         found.extend(det.detect(&fr)?.iter().map(veil_detection::from));
     }
     if found.len() > capacity {
@@ -269,6 +276,62 @@ pub unsafe extern "C" fn veil_detector_detect(
             Err(failure) => unsafe { report(failure, err_out) },
         }
     }
+}
+
+/// Set the smallest face and person heights, in frame pixels, the detector searches for in
+/// every frame (defaults 24 and 80; at least 8 and 16; 0 leaves a value unchanged). Faces
+/// and persons smaller than the whole-frame network input can see are searched at a finer
+/// scale where they can be: where the picture moved since the previous frame, around small
+/// ones found recently, and in a band that sweeps the frame every 24 frames (the first frame
+/// is searched whole). The detector therefore keeps state between calls: feed it the frames
+/// of one stream, in order (a frame of another size starts afresh).
+///
+/// On failure (`VEIL_STATUS_INVALID_ARGUMENT` for a value below the minimum, or
+/// `VEIL_STATUS_NULL_PARAMETER`) nothing changes and, if `err_out` is not NULL, `*err_out`
+/// receives a new `veil_error`.
+///
+/// # Safety
+/// `detector` is NULL or a live detector used by no other thread during the call;
+/// `err_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn veil_detector_set_min_sizes(
+    detector: *mut veil_detector,
+    min_face: u32,
+    min_person: u32,
+    err_out: *mut *mut veil_error,
+) -> veil_status {
+    ffi_boundary! {
+        // SAFETY: NULL or a live detector used by this thread only (contract).
+        let result = match unsafe { detector.as_mut() } {
+            Some(d) => set_min_sizes(d, min_face, min_person),
+            None => Err(Failure::new(veil_status::VEIL_STATUS_NULL_PARAMETER, "detector is NULL")),
+        };
+        match result {
+            Ok(()) => veil_status::VEIL_STATUS_OK,
+            // SAFETY: err_out is NULL or valid for a write (contract).
+            Err(failure) => unsafe { report(failure, err_out) },
+        }
+    }
+}
+
+fn set_min_sizes(d: &mut veil_detector, min_face: u32, min_person: u32) -> Result<(), Failure> {
+    // Both checked before either changes.
+    let face_ok = min_face == 0 || veil_detect::NET_FACE_PX / min_face as f32 <= veil_detect::MAX_SCALE;
+    let person_ok =
+        min_person == 0 || veil_detect::NET_PERSON_PX / min_person as f32 <= veil_detect::MAX_SCALE;
+    if !face_ok || !person_ok {
+        return Err(Failure::new(
+            veil_status::VEIL_STATUS_INVALID_ARGUMENT,
+            format!("min_face {min_face} (at least 8) or min_person {min_person} (at least 16) too small"),
+        ));
+    }
+    if let (Some(f), true) = (&mut d.faces, min_face != 0) {
+        f.set_min_size(min_face)?;
+    }
+    if let (Some(p), true) = (&mut d.persons, min_person != 0) {
+        p.set_min_size(min_person)?;
+    }
+    Ok(())
 }
 
 /// Release a detector. NULL is accepted and ignored.

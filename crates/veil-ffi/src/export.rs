@@ -74,6 +74,13 @@ pub struct veil_export_options {
     /// Spotlight mode: redact everything outside the requester's boxes, so that a person the
     /// detector never saw cannot leak (bystander faces are still redacted on top).
     pub spotlight: bool,
+    /// Smallest face height, in frame pixels, the analysis searches for in every frame
+    /// (default 24; at least 8; lower values cost more). Ignored with `tracks_path` (the
+    /// analysis that made the tracks decided it, and the manifest records it).
+    pub min_face: u32,
+    /// Smallest person height, in frame pixels, the analysis searches for (default 80; at
+    /// least 16), so that people whose faces are too small to detect get a body box.
+    pub min_person: u32,
 }
 
 impl From<RedactError> for Failure {
@@ -189,11 +196,14 @@ unsafe fn options(o: &veil_export_options) -> Result<ExportOptions, Failure> {
         s => return Err(invalid(format!("style {s} is not a VEIL_STYLE_* value (0..=2)"))),
     };
     opts.spotlight = o.spotlight;
+    opts.detect.min_face = o.min_face;
+    opts.detect.min_person = o.min_person;
     Ok(opts)
 }
 
 /// Fill `*opts` with the defaults: all pointers NULL, no window (`from_s`, `to_s` NaN),
-/// `VEIL_REQUESTER_NONE`, `VEIL_STYLE_BLUR`, no spotlight. Then set at least `input` and
+/// `VEIL_REQUESTER_NONE`, `VEIL_STYLE_BLUR`, no spotlight, `min_face` 24 and `min_person`
+/// 80 pixels. Then set at least `input` and
 /// `output`. Does nothing when `opts` is NULL.
 ///
 /// # Safety
@@ -218,6 +228,8 @@ pub unsafe extern "C" fn veil_export_options_default(opts: *mut veil_export_opti
                 keep_at_y: 0.0,
                 style: veil_style::VEIL_STYLE_BLUR as u32,
                 spotlight: false,
+                min_face: veil_detect::DEFAULT_MIN_FACE,
+                min_person: veil_detect::DEFAULT_MIN_PERSON,
             };
             // SAFETY: non-NULL and valid for a write (contract).
             unsafe { opts.write(d) };
