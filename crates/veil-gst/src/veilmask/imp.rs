@@ -95,7 +95,7 @@ impl Inner {
 
     /// Rebuild the mask for the current zones and geometry. Returns the passthrough flag.
     fn rebuild(&mut self) -> bool {
-        self.error_posted = false;
+        let before = self.failure().map(|f| f.reason.clone());
         self.masker = match (&self.zones, self.geometry) {
             (Err(f), _) => Some(Err(f.clone())),
             (Ok(Some(config)), Some((format, w, h))) if !config.zones.is_empty() => {
@@ -106,7 +106,20 @@ impl Inner {
             }
             _ => None,
         };
+        // a new failure is posted anew; the same one again (e.g. the same bad file re-read
+        // on PLAYING) is not
+        if self.failure().map(|f| &f.reason) != before.as_ref() {
+            self.error_posted = false;
+        }
         self.passthrough()
+    }
+
+    /// Why frames cannot be masked now, if they cannot.
+    fn failure(&self) -> Option<&Failure> {
+        match (&self.zones, &self.masker) {
+            (Err(f), _) | (_, Some(Err(f))) => Some(f),
+            _ => None,
+        }
     }
 
     fn passthrough(&self) -> bool {
