@@ -193,10 +193,10 @@ impl VeilMask {
     fn post(&self, failure: &Failure) {
         match failure.kind {
             FailKind::Settings => {
-                gst::element_imp_error!(self, gst::LibraryError::Settings, ["{}", failure.reason])
+                gst::element_imp_error!(self, gst::LibraryError::Settings, ("{}", failure.reason))
             }
             FailKind::Frame => {
-                gst::element_imp_error!(self, gst::StreamError::Format, ["{}", failure.reason])
+                gst::element_imp_error!(self, gst::StreamError::Format, ("{}", failure.reason))
             }
         }
     }
@@ -483,7 +483,7 @@ impl VideoFilterImpl for VeilMask {
         gst::debug!(CAT, imp = self, "mask rasterised for {format:?} {w}x{h}");
         if let Some(f) = failure {
             // veil-core cannot mask this geometry (e.g. odd 4:2:0 sizes): refuse the caps
-            self.post(&f);
+            self.post_once(&f);
             return Err(gst::loggable_error!(CAT, "{}", f.reason));
         }
         self.parent_set_info(incaps, in_info, outcaps, out_info)
