@@ -323,6 +323,37 @@ if sc:
     w(chart("scaling.png"))
     w("")
 
+# ---------------------------------------------------------------- GStreamer element
+gstb = {r["id"]: r for r in load("gst.jsonl")}
+gst_goals = []
+if "gst/1080p/I420/identity" in gstb:
+    ident = gstb["gst/1080p/I420/identity"]["median_ns"] / 1000
+    w("## GStreamer element `veilmask`")
+    w("")
+    w("`scripts/bench/gst.sh` (criterion, `cargo bench -p veil-gst --bench element`): one 1080p I420")
+    w("buffer pushed through a harness pipeline (source ! ELEMENT ! sink) and pulled back, again and")
+    w("again (writable, so masked in place), the zones of scripts/bench/zones.toml (~15% of the")
+    w("frame), one thread. *element* = `veilmask` minus `identity` in the same pipeline (both pay")
+    w(f"the harness's push and pull, {fmt_us(ident)} here); *core* = `CaptureMasker::apply` on the")
+    w("same layout; goal: element within 10% of core, and solid at most 2x a memset of the masked bytes.")
+    w("")
+    w("| style | veilmask | element | core | element / core | element / memset |")
+    w("|---|---|---|---|---|---|")
+    memset = gstb.get("gst/1080p/I420/solid/memset")
+    for style in ("solid", "pixelate", "blur"):
+        el, core = gstb.get(f"gst/1080p/I420/{style}/veilmask"), gstb.get(f"gst/1080p/I420/{style}/core")
+        if not el or not core:
+            continue
+        e = el["median_ns"] / 1000 - ident
+        c = core["median_ns"] / 1000
+        m = f"{e / (memset['median_ns'] / 1000):.2f}x" if memset and style == "solid" else "-"
+        w(f"| {style} | {fmt_us(el['median_ns'] / 1000)} | {fmt_us(e)} | {fmt_us(c)} | {e / c:.2f} | {m} |")
+        gst_goals.append((f"`veilmask` element within 10% of veil-core's masking, 1080p {style}", f"{e / c:.2f}x", e / c <= 1.10))
+        if memset and style == "solid":
+            r = e / (memset["median_ns"] / 1000)
+            gst_goals.append(("`veilmask` solid at most 2x memset of the masked bytes, 1080p", f"{r:.2f}x", r <= 2.0))
+    w("")
+
 # ---------------------------------------------------------------- goals
 goals = []
 if kern:
@@ -358,6 +389,7 @@ if exp:
             mode = "" if vconf == "one-shot" else " (Veil `--every 2`)"
             goals.append((f"`redact export`{mode} >= 3x deface {config} fps at equal or better recall, {clip}",
                           f"{med(ratios):.2f}x{note}, {rtxt}", med(ratios) >= 3.0 and ok_recall))
+goals += gst_goals
 if goals:
     block = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     block += [f"| {g} | {m} | {'yes' if ok else '**no**'} |" for g, m, ok in goals]
