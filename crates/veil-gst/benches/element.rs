@@ -83,7 +83,11 @@ fn bench(c: &mut Criterion) {
         let masked_bytes: u64 = masker
             .layers()
             .iter()
-            .map(|(_, m)| (0..3).map(|p| m.plane(p).map_or(0, |s| s.pixel_count())).sum::<u64>())
+            .map(|(_, m)| {
+                (0..3)
+                    .map(|p| m.plane(p).map_or(0, |s| s.pixel_count()))
+                    .sum::<u64>()
+            })
             .sum();
         g.throughput(Throughput::Bytes(masked_bytes));
 

@@ -109,7 +109,14 @@ fn buffer(vf: VideoFormat, w: u32, h: u32, layout: &Layout, seed: u64) -> gst::B
 }
 
 /// What `CaptureMasker` makes of `bytes` laid out as `layout`.
-fn expected(bytes: &[u8], layout: &Layout, format: PixelFormat, w: u32, h: u32, config: &CameraConfig) -> Vec<u8> {
+fn expected(
+    bytes: &[u8],
+    layout: &Layout,
+    format: PixelFormat,
+    w: u32,
+    h: u32,
+    config: &CameraConfig,
+) -> Vec<u8> {
     let mut out = bytes.to_vec();
     let mut rest: &mut [u8] = &mut out;
     let mut planes = Vec::new();
@@ -168,7 +175,15 @@ fn tmp(name: &str) -> PathBuf {
 
 /// Push one padded frame, pull it, and check it equals `CaptureMasker`'s result byte for byte
 /// (stride padding and the gaps between planes included: they must stay untouched).
-fn push_and_check(h: &mut Harness, vf: VideoFormat, w: u32, ht: u32, pad: usize, seed: u64, config: &CameraConfig) {
+fn push_and_check(
+    h: &mut Harness,
+    vf: VideoFormat,
+    w: u32,
+    ht: u32,
+    pad: usize,
+    seed: u64,
+    config: &CameraConfig,
+) {
     let format = veil_format(vf);
     let layout = padded_layout(format, w, ht, pad);
     let input = buffer(vf, w, ht, &layout, seed);
@@ -176,7 +191,10 @@ fn push_and_check(h: &mut Harness, vf: VideoFormat, w: u32, ht: u32, pad: usize,
     let out = h.push_and_pull(input).unwrap();
     let got = bytes(&out);
     let want = expected(&before, &layout, format, w, ht, config);
-    assert_ne!(want, before, "{vf:?} {w}x{ht}: the zones changed nothing (test is void)");
+    assert_ne!(
+        want, before,
+        "{vf:?} {w}x{ht}: the zones changed nothing (test is void)"
+    );
     let diff = got.iter().zip(&want).position(|(a, b)| a != b);
     assert!(
         diff.is_none() && got.len() == want.len(),
@@ -219,7 +237,11 @@ fn frames_without_video_meta_use_the_default_layout() {
         let input = gst::Buffer::from_mut_slice(noise(info.size(), 7));
         let before = bytes(&input);
         let got = bytes(&hn.push_and_pull(input).unwrap());
-        assert_eq!(got, expected(&before, &layout, veil_format(vf), w, h, &config), "{vf:?}");
+        assert_eq!(
+            got,
+            expected(&before, &layout, veil_format(vf), w, h, &config),
+            "{vf:?}"
+        );
     }
 }
 
@@ -283,13 +305,25 @@ fn no_zones_is_passthrough_and_zero_copy() {
         // zones set while playing: masking starts with the next frame
         e.set_property("config", ZONES);
         assert!(!bt.is_passthrough());
-        push_and_check(&mut h, VideoFormat::I420, 64, 48, 8, 6, &CameraConfig::from_toml_str(ZONES, "t").unwrap());
+        push_and_check(
+            &mut h,
+            VideoFormat::I420,
+            64,
+            48,
+            8,
+            6,
+            &CameraConfig::from_toml_str(ZONES, "t").unwrap(),
+        );
     }
 }
 
 #[test]
 fn style_override_applies_to_every_zone() {
-    for (nick, style) in [("solid", ZoneStyle::Solid), ("pixelate", ZoneStyle::Pixelate), ("blur", ZoneStyle::Blur)] {
+    for (nick, style) in [
+        ("solid", ZoneStyle::Solid),
+        ("pixelate", ZoneStyle::Pixelate),
+        ("blur", ZoneStyle::Blur),
+    ] {
         let e = element(Some(ZONES));
         e.set_property_from_str("style-override", nick);
         let mut config = config();
@@ -317,7 +351,9 @@ fn zone_file_property_and_reread_on_playing() {
     push_and_check(&mut h, VideoFormat::Gray8, 64, 48, 4, 1, &config());
 
     // the file changes; the element keeps its zones until the next transition to PLAYING
-    let solid_only = ZONES.replace("style = \"pixelate\"\nblock = 8", "").replace("style = \"blur\"\nradius = 3", "");
+    let solid_only = ZONES
+        .replace("style = \"pixelate\"\nblock = 8", "")
+        .replace("style = \"blur\"\nradius = 3", "");
     std::fs::write(&path, &solid_only).unwrap();
     push_and_check(&mut h, VideoFormat::Gray8, 64, 48, 4, 2, &config());
     e.set_state(gst::State::Paused).unwrap();
@@ -374,7 +410,11 @@ fn bad_zone_file_blanks_frames_and_posts_an_error_naming_the_file() {
                 assert_black(&bytes(&out), &layout, format, 64, 48);
             }
             let errs = errors(&bus);
-            assert_eq!(errs.len(), 1, "one error per failure, not one per frame: {errs:?}");
+            assert_eq!(
+                errs.len(),
+                1,
+                "one error per failure, not one per frame: {errs:?}"
+            );
             assert!(
                 errs[0].contains(path.to_str().unwrap()) && errs[0].contains(reason),
                 "{errs:?}"
@@ -385,7 +425,9 @@ fn bad_zone_file_blanks_frames_and_posts_an_error_naming_the_file() {
 
 #[test]
 fn bad_zones_without_fail_closed_stop_the_stream() {
-    let e = element(Some(&ZONES.replace("kind = \"public-road\"", "kind = \"pavement\"")));
+    let e = element(Some(
+        &ZONES.replace("kind = \"public-road\"", "kind = \"pavement\""),
+    ));
     e.set_property("fail-closed", false);
     let bus = gst::Bus::new();
     e.set_bus(Some(&bus));
@@ -399,7 +441,8 @@ fn bad_zones_without_fail_closed_stop_the_stream() {
     assert!(h.try_pull().is_none(), "nothing may leave the element");
     let errs = errors(&bus);
     assert!(
-        errs.iter().any(|e| e.contains("veilmask config property") && e.contains("pavement")),
+        errs.iter()
+            .any(|e| e.contains("veilmask config property") && e.contains("pavement")),
         "{errs:?}"
     );
 }
@@ -410,7 +453,9 @@ fn a_fixed_zone_file_recovers_after_a_bad_one() {
     let mut h = harness(&e);
     h.set_src_caps(caps(VideoFormat::Gray8, 32, 16));
     let layout = padded_layout(PixelFormat::Gray8, 32, 16, 2);
-    let out = h.push_and_pull(buffer(VideoFormat::Gray8, 32, 16, &layout, 1)).unwrap();
+    let out = h
+        .push_and_pull(buffer(VideoFormat::Gray8, 32, 16, &layout, 1))
+        .unwrap();
     assert_black(&bytes(&out), &layout, PixelFormat::Gray8, 32, 16);
     e.set_property("config", ZONES);
     push_and_check(&mut h, VideoFormat::Gray8, 32, 16, 2, 2, &config());
@@ -423,7 +468,9 @@ fn odd_sized_420_caps_are_refused_with_zones() {
     e.set_bus(Some(&bus));
     let mut h = harness(&e);
     h.set_src_caps(caps(VideoFormat::I420, 63, 47));
-    let info = gst_video::VideoInfo::builder(VideoFormat::I420, 63, 47).build().unwrap();
+    let info = gst_video::VideoInfo::builder(VideoFormat::I420, 63, 47)
+        .build()
+        .unwrap();
     let res = h.push(gst::Buffer::from_mut_slice(noise(info.size(), 1)));
     assert_eq!(res, Err(gst::FlowError::NotNegotiated));
     assert!(h.try_pull().is_none());

@@ -23,7 +23,15 @@ fn build_plugin() -> PathBuf {
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(&cargo)
-        .args(["build", "-p", "veil-gst", "--lib", "--profile", profile, "--target-dir"])
+        .args([
+            "build",
+            "-p",
+            "veil-gst",
+            "--lib",
+            "--profile",
+            profile,
+            "--target-dir",
+        ])
         .arg(target_dir)
         .status()
         .unwrap();
@@ -44,7 +52,11 @@ fn gst_inspect_finds_veilmask_in_the_build_directory() {
         .output()
         .expect("gst-inspect-1.0 (make setup installs gstreamer1.0-tools)");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for needle in [
         "libgstveil.so",
         "Veil zone mask",
@@ -58,6 +70,9 @@ fn gst_inspect_finds_veilmask_in_the_build_directory() {
         "BGRx",
         "GRAY8",
     ] {
-        assert!(text.contains(needle), "gst-inspect output lacks {needle:?}:\n{text}");
+        assert!(
+            text.contains(needle),
+            "gst-inspect output lacks {needle:?}:\n{text}"
+        );
     }
 }

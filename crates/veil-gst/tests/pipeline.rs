@@ -15,7 +15,9 @@ const W: u32 = 768;
 const H: u32 = 576;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
 }
 
 /// Decode `path` to I420 frames with the FFmpeg CLI and call `f` on each.
@@ -34,7 +36,11 @@ fn for_each_frame(path: &Path, mut f: impl FnMut(usize, &[u8])) -> usize {
         f(n, &frame);
         n += 1;
     }
-    assert!(child.wait().unwrap().success(), "ffmpeg failed on {}", path.display());
+    assert!(
+        child.wait().unwrap().success(),
+        "ffmpeg failed on {}",
+        path.display()
+    );
     n
 }
 
@@ -60,8 +66,8 @@ fn zone_interiors(config: &CameraConfig) -> Vec<Vec<usize>> {
             let mut idx = Vec::new();
             for y in 0..i64::from(l.height) {
                 for x in 0..i64::from(l.width) {
-                    let deep = (-margin..=margin)
-                        .all(|dy| (-margin..=margin).all(|dx| inside(x + dx, y + dy)));
+                    let deep =
+                        (-margin..=margin).all(|dy| (-margin..=margin).all(|dx| inside(x + dx, y + dy)));
                     if deep {
                         idx.push(offset + (y * i64::from(l.width) + x) as usize);
                     }
@@ -113,7 +119,11 @@ fn decodebin_veilmask_x264enc_mp4mux_masks_every_frame() {
 
     let config = CameraConfig::from_file(&zones).unwrap();
     let interiors = zone_interiors(&config);
-    assert!(interiors[0].len() > 10_000, "zone interiors too small: {}", interiors[0].len());
+    assert!(
+        interiors[0].len() > 10_000,
+        "zone interiors too small: {}",
+        interiors[0].len()
+    );
 
     // the source: the zones show the scene (windows, doors, cars), not a flat colour
     let mut source_spread = 0u8;
@@ -121,7 +131,10 @@ fn decodebin_veilmask_x264enc_mp4mux_masks_every_frame() {
         let (lo, hi) = range(f, &interiors[0]);
         source_spread = source_spread.max(hi - lo);
     });
-    assert!(source_spread > 100, "source zones are flat already ({source_spread}): test is void");
+    assert!(
+        source_spread > 100,
+        "source zones are flat already ({source_spread}): test is void"
+    );
 
     // the output: every zone black and flat in every frame (luma ~0, chroma ~128)
     let n_out = for_each_frame(&output, |n, f| {

@@ -226,8 +226,13 @@ impl VeilMask {
         let strides = plane_strides(frame).map_err(frame_err)?;
         let (w, h) = (frame.width(), frame.height());
         let planes = frame.planes_data_mut();
-        let mut view = FrameMut::new(format, w, h, planes.into_iter().zip(strides).take(format.plane_count()))
-            .map_err(|e| frame_err(format!("frame rejected: {e}")))?;
+        let mut view = FrameMut::new(
+            format,
+            w,
+            h,
+            planes.into_iter().zip(strides).take(format.plane_count()),
+        )
+        .map_err(|e| frame_err(format!("frame rejected: {e}")))?;
         masker
             .apply(&mut view)
             .map_err(|e| frame_err(format!("frame not masked: {e}")))
@@ -328,7 +333,11 @@ impl ObjectImpl for VeilMask {
         let mut inner = self.lock();
         match pspec.name() {
             "zones" | "config" => {
-                let text = value.get::<Option<String>>().ok().flatten().filter(|s| !s.is_empty());
+                let text = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .filter(|s| !s.is_empty());
                 inner.source = match (pspec.name(), text) {
                     (_, None) => match (&inner.source, pspec.name()) {
                         // clearing one property leaves the other's source alone
@@ -406,7 +415,11 @@ impl ElementImpl for VeilMask {
             [gst::PadDirection::Src, gst::PadDirection::Sink]
                 .into_iter()
                 .filter_map(|dir| {
-                    let name = if dir == gst::PadDirection::Src { "src" } else { "sink" };
+                    let name = if dir == gst::PadDirection::Src {
+                        "src"
+                    } else {
+                        "sink"
+                    };
                     gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
                 })
                 .collect()
@@ -465,10 +478,17 @@ impl VideoFilterImpl for VeilMask {
         out_info: &gst_video::VideoInfo,
     ) -> Result<(), gst::LoggableError> {
         if in_info.interlace_mode() == gst_video::VideoInterlaceMode::Alternate {
-            return Err(gst::loggable_error!(CAT, "alternate-field interlacing is not supported"));
+            return Err(gst::loggable_error!(
+                CAT,
+                "alternate-field interlacing is not supported"
+            ));
         }
         let Some(format) = pixel_format(in_info.format()) else {
-            return Err(gst::loggable_error!(CAT, "unsupported format {:?}", in_info.format()));
+            return Err(gst::loggable_error!(
+                CAT,
+                "unsupported format {:?}",
+                in_info.format()
+            ));
         };
         let (w, h) = (in_info.width(), in_info.height());
         let failure = {
