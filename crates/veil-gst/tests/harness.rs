@@ -477,3 +477,17 @@ fn odd_sized_420_caps_are_refused_with_zones() {
     let errs = errors(&bus);
     assert!(errs.iter().any(|e| e.contains("63x47")), "{errs:?}");
 }
+
+#[test]
+fn live_and_non_live_pipelines_mask_alike() {
+    let config = config();
+    for live in [false, true] {
+        let e = element(Some(ZONES));
+        let mut h = harness(&e);
+        h.set_live(live);
+        h.set_src_caps(caps(VideoFormat::Nv12, 64, 48));
+        for seed in 1..=3 {
+            push_and_check(&mut h, VideoFormat::Nv12, 64, 48, 4, seed, &config);
+        }
+    }
+}
