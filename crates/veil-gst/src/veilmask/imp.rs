@@ -239,11 +239,14 @@ impl VeilMask {
     }
 }
 
-/// The frame's plane strides in bytes, after checking that every plane lies inside the
-/// buffer (`planes_data_mut` hands out `stride * rows` bytes a plane, trusting the meta).
-fn plane_strides(frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>) -> Result<Vec<usize>, String> {
+/// The frame's plane strides in bytes (`n_planes` of them, the rest 0), after checking that
+/// every plane lies inside the buffer: `planes_data_mut` hands out `stride * rows` bytes a
+/// plane, trusting the meta. No allocation: this runs on every frame.
+fn plane_strides(
+    frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>,
+) -> Result<[usize; gst_video::VIDEO_MAX_PLANES], String> {
     let size = frame.buffer().size();
-    let mut strides = Vec::with_capacity(frame.n_planes() as usize);
+    let mut strides = [0; gst_video::VIDEO_MAX_PLANES];
     for plane in 0..frame.n_planes() {
         let i = plane as usize;
         let stride = usize::try_from(frame.plane_stride()[i])
@@ -252,7 +255,7 @@ fn plane_strides(frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>) -> Resul
             .checked_mul(frame.plane_height(plane) as usize)
             .and_then(|n| n.checked_add(frame.plane_offset()[i]));
         match end {
-            Some(end) if end <= size => strides.push(stride),
+            Some(end) if end <= size => strides[i] = stride,
             _ => {
                 return Err(format!(
                     "plane {i}: offset {} + stride {stride} x {} rows exceeds the buffer ({size} bytes)",
