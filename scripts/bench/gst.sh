@@ -3,7 +3,8 @@
 # pipeline (source ! ELEMENT ! sink), one 1080p I420 buffer pushed and pulled back again and
 # again (writable: masked in place), the zones of scripts/bench/zones.toml (~15% of the frame)
 # in each style; next to veil-core's CaptureMasker::apply on the same layout and a memset of
-# the masked bytes. Criterion bench crates/veil-gst/benches/element.rs; results as JSON lines
+# the masked bytes, all timed as the calling thread's CPU time (robust on a loaded machine).
+# Criterion bench crates/veil-gst/benches/element.rs; results as JSON lines
 # in $RESULTS/gst.jsonl, and a summary on stderr:
 #   element = veilmask - identity (the harness's push/pull paid by both),
 #   goal: element within 10% of core, and solid at most 2x memset.

@@ -333,7 +333,7 @@ if "gst/1080p/I420/identity" in gstb:
     w("`scripts/bench/gst.sh` (criterion, `cargo bench -p veil-gst --bench element`): one 1080p I420")
     w("buffer pushed through a harness pipeline (source ! ELEMENT ! sink) and pulled back, again and")
     w("again (writable, so masked in place), the zones of scripts/bench/zones.toml (~15% of the")
-    w("frame), one thread. *element* = `veilmask` minus `identity` in the same pipeline (both pay")
+    w("frame), one thread, timed as the thread's CPU time. *element* = `veilmask` minus `identity` in the same pipeline (both pay")
     w(f"the harness's push and pull, {fmt_us(ident)} here); *core* = `CaptureMasker::apply` on the")
     w("same layout; goal: element within 10% of core, and solid at most 2x a memset of the masked bytes.")
     w("")
