@@ -491,3 +491,27 @@ fn live_and_non_live_pipelines_mask_alike() {
         }
     }
 }
+
+#[test]
+fn zones_and_config_replace_each_other() {
+    let path = tmp("replace.toml");
+    std::fs::write(&path, ZONES).unwrap();
+    let e = element(Some(ZONES));
+    assert_eq!(e.property::<Option<String>>("config").as_deref(), Some(ZONES));
+    assert_eq!(e.property::<Option<String>>("zones"), None);
+    e.set_property("zones", path.to_str().unwrap());
+    assert_eq!(e.property::<Option<String>>("config"), None);
+    assert_eq!(e.property::<Option<String>>("zones").as_deref(), path.to_str());
+    // clearing the property not in use leaves the other alone
+    e.set_property("config", None::<String>);
+    assert_eq!(e.property::<Option<String>>("zones").as_deref(), path.to_str());
+    // clearing the one in use: no zones, passthrough
+    e.set_property("zones", None::<String>);
+    let bt = e.clone().downcast::<gst_base::BaseTransform>().unwrap();
+    assert!(bt.is_passthrough());
+    assert!(e.property::<bool>("fail-closed"));
+    assert_eq!(
+        e.property::<gstveil::StyleOverride>("style-override"),
+        gstveil::StyleOverride::None
+    );
+}
