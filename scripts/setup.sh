@@ -42,3 +42,23 @@ if [ ! -s "$lib" ]; then
   mv -f "$lib.tmp" "$lib"
 fi
 ln -sfn "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
+
+# veil-gst (the GStreamer plugin): Debian 12's GStreamer 1.22 development packages to build it,
+# and what its tests, bench and the README's pipelines run: decodebin/videoconvert (base),
+# mp4mux (good), x264enc (ugly), avdec_h264 (libav), gst-launch-1.0 and gst-inspect-1.0 (tools).
+GST_PACKAGES=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools)
+missing=()
+for p in "${GST_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages (run as root or install them): ${missing[*]}" >&2
+    exit 1
+  fi
+fi

@@ -363,6 +363,36 @@ if dist:
         big = [qv["by_size"][k] for k in ("24-32", "32-48", "48+") if k in qv["by_size"]]
         h, t = sum(b[0] for b in big), sum(b[1] for b in big)
         dist_goal.append(("no face of 24 px or more escapes (distant clip, 1080p)", f"{h}/{t} hidden", h == t))
+# ---------------------------------------------------------------- GStreamer element
+gstb = {r["id"]: r for r in load("gst.jsonl")}
+gst_goals = []
+if "gst/1080p/I420/identity" in gstb:
+    ident = gstb["gst/1080p/I420/identity"]["median_ns"] / 1000
+    w("## GStreamer element `veilmask`")
+    w("")
+    w("`scripts/bench/gst.sh` (criterion, `cargo bench -p veil-gst --bench element`): one 1080p I420")
+    w("buffer pushed through a harness pipeline (source ! ELEMENT ! sink) and pulled back, again and")
+    w("again (writable, so masked in place), the zones of scripts/bench/zones.toml (~15% of the")
+    w("frame), one thread, timed as the thread's CPU time. *element* = `veilmask` minus `identity` in the same pipeline (both pay")
+    w(f"the harness's push and pull, {fmt_us(ident)} here); *core* = `CaptureMasker::apply` on the")
+    w("same layout; goal: element within 10% of core, and solid at most 2x a memset of the masked bytes.")
+    w("")
+    w("| style | veilmask | element | core | element / core | element / memset |")
+    w("|---|---|---|---|---|---|")
+    memset = gstb.get("gst/1080p/I420/solid/memset")
+    for style in ("solid", "pixelate", "blur"):
+        el, core = gstb.get(f"gst/1080p/I420/{style}/veilmask"), gstb.get(f"gst/1080p/I420/{style}/core")
+        if not el or not core:
+            continue
+        e = el["median_ns"] / 1000 - ident
+        c = core["median_ns"] / 1000
+        m = f"{e / (memset['median_ns'] / 1000):.2f}x" if memset and style == "solid" else "-"
+        w(f"| {style} | {fmt_us(el['median_ns'] / 1000)} | {fmt_us(e)} | {fmt_us(c)} | {e / c:.2f} | {m} |")
+        gst_goals.append((f"`veilmask` element within 10% of veil-core's masking, 1080p {style}", f"{e / c:.2f}x", e / c <= 1.10))
+        if memset and style == "solid":
+            r = e / (memset["median_ns"] / 1000)
+            gst_goals.append(("`veilmask` solid at most 2x memset of the masked bytes, 1080p", f"{r:.2f}x", r <= 2.0))
+    w("")
 
 # ---------------------------------------------------------------- goals
 goals = list(dist_goal)
@@ -409,6 +439,7 @@ if exp:
         if rs:
             goals.append((f"small-face and small-person search costs at most 25% on the bench clip, {clip}",
                           f"{med(rs):.2f}x the time of coarse-only", med(rs) <= 1.25))
+goals += gst_goals
 if goals:
     block = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     block += [f"| {g} | {m} | {'yes' if ok else '**no**'} |" for g, m, ok in goals]

@@ -46,6 +46,7 @@ mkdir -p "$RESULTS"
 bash scripts/bench/env.sh start
 bash scripts/bench/kernels.sh
 bash scripts/bench/mask_e2e.sh
+bash scripts/bench/gst.sh
 bash scripts/bench/export.sh
 bash scripts/bench/env.sh end
 "$VENV/bin/python" scripts/bench/report.py "$RESULTS" BENCHMARKS.md docs/bench

@@ -1,0 +1,537 @@
+//! The implementation of `veilmask`.
+//!
+//! All state sits in one mutex. It is never held while a message is posted (a synchronous
+//! bus handler may call back into the element) and never while the base class is asked to
+//! change passthrough.
+
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex, MutexGuard};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::prelude::*;
+use gst_base::subclass::prelude::*;
+use gst_video::prelude::*;
+use gst_video::subclass::prelude::*;
+use veil_core::{CameraConfig, CaptureMasker, FrameMut, PixelFormat};
+
+use super::{pixel_format, StyleOverride, FORMATS};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "veilmask",
+        gst::DebugColorFlags::empty(),
+        Some("Veil capture-time zone masking"),
+    )
+});
+
+/// Name given to inline TOML (the `config` property) in error messages.
+const INLINE_ORIGIN: &str = "<veilmask config property>";
+
+/// Where the zones come from.
+#[derive(Debug, Clone, Default)]
+enum Source {
+    /// Neither `zones` nor `config` set: no zones.
+    #[default]
+    Unset,
+    /// The `zones` property: a zone file.
+    File(PathBuf),
+    /// The `config` property: zone-file text.
+    Inline(String),
+}
+
+/// What went wrong, for the element error's domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailKind {
+    /// The zones could not be loaded (file, TOML, zone geometry).
+    Settings,
+    /// A frame could not be masked (geometry, strides, buffer size).
+    Frame,
+}
+
+/// A failure that keeps frames from being masked.
+#[derive(Debug, Clone)]
+struct Failure {
+    kind: FailKind,
+    reason: String,
+}
+
+struct Inner {
+    source: Source,
+    style_override: StyleOverride,
+    fail_closed: bool,
+    /// The loaded zones (override applied; `None` for no source), or why they failed to load.
+    zones: Result<Option<CameraConfig>, Failure>,
+    /// Negotiated geometry in veil-core terms (the GStreamer format kept for blanking).
+    geometry: Option<(PixelFormat, u32, u32)>,
+    /// The rasterised mask for `zones` x `geometry` (`None`: nothing to mask or no caps yet).
+    masker: Option<Result<CaptureMasker, Failure>>,
+    /// Whether the current failure has been posted as an element error already.
+    error_posted: bool,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            source: Source::Unset,
+            style_override: StyleOverride::None,
+            fail_closed: true,
+            zones: Ok(None),
+            geometry: None,
+            masker: None,
+            error_posted: false,
+        }
+    }
+}
+
+impl Inner {
+    /// Read the zones from the source and rebuild the mask. Returns whether the element can
+    /// run in passthrough (no zones at all, and nothing failed).
+    fn reload(&mut self) -> bool {
+        self.zones = load(&self.source, self.style_override);
+        self.rebuild()
+    }
+
+    /// Rebuild the mask for the current zones and geometry. Returns the passthrough flag.
+    fn rebuild(&mut self) -> bool {
+        let before = self.failure().map(|f| f.reason.clone());
+        self.masker = match (&self.zones, self.geometry) {
+            (Err(f), _) => Some(Err(f.clone())),
+            (Ok(Some(config)), Some((format, w, h))) if !config.zones.is_empty() => {
+                Some(CaptureMasker::new(config, w, h, format).map_err(|e| Failure {
+                    kind: FailKind::Frame,
+                    reason: format!("cannot mask {format:?} {w}x{h} frames: {e}"),
+                }))
+            }
+            _ => None,
+        };
+        // a new failure is posted anew; the same one again (e.g. the same bad file re-read
+        // on PLAYING) is not
+        if self.failure().map(|f| &f.reason) != before.as_ref() {
+            self.error_posted = false;
+        }
+        self.passthrough()
+    }
+
+    /// Why frames cannot be masked now, if they cannot.
+    fn failure(&self) -> Option<&Failure> {
+        match (&self.zones, &self.masker) {
+            (Err(f), _) | (_, Some(Err(f))) => Some(f),
+            _ => None,
+        }
+    }
+
+    fn passthrough(&self) -> bool {
+        match &self.zones {
+            Ok(None) => true,
+            Ok(Some(config)) => config.zones.is_empty(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Load the zones of `source`, with `style_override` applied to every zone.
+fn load(source: &Source, style_override: StyleOverride) -> Result<Option<CameraConfig>, Failure> {
+    let config = match source {
+        Source::Unset => return Ok(None),
+        Source::File(path) => CameraConfig::from_file(path),
+        Source::Inline(text) => CameraConfig::from_toml_str(text, INLINE_ORIGIN),
+    };
+    let mut config = config.map_err(|e| Failure {
+        kind: FailKind::Settings,
+        reason: format!("bad zones: {e}"),
+    })?;
+    if let Some(style) = style_override.style() {
+        for zone in &mut config.zones {
+            zone.style = style;
+        }
+    }
+    Ok(Some(config))
+}
+
+/// The `veilmask` element's implementation.
+#[derive(Default)]
+pub struct VeilMask {
+    inner: Mutex<Inner>,
+}
+
+impl VeilMask {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while the lock was held cannot leave `Inner` half-updated in a way that
+        // passes unmasked frames (the masker is replaced whole), so a poisoned lock is used.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Apply a changed source or style override: reload, rebuild, set passthrough, and post
+    /// the error now when the element is already running.
+    fn reconfigure(&self, mut inner: MutexGuard<'_, Inner>) {
+        let passthrough = inner.reload();
+        let failure = inner.zones.as_ref().err().cloned();
+        drop(inner);
+        self.obj().set_passthrough(passthrough);
+        if let Some(f) = failure {
+            gst::warning!(CAT, imp = self, "{}", f.reason);
+            if self.obj().current_state() > gst::State::Ready {
+                self.post_once(&f);
+            }
+        }
+    }
+
+    /// Post `failure` as an element error unless this failure was posted already.
+    fn post_once(&self, failure: &Failure) {
+        {
+            let mut inner = self.lock();
+            if inner.error_posted {
+                return;
+            }
+            inner.error_posted = true;
+        }
+        self.post(failure);
+    }
+
+    fn post(&self, failure: &Failure) {
+        match failure.kind {
+            FailKind::Settings => {
+                gst::element_imp_error!(self, gst::LibraryError::Settings, ("{}", failure.reason))
+            }
+            FailKind::Frame => {
+                gst::element_imp_error!(self, gst::StreamError::Format, ("{}", failure.reason))
+            }
+        }
+    }
+
+    /// Mask one frame in place, or say why it cannot be.
+    fn mask(
+        masker: Option<&Result<CaptureMasker, Failure>>,
+        frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    ) -> Result<(), Failure> {
+        let masker = match masker {
+            Some(Ok(m)) => m,
+            Some(Err(f)) => return Err(f.clone()),
+            // not passthrough, yet no mask: no caps were negotiated for this frame
+            None => {
+                return Err(Failure {
+                    kind: FailKind::Frame,
+                    reason: "no mask for this frame (caps not negotiated)".into(),
+                })
+            }
+        };
+        let frame_err = |reason: String| Failure {
+            kind: FailKind::Frame,
+            reason,
+        };
+        let format = pixel_format(frame.format())
+            .ok_or_else(|| frame_err(format!("unsupported format {:?}", frame.format())))?;
+        let strides = plane_strides(frame).map_err(frame_err)?;
+        let (w, h) = (frame.width(), frame.height());
+        let planes = frame.planes_data_mut();
+        let mut view = FrameMut::new(
+            format,
+            w,
+            h,
+            planes.into_iter().zip(strides).take(format.plane_count()),
+        )
+        .map_err(|e| frame_err(format!("frame rejected: {e}")))?;
+        masker
+            .apply(&mut view)
+            .map_err(|e| frame_err(format!("frame not masked: {e}")))
+    }
+}
+
+/// The frame's plane strides in bytes (`n_planes` of them, the rest 0), after checking that
+/// every plane lies inside the buffer: `planes_data_mut` hands out `stride * rows` bytes a
+/// plane, trusting the meta. No allocation: this runs on every frame.
+fn plane_strides(
+    frame: &gst_video::VideoFrameRef<&mut gst::BufferRef>,
+) -> Result<[usize; gst_video::VIDEO_MAX_PLANES], String> {
+    let size = frame.buffer().size();
+    let mut strides = [0; gst_video::VIDEO_MAX_PLANES];
+    for plane in 0..frame.n_planes() {
+        let i = plane as usize;
+        let stride = usize::try_from(frame.plane_stride()[i])
+            .map_err(|_| format!("plane {i}: negative stride {}", frame.plane_stride()[i]))?;
+        let end = stride
+            .checked_mul(frame.plane_height(plane) as usize)
+            .and_then(|n| n.checked_add(frame.plane_offset()[i]));
+        match end {
+            Some(end) if end <= size => strides[i] = stride,
+            _ => {
+                return Err(format!(
+                    "plane {i}: offset {} + stride {stride} x {} rows exceeds the buffer ({size} bytes)",
+                    frame.plane_offset()[i],
+                    frame.plane_height(plane)
+                ))
+            }
+        }
+    }
+    Ok(strides)
+}
+
+/// Overwrite every plane of `frame` (stride padding included) with the format's black.
+/// Used when a frame cannot be masked: nothing of the scene may leave the element.
+fn blank(frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>) {
+    let format = pixel_format(frame.format());
+    let Ok(strides) = plane_strides(frame) else {
+        // the planes cannot be addressed safely; the caller stops the stream instead
+        return;
+    };
+    for (i, (data, stride)) in frame.planes_data_mut().into_iter().zip(strides).enumerate() {
+        let black: &[u8] = format.map_or(&[0], |f| f.black(i));
+        if stride == 0 {
+            continue;
+        }
+        for row in data.chunks_mut(stride) {
+            for px in row.chunks_mut(black.len()) {
+                px.copy_from_slice(&black[..px.len()]);
+            }
+        }
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for VeilMask {
+    const NAME: &'static str = "GstVeilMask";
+    type Type = super::VeilMask;
+    type ParentType = gst_video::VideoFilter;
+}
+
+impl ObjectImpl for VeilMask {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecString::builder("zones")
+                    .nick("Zone file")
+                    .blurb(
+                        "Path of the camera's Veil zone file (TOML); read when set and on every \
+                         transition to PLAYING. Replaces config.",
+                    )
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecString::builder("config")
+                    .nick("Zone file text")
+                    .blurb("The zone file's TOML inline, for pipelines built in code. Replaces zones.")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("style-override", StyleOverride::None)
+                    .nick("Style override")
+                    .blurb("One redaction style for every zone, or none to keep each zone's own")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("fail-closed")
+                    .nick("Fail closed")
+                    .blurb(
+                        "On a failure, blank the frame and post an error (true), or post the error \
+                         and stop the stream (false); no unmasked frame passes either way",
+                    )
+                    .default_value(true)
+                    .mutable_playing()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut inner = self.lock();
+        match pspec.name() {
+            "zones" | "config" => {
+                let text = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .filter(|s| !s.is_empty());
+                inner.source = match (pspec.name(), text) {
+                    (_, None) => match (&inner.source, pspec.name()) {
+                        // clearing one property leaves the other's source alone
+                        (Source::File(_), "config") | (Source::Inline(_), "zones") => inner.source.clone(),
+                        _ => Source::Unset,
+                    },
+                    ("zones", Some(path)) => Source::File(PathBuf::from(path)),
+                    (_, Some(text)) => Source::Inline(text),
+                };
+                gst::info!(CAT, imp = self, "zones from {:?}", inner.source);
+                self.reconfigure(inner);
+            }
+            "style-override" => {
+                inner.style_override = value.get().unwrap_or_default();
+                self.reconfigure(inner);
+            }
+            "fail-closed" => {
+                inner.fail_closed = value.get().unwrap_or(true);
+            }
+            other => gst::warning!(CAT, imp = self, "unknown property {other}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let inner = self.lock();
+        match pspec.name() {
+            "zones" => match &inner.source {
+                Source::File(p) => Some(p.to_string_lossy().into_owned()).to_value(),
+                _ => None::<String>.to_value(),
+            },
+            "config" => match &inner.source {
+                Source::Inline(t) => Some(t.clone()).to_value(),
+                _ => None::<String>.to_value(),
+            },
+            "style-override" => inner.style_override.to_value(),
+            "fail-closed" => inner.fail_closed.to_value(),
+            // GObject only asks for the properties registered above
+            _ => pspec.default_value().clone(),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        // no zones until a property names them
+        self.obj().set_passthrough(true);
+        // every frame is masked, never dropped as late: a recording stays complete, and live
+        // and non-live pipelines behave alike
+        self.obj().set_qos(false);
+    }
+}
+
+impl GstObjectImpl for VeilMask {}
+
+impl ElementImpl for VeilMask {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Veil zone mask",
+                "Filter/Effect/Video",
+                "Masks a camera's forbidden zones (Veil zone file) in every frame, at capture time",
+                "The Veil developers",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let max = veil_core::MAX_DIMENSION as i32;
+            let caps = gst_video::VideoCapsBuilder::new()
+                .format_list(FORMATS)
+                .width_range(1..=max)
+                .height_range(1..=max)
+                .build();
+            [gst::PadDirection::Src, gst::PadDirection::Sink]
+                .into_iter()
+                .filter_map(|dir| {
+                    let name = if dir == gst::PadDirection::Src {
+                        "src"
+                    } else {
+                        "sink"
+                    };
+                    gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
+                })
+                .collect()
+        });
+        TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        match transition {
+            gst::StateChange::PausedToPlaying => {
+                let inner = self.lock();
+                if matches!(inner.source, Source::File(_)) {
+                    gst::debug!(CAT, imp = self, "re-reading the zone file");
+                    self.reconfigure(inner);
+                }
+            }
+            gst::StateChange::ReadyToPaused => {
+                // a zone file that failed while the element had no bus is reported now
+                let failure = self.lock().zones.as_ref().err().cloned();
+                if let Some(f) = failure {
+                    self.post_once(&f);
+                }
+            }
+            _ => {}
+        }
+        self.parent_change_state(transition)
+    }
+}
+
+impl BaseTransformImpl for VeilMask {
+    const MODE: gst_base::subclass::BaseTransformMode = gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn propose_allocation(
+        &self,
+        decide_query: Option<&gst::query::Allocation>,
+        query: &mut gst::query::Allocation,
+    ) -> Result<(), gst::LoggableError> {
+        self.parent_propose_allocation(decide_query, query)?;
+        // any strides and plane offsets are fine: upstream need not copy into a packed layout
+        query.add_allocation_meta::<gst_video::VideoMeta>(None);
+        Ok(())
+    }
+}
+
+impl VideoFilterImpl for VeilMask {
+    fn set_info(
+        &self,
+        incaps: &gst::Caps,
+        in_info: &gst_video::VideoInfo,
+        outcaps: &gst::Caps,
+        out_info: &gst_video::VideoInfo,
+    ) -> Result<(), gst::LoggableError> {
+        if in_info.interlace_mode() == gst_video::VideoInterlaceMode::Alternate {
+            return Err(gst::loggable_error!(
+                CAT,
+                "alternate-field interlacing is not supported"
+            ));
+        }
+        let Some(format) = pixel_format(in_info.format()) else {
+            return Err(gst::loggable_error!(
+                CAT,
+                "unsupported format {:?}",
+                in_info.format()
+            ));
+        };
+        let (w, h) = (in_info.width(), in_info.height());
+        let failure = {
+            let mut inner = self.lock();
+            inner.geometry = Some((format, w, h));
+            inner.rebuild();
+            match &inner.masker {
+                Some(Err(f)) if f.kind == FailKind::Frame => Some(f.clone()),
+                _ => None,
+            }
+        };
+        gst::debug!(CAT, imp = self, "mask rasterised for {format:?} {w}x{h}");
+        if let Some(f) = failure {
+            // veil-core cannot mask this geometry (e.g. odd 4:2:0 sizes): refuse the caps
+            self.post_once(&f);
+            return Err(gst::loggable_error!(CAT, "{}", f.reason));
+        }
+        self.parent_set_info(incaps, in_info, outcaps, out_info)
+    }
+
+    fn transform_frame_ip(
+        &self,
+        frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let (result, fail_closed) = {
+            let inner = self.lock();
+            (Self::mask(inner.masker.as_ref(), frame), inner.fail_closed)
+        };
+        let Err(failure) = result else {
+            return Ok(gst::FlowSuccess::Ok);
+        };
+        // fail closed: nothing of this frame's scene survives, whatever happens next
+        blank(frame);
+        self.post_once(&failure);
+        let addressable = plane_strides(frame).is_ok();
+        if fail_closed && addressable {
+            gst::debug!(CAT, imp = self, "frame blanked: {}", failure.reason);
+            Ok(gst::FlowSuccess::Ok)
+        } else {
+            Err(gst::FlowError::Error)
+        }
+    }
+}
