@@ -71,7 +71,7 @@
 //! | `seq` | integer | 1 for the first line, then +1 per line |
 //! | `time` | string | UTC, RFC 3339, `Z` suffix, fraction digits only if non-zero |
 //! | `actor` | string | who |
-//! | `action` | string | `view`, `export`, `disclose`, `erase`, `delete`, `hold`, `release`, `request`, `config-change` |
+//! | `action` | string | `view`, `export`, `disclose`, `erase`, `delete`, `hold`, `release`, `request`, `config-change`, `note` |
 //! | `camera` | string or null | camera id |
 //! | `window` | `{"from":time,"to":time}` or null | footage concerned |
 //! | `purpose` | string or null | purpose of use |
