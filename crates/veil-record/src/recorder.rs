@@ -25,6 +25,9 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 pub const FRAGMENT: Duration = Duration::from_secs(1);
 /// Free space always left on the disk, on top of one segment's worth.
 const MIN_RESERVE: u64 = 256 * 1024;
+/// Frames in a row whose timestamp does not follow the last one before the stream counts
+/// as restarted.
+const BACKWARDS_LIMIT: u32 = 10;
 /// How often retention runs while no segment closes (e.g. during a camera outage).
 const RETENTION_EVERY: Duration = Duration::from_secs(5);
 
@@ -259,7 +262,7 @@ impl Recorder {
                 break r;
             }
             let opts = ReadOptions {
-                input_options: self.cfg.input_options.clone(),
+                input_options: self.input_options(),
                 interrupt: Some(Arc::clone(&self.stop)),
                 ..ReadOptions::default()
             };
@@ -282,6 +285,10 @@ impl Recorder {
                 backoff = Duration::from_secs(1);
             }
             if at_once {
+                on_event(&Event::Disconnected {
+                    reason: why,
+                    retry_in: Duration::ZERO,
+                });
                 continue;
             }
             if let Some(r) = self.stopping(deadline) {
@@ -310,6 +317,24 @@ impl Recorder {
             deleted: self.summary_deleted,
             reason,
         })
+    }
+
+    /// The caller's input options, plus a 5 s network timeout unless one is given: a camera
+    /// that goes silent without closing the connection must count as a drop.
+    fn input_options(&self) -> Vec<(String, String)> {
+        let mut o = self.cfg.input_options.clone();
+        let scheme = self.cfg.input.split("://").next().unwrap_or("").to_ascii_lowercase();
+        let key = match scheme.as_str() {
+            "rtsp" | "rtsps" => Some("timeout"),
+            "http" | "https" | "tcp" | "udp" | "rtmp" => Some("rw_timeout"),
+            _ => None,
+        };
+        if let Some(k) = key {
+            if !o.iter().any(|(n, _)| n == k) {
+                o.push((k.to_string(), "5000000".to_string()));
+            }
+        }
+        o
     }
 
     /// Sleep `d` in small steps, running retention meanwhile.
@@ -356,6 +381,7 @@ impl Recorder {
         let mut anchor: Option<(i64, f64)> = None;
         let mut seg: Option<Segment> = None;
         let mut last_pts: Option<i64> = None;
+        let mut backwards = 0u32;
         let mut frames = 0u64;
         let mut last_space_check = Instant::now();
         let ended = loop {
@@ -373,12 +399,21 @@ impl Recorder {
                 Err(e) => break Ended::Dropped(e.to_string()),
             };
             if last_pts.is_some_and(|p| frame.pts() <= p) {
-                break Ended::Restart(format!(
-                    "{}: the timestamps went back (at {:.3} s)",
-                    input.display(),
-                    frame.time()
-                ));
+                // A frame that does not follow the last one: a live stream's first frame
+                // may carry no timestamp (it is then given the stream's start, which the
+                // next frame repeats), or the camera restarted its clock. Skip a few; a
+                // clock that went back for good starts a new connection and segment.
+                backwards += 1;
+                if backwards > BACKWARDS_LIMIT {
+                    break Ended::Restart(format!(
+                        "{}: the timestamps went back (at {:.3} s)",
+                        input.display(),
+                        frame.time()
+                    ));
+                }
+                continue;
             }
+            backwards = 0;
             last_pts = Some(frame.pts());
             let (a_ms, a_t) = *anchor.get_or_insert((ms(Timestamp::now()), frame.time()));
             let t_ms = a_ms + ((frame.time() - a_t) * 1000.0).round() as i64;
