@@ -28,8 +28,10 @@ const MIN_RESERVE: u64 = 256 * 1024;
 /// Frames in a row whose timestamp does not follow the last one before the stream counts
 /// as restarted.
 const BACKWARDS_LIMIT: u32 = 10;
-/// How often retention runs while no segment closes (e.g. during a camera outage).
-const RETENTION_EVERY: Duration = Duration::from_secs(5);
+/// How often retention runs besides at every segment close (at most; half a segment when
+/// segments are shorter), so that a segment goes within seconds of its expiry, during an
+/// outage too.
+const RETENTION_EVERY: Duration = Duration::from_secs(10);
 
 /// What to record and how.
 #[derive(Debug, Clone)]
@@ -344,9 +346,7 @@ impl Recorder {
             if let Some(r) = self.stopping(deadline) {
                 return Some(r);
             }
-            if self.last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
-                self.retention_pass(on_event);
-            }
+            self.maybe_retention(on_event);
             std::thread::sleep(Duration::from_millis(50).min(until.saturating_duration_since(Instant::now())));
         }
         None
@@ -437,6 +437,7 @@ impl Recorder {
                     self.retention_pass(on_event);
                 }
             }
+            self.maybe_retention(on_event);
             if seg.is_none() || last_space_check.elapsed() >= Duration::from_secs(1) {
                 last_space_check = Instant::now();
                 let current = seg.as_ref().and_then(|s| fs::metadata(&s.path).ok()).map_or(0, |m| m.len());
@@ -553,6 +554,14 @@ impl Recorder {
             });
         }
         Ok(())
+    }
+
+    /// A retention pass if the last one is [`RETENTION_EVERY`] (or half a segment) ago.
+    fn maybe_retention(&mut self, on_event: &mut dyn FnMut(&Event)) {
+        let every = RETENTION_EVERY.min(self.cfg.segment / 2);
+        if self.last_retention.is_none_or(|t| t.elapsed() >= every) {
+            self.retention_pass(on_event);
+        }
     }
 
     fn retention_pass(&mut self, on_event: &mut dyn FnMut(&Event)) {
