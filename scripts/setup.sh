@@ -42,3 +42,22 @@ if [ ! -s "$lib" ]; then
   mv -f "$lib.tmp" "$lib"
 fi
 ln -sfn "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
+
+# `redact record` tests: a real RTSP server on loopback (GStreamer's, driven from Python by
+# tests/support/rtsp_server.py; rtph264pay and qtdemux are in -good, h264parse in -bad).
+RTSP_TEST_PACKAGES=(python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+missing=()
+for p in "${RTSP_TEST_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages (run as root or install them): ${missing[*]}" >&2
+    exit 1
+  fi
+fi
