@@ -44,7 +44,11 @@ impl Drop for Proc {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The fixture, looped, in real time, as MPEG-TS over HTTP (one client, then it exits).
@@ -170,16 +174,23 @@ fn compute_zone_map() -> ZoneMap {
         let mut sat = vec![0u32; (w + 1) * (h + 1)];
         for y in 0..h {
             for x in 0..w {
-                sat[(y + 1) * (w + 1) + x + 1] = u32::from(inside(x, y)) + sat[y * (w + 1) + x + 1]
-                    + sat[(y + 1) * (w + 1) + x]
-                    - sat[y * (w + 1) + x];
+                sat[(y + 1) * (w + 1) + x + 1] =
+                    u32::from(inside(x, y)) + sat[y * (w + 1) + x + 1] + sat[(y + 1) * (w + 1) + x]
+                        - sat[y * (w + 1) + x];
             }
         }
         let mut v = Vec::new();
         for y in 0..h {
             for x in 0..w {
-                let (x0, y0, x1, y1) = (x.saturating_sub(r), y.saturating_sub(r), (x + r + 1).min(w), (y + r + 1).min(h));
-                let n = sat[y1 * (w + 1) + x1] + sat[y0 * (w + 1) + x0] - sat[y0 * (w + 1) + x1] - sat[y1 * (w + 1) + x0];
+                let (x0, y0, x1, y1) = (
+                    x.saturating_sub(r),
+                    y.saturating_sub(r),
+                    (x + r + 1).min(w),
+                    (y + r + 1).min(h),
+                );
+                let n = sat[y1 * (w + 1) + x1] + sat[y0 * (w + 1) + x0]
+                    - sat[y0 * (w + 1) + x1]
+                    - sat[y1 * (w + 1) + x0];
                 let full = ((2 * r + 1) * (2 * r + 1)) as u32;
                 if (all && n == full) || (!all && n == 0) {
                     v.push(y * w + x);
@@ -214,24 +225,46 @@ fn check_segment(path: &Path, map: &ZoneMap) -> u64 {
         let luma = |i: usize| y[i / 768][i % 768];
         for &i in &map.luma_core {
             // Black, up to coding noise; a leak of the scene would be far brighter.
-            assert!(luma(i) <= 16, "{}: frame {n}: luma {} inside a zone", path.display(), luma(i));
+            assert!(
+                luma(i) <= 16,
+                "{}: frame {n}: luma {} inside a zone",
+                path.display(),
+                luma(i)
+            );
         }
         for &i in &map.chroma_core {
             let c = u[i / 384][i % 384];
-            assert!(c.abs_diff(128) <= 10, "{}: frame {n}: chroma {c} inside a zone", path.display());
+            assert!(
+                c.abs_diff(128) <= 10,
+                "{}: frame {n}: chroma {c} inside a zone",
+                path.display()
+            );
         }
         let mean = map.luma_far.iter().map(|&i| f64::from(luma(i))).sum::<f64>() / map.luma_far.len() as f64;
-        assert!(mean > 60.0, "{}: frame {n}: the picture is missing (mean luma {mean})", path.display());
+        assert!(
+            mean > 60.0,
+            "{}: frame {n}: the picture is missing (mean luma {mean})",
+            path.display()
+        );
         n += 1;
     }
     let first = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v", "-show_entries", "frame=key_frame"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "frame=key_frame",
+        ])
         .args(["-of", "csv=p=0", "-read_intervals", "%+#1"])
         .arg(path)
         .output()
         .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&first.stdout).trim().trim_end_matches(','),
+        String::from_utf8_lossy(&first.stdout)
+            .trim()
+            .trim_end_matches(','),
         "1",
         "{}: does not start on a keyframe",
         path.display()
@@ -254,13 +287,21 @@ fn check_recording(dir: &Path, map: &ZoneMap) -> Vec<IndexEntry> {
             match e.gaps.first() {
                 None => assert_eq!(e.start, prev.end, "{} does not follow {}", e.file, prev.file),
                 Some(g) => {
-                    assert_eq!(g.from, prev.end, "{}: gap does not start at {}'s end", e.file, prev.file);
+                    assert_eq!(
+                        g.from, prev.end,
+                        "{}: gap does not start at {}'s end",
+                        e.file, prev.file
+                    );
                     assert_eq!(g.to, e.start, "{}: gap does not end at its start", e.file);
                 }
             }
         }
         if e.deleted.is_some() {
-            assert!(!cam.join(&e.file).exists(), "{} marked deleted but present", e.file);
+            assert!(
+                !cam.join(&e.file).exists(),
+                "{} marked deleted but present",
+                e.file
+            );
             continue;
         }
         let path = cam.join(&e.file);
@@ -292,7 +333,14 @@ fn http_source_is_recorded_masked_back_to_back_through_a_drop_and_sigterm() {
     let rec = record(
         &url,
         &dir,
-        &["--segment", "2s", "--audit-log", audit.to_str().unwrap(), "--actor", "recorder@test"],
+        &[
+            "--segment",
+            "2s",
+            "--audit-log",
+            audit.to_str().unwrap(),
+            "--actor",
+            "recorder@test",
+        ],
     );
     // Two closed segments, then the camera goes away mid-stream.
     wait_for_segments(&dir, 2);
@@ -343,7 +391,13 @@ fn rtsp_source_over_tcp_and_udp_is_recorded_masked() {
     let recs: Vec<Proc> = ["tcp", "udp"]
         .iter()
         .zip(&dirs)
-        .map(|(t, d)| record(&url, d, &["--segment", "2s", "--for", "6s", "--rtsp-transport", t]))
+        .map(|(t, d)| {
+            record(
+                &url,
+                d,
+                &["--segment", "2s", "--for", "6s", "--rtsp-transport", t],
+            )
+        })
         .collect();
     for (rec, dir) in recs.into_iter().zip(&dirs) {
         let (code, log) = finish(rec, dir);
@@ -353,7 +407,10 @@ fn rtsp_source_over_tcp_and_udp_is_recorded_masked() {
         assert!(entries.len() >= 2, "{}: {entries:#?}", dir.display());
         assert!(entries.iter().all(|e| e.gaps.is_empty()), "{entries:#?}");
         // At least a full segment's worth (10 fps): the stream kept flowing.
-        assert!(entries.iter().map(|e| e.frames).sum::<u64>() >= 20, "{entries:#?}");
+        assert!(
+            entries.iter().map(|e| e.frames).sum::<u64>() >= 20,
+            "{entries:#?}"
+        );
     }
     std::fs::remove_dir_all(base).unwrap();
 }
@@ -393,9 +450,18 @@ fn retention_deletes_while_recording_keeps_held_segments_and_audits_every_deleti
         &url,
         &dir,
         &[
-            "--segment", "2s", "--retention", "6s", "--for", "18s",
-            "--holds", holds.to_str().unwrap(),
-            "--audit-log", audit.to_str().unwrap(), "--actor", "recorder@test",
+            "--segment",
+            "2s",
+            "--retention",
+            "6s",
+            "--for",
+            "18s",
+            "--holds",
+            holds.to_str().unwrap(),
+            "--audit-log",
+            audit.to_str().unwrap(),
+            "--actor",
+            "recorder@test",
         ],
     );
     // While recording, incidents are opened on the first and on the third segment (each
@@ -404,26 +470,45 @@ fn retention_deletes_while_recording_keeps_held_segments_and_audits_every_deleti
     let hold1 = ("INC-1", plus(first.start, 100), plus(first.start, 200));
     write_holds(&holds, &[hold1]);
     let third = wait_for_segments(&dir, 3)[2].clone();
-    write_holds(&holds, &[hold1, ("INC-2", plus(third.start, 100), plus(third.start, 200))]);
+    write_holds(
+        &holds,
+        &[hold1, ("INC-2", plus(third.start, 100), plus(third.start, 200))],
+    );
     let (code, log) = finish(rec, &dir);
     assert_eq!(code, Some(0), "{log}");
 
     let entries = check_recording(&dir, zone_map());
     assert_eq!((&entries[0].file, &entries[2].file), (&first.file, &third.file));
-    assert!(entries[0].deleted.is_none() && entries[2].deleted.is_none(), "held: {entries:#?}");
+    assert!(
+        entries[0].deleted.is_none() && entries[2].deleted.is_none(),
+        "held: {entries:#?}"
+    );
     let deleted: Vec<&IndexEntry> = entries.iter().filter(|e| e.deleted.is_some()).collect();
     assert!(deleted.len() >= 2, "{entries:#?}");
     let last_end = entries.last().unwrap().end;
     for e in &deleted {
         let d = e.deleted.as_ref().unwrap();
         // Deleted while recording went on, and not before its time.
-        assert!(d.time < last_end, "{}: deleted at {} after the end {last_end}", e.file, d.time);
-        assert!(ms(d.time) >= ms(e.end) + 6000, "{}: deleted early at {}", e.file, d.time);
+        assert!(
+            d.time < last_end,
+            "{}: deleted at {} after the end {last_end}",
+            e.file,
+            d.time
+        );
+        assert!(
+            ms(d.time) >= ms(e.end) + 6000,
+            "{}: deleted early at {}",
+            e.file,
+            d.time
+        );
         assert!(d.reason.contains("retention of 6 s"), "{}", d.reason);
     }
     // Every deletion is in the audit log, which verifies.
     let log_entries = AuditLog::new(&audit).read_entries().unwrap();
-    let deletions: Vec<_> = log_entries.iter().filter(|e| e.action == Action::Delete).collect();
+    let deletions: Vec<_> = log_entries
+        .iter()
+        .filter(|e| e.action == Action::Delete)
+        .collect();
     assert_eq!(deletions.len(), deleted.len(), "{log_entries:#?}");
     for e in &deleted {
         assert!(
@@ -442,19 +527,47 @@ fn retention_deletes_while_recording_keeps_held_segments_and_audits_every_deleti
     let d = dir.to_str().unwrap();
     let h = holds.to_str().unwrap();
     let a = audit.to_str().unwrap();
-    let o = redact(&["retention", "apply", "--dir", d, "--retention", "6s", "--holds", h, "--now", &later, "--dry-run"]);
+    let o = redact(&[
+        "retention",
+        "apply",
+        "--dir",
+        d,
+        "--retention",
+        "6s",
+        "--holds",
+        h,
+        "--now",
+        &later,
+        "--dry-run",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
     let live: Vec<&IndexEntry> = entries.iter().filter(|e| e.deleted.is_none()).collect();
     assert_eq!(out.matches("WOULD DELETE").count(), live.len() - 2, "{out}");
     assert_eq!(index(&dir), entries, "a dry run changed the index");
     let o = redact(&[
-        "retention", "apply", "--dir", d, "--retention", "6s", "--holds", h, "--now", &later,
-        "--audit-log", a, "--actor", "dpo",
+        "retention",
+        "apply",
+        "--dir",
+        d,
+        "--retention",
+        "6s",
+        "--holds",
+        h,
+        "--now",
+        &later,
+        "--audit-log",
+        a,
+        "--actor",
+        "dpo",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let after = check_recording(&dir, zone_map());
-    let kept: Vec<&str> = after.iter().filter(|e| e.deleted.is_none()).map(|e| e.file.as_str()).collect();
+    let kept: Vec<&str> = after
+        .iter()
+        .filter(|e| e.deleted.is_none())
+        .map(|e| e.file.as_str())
+        .collect();
     assert_eq!(kept, [first.file.as_str(), third.file.as_str()]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("INC-1") && out.contains("INC-2"), "{out}");
@@ -508,18 +621,31 @@ fn a_full_disk_stops_recording_cleanly_with_nothing_unmasked_written() {
     let rec = record(
         &url,
         &dir,
-        &["--segment", "2s", "--audit-log", audit.to_str().unwrap(), "--actor", "recorder@test"],
+        &[
+            "--segment",
+            "2s",
+            "--audit-log",
+            audit.to_str().unwrap(),
+            "--actor",
+            "recorder@test",
+        ],
     );
     let (code, log) = finish(rec, &dir);
     assert_eq!(code, Some(1), "{log}");
     let error = log.lines().last().unwrap();
-    assert!(error.starts_with("error: ") && error.contains("disk is full"), "{log}");
+    assert!(
+        error.starts_with("error: ") && error.contains("disk is full"),
+        "{log}"
+    );
     assert!(error.contains("no footage was deleted"), "{log}");
     // Every file on the disk is an indexed, playable, masked segment (or the index).
     let entries = check_recording(&dir, zone_map());
     assert!(entries.len() >= 2, "{entries:#?}");
     assert!(entries.iter().all(|e| e.deleted.is_none()));
-    let on_disk: Vec<_> = std::fs::read_dir(&mnt).unwrap().map(|d| d.unwrap().file_name()).collect();
+    let on_disk: Vec<_> = std::fs::read_dir(&mnt)
+        .unwrap()
+        .map(|d| d.unwrap().file_name())
+        .collect();
     assert_eq!(on_disk, ["rec"]);
     let notes: Vec<_> = AuditLog::new(&audit)
         .read_entries()

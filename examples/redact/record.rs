@@ -11,8 +11,8 @@ use clap::Args;
 use veil::audit::Timestamp;
 use veil::core::CameraConfig;
 use veil::record::{
-    apply_retention, parse_duration, AuditTarget, Event, HoldsWatch, Recorder, RecorderConfig, RetentionOptions,
-    StopReason,
+    apply_retention, parse_duration, AuditTarget, Event, HoldsWatch, Recorder, RecorderConfig,
+    RetentionOptions, StopReason,
 };
 use veil::video::{EncodeOptions, PRESETS};
 
@@ -151,7 +151,10 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
             }
         ),
         Event::Disconnected { reason, retry_in } => {
-            eprintln!("warning: camera lost ({reason}); retrying in {} s", retry_in.as_secs())
+            eprintln!(
+                "warning: camera lost ({reason}); retrying in {} s",
+                retry_in.as_secs()
+            )
         }
         Event::Deleted(d) => eprintln!("deleted {}/{}: {}", d.camera, d.file, d.reason),
         Event::Warning(w) => eprintln!("warning: {w}"),

@@ -254,9 +254,9 @@ pub use log::{
 };
 pub use purpose::{check_purpose, PurposeCheck};
 pub use retention::{
-    load_access, load_erasures, load_holds, load_recordings, plan, plan_from_files, plan_with_retention, AccessFile,
-    AccessRequest, DeleteReason, Deletion, ErasureDecision, ErasureOutcome, ErasureRequest, ErasuresFile,
-    Hold, HoldsFile, KeepReason, Plan, PlanInput, Policy, Recording, RecordingsFile, RefusedErasure,
-    Retained, DEFAULT_RETENTION_DAYS, PLAN_VERSION,
+    load_access, load_erasures, load_holds, load_recordings, plan, plan_from_files, plan_with_retention,
+    AccessFile, AccessRequest, DeleteReason, Deletion, ErasureDecision, ErasureOutcome, ErasureRequest,
+    ErasuresFile, Hold, HoldsFile, KeepReason, Plan, PlanInput, Policy, Recording, RecordingsFile,
+    RefusedErasure, Retained, DEFAULT_RETENTION_DAYS, PLAN_VERSION,
 };
 pub use time::{Timestamp, Window};

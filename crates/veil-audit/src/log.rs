@@ -96,7 +96,8 @@ impl FromStr for Action {
             .find(|a| a.as_str() == s)
             .ok_or_else(|| AuditError::InvalidAction {
                 input: s.to_owned(),
-                expected: "view, export, disclose, erase, delete, hold, release, request, config-change, note",
+                expected:
+                    "view, export, disclose, erase, delete, hold, release, request, config-change, note",
             })
     }
 }

@@ -473,7 +473,7 @@ pub fn plan_with_retention(
             reason: format!("a retention of {retention:?} (at least one second is needed)"),
         });
     }
-    if seconds % DAY_SECONDS == 0 {
+    if seconds.is_multiple_of(DAY_SECONDS) {
         let days = u32::try_from(seconds / DAY_SECONDS).map_err(|_| AuditError::InvalidPolicy {
             reason: format!("a retention of {seconds} s is too long"),
         })?;
@@ -525,11 +525,11 @@ fn plan_limits(
             Limit::Seconds(s) => rec.end.checked_add_seconds(i64::try_from(s).unwrap_or(i64::MAX)),
         }
         .ok_or_else(|| AuditError::InvalidInput {
-                file: src.recordings.clone(),
-                what: "recording",
-                index: i,
-                reason: "end plus the retention limit is past year 9999".into(),
-            })?;
+            file: src.recordings.clone(),
+            what: "recording",
+            index: i,
+            reason: "end plus the retention limit is past year 9999".into(),
+        })?;
         let expired = now >= expires_at;
         let covers = |camera: &str, window: &Window| camera == rec.camera && window.overlaps(&span);
         let mut protecting: Vec<KeepReason> = input

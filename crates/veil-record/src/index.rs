@@ -175,7 +175,9 @@ impl Index {
     /// [`RecordError::Io`].
     pub fn rewrite(&self, entries: &[IndexEntry]) -> Result<(), RecordError> {
         let path = self.path();
-        let tmp = self.dir.join(format!(".{INDEX_FILE}.{}.partial", std::process::id()));
+        let tmp = self
+            .dir
+            .join(format!(".{INDEX_FILE}.{}.partial", std::process::id()));
         let io = |op, source| RecordError::Io {
             path: path.clone(),
             op,

@@ -48,8 +48,8 @@ use std::time::Duration;
 pub use error::RecordError;
 pub use index::{Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION};
 pub use recorder::{
-    segment_name, Event, RecordSummary, Recorder, RecorderConfig, StopReason, DEFAULT_RETENTION, DEFAULT_SEGMENT,
-    FRAGMENT, MAX_BACKOFF,
+    segment_name, Event, RecordSummary, Recorder, RecorderConfig, StopReason, DEFAULT_RETENTION,
+    DEFAULT_SEGMENT, FRAGMENT, MAX_BACKOFF,
 };
 pub use retention::{
     apply_retention, apply_retention_camera, AuditTarget, HoldsWatch, RetentionOptions, RetentionOutcome,
@@ -83,13 +83,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, RecordError> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(bad("expected a whole number with s, m, h or d (90, 90s, 15m, 6h, 28d)")),
+        _ => {
+            return Err(bad(
+                "expected a whole number with s, m, h or d (90, 90s, 15m, 6h, 28d)",
+            ))
+        }
     };
     if digits.is_empty() {
         return Err(bad("no number"));
     }
     let n: u64 = digits.parse().map_err(|_| bad("the number is too large"))?;
-    let secs = n.checked_mul(scale).filter(|&s| s <= 100 * 365 * 86_400).ok_or_else(|| bad("more than 100 years"))?;
+    let secs = n
+        .checked_mul(scale)
+        .filter(|&s| s <= 100 * 365 * 86_400)
+        .ok_or_else(|| bad("more than 100 years"))?;
     if secs == 0 {
         return Err(bad("must be more than zero"));
     }

@@ -307,11 +307,14 @@ impl Recorder {
         };
         if let Some((from, why)) = outage {
             // Stopped during an outage: the footage missing until now is still a gap.
-            self.note_gap(&Gap {
-                from: ts(from),
-                to: Timestamp::now(),
-                reason: format!("{why} (recording stopped before the camera came back)"),
-            }, on_event);
+            self.note_gap(
+                &Gap {
+                    from: ts(from),
+                    to: Timestamp::now(),
+                    reason: format!("{why} (recording stopped before the camera came back)"),
+                },
+                on_event,
+            );
         }
         Ok(RecordSummary {
             segments: self.summary_segments,
@@ -325,7 +328,13 @@ impl Recorder {
     /// that goes silent without closing the connection must count as a drop.
     fn input_options(&self) -> Vec<(String, String)> {
         let mut o = self.cfg.input_options.clone();
-        let scheme = self.cfg.input.split("://").next().unwrap_or("").to_ascii_lowercase();
+        let scheme = self
+            .cfg
+            .input
+            .split("://")
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let key = match scheme.as_str() {
             "rtsp" | "rtsps" => Some("timeout"),
             "http" | "https" | "tcp" | "udp" | "rtmp" => Some("rw_timeout"),
@@ -340,14 +349,21 @@ impl Recorder {
     }
 
     /// Sleep `d` in small steps, running retention meanwhile.
-    fn wait(&mut self, d: Duration, deadline: Option<Instant>, on_event: &mut dyn FnMut(&Event)) -> Option<StopReason> {
+    fn wait(
+        &mut self,
+        d: Duration,
+        deadline: Option<Instant>,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Option<StopReason> {
         let until = Instant::now() + d;
         while Instant::now() < until {
             if let Some(r) = self.stopping(deadline) {
                 return Some(r);
             }
             self.maybe_retention(on_event);
-            std::thread::sleep(Duration::from_millis(50).min(until.saturating_duration_since(Instant::now())));
+            std::thread::sleep(
+                Duration::from_millis(50).min(until.saturating_duration_since(Instant::now())),
+            );
         }
         None
     }
@@ -363,20 +379,23 @@ impl Recorder {
     ) -> Result<(Ended, u64), RecordError> {
         let info = reader.info().clone();
         let input = reader.path().to_path_buf();
-        let masker = CaptureMasker::new(&self.cfg.camera, info.width, info.height, info.format).map_err(|source| {
-            RecordError::Zones {
-                path: input.clone(),
-                width: info.width,
-                height: info.height,
-                source,
-            }
-        })?;
+        let masker =
+            CaptureMasker::new(&self.cfg.camera, info.width, info.height, info.format).map_err(|source| {
+                RecordError::Zones {
+                    path: input.clone(),
+                    width: info.width,
+                    height: info.height,
+                    source,
+                }
+            })?;
         on_event(&Event::Connected {
             width: info.width,
             height: info.height,
             fps: info.fps,
         });
-        let frame_ms = (1000.0 * f64::from(info.fps.1) / f64::from(info.fps.0)).round().max(1.0) as i64;
+        let frame_ms = (1000.0 * f64::from(info.fps.1) / f64::from(info.fps.0))
+            .round()
+            .max(1.0) as i64;
         // Stream time `anchor.1` (seconds) is wall-clock time `anchor.0` (ms).
         let mut anchor: Option<(i64, f64)> = None;
         let mut seg: Option<Segment> = None;
@@ -440,7 +459,10 @@ impl Recorder {
             self.maybe_retention(on_event);
             if seg.is_none() || last_space_check.elapsed() >= Duration::from_secs(1) {
                 last_space_check = Instant::now();
-                let current = seg.as_ref().and_then(|s| fs::metadata(&s.path).ok()).map_or(0, |m| m.len());
+                let current = seg
+                    .as_ref()
+                    .and_then(|s| fs::metadata(&s.path).ok())
+                    .map_or(0, |m| m.len());
                 if let Err(e) = self.check_space(current) {
                     if let Some(s) = seg.take() {
                         self.close(s, None, on_event)?;
@@ -512,7 +534,12 @@ impl Recorder {
 
     /// Finish a segment and index it. `next_start`: the next segment's start, which is
     /// this one's end when recording goes on without a break.
-    fn close(&mut self, s: Segment, next_start: Option<i64>, on_event: &mut dyn FnMut(&Event)) -> Result<(), RecordError> {
+    fn close(
+        &mut self,
+        s: Segment,
+        next_start: Option<i64>,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<(), RecordError> {
         let frames = s.writer.frames_written();
         if frames == 0 {
             drop(s.writer); // removes the empty file
@@ -569,7 +596,9 @@ impl Recorder {
         let holds = match self.holds.current() {
             Ok(h) => h,
             Err(e) => {
-                on_event(&Event::Warning(format!("retention skipped, nothing deleted: {e}")));
+                on_event(&Event::Warning(format!(
+                    "retention skipped, nothing deleted: {e}"
+                )));
                 return;
             }
         };
@@ -587,7 +616,9 @@ impl Recorder {
                     on_event(&Event::Deleted(d));
                 }
             }
-            Err(e) => on_event(&Event::Warning(format!("retention failed, nothing more deleted: {e}"))),
+            Err(e) => on_event(&Event::Warning(format!(
+                "retention failed, nothing more deleted: {e}"
+            ))),
         }
     }
 
@@ -597,7 +628,11 @@ impl Recorder {
             "no footage from {} to {}: {}",
             gap.from,
             gap.to,
-            if gap.reason.is_empty() { "the camera dropped" } else { &gap.reason }
+            if gap.reason.is_empty() {
+                "the camera dropped"
+            } else {
+                &gap.reason
+            }
         );
         let window = Window {
             from: gap.from,
@@ -626,7 +661,12 @@ enum Ended {
     Restart(String),
 }
 
-fn write_masked(masker: &CaptureMasker, frame: &mut DecodedFrame, s: &mut Segment, input: &Path) -> Result<(), RecordError> {
+fn write_masked(
+    masker: &CaptureMasker,
+    frame: &mut DecodedFrame,
+    s: &mut Segment,
+    input: &Path,
+) -> Result<(), RecordError> {
     {
         let mut view = frame.frame_mut()?;
         masker.apply(&mut view).map_err(|source| RecordError::Mask {
@@ -662,6 +702,8 @@ fn sha256_file(path: &Path) -> Result<(String, u64), RecordError> {
 
 /// Bytes available to an unprivileged writer on the file system holding `dir`.
 #[cfg(unix)]
+// The statvfs field types differ between platforms (u32 on some 32-bit ones).
+#[allow(clippy::useless_conversion)]
 fn free_space(dir: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;

@@ -5,7 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use veil_audit::{plan_with_retention, Action, AuditLog, Hold, NewEntry, PlanInput, Recording, Timestamp, Window};
+use veil_audit::{
+    plan_with_retention, Action, AuditLog, Hold, NewEntry, PlanInput, Recording, Timestamp, Window,
+};
 
 use crate::index::{sync_dir, Deleted, Index, INDEX_FILE};
 use crate::RecordError;
@@ -21,7 +23,13 @@ pub struct AuditTarget {
 
 impl AuditTarget {
     /// Append one entry about `camera`.
-    pub(crate) fn append(&self, action: Action, camera: &str, window: Option<Window>, reason: &str) -> Result<(), RecordError> {
+    pub(crate) fn append(
+        &self,
+        action: Action,
+        camera: &str,
+        window: Option<Window>,
+        reason: &str,
+    ) -> Result<(), RecordError> {
         let mut e = NewEntry::new(&self.actor, action, reason).camera(camera);
         if let Some(w) = window {
             e = e.window(w);
@@ -123,11 +131,17 @@ pub fn apply_retention(dir: &Path, opts: &RetentionOptions) -> Result<RetentionO
 /// # Errors
 /// [`RecordError::Io`], [`RecordError::BadIndex`], [`RecordError::Audit`] (nothing more is
 /// deleted once logging fails).
-pub fn apply_retention_camera(cam_dir: &Path, camera: &str, opts: &RetentionOptions) -> Result<RetentionOutcome, RecordError> {
+pub fn apply_retention_camera(
+    cam_dir: &Path,
+    camera: &str,
+    opts: &RetentionOptions,
+) -> Result<RetentionOutcome, RecordError> {
     let index = Index::new(cam_dir);
     index.locked(|index| {
         let mut entries = index.read()?;
-        let live: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].deleted.is_none()).collect();
+        let live: Vec<usize> = (0..entries.len())
+            .filter(|&i| entries[i].deleted.is_none())
+            .collect();
         let input = PlanInput {
             recordings: live
                 .iter()
@@ -150,13 +164,23 @@ pub fn apply_retention_camera(cam_dir: &Path, camera: &str, opts: &RetentionOpti
             out.held.push(SegmentHeld {
                 camera: camera.to_string(),
                 file: k.recording.path.clone(),
-                reasons: k.reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                reasons: k
+                    .reasons
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
             });
         }
         let mut changed = false;
         let mut result = Ok(());
         for d in &plan.delete {
-            let reason = d.reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            let reason = d
+                .reasons
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
             out.deleted.push(SegmentDeletion {
                 camera: camera.to_string(),
                 file: d.recording.path.clone(),
@@ -165,7 +189,10 @@ pub fn apply_retention_camera(cam_dir: &Path, camera: &str, opts: &RetentionOpti
             if opts.dry_run {
                 continue;
             }
-            let Some(entry) = entries.iter_mut().find(|e| e.deleted.is_none() && e.file == d.recording.path) else {
+            let Some(entry) = entries
+                .iter_mut()
+                .find(|e| e.deleted.is_none() && e.file == d.recording.path)
+            else {
                 continue;
             };
             if let Some(a) = &opts.audit {

@@ -359,7 +359,11 @@ impl VideoReader {
         let opened = match &opts.interrupt {
             Some(flag) => {
                 let flag = Arc::clone(flag);
-                ff::format::input_with_interrupt_and_dictionary(&input, move || flag.load(Ordering::Relaxed), dict)
+                ff::format::input_with_interrupt_and_dictionary(
+                    &input,
+                    move || flag.load(Ordering::Relaxed),
+                    dict,
+                )
             }
             None => ff::format::input_with_dictionary(&input, dict),
         };
