@@ -102,3 +102,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, RecordError> {
     }
     Ok(Duration::from_secs(secs))
 }
+
+#[cfg(test)]
+mod tests;
