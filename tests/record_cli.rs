@@ -285,6 +285,15 @@ fn check_recording(dir: &Path, map: &ZoneMap) -> Vec<IndexEntry> {
         if k > 0 {
             let prev = &entries[k - 1];
             match e.gaps.first() {
+                // A segment indexed after a crash knows its start from its name only.
+                None if e.recovered.is_some() => {
+                    assert!(
+                        (ms(e.start) - ms(prev.end)).abs() < 1000,
+                        "{} does not follow {}",
+                        e.file,
+                        prev.file
+                    )
+                }
                 None => assert_eq!(e.start, prev.end, "{} does not follow {}", e.file, prev.file),
                 Some(g) => {
                     assert_eq!(
@@ -655,5 +664,40 @@ fn a_full_disk_stops_recording_cleanly_with_nothing_unmasked_written() {
         .collect();
     assert_eq!(notes.len(), 1);
     drop(_mount);
+    std::fs::remove_dir_all(base).unwrap();
+}
+
+#[test]
+fn a_killed_recorder_leaves_playable_fragments_that_the_next_run_indexes() {
+    let base = scratch("record-crash");
+    let dir = base.join("rec");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/cam.ts");
+    let source = http_source(port);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut rec = record(&url, &dir, &["--segment", "4s"]);
+    // A power cut in the middle of the second segment: SIGKILL, nothing closed.
+    wait_for_segments(&dir, 1);
+    std::thread::sleep(Duration::from_millis(3000));
+    rec.0.kill().unwrap();
+    rec.0.wait().unwrap();
+    drop(source);
+    assert_eq!(index(&dir).len(), 1);
+    // The next run finds the orphan, indexes it (its complete fragments), and records the
+    // time it was not running as a gap.
+    let _source = http_source(port);
+    std::thread::sleep(Duration::from_millis(300));
+    let rec = record(&url, &dir, &["--segment", "2s", "--for", "5s"]);
+    let (code, log) = finish(rec, &dir);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("unclean stop"), "{log}");
+    let entries = check_recording(&dir, zone_map());
+    assert!(entries[1].recovered.is_some(), "{entries:#?}");
+    // The fragments complete before the kill (the frames still in the encoder's lookahead
+    // and the last fragment are lost).
+    assert!(entries[1].frames >= 1, "{entries:#?}");
+    assert!(entries[2].recovered.is_none());
+    assert_eq!(entries[2].gaps.len(), 1, "{entries:#?}");
+    assert!(entries[2].gaps[0].reason.contains("not running"));
     std::fs::remove_dir_all(base).unwrap();
 }

@@ -63,6 +63,11 @@ pub struct IndexEntry {
     /// Set when retention removed the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<Deleted>,
+    /// Set when the segment was found without an index line after an unclean stop (a
+    /// crash, a power cut) and indexed when recording started again: its start comes from
+    /// the file name (whole seconds), its end from the frames that could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
 }
 
 /// A camera directory's index, with the lock that keeps the recorder and

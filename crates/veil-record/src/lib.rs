@@ -13,8 +13,11 @@
 //!   camera's [`veil_core::CaptureMasker`] before the encoder; there are no raw or unmasked
 //!   temporary files. A masking failure stops recording.
 //! - **Segments** are fragmented MP4 files (a fragment per keyframe, at most one second),
-//!   written in place: a crash or power cut loses at most the last fragment. Each starts
-//!   on a keyframe (a new encoder per segment) and begins where the previous one ended.
+//!   written in place: a crash or power cut loses at most the last fragment and the frames
+//!   still inside the encoder (its lookahead). The next run indexes a segment a crash left
+//!   without an index line ([`IndexEntry::recovered`]) and records the time it was not
+//!   running as a gap. Each segment starts on a keyframe (a new encoder per segment) and
+//!   begins where the previous one ended.
 //! - **The index** ([`IndexEntry`]) has one line per closed segment: file, start, end,
 //!   frames, SHA-256, gaps; a deleted segment's line is marked `deleted`.
 //! - **Drops.** A camera that fails or ends is reopened with backoff (1, 2, 4 ... 30 s);

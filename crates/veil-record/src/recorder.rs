@@ -255,10 +255,14 @@ impl Recorder {
     /// of it stays (fragments are playable).
     pub fn run(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<RecordSummary, RecordError> {
         let deadline = self.cfg.run_for.map(|d| Instant::now() + d);
+        self.recover(on_event)?;
         self.retention_pass(on_event);
         let mut backoff = Duration::from_secs(1);
-        // The end of the footage before an outage, and why it ended.
-        let mut outage: Option<(i64, String)> = None;
+        // The end of the footage before an outage, and why it ended. Footage indexed by an
+        // earlier run ends in one: the time the recorder was not running.
+        let previous = self.index.locked(|i| i.read())?.iter().map(|e| ms(e.end)).max();
+        let mut outage: Option<(i64, String)> =
+            previous.map(|end| (end, "the recorder was not running".to_string()));
         let reason = loop {
             if let Some(r) = self.stopping(deadline) {
                 break r;
@@ -559,10 +563,47 @@ impl Recorder {
             sha256,
             gaps: s.gaps,
             deleted: None,
+            recovered: None,
         };
         self.index.locked(|i| i.append(&entry))?;
         self.summary_segments += 1;
         on_event(&Event::SegmentClosed(entry));
+        Ok(())
+    }
+
+    /// Index the segments an unclean stop left without an index line, so that retention
+    /// sees them (a segment nobody indexed would never be deleted).
+    fn recover(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<(), RecordError> {
+        let cam_dir = self.cam_dir.clone();
+        let found = self.index.locked(|index| {
+            let known: std::collections::HashSet<String> =
+                index.read()?.into_iter().map(|e| e.file).collect();
+            let mut names: Vec<String> = fs::read_dir(&cam_dir)
+                .map_err(|source| RecordError::Io {
+                    path: cam_dir.clone(),
+                    op: "list",
+                    source,
+                })?
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".mp4") && !n.starts_with('.') && !known.contains(n))
+                .collect();
+            names.sort();
+            let mut found = Vec::new();
+            for name in names {
+                let Some(entry) = recover_segment(&cam_dir, &name) else {
+                    continue;
+                };
+                index.append(&entry)?;
+                found.push(entry);
+            }
+            Ok(found)
+        })?;
+        for e in found {
+            on_event(&Event::Warning(format!(
+                "{}: found without an index line after an unclean stop; indexed ({} frames)",
+                e.file, e.frames
+            )));
+        }
         Ok(())
     }
 
@@ -676,6 +717,53 @@ fn write_masked(
     }
     s.writer.write_decoded(frame)?;
     Ok(())
+}
+
+/// The index entry of a segment left behind by an unclean stop, or `None` when its name is
+/// not a segment's or no frame of it can be read.
+fn recover_segment(dir: &Path, name: &str) -> Option<IndexEntry> {
+    let stem = name.strip_suffix(".mp4")?;
+    let stamp = stem.split('-').next()?;
+    let b = stamp.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let rfc = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &stamp[0..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[9..11],
+        &stamp[11..13],
+        &stamp[13..15]
+    );
+    let start = Timestamp::parse(&rfc).ok()?;
+    let path = dir.join(name);
+    let mut reader = VideoReader::open(&path, &ReadOptions::default()).ok()?;
+    let fps = reader.info().fps;
+    let (mut frames, mut last) = (0u64, 0.0f64);
+    // A file cut inside its last fragment ends with an error after the complete ones.
+    while let Ok(Some(f)) = reader.next_frame() {
+        frames += 1;
+        last = f.time();
+    }
+    if frames == 0 {
+        return None;
+    }
+    let frame_s = f64::from(fps.1) / f64::from(fps.0);
+    let end_ms = ms(start) + ((last + frame_s) * 1000.0).round() as i64;
+    let (sha256, _) = sha256_file(&path).ok()?;
+    Some(IndexEntry {
+        version: INDEX_VERSION,
+        file: name.to_string(),
+        start,
+        end: ts(end_ms),
+        frames,
+        sha256,
+        gaps: Vec::new(),
+        deleted: None,
+        recovered: Some("indexed after an unclean stop; start from the file name".into()),
+    })
 }
 
 fn sha256_file(path: &Path) -> Result<(String, u64), RecordError> {

@@ -30,6 +30,7 @@ fn entry(file: &str, start: &str, end: &str) -> IndexEntry {
         sha256: "ab".repeat(32),
         gaps: Vec::new(),
         deleted: None,
+        recovered: None,
     }
 }
 
