@@ -703,3 +703,23 @@ fn a_killed_recorder_leaves_playable_fragments_that_the_next_run_indexes() {
     assert!(entries[2].gaps[0].reason.contains("not running"));
     std::fs::remove_dir_all(base).unwrap();
 }
+
+#[test]
+fn a_file_is_recorded_once_and_a_missing_one_is_an_error() {
+    let base = scratch("record-file");
+    let dir = base.join("rec");
+    let input = fixture();
+    let rec = record(input.to_str().unwrap(), &dir, &["--segment", "5s"]);
+    let (code, log) = finish(rec, &dir);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("end of the input file"), "{log}");
+    let entries = check_recording(&dir, zone_map());
+    // 15 s at 10 fps, in 5 s segments, each frame once.
+    assert_eq!(entries.iter().map(|e| e.frames).collect::<Vec<_>>(), [50, 50, 50]);
+    let missing = base.join("missing.mp4");
+    let rec = record(missing.to_str().unwrap(), &base.join("rec2"), &[]);
+    let (code, log) = finish(rec, &base.join("rec2"));
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.lines().last().unwrap().contains("missing.mp4"), "{log}");
+    std::fs::remove_dir_all(base).unwrap();
+}

@@ -168,6 +168,7 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         match summary.reason {
             StopReason::Stopped => "stopped by signal",
             StopReason::TimeUp => "time up",
+            StopReason::EndOfInput => "end of the input file",
             _ => "stopped",
         }
     );

@@ -40,6 +40,12 @@ pub enum RecordError {
         /// Why it is refused.
         reason: String,
     },
+    /// A file given as the input cannot be read (a camera URL is retried instead).
+    #[error("{reason}")]
+    Input {
+        /// What went wrong, naming the input.
+        reason: String,
+    },
     /// The disk holding the recordings is full (or nearly so): recording stopped cleanly.
     /// Veil never deletes footage early to make room, since that would defeat holds.
     #[error("{}: the disk is full ({free} bytes free, {needed} needed for the next segment); recording stopped, no footage was deleted to make room", path.display())]

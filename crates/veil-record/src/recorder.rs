@@ -25,6 +25,8 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 pub const FRAGMENT: Duration = Duration::from_secs(1);
 /// Free space always left on the disk, on top of one segment's worth.
 const MIN_RESERVE: u64 = 256 * 1024;
+/// Why a connection ended when the input simply ended.
+const STREAM_ENDED: &str = "the stream ended";
 /// Frames in a row whose timestamp does not follow the last one before the stream counts
 /// as restarted.
 const BACKWARDS_LIMIT: u32 = 10;
@@ -113,6 +115,8 @@ pub enum StopReason {
     Stopped,
     /// [`RecorderConfig::run_for`] elapsed.
     TimeUp,
+    /// The input is a file and it ended (a file is recorded once, never reopened).
+    EndOfInput,
 }
 
 /// What a run recorded.
@@ -260,6 +264,10 @@ impl Recorder {
         let mut backoff = Duration::from_secs(1);
         // The end of the footage before an outage, and why it ended. Footage indexed by an
         // earlier run ends in one: the time the recorder was not running.
+        // A path (not a URL) that is a regular file, or nothing: read once. A FIFO or a
+        // device is live, like a URL.
+        let path = Path::new(&self.cfg.input);
+        let is_file = !self.cfg.input.contains("://") && (path.is_file() || !path.exists());
         let previous = self.index.locked(|i| i.read())?.iter().map(|e| ms(e.end)).max();
         let mut outage: Option<(i64, String)> =
             previous.map(|end| (end, "the recorder was not running".to_string()));
@@ -277,6 +285,17 @@ impl Recorder {
                 Ok(reader) => self.record_connection(reader, deadline, &mut outage, on_event)?,
                 Err(e) => (Ended::Dropped(e.to_string()), 0),
             };
+            if is_file {
+                // A file is read once: its end is the end of the recording, and a file that
+                // cannot be read is an error, not a camera to wait for.
+                match ended {
+                    Ended::Stop(r) => break r,
+                    Ended::Dropped(why) if frames > 0 && why == STREAM_ENDED => break StopReason::EndOfInput,
+                    Ended::Dropped(why) | Ended::Restart(why) => {
+                        return Err(RecordError::Input { reason: why })
+                    }
+                }
+            }
             let (why, at_once) = match ended {
                 Ended::Stop(r) => break r,
                 Ended::Dropped(why) => (why, false),
@@ -413,7 +432,7 @@ impl Recorder {
             }
             let mut frame = match reader.next_frame() {
                 Ok(Some(f)) => f,
-                Ok(None) => break Ended::Dropped("the stream ended".into()),
+                Ok(None) => break Ended::Dropped(STREAM_ENDED.into()),
                 Err(e) if self.stop.load(Ordering::Relaxed) => {
                     let _ = e;
                     break Ended::Stop(StopReason::Stopped);
