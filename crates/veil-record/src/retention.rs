@@ -223,7 +223,8 @@ pub fn apply_retention_camera(
                 }
             }
             entry.deleted = Some(Deleted {
-                time: opts.now,
+                // When the file was actually removed (`now` may be given for the rule).
+                time: Timestamp::now(),
                 reason,
             });
             changed = true;
