@@ -51,7 +51,7 @@ pub struct EntryArgs {
 pub struct AppendArgs {
     /// The audit log (created if missing).
     pub log: PathBuf,
-    /// view | export | disclose | erase | delete | hold | release | request | config-change.
+    /// view | export | disclose | erase | delete | hold | release | request | config-change | note.
     #[arg(long)]
     pub action: String,
     #[command(flatten)]
