@@ -20,6 +20,8 @@ mod detect_cmd;
 mod governance;
 #[path = "redact/inzage.rs"]
 mod inzage;
+#[path = "redact/record.rs"]
+mod record;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -59,6 +61,8 @@ enum Command {
     /// Retention: which recordings to delete now, which to keep and why.
     #[command(subcommand)]
     Retention(governance::RetentionCommand),
+    /// Record a live camera: masked at capture, fragmented MP4 segments, retention applied.
+    Record(Box<record::RecordArgs>),
 }
 
 /// Options shared by commands that read a time window of a recording.
@@ -204,6 +208,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => inzage::cmd_export(*args),
         Command::Audit(cmd) => governance::cmd_audit(cmd),
         Command::Retention(cmd) => governance::cmd_retention(cmd),
+        Command::Record(args) => record::cmd_record(*args),
     }
 }
 

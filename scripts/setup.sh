@@ -48,8 +48,12 @@ ln -sfn "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
 # mp4mux (good), x264enc (ugly), avdec_h264 (libav), gst-launch-1.0 and gst-inspect-1.0 (tools).
 GST_PACKAGES=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools)
+# `redact record` tests: a real RTSP server on loopback (GStreamer's, driven from Python by
+# tests/support/rtsp_server.py; rtph264pay and qtdemux are in -good, h264parse in -bad).
+RTSP_TEST_PACKAGES=(python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
 missing=()
-for p in "${GST_PACKAGES[@]}"; do
+for p in "${GST_PACKAGES[@]}" "${RTSP_TEST_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then

@@ -51,7 +51,7 @@ pub struct EntryArgs {
 pub struct AppendArgs {
     /// The audit log (created if missing).
     pub log: PathBuf,
-    /// view | export | disclose | erase | delete | hold | release | request | config-change.
+    /// view | export | disclose | erase | delete | hold | release | request | config-change | note.
     #[arg(long)]
     pub action: String,
     #[command(flatten)]
@@ -81,6 +81,8 @@ pub struct AppendArgs {
 pub enum RetentionCommand {
     /// Which recordings must be deleted now, which are kept and why; printed as JSON.
     Plan(PlanArgs),
+    /// Apply retention once to a directory written by `redact record`: delete what expired.
+    Apply(crate::record::ApplyArgs),
 }
 
 /// `redact retention plan`
@@ -190,7 +192,10 @@ pub fn cmd_audit(cmd: AuditCommand) -> anyhow::Result<()> {
 
 /// `redact retention plan`
 pub fn cmd_retention(cmd: RetentionCommand) -> anyhow::Result<()> {
-    let RetentionCommand::Plan(a) = cmd;
+    let a = match cmd {
+        RetentionCommand::Plan(a) => a,
+        RetentionCommand::Apply(a) => return crate::record::cmd_apply(a),
+    };
     let policy = match &a.policy {
         Some(p) => Policy::from_file(p)?,
         None => Policy::default(),

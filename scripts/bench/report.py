@@ -392,6 +392,22 @@ if "gst/1080p/I420/identity" in gstb:
         if memset and style == "solid":
             r = e / (memset["median_ns"] / 1000)
             gst_goals.append(("`veilmask` solid at most 2x memset of the masked bytes, 1080p", f"{r:.2f}x", r <= 2.0))
+# ---------------------------------------------------------------- recording
+rec = load("record.jsonl")
+if rec:
+    w("## Recording (`redact record`)")
+    w("")
+    w("`scripts/bench/record.sh`: one live 1080p25 camera (the vtest clip upscaled, H.264 with a 2 s")
+    w("GOP, served in real time as MPEG-TS over HTTP on loopback), recorded with the recorder's")
+    w("defaults (CRF 18, 1 s keyframes, fragmented MP4 segments). Cores = the recorder's CPU time")
+    w("(decode + mask + encode) per second of footage; cameras per machine = cores / that, rounded")
+    w("down (linear: nothing else running, memory bandwidth not saturated).")
+    w("")
+    w("| preset | cores per camera | GB per hour | GB per 28 days | cameras on 2 cores | on 16 cores |")
+    w("|---|---|---|---|---|---|")
+    for r in rec:
+        w(f"| {r['preset']} | {r['cores_per_camera']:.2f} | {r['gb_per_hour']:.2f} | "
+          f"{r['gb_per_hour'] * 24 * 28:.0f} | {r['cameras_2_cores']} | {r['cameras_16_cores']} |")
     w("")
 
 # ---------------------------------------------------------------- goals

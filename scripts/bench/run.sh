@@ -7,7 +7,7 @@
 # Steps (each can be run alone, see its header): env.sh (machine, versions), kernels.sh
 # (criterion benches + masking kernels vs memset/memcpy/OpenCV), mask_e2e.sh (`redact mask` vs
 # the FFmpeg CLI), export.sh (`redact export` vs deface: fps, recall, precision, scaling,
-# memory). Results are JSON lines in target/bench-results/; report.py turns them into the
+# memory), record.sh (`redact record`: cores and bytes per hour of a 1080p25 camera). Results are JSON lines in target/bench-results/; report.py turns them into the
 # Markdown and the charts. Comparison tools come from PyPI into venvs under target/:
 # opencv-python-headless + matplotlib (bench-venv) and deface 1.5 (deface-venv).
 set -euo pipefail
@@ -48,5 +48,6 @@ bash scripts/bench/kernels.sh
 bash scripts/bench/mask_e2e.sh
 bash scripts/bench/gst.sh
 bash scripts/bench/export.sh
+bash scripts/bench/record.sh
 bash scripts/bench/env.sh end
 "$VENV/bin/python" scripts/bench/report.py "$RESULTS" BENCHMARKS.md docs/bench

@@ -71,7 +71,7 @@
 //! | `seq` | integer | 1 for the first line, then +1 per line |
 //! | `time` | string | UTC, RFC 3339, `Z` suffix, fraction digits only if non-zero |
 //! | `actor` | string | who |
-//! | `action` | string | `view`, `export`, `disclose`, `erase`, `delete`, `hold`, `release`, `request`, `config-change` |
+//! | `action` | string | `view`, `export`, `disclose`, `erase`, `delete`, `hold`, `release`, `request`, `config-change`, `note` |
 //! | `camera` | string or null | camera id |
 //! | `window` | `{"from":time,"to":time}` or null | footage concerned |
 //! | `purpose` | string or null | purpose of use |
@@ -254,9 +254,9 @@ pub use log::{
 };
 pub use purpose::{check_purpose, PurposeCheck};
 pub use retention::{
-    load_access, load_erasures, load_holds, load_recordings, plan, plan_from_files, AccessFile,
-    AccessRequest, DeleteReason, Deletion, ErasureDecision, ErasureOutcome, ErasureRequest, ErasuresFile,
-    Hold, HoldsFile, KeepReason, Plan, PlanInput, Policy, Recording, RecordingsFile, RefusedErasure,
-    Retained, DEFAULT_RETENTION_DAYS, PLAN_VERSION,
+    load_access, load_erasures, load_holds, load_recordings, plan, plan_from_files, plan_with_retention,
+    AccessFile, AccessRequest, DeleteReason, Deletion, ErasureDecision, ErasureOutcome, ErasureRequest,
+    ErasuresFile, Hold, HoldsFile, KeepReason, Plan, PlanInput, Policy, Recording, RecordingsFile,
+    RefusedErasure, Retained, DEFAULT_RETENTION_DAYS, PLAN_VERSION,
 };
 pub use time::{Timestamp, Window};

@@ -44,11 +44,15 @@ pub enum Action {
     Request,
     /// The configuration (zones, purposes, retention) changed.
     ConfigChange,
+    /// Something happened to the recording itself that an auditor should see: a camera
+    /// dropped and footage is missing for a while (the window says when), recording
+    /// stopped because the disk was full.
+    Note,
 }
 
 impl Action {
     /// All actions, in declaration order.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::View,
         Action::Export,
         Action::Disclose,
@@ -58,6 +62,7 @@ impl Action {
         Action::Release,
         Action::Request,
         Action::ConfigChange,
+        Action::Note,
     ];
 
     /// The name used in the log and on the command line.
@@ -72,6 +77,7 @@ impl Action {
             Action::Release => "release",
             Action::Request => "request",
             Action::ConfigChange => "config-change",
+            Action::Note => "note",
         }
     }
 }
@@ -90,7 +96,8 @@ impl FromStr for Action {
             .find(|a| a.as_str() == s)
             .ok_or_else(|| AuditError::InvalidAction {
                 input: s.to_owned(),
-                expected: "view, export, disclose, erase, delete, hold, release, request, config-change",
+                expected:
+                    "view, export, disclose, erase, delete, hold, release, request, config-change, note",
             })
     }
 }
@@ -426,7 +433,8 @@ impl NewEntry {
     /// - `disclose`: camera, recipient, and a basis of `police-order` or `own-report`
     ///   (otherwise [`AuditError::DisclosureWithoutLegalBasis`]);
     /// - `erase`: camera, window and an `erasure-request` basis; `hold`/`release`: camera and
-    ///   an `incident` basis; `request`: camera, window and a basis; `delete`: camera.
+    ///   an `incident` basis; `request`: camera, window and a basis; `delete` and `note`:
+    ///   camera.
     ///
     /// # Errors
     /// [`AuditError::MissingField`], [`AuditError::InvalidEntry`],
@@ -563,7 +571,7 @@ impl NewEntry {
                     return Err(missing("a legal basis"));
                 }
             }
-            Action::Delete => need_camera()?,
+            Action::Delete | Action::Note => need_camera()?,
             Action::ConfigChange => {}
         }
         Ok(())

@@ -189,6 +189,14 @@ pub enum DeleteReason {
         /// When the period ended (`end + limit`).
         expired_at: Timestamp,
     },
+    /// Its retention period, a limit not in whole days (see [`plan_with_retention`]), ended
+    /// and nothing requires keeping it.
+    RetentionExpiredSeconds {
+        /// The limit, in seconds.
+        limit_seconds: u64,
+        /// When the period ended (`end + limit`).
+        expired_at: Timestamp,
+    },
     /// An erasure request covers it and nothing requires keeping it.
     ErasureGranted {
         /// The erasure request's reference.
@@ -444,9 +452,62 @@ pub fn plan(input: &PlanInput, policy: &Policy, now: Timestamp) -> Result<Plan, 
     plan_named(input, policy, now, &Sources::default())
 }
 
+/// Plans retention at `now` as [`plan`] does, with one limit for every camera given in
+/// seconds rather than days (a recorder's `--retention 6h`, or seconds in tests).
+///
+/// A limit of whole days gives the same plan as [`plan`] with that many days
+/// ([`DeleteReason::RetentionExpired`]); any other limit is reported as
+/// [`DeleteReason::RetentionExpiredSeconds`].
+///
+/// # Errors
+/// [`AuditError::InvalidPolicy`] for a limit under one second or past year 9999,
+/// [`AuditError::InvalidInput`] for invalid input (nothing is planned then).
+pub fn plan_with_retention(
+    input: &PlanInput,
+    retention: std::time::Duration,
+    now: Timestamp,
+) -> Result<Plan, AuditError> {
+    let seconds = retention.as_secs();
+    if seconds == 0 || i64::try_from(seconds).is_err() {
+        return Err(AuditError::InvalidPolicy {
+            reason: format!("a retention of {retention:?} (at least one second is needed)"),
+        });
+    }
+    if seconds.is_multiple_of(DAY_SECONDS) {
+        let days = u32::try_from(seconds / DAY_SECONDS).map_err(|_| AuditError::InvalidPolicy {
+            reason: format!("a retention of {seconds} s is too long"),
+        })?;
+        let policy = Policy {
+            default_days: days,
+            cameras: BTreeMap::new(),
+        };
+        return plan(input, &policy, now);
+    }
+    input.validate_named(&Sources::default())?;
+    plan_limits(input, &|_| Limit::Seconds(seconds), now, &Sources::default())
+}
+
+const DAY_SECONDS: u64 = 86_400;
+
+/// A camera's retention limit.
+#[derive(Clone, Copy)]
+enum Limit {
+    Days(u32),
+    Seconds(u64),
+}
+
 fn plan_named(input: &PlanInput, policy: &Policy, now: Timestamp, src: &Sources) -> Result<Plan, AuditError> {
     policy.validate()?;
     input.validate_named(src)?;
+    plan_limits(input, &|camera| Limit::Days(policy.days_for(camera)), now, src)
+}
+
+fn plan_limits(
+    input: &PlanInput,
+    limit_for: &dyn Fn(&str) -> Limit,
+    now: Timestamp,
+    src: &Sources,
+) -> Result<Plan, AuditError> {
     let mut delete = Vec::new();
     let mut keep = Vec::new();
     // Per erasure request: erased paths and refused (path, reasons).
@@ -457,16 +518,18 @@ fn plan_named(input: &PlanInput, policy: &Policy, now: Timestamp, src: &Sources)
             from: rec.start,
             to: rec.end,
         };
-        let limit_days = policy.days_for(&rec.camera);
-        let expires_at = rec
-            .end
-            .checked_add_days(limit_days)
-            .ok_or_else(|| AuditError::InvalidInput {
-                file: src.recordings.clone(),
-                what: "recording",
-                index: i,
-                reason: "end plus the retention limit is past year 9999".into(),
-            })?;
+        let limit = limit_for(&rec.camera);
+        let expires_at = match limit {
+            Limit::Days(days) => rec.end.checked_add_days(days),
+            // The caller checked that the limit fits an i64.
+            Limit::Seconds(s) => rec.end.checked_add_seconds(i64::try_from(s).unwrap_or(i64::MAX)),
+        }
+        .ok_or_else(|| AuditError::InvalidInput {
+            file: src.recordings.clone(),
+            what: "recording",
+            index: i,
+            reason: "end plus the retention limit is past year 9999".into(),
+        })?;
         let expired = now >= expires_at;
         let covers = |camera: &str, window: &Window| camera == rec.camera && window.overlaps(&span);
         let mut protecting: Vec<KeepReason> = input
@@ -513,9 +576,15 @@ fn plan_named(input: &PlanInput, policy: &Policy, now: Timestamp, src: &Sources)
         } else if expired || !erasing.is_empty() {
             let mut reasons = Vec::new();
             if expired {
-                reasons.push(DeleteReason::RetentionExpired {
-                    limit_days,
-                    expired_at: expires_at,
+                reasons.push(match limit {
+                    Limit::Days(limit_days) => DeleteReason::RetentionExpired {
+                        limit_days,
+                        expired_at: expires_at,
+                    },
+                    Limit::Seconds(limit_seconds) => DeleteReason::RetentionExpiredSeconds {
+                        limit_seconds,
+                        expired_at: expires_at,
+                    },
                 });
             }
             for &j in &erasing {
@@ -684,6 +753,12 @@ impl fmt::Display for DeleteReason {
                 expired_at,
             } => {
                 write!(f, "retention of {limit_days} days ended {expired_at}")
+            }
+            DeleteReason::RetentionExpiredSeconds {
+                limit_seconds,
+                expired_at,
+            } => {
+                write!(f, "retention of {limit_seconds} s ended {expired_at}")
             }
             DeleteReason::ErasureGranted { reference } => write!(f, "erasure request {reference} granted"),
         }

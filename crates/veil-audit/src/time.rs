@@ -59,6 +59,19 @@ impl Timestamp {
         self.0.unix_timestamp()
     }
 
+    /// Builds a timestamp from Unix milliseconds (UTC). Returns `None` out of 0001-9999.
+    pub fn from_unix_millis(millis: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+            .ok()
+            .and_then(Self::from_offset_date_time)
+    }
+
+    /// Milliseconds since the Unix epoch (negative before 1970), rounded down.
+    pub fn unix_millis(&self) -> i64 {
+        // Years 0001-9999 in milliseconds fit an i64 many times over.
+        (self.0.unix_timestamp_nanos().div_euclid(1_000_000)) as i64
+    }
+
     /// Wraps a `time::OffsetDateTime`, converted to UTC. Returns `None` out of 0001-9999.
     /// Crate-private so that `time` stays an implementation detail of the public API.
     pub(crate) fn from_offset_date_time(t: OffsetDateTime) -> Option<Self> {

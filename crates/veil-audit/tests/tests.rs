@@ -17,5 +17,7 @@ mod log;
 mod retention;
 #[path = "suite/retention_props.rs"]
 mod retention_props;
+#[path = "suite/retention_seconds.rs"]
+mod retention_seconds;
 #[path = "suite/rules.rs"]
 mod rules;

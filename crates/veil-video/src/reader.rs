@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use ff::ffi;
@@ -40,6 +41,10 @@ pub struct ReadOptions {
     /// lookahead hold dozens of frames), so this bounds it for untrusted inputs: see
     /// SECURITY.md for measured figures.
     pub max_pixels: Option<u64>,
+    /// A flag that, once set, makes any blocking read on the input (opening a network
+    /// stream, waiting for its next packet) return at once with an error. A recorder sets
+    /// it on SIGTERM so that a silent camera cannot hold up a clean stop.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 /// Codec parameters and time base of the audio stream, for copying its packets.
@@ -351,7 +356,18 @@ impl VideoReader {
         for (k, v) in &opts.input_options {
             dict.set(k, v);
         }
-        let ictx = ff::format::input_with_dictionary(&input, dict).map_err(|e| VideoError::Open {
+        let opened = match &opts.interrupt {
+            Some(flag) => {
+                let flag = Arc::clone(flag);
+                ff::format::input_with_interrupt_and_dictionary(
+                    &input,
+                    move || flag.load(Ordering::Relaxed),
+                    dict,
+                )
+            }
+            None => ff::format::input_with_dictionary(&input, dict),
+        };
+        let ictx = opened.map_err(|e| VideoError::Open {
             path: p(),
             reason: e.to_string(),
         })?;

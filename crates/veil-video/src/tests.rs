@@ -312,3 +312,57 @@ fn handles_are_send() {
     send::<VideoInfo>();
     send::<VideoError>();
 }
+
+/// Frames of a file that decode (a fragmented file cut short ends with a typed error after
+/// its complete fragments).
+fn decodable_frames(path: &std::path::Path) -> u64 {
+    let mut r = VideoReader::open(path, &ReadOptions::default()).unwrap();
+    let mut n = 0;
+    while let Ok(Some(_)) = r.next_frame() {
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn fragmented_output_is_written_in_place_never_overwrites_and_survives_a_drop() {
+    let dir = scratch_dir("frag");
+    let opts = EncodeOptions {
+        fragment: Some(std::time::Duration::from_secs(1)),
+        keyframe_interval: Some(10),
+        ..EncodeOptions::default()
+    };
+    let mut reader = VideoReader::open(fixture(), &ReadOptions::default()).unwrap();
+    let info = reader.info().clone();
+    let (finished, dropped) = (dir.join("finished.mp4"), dir.join("dropped.mp4"));
+    let mut a = VideoWriter::create(&finished, &info, &opts).unwrap();
+    let mut b = VideoWriter::create(&dropped, &info, &opts).unwrap();
+    // In place: the destination exists while writing, and a second writer is refused.
+    assert!(finished.exists());
+    assert!(matches!(
+        VideoWriter::create(&finished, &info, &opts),
+        Err(VideoError::Io { .. })
+    ));
+    for _ in 0..35 {
+        let f = reader.next_frame().unwrap().unwrap();
+        a.write_decoded(&f).unwrap();
+        b.write_decoded(&f).unwrap();
+    }
+    assert_eq!(a.finish().unwrap(), 35);
+    assert_eq!(decodable_frames(&finished), 35);
+    // Dropped without finishing (a crash): the complete fragments stay, playable.
+    drop(b);
+    let kept = decodable_frames(&dropped);
+    assert!((10..=35).contains(&kept), "{kept} frames");
+    // A writer without a frame leaves nothing.
+    let empty = dir.join("empty.mp4");
+    drop(VideoWriter::create(&empty, &info, &opts).unwrap());
+    assert!(!empty.exists());
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["dropped.mp4", "finished.mp4"]);
+    std::fs::remove_dir_all(dir).unwrap();
+}

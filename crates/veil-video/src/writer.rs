@@ -45,6 +45,19 @@ pub struct EncodeOptions {
     /// Encoder threads; 0 (default) lets x264 choose from the core count, as the FFmpeg
     /// command-line tool does.
     pub threads: usize,
+    /// Write a fragmented MP4 (for recording): `Some(d)` cuts a fragment at every keyframe
+    /// and at least every `d`, and writes the file in place at its destination instead of
+    /// through a temporary file, so that a crash or power cut loses at most the last
+    /// fragment. The destination must not exist (it is created exclusively, never
+    /// overwritten). What was written stays on disk when the writer is dropped without
+    /// [`VideoWriter::finish`] (the fragments written are playable); a file without any
+    /// frame is removed. Default `None`: a regular MP4 with the index in front, written
+    /// atomically.
+    pub fragment: Option<std::time::Duration>,
+    /// Longest distance between keyframes, in frames; `None` (default): x264's own (250).
+    /// A recorder sets it to a second or two, so that fragments stay short and any
+    /// point of a recording can be reached quickly.
+    pub keyframe_interval: Option<u32>,
 }
 
 impl Default for EncodeOptions {
@@ -54,6 +67,8 @@ impl Default for EncodeOptions {
             preset: "veryfast".into(),
             keep_audio: false,
             threads: 0,
+            fragment: None,
+            keyframe_interval: None,
         }
     }
 }
@@ -67,6 +82,9 @@ impl Default for EncodeOptions {
 ///
 /// Output timestamps are the input timestamps shifted so that the first frame is at 0;
 /// frame spacing (and so the frame rate, variable or not) is kept.
+///
+/// With [`EncodeOptions::fragment`] the file is a fragmented MP4 written in place instead
+/// (see there).
 pub struct VideoWriter {
     dest: PathBuf,
     tmp: PathBuf,
@@ -84,6 +102,8 @@ pub struct VideoWriter {
     last_pts: Option<i64>,
     pending_audio: Vec<AudioPacket>,
     frames: u64,
+    /// Fragmented output, written in place at `dest` (`tmp` is then `dest`).
+    fragmented: bool,
 }
 
 fn enc_err(path: &Path, what: &str, e: impl std::fmt::Display) -> VideoError {
@@ -151,6 +171,21 @@ impl VideoWriter {
             });
         }
         let tmp = temp_path(&dest)?;
+        let tmp = if opts.fragment.is_some() {
+            // In place: create the file exclusively, so that an existing recording is never
+            // overwritten; FFmpeg then opens (and truncates) this empty file.
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&dest)
+                .map_err(|e| VideoError::Io {
+                    path: dest.clone(),
+                    reason: format!("cannot create the file: {e}"),
+                })?;
+            dest.clone()
+        } else {
+            tmp
+        };
 
         let mut out = ff::format::output_as(&tmp, "mp4").map_err(|e| VideoError::Io {
             path: dest.clone(),
@@ -162,6 +197,11 @@ impl VideoWriter {
         // Bitexact: the muxer writes no "encoder" tag naming the software and no creation
         // time, so the file says nothing beyond the pictures.
         unsafe { (*out.as_mut_ptr()).flags |= ffi::AVFMT_FLAG_BITEXACT };
+        if opts.fragment.is_some() {
+            // SAFETY: as above. Every packet goes to the file at once rather than sitting in
+            // FFmpeg's I/O buffer, so a fragment that is complete is on disk.
+            unsafe { (*out.as_mut_ptr()).flags |= ffi::AVFMT_FLAG_FLUSH_PACKETS };
+        }
         let global_header = out.format().flags().contains(ff::format::Flags::GLOBAL_HEADER);
 
         let codec = ff::encoder::find_by_name("libx264").ok_or_else(|| VideoError::Encode {
@@ -177,6 +217,9 @@ impl VideoWriter {
         enc.set_format(ff::format::Pixel::YUV420P);
         enc.set_time_base(tb);
         enc.set_frame_rate(Some(ff::Rational::new(fps.0, fps.1)));
+        if let Some(k) = opts.keyframe_interval {
+            enc.set_gop(k.max(1));
+        }
         enc.set_color_range(if info.full_range {
             ff::color::Range::JPEG
         } else {
@@ -219,8 +262,16 @@ impl VideoWriter {
             _ => None,
         };
         let mut hdr = ff::Dictionary::new();
-        // The index (moov) goes in front, so players and browsers can start at once.
-        hdr.set("movflags", "+faststart");
+        match opts.fragment {
+            Some(d) => {
+                // An empty index up front, then self-contained fragments (moof + mdat), each
+                // starting on a keyframe or after `d`.
+                hdr.set("movflags", "+frag_keyframe+empty_moov+default_base_moof");
+                hdr.set("frag_duration", &d.as_micros().max(1).to_string());
+            }
+            // The index (moov) goes in front, so players and browsers can start at once.
+            None => hdr.set("movflags", "+faststart"),
+        }
         out.write_header_with(hdr).map_err(|e| {
             enc_err(
                 &dest,
@@ -253,6 +304,7 @@ impl VideoWriter {
             last_pts: None,
             pending_audio: Vec::new(),
             frames: 0,
+            fragmented: opts.fragment.is_some(),
         })
     }
 
@@ -486,6 +538,12 @@ impl VideoWriter {
         fs::File::open(&self.tmp)
             .and_then(|f| f.sync_all())
             .map_err(|e| io("cannot sync the output to disk", e))?;
+        if self.fragmented {
+            // Written in place: nothing to rename.
+            let frames = self.frames;
+            self.tmp = PathBuf::new();
+            return Ok(frames);
+        }
         fs::rename(&self.tmp, &self.dest).map_err(|e| io("cannot move the finished output into place", e))?;
         // Make the rename itself durable (best effort: not every file system allows it).
         if let Some(dir) = self.dest.parent() {
@@ -509,7 +567,9 @@ impl Drop for VideoWriter {
     fn drop(&mut self) {
         // Close the file before removing it; `finish` leaves `tmp` empty once renamed.
         drop(self.out.take());
-        if !self.tmp.as_os_str().is_empty() {
+        // A fragmented recording keeps what it wrote (its complete fragments are playable),
+        // unless it holds no frame at all.
+        if !self.tmp.as_os_str().is_empty() && (!self.fragmented || self.frames == 0) {
             let _ = fs::remove_file(&self.tmp);
         }
     }

@@ -1,0 +1,110 @@
+//! Veil as the recorder: a live camera stream, masked at capture, recorded in segments,
+//! deleted after the retention period unless an incident holds it, every deletion audited.
+//!
+//! ```text
+//! camera URL -> decode -> CaptureMasker -> encode -> DIR/<camera id>/<UTC start>.mp4
+//!                                                    (fragmented MP4, back to back)
+//!                                                 -> DIR/<camera id>/index.jsonl
+//!            -> retention: segments past the period and not held are deleted, each
+//!               deletion written to the audit log first
+//! ```
+//!
+//! - **Masking before anything touches disk.** Every decoded frame goes through the
+//!   camera's [`veil_core::CaptureMasker`] before the encoder; there are no raw or unmasked
+//!   temporary files. A masking failure stops recording.
+//! - **Segments** are fragmented MP4 files (a fragment per keyframe, at most one second),
+//!   written in place: a crash or power cut loses at most the last fragment and the frames
+//!   still inside the encoder (its lookahead). The next run indexes a segment a crash left
+//!   without an index line ([`IndexEntry::recovered`]) and records the time it was not
+//!   running as a gap. Each segment starts on a keyframe (a new encoder per segment) and
+//!   begins where the previous one ended.
+//! - **The index** ([`IndexEntry`]) has one line per closed segment: file, start, end,
+//!   frames, SHA-256, gaps; a deleted segment's line is marked `deleted`.
+//! - **Drops.** A camera that fails or ends is reopened with backoff (1, 2, 4 ... 30 s);
+//!   the gap goes to the index and, with an audit log, a `note` entry. A size change starts
+//!   a new segment with a new masker.
+//! - **Retention** ([`apply_retention_camera`]) runs at every segment close and every few
+//!   seconds during an outage, with the holds file read again each time.
+//! - **A full disk** stops recording cleanly ([`RecordError::DiskFull`]); nothing is
+//!   deleted early to make room.
+//!
+//! ```no_run
+//! use veil_record::{Recorder, RecorderConfig};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let camera = veil_core::CameraConfig::from_file("zones.toml".as_ref())?;
+//! let mut cfg = RecorderConfig::new("rtsp://10.0.0.5/stream1", camera, "/srv/veil");
+//! cfg.segment = veil_record::parse_duration("60s")?;
+//! let mut recorder = Recorder::new(cfg)?;
+//! let stop = recorder.stop_flag(); // set it from a signal handler to stop cleanly
+//! # let _ = stop;
+//! recorder.run(&mut |event| eprintln!("{event:?}"))?;
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod index;
+mod recorder;
+mod retention;
+
+use std::time::Duration;
+
+pub use error::RecordError;
+pub use index::{Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION};
+pub use recorder::{
+    segment_name, Event, RecordSummary, Recorder, RecorderConfig, StopReason, DEFAULT_RETENTION,
+    DEFAULT_SEGMENT, FRAGMENT, MAX_BACKOFF,
+};
+pub use retention::{
+    apply_retention, apply_retention_camera, AuditTarget, HoldsWatch, RetentionOptions, RetentionOutcome,
+    SegmentDeletion, SegmentHeld,
+};
+
+/// Parse a DURATION: `90` or `90s` (seconds), `15m`, `6h`, `28d`.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(veil_record::parse_duration("90").unwrap(), Duration::from_secs(90));
+/// assert_eq!(veil_record::parse_duration("15m").unwrap(), Duration::from_secs(900));
+/// assert_eq!(veil_record::parse_duration("28d").unwrap(), Duration::from_secs(28 * 86_400));
+/// assert!(veil_record::parse_duration("1.5h").is_err());
+/// ```
+///
+/// # Errors
+/// [`RecordError::InvalidDuration`] for anything else, zero, or more than 100 years.
+pub fn parse_duration(text: &str) -> Result<Duration, RecordError> {
+    let bad = |reason: &str| RecordError::InvalidDuration {
+        input: text.to_string(),
+        reason: reason.to_string(),
+    };
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let scale: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(bad(
+                "expected a whole number with s, m, h or d (90, 90s, 15m, 6h, 28d)",
+            ))
+        }
+    };
+    if digits.is_empty() {
+        return Err(bad("no number"));
+    }
+    let n: u64 = digits.parse().map_err(|_| bad("the number is too large"))?;
+    let secs = n
+        .checked_mul(scale)
+        .filter(|&s| s <= 100 * 365 * 86_400)
+        .ok_or_else(|| bad("more than 100 years"))?;
+    if secs == 0 {
+        return Err(bad("must be more than zero"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,225 @@
+//! `redact record` (a live camera, masked at capture, recorded in segments, retention
+//! applied continuously) and `redact retention apply` (the same retention rule, once).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use veil::audit::Timestamp;
+use veil::core::CameraConfig;
+use veil::record::{
+    apply_retention, parse_duration, AuditTarget, Event, HoldsWatch, Recorder, RecorderConfig,
+    RetentionOptions, StopReason,
+};
+use veil::video::{EncodeOptions, PRESETS};
+
+fn duration(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// `redact record`
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The camera: rtsp://..., http://... (MPEG-TS), or anything FFmpeg reads live.
+    #[arg(value_name = "INPUT")]
+    input: String,
+    /// The camera's zone file (TOML); its [camera] id names the directory.
+    #[arg(long, value_name = "ZONES.toml")]
+    zones: PathBuf,
+    /// The recording directory: segments go to DIR/<camera id>/<UTC start>.mp4.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// Segment length: 90, 90s, 15m, 6h or 28d.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    segment: Duration,
+    /// Segments whose end is older than this are deleted (unless a hold covers them).
+    #[arg(long, value_name = "DURATION", default_value = "28d", value_parser = duration)]
+    retention: Duration,
+    /// Incident holds ({"version":1,"holds":[...]}, as for `retention plan`); read again at
+    /// every retention pass.
+    #[arg(long, value_name = "HOLDS.json")]
+    holds: Option<PathBuf>,
+    /// The audit log: every deletion, every gap in the footage.
+    #[arg(long, value_name = "LOG", requires = "actor")]
+    audit_log: Option<PathBuf>,
+    /// Who the audit entries name (e.g. the recorder's system account).
+    #[arg(long, value_name = "NAME", requires = "audit_log")]
+    actor: Option<String>,
+    /// x264 quality, 0 (lossless) to 51.
+    #[arg(long, value_name = "N", default_value_t = 18, value_parser = clap::value_parser!(u8).range(0..=51))]
+    crf: u8,
+    /// x264 preset.
+    #[arg(long, value_name = "P", default_value_t = EncodeOptions::default().preset, value_parser = PRESETS)]
+    preset: String,
+    /// Stop after this long (for tests and scheduled jobs).
+    #[arg(long = "for", value_name = "DURATION", value_parser = duration)]
+    run_for: Option<Duration>,
+    /// RTSP transport (FFmpeg's default: UDP, then TCP).
+    #[arg(long, value_name = "tcp|udp", value_parser = ["tcp", "udp"])]
+    rtsp_transport: Option<String>,
+}
+
+/// `redact retention apply`
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A directory written by `redact record`.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// Retention period: 90, 90s, 15m, 6h or 28d.
+    #[arg(long, value_name = "DURATION", default_value = "28d", value_parser = duration)]
+    retention: Duration,
+    /// Incident holds ({"version":1,"holds":[...]}).
+    #[arg(long, value_name = "HOLDS.json")]
+    holds: Option<PathBuf>,
+    /// Apply as of this instant (RFC 3339); default now.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+    /// Only print what would be deleted.
+    #[arg(long)]
+    dry_run: bool,
+    /// The audit log: every deletion.
+    #[arg(long, value_name = "LOG", requires = "actor")]
+    audit_log: Option<PathBuf>,
+    /// Who the audit entries name.
+    #[arg(long, value_name = "NAME", requires = "audit_log")]
+    actor: Option<String>,
+}
+
+fn audit_target(log: Option<PathBuf>, actor: Option<String>) -> Option<AuditTarget> {
+    match (log, actor) {
+        (Some(log), Some(actor)) => Some(AuditTarget { log, actor }),
+        _ => None,
+    }
+}
+
+static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+extern "C" fn on_signal(_: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    if let Some(flag) = STOP.get() {
+        flag.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `redact record`
+pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
+    let camera = CameraConfig::from_file(&a.zones)?;
+    let mut cfg = RecorderConfig::new(a.input.clone(), camera, &a.dir);
+    cfg.segment = a.segment;
+    cfg.retention = a.retention;
+    cfg.holds = a.holds;
+    cfg.audit = audit_target(a.audit_log, a.actor);
+    cfg.encode = EncodeOptions {
+        crf: a.crf,
+        preset: a.preset,
+        ..EncodeOptions::default()
+    };
+    cfg.run_for = a.run_for;
+    if let Some(t) = a.rtsp_transport {
+        cfg.input_options.push(("rtsp_transport".into(), t));
+    }
+    let mut recorder = Recorder::new(cfg)?;
+    let _ = STOP.set(recorder.stop_flag());
+    // SAFETY: installing a handler that only performs an atomic store; done before the
+    // recorder starts any thread of its own.
+    unsafe {
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+    }
+    eprintln!(
+        "recording {} into {} (Ctrl-C or SIGTERM stops cleanly)",
+        veil_display(&a.input),
+        recorder.camera_dir().display()
+    );
+    let summary = recorder.run(&mut |event| match event {
+        Event::Connected { width, height, fps } => {
+            eprintln!("connected: {width}x{height} at {}/{} fps", fps.0, fps.1)
+        }
+        Event::SegmentClosed(e) => eprintln!(
+            "segment {} {} .. {} ({} frames){}",
+            e.file,
+            e.start,
+            e.end,
+            e.frames,
+            if e.gaps.is_empty() {
+                String::new()
+            } else {
+                format!(", {} gap(s)", e.gaps.len())
+            }
+        ),
+        Event::Disconnected { reason, retry_in } => {
+            eprintln!(
+                "warning: camera lost ({reason}); retrying in {} s",
+                retry_in.as_secs()
+            )
+        }
+        Event::Deleted(d) => eprintln!("deleted {}/{}: {}", d.camera, d.file, d.reason),
+        Event::Warning(w) => eprintln!("warning: {w}"),
+        _ => {}
+    })?;
+    println!(
+        "recorded {} segment(s), {} frame(s); deleted {} segment(s); {}",
+        summary.segments,
+        summary.frames,
+        summary.deleted,
+        match summary.reason {
+            StopReason::Stopped => "stopped by signal",
+            StopReason::TimeUp => "time up",
+            StopReason::EndOfInput => "end of the input file",
+            _ => "stopped",
+        }
+    );
+    Ok(())
+}
+
+/// An input URL without its `user:password@` part.
+fn veil_display(input: &str) -> String {
+    match input.split_once("://") {
+        Some((scheme, rest)) => {
+            let host_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..host_end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => input.to_string(),
+            }
+        }
+        None => input.to_string(),
+    }
+}
+
+/// `redact retention apply`
+pub fn cmd_apply(a: ApplyArgs) -> anyhow::Result<()> {
+    if !a.dir.is_dir() {
+        bail!("{}: not a directory", a.dir.display());
+    }
+    let now = match &a.now {
+        Some(t) => Timestamp::parse(t).with_context(|| format!("--now {t}"))?,
+        None => Timestamp::now(),
+    };
+    let holds = HoldsWatch::new(a.holds).current()?;
+    let opts = RetentionOptions {
+        retention: a.retention,
+        holds,
+        now,
+        dry_run: a.dry_run,
+        audit: audit_target(a.audit_log, a.actor),
+    };
+    let out = apply_retention(&a.dir, &opts)?;
+    let verb = if a.dry_run { "WOULD DELETE" } else { "DELETED" };
+    for d in &out.deleted {
+        println!("{verb} {}/{}: {}", d.camera, d.file, d.reason);
+    }
+    for h in &out.held {
+        println!("HELD {}/{}: {}", h.camera, h.file, h.reasons);
+    }
+    println!(
+        "retention at {now}: {} {}, {} held past the period, {} within it",
+        out.deleted.len(),
+        if a.dry_run { "to delete" } else { "deleted" },
+        out.held.len(),
+        out.kept
+    );
+    Ok(())
+}
