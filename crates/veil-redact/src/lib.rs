@@ -27,16 +27,20 @@
 //! # Ok(()) }
 //! ```
 
+pub mod disclose;
 mod error;
 pub mod layers;
 pub mod manifest;
 mod pipeline;
 mod select;
 mod sheet;
+pub mod sign;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use disclose::{disclose, DiscloseOptions, DiscloseReport, DisclosureManifest};
 pub use error::RedactError;
 pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, LayerPlan, Padding, Style};
 pub use manifest::{sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord};
@@ -44,6 +48,7 @@ pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_requester, Requester};
 pub use veil_detect::InputSize;
 pub use veil_track::{TrackerConfig, Tracks};
+pub use verify::{verify, Verified, VerifyError};
 pub use veil_video::{EncodeOptions, VideoError};
 
 /// Detector settings of the analysis.
