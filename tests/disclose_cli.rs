@@ -157,3 +157,48 @@ fn audio_only_with_keep_audio() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `redact export --sign-key`: the inzage manifest is signed the same way, and the requester
+/// (or their lawyer) checks it with `redact verify`.
+#[test]
+fn signed_export_verifies() {
+    let dir = scratch("export-signed");
+    let key = dir.join("site.key");
+    assert!(redact(&["keys".as_ref(), "generate".as_ref(), "--out".as_ref(), key.as_os_str()])
+        .status
+        .success());
+    let out = dir.join("inzage.mp4");
+    let o = redact(&[
+        "export".as_ref(),
+        root().join("fixtures/hostile/small.mp4").as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--keep-none".as_ref(),
+        "--style".as_ref(),
+        "pixelate".as_ref(),
+        "--sign-key".as_ref(),
+        key.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let man = dir.join("inzage.mp4.manifest.json");
+    assert_eq!(std::fs::metadata(dir.join("inzage.mp4.manifest.json.sig")).unwrap().len(), 64);
+    let verify = |pubkey: &Path| {
+        redact(&[
+            "verify".as_ref(),
+            out.as_os_str(),
+            "--manifest".as_ref(),
+            man.as_os_str(),
+            "--pubkey".as_ref(),
+            pubkey.as_os_str(),
+        ])
+    };
+    let o = verify(&dir.join("site.pub"));
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("export manifest"));
+    // an export manifest names no signer: another key reads as an altered manifest
+    assert!(redact(&["keys".as_ref(), "generate".as_ref(), "--out".as_ref(), dir.join("b.key").as_os_str()])
+        .status
+        .success());
+    fails_with(&verify(&dir.join("b.pub")), "signature does not verify");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
