@@ -20,7 +20,10 @@ fn fails_with(o: &Output, needle: &str) {
     let e = err(o);
     assert_eq!(o.status.code(), Some(1), "{e}");
     assert_eq!(e.lines().count(), 1, "one line expected: {e}");
-    assert!(e.starts_with("error: ") && e.contains(needle), "{needle:?} not in {e}");
+    assert!(
+        e.starts_with("error: ") && e.contains(needle),
+        "{needle:?} not in {e}"
+    );
 }
 
 fn disclose(dir: &Path, input: &Path, out: &str, basis: &str, extra: &[&OsStr]) -> Output {
@@ -52,16 +55,31 @@ fn disclose(dir: &Path, input: &Path, out: &str, basis: &str, extra: &[&OsStr]) 
 fn order_disclose_hand_over_verify() {
     let dir = scratch("disclose");
     let key = dir.join("site.key");
-    let o = redact(&["keys".as_ref(), "generate".as_ref(), "--out".as_ref(), key.as_os_str()]);
+    let o = redact(&[
+        "keys".as_ref(),
+        "generate".as_ref(),
+        "--out".as_ref(),
+        key.as_os_str(),
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("fingerprint: sha256:"), "{stdout}");
-    let o = redact(&["keys".as_ref(), "generate".as_ref(), "--out".as_ref(), key.as_os_str()]);
+    let o = redact(&[
+        "keys".as_ref(),
+        "generate".as_ref(),
+        "--out".as_ref(),
+        key.as_os_str(),
+    ]);
     fails_with(&o, "refusing to overwrite a key file");
     let other = dir.join("other.key");
-    assert!(redact(&["keys".as_ref(), "generate".as_ref(), "--out".as_ref(), other.as_os_str()])
-        .status
-        .success());
+    assert!(redact(&[
+        "keys".as_ref(),
+        "generate".as_ref(),
+        "--out".as_ref(),
+        other.as_os_str()
+    ])
+    .status
+    .success());
 
     let input = root().join("fixtures/vtest.mp4");
     let o = disclose(
@@ -69,7 +87,14 @@ fn order_disclose_hand_over_verify() {
         &input,
         "police.mp4",
         "police-order:PV-2026-0142",
-        &["--from".as_ref(), "00:03".as_ref(), "--to".as_ref(), "6".as_ref(), "--sign-key".as_ref(), key.as_os_str()],
+        &[
+            "--from".as_ref(),
+            "00:03".as_ref(),
+            "--to".as_ref(),
+            "6".as_ref(),
+            "--sign-key".as_ref(),
+            key.as_os_str(),
+        ],
     );
     assert!(o.status.success(), "{}", err(&o));
     assert!(err(&o).contains("delivered 2.500 s"), "{}", err(&o));
@@ -127,7 +152,11 @@ fn order_disclose_hand_over_verify() {
     fails_with(&o, "unsigned manifest");
 
     // the audit log holds both disclosures, intact
-    let o = redact(&["audit".as_ref(), "verify".as_ref(), dir.join("audit.jsonl").as_os_str()]);
+    let o = redact(&[
+        "audit".as_ref(),
+        "verify".as_ref(),
+        dir.join("audit.jsonl").as_os_str(),
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -135,7 +164,13 @@ fn order_disclose_hand_over_verify() {
 #[test]
 fn inzage_basis_is_refused_and_nothing_is_left() {
     let dir = scratch("disclose-inzage");
-    let o = disclose(&dir, &root().join("fixtures/vtest.mp4"), "copy.mp4", "inzage:AR-1", &[]);
+    let o = disclose(
+        &dir,
+        &root().join("fixtures/vtest.mp4"),
+        "copy.mp4",
+        "inzage:AR-1",
+        &[],
+    );
     fails_with(&o, "redact export");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -150,7 +185,8 @@ fn audio_only_with_keep_audio() {
         let o = disclose(&dir, &input, name, "police-order:PV-1", &args);
         assert!(o.status.success(), "{}", err(&o));
         let m: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.manifest.json"))).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.manifest.json"))).unwrap())
+                .unwrap();
         assert_eq!(m["audio"], extra.is_some(), "{name}");
         let r = veil::video::VideoReader::open(dir.join(name), &Default::default()).unwrap();
         assert_eq!(r.info().has_audio, extra.is_some(), "{name}");
@@ -164,9 +200,14 @@ fn audio_only_with_keep_audio() {
 fn signed_export_verifies() {
     let dir = scratch("export-signed");
     let key = dir.join("site.key");
-    assert!(redact(&["keys".as_ref(), "generate".as_ref(), "--out".as_ref(), key.as_os_str()])
-        .status
-        .success());
+    assert!(redact(&[
+        "keys".as_ref(),
+        "generate".as_ref(),
+        "--out".as_ref(),
+        key.as_os_str()
+    ])
+    .status
+    .success());
     let out = dir.join("inzage.mp4");
     let o = redact(&[
         "export".as_ref(),
@@ -181,7 +222,12 @@ fn signed_export_verifies() {
     ]);
     assert!(o.status.success(), "{}", err(&o));
     let man = dir.join("inzage.mp4.manifest.json");
-    assert_eq!(std::fs::metadata(dir.join("inzage.mp4.manifest.json.sig")).unwrap().len(), 64);
+    assert_eq!(
+        std::fs::metadata(dir.join("inzage.mp4.manifest.json.sig"))
+            .unwrap()
+            .len(),
+        64
+    );
     let verify = |pubkey: &Path| {
         redact(&[
             "verify".as_ref(),
@@ -196,9 +242,14 @@ fn signed_export_verifies() {
     assert!(o.status.success(), "{}", err(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("export manifest"));
     // an export manifest names no signer: another key reads as an altered manifest
-    assert!(redact(&["keys".as_ref(), "generate".as_ref(), "--out".as_ref(), dir.join("b.key").as_os_str()])
-        .status
-        .success());
+    assert!(redact(&[
+        "keys".as_ref(),
+        "generate".as_ref(),
+        "--out".as_ref(),
+        dir.join("b.key").as_os_str()
+    ])
+    .status
+    .success());
     fails_with(&verify(&dir.join("b.pub")), "signature does not verify");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -120,9 +120,15 @@ pub fn cmd_disclose(a: DiscloseArgs) -> anyhow::Result<()> {
         m.delivered.wall_clock.to
     );
     match &m.method {
-        DeliveryMethod::StreamCopy => eprintln!("method:   stream copy ({}), the recorded packets bit for bit", m.codec),
+        DeliveryMethod::StreamCopy => eprintln!(
+            "method:   stream copy ({}), the recorded packets bit for bit",
+            m.codec
+        ),
         DeliveryMethod::LosslessReencode { reason } => {
-            eprintln!("method:   lossless re-encode ({} -> {}): {reason}", m.codec, m.output_codec)
+            eprintln!(
+                "method:   lossless re-encode ({} -> {}): {reason}",
+                m.codec, m.output_codec
+            )
         }
     }
     eprintln!(
@@ -169,7 +175,10 @@ pub fn cmd_verify(a: VerifyArgs) -> anyhow::Result<()> {
 pub fn cmd_keys(cmd: KeysCommand) -> anyhow::Result<()> {
     let KeysCommand::Generate(a) = cmd;
     let files = generate_key_pair(&a.out)?;
-    println!("secret key:  {} (mode 0600; keep it offline, never share it)", files.secret.display());
+    println!(
+        "secret key:  {} (mode 0600; keep it offline, never share it)",
+        files.secret.display()
+    );
     println!("public key:  {}", files.public.display());
     println!("fingerprint: {}", files.fingerprint);
     Ok(())

@@ -77,7 +77,7 @@ unsafe fn text(s: *const c_char, what: &str) -> Result<String, Failure> {
 /// `o`'s strings are NULL or NUL-terminated.
 unsafe fn options(o: &veil_disclose_options) -> Result<DiscloseOptions, Failure> {
     let invalid = |m: String| Failure::new(veil_status::VEIL_STATUS_INVALID_ARGUMENT, m);
-    // SAFETY (every call below): NULL or NUL-terminated strings (contract).
+    // SAFETY: NULL or NUL-terminated strings (contract), as for every field below.
     let input = unsafe { cstr_path(o.input, "input") }?;
     // SAFETY: as above.
     let output = unsafe { cstr_path(o.output, "output") }?;

@@ -317,7 +317,8 @@ fn disclosure_and_verification_of_a_real_clip() {
         let data = scratch(&format!("disclose-{link:?}-data"));
         let keys = scratch(&format!("disclose-{link:?}-keys"));
         let site = veil_redact::sign::generate_key_pair(&keys.join("site.key")).expect("generate a key pair");
-        let other = veil_redact::sign::generate_key_pair(&keys.join("other.key")).expect("generate a key pair");
+        let other =
+            veil_redact::sign::generate_key_pair(&keys.join("other.key")).expect("generate a key pair");
         let args = [
             clip.clone(),
             data.into_os_string(),

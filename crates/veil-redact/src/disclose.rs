@@ -459,7 +459,8 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
     let digest = manifest.entry_digest()?;
 
     // Logged before it is released: if the log refuses, the staged copy is removed (cleanup).
-    let stored = AuditLog::new(&opts.audit_log).append(&entry.manifest_sha256(&digest).window(wall_clock), &[])?;
+    let stored =
+        AuditLog::new(&opts.audit_log).append(&entry.manifest_sha256(&digest).window(wall_clock), &[])?;
     manifest.audit = Some(AuditLink {
         log: opts.audit_log.clone(),
         seq: stored.seq,
@@ -483,8 +484,13 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
         None => None,
     };
     // Release: the copy appears under its name only now, complete and logged.
-    std::fs::rename(&staged, &opts.output)
-        .map_err(|e| withdrawn(RedactError::io(&opts.output, "cannot move the copy into place", e)))?;
+    std::fs::rename(&staged, &opts.output).map_err(|e| {
+        withdrawn(RedactError::io(
+            &opts.output,
+            "cannot move the copy into place",
+            e,
+        ))
+    })?;
     cleanup.0.clear();
     Ok(DiscloseReport {
         output: opts.output.clone(),

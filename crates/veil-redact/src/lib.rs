@@ -48,8 +48,8 @@ pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_requester, Requester};
 pub use veil_detect::InputSize;
 pub use veil_track::{TrackerConfig, Tracks};
-pub use verify::{verify, Verified, VerifyError};
 pub use veil_video::{EncodeOptions, VideoError};
+pub use verify::{verify, Verified, VerifyError};
 
 /// Detector settings of the analysis.
 #[derive(Debug, Clone, PartialEq)]

@@ -85,7 +85,8 @@ impl SecretKey {
     /// [`RedactError::Io`] when it cannot be read, [`RedactError::Key`] when it is not an
     /// Ed25519 private key in PKCS#8 PEM.
     pub fn load(path: &Path) -> Result<SecretKey, RedactError> {
-        let text = std::fs::read_to_string(path).map_err(|e| RedactError::io(path, "cannot read the secret key", e))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RedactError::io(path, "cannot read the secret key", e))?;
         let key = SigningKey::from_pkcs8_pem(&text)
             .map_err(|e| key_err(path, format!("not an Ed25519 private key in PKCS#8 PEM: {e}")))?;
         Ok(SecretKey { key })
@@ -111,7 +112,8 @@ impl PublicKey {
     /// [`RedactError::Io`] when it cannot be read, [`RedactError::Key`] when it is not an
     /// Ed25519 public key in PEM.
     pub fn load(path: &Path) -> Result<PublicKey, RedactError> {
-        let text = std::fs::read_to_string(path).map_err(|e| RedactError::io(path, "cannot read the public key", e))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RedactError::io(path, "cannot read the public key", e))?;
         let key = VerifyingKey::from_public_key_pem(&text)
             .map_err(|e| key_err(path, format!("not an Ed25519 public key in PEM: {e}")))?;
         Ok(PublicKey { key })
@@ -238,7 +240,8 @@ fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), RedactError> {
 /// # Errors
 /// [`RedactError::Io`] when the manifest cannot be read or the signature written.
 pub fn sign_file(manifest: &Path, key: &SecretKey) -> Result<PathBuf, RedactError> {
-    let bytes = std::fs::read(manifest).map_err(|e| RedactError::io(manifest, "cannot read the manifest", e))?;
+    let bytes =
+        std::fs::read(manifest).map_err(|e| RedactError::io(manifest, "cannot read the manifest", e))?;
     let sig = signature_path(manifest);
     write_atomic(&sig, &key.sign(&bytes))?;
     Ok(sig)

@@ -1,6 +1,6 @@
 //! What a recipient runs: [`verify`] checks that a file is the one a Veil manifest describes
 //! and, with the organisation's public key, that the manifest is the one the organisation
-//! signed. Works for disclosure manifests ([`crate::disclose`]) and export manifests alike:
+//! signed. Works for disclosure manifests ([`crate::disclose()`]) and export manifests alike:
 //! both carry `output.sha256`.
 
 use std::path::{Path, PathBuf};
@@ -121,7 +121,9 @@ pub fn verify(output: &Path, manifest: &Path, pubkey: Option<&Path>) -> Result<V
     if let Some(key_path) = pubkey {
         let key = match PublicKey::load(key_path) {
             Ok(k) => k,
-            Err(crate::RedactError::Io { source, .. }) => return Err(missing(key_path, "public key", &source)),
+            Err(crate::RedactError::Io { source, .. }) => {
+                return Err(missing(key_path, "public key", &source))
+            }
             Err(_) => {
                 return Err(VerifyError::InvalidKey {
                     path: key_path.to_path_buf(),

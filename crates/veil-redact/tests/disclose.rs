@@ -62,7 +62,12 @@ fn frames(path: &Path, from: Option<f64>, to: Option<f64>) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     while let Some(f) = r.next_frame().unwrap() {
         let v = f.frame_ref().unwrap();
-        out.push(v.planes().iter().flat_map(|p| p.rows().flatten().copied()).collect());
+        out.push(
+            v.planes()
+                .iter()
+                .flat_map(|p| p.rows().flatten().copied())
+                .collect(),
+        );
     }
     out
 }
@@ -78,7 +83,10 @@ fn disclosed_frames_equal_the_recorded_frames_of_the_delivered_window() {
     // vtest.mp4 has keyframes every 2.5 s: the copy starts at the one at 2.5 s
     assert!((m.delivered.from - 2.5).abs() < 1e-6, "{}", m.delivered.from);
     assert!(m.delivered.to >= 6.1 - 1e-6);
-    assert_eq!(m.delivered.wall_clock.from, Timestamp::parse("2026-03-01T09:00:02Z").unwrap());
+    assert_eq!(
+        m.delivered.wall_clock.from,
+        Timestamp::parse("2026-03-01T09:00:02Z").unwrap()
+    );
     assert!(!m.audio);
     assert_eq!(m.codec, "h264");
     let copy = frames(&report.output, None, None);
@@ -115,9 +123,14 @@ fn audit_entry_hash_in_manifest_matches_the_log() {
     assert_eq!(e.window, Some(report.manifest.delivered.wall_clock));
     // the entry records the manifest's hash (taken with "audit": null), recomputed from disk
     let on_disk = DisclosureManifest::load(&report.manifest_path).unwrap();
-    assert_eq!(e.manifest_sha256.as_deref(), Some(on_disk.entry_digest().unwrap().as_str()));
+    assert_eq!(
+        e.manifest_sha256.as_deref(),
+        Some(on_disk.entry_digest().unwrap().as_str())
+    );
     assert_eq!(link.manifest_sha256, on_disk.entry_digest().unwrap());
-    assert!(veil_audit::verify_file(dir.join("audit.jsonl")).unwrap().is_intact());
+    assert!(veil_audit::verify_file(dir.join("audit.jsonl"))
+        .unwrap()
+        .is_intact());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -153,7 +166,10 @@ fn an_existing_output_is_never_overwritten() {
     std::fs::write(dir.join("disclosure.mp4"), b"earlier evidence").unwrap();
     let e = disclose(&options(&dir, "police-order:PV-1")).unwrap_err();
     assert!(e.to_string().contains("never overwrites"), "{e}");
-    assert_eq!(std::fs::read(dir.join("disclosure.mp4")).unwrap(), b"earlier evidence");
+    assert_eq!(
+        std::fs::read(dir.join("disclosure.mp4")).unwrap(),
+        b"earlier evidence"
+    );
     assert_eq!(files_in(&dir), ["disclosure.mp4"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

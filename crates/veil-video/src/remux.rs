@@ -328,7 +328,10 @@ impl<'a> Copier<'a> {
 
         let mut out = ff::format::output(&tmp).map_err(|e| VideoError::Io {
             path: dest.to_path_buf(),
-            reason: format!("cannot create {} (is the extension a known container?): {e}", tmp.display()),
+            reason: format!(
+                "cannot create {} (is the extension a known container?): {e}",
+                tmp.display()
+            ),
         })?;
         // SAFETY: setting a flag on a valid output context before the header is written.
         // Bitexact: no "encoder" tag naming the software and no creation time.
@@ -435,7 +438,9 @@ impl<'a> Copier<'a> {
                 if pkt.is_key() && t <= from + TIME_EPS {
                     held.clear();
                     key = Some((pts, pkt.dts().unwrap_or(pts)));
-                } else if key.is_some() && (pkt.is_key() || self.time_of(pkt.dts().unwrap_or(pts)) > from + TIME_EPS) {
+                } else if key.is_some()
+                    && (pkt.is_key() || self.time_of(pkt.dts().unwrap_or(pts)) > from + TIME_EPS)
+                {
                     // A later keyframe, or a packet decoded after `from` (so no keyframe at or
                     // before `from` can follow): the held keyframe starts the copy.
                     rest = Some(pkt);
@@ -479,7 +484,9 @@ impl<'a> Copier<'a> {
             let Some(pkt) = self.read()? else { break };
             self.feed(&mut w, pkt, to)?;
         }
-        let shown_after_from = w.last.is_some_and(|l| self.time_of(l) + self.frame_s > from + TIME_EPS);
+        let shown_after_from = w
+            .last
+            .is_some_and(|l| self.time_of(l) + self.frame_s > from + TIME_EPS);
         if w.frames == 0 || !shown_after_from {
             return Err(enc_err(
                 self.dest,

@@ -48,8 +48,16 @@ fn assert_same_frames(input: &Path, output: &Path, first: f64, end: f64, frames:
     assert_eq!(copy.len() as u64, frames, "frames reported vs decoded");
     // the input's frames of the delivered window: from its first frame up to (not incl.) its end
     let orig = self::frames(input, Some(first), Some(end - 1e-3));
-    assert_eq!(copy.len(), orig.len(), "frame count of the copy vs the input's window");
-    assert!((orig[0].0 - first).abs() < 1e-6, "first frame at {} not {first}", orig[0].0);
+    assert_eq!(
+        copy.len(),
+        orig.len(),
+        "frame count of the copy vs the input's window"
+    );
+    assert!(
+        (orig[0].0 - first).abs() < 1e-6,
+        "first frame at {} not {first}",
+        orig[0].0
+    );
     for (i, (c, o)) in copy.iter().zip(&orig).enumerate() {
         assert!(c.1 == o.1, "frame {i} (input time {:.3} s) differs", o.0);
     }
@@ -77,9 +85,21 @@ fn copy_starts_at_keyframe_and_keeps_every_pixel() {
     .unwrap();
     assert_eq!(r.method, CopyMethod::StreamCopy);
     assert_eq!(r.codec, "h264");
-    assert!((r.first - 2.5).abs() < 1e-6, "cut at the keyframe at 2.5 s, got {}", r.first);
-    assert!(r.end >= 6.1 - 1e-6, "the frame shown at 6.0 s is delivered (end {})", r.end);
-    assert!(r.end <= 6.5, "at most a few reference frames past to (end {})", r.end);
+    assert!(
+        (r.first - 2.5).abs() < 1e-6,
+        "cut at the keyframe at 2.5 s, got {}",
+        r.first
+    );
+    assert!(
+        r.end >= 6.1 - 1e-6,
+        "the frame shown at 6.0 s is delivered (end {})",
+        r.end
+    );
+    assert!(
+        r.end <= 6.5,
+        "at most a few reference frames past to (end {})",
+        r.end
+    );
     assert!(r.frames >= 36, "{} frames", r.frames);
     assert_same_frames(&input, &out, r.first, r.end, r.frames);
     // nothing but the output in the directory (no temporary file left)
@@ -155,13 +175,21 @@ fn raw_video_falls_back_to_lossless_reencode() {
     assert!(matches!(e, VideoError::CopyUnsupported { .. }), "{e}");
     assert!(!out.exists());
     let r = copy_or_reencode_lossless(&y4m, &out, &opts).unwrap();
-    assert!(matches!(r.method, CopyMethod::LosslessReencode { .. }), "{:?}", r.method);
+    assert!(
+        matches!(r.method, CopyMethod::LosslessReencode { .. }),
+        "{:?}",
+        r.method
+    );
     assert_eq!(r.codec, "rawvideo");
     assert_eq!(r.frames, 6, "frames at 0.3 .. 0.8 s inclusive");
     let copy = frames_of(&out);
     assert_eq!(copy.len(), 6);
     for (i, (_, bytes)) in copy.iter().enumerate() {
-        assert!(*bytes == src[3 + i].1, "frame {} differs after the lossless re-encode", 3 + i);
+        assert!(
+            *bytes == src[3 + i].1,
+            "frame {} differs after the lossless re-encode",
+            3 + i
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
