@@ -44,6 +44,10 @@ use crate::{display_path, init, EncodeOptions, ReadOptions, VideoError, VideoRea
 /// Tolerance when comparing a packet's time with the window's ends, in seconds.
 const TIME_EPS: f64 = 1e-6;
 
+/// How far before `from` the copy seeks, in seconds: with B-frames a keyframe's decode time
+/// (which demuxer indexes often use) precedes its presentation time by a few frames.
+const SEEK_MARGIN: f64 = 1.0;
+
 /// What [`copy_window`] copies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CopyOptions {
@@ -252,6 +256,7 @@ fn probe_video(input: &Path, path: &Path) -> Result<(String, i32), VideoError> {
 
 /// One copy in progress.
 struct Copier<'a> {
+    input: PathBuf,
     path: PathBuf,
     dest: &'a Path,
     ictx: ff::format::context::Input,
@@ -375,6 +380,7 @@ impl<'a> Copier<'a> {
         }
         let ost_tb = out.stream(video_out).map_or(tb, |s| s.time_base());
         Ok(Copier {
+            input: input.to_path_buf(),
             path: p(),
             dest,
             ictx,
@@ -417,15 +423,20 @@ impl<'a> Copier<'a> {
         }
     }
 
-    fn run(mut self) -> Result<CopyReport, VideoError> {
-        let from = self.opts.from.unwrap_or(0.0);
-        let to = self.opts.to;
-        // Phase 1: find the last keyframe at or before `from`, holding the packets since the
-        // latest keyframe (one GOP) until a later keyframe or a frame past `from` shows that
-        // the held keyframe is the start.
+    /// Read from the current position to the last keyframe at or before `from`, holding the
+    /// packets since the latest keyframe (one GOP) until a later keyframe or a frame decoded
+    /// after `from` shows that the held keyframe is the start. Returns the held packets, the
+    /// keyframe's (pts, dts), the packet read past it, and whether the first keyframe found
+    /// already lay after `from`.
+    #[allow(clippy::type_complexity)]
+    fn find_start(
+        &mut self,
+        from: f64,
+    ) -> Result<(Vec<ff::Packet>, Option<(i64, i64)>, Option<ff::Packet>, bool), VideoError> {
         let mut held: Vec<ff::Packet> = Vec::new();
         let mut key: Option<(i64, i64)> = None; // (pts, dts) of the held keyframe
         let mut rest: Option<ff::Packet> = None;
+        let mut late = false;
         while let Some(pkt) = self.read()? {
             if pkt.stream() == self.video_in {
                 let Some(pts) = pkt.pts().or(pkt.dts()) else {
@@ -449,6 +460,7 @@ impl<'a> Copier<'a> {
                     if pkt.is_key() {
                         // The input starts after `from`: its first keyframe starts the copy.
                         key = Some((pts, pkt.dts().unwrap_or(pts)));
+                        late = true;
                     } else {
                         // Before the first keyframe: cannot be decoded on its own.
                         continue;
@@ -459,6 +471,57 @@ impl<'a> Copier<'a> {
             }
             held.push(pkt);
         }
+        Ok((held, key, rest, late))
+    }
+
+    /// Seek to the keyframe at or before `t` seconds; `false` when `t` is not after the start
+    /// or the input cannot seek (it is then read from where it is, the start).
+    fn seek_before(&mut self, t: f64) -> bool {
+        if t <= 0.0 {
+            return false;
+        }
+        let target = self.start_pts + (t / q(self.tb)).floor() as i64;
+        // SAFETY: the input context is valid and open; avformat_seek_file only moves the
+        // demuxer's position.
+        let rc = unsafe {
+            ffi::avformat_seek_file(
+                self.ictx.as_mut_ptr(),
+                self.video_in as i32,
+                i64::MIN,
+                target,
+                target,
+                0,
+            )
+        };
+        rc >= 0
+    }
+
+    /// Open the input again, positioned at its start.
+    fn reopen(&mut self) -> Result<(), VideoError> {
+        self.ictx = ff::format::input(&self.input).map_err(|e| VideoError::Open {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(())
+    }
+
+    fn run(mut self) -> Result<CopyReport, VideoError> {
+        let from = self.opts.from.unwrap_or(0.0);
+        let to = self.opts.to;
+        // Phase 1: find the last keyframe at or before `from`. A seek to a little before
+        // `from` skips the recording before it; if the demuxer lands after a keyframe that
+        // belongs to the window (an index that counts decode times, a byte-position seek), the
+        // input is read from its start instead.
+        let mut seeked = self.seek_before(from - SEEK_MARGIN);
+        let (held, key, rest) = loop {
+            let (held, key, rest, late) = self.find_start(from)?;
+            if seeked && (late || key.is_none()) {
+                self.reopen()?;
+                seeked = false;
+                continue;
+            }
+            break (held, key, rest);
+        };
         let Some((key_pts, key_dts)) = key else {
             return Err(enc_err(self.dest, "nothing to copy", "the input has no keyframe"));
         };

@@ -107,6 +107,37 @@ fn copy_starts_at_keyframe_and_keeps_every_pixel() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Windows further into the clip (the copy seeks there first): on a keyframe, just after
+/// one, and up to the end of the input.
+#[test]
+fn copy_after_a_seek_starts_at_the_right_keyframe() {
+    let input = root().join("fixtures/vtest.mp4");
+    let dir = scratch("seek");
+    for (i, (from, to, first)) in [(5.0, 6.0, 5.0), (8.0, 9.0, 7.5), (12.6, 20.0, 12.5)]
+        .into_iter()
+        .enumerate()
+    {
+        let out = dir.join(format!("copy-{i}.mp4"));
+        let r = copy_window(
+            &input,
+            &out,
+            &CopyOptions {
+                from: Some(from),
+                to: Some(to),
+                keep_audio: false,
+            },
+        )
+        .unwrap();
+        assert!(
+            (r.first - first).abs() < 1e-6,
+            "from {from}: first {} not {first}",
+            r.first
+        );
+        assert_same_frames(&input, &out, r.first, r.end, r.frames);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn copy_of_mkv_with_audio_only_when_asked() {
     let input = root().join("fixtures/hostile/vtest-small.mkv");
