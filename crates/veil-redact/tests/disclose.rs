@@ -246,3 +246,39 @@ fn signed_manifest_verifies_and_each_tampering_fails_with_its_own_message() {
     assert!(matches!(e, VerifyError::Missing { what: "output", .. }), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn key_files_are_pem_and_bad_keys_are_typed_errors() {
+    use veil_redact::sign::{public_key_path, PublicKey, SecretKey};
+    let dir = scratch("keys");
+    assert_eq!(public_key_path(Path::new("a/site.key")), Path::new("a/site.pub"));
+    assert_eq!(public_key_path(Path::new("site")), Path::new("site.pub"));
+    let k = generate_key_pair(&dir.join("site.key")).unwrap();
+    let secret = std::fs::read_to_string(&k.secret).unwrap();
+    let public = std::fs::read_to_string(&k.public).unwrap();
+    assert!(secret.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{secret}");
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{public}");
+    // the secret key signs what the public key verifies; a changed message does not verify
+    let s = SecretKey::load(&k.secret).unwrap();
+    let p = PublicKey::load(&k.public).unwrap();
+    assert_eq!(p.fingerprint(), k.fingerprint);
+    let sig = s.sign(b"manifest bytes");
+    assert!(p.verify(b"manifest bytes", &sig));
+    assert!(!p.verify(b"manifest bytez", &sig));
+    assert!(!p.verify(b"manifest bytes", &sig[..63]));
+    // a public key where a secret key belongs, and garbage, are typed errors naming the file
+    let e = SecretKey::load(&k.public).unwrap_err();
+    assert!(
+        matches!(e, RedactError::Key { .. }) && e.to_string().contains("site.pub"),
+        "{e}"
+    );
+    std::fs::write(dir.join("junk.pub"), "not a key").unwrap();
+    let e = PublicKey::load(&dir.join("junk.pub")).unwrap_err();
+    assert!(matches!(e, RedactError::Key { .. }), "{e}");
+    // a disclosure with an unusable signing key is refused before any work
+    let mut opts = options(&dir, "police-order:PV-1");
+    opts.sign_key = Some(k.public.clone());
+    assert!(matches!(disclose(&opts).unwrap_err(), RedactError::Key { .. }));
+    assert!(!dir.join("disclosure.mp4").exists() && !dir.join("audit.jsonl").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
