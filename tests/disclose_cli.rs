@@ -151,6 +151,31 @@ fn order_disclose_hand_over_verify() {
     ]);
     fails_with(&o, "unsigned manifest");
 
+    // the organisation checks the link between manifest and audit log
+    let link = |log: &Path| {
+        redact(&[
+            "verify".as_ref(),
+            out.as_os_str(),
+            "--manifest".as_ref(),
+            man.as_os_str(),
+            "--audit-log".as_ref(),
+            log.as_os_str(),
+        ])
+    };
+    let o = link(&dir.join("audit.jsonl"));
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("audit entry 1"));
+    // a log cut after the first entry still holds this disclosure's; an empty one does not
+    let lines = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    std::fs::write(
+        dir.join("first-only.jsonl"),
+        lines.lines().next().unwrap().to_owned() + "\n",
+    )
+    .unwrap();
+    assert!(link(&dir.join("first-only.jsonl")).status.success());
+    std::fs::write(dir.join("empty.jsonl"), "").unwrap();
+    fails_with(&link(&dir.join("empty.jsonl")), "audit link broken");
+
     // the audit log holds both disclosures, intact
     let o = redact(&[
         "audit".as_ref(),

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use veil::audit::{LegalBasis, Timestamp};
 use veil::redact::disclose::DeliveryMethod;
 use veil::redact::sign::generate_key_pair;
-use veil::redact::{disclose, verify, DiscloseOptions};
+use veil::redact::{disclose, verify, verify_audit_link, DiscloseOptions};
 
 use crate::parse_time;
 
@@ -69,6 +69,10 @@ pub struct VerifyArgs {
     /// The organisation's public key: the manifest's signature (MANIFEST.sig) must verify with it.
     #[arg(long, value_name = "site.pub")]
     pub pubkey: Option<PathBuf>,
+    /// For the organisation: also check that this audit log is intact and holds the
+    /// disclosure's entry (sequence number and hash in the manifest) recording this manifest.
+    #[arg(long, value_name = "LOG")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// `redact keys ...`
@@ -148,6 +152,10 @@ pub fn cmd_disclose(a: DiscloseArgs) -> anyhow::Result<()> {
 /// `redact verify`: exit 0 on a match, 1 with one line naming the failure.
 pub fn cmd_verify(a: VerifyArgs) -> anyhow::Result<()> {
     let ok = verify(&a.output, &a.manifest, a.pubkey.as_deref())?;
+    let logged = match &a.audit_log {
+        Some(log) => Some((log, verify_audit_link(&a.manifest, log)?)),
+        None => None,
+    };
     match (&ok.signed_by, ok.has_signature) {
         (Some(fp), _) => println!(
             "OK: {} matches its {} manifest (SHA-256 {}); signature verified with key {fp}",
@@ -167,6 +175,12 @@ pub fn cmd_verify(a: VerifyArgs) -> anyhow::Result<()> {
             ok.kind,
             ok.sha256
         ),
+    }
+    if let Some((log, seq)) = logged {
+        println!(
+            "OK: audit entry {seq} in {} records this disclosure",
+            log.display()
+        );
     }
     Ok(())
 }

@@ -49,7 +49,7 @@ pub use select::{frame_number, resolve_requester, Requester};
 pub use veil_detect::InputSize;
 pub use veil_track::{TrackerConfig, Tracks};
 pub use veil_video::{EncodeOptions, VideoError};
-pub use verify::{verify, Verified, VerifyError};
+pub use verify::{verify, verify_audit_link, Verified, VerifyError};
 
 /// Detector settings of the analysis.
 #[derive(Debug, Clone, PartialEq)]

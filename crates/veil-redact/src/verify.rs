@@ -73,6 +73,15 @@ pub enum VerifyError {
         /// The fingerprint of the key given.
         given: String,
     },
+    /// The audit log does not hold the entry the disclosure manifest names, or the entry does
+    /// not record this manifest.
+    #[error("{}: audit link broken: {reason}", log.display())]
+    AuditLink {
+        /// The audit log.
+        log: PathBuf,
+        /// What does not match.
+        reason: String,
+    },
     /// The file's SHA-256 is not the one the manifest records.
     #[error("{}: does not match the manifest: SHA-256 {actual}, the manifest records {expected}", output.display())]
     OutputMismatch {
@@ -207,4 +216,58 @@ pub fn verify(output: &Path, manifest: &Path, pubkey: Option<&Path>) -> Result<V
         signed_by,
         has_signature,
     })
+}
+
+/// For the organisation's auditor: check that the audit log `log` is intact and that its
+/// entry named by the disclosure manifest (`audit.seq`, `audit.hash`) is a `disclose` entry
+/// recording this manifest's SHA-256 ([`crate::DisclosureManifest::entry_digest`]). Returns
+/// the entry's sequence number.
+///
+/// # Errors
+/// [`VerifyError::Missing`] / [`VerifyError::NotAManifest`] for the manifest,
+/// [`VerifyError::AuditLink`] for a damaged log or an entry that does not match.
+pub fn verify_audit_link(manifest: &Path, log: &Path) -> Result<u64, VerifyError> {
+    if let Err(e) = std::fs::metadata(manifest) {
+        return Err(missing(manifest, "manifest", &e));
+    }
+    let not_manifest = |reason: String| VerifyError::NotAManifest {
+        path: manifest.to_path_buf(),
+        reason,
+    };
+    let m = crate::DisclosureManifest::load(manifest).map_err(|e| not_manifest(e.to_string()))?;
+    let link = m
+        .audit
+        .clone()
+        .ok_or_else(|| not_manifest("no audit link (\"audit\" is null)".into()))?;
+    let broken = |reason: String| VerifyError::AuditLink {
+        log: log.to_path_buf(),
+        reason,
+    };
+    let summary = veil_audit::verify_file(log).map_err(|e| broken(e.to_string()))?;
+    if !summary.is_intact() {
+        return Err(broken(format!("the log is not intact: {summary}")));
+    }
+    let entries = veil_audit::AuditLog::new(log)
+        .read_entries()
+        .map_err(|e| broken(e.to_string()))?;
+    let entry = entries
+        .iter()
+        .find(|e| e.seq == link.seq)
+        .ok_or_else(|| broken(format!("no entry {} (the log has {})", link.seq, entries.len())))?;
+    if entry.hash != link.hash {
+        return Err(broken(format!(
+            "entry {} has hash {}, the manifest names {}",
+            link.seq, entry.hash, link.hash
+        )));
+    }
+    let digest = m.entry_digest().map_err(|e| not_manifest(e.to_string()))?;
+    if entry.action != veil_audit::Action::Disclose
+        || entry.manifest_sha256.as_deref() != Some(digest.as_str())
+    {
+        return Err(broken(format!(
+            "entry {} is not the disclose entry of this manifest (it records {:?}, the manifest hashes to {digest})",
+            link.seq, entry.manifest_sha256
+        )));
+    }
+    Ok(entry.seq)
 }
