@@ -16,6 +16,8 @@
 
 #[path = "redact/detect_cmd.rs"]
 mod detect_cmd;
+#[path = "redact/disclose.rs"]
+mod disclose;
 #[path = "redact/governance.rs"]
 mod governance;
 #[path = "redact/inzage.rs"]
@@ -63,6 +65,13 @@ enum Command {
     Retention(governance::RetentionCommand),
     /// Record a live camera: masked at capture, fragmented MP4 segments, retention applied.
     Record(Box<record::RecordArgs>),
+    /// Disclosure to police or justice: an exact copy of a window, logged, with a (signed) manifest.
+    Disclose(Box<disclose::DiscloseArgs>),
+    /// Check a received file against its manifest (and the manifest's signature with --pubkey).
+    Verify(disclose::VerifyArgs),
+    /// Ed25519 keys for signing manifests.
+    #[command(subcommand)]
+    Keys(disclose::KeysCommand),
 }
 
 /// Options shared by commands that read a time window of a recording.
@@ -209,6 +218,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(cmd) => governance::cmd_audit(cmd),
         Command::Retention(cmd) => governance::cmd_retention(cmd),
         Command::Record(args) => record::cmd_record(*args),
+        Command::Disclose(args) => disclose::cmd_disclose(*args),
+        Command::Verify(args) => disclose::cmd_verify(args),
+        Command::Keys(cmd) => disclose::cmd_keys(cmd),
     }
 }
 

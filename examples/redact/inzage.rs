@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{ArgGroup, Args, ValueEnum};
 use veil::audit::{Action, AuditLog, Timestamp, Window};
+use veil::redact::sign::{sign_file, SecretKey};
 use veil::redact::{
     analyze, export, AnalyzeOptions, DetectOptions, ExportOptions, Pass, Progress, Requester, Style,
 };
@@ -115,6 +116,9 @@ pub struct ExportArgs {
     pub audit_log: Option<PathBuf>,
     #[command(flatten)]
     pub audit: AuditEntryArgs,
+    /// Sign the manifest with this Ed25519 secret key (from `redact keys generate`): writes MANIFEST.sig.
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 /// The audit entry of an export (all optional unless --audit-log is given).
@@ -225,6 +229,8 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    // A key that cannot sign is found before the work, not after it.
+    let sign_key = args.sign_key.as_deref().map(SecretKey::load).transpose()?;
     let mut opts = ExportOptions::new(&args.input, &args.output);
     opts.manifest = args.manifest.clone();
     opts.from = args.window.from;
@@ -254,6 +260,20 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     opts.progress = Some(cb);
     let report = export(&opts)?;
     bar.finish_and_clear();
+    let signature = match &sign_key {
+        Some(key) => match sign_file(&report.manifest_path, key) {
+            Ok(sig) => Some(sig),
+            Err(e) => {
+                let _ = std::fs::remove_file(&report.output);
+                let _ = std::fs::remove_file(&report.manifest_path);
+                return Err(anyhow::Error::new(e).context(format!(
+                    "{}: export withdrawn because its manifest could not be signed",
+                    report.output.display()
+                )));
+            }
+        },
+        None => None,
+    };
     if let Some((log, entry, purposes, start)) = audit {
         let hash = veil::audit::sha256_file(&report.manifest_path)?;
         let [a, b] = report.manifest.frames_span;
@@ -267,6 +287,9 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
             // The protocol requires every export to be logged: one that was not is withdrawn.
             let _ = std::fs::remove_file(&report.output);
             let _ = std::fs::remove_file(&report.manifest_path);
+            if let Some(sig) = &signature {
+                let _ = std::fs::remove_file(sig);
+            }
             return Err(anyhow::Error::new(e).context(format!(
                 "{}: export withdrawn because it could not be logged",
                 report.output.display()
@@ -283,5 +306,8 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     );
     eprintln!("export:   {}", report.output.display());
     eprintln!("manifest: {}", report.manifest_path.display());
+    if let Some(sig) = &signature {
+        eprintln!("signed:   {}", sig.display());
+    }
     Ok(())
 }

@@ -195,6 +195,46 @@ enum veil_status
    * file was left.
    */
   VEIL_STATUS_EXPORT_IO = 507,
+  /**
+   * A disclosure was refused: its legal basis is not a police/justice order or the
+   * operator's own report of a crime (an inzage copy goes through `veil_export_run`).
+   * Nothing was written or logged.
+   */
+  VEIL_STATUS_DISCLOSE_REFUSED = 600,
+  /**
+   * A disclosure was logged, but its files could not be written afterwards: nothing was
+   * released, and the message names the audit entry that records it.
+   */
+  VEIL_STATUS_DISCLOSE_WITHDRAWN = 601,
+  /**
+   * A key file is not an Ed25519 key in PEM (PKCS#8 for a secret key, SubjectPublicKeyInfo
+   * for a public key).
+   */
+  VEIL_STATUS_KEY_INVALID = 602,
+  /**
+   * Verification: the file, the manifest or the public key is missing or unreadable.
+   */
+  VEIL_STATUS_VERIFY_MISSING = 610,
+  /**
+   * Verification: the manifest is not a Veil manifest (no `output.sha256`).
+   */
+  VEIL_STATUS_VERIFY_NOT_A_MANIFEST = 611,
+  /**
+   * Verification: a public key was given but the manifest has no valid signature file.
+   */
+  VEIL_STATUS_VERIFY_UNSIGNED = 612,
+  /**
+   * Verification: the manifest was signed with another key than the one given.
+   */
+  VEIL_STATUS_VERIFY_WRONG_KEY = 613,
+  /**
+   * Verification: the signature does not verify: the manifest was altered.
+   */
+  VEIL_STATUS_VERIFY_BAD_SIGNATURE = 614,
+  /**
+   * Verification: the file's SHA-256 is not the manifest's: the file was altered.
+   */
+  VEIL_STATUS_VERIFY_MISMATCH = 615,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -461,6 +501,73 @@ typedef struct veil_detection {
 } veil_detection;
 
 /**
+ * What `veil_disclose_run` does. Fill it with `veil_disclose_options_default` first, then
+ * set the fields you need, so that unset times are NaN and unset strings NULL.
+ */
+typedef struct veil_disclose_options {
+  /**
+   * The recording (required).
+   */
+  const char *input;
+  /**
+   * The copy to hand over (required; its extension chooses the container, e.g. `.mp4`).
+   * Must not exist: evidence is never overwritten.
+   */
+  const char *output;
+  /**
+   * Manifest path; NULL: `<output>.manifest.json`. Must not exist.
+   */
+  const char *manifest;
+  /**
+   * The audit log the disclosure is logged in before the copy is released (required).
+   */
+  const char *audit_log;
+  /**
+   * Who discloses (required).
+   */
+  const char *actor;
+  /**
+   * Why (required).
+   */
+  const char *reason;
+  /**
+   * Legal basis as `police-order:REF` or `own-report:REF` (required; `inzage:` is
+   * refused with `VEIL_STATUS_DISCLOSE_REFUSED`: an inzage copy goes through
+   * `veil_export_run`).
+   */
+  const char *basis;
+  /**
+   * Wall-clock start of the recording, RFC 3339 (required).
+   */
+  const char *recording_start;
+  /**
+   * Camera id (required).
+   */
+  const char *camera;
+  /**
+   * Who receives the copy; NULL: "police or justice".
+   */
+  const char *recipient;
+  /**
+   * Ed25519 secret key (PKCS#8 PEM) to sign the manifest with; NULL: unsigned.
+   */
+  const char *sign_key;
+  /**
+   * Window start in seconds from the start of the recording; NaN: the start. The copy
+   * starts at the keyframe at or before it.
+   */
+  double from_s;
+  /**
+   * Window end in seconds, inclusive; NaN: the end.
+   */
+  double to_s;
+  /**
+   * Copy the audio too (off by default: audio can carry bystanders' voices).
+   */
+  bool keep_audio;
+} veil_disclose_options;
+
+/**
  * What `veil_export_run` does. Fill it with `veil_export_options_default` first, then set
  * the fields you need, so that unset times are NaN.
  */
@@ -672,6 +779,60 @@ veil_status veil_detector_set_min_sizes(struct veil_detector *detector,
  * other thread; it must not be used afterwards.
  */
 void veil_detector_free(struct veil_detector *detector);
+
+/**
+ * Fill `*opts` with the defaults: all strings NULL, the whole recording (`from_s`, `to_s`
+ * NaN), no audio. Then set at least the required fields. Does nothing when `opts` is NULL.
+ *
+ * # Safety
+ * `opts` is NULL or valid for a write.
+ */
+void veil_disclose_options_default(struct veil_disclose_options *opts);
+
+/**
+ * Disclose a window of a recording to police or justice, as `redact disclose` does: copy
+ * the window packet for packet (from the keyframe at or before `from_s`; a lossless
+ * re-encode when the codec does not fit the container, stated in the manifest), append a
+ * `disclose` entry to the audit log, write the manifest (input and output SHA-256, the
+ * windows asked for and delivered, the audit entry's sequence number and hash) and, with
+ * `sign_key`, its detached Ed25519 signature `<manifest>.sig`; the copy is moved into place
+ * only after all that.
+ *
+ * On any status but `VEIL_STATUS_OK` no copy, manifest or signature is left. A basis other
+ * than a police order or own report gives `VEIL_STATUS_DISCLOSE_REFUSED` (nothing logged);
+ * a log that cannot be appended to gives a `VEIL_STATUS_AUDIT_*` status (nothing released);
+ * `VEIL_STATUS_DISCLOSE_WITHDRAWN` means the entry was logged but the files could not be
+ * written afterwards (the message names the entry). If `err_out` is not NULL, it receives
+ * a new `veil_error` on failure.
+ *
+ * # Safety
+ * `opts` is NULL or points to a `veil_disclose_options` whose strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for a write.
+ */
+veil_status veil_disclose_run(const struct veil_disclose_options *opts,
+                              struct veil_error **err_out);
+
+/**
+ * Check a received file against its manifest, as `redact verify` does: with `pubkey` (an
+ * Ed25519 public key, SubjectPublicKeyInfo PEM; may be NULL) first that the manifest's
+ * signature `<manifest>.sig` verifies with it, then that the file's SHA-256 is the
+ * manifest's `output.sha256`. Works for disclosure and export manifests.
+ *
+ * `VEIL_STATUS_OK` on a match; otherwise the failed check: `VEIL_STATUS_VERIFY_MISSING`,
+ * `VEIL_STATUS_VERIFY_NOT_A_MANIFEST`, `VEIL_STATUS_KEY_INVALID`,
+ * `VEIL_STATUS_VERIFY_UNSIGNED` (a key was given, no valid signature file),
+ * `VEIL_STATUS_VERIFY_WRONG_KEY`, `VEIL_STATUS_VERIFY_BAD_SIGNATURE` (manifest altered) or
+ * `VEIL_STATUS_VERIFY_MISMATCH` (file altered), with a one-line message in `*err_out` when
+ * it is not NULL.
+ *
+ * # Safety
+ * `output` and `manifest` are NULL or NUL-terminated, `pubkey` likewise (NULL: no signature
+ * check); `err_out` is NULL or valid for a write.
+ */
+veil_status veil_verify(const char *output,
+                        const char *manifest,
+                        const char *pubkey,
+                        struct veil_error **err_out);
 
 /**
  * The status of `err`, or `VEIL_STATUS_NULL_PARAMETER` if `err` is NULL.

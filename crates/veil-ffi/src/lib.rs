@@ -20,7 +20,8 @@
 //! Exported: capture-time masking (`veil_masker`), per-frame face/person detection
 //! (`veil_detector`, results in a caller-provided array of `#[repr(C)]` boxes with a
 //! capacity and a count), file-level inzage exports (`veil_export_run` with a
-//! `veil_export_options` struct) and the audit log.
+//! `veil_export_options` struct), the audit log, and disclosures to police and justice
+//! (`veil_disclose_run`) with their verification (`veil_verify`).
 
 #![allow(non_camel_case_types)]
 
@@ -28,6 +29,7 @@
 mod panic;
 mod audit;
 mod detect;
+mod disclose;
 mod error;
 mod export;
 mod masker;
@@ -39,6 +41,7 @@ pub use detect::{
     veil_class, veil_detection, veil_detector, veil_detector_detect, veil_detector_free, veil_detector_kind,
     veil_detector_new,
 };
+pub use disclose::{veil_disclose_options, veil_disclose_options_default, veil_disclose_run, veil_verify};
 pub use error::{veil_error, veil_error_free, veil_error_message, veil_error_status};
 pub use export::{
     veil_export_options, veil_export_options_default, veil_export_run, veil_requester, veil_style,

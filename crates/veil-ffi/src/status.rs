@@ -91,6 +91,28 @@ pub enum veil_status {
     /// A file of the export could not be read or written (the message names it). No output
     /// file was left.
     VEIL_STATUS_EXPORT_IO = 507,
+    /// A disclosure was refused: its legal basis is not a police/justice order or the
+    /// operator's own report of a crime (an inzage copy goes through `veil_export_run`).
+    /// Nothing was written or logged.
+    VEIL_STATUS_DISCLOSE_REFUSED = 600,
+    /// A disclosure was logged, but its files could not be written afterwards: nothing was
+    /// released, and the message names the audit entry that records it.
+    VEIL_STATUS_DISCLOSE_WITHDRAWN = 601,
+    /// A key file is not an Ed25519 key in PEM (PKCS#8 for a secret key, SubjectPublicKeyInfo
+    /// for a public key).
+    VEIL_STATUS_KEY_INVALID = 602,
+    /// Verification: the file, the manifest or the public key is missing or unreadable.
+    VEIL_STATUS_VERIFY_MISSING = 610,
+    /// Verification: the manifest is not a Veil manifest (no `output.sha256`).
+    VEIL_STATUS_VERIFY_NOT_A_MANIFEST = 611,
+    /// Verification: a public key was given but the manifest has no valid signature file.
+    VEIL_STATUS_VERIFY_UNSIGNED = 612,
+    /// Verification: the manifest was signed with another key than the one given.
+    VEIL_STATUS_VERIFY_WRONG_KEY = 613,
+    /// Verification: the signature does not verify: the manifest was altered.
+    VEIL_STATUS_VERIFY_BAD_SIGNATURE = 614,
+    /// Verification: the file's SHA-256 is not the manifest's: the file was altered.
+    VEIL_STATUS_VERIFY_MISMATCH = 615,
 }
 
 /// A status value as passed in from C: any 32-bit value, validated before use (reading an
@@ -100,7 +122,7 @@ pub type veil_status_t = u32;
 
 impl veil_status {
     /// Every status, for lookups from a raw value.
-    pub(crate) const ALL: [veil_status; 32] = [
+    pub(crate) const ALL: [veil_status; 41] = [
         veil_status::VEIL_STATUS_OK,
         veil_status::VEIL_STATUS_NULL_PARAMETER,
         veil_status::VEIL_STATUS_PANIC,
@@ -133,6 +155,15 @@ impl veil_status {
         veil_status::VEIL_STATUS_EXPORT_EMPTY_WINDOW,
         veil_status::VEIL_STATUS_EXPORT_VIDEO,
         veil_status::VEIL_STATUS_EXPORT_IO,
+        veil_status::VEIL_STATUS_DISCLOSE_REFUSED,
+        veil_status::VEIL_STATUS_DISCLOSE_WITHDRAWN,
+        veil_status::VEIL_STATUS_KEY_INVALID,
+        veil_status::VEIL_STATUS_VERIFY_MISSING,
+        veil_status::VEIL_STATUS_VERIFY_NOT_A_MANIFEST,
+        veil_status::VEIL_STATUS_VERIFY_UNSIGNED,
+        veil_status::VEIL_STATUS_VERIFY_WRONG_KEY,
+        veil_status::VEIL_STATUS_VERIFY_BAD_SIGNATURE,
+        veil_status::VEIL_STATUS_VERIFY_MISMATCH,
     ];
 
     /// The status with this numeric value, if there is one.
@@ -191,6 +222,19 @@ impl veil_status {
             veil_status::VEIL_STATUS_EXPORT_EMPTY_WINDOW => c"the export window holds no frame",
             veil_status::VEIL_STATUS_EXPORT_VIDEO => c"decoding or encoding failed; no output written",
             veil_status::VEIL_STATUS_EXPORT_IO => c"export file I/O failed; no output written",
+            veil_status::VEIL_STATUS_DISCLOSE_REFUSED => {
+                c"disclosure refused: the basis is not a police order or own report; nothing written"
+            }
+            veil_status::VEIL_STATUS_DISCLOSE_WITHDRAWN => {
+                c"disclosure logged but its files could not be written; nothing released"
+            }
+            veil_status::VEIL_STATUS_KEY_INVALID => c"not an Ed25519 key in PEM",
+            veil_status::VEIL_STATUS_VERIFY_MISSING => c"file, manifest or key missing",
+            veil_status::VEIL_STATUS_VERIFY_NOT_A_MANIFEST => c"not a Veil manifest",
+            veil_status::VEIL_STATUS_VERIFY_UNSIGNED => c"unsigned manifest (a key was given)",
+            veil_status::VEIL_STATUS_VERIFY_WRONG_KEY => c"manifest signed with another key",
+            veil_status::VEIL_STATUS_VERIFY_BAD_SIGNATURE => c"manifest altered: signature does not verify",
+            veil_status::VEIL_STATUS_VERIFY_MISMATCH => c"file does not match its manifest",
         }
     }
 }
@@ -218,7 +262,7 @@ mod tests {
         raw.dedup();
         assert_eq!(raw.len(), veil_status::ALL.len());
         // The last variant must be in ALL: adding a variant without listing it fails here.
-        assert!(veil_status::from_raw(veil_status::VEIL_STATUS_EXPORT_IO as u32).is_some());
+        assert!(veil_status::from_raw(veil_status::VEIL_STATUS_VERIFY_MISMATCH as u32).is_some());
         assert!(veil_status::from_raw(99).is_none());
     }
 }

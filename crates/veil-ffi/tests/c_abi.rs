@@ -308,6 +308,28 @@ fn inzage_export_of_a_real_clip() {
     }
 }
 
+/// A disclosure and its verification (`tests/c/disclose.c`), with keys made by veil-redact;
+/// static and shared under the sanitizers.
+#[test]
+fn disclosure_and_verification_of_a_real_clip() {
+    let clip = repo_file("fixtures/vtest.mp4").into_os_string();
+    for link in [Link::Static, Link::Shared] {
+        let data = scratch(&format!("disclose-{link:?}-data"));
+        let keys = scratch(&format!("disclose-{link:?}-keys"));
+        let site = veil_redact::sign::generate_key_pair(&keys.join("site.key")).expect("generate a key pair");
+        let other =
+            veil_redact::sign::generate_key_pair(&keys.join("other.key")).expect("generate a key pair");
+        let args = [
+            clip.clone(),
+            data.into_os_string(),
+            site.secret.into_os_string(),
+            site.public.into_os_string(),
+            other.public.into_os_string(),
+        ];
+        build_and_run_with("disclose", link, Check::Sanitizers, &args);
+    }
+}
+
 /// Hostile inputs (`tests/c/hostile.c`): absurd and zero sizes, hostile strides, garbage and
 /// deeply nested TOML, tiny message buffers, non-UTF-8 paths, hostile export options and
 /// inputs. Static under the sanitizers and under Valgrind (the exports there stop before

@@ -102,6 +102,40 @@ pub enum RedactError {
         #[source]
         source: std::io::Error,
     },
+    /// The audit log refused the entry or could not be written (for a disclosure: nothing
+    /// was released).
+    #[error(transparent)]
+    Audit(#[from] veil_audit::AuditError),
+    /// A disclosure's legal basis does not allow it (an `inzage` copy goes through
+    /// `export`). Nothing is written, nothing logged.
+    #[error("disclosure refused: basis {basis}: {reason}")]
+    BasisRefused {
+        /// The basis given.
+        basis: String,
+        /// Why it does not allow a disclosure.
+        reason: String,
+    },
+    /// A key file is not a valid Ed25519 key.
+    #[error("{}: {reason}", path.display())]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A disclosure was logged, but writing its manifest, signature or copy failed
+    /// afterwards: everything was withdrawn, and the audit entry `seq` records a disclosure
+    /// that was not released.
+    #[error("{}: disclosure withdrawn after audit entry {seq} was written: {source}", output.display())]
+    Withdrawn {
+        /// The copy that was not released.
+        output: PathBuf,
+        /// The audit entry's sequence number.
+        seq: u64,
+        /// What failed.
+        #[source]
+        source: Box<RedactError>,
+    },
     /// A pipeline stage stopped without reporting why (a thread panicked). The export is
     /// aborted, as for any other error.
     #[error("internal error: {0}")]

@@ -27,16 +27,20 @@
 //! # Ok(()) }
 //! ```
 
+pub mod disclose;
 mod error;
 pub mod layers;
 pub mod manifest;
 mod pipeline;
 mod select;
 mod sheet;
+pub mod sign;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use disclose::{disclose, DiscloseOptions, DiscloseReport, DisclosureManifest};
 pub use error::RedactError;
 pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, LayerPlan, Padding, Style};
 pub use manifest::{sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord};
@@ -45,6 +49,7 @@ pub use select::{frame_number, resolve_requester, Requester};
 pub use veil_detect::InputSize;
 pub use veil_track::{TrackerConfig, Tracks};
 pub use veil_video::{EncodeOptions, VideoError};
+pub use verify::{verify, verify_audit_link, Verified, VerifyError};
 
 /// Detector settings of the analysis.
 #[derive(Debug, Clone, PartialEq)]

@@ -103,6 +103,15 @@ pub enum VideoError {
         /// What FFmpeg said.
         reason: String,
     },
+    /// The window cannot be copied packet for packet: the output container cannot hold the
+    /// codec, or the stream has no timestamps to cut by (see [`crate::remux`]).
+    #[error("{}: cannot copy the stream: {reason}", path.display())]
+    CopyUnsupported {
+        /// The input.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A file-system operation on the output failed.
     #[error("{}: {reason}", path.display())]
     Io {

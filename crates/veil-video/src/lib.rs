@@ -29,6 +29,7 @@
 mod convert;
 mod error;
 mod reader;
+pub mod remux;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ pub use error::VideoError;
 /// would make the frame-gap and completeness checks meaningless.
 pub const MAX_FPS: f64 = 1000.0;
 pub use reader::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader};
+pub use remux::{copy_or_reencode_lossless, copy_window, CopyMethod, CopyOptions, CopyReport};
 pub use writer::{EncodeOptions, VideoWriter, PRESETS};
 
 use ffmpeg_next as ff;
