@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use veil::detect::{CenterFace, Class, Detector, NanoDet};
+use veil::detect::{Class, Detector};
 use veil::video::{ReadOptions, VideoReader};
 
-use crate::{progress, WindowArgs};
+use crate::models::ModelArgs;
+use crate::output::Outputs;
+use crate::progress::Reporter;
+use crate::WindowArgs;
 
 /// `redact detect`
 #[derive(Debug, Args)]
@@ -20,11 +23,15 @@ pub struct DetectArgs {
     /// Where to write the detections (JSON).
     #[arg(short, long, value_name = "DETECTIONS.json")]
     pub output: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// Run both detectors on every frame of the window and write
 /// `{"version":1,"width":W,"height":H,"fps":F,"frames":[{"index":i,"time":t,"detections":[...]}]}`.
 pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
+    let mut outputs = Outputs::new();
+    let staged = outputs.stage(&args.output)?;
     let opts = ReadOptions {
         from: args.window.from,
         to: args.window.to,
@@ -32,9 +39,9 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
     };
     let mut reader = VideoReader::open(&args.input, &opts)?;
     let info = reader.info().clone();
-    let mut faces = CenterFace::builder().build()?;
-    let mut persons = NanoDet::builder().build()?;
-    let bar = progress(info.frame_count_estimate);
+    let mut faces = args.model.faces().build()?;
+    let mut persons = args.model.persons().build()?;
+    let bar = Reporter::new(1);
     let mut frames = Vec::new();
     while let Some(decoded) = reader.next_frame()? {
         let frame = decoded.frame_ref()?;
@@ -53,14 +60,15 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
             })
             .collect();
         frames.push(json!({"index": decoded.index(), "time": decoded.time(), "detections": list}));
-        bar.inc(1);
+        bar.update(1, "detect", frames.len() as u64, info.frame_count_estimate);
     }
-    bar.finish_and_clear();
+    bar.finish();
     let fps = f64::from(info.fps.0) / f64::from(info.fps.1.max(1));
     let doc = json!({"version": 1, "width": info.width, "height": info.height, "fps": fps, "frames": frames});
     let text = serde_json::to_string(&doc)?;
-    veil::core::fsutil::write_atomic(&args.output, text.as_bytes())
+    veil::core::fsutil::write_atomic(&staged, text.as_bytes())
         .with_context(|| format!("{}: cannot write", args.output.display()))?;
-    eprintln!("{}: {} frames", args.output.display(), frames.len());
+    outputs.publish()?;
+    crate::note!("{}: {} frames", args.output.display(), frames.len());
     Ok(())
 }
