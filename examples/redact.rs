@@ -8,8 +8,10 @@
 //! Conventions shared by every command: TIME is seconds (`12.5`) or `[HH:]MM:SS[.fff]`;
 //! exit status 0 on success, 2 on a usage error, 1 on any other error with one line
 //! `error: ...` on stderr naming the file and the reason; no output file is left behind on
-//! failure (outputs are written to a temporary file and renamed when complete). A progress
-//! bar is drawn on stderr only when stderr is a terminal.
+//! failure (outputs are written to a temporary file and renamed when complete); an existing
+//! output is never replaced unless `--force` (see `redact/output.rs`). Progress is drawn on
+//! stderr only when it is a terminal, per stage (`redact/progress.rs`); `-q` silences it and
+//! the summaries, `--progress-json` reports it as JSON lines.
 //!
 //! To add a command: a variant in [`Command`] with its `Args` struct, and one
 //! `fn cmd_x(args) -> anyhow::Result<()>`, dispatched in [`run`].

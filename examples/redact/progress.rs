@@ -173,6 +173,15 @@ impl State {
     }
 }
 
+impl Drop for State {
+    /// A command that fails clears its bar before the `error:` line is printed.
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Seconds as M:SS or H:MM:SS.
 fn clock(secs: f64) -> String {
     let s = secs.round().max(0.0) as u64;
