@@ -23,8 +23,16 @@ step() { echo "test-install: $*" >&2; }
 # 1. Install from a copy, then delete the copy.
 mkdir -p "$src" "$run"
 tar -C "$root" --exclude=./target --exclude=./.git --exclude='./fuzz/target' -cf - . | tar -C "$src" -xf -
+# The copy's files keep their times, so cargo would reuse this checkout's build, whose
+# compiled-in checkout path (veil-detect's fallback models/) is this checkout. Touching that
+# file rebuilds veil-detect and what depends on it from the copy: the installed programs
+# then know only the copy, deleted below.
+touch "$src/crates/veil-detect/src/model.rs"
 step "make install PREFIX=$prefix (from a copy of the checkout)"
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" make -C "$src" --no-print-directory install PREFIX="$prefix" >&2
+grep -qF "$src/crates/veil-detect/../.." "$prefix/bin/redact" || fail "redact was not built from the copy"
+grep -qF "$root/crates/veil-detect/../.." "$prefix/bin/redact" "$prefix/lib/libveil.so.0" \
+  && fail "the installed programs name this checkout"
 rm -rf "$src"
 for f in bin/redact lib/libveil.a lib/libveil.so.0 include/veil.h lib/pkgconfig/veil.pc \
     share/veil/models/manifest.tsv share/man/man1/redact.1 share/man/man1/redact-export.1 \
@@ -108,7 +116,7 @@ cc=${CC:-cc}
 mkdir -p "$prefix/libexec" "$work/c"
 cp "$root"/crates/veil-ffi/tests/c/{masking.c,detect.c,check.h} "$work/c/"
 ffmpeg -v error -i astronaut.jpg -f rawvideo -pix_fmt rgb24 astronaut.rgb
-size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=' ' astronaut.jpg)
+size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x astronaut.jpg)
 cflags="-std=c11 -Wall -Wextra -Werror -Wpedantic"
 for prog in masking detect; do
   # shared: -lveil resolves to libveil.so, the program records libveil.so.0
@@ -125,8 +133,7 @@ for prog in masking detect; do
 done
 for link in shared static; do
   "$prefix/libexec/masking-$link" || fail "masking-$link failed"
-  # shellcheck disable=SC2086
-  "$prefix/libexec/detect-$link" astronaut.rgb $size || fail "detect-$link failed"
+  "$prefix/libexec/detect-$link" astronaut.rgb "${size%x*}" "${size#*x}" || fail "detect-$link failed"
 done
 
 # 4. Uninstall.

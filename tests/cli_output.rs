@@ -92,7 +92,11 @@ fn mask_refuses_an_existing_output_and_force_replaces_it() {
     args.extend(["--force".as_ref(), "-q".as_ref()] as [&OsStr; 2]);
     let o = redact(&args);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(o.stdout.is_empty() && o.stderr.is_empty(), "-q printed: {}", stderr(&o));
+    assert!(
+        o.stdout.is_empty() && o.stderr.is_empty(),
+        "-q printed: {}",
+        stderr(&o)
+    );
     assert_eq!(frames(&out), 10); // 1 s of the 10 fps clip
     assert_eq!(listing(&dir), ["link.mp4", "masked.mp4"]);
 
@@ -180,16 +184,31 @@ fn progress_json_lines_parse_and_name_the_stages() {
     let ends: Vec<_> = lines.iter().filter(|l| l["done"] == true).collect();
     let stages: Vec<_> = ends
         .iter()
-        .map(|l| (l["stage"].as_str().unwrap(), l["step"].as_u64().unwrap(), l["steps"].as_u64().unwrap()))
+        .map(|l| {
+            (
+                l["stage"].as_str().unwrap(),
+                l["step"].as_u64().unwrap(),
+                l["steps"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(stages, [("analysis", 1, 2), ("export", 2, 2)]);
     for l in &ends {
-        assert_eq!((l["frame"].as_u64(), l["frames"].as_u64()), (Some(10), Some(10)), "{l}");
+        assert_eq!(
+            (l["frame"].as_u64(), l["frames"].as_u64()),
+            (Some(10), Some(10)),
+            "{l}"
+        );
     }
     // Within a stage the frame count only grows; every line has a rate.
     for w in lines.windows(2) {
         if w[0]["stage"] == w[1]["stage"] {
-            assert!(w[0]["frame"].as_u64() <= w[1]["frame"].as_u64(), "{} then {}", w[0], w[1]);
+            assert!(
+                w[0]["frame"].as_u64() <= w[1]["frame"].as_u64(),
+                "{} then {}",
+                w[0],
+                w[1]
+            );
         }
     }
     assert!(lines.iter().all(|l| l["fps"].as_f64().is_some_and(|f| f >= 0.0)));
@@ -264,7 +283,10 @@ fn models_dir_option_is_used_and_a_wrong_one_is_an_error_naming_it() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.starts_with("error: ") && err.contains("no-models-here"), "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("no-models-here"),
+        "{err}"
+    );
     assert!(!out.exists());
 
     // A copy of the models elsewhere works, with a threshold.

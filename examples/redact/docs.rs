@@ -60,25 +60,54 @@ pub struct CompletionsArgs {
 pub fn cmd_generate_man(args: ManArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.dir).with_context(|| format!("{}: cannot create", args.dir.display()))?;
     let cmd = crate::Cli::command();
-    let mut pages = vec![("redact".to_string(), clap_mangen::Man::new(cmd.clone()))];
+    let mut pages = vec![("redact".to_string(), root_page(cmd.clone()))];
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let page = sub.clone().bin_name(format!("redact {}", sub.get_name()));
         let name = format!("redact-{}", sub.get_name());
-        pages.push((name.clone(), clap_mangen::Man::new(page).title(name)));
+        let mut buf = Vec::new();
+        let res = clap_mangen::Man::new(page).title(name.clone()).render(&mut buf);
+        pages.push((name, res.map(|()| buf)));
     }
     let mut outputs = Outputs::new();
     for (name, page) in pages {
         let dest = args.dir.join(format!("{name}.1"));
         let staging = outputs.stage(&dest)?;
-        let mut buf = Vec::new();
-        page.render(&mut buf)
-            .with_context(|| format!("{}: cannot render", dest.display()))?;
+        let buf = page.with_context(|| format!("{}: cannot render", dest.display()))?;
         veil::core::fsutil::write_atomic(&staging, &buf)
             .with_context(|| format!("{}: cannot write", dest.display()))?;
     }
     outputs.publish()?;
     crate::note!("man pages written to {}", args.dir.display());
     Ok(())
+}
+
+/// `redact.1`: clap's sections, then the help's trailer as EXAMPLES, NOTES, ENVIRONMENT and
+/// EXIT STATUS sections (clap_mangen would put it all under one "EXTRA").
+fn root_page(cmd: clap::Command) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let man = clap_mangen::Man::new(cmd);
+    let mut buf = Vec::new();
+    man.render_title(&mut buf)?;
+    man.render_name_section(&mut buf)?;
+    man.render_synopsis_section(&mut buf)?;
+    man.render_description_section(&mut buf)?;
+    man.render_options_section(&mut buf)?;
+    man.render_subcommands_section(&mut buf)?;
+    for para in AFTER_HELP.split("\n\n") {
+        let (title, body) = match para.split_once('\n') {
+            Some((head, body)) if head.ends_with(':') => (head.trim_end_matches(':').to_uppercase(), body),
+            _ => ("NOTES".to_string(), para),
+        };
+        writeln!(buf, ".SH \"{title}\"\n.nf")?;
+        for line in body.lines() {
+            // roff: a backslash is \e, a minus \-, and a line must not start with . or '
+            let line = line.replace('\\', "\\e").replace('-', "\\-");
+            writeln!(buf, "\\&{line}")?;
+        }
+        writeln!(buf, ".fi")?;
+    }
+    man.render_version_section(&mut buf)?;
+    Ok(buf)
 }
 
 /// Print the completion script for a shell on stdout.
