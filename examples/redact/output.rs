@@ -85,15 +85,26 @@ impl Outputs {
         if !self.force {
             refuse_existing(dest)?;
         }
+        // Errors writing the staging file would name it rather than `dest`: check the
+        // directory here, naming `dest`.
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => anyhow::bail!("{}: {} is not a directory", dest.display(), dir.display()),
+            Err(e) => anyhow::bail!("{}: directory {}: {e}", dest.display(), dir.display()),
+        }
         let name = dest
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let staged_name = format!(".redact-{}-{}.{name}", std::process::id(), self.files.len());
-        let staging = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.join(staged_name),
-            _ => PathBuf::from(staged_name),
-        };
+        let staging = dir.join(format!(
+            ".redact-{}-{}.{name}",
+            std::process::id(),
+            self.files.len()
+        ));
         self.files.push((dest.to_path_buf(), staging.clone()));
         Ok(staging)
     }
