@@ -14,7 +14,74 @@ test: setup
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
 	$(CARGO) bench --workspace --no-run
+	$(MAKE) --no-print-directory test-install
 
 # Every benchmark and the comparisons with OpenCV, FFmpeg and deface; writes BENCHMARKS.md.
 bench: setup
 	@bash scripts/bench/run.sh
+
+# ---------------------------------------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=...] / make uninstall: the `redact` CLI, libveil
+# (shared with a versioned soname, static, header, pkg-config file), the models with their
+# manifest, man pages and shell completions. `make install-build` does the (release) build;
+# `make install` runs it first unless NOBUILD=1 (e.g. `make install-build && sudo make install
+# NOBUILD=1` when root has no Rust toolchain). Nothing installed needs Rust at run time.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+VEIL_VERSION := $(shell sed -n 's/^version = "\([0-9.]*\)"/\1/p' Cargo.toml | head -n 1)
+VEIL_SOMAJOR := $(firstword $(subst ., ,$(VEIL_VERSION)))
+RELEASE_DIR = $(or $(CARGO_TARGET_DIR),target)/release
+GEN_DIR = $(RELEASE_DIR)/veil-install
+MODEL_FILES := $(shell awk -F'\t' 'NR > 1 && !/^\#/ && NF >= 2 { print "models/" $$2 }' models/manifest.tsv)
+BASH_COMPLETION = $(DATADIR)/bash-completion/completions/redact
+ZSH_COMPLETION = $(DATADIR)/zsh/site-functions/_redact
+FISH_COMPLETION = $(DATADIR)/fish/vendor_completions.d/redact.fish
+
+.PHONY: install-build install uninstall test-install
+install-build:
+	$(CARGO) build --release -p veil -p veil-ffi --lib --example redact  # one build: one feature set
+	rm -rf $(GEN_DIR) && mkdir -p $(GEN_DIR)/man
+	$(RELEASE_DIR)/examples/redact -q generate-man $(GEN_DIR)/man
+	for sh in bash zsh fish; do $(RELEASE_DIR)/examples/redact completions $$sh > $(GEN_DIR)/redact.$$sh; done
+
+install: $(if $(NOBUILD),,install-build)
+	@test -x $(RELEASE_DIR)/examples/redact -a -f $(RELEASE_DIR)/libveil.so -a -f $(GEN_DIR)/redact.fish \
+	    || { echo "install: no release build: run make install-build first" >&2; exit 1; }
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(DATADIR)/veil/models $(DESTDIR)$(MANDIR)/man1 $(dir $(DESTDIR)$(BASH_COMPLETION)) \
+	    $(dir $(DESTDIR)$(ZSH_COMPLETION)) $(dir $(DESTDIR)$(FISH_COMPLETION))
+	install -m 0755 $(RELEASE_DIR)/examples/redact $(DESTDIR)$(BINDIR)/redact
+	install -m 0755 $(RELEASE_DIR)/libveil.so $(DESTDIR)$(LIBDIR)/libveil.so.$(VEIL_VERSION)
+	ln -sfn libveil.so.$(VEIL_VERSION) $(DESTDIR)$(LIBDIR)/libveil.so.$(VEIL_SOMAJOR)
+	ln -sfn libveil.so.$(VEIL_SOMAJOR) $(DESTDIR)$(LIBDIR)/libveil.so
+	install -m 0644 $(RELEASE_DIR)/libveil.a $(DESTDIR)$(LIBDIR)/libveil.a
+	install -m 0644 crates/veil-ffi/include/veil.h $(DESTDIR)$(INCLUDEDIR)/veil.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VEIL_VERSION)|' scripts/install/veil.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/veil.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/veil.pc
+	install -m 0644 models/manifest.tsv models/README.md $(MODEL_FILES) $(DESTDIR)$(DATADIR)/veil/models/
+	install -m 0644 $(GEN_DIR)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(GEN_DIR)/redact.bash $(DESTDIR)$(BASH_COMPLETION)
+	install -m 0644 $(GEN_DIR)/redact.zsh $(DESTDIR)$(ZSH_COMPLETION)
+	install -m 0644 $(GEN_DIR)/redact.fish $(DESTDIR)$(FISH_COMPLETION)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig 2>/dev/null || true; fi
+	@echo "installed redact, libveil $(VEIL_VERSION) and the models under $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/redact $(DESTDIR)$(LIBDIR)/libveil.so $(DESTDIR)$(LIBDIR)/libveil.so.$(VEIL_SOMAJOR) \
+	    $(DESTDIR)$(LIBDIR)/libveil.so.$(VEIL_VERSION) $(DESTDIR)$(LIBDIR)/libveil.a \
+	    $(DESTDIR)$(INCLUDEDIR)/veil.h $(DESTDIR)$(LIBDIR)/pkgconfig/veil.pc \
+	    $(DESTDIR)$(MANDIR)/man1/redact.1 $(DESTDIR)$(MANDIR)/man1/redact-*.1 \
+	    $(DESTDIR)$(BASH_COMPLETION) $(DESTDIR)$(ZSH_COMPLETION) $(DESTDIR)$(FISH_COMPLETION)
+	rm -rf $(DESTDIR)$(DATADIR)/veil/models
+	-rmdir $(DESTDIR)$(DATADIR)/veil 2>/dev/null
+
+# Installs from a copy of this checkout into a temporary prefix, deletes the copy, and uses
+# the installed redact and libveil from elsewhere (part of `make test`).
+test-install:
+	bash scripts/test-install.sh

@@ -8,8 +8,10 @@
 //! Conventions shared by every command: TIME is seconds (`12.5`) or `[HH:]MM:SS[.fff]`;
 //! exit status 0 on success, 2 on a usage error, 1 on any other error with one line
 //! `error: ...` on stderr naming the file and the reason; no output file is left behind on
-//! failure (outputs are written to a temporary file and renamed when complete). A progress
-//! bar is drawn on stderr only when stderr is a terminal.
+//! failure (outputs are written to a temporary file and renamed when complete); an existing
+//! output is never replaced unless `--force` (see `redact/output.rs`). Progress is drawn on
+//! stderr only when it is a terminal, per stage (`redact/progress.rs`); `-q` silences it and
+//! the summaries, `--progress-json` reports it as JSON lines.
 //!
 //! To add a command: a variant in [`Command`] with its `Args` struct, and one
 //! `fn cmd_x(args) -> anyhow::Result<()>`, dispatched in [`run`].
@@ -18,10 +20,18 @@
 mod detect_cmd;
 #[path = "redact/disclose.rs"]
 mod disclose;
+#[path = "redact/docs.rs"]
+mod docs;
 #[path = "redact/governance.rs"]
 mod governance;
 #[path = "redact/inzage.rs"]
 mod inzage;
+#[path = "redact/models.rs"]
+mod models;
+#[path = "redact/output.rs"]
+mod output;
+#[path = "redact/progress.rs"]
+mod progress;
 #[path = "redact/record.rs"]
 mod record;
 
@@ -37,11 +47,13 @@ use veil::video::{EncodeOptions, ReadOptions, VideoReader, VideoWriter, PRESETS}
 
 /// Privacy-preserving redaction of CCTV footage.
 #[derive(Debug, Parser)]
-#[command(name = "redact", version, about)]
+#[command(name = "redact", version, about, after_help = docs::AFTER_HELP)]
 struct Cli {
     /// Let FFmpeg print its own warnings and errors (for diagnosing a difficult input).
     #[arg(long, global = true)]
     verbose: bool,
+    #[command(flatten)]
+    global: output::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,6 +84,11 @@ enum Command {
     /// Ed25519 keys for signing manifests.
     #[command(subcommand)]
     Keys(disclose::KeysCommand),
+    /// Write the man pages into a directory (used by `make install`).
+    #[command(hide = true)]
+    GenerateMan(docs::ManArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...) on stdout.
+    Completions(docs::CompletionsArgs),
 }
 
 /// Options shared by commands that read a time window of a recording.
@@ -210,6 +227,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     veil::video::set_ffmpeg_log(cli.verbose);
+    output::init(cli.global);
     match cli.command {
         Command::Mask(args) => cmd_mask(args),
         Command::Detect(args) => detect_cmd::cmd_detect(args),
@@ -221,12 +239,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Disclose(args) => disclose::cmd_disclose(*args),
         Command::Verify(args) => disclose::cmd_verify(args),
         Command::Keys(cmd) => disclose::cmd_keys(cmd),
+        Command::GenerateMan(args) => docs::cmd_generate_man(args),
+        Command::Completions(args) => docs::cmd_completions(args),
     }
 }
 
-/// A progress bar on stderr when it is a terminal, hidden otherwise.
+/// A progress bar on stderr when it is a terminal, hidden otherwise (and with `-q` or
+/// `--progress-json`). Commands label their stages with [`progress::Reporter`] instead.
+#[allow(dead_code)]
 pub fn progress(total: Option<u64>) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || output::quiet() || output::globals().progress_json {
         return ProgressBar::hidden();
     }
     let bar = match total {
@@ -253,6 +275,8 @@ pub fn check_not_same(input: &Path, output: &Path) -> anyhow::Result<()> {
 
 fn cmd_mask(args: MaskArgs) -> anyhow::Result<()> {
     check_not_same(&args.input, &args.output)?;
+    let mut outputs = output::Outputs::new();
+    let staged = outputs.stage(&args.output)?;
     let config = CameraConfig::from_file(&args.zones)?;
     let opts = ReadOptions {
         from: args.window.from,
@@ -276,8 +300,9 @@ fn cmd_mask(args: MaskArgs) -> anyhow::Result<()> {
             info.height
         )
     })?;
-    let mut writer = VideoWriter::create(&args.output, &info, &args.encode.options())?;
-    let bar = progress(info.frame_count_estimate);
+    let mut writer = VideoWriter::create(&staged, &info, &args.encode.options())?;
+    let bar = progress::Reporter::new(1);
+    let mut done = 0;
     while let Some(mut frame) = reader.next_frame()? {
         let time = frame.time();
         let mut view = frame.frame_mut()?;
@@ -291,15 +316,19 @@ fn cmd_mask(args: MaskArgs) -> anyhow::Result<()> {
         for packet in reader.take_audio() {
             writer.write_audio(packet)?;
         }
-        bar.inc(1);
+        done += 1;
+        bar.update(1, "mask", done, info.frame_count_estimate);
     }
     let frames = writer.finish()?;
-    bar.finish_and_clear();
-    println!(
-        "masked {} zone(s) in {frames} frame(s) of {} -> {}",
-        config.zones.len(),
-        reader.path().display(),
-        args.output.display()
-    );
+    bar.finish();
+    outputs.publish()?;
+    if !output::quiet() {
+        println!(
+            "masked {} zone(s) in {frames} frame(s) of {} -> {}",
+            config.zones.len(),
+            reader.path().display(),
+            args.output.display()
+        );
+    }
     Ok(())
 }

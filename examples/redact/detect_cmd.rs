@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use veil::detect::{CenterFace, Class, Detector, FaceSearch, NanoDet, PersonSearch};
+use veil::detect::{Class, Detector, FaceSearch, PersonSearch};
 use veil::video::{ReadOptions, VideoReader};
 
-use crate::{progress, WindowArgs};
+use crate::models::ModelArgs;
+use crate::output::Outputs;
+use crate::progress::Reporter;
+use crate::WindowArgs;
 
 /// `redact detect`
 #[derive(Debug, Args)]
@@ -29,11 +32,15 @@ pub struct DetectArgs {
     #[arg(long, value_name = "PX", default_value_t = veil::detect::DEFAULT_MIN_PERSON,
           value_parser = clap::value_parser!(u32).range(16..=4096))]
     pub min_person: u32,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// Run both detectors on every frame of the window and write
 /// `{"version":1,"width":W,"height":H,"fps":F,"frames":[{"index":i,"time":t,"detections":[...]}]}`.
 pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
+    let mut outputs = Outputs::new();
+    let staged = outputs.stage(&args.output)?;
     let opts = ReadOptions {
         from: args.window.from,
         to: args.window.to,
@@ -41,9 +48,9 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
     };
     let mut reader = VideoReader::open(&args.input, &opts)?;
     let info = reader.info().clone();
-    let mut faces = FaceSearch::new(CenterFace::builder().build()?, args.min_face)?;
-    let mut persons = PersonSearch::new(NanoDet::builder().build()?, args.min_person)?;
-    let bar = progress(info.frame_count_estimate);
+    let mut faces = FaceSearch::new(args.model.faces().build()?, args.min_face)?;
+    let mut persons = PersonSearch::new(args.model.persons().build()?, args.min_person)?;
+    let bar = Reporter::new(1);
     let mut frames = Vec::new();
     while let Some(decoded) = reader.next_frame()? {
         let frame = decoded.frame_ref()?;
@@ -62,15 +69,16 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
             })
             .collect();
         frames.push(json!({"index": decoded.index(), "time": decoded.time(), "detections": list}));
-        bar.inc(1);
+        bar.update(1, "detect", frames.len() as u64, info.frame_count_estimate);
     }
-    bar.finish_and_clear();
+    bar.finish();
     let fps = f64::from(info.fps.0) / f64::from(info.fps.1.max(1));
     let doc = json!({"version": 1, "width": info.width, "height": info.height, "fps": fps,
                      "min_face": args.min_face, "min_person": args.min_person, "frames": frames});
     let text = serde_json::to_string(&doc)?;
-    veil::core::fsutil::write_atomic(&args.output, text.as_bytes())
+    veil::core::fsutil::write_atomic(&staged, text.as_bytes())
         .with_context(|| format!("{}: cannot write", args.output.display()))?;
-    eprintln!("{}: {} frames", args.output.display(), frames.len());
+    outputs.publish()?;
+    crate::note!("{}: {} frames", args.output.display(), frames.len());
     Ok(())
 }

@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{ArgGroup, Args, ValueEnum};
 use veil::audit::{Action, AuditLog, Timestamp, Window};
-use veil::redact::sign::{sign_file, SecretKey};
-use veil::redact::{
-    analyze, export, AnalyzeOptions, DetectOptions, ExportOptions, Pass, Progress, Requester, Style,
-};
+use veil::redact::sign::{signature_path, SecretKey};
+use veil::redact::{analyze, export, AnalyzeOptions, DetectOptions, ExportOptions, Requester, Style};
 
 use crate::governance::{camera_purposes, new_entry, EntryArgs};
-use crate::{parse_time, progress, EncodeArgs, WindowArgs};
+use crate::models::ModelArgs;
+use crate::output::Outputs;
+use crate::progress::Reporter;
+use crate::{parse_time, EncodeArgs, WindowArgs};
 
 /// Detection settings shared by `analyze` and `export`.
 #[derive(Debug, Args)]
@@ -31,16 +32,20 @@ pub struct DetectArgs {
     #[arg(long, value_name = "PX", default_value_t = veil::detect::DEFAULT_MIN_PERSON,
           value_parser = clap::value_parser!(u32).range(16..=4096))]
     pub min_person: u32,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 impl DetectArgs {
     fn options(&self) -> DetectOptions {
-        DetectOptions {
+        let mut o = DetectOptions {
             every: self.every,
             min_face: self.min_face,
             min_person: self.min_person,
             ..DetectOptions::default()
-        }
+        };
+        self.model.apply(&mut o);
+        o
     }
 }
 
@@ -158,43 +163,36 @@ fn parse_keep_at(s: &str) -> Result<(f64, f32, f32), String> {
     Ok((t, x, y))
 }
 
-fn progress_callback() -> (indicatif::ProgressBar, Progress) {
-    let bar = progress(None);
-    let b = bar.clone();
-    let cb = Progress::new(move |pass, done, total| {
-        if let Some(t) = total {
-            b.set_length(t);
-        }
-        b.set_message(match pass {
-            Pass::Analysis => "analysis",
-            _ => "export",
-        });
-        b.set_position(done);
-    });
-    (bar, cb)
-}
-
 /// `redact analyze`
 pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
-    let mut opts = AnalyzeOptions::new(&args.input, &args.output);
+    crate::check_not_same(&args.input, &args.output)?;
+    let mut outputs = Outputs::new();
+    let mut opts = AnalyzeOptions::new(&args.input, outputs.stage(&args.output)?);
     opts.from = args.window.from;
     opts.to = args.window.to;
-    opts.contact_sheet = args.sheet.clone();
+    opts.contact_sheet = match &args.sheet {
+        Some(sheet) => {
+            crate::check_not_same(&args.input, sheet)?;
+            Some(outputs.stage(sheet)?)
+        }
+        None => None,
+    };
     opts.detect = args.detect.options();
-    let (bar, cb) = progress_callback();
-    opts.progress = Some(cb);
+    let bar = Reporter::new(1);
+    opts.progress = Some(bar.callback());
     let report = analyze(&opts)?;
-    bar.finish_and_clear();
-    eprintln!(
+    bar.finish();
+    outputs.publish()?;
+    crate::note!(
         "analysed {} frame(s) of {}: {} person track(s), {} face-only track(s) -> {}",
         report.frames,
         args.input.display(),
         report.person_tracks,
         report.face_tracks,
-        report.tracks_path.display()
+        args.output.display()
     );
-    if let Some(sheet) = &report.contact_sheet {
-        eprintln!("contact sheet: {}", sheet.display());
+    if let Some(sheet) = &args.sheet {
+        crate::note!("contact sheet: {}", sheet.display());
     }
     Ok(())
 }
@@ -202,6 +200,16 @@ pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
 /// `redact export`
 pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     crate::check_not_same(&args.input, &args.output)?;
+    // The export and its manifest are written to staging files and published together at
+    // the end, never replacing existing files (unless --force).
+    let manifest_path = args
+        .manifest
+        .clone()
+        .unwrap_or_else(|| ExportOptions::new(&args.input, &args.output).manifest_path());
+    crate::check_not_same(&args.input, &manifest_path)?;
+    let mut outputs = Outputs::new();
+    let staged_output = outputs.stage(&args.output)?;
+    let staged_manifest = outputs.stage(&manifest_path)?;
     // Check the audit entry before doing the work: an export that cannot be logged is refused.
     let audit = match &args.audit_log {
         Some(log) => {
@@ -231,8 +239,13 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     };
     // A key that cannot sign is found before the work, not after it.
     let sign_key = args.sign_key.as_deref().map(SecretKey::load).transpose()?;
-    let mut opts = ExportOptions::new(&args.input, &args.output);
-    opts.manifest = args.manifest.clone();
+    let signature = sign_key.as_ref().map(|_| signature_path(&manifest_path));
+    let staged_signature = match &signature {
+        Some(sig) => Some(outputs.stage(sig)?),
+        None => None,
+    };
+    let mut opts = ExportOptions::new(&args.input, &staged_output);
+    opts.manifest = Some(staged_manifest.clone());
     opts.from = args.window.from;
     opts.to = args.window.to;
     opts.zones = args.zones.clone();
@@ -256,26 +269,29 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     opts.spotlight = args.spotlight;
     opts.encode = args.encode.options();
     opts.detect = args.detect.options();
-    let (bar, cb) = progress_callback();
-    opts.progress = Some(cb);
-    let report = export(&opts)?;
-    bar.finish_and_clear();
-    let signature = match &sign_key {
-        Some(key) => match sign_file(&report.manifest_path, key) {
-            Ok(sig) => Some(sig),
-            Err(e) => {
-                let _ = std::fs::remove_file(&report.output);
-                let _ = std::fs::remove_file(&report.manifest_path);
-                return Err(anyhow::Error::new(e).context(format!(
-                    "{}: export withdrawn because its manifest could not be signed",
-                    report.output.display()
-                )));
-            }
-        },
-        None => None,
-    };
+    // Without a tracks file the export runs the analysis itself: two stages.
+    let bar = Reporter::new(if opts.tracks.is_some() { 1 } else { 2 });
+    opts.progress = Some(bar.callback());
+    let mut report = export(&opts)?;
+    bar.finish();
+    // The manifest names the published file, not the staging file it was written as (same
+    // bytes, same SHA-256).
+    report.manifest.output.path = args.output.clone();
+    report.manifest.save(&staged_manifest)?;
+    // The signature covers the manifest as published; it is staged and published with it.
+    if let (Some(key), Some(staged)) = (&sign_key, &staged_signature) {
+        let bytes = std::fs::read(&staged_manifest)
+            .with_context(|| format!("{}: cannot read the manifest to sign it", manifest_path.display()))?;
+        std::fs::write(staged, key.sign(&bytes)).with_context(|| {
+            format!(
+                "{}: export withdrawn because its manifest could not be signed",
+                args.output.display()
+            )
+        })?;
+    }
+    outputs.publish()?;
     if let Some((log, entry, purposes, start)) = audit {
-        let hash = veil::audit::sha256_file(&report.manifest_path)?;
+        let hash = veil::audit::sha256_file(&manifest_path)?;
         let [a, b] = report.manifest.frames_span;
         let at = |secs: f64| Timestamp::from_unix_seconds(start.unix_seconds().saturating_add(secs as i64));
         let window = match (at(a.floor()), at(b.ceil())) {
@@ -285,29 +301,29 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         let res = AuditLog::new(&log).append(&entry.manifest_sha256(hash).window(window), &purposes);
         if let Err(e) = res {
             // The protocol requires every export to be logged: one that was not is withdrawn.
-            let _ = std::fs::remove_file(&report.output);
-            let _ = std::fs::remove_file(&report.manifest_path);
+            let _ = std::fs::remove_file(&args.output);
+            let _ = std::fs::remove_file(&manifest_path);
             if let Some(sig) = &signature {
                 let _ = std::fs::remove_file(sig);
             }
             return Err(anyhow::Error::new(e).context(format!(
                 "{}: export withdrawn because it could not be logged",
-                report.output.display()
+                args.output.display()
             )));
         }
-        eprintln!("audit: export logged in {}", log.display());
+        crate::note!("audit: export logged in {}", log.display());
     }
     let m = &report.manifest;
-    eprintln!(
+    crate::note!(
         "exported {} frame(s): {} track(s) redacted, requester track(s) {:?} kept",
         m.counts.frames,
         m.redacted_tracks.len(),
         m.requester_tracks
     );
-    eprintln!("export:   {}", report.output.display());
-    eprintln!("manifest: {}", report.manifest_path.display());
+    crate::note!("export:   {}", args.output.display());
+    crate::note!("manifest: {}", manifest_path.display());
     if let Some(sig) = &signature {
-        eprintln!("signed:   {}", sig.display());
+        crate::note!("signed:   {}", sig.display());
     }
     Ok(())
 }

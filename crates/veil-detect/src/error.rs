@@ -26,6 +26,17 @@ pub enum DetectError {
         /// What ONNX Runtime (or the dynamic loader) said.
         reason: String,
     },
+    /// No models directory was configured and none of the places searched holds the models.
+    #[error(
+        "models not found: no {} in any of: {}. Install them (`make install`), pass --models-dir \
+         or set VEIL_MODELS_DIR",
+        crate::MANIFEST_FILE,
+        display_paths(tried)
+    )]
+    ModelsNotFound {
+        /// Every directory looked at, in lookup order.
+        tried: Vec<PathBuf>,
+    },
     /// The models manifest is missing or unreadable.
     #[error("cannot read model manifest {}: {source}", path.display())]
     ManifestIo {

@@ -6,7 +6,9 @@
 //! run ONNX Runtime, decode, apply non-maximum suppression and return boxes in frame pixels.
 //!
 //! Models are looked up in a models directory holding `manifest.tsv` (see [`ModelInfo`]):
-//! the one given to the builder, else `VEIL_MODELS_DIR`, else the repository's `models/`.
+//! the one given to the builder, else `VEIL_MODELS_DIR`, else the first of
+//! [`models_search_path`] that holds one (an installed `share/veil/models`, or the checkout's
+//! `models/` when running from it); see [`find_models_dir`].
 //! Each file's SHA-256 is checked against the manifest before ONNX Runtime sees it.
 //! ONNX Runtime itself is loaded once per process, see [`init_runtime`].
 //!
@@ -31,7 +33,10 @@ mod search;
 
 pub use centerface::{CenterFace, CenterFaceBuilder, InputSize};
 pub use error::DetectError;
-pub use model::{default_models_dir, read_manifest, sha256_hex, ModelInfo, MANIFEST_FILE};
+pub use model::{
+    default_models_dir, find_models_dir, models_search_path, read_manifest, sha256_hex, ModelInfo,
+    MANIFEST_FILE,
+};
 pub use nanodet::{NanoDet, NanoDetBuilder};
 pub use runtime::{init_runtime, runtime_path};
 pub use search::{
@@ -142,7 +147,7 @@ impl Common {
     ) -> Result<(ModelInfo, ort::session::Session), DetectError> {
         self.validate()?;
         let env = runtime::environment(self.ort_library.as_deref())?;
-        let dir = self.models_dir.clone().unwrap_or_else(default_models_dir);
+        let dir = find_models_dir(self.models_dir.as_deref())?;
         let (info, path, bytes) = model::load_verified(&dir, name)?;
         let bytes = edit(&bytes).map_err(|reason| DetectError::ModelInterface {
             model: info.name.clone(),

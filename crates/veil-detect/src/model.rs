@@ -9,8 +9,13 @@ use crate::DetectError;
 /// File name of the manifest inside a models directory.
 pub const MANIFEST_FILE: &str = "manifest.tsv";
 
-/// The repository's own `models/` directory, fixed at compile time (the last fallback).
-const REPO_MODELS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models");
+/// The root of the source checkout this crate was built from. Its `models/` directory is
+/// used only by programs running from inside that checkout (`cargo run`, `cargo test`), never
+/// by an installed program: an installed binary must not depend on where it was built.
+const CHECKOUT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+/// The models directory below an installation prefix (`make install` puts them there).
+const SHARE_MODELS: &str = "share/veil/models";
 
 /// Identity of a model file as listed in the manifest (and verified when it was loaded).
 ///
@@ -30,12 +35,94 @@ pub struct ModelInfo {
 }
 
 /// The models directory used when none is given to a builder: `VEIL_MODELS_DIR` if set,
-/// else the repository's `models/` directory (compiled in).
+/// else the first directory of [`models_search_path`] holding a `manifest.tsv`, else (nothing
+/// found) the first place of that search path, so that loading from it names a missing file.
+///
+/// Prefer [`find_models_dir`], whose error lists every place looked at.
 pub fn default_models_dir() -> PathBuf {
-    match std::env::var_os("VEIL_MODELS_DIR").filter(|p| !p.is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(REPO_MODELS_DIR),
+    match find_models_dir(None) {
+        Ok(dir) => dir,
+        Err(_) => models_search_path().into_iter().next().unwrap_or_default(),
     }
+}
+
+/// The directory holding the models: `explicit` if given (a builder's `models_dir`, the CLI's
+/// `--models-dir`), else `VEIL_MODELS_DIR` if set, else the first directory of
+/// [`models_search_path`] that holds a `manifest.tsv`.
+///
+/// An explicit directory or `VEIL_MODELS_DIR` is returned as is, without falling through to
+/// other places when it is wrong: using other models than the ones configured would hide a
+/// misconfiguration (loading then fails naming the missing file).
+///
+/// # Errors
+/// [`DetectError::ModelsNotFound`] listing every place looked at, when nothing is configured
+/// and no place of the search path holds a manifest.
+pub fn find_models_dir(explicit: Option<&Path>) -> Result<PathBuf, DetectError> {
+    if let Some(dir) = explicit {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os("VEIL_MODELS_DIR").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let tried = models_search_path();
+    match tried.iter().find(|d| d.join(MANIFEST_FILE).is_file()) {
+        Some(dir) => Ok(dir.clone()),
+        None => Err(DetectError::ModelsNotFound { tried }),
+    }
+}
+
+/// Where the models are looked for when neither a directory nor `VEIL_MODELS_DIR` is given,
+/// in order:
+///
+/// 1. `<directory of the running executable>/../share/veil/models` (an installed `redact`
+///    or application finds the models installed with it, whatever the prefix);
+/// 2. the source checkout's `models/`, only when the program runs from inside that checkout
+///    (its executable or working directory is below it): a developer's `cargo run` and
+///    `cargo test` use the tree's own models even when another Veil is installed;
+/// 3. `$XDG_DATA_HOME/veil/models` (default `~/.local/share/veil/models`);
+/// 4. `/usr/local/share/veil/models`;
+/// 5. `/usr/share/veil/models`.
+///
+/// Duplicates are listed once.
+pub fn models_search_path() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    let exe = std::env::current_exe().ok();
+    if let Some(prefix) = exe.as_deref().and_then(Path::parent).and_then(Path::parent) {
+        out.push(prefix.join(SHARE_MODELS));
+    }
+    if let Some(models) = checkout_models(exe.as_deref()) {
+        out.push(models);
+    }
+    let xdg = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".local/share"))
+        });
+    if let Some(d) = xdg {
+        out.push(d.join("veil/models"));
+    }
+    out.push(Path::new("/usr/local").join(SHARE_MODELS));
+    out.push(Path::new("/usr").join(SHARE_MODELS));
+    let mut seen = Vec::with_capacity(out.len());
+    out.retain(|p| {
+        let new = !seen.contains(p);
+        seen.push(p.clone());
+        new
+    });
+    out
+}
+
+/// The checkout's `models/` if the running program's executable or working directory lies
+/// inside the checkout this crate was built from (and that checkout still exists).
+fn checkout_models(exe: Option<&Path>) -> Option<PathBuf> {
+    let root = Path::new(CHECKOUT_DIR).canonicalize().ok()?;
+    let inside = |p: &Path| p.canonicalize().is_ok_and(|p| p.starts_with(&root));
+    let cwd = std::env::current_dir().ok();
+    let from_checkout = exe.is_some_and(inside) || cwd.as_deref().is_some_and(inside);
+    from_checkout.then(|| root.join("models"))
 }
 
 /// Read every entry of `dir/manifest.tsv`.

@@ -700,8 +700,10 @@ veil_status veil_audit_verify(const char *log_path,
 /**
  * Load a detector. `kind` is `VEIL_DETECTOR_FACES`, `VEIL_DETECTOR_PERSONS` or both OR-ed
  * together. `models_dir` (may be NULL) is the directory holding `manifest.tsv` and the
- * model files; NULL means `$VEIL_MODELS_DIR`, else the `models/` directory of the source
- * tree Veil was built from (so installed applications should pass it). Every model
+ * model files; NULL means `$VEIL_MODELS_DIR`, else the first of
+ * `<directory of the executable>/../share/veil/models`, `$XDG_DATA_HOME/veil/models`,
+ * `/usr/local/share/veil/models`, `/usr/share/veil/models` that holds the models (and the
+ * source checkout's `models/` when the program runs from inside it). Every model
  * file's SHA-256 is checked against the manifest before it is loaded. ONNX Runtime is
  * loaded once per process (`ORT_DYLIB_PATH`, else the places Veil's setup installs it).
  *
@@ -885,8 +887,8 @@ void veil_export_options_default(struct veil_export_options *opts);
  * `opts->style`; with `spotlight` everything outside the requester), encode H.264 to
  * `opts->output` and write the manifest (`opts->manifest`, else `<output>.manifest.json`).
  * Without `tracks_path` the window is analysed first (faces and persons detected and
- * tracked; needs ONNX Runtime and the models of `$VEIL_MODELS_DIR` or the source tree's
- * `models/`). Runs to completion on the calling thread, using worker threads inside;
+ * tracked; needs ONNX Runtime and the models, found as `veil_detector_new` finds them with
+ * a NULL `models_dir`). Runs to completion on the calling thread, using worker threads inside;
  * it takes about as long as the video on a small machine.
  *
  * Privacy fails closed: on any status but `VEIL_STATUS_OK` no output or manifest file is

@@ -145,8 +145,10 @@ fn new_detector(kind: u32, models_dir: *const c_char) -> Result<Box<veil_detecto
 
 /// Load a detector. `kind` is `VEIL_DETECTOR_FACES`, `VEIL_DETECTOR_PERSONS` or both OR-ed
 /// together. `models_dir` (may be NULL) is the directory holding `manifest.tsv` and the
-/// model files; NULL means `$VEIL_MODELS_DIR`, else the `models/` directory of the source
-/// tree Veil was built from (so installed applications should pass it). Every model
+/// model files; NULL means `$VEIL_MODELS_DIR`, else the first of
+/// `<directory of the executable>/../share/veil/models`, `$XDG_DATA_HOME/veil/models`,
+/// `/usr/local/share/veil/models`, `/usr/share/veil/models` that holds the models (and the
+/// source checkout's `models/` when the program runs from inside it). Every model
 /// file's SHA-256 is checked against the manifest before it is loaded. ONNX Runtime is
 /// loaded once per process (`ORT_DYLIB_PATH`, else the places Veil's setup installs it).
 ///

@@ -242,8 +242,8 @@ pub unsafe extern "C" fn veil_export_options_default(opts: *mut veil_export_opti
 /// `opts->style`; with `spotlight` everything outside the requester), encode H.264 to
 /// `opts->output` and write the manifest (`opts->manifest`, else `<output>.manifest.json`).
 /// Without `tracks_path` the window is analysed first (faces and persons detected and
-/// tracked; needs ONNX Runtime and the models of `$VEIL_MODELS_DIR` or the source tree's
-/// `models/`). Runs to completion on the calling thread, using worker threads inside;
+/// tracked; needs ONNX Runtime and the models, found as `veil_detector_new` finds them with
+/// a NULL `models_dir`). Runs to completion on the calling thread, using worker threads inside;
 /// it takes about as long as the video on a small machine.
 ///
 /// Privacy fails closed: on any status but `VEIL_STATUS_OK` no output or manifest file is

@@ -67,6 +67,15 @@ fn build_library() -> Result<PathBuf, String> {
             ));
         }
     }
+    // libveil.so's soname is libveil.so.<major> (build.rs): the name a program linked with
+    // -lveil asks the loader for, installed as a link by `make install`.
+    let soname = profile_dir.join(concat!("libveil.so.", env!("CARGO_PKG_VERSION_MAJOR")));
+    let _ = std::fs::remove_file(&soname);
+    match std::os::unix::fs::symlink("libveil.so", &soname) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("{}: {e}", soname.display())),
+    }
     Ok(profile_dir)
 }
 

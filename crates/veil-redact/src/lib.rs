@@ -83,7 +83,8 @@ pub struct DetectOptions {
     /// ONNX Runtime intra-op threads of each detector. The two detectors run in separate
     /// pipeline stages at the same time, so the default is half the cores (at least 1).
     pub threads: usize,
-    /// Models directory (`None`: `VEIL_MODELS_DIR`, else the repository's `models/`).
+    /// Models directory (`None`: `VEIL_MODELS_DIR`, else found at run time, see
+    /// [`veil_detect::find_models_dir`]).
     pub models_dir: Option<PathBuf>,
     /// Fault injection for Veil's own fail-closed tests; always `None` in real use.
     #[doc(hidden)]

@@ -1,0 +1,79 @@
+//! Detector options shared by `detect`, `analyze` and `export`: `--threshold`, `--threads`,
+//! `--models-dir`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use veil::detect::{CenterFaceBuilder, NanoDetBuilder};
+use veil::redact::DetectOptions;
+
+/// Detector settings.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// Detection score threshold of both detectors, in (0, 1) (default: faces 0.2, persons
+    /// 0.3, tuned for recall). Higher values miss more people, who then stay unredacted.
+    #[arg(long, value_name = "SCORE", value_parser = parse_threshold)]
+    pub threshold: Option<f32>,
+    /// ONNX Runtime threads per detector (default: half the cores, at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+    /// Directory holding manifest.tsv and the model files (default: $VEIL_MODELS_DIR, else
+    /// the installed models, see ENVIRONMENT).
+    #[arg(long, value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+}
+
+fn parse_threshold(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?}: expected a score between 0 and 1 (exclusive), e.g. 0.3"
+        )),
+    }
+}
+
+impl ModelArgs {
+    /// Apply to the pipelines' detector options.
+    pub fn apply(&self, o: &mut DetectOptions) {
+        if let Some(t) = self.threshold {
+            o.face_threshold = Some(t);
+            o.person_threshold = Some(t);
+        }
+        if let Some(n) = self.threads {
+            o.threads = usize::from(n);
+        }
+        if let Some(d) = &self.models_dir {
+            o.models_dir = Some(d.clone());
+        }
+    }
+
+    /// The face detector's builder with these settings.
+    pub fn faces(&self) -> CenterFaceBuilder {
+        let mut b = veil::detect::CenterFace::builder();
+        if let Some(t) = self.threshold {
+            b = b.threshold(t);
+        }
+        if let Some(n) = self.threads {
+            b = b.threads(usize::from(n));
+        }
+        if let Some(d) = &self.models_dir {
+            b = b.models_dir(d);
+        }
+        b
+    }
+
+    /// The person detector's builder with these settings.
+    pub fn persons(&self) -> NanoDetBuilder {
+        let mut b = veil::detect::NanoDet::builder();
+        if let Some(t) = self.threshold {
+            b = b.threshold(t);
+        }
+        if let Some(n) = self.threads {
+            b = b.threads(usize::from(n));
+        }
+        if let Some(d) = &self.models_dir {
+            b = b.models_dir(d);
+        }
+        b
+    }
+}
