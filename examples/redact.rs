@@ -20,6 +20,10 @@ mod detect_cmd;
 mod governance;
 #[path = "redact/inzage.rs"]
 mod inzage;
+#[path = "redact/cameras.rs"]
+mod cameras;
+#[path = "redact/zones.rs"]
+mod zones;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -59,6 +63,12 @@ enum Command {
     /// Retention: which recordings to delete now, which to keep and why.
     #[command(subcommand)]
     Retention(governance::RetentionCommand),
+    /// Zones people can see: a preview picture, and an editor in the browser.
+    #[command(subcommand)]
+    Zones(zones::ZonesCommand),
+    /// The camera register: every camera of a directory of zone files.
+    #[command(subcommand)]
+    Cameras(cameras::CamerasCommand),
 }
 
 /// Options shared by commands that read a time window of a recording.
@@ -204,6 +214,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => inzage::cmd_export(*args),
         Command::Audit(cmd) => governance::cmd_audit(cmd),
         Command::Retention(cmd) => governance::cmd_retention(cmd),
+        Command::Zones(cmd) => zones::cmd_zones(cmd),
+        Command::Cameras(cmd) => cameras::cmd_cameras(cmd),
     }
 }
 

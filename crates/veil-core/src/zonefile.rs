@@ -26,7 +26,7 @@
 
 use std::path::{Path, PathBuf};
 
-use toml_edit::{value, Array, ArrayOfTables, DocumentMut, Item, Table, Value};
+use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, Value};
 
 use crate::config::{CameraConfig, ZoneKind, ZoneStyle};
 use crate::error::ConfigError;

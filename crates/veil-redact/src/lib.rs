@@ -31,6 +31,7 @@ mod error;
 pub mod layers;
 pub mod manifest;
 mod pipeline;
+pub mod preview;
 mod select;
 mod sheet;
 
@@ -45,6 +46,8 @@ pub use select::{frame_number, resolve_requester, Requester};
 pub use veil_detect::InputSize;
 pub use veil_track::{TrackerConfig, Tracks};
 pub use veil_video::{EncodeOptions, VideoError};
+/// The image crate, whose `RgbImage` the [`preview`] functions return.
+pub use image;
 
 /// Detector settings of the analysis.
 #[derive(Debug, Clone, PartialEq)]
