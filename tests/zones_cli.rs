@@ -486,7 +486,7 @@ impl Browser {
             "--disable-domain-reliability",
             "--no-default-browser-check",
             "--no-pings",
-            "--window-size=1400,1000",
+            "--window-size=1400,1350",
             &format!("--user-data-dir={}", profile.display()),
         ];
         let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
@@ -668,5 +668,56 @@ fn editor_in_a_real_browser_draws_a_zone_that_masks_that_area() {
         }
     }
     assert!(n_in > 20_000 && n_out > 380_000, "{n_in} inside, {n_out} outside");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn preview_of_a_live_stream() {
+    let dir = scratch("zones-live");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/live.ts");
+    // FFmpeg serves the clip as a live MPEG-TS stream over HTTP, at its real rate, once
+    let mut ff = Command::new("ffmpeg")
+        .args(["-v", "quiet", "-re", "-i"])
+        .arg(fixture())
+        .args(["-c", "copy", "-f", "mpegts", "-listen", "1", &url])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = dir.join("live.png");
+    // the server needs a moment to listen: bounded retries
+    let mut last = None;
+    for _ in 0..100 {
+        let o = redact(&[
+            OsStr::new("zones"),
+            OsStr::new("preview"),
+            OsStr::new(&url),
+            OsStr::new("--zones"),
+            zones().as_os_str(),
+            OsStr::new("-o"),
+            out.as_os_str(),
+        ]);
+        if o.status.success() {
+            last = None;
+            break;
+        }
+        last = Some(String::from_utf8_lossy(&o.stderr).into_owned());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = ff.kill();
+    let _ = ff.wait();
+    assert!(last.is_none(), "{last:?}");
+    // the same H.264 frames as the file: the same preview as the file's first frame
+    let live = read_png(&out);
+    let config = CameraConfig::from_file(&zones()).unwrap();
+    let still = grab_still(&fixture(), None, &[]).unwrap();
+    let file = render_preview(&still, &config, &PreviewOptions::default()).unwrap();
+    assert_eq!(live.dimensions(), file.image.dimensions());
+    let (x0, y0) = file.panels[0];
+    for y in 0..576 {
+        for x in 0..768 {
+            assert_eq!(live.get_pixel(x0 + x, y0 + y), file.image.get_pixel(x0 + x, y0 + y), "({x}, {y})");
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
