@@ -14,14 +14,14 @@
 //! To add a command: a variant in [`Command`] with its `Args` struct, and one
 //! `fn cmd_x(args) -> anyhow::Result<()>`, dispatched in [`run`].
 
+#[path = "redact/cameras.rs"]
+mod cameras;
 #[path = "redact/detect_cmd.rs"]
 mod detect_cmd;
 #[path = "redact/governance.rs"]
 mod governance;
 #[path = "redact/inzage.rs"]
 mod inzage;
-#[path = "redact/cameras.rs"]
-mod cameras;
 #[path = "redact/zones.rs"]
 mod zones;
 

@@ -42,3 +42,21 @@ if [ ! -s "$lib" ]; then
   mv -f "$lib.tmp" "$lib"
 fi
 ln -sfn "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
+
+# The zone editor's browser test (tests/zones_cli.rs) drives Debian's headless Chromium
+# through chromedriver.
+BROWSER_PACKAGES=(chromium chromium-driver)
+missing=()
+for p in "${BROWSER_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages (run as root or install them): ${missing[*]}" >&2
+    exit 1
+  fi
+fi

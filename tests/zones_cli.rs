@@ -69,7 +69,10 @@ fn check_panel(
     for y in 0..h {
         for x in 0..w {
             let (cx, cy) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
-            if tags.iter().any(|t| t.grow(2, 2).contains(i64::from(x), i64::from(y))) {
+            if tags
+                .iter()
+                .any(|t| t.grow(2, 2).contains(i64::from(x), i64::from(y)))
+            {
                 continue;
             }
             let got = img.get_pixel(origin.0 + x, origin.1 + y);
@@ -81,7 +84,11 @@ fn check_panel(
                 assert_eq!(got, inside_ref.get_pixel(x, y), "inside a zone at ({x}, {y})");
                 n_in += 1;
             } else if polys.iter().all(|p| edge_distance(p, cx, cy) > 12.0) {
-                assert_eq!(got, outside_ref.get_pixel(x, y), "far outside the zones at ({x}, {y})");
+                assert_eq!(
+                    got,
+                    outside_ref.get_pixel(x, y),
+                    "far outside the zones at ({x}, {y})"
+                );
                 n_out += 1;
             }
         }
@@ -115,10 +122,16 @@ fn preview_shows_the_masked_zones_and_the_untouched_rest() {
     let png = read_png(&out);
     let lib = render_preview(&still, &config, &PreviewOptions::default()).unwrap();
     assert_eq!(png.dimensions(), lib.image.dimensions());
-    assert!(png == lib.image, "the CLI's PNG differs from the library's rendering");
+    assert!(
+        png == lib.image,
+        "the CLI's PNG differs from the library's rendering"
+    );
 
     let (n_in, n_out) = check_panel(&png, lib.panels[0], &config, &lib.tags, &masked, &original);
-    assert!(n_in > 5_000 && n_out > 300_000, "checked {n_in} inside, {n_out} outside");
+    assert!(
+        n_in > 5_000 && n_out > 300_000,
+        "checked {n_in} inside, {n_out} outside"
+    );
     // and the zones really are masked: solid zones are black where the input is not
     let (w, h) = original.dimensions();
     let door = config.zones[0].polygon.to_pixels(w, h);
@@ -181,7 +194,10 @@ fn preview_errors_name_the_file_and_leave_nothing() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("bad.toml: zone 0 (\"L\"): point 1 (1.2, 0.1) lies outside 0..1"), "{err}");
+    assert!(
+        err.contains("bad.toml: zone 0 (\"L\"): point 1 (1.2, 0.1) lies outside 0..1"),
+        "{err}"
+    );
     let o = redact(&[
         OsStr::new("zones"),
         OsStr::new("preview"),
@@ -193,7 +209,11 @@ fn preview_errors_name_the_file_and_leave_nothing() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.mp4"));
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only bad.toml is left");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "only bad.toml is left"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -209,7 +229,13 @@ pub struct EditorProcess {
 impl EditorProcess {
     pub fn start(input: &Path, zones: &Path) -> EditorProcess {
         let mut child = Command::new(redact_bin())
-            .args([OsStr::new("zones"), OsStr::new("edit"), input.as_os_str(), OsStr::new("--zones"), zones.as_os_str()])
+            .args([
+                OsStr::new("zones"),
+                OsStr::new("edit"),
+                input.as_os_str(),
+                OsStr::new("--zones"),
+                zones.as_os_str(),
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -244,11 +270,17 @@ impl Drop for EditorProcess {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
 
 fn get(url: &str) -> (u16, Vec<u8>) {
-    let r = agent().get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let r = agent()
+        .get(url)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
     let s = r.status().as_u16();
     (s, r.into_body().read_to_vec().unwrap())
 }
@@ -276,14 +308,25 @@ fn editor_api_loads_saves_atomically_and_refuses_bad_input() {
     let ed = EditorProcess::start(&fixture(), &file);
 
     // no token, a wrong token, a foreign Host: refused, nothing served
-    for url in [format!("{}/api/zones", ed.base), format!("{}/api/zones?token=0000", ed.base), format!("{}/", ed.base)] {
+    for url in [
+        format!("{}/api/zones", ed.base),
+        format!("{}/api/zones?token=0000", ed.base),
+        format!("{}/", ed.base),
+    ] {
         let (s, b) = get(&url);
         assert_eq!(s, 403, "{url}");
         assert!(json(&b)["error"].as_str().unwrap().contains("token"));
     }
-    let (s, _) = post(&format!("{}/api/save", ed.base), &serde_json::json!({"zones": []}));
+    let (s, _) = post(
+        &format!("{}/api/save", ed.base),
+        &serde_json::json!({"zones": []}),
+    );
     assert_eq!(s, 403);
-    let r = agent().get(&ed.url("/api/zones")).header("Host", "attacker.example").call().unwrap();
+    let r = agent()
+        .get(&ed.url("/api/zones"))
+        .header("Host", "attacker.example")
+        .call()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 403);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
 
@@ -313,7 +356,10 @@ fn editor_api_loads_saves_atomically_and_refuses_bad_input() {
     bad[1]["polygon"] = serde_json::json!([[0.1, 0.1], [0.2, 0.1]]);
     let camera = loaded["camera"].clone();
     for endpoint in ["/api/save", "/api/preview"] {
-        let (s, b) = post(&ed.url(endpoint), &serde_json::json!({"camera": camera, "zones": bad}));
+        let (s, b) = post(
+            &ed.url(endpoint),
+            &serde_json::json!({"camera": camera, "zones": bad}),
+        );
         assert_eq!(s, 422, "{endpoint}");
         assert_eq!(
             json(&b)["error"],
@@ -335,7 +381,10 @@ fn editor_api_loads_saves_atomically_and_refuses_bad_input() {
     assert_eq!(s, 200);
     let prev = veil::redact::image::load_from_memory(&png).unwrap().to_rgb8();
     let kiosk = prev.get_pixel(422, 317); // (0.55, 0.55) of 768x576
-    assert!(kiosk.0.iter().all(|&c| c <= 2), "kiosk not masked in the preview: {kiosk:?}");
+    assert!(
+        kiosk.0.iter().all(|&c| c <= 2),
+        "kiosk not masked in the preview: {kiosk:?}"
+    );
     assert_eq!(prev.get_pixel(100, 400), frame.get_pixel(100, 400));
 
     // save: atomic (a new file renamed over the old one: a hard link to the old file still
@@ -349,7 +398,10 @@ fn editor_api_loads_saves_atomically_and_refuses_bad_input() {
     assert_eq!(saved["zones"][4]["source"], 4);
     assert_eq!(std::fs::read_to_string(&link).unwrap(), original);
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("# Zones for the OpenCV \"vtest\" camera view"), "{text}");
+    assert!(
+        text.starts_with("# Zones for the OpenCV \"vtest\" camera view"),
+        "{text}"
+    );
     assert!(text.contains("[camera]\nid = \"vtest-courtyard\""));
     let config = CameraConfig::from_file(&file).unwrap();
     assert_eq!(config.zones.len(), 5);
@@ -364,9 +416,14 @@ fn editor_api_loads_saves_atomically_and_refuses_bad_input() {
 
     // a file changed on disk behind the editor's back is not overwritten
     std::fs::write(&file, text.replace("Kiosk", "Kiosk (edited by hand)")).unwrap();
-    let (s, b) = post(&ed.url("/api/save"), &serde_json::json!({"camera": camera, "zones": saved["zones"]}));
+    let (s, b) = post(
+        &ed.url("/api/save"),
+        &serde_json::json!({"camera": camera, "zones": saved["zones"]}),
+    );
     assert_eq!(s, 409, "{}", String::from_utf8_lossy(&b));
-    assert!(std::fs::read_to_string(&file).unwrap().contains("Kiosk (edited by hand)"));
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("Kiosk (edited by hand)"));
     drop(ed);
     zones.clear();
     std::fs::remove_dir_all(&dir).unwrap();
@@ -395,22 +452,44 @@ fn register_lists_every_camera_of_the_directory() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read_to_string(&out).unwrap();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&cams).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&cams)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     assert!(files.len() >= 3);
     let rows: Vec<&str> = html.split("<tr data-camera=").skip(1).collect();
     assert_eq!(rows.len(), files.len(), "one row per camera");
     for (f, row) in files.iter().zip(&rows) {
         let c = CameraConfig::from_file(f).unwrap();
-        assert!(row.starts_with(&format!("\"{}\"", c.id)), "rows in file order: {row}");
+        assert!(
+            row.starts_with(&format!("\"{}\"", c.id)),
+            "rows in file order: {row}"
+        );
         assert!(row.contains(&c.purposes.join(", ")));
         assert!(row.contains(&c.responsible.replace('\'', "&#39;")), "{row}");
         for z in &c.zones {
-            assert!(row.contains(&format!("{}</span>: {}", z.kind.as_str(), z.label.replace('\'', "&#39;"))), "{row}");
+            assert!(
+                row.contains(&format!(
+                    "{}</span>: {}",
+                    z.kind.as_str(),
+                    z.label.replace('\'', "&#39;")
+                )),
+                "{row}"
+            );
         }
-        let days = if c.id == "garage-b" { "<td>7 days</td>" } else { "<td>28 days (default)</td>" };
+        let days = if c.id == "garage-b" {
+            "<td>7 days</td>"
+        } else {
+            "<td>28 days (default)</td>"
+        };
         assert!(row.contains(days), "{row}");
-        assert_eq!(row.contains("data:image/png;base64,"), c.id == "vtest-courtyard", "{}", c.id);
+        assert_eq!(
+            row.contains("data:image/png;base64,"),
+            c.id == "vtest-courtyard",
+            "{}",
+            c.id
+        );
     }
     // a broken zone file in the directory: no register rather than one with a camera missing
     std::fs::create_dir_all(dir.join("cams")).unwrap();
@@ -448,7 +527,11 @@ impl Browser {
                 "{tool} is missing: the browser test needs Debian's chromium and chromium-driver (run `make setup`)"
             );
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let driver = Command::new("/usr/bin/chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -464,7 +547,10 @@ impl Browser {
         };
         // chromedriver takes a moment to listen: bounded polling, no timing assertion
         let ready = (0..200).any(|_| {
-            let ok = agent().get(&format!("{}/status", browser.base)).call().is_ok_and(|r| r.status() == 200);
+            let ok = agent()
+                .get(&format!("{}/status", browser.base))
+                .call()
+                .is_ok_and(|r| r.status() == 200);
             if !ok {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
@@ -521,7 +607,11 @@ impl Browser {
     }
 
     fn script(&self, js: &str) -> serde_json::Value {
-        self.cmd("POST", "/execute/sync", Some(serde_json::json!({"script": js, "args": []})))
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(serde_json::json!({"script": js, "args": []})),
+        )
     }
 
     /// Wait (bounded) until `js` returns a non-null value, and return it.
@@ -541,15 +631,24 @@ impl Browser {
     }
 
     fn element(&self, css: &str) -> String {
-        let v = self.cmd("POST", "/element", Some(serde_json::json!({"using": "css selector", "value": css})));
-        v["element-6066-11e4-a52e-4f735466cecf"].as_str().unwrap_or_else(|| panic!("element {css}: {v}")).to_owned()
+        let v = self.cmd(
+            "POST",
+            "/element",
+            Some(serde_json::json!({"using": "css selector", "value": css})),
+        );
+        v["element-6066-11e4-a52e-4f735466cecf"]
+            .as_str()
+            .unwrap_or_else(|| panic!("element {css}: {v}"))
+            .to_owned()
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
         if !self.session.is_empty() {
-            let _ = agent().delete(&format!("{}/session/{}", self.base, self.session)).call();
+            let _ = agent()
+                .delete(&format!("{}/session/{}", self.base, self.session))
+                .call();
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
@@ -613,36 +712,59 @@ fn editor_in_a_real_browser_draws_a_zone_that_masks_that_area() {
          const at = (x, y) => Array.from(g.getImageData(Math.floor(x * c.width), Math.floor(y * c.height), 1, 1).data.slice(0, 3)); \
          return [at(0.35, 0.52), at(0.10, 0.90)];",
     );
-    assert!(px[0].as_array().unwrap().iter().all(|v| v.as_u64().unwrap() <= 2), "preview inside the zone: {px}");
-    assert!(px[1].as_array().unwrap().iter().any(|v| v.as_u64().unwrap() > 20), "preview outside the zone: {px}");
+    assert!(
+        px[0].as_array().unwrap().iter().all(|v| v.as_u64().unwrap() <= 2),
+        "preview inside the zone: {px}"
+    );
+    assert!(
+        px[1].as_array().unwrap().iter().any(|v| v.as_u64().unwrap() > 20),
+        "preview outside the zone: {px}"
+    );
     let save = browser.element("#save");
-    browser.cmd("POST", &format!("/element/{save}/click"), Some(serde_json::json!({})));
+    browser.cmd(
+        "POST",
+        &format!("/element/{save}/click"),
+        Some(serde_json::json!({})),
+    );
     let state = browser.wait_for(
         "const s = document.getElementById('status').dataset.state; return s === 'saved' || s === 'error' ? s : null;",
     );
     // the screenshot is kept as the test's artefact, whatever happens next
     let shot = browser.cmd("GET", "/screenshot", None);
     use base64::Engine as _;
-    let png = base64::engine::general_purpose::STANDARD.decode(shot.as_str().unwrap()).unwrap();
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot.as_str().unwrap())
+        .unwrap();
     let artefacts = target_dir().join("test-artefacts");
     std::fs::create_dir_all(&artefacts).unwrap();
     std::fs::write(artefacts.join("zone-editor-browser.png"), &png).unwrap();
     let status = browser.script("return document.getElementById('status').textContent;");
     assert_eq!(state, "saved", "{status}");
     let shot = veil::redact::image::load_from_memory(&png).unwrap().to_rgb8();
-    assert!(shot.width() >= 1000, "screenshot {}x{}", shot.width(), shot.height());
+    assert!(
+        shot.width() >= 1000,
+        "screenshot {}x{}",
+        shot.width(),
+        shot.height()
+    );
     drop(browser);
     drop(ed);
 
     // the file on disk: the comment and camera kept, one zone at the clicked points
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("# drawn in the browser test\n[camera]\nid = \"browser-cam\""), "{text}");
+    assert!(
+        text.starts_with("# drawn in the browser test\n[camera]\nid = \"browser-cam\""),
+        "{text}"
+    );
     let config = CameraConfig::from_file(&file).unwrap();
     assert_eq!(config.zones.len(), 1);
     let pts = config.zones[0].polygon.points();
     assert_eq!(pts.len(), 4);
     for (p, c) in pts.iter().zip(&clicked) {
-        assert!((p[0] - c.0).abs() < 2.0 / rw && (p[1] - c.1).abs() < 2.0 / rh, "{p:?} vs clicked {c:?}");
+        assert!(
+            (p[0] - c.0).abs() < 2.0 / rw && (p[1] - c.1).abs() < 2.0 / rh,
+            "{p:?} vs clicked {c:?}"
+        );
     }
     // ... and masks that area: inside black, outside untouched, on the fixture's geometry
     let (w, h) = (768u32, 576u32);
@@ -674,7 +796,11 @@ fn editor_in_a_real_browser_draws_a_zone_that_masks_that_area() {
 #[test]
 fn preview_of_a_live_stream() {
     let dir = scratch("zones-live");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}/live.ts");
     // FFmpeg serves the clip as a live MPEG-TS stream over HTTP, at its real rate, once
     let mut ff = Command::new("ffmpeg")
@@ -716,8 +842,43 @@ fn preview_of_a_live_stream() {
     let (x0, y0) = file.panels[0];
     for y in 0..576 {
         for x in 0..768 {
-            assert_eq!(live.get_pixel(x0 + x, y0 + y), file.image.get_pixel(x0 + x, y0 + y), "({x}, {y})");
+            assert_eq!(
+                live.get_pixel(x0 + x, y0 + y),
+                file.image.get_pixel(x0 + x, y0 + y),
+                "({x}, {y})"
+            );
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The README's picture is what the command it shows makes (`VEIL_REGENERATE=1` redraws it).
+#[test]
+fn readme_zone_preview_is_current() {
+    let doc = root().join("docs/zones-preview.png");
+    if std::env::var_os("VEIL_REGENERATE").is_some() {
+        let o = Command::new(redact_bin())
+            .current_dir(root())
+            .args([
+                "zones",
+                "preview",
+                "fixtures/vtest.mp4",
+                "--zones",
+                "fixtures/vtest-zones.toml",
+                "--at",
+                "2",
+                "-o",
+                "docs/zones-preview.png",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let config = CameraConfig::from_file(&zones()).unwrap();
+    let still = grab_still(&fixture(), Some(2.0), &[]).unwrap();
+    let lib = render_preview(&still, &config, &PreviewOptions::default()).unwrap();
+    assert!(
+        read_png(&doc) == lib.image,
+        "docs/zones-preview.png is out of date: VEIL_REGENERATE=1 cargo test --test zones_cli readme"
+    );
 }

@@ -16,7 +16,9 @@ use veil::redact::preview::{grab_still, png_bytes, render_preview, PreviewOption
 /// Width of a still in the register, in pixels.
 const THUMB_W: u32 = 360;
 /// Extensions tried for a camera's still, in this order.
-const STILL_EXTS: [&str; 10] = ["png", "jpg", "jpeg", "mp4", "mkv", "mov", "avi", "ts", "webm", "m4v"];
+const STILL_EXTS: [&str; 10] = [
+    "png", "jpg", "jpeg", "mp4", "mkv", "mov", "avi", "ts", "webm", "m4v",
+];
 
 /// `redact cameras ...`.
 #[derive(Debug, Subcommand)]
@@ -71,7 +73,10 @@ fn esc(s: &str) -> String {
 
 /// The camera's still in `dir`, if there is one.
 fn find_still(dir: &Path, id: &str) -> Option<PathBuf> {
-    STILL_EXTS.iter().map(|e| dir.join(format!("{id}.{e}"))).find(|p| p.is_file())
+    STILL_EXTS
+        .iter()
+        .map(|e| dir.join(format!("{id}.{e}")))
+        .find(|p| p.is_file())
 }
 
 /// The still of one camera, masked, zones outlined, scaled to the register's width, as a
@@ -190,6 +195,10 @@ fn cmd_report(a: ReportArgs) -> anyhow::Result<()> {
     html.push_str("</tbody></table>\n</body></html>\n");
     veil::core::fsutil::write_atomic(&a.output, html.as_bytes())
         .with_context(|| format!("{}: cannot write", a.output.display()))?;
-    println!("register of {} camera(s) -> {}", cameras.len(), a.output.display());
+    println!(
+        "register of {} camera(s) -> {}",
+        cameras.len(),
+        a.output.display()
+    );
     Ok(())
 }

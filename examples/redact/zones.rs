@@ -13,7 +13,9 @@ use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 use veil::core::zonefile::{edit_zone_file, read_drafts, CameraDraft, ZoneDraft};
 use veil::core::CameraConfig;
-use veil::redact::preview::{frame_to_rgb, grab_still, masked_copy, png_bytes, render_preview, write_png, PreviewOptions, Still};
+use veil::redact::preview::{
+    frame_to_rgb, grab_still, masked_copy, png_bytes, render_preview, write_png, PreviewOptions, Still,
+};
 
 /// The editor page: HTML, CSS and JS in one file, embedded in the binary.
 const PAGE: &str = include_str!("zone_editor.html");
@@ -196,7 +198,9 @@ impl Editor {
                 .unwrap_or_default();
         }
         let error = if exists {
-            CameraConfig::from_toml_str(&text, &self.zones_path).err().map(|e| e.to_string())
+            CameraConfig::from_toml_str(&text, &self.zones_path)
+                .err()
+                .map(|e| e.to_string())
         } else {
             None
         };
@@ -219,7 +223,8 @@ impl Editor {
 
     /// The new text and configuration for a request, validated by the zone-file parser.
     fn edited(&self, body: &[u8]) -> Result<(String, CameraConfig), Answer> {
-        let req: EditJson = serde_json::from_slice(body).map_err(|e| Answer::error(400, format!("bad request: {e}")))?;
+        let req: EditJson =
+            serde_json::from_slice(body).map_err(|e| Answer::error(400, format!("bad request: {e}")))?;
         let camera = req.camera.map(|c| CameraDraft {
             id: c.id,
             purposes: c.purposes,
@@ -238,7 +243,8 @@ impl Editor {
                 source: z.source,
             })
             .collect();
-        edit_zone_file(&self.base, camera.as_ref(), &zones, &self.zones_path).map_err(|e| Answer::error(422, e))
+        edit_zone_file(&self.base, camera.as_ref(), &zones, &self.zones_path)
+            .map_err(|e| Answer::error(422, e))
     }
 
     fn preview(&self, body: &[u8]) -> Answer {
@@ -278,9 +284,15 @@ impl Editor {
         if let Err(e) = veil::core::fsutil::write_atomic(&self.zones_path, text.as_bytes()) {
             return Answer::error(500, format!("{}: cannot write: {e}", self.zones_path.display()));
         }
-        let zones = read_drafts(&text, &self.zones_path).map(|d| zones_json(d.zones)).unwrap_or_default();
+        let zones = read_drafts(&text, &self.zones_path)
+            .map(|d| zones_json(d.zones))
+            .unwrap_or_default();
         self.base = text;
-        eprintln!("saved {} zone(s) to {}", config.zones.len(), self.zones_path.display());
+        eprintln!(
+            "saved {} zone(s) to {}",
+            config.zones.len(),
+            self.zones_path.display()
+        );
         Answer::json(
             200,
             &serde_json::json!({
@@ -308,7 +320,9 @@ impl Editor {
             (Get, "/api/zones") => self.load(),
             (Post, "/api/preview") => self.preview(body),
             (Post, "/api/save") => self.save(body),
-            (_, "/" | "/frame.png" | "/api/zones" | "/api/preview" | "/api/save") => Answer::error(405, "method not allowed"),
+            (_, "/" | "/frame.png" | "/api/zones" | "/api/preview" | "/api/save") => {
+                Answer::error(405, "method not allowed")
+            }
             _ => Answer::error(404, "not found"),
         }
     }
@@ -349,7 +363,12 @@ fn cmd_edit(a: EditArgs) -> anyhow::Result<()> {
         base: String::new(),
     };
     let url = format!("http://{}/?token={}", ed.host, ed.token);
-    println!("zone editor for {} (frame at {:.3} s of {})", ed.zones_path.display(), ed.still.time, ed.input);
+    println!(
+        "zone editor for {} (frame at {:.3} s of {})",
+        ed.zones_path.display(),
+        ed.still.time,
+        ed.input
+    );
     println!("open {url}");
     println!("(serving on 127.0.0.1 only; Ctrl-C to stop)");
     std::io::stdout().flush().ok();
@@ -372,7 +391,10 @@ fn cmd_edit(a: EditArgs) -> anyhow::Result<()> {
         let answer = if host != ed.host && host != localhost {
             Answer::error(403, "wrong Host header: use the URL printed by redact zones edit")
         } else if !same_secret(token, &ed.token) {
-            Answer::error(403, "missing or wrong token: use the URL printed by redact zones edit")
+            Answer::error(
+                403,
+                "missing or wrong token: use the URL printed by redact zones edit",
+            )
         } else if req.body_length().is_some_and(|n| n as u64 > MAX_BODY) {
             Answer::error(413, "request too large")
         } else {

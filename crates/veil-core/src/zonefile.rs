@@ -185,7 +185,9 @@ fn values_equal(a: &Value, b: &Value) -> bool {
         (Value::String(x), Value::String(y)) => x.value() == y.value(),
         (Value::Integer(x), Value::Integer(y)) => x.value() == y.value(),
         (Value::Float(x), Value::Float(y)) => x.value() == y.value(),
-        (Value::Integer(x), Value::Float(y)) | (Value::Float(y), Value::Integer(x)) => *x.value() as f64 == *y.value(),
+        (Value::Integer(x), Value::Float(y)) | (Value::Float(y), Value::Integer(x)) => {
+            *x.value() as f64 == *y.value()
+        }
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| values_equal(p, q))
         }
@@ -302,16 +304,19 @@ pub fn edit_zone_file(
         };
         fill_zone(&mut t, z);
         if !pending.is_empty() {
-            let own = t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("\n").to_owned();
+            let own = t
+                .decor()
+                .prefix()
+                .and_then(|p| p.as_str())
+                .unwrap_or("\n")
+                .to_owned();
             t.decor_mut().set_prefix(format!("{pending}{own}"));
             pending.clear();
         }
         new.push(t);
     }
-    for i in next_old..old.len() {
-        if !used[i] {
-            pending.push_str(&kept_head(i));
-        }
+    for (i, _) in used.iter().enumerate().skip(next_old).filter(|(_, u)| !**u) {
+        pending.push_str(&kept_head(i));
     }
     doc.remove("zones");
     if !new.is_empty() {
@@ -394,7 +399,9 @@ polygon = [[0.5, 0.5], [0.6, 0.5], [0.6, 0.6]]
             ..ZoneDraft::default()
         };
         let (text, cfg) = edit_zone_file(FILE, Some(&d.camera), &[window, new], "f.toml").unwrap();
-        assert!(text.starts_with("# Entrance camera, drawn 2026-03-01\n[camera]\nid = \"cam-1\"   # as in the NVR\n"));
+        assert!(text.starts_with(
+            "# Entrance camera, drawn 2026-03-01\n[camera]\nid = \"cam-1\"   # as in the NVR\n"
+        ));
         assert!(text.contains("# installed 2026, replaced 2027"));
         assert!(text.contains("# the window"));
         assert!(!text.contains("# the red door"));

@@ -39,6 +39,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use error::RedactError;
+/// The image crate, whose `RgbImage` the [`preview`] functions return.
+pub use image;
 pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, LayerPlan, Padding, Style};
 pub use manifest::{sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord};
 pub use pipeline::{analyze, export};
@@ -46,8 +48,6 @@ pub use select::{frame_number, resolve_requester, Requester};
 pub use veil_detect::InputSize;
 pub use veil_track::{TrackerConfig, Tracks};
 pub use veil_video::{EncodeOptions, VideoError};
-/// The image crate, whose `RgbImage` the [`preview`] functions return.
-pub use image;
 
 /// Detector settings of the analysis.
 #[derive(Debug, Clone, PartialEq)]

@@ -55,7 +55,11 @@ pub struct Still {
 /// # Errors
 /// [`RedactError::Video`] when the input cannot be opened or decoded,
 /// [`RedactError::EmptyWindow`] when it has no frame at or after `at`.
-pub fn grab_still(input: &Path, at: Option<f64>, input_options: &[(String, String)]) -> Result<Still, RedactError> {
+pub fn grab_still(
+    input: &Path,
+    at: Option<f64>,
+    input_options: &[(String, String)],
+) -> Result<Still, RedactError> {
     let opts = ReadOptions {
         from: at,
         input_options: input_options.to_vec(),
@@ -87,7 +91,8 @@ pub fn masked_copy(frame: &Frame, config: &CameraConfig) -> Result<Frame, Redact
         frame: 0,
         source,
     };
-    let masker = CaptureMasker::new(config, frame.width(), frame.height(), frame.format()).map_err(mask_err)?;
+    let masker =
+        CaptureMasker::new(config, frame.width(), frame.height(), frame.format()).map_err(mask_err)?;
     let mut out = frame.clone();
     masker.apply(&mut out.as_mut()).map_err(mask_err)?;
     Ok(out)
@@ -143,7 +148,14 @@ fn font() -> Result<FontRef<'static>, RedactError> {
 
 /// Draw zone outlines and number tags on a frame-sized panel at `origin` of `img`; returns
 /// the tag rectangles in frame coordinates.
-fn draw_zones(img: &mut RgbImage, origin: (u32, u32), config: &CameraConfig, w: u32, h: u32, font: &FontRef<'_>) -> Vec<Rect> {
+fn draw_zones(
+    img: &mut RgbImage,
+    origin: (u32, u32),
+    config: &CameraConfig,
+    w: u32,
+    h: u32,
+    font: &FontRef<'_>,
+) -> Vec<Rect> {
     let (ox, oy) = (origin.0 as f32, origin.1 as f32);
     let scale = PxScale::from(TEXT_PX);
     let mut tags = Vec::with_capacity(config.zones.len());
@@ -154,12 +166,22 @@ fn draw_zones(img: &mut RgbImage, origin: (u32, u32), config: &CameraConfig, w: 
         for k in 0..pts.len() {
             let (a, b) = (pts[k], pts[(k + 1) % pts.len()]);
             // clamp to the last pixel so edges on the frame's border stay visible
-            let cl = |(x, y): (f64, f64)| ((x as f32).clamp(0.0, w as f32 - 1.0), (y as f32).clamp(0.0, h as f32 - 1.0));
+            let cl = |(x, y): (f64, f64)| {
+                (
+                    (x as f32).clamp(0.0, w as f32 - 1.0),
+                    (y as f32).clamp(0.0, h as f32 - 1.0),
+                )
+            };
             let (a, b) = (cl(a), cl(b));
             for dy in -half..=half {
                 for dx in -half..=half {
                     let (fx, fy) = (dx as f32, dy as f32);
-                    draw_line_segment_mut(img, (ox + a.0 + fx, oy + a.1 + fy), (ox + b.0 + fx, oy + b.1 + fy), color);
+                    draw_line_segment_mut(
+                        img,
+                        (ox + a.0 + fx, oy + a.1 + fy),
+                        (ox + b.0 + fx, oy + b.1 + fy),
+                        color,
+                    );
                 }
             }
         }
@@ -177,7 +199,15 @@ fn draw_zones(img: &mut RgbImage, origin: (u32, u32), config: &CameraConfig, w: 
             DrawRect::at((origin.0 + tx) as i32, (origin.1 + ty) as i32).of_size(tag.w.max(1), tag.h.max(1)),
             color,
         );
-        draw_text_mut(img, Rgb([0, 0, 0]), (origin.0 + tx + 4) as i32, (origin.1 + ty + 2) as i32, scale, font, &text);
+        draw_text_mut(
+            img,
+            Rgb([0, 0, 0]),
+            (origin.0 + tx + 4) as i32,
+            (origin.1 + ty + 2) as i32,
+            scale,
+            font,
+            &text,
+        );
         tags.push(tag);
     }
     tags
@@ -206,7 +236,11 @@ fn fit(text: &str, max_w: u32, scale: PxScale, font: &FontRef<'_>) -> String {
 ///
 /// # Errors
 /// [`RedactError::Mask`] if the zones cannot be applied to this frame geometry.
-pub fn render_preview(still: &Still, config: &CameraConfig, opts: &PreviewOptions) -> Result<Preview, RedactError> {
+pub fn render_preview(
+    still: &Still,
+    config: &CameraConfig,
+    opts: &PreviewOptions,
+) -> Result<Preview, RedactError> {
     let font = font()?;
     let scale = PxScale::from(TEXT_PX);
     let (w, h) = (still.frame.width(), still.frame.height());
@@ -238,7 +272,15 @@ pub fn render_preview(still: &Still, config: &CameraConfig, opts: &PreviewOption
         tags = draw_zones(&mut img, origin, config, w, h, &font);
         if !opts.bare {
             let cap = fit(captions[k], w.saturating_sub(8), scale, &font);
-            draw_text_mut(&mut img, Rgb([0, 0, 0]), (origin.0 + 4) as i32, 4, scale, &font, &cap);
+            draw_text_mut(
+                &mut img,
+                Rgb([0, 0, 0]),
+                (origin.0 + 4) as i32,
+                4,
+                scale,
+                &font,
+                &cap,
+            );
         }
     }
     if !opts.bare {
@@ -254,14 +296,30 @@ pub fn render_preview(still: &Still, config: &CameraConfig, opts: &PreviewOption
         draw_text_mut(&mut img, Rgb([0, 0, 0]), 4, y0 as i32, scale, &font, &head);
         for (i, z) in config.zones.iter().enumerate() {
             let y = y0 + LEGEND_LINE * (i as u32 + 1);
-            draw_filled_rect_mut(&mut img, DrawRect::at(4, y as i32).of_size(24, 18), Rgb(kind_color(z.kind)));
-            draw_text_mut(&mut img, Rgb([0, 0, 0]), 8, y as i32, scale, &font, &format!("{}", i + 1));
+            draw_filled_rect_mut(
+                &mut img,
+                DrawRect::at(4, y as i32).of_size(24, 18),
+                Rgb(kind_color(z.kind)),
+            );
+            draw_text_mut(
+                &mut img,
+                Rgb([0, 0, 0]),
+                8,
+                y as i32,
+                scale,
+                &font,
+                &format!("{}", i + 1),
+            );
             let line = format!("{} · {} · {}", z.kind.as_str(), z.style.as_str(), z.label);
             let line = fit(&line, total_w.saturating_sub(40), scale, &font);
             draw_text_mut(&mut img, Rgb([0, 0, 0]), 34, y as i32, scale, &font, &line);
         }
     }
-    Ok(Preview { image: img, panels, tags })
+    Ok(Preview {
+        image: img,
+        panels,
+        tags,
+    })
 }
 
 /// Encode an RGB picture as PNG.
@@ -271,7 +329,12 @@ pub fn render_preview(still: &Still, config: &CameraConfig, opts: &PreviewOption
 pub fn png_bytes(img: &RgbImage) -> Result<Vec<u8>, RedactError> {
     let mut bytes = Vec::new();
     image::codecs::png::PngEncoder::new(&mut bytes)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .map_err(|e| RedactError::Internal(format!("PNG encoding: {e}")))?;
     Ok(bytes)
 }
@@ -281,6 +344,20 @@ pub fn png_bytes(img: &RgbImage) -> Result<Vec<u8>, RedactError> {
 /// # Errors
 /// [`RedactError::Io`] naming `path`.
 pub fn write_png(path: &Path, img: &RgbImage) -> Result<(), RedactError> {
-    write_atomic(path, &png_bytes(img)?)
+    // files are kept (in documents, registers): smallest encoding; `png_bytes` stays fast
+    // for the editor's live preview
+    let mut bytes = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut bytes,
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .map_err(|e| RedactError::Internal(format!("PNG encoding: {e}")))?;
+    write_atomic(path, &bytes)
 }
-
