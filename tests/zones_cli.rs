@@ -330,6 +330,24 @@ fn editor_api_loads_saves_atomically_and_refuses_bad_input() {
     assert_eq!(r.status().as_u16(), 403);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
 
+    // malformed and oversized requests: refused, nothing written
+    let r = agent()
+        .post(&ed.url("/api/save"))
+        .header("Content-Type", "application/json")
+        .send("{\"zones\": [{\"kind\": 3}]}")
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = agent()
+        .post(&ed.url("/api/save"))
+        .send(vec![b' '; 2 << 20])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    let (s, _) = get(&ed.url("/api/save"));
+    assert_eq!(s, 405);
+    let (s, _) = get(&ed.url("/etc/passwd"));
+    assert_eq!(s, 404);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+
     // the page and the frame
     let (s, page) = get(&ed.url("/"));
     assert_eq!(s, 200);
@@ -685,23 +703,47 @@ fn editor_in_a_real_browser_draws_a_zone_that_masks_that_area() {
         rect["height"].as_f64().unwrap(),
     );
     assert!(rw > 300.0 && rh > 200.0, "canvas {rect}");
-    let corners = [(0.25, 0.40), (0.45, 0.40), (0.45, 0.65), (0.25, 0.65)];
+    // The second point is placed at 0.40 and then dragged to 0.45; a fifth point is added
+    // and removed again with a right-click: click, drag and delete, as an operator would.
+    let to_view = |nx: f64, ny: f64| ((rx + nx * rw).round(), (ry + ny * rh).round());
+    let mv = |(x, y): (f64, f64)| serde_json::json!({"type": "pointerMove", "origin": "viewport", "x": x as i64, "y": y as i64, "duration": 0});
+    let down = |b: u8| serde_json::json!({"type": "pointerDown", "button": b});
+    let up = |b: u8| serde_json::json!({"type": "pointerUp", "button": b});
     let mut actions = Vec::new();
-    let mut clicked = Vec::new();
-    for (nx, ny) in corners {
-        let (x, y) = ((rx + nx * rw).round(), (ry + ny * rh).round());
-        clicked.push(((x + 0.5 - rx) / rw, (y + 0.5 - ry) / rh));
-        actions.push(serde_json::json!({"type": "pointerMove", "origin": "viewport", "x": x as i64, "y": y as i64, "duration": 0}));
-        actions.push(serde_json::json!({"type": "pointerDown", "button": 0}));
-        actions.push(serde_json::json!({"type": "pointerUp", "button": 0}));
+    for (nx, ny) in [
+        (0.25, 0.40),
+        (0.40, 0.40),
+        (0.45, 0.65),
+        (0.25, 0.65),
+        (0.35, 0.80),
+    ] {
+        actions.extend([mv(to_view(nx, ny)), down(0), up(0)]);
     }
+    actions.extend([mv(to_view(0.35, 0.80)), down(2), up(2)]);
+    actions.extend([
+        mv(to_view(0.40, 0.40)),
+        down(0),
+        mv(to_view(0.43, 0.40)),
+        mv(to_view(0.45, 0.40)),
+        up(0),
+    ]);
+    let clicked: Vec<(f64, f64)> = [(0.25, 0.40), (0.45, 0.40), (0.45, 0.65), (0.25, 0.65)]
+        .iter()
+        .map(|&(nx, ny)| {
+            let (x, y) = to_view(nx, ny);
+            ((x - rx) / rw, (y - ry) / rh)
+        })
+        .collect();
     browser.cmd(
         "POST",
         "/actions",
         Some(serde_json::json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]})),
     );
     let n = browser.script("return zones.length === 1 ? zones[0].polygon.length : -1;");
-    assert_eq!(n, 4, "one zone of four points after four clicks");
+    assert_eq!(
+        n, 4,
+        "one zone of four points after five clicks and a right-click"
+    );
     // the live preview, rendered by the server's masker, shows the new zone masked
     browser.wait_for(
         "return previewTimer === null && document.getElementById('preview').dataset.shown === String(previewSeq) ? true : null;",

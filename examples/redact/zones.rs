@@ -396,6 +396,9 @@ fn cmd_edit(a: EditArgs) -> anyhow::Result<()> {
                 "missing or wrong token: use the URL printed by redact zones edit",
             )
         } else if req.body_length().is_some_and(|n| n as u64 > MAX_BODY) {
+            // read (a bounded amount of) what the client sends, so that it gets the answer
+            // instead of a reset connection
+            let _ = std::io::copy(&mut req.as_reader().take(8 * MAX_BODY), &mut std::io::sink());
             Answer::error(413, "request too large")
         } else {
             let mut body = Vec::new();
