@@ -456,4 +456,56 @@ polygon = [[0.5, 0.5], [0.6, 0.5], [0.6, 0.6]]
         assert_eq!(cfg2, cfg);
         assert!(again.contains("style = \"solid\""));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn draft() -> impl Strategy<Value = ZoneDraft> {
+            (
+                0usize..5,
+                "\\PC{0,20}",
+                proptest::collection::vec((0.0f64..=1.0, 0.0f64..=1.0), 3..8),
+                0usize..4,
+            )
+                .prop_map(|(k, label, pts, st)| ZoneDraft {
+                    kind: ZoneKind::ALL[k].as_str().to_owned(),
+                    label,
+                    polygon: pts.into_iter().map(|(x, y)| [x, y]).collect(),
+                    style: [None, Some("solid"), Some("pixelate"), Some("blur")][st].map(str::to_owned),
+                    block: (st == 2).then_some(16),
+                    radius: (st == 3).then_some(9),
+                    source: None,
+                })
+        }
+
+        proptest! {
+            /// Whatever an editor writes from valid drafts, the parser reads back exactly.
+            #[test]
+            fn valid_drafts_round_trip(zones in proptest::collection::vec(draft(), 0..6), keep_old in any::<bool>()) {
+                let cam = CameraDraft { id: "c\"1".into(), purposes: vec!["safety".into()], responsible: "FM".into() };
+                let previous = if keep_old { FILE } else { "" };
+                let (text, cfg) = edit_zone_file(previous, Some(&cam), &zones, "p.toml").unwrap();
+                prop_assert_eq!(cfg.zones.len(), zones.len());
+                for (z, d) in cfg.zones.iter().zip(&zones) {
+                    prop_assert_eq!(z.kind.as_str(), d.kind.as_str());
+                    prop_assert_eq!(&z.label, &d.label);
+                    prop_assert_eq!(&z.polygon.0, &d.polygon);
+                }
+                let back = read_drafts(&text, "p.toml").unwrap();
+                prop_assert_eq!(back.camera, cam);
+                prop_assert_eq!(back.zones.len(), zones.len());
+            }
+
+            /// A point outside 0..1 is never saved.
+            #[test]
+            fn points_outside_are_refused(x in prop_oneof![-10.0f64..-1e-9, 1.000_000_001f64..10.0], at in 0usize..3) {
+                let mut z = ZoneDraft { kind: "custom".into(), label: "z".into(),
+                    polygon: vec![[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]], ..ZoneDraft::default() };
+                z.polygon[at][at % 2] = x;
+                let err = edit_zone_file(FILE, None, &[z], "p.toml").unwrap_err();
+                prop_assert!(err.to_string().contains("lies outside 0..1"), "{}", err);
+            }
+        }
+    }
 }
