@@ -508,6 +508,17 @@ fn register_lists_every_camera_of_the_directory() {
             "{}",
             c.id
         );
+        if let Some((_, rest)) = row.split_once("data:image/png;base64,") {
+            // the still is masked like the recording: the window band's centre is black
+            use base64::Engine as _;
+            let b64 = &rest[..rest.find('"').unwrap()];
+            let png = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+            let img = veil::redact::image::load_from_memory(&png).unwrap().to_rgb8();
+            let (w, h) = (f64::from(img.width()), f64::from(img.height()));
+            let at = |x: f64, y: f64| img.get_pixel((x * w) as u32, (y * h) as u32).0;
+            assert!(at(0.585, 0.10).iter().all(|&v| v <= 4), "{:?}", at(0.585, 0.10));
+            assert!(at(0.3, 0.8).iter().any(|&v| v > 40), "{:?}", at(0.3, 0.8));
+        }
     }
     // a broken zone file in the directory: no register rather than one with a camera missing
     std::fs::create_dir_all(dir.join("cams")).unwrap();
