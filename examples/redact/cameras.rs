@@ -73,6 +73,10 @@ fn esc(s: &str) -> String {
 
 /// The camera's still in `dir`, if there is one.
 fn find_still(dir: &Path, id: &str) -> Option<PathBuf> {
+    // an id is a file name here, never a path
+    if id.contains(['/', '\\']) || id.starts_with('.') {
+        return None;
+    }
     STILL_EXTS
         .iter()
         .map(|e| dir.join(format!("{id}.{e}")))
