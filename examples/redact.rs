@@ -16,6 +16,8 @@
 //! To add a command: a variant in [`Command`] with its `Args` struct, and one
 //! `fn cmd_x(args) -> anyhow::Result<()>`, dispatched in [`run`].
 
+#[path = "redact/cameras.rs"]
+mod cameras;
 #[path = "redact/detect_cmd.rs"]
 mod detect_cmd;
 #[path = "redact/disclose.rs"]
@@ -34,6 +36,8 @@ mod output;
 mod progress;
 #[path = "redact/record.rs"]
 mod record;
+#[path = "redact/zones.rs"]
+mod zones;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -89,6 +93,12 @@ enum Command {
     GenerateMan(docs::ManArgs),
     /// Print a shell completion script (bash, zsh, fish, ...) on stdout.
     Completions(docs::CompletionsArgs),
+    /// Zones people can see: a preview picture, and an editor in the browser.
+    #[command(subcommand)]
+    Zones(zones::ZonesCommand),
+    /// The camera register: every camera of a directory of zone files.
+    #[command(subcommand)]
+    Cameras(cameras::CamerasCommand),
 }
 
 /// Options shared by commands that read a time window of a recording.
@@ -241,6 +251,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => disclose::cmd_keys(cmd),
         Command::GenerateMan(args) => docs::cmd_generate_man(args),
         Command::Completions(args) => docs::cmd_completions(args),
+        Command::Zones(cmd) => zones::cmd_zones(cmd),
+        Command::Cameras(cmd) => cameras::cmd_cameras(cmd),
     }
 }
 

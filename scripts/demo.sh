@@ -23,6 +23,9 @@ if command -v ffmpeg >/dev/null; then
   ffmpeg -v error -y -ss 3 -i out/vtest-masked.mp4 -frames:v 1 out/vtest-masked-3s.png
 fi
 
+echo "demo: zone preview: the frame at 2 s masked as recorded, each zone outlined and labelled" >&2
+"$redact" zones preview fixtures/vtest.mp4 --zones fixtures/vtest-zones.toml --at 2 -o out/vtest-zones-preview.png
+
 echo "demo: inzage export: analyse the first 8 s (tracks + contact sheet), keep the pedestrian" >&2
 echo "      at (660, 280) at 0 s, redact every other person and the zones, log the export" >&2
 "$redact" analyze fixtures/vtest.mp4 --to 8 -o out/vtest-tracks.json --sheet out/vtest-sheet.png
@@ -40,6 +43,7 @@ echo
 echo "Masked video:   $(pwd)/out/vtest-masked.mp4"
 [ -f out/vtest-masked-3s.png ] && echo "Still at 3 s:   $(pwd)/out/vtest-masked-3s.png"
 echo "Zones:          $(pwd)/fixtures/vtest-zones.toml"
+echo "Zone preview:   $(pwd)/out/vtest-zones-preview.png"
 echo "Inzage export:  $(pwd)/out/vtest-inzage.mp4"
 [ -f out/vtest-inzage-2s.png ] && echo "Still at 2 s:   $(pwd)/out/vtest-inzage-2s.png"
 echo "Manifest:       $(pwd)/out/vtest-inzage.manifest.json"

@@ -52,8 +52,11 @@ GST_PACKAGES=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-
 # tests/support/rtsp_server.py; rtph264pay and qtdemux are in -good, h264parse in -bad).
 RTSP_TEST_PACKAGES=(python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+# The zone editor's browser test (tests/zones_cli.rs) drives Debian's headless Chromium
+# through chromedriver.
+BROWSER_PACKAGES=(chromium chromium-driver)
 missing=()
-for p in "${GST_PACKAGES[@]}" "${RTSP_TEST_PACKAGES[@]}"; do
+for p in "${GST_PACKAGES[@]}" "${RTSP_TEST_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then

@@ -39,6 +39,7 @@ pub mod kernels;
 pub mod mask;
 pub mod masker;
 pub mod redact;
+pub mod zonefile;
 
 pub use config::{CameraConfig, Zone, ZoneKind, ZoneStyle};
 pub use cpu::CpuLevel;

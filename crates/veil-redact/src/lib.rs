@@ -32,6 +32,7 @@ mod error;
 pub mod layers;
 pub mod manifest;
 mod pipeline;
+pub mod preview;
 mod select;
 mod sheet;
 pub mod sign;
@@ -42,6 +43,8 @@ use std::sync::Arc;
 
 pub use disclose::{disclose, DiscloseOptions, DiscloseReport, DisclosureManifest};
 pub use error::RedactError;
+/// The image crate, whose `RgbImage` the [`preview`] functions return.
+pub use image;
 pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, LayerPlan, Padding, Style};
 pub use manifest::{sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord};
 pub use pipeline::{analyze, export};

@@ -88,7 +88,7 @@ impl Thumb {
 }
 
 /// The RGB value of one pixel (BT.601 limited range for YUV).
-fn rgb_at(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
+pub(crate) fn rgb_at(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
     let p = frame.planes();
     let px = |i: usize, xx: u32, yy: u32, bpp: u32, c: u32| -> u8 {
         p.get(i)
