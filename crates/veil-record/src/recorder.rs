@@ -607,11 +607,24 @@ impl Recorder {
                 .filter(|n| n.ends_with(".mp4") && !n.starts_with('.') && !known.contains(n))
                 .collect();
             names.sort();
+            let mut last_end = index.read()?.iter().map(|e| ms(e.end)).max();
             let mut found = Vec::new();
             for name in names {
-                let Some(entry) = recover_segment(&cam_dir, &name) else {
+                let Some(mut entry) = recover_segment(&cam_dir, &name) else {
                     continue;
                 };
+                // The name gives the start to the second only. A segment that began within
+                // that second after the last indexed one ended followed it back to back
+                // (segments are cut at frames): start it there, so its end, and the gap
+                // after it, are not placed before footage already indexed.
+                let (start, dur) = (ms(entry.start), ms(entry.end) - ms(entry.start));
+                if let Some(le) = last_end {
+                    if (start..start + 1000).contains(&le) {
+                        entry.start = ts(le);
+                        entry.end = ts(le + dur);
+                    }
+                }
+                last_end = Some(last_end.map_or(ms(entry.end), |le| le.max(ms(entry.end))));
                 index.append(&entry)?;
                 found.push(entry);
             }
