@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use error::RedactError;
-pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, LayerPlan, Padding, Style};
+pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, Keeps, LayerPlan, Padding, Style};
 pub use manifest::{sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord};
 pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_requester, Requester};

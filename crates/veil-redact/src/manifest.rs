@@ -37,9 +37,19 @@ pub struct ModelRecord {
     pub sha256: String,
 }
 
+/// The per-frame redaction policy recorded in every manifest (see [`crate::layers`]).
+pub const LAYER_POLICY: &str = "per frame, lowest priority first: (spotlight: the whole frame redacted) < \
+requester body (kept) < bystander bodies (redacted, also where they overlap the requester) < \
+requester face (kept) < bystander faces (redacted, also over the requester's face) < zones; \
+the requester is kept only on tracklets confidently linked to the selected one";
+
 /// Settings that shaped the export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestSettings {
+    /// The per-frame redaction policy, in words ([`LAYER_POLICY`]; empty in manifests written
+    /// before it was recorded).
+    #[serde(default)]
+    pub policy: String,
     /// Redaction style of bystanders.
     pub style: Style,
     /// Whether blur/pixelate/solid leaves nothing recoverable (see [`Style::is_irreversible`]).

@@ -626,6 +626,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
             tracks_file: tracks_file.clone(),
             models: models.clone(),
             settings: ManifestSettings {
+                policy: crate::manifest::LAYER_POLICY.to_owned(),
                 style: opts.style,
                 irreversible: opts.style.is_irreversible(),
                 spotlight: opts.spotlight,

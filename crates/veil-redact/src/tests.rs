@@ -82,13 +82,14 @@ fn plan(style: Style, spotlight: bool) -> LayerPlan {
 }
 
 #[test]
-fn priorities_bystander_face_over_requester_over_bystander_body() {
+fn priorities_bystanders_win_ties() {
     let (o, r, fl) = run(&plan(Style::Solid, false), 11, &[1]);
     // Requester's face and body: kept.
     assert!(!changed(&o, &r, 55, 25));
     assert!(!changed(&o, &r, 30, 100));
-    // Bystander body where it overlaps the requester's body (x 90..100): kept (shielded).
-    assert!(!changed(&o, &r, 95, 100));
+    // Bystander body where it overlaps the requester's body (x 90..100): redacted (bystanders
+    // win ties).
+    assert!(changed(&o, &r, 95, 100));
     // Bystander body elsewhere: redacted.
     assert!(changed(&o, &r, 150, 100));
     // Bystander face inside the requester's body box: redacted anyway (on top).
@@ -229,4 +230,45 @@ fn requester_json_form() {
         serde_json::to_string(&r).unwrap(),
         r#"{"mode":"tracks","ids":[4]}"#
     );
+}
+
+/// Requester body < bystander bodies < requester face < bystander faces, in pixels: a
+/// bystander's body box that covers part of the requester's body and face redacts the body
+/// overlap but not the face; a bystander's face over the requester's face is redacted.
+#[test]
+fn bystander_bodies_win_over_the_requester_body_not_over_the_requester_face() {
+    let frames = 10..=12u64;
+    // Requester: body x 20..100, face x 40..70, y 12..42.
+    let req = Track::new(
+        1,
+        Class::Person,
+        frames.clone().map(|f| tb(f, 20.0, 10.0, 80.0, 100.0)).collect(),
+        frames.clone().map(|f| tb(f, 40.0, 12.0, 30.0, 30.0)).collect(),
+    )
+    .unwrap();
+    // Bystander: body x 60..140 (covers the right half of the requester's face and body),
+    // face x 62..74, y 30..42 (overlapping the requester's face box at its lower right).
+    let by = Track::new(
+        2,
+        Class::Person,
+        frames.clone().map(|f| tb(f, 60.0, 5.0, 80.0, 110.0)).collect(),
+        frames.clone().map(|f| tb(f, 62.0, 30.0, 12.0, 12.0)).collect(),
+    )
+    .unwrap();
+    let t = Tracks::new(200, 120, 25.0, vec![req, by]).unwrap();
+    let orig = textured();
+    let mut out = textured();
+    let fl = frame_layers(&t, 11, &[1], &plan(Style::Solid, false), 200, 120);
+    apply_layers(&mut out.as_mut(), &fl.layers, CpuLevel::Scalar).unwrap();
+    // Requester body outside the bystander: kept; inside the bystander's body box: redacted.
+    assert!(!changed(&orig, &out, 30, 90));
+    assert!(changed(&orig, &out, 80, 90));
+    // Requester face inside the bystander's body box: kept (face beats bystander body).
+    assert!(!changed(&orig, &out, 64, 20));
+    // Bystander face over the requester's face: redacted.
+    assert!(changed(&orig, &out, 66, 36));
+    // Bystander body outside the requester: redacted.
+    assert!(changed(&orig, &out, 120, 90));
+    assert_eq!(fl.kept_boxes, 2);
+    assert_eq!(fl.redacted_tracks, vec![2]);
 }
