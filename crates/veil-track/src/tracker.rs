@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use veil_core::BoxF;
 
+use crate::appearance::{Appearance, AppearanceMean};
+use crate::identity::{decide, Cause, Cell, EventKind, IdentityEvent, Link, Tracklet, TrackletId};
 use crate::kalman::Kalman;
 use crate::tracks::{interpolate, Track, TrackBox, Tracks};
 use crate::TrackError;
@@ -98,6 +100,32 @@ pub struct TrackerConfig {
     /// Fraction of a face box's area that must lie inside a person's upper region for the face
     /// to attach to that person. Default 0.6.
     pub face_inside: f32,
+    /// Two person boxes are in contact (an identity event: both tracks start new tracklets)
+    /// when their intersection covers at least this fraction of the smaller box. Default 0.2.
+    pub contact_overlap: f32,
+    /// A contact between two tracks ends when they have not touched for more than this many
+    /// frames; touching again after that is a new identity event. Default 5.
+    pub contact_gap: u64,
+    /// A person box contributes to its tracklet's appearance only when every other person box
+    /// covers at most this fraction of it (a clear view, not mixed with someone else).
+    /// Default 0.05.
+    pub clear_overlap: f32,
+    /// A tracklet needs at least this many clear views to have an appearance; without one it
+    /// can never be linked (its identity stays uncertain). Default 3.
+    pub min_views: u32,
+    /// Largest appearance distance (0..1) of a confident link across an identity event.
+    /// Default 0.3.
+    pub link_max_dist: f32,
+    /// A confident link must be at least this much closer than every alternative (other
+    /// tracklets before the event, and other tracklets after it). Default 0.08.
+    pub link_margin: f32,
+    /// Largest appearance distance of a confident re-link of a new track to a track that
+    /// ended earlier (someone leaving and coming back). Stricter than `link_max_dist`,
+    /// because a newcomer is always a possible alternative. Default 0.15.
+    pub relink_max_dist: f32,
+    /// A new track is compared with tracks that ended at most this many frames before it
+    /// started. Default 750 (30 s at 25 fps).
+    pub relink_max_gap: u64,
 }
 
 impl Default for TrackerConfig {
@@ -114,6 +142,14 @@ impl Default for TrackerConfig {
             pad_frames: 5,
             face_upper_frac: 0.5,
             face_inside: 0.6,
+            contact_overlap: 0.2,
+            contact_gap: 5,
+            clear_overlap: 0.05,
+            min_views: 3,
+            link_max_dist: 0.3,
+            link_margin: 0.08,
+            relink_max_dist: 0.15,
+            relink_max_gap: 750,
         }
     }
 }
@@ -141,6 +177,9 @@ impl TrackerConfig {
             ("low_match_iou", self.low_match_iou),
             ("face_upper_frac", self.face_upper_frac),
             ("face_inside", self.face_inside),
+            ("contact_overlap", self.contact_overlap),
+            ("link_max_dist", self.link_max_dist),
+            ("relink_max_dist", self.relink_max_dist),
         ] {
             if !(v > 0.0 && v <= 1.0) {
                 return bad(format!("{name} = {v} is not in (0, 1]"));
@@ -160,6 +199,17 @@ impl TrackerConfig {
         }
         if self.min_hits == 0 {
             return bad("min_hits is 0 (use 1 to confirm tracks immediately)".into());
+        }
+        for (name, v) in [
+            ("clear_overlap", self.clear_overlap),
+            ("link_margin", self.link_margin),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("{name} = {v} is not in 0..=1"));
+            }
+        }
+        if self.min_views == 0 {
+            return bad("min_views is 0 (a tracklet needs at least one clear view)".into());
         }
         Ok(())
     }
@@ -190,17 +240,40 @@ struct Live {
     tracked: bool,
     boxes: Vec<TrackBox>,
     faces: Vec<TrackBox>,
+    /// The track's tracklets so far (the last one is current); never empty.
+    tracklets: Vec<LiveTracklet>,
+}
+
+/// A tracklet while the tracker runs.
+#[derive(Debug, Clone)]
+struct LiveTracklet {
+    start: u64,
+    cause: Cause,
+    event: Option<usize>,
+    look: AppearanceMean,
 }
 
 impl Live {
-    fn into_track(self, max_gap: u64) -> Track {
-        Track::from_parts(
-            self.id,
-            self.class,
-            interpolate(&self.boxes, max_gap),
-            interpolate(&self.faces, max_gap),
-        )
+    /// Start a new tracklet at `frame` because of event `event` (unless one starts there).
+    fn cut(&mut self, frame: u64, event: usize) {
+        if self.tracklets.last().is_some_and(|t| t.start >= frame) {
+            return;
+        }
+        self.tracklets.push(LiveTracklet {
+            start: frame,
+            cause: Cause::Event,
+            event: Some(event),
+            look: AppearanceMean::default(),
+        });
     }
+}
+
+/// Two tracks in contact: the pair (lower id first), the last frame they touched, the event.
+#[derive(Debug, Clone, Copy)]
+struct Contact {
+    pair: (u64, u64),
+    last: u64,
+    event: usize,
 }
 
 /// Reused buffers, so that a steady-state update allocates nothing.
@@ -220,6 +293,8 @@ struct Scratch {
     claims: Vec<u32>,
     /// Face regions of the candidate persons: (pool index, region).
     regions: Vec<(usize, BoxF)>,
+    /// Person boxes present on this frame: (pool index, box, matched detection).
+    present: Vec<(usize, BoxF, Option<usize>)>,
 }
 
 /// Multi-object tracker for persons and faces.
@@ -254,8 +329,12 @@ pub struct Tracker {
     finished: Vec<Live>,
     next_id: u64,
     last_frame: Option<u64>,
+    /// The first frame passed to [`Tracker::update`]: tracks born there are [`Cause::Start`].
+    first_frame: Option<u64>,
     assignments: Vec<Option<u64>>,
     scratch: Scratch,
+    events: Vec<IdentityEvent>,
+    contacts: Vec<Contact>,
 }
 
 impl Tracker {
@@ -273,8 +352,11 @@ impl Tracker {
             finished: Vec::new(),
             next_id: 1,
             last_frame: None,
+            first_frame: None,
             assignments: Vec::new(),
             scratch: Scratch::default(),
+            events: Vec::new(),
+            contacts: Vec::new(),
         })
     }
 
@@ -297,6 +379,23 @@ impl Tracker {
     /// [`TrackError::InvalidDetection`] if a detection has a non-finite coordinate or score.
     /// On error the tracker's state is unchanged.
     pub fn update(&mut self, frame: u64, dets: &[Detection]) -> Result<&[Option<u64>], TrackError> {
+        self.update_with_appearance(frame, dets, &[])
+    }
+
+    /// [`Tracker::update`] with the appearance of the person detections: `looks[i]` is the
+    /// [`Appearance`] of `dets[i]` (`None`, or a shorter slice, where there is none). Clear
+    /// views feed the appearance of the tracklet they are matched to; the identity links of
+    /// [`Tracker::finish`] rest on them. Without appearances no tracklet can be linked across
+    /// an identity event.
+    ///
+    /// # Errors
+    /// As [`Tracker::update`].
+    pub fn update_with_appearance(
+        &mut self,
+        frame: u64,
+        dets: &[Detection],
+        looks: &[Option<Appearance>],
+    ) -> Result<&[Option<u64>], TrackError> {
         if let Some(previous) = self.last_frame {
             if frame <= previous {
                 return Err(TrackError::FrameOrder { previous, got: frame });
@@ -321,6 +420,9 @@ impl Tracker {
         }
         let first = self.last_frame.is_none();
         self.last_frame = Some(frame);
+        if first {
+            self.first_frame = Some(frame);
+        }
         self.assignments.clear();
         self.assignments.resize(dets.len(), None);
         let usable = |d: &Detection, lo: f32| d.score >= lo && d.bbox.w > 0.0 && d.bbox.h > 0.0;
@@ -344,6 +446,18 @@ impl Tracker {
             &mut self.assignments,
             &mut self.next_id,
             s,
+        );
+        identity_step(
+            &self.cfg,
+            &mut self.persons,
+            &mut self.events,
+            &mut self.contacts,
+            frame,
+            dets,
+            &person_dets,
+            &self.assignments,
+            looks,
+            &mut s.present,
         );
 
         // Faces: attach to persons where unambiguous, track the rest.
@@ -388,16 +502,381 @@ impl Tracker {
         })
     }
 
+    /// Whether track `id` is still in its first tracklet (the one shown for it on the contact
+    /// sheet): true for a live track before its first identity event.
+    pub fn in_first_tracklet(&self, id: u64) -> bool {
+        self.persons
+            .iter()
+            .chain(self.faces.iter())
+            .find(|t| t.id == id)
+            .is_some_and(|t| t.tracklets.len() == 1)
+    }
+
     /// End tracking: every confirmed track (tentative ones are dropped), sorted by id, with gaps
-    /// of at most `max_gap_interpolate` frames filled by interpolated boxes. The video fields
-    /// (width, height, fps) are 0; set them with [`Tracks::set_video`].
+    /// of at most `max_gap_interpolate` frames filled by interpolated boxes, cut into
+    /// tracklets at identity events, with the links between tracklets (see
+    /// [`crate::identity`]). The video fields (width, height, fps) are 0; set them with
+    /// [`Tracks::set_video`].
     pub fn finish(self) -> Tracks {
-        let max_gap = self.cfg.max_gap_interpolate;
+        let cfg = self.cfg;
+        let max_gap = cfg.max_gap_interpolate;
+        let first_frame = self.first_frame.unwrap_or(0);
         let mut all: Vec<Live> = self.finished;
         all.extend(self.persons.into_iter().filter(|t| t.confirmed));
         all.extend(self.faces.into_iter().filter(|t| t.confirmed));
         all.sort_by_key(|t| t.id);
-        Tracks::from_tracks_unchecked(all.into_iter().map(|t| t.into_track(max_gap)).collect())
+        let mut looks: Vec<(TrackletId, Option<Appearance>)> = Vec::new();
+        let mut tracks: Vec<Track> = all
+            .into_iter()
+            .map(|t| {
+                let mut track = Track::from_parts(
+                    t.id,
+                    t.class,
+                    interpolate(&t.boxes, max_gap),
+                    interpolate(&t.faces, max_gap),
+                );
+                let tl = build_tracklets(&track, &t.tracklets, first_frame, cfg.min_views, &mut looks);
+                track.set_tracklets_unchecked(tl);
+                track
+            })
+            .collect();
+        link_tracklets(&cfg, &self.events, &mut tracks, &looks);
+        Tracks::from_tracks_unchecked(tracks, self.events)
+    }
+}
+
+/// The surviving tracklets of a finished track: the live ones that hold at least one box,
+/// numbered from 1, each running to the frame before the next (the last to the track's end).
+/// Their appearances (with at least `min_views` clear views) go to `looks`.
+fn build_tracklets(
+    track: &Track,
+    live: &[LiveTracklet],
+    first_frame: u64,
+    min_views: u32,
+    looks: &mut Vec<(TrackletId, Option<Appearance>)>,
+) -> Vec<Tracklet> {
+    let has_box = |a: u64, b: u64| {
+        [track.boxes(), track.faces()].iter().any(|list| {
+            let i = list.partition_point(|x| x.frame < a);
+            list.get(i).is_some_and(|x| x.frame <= b)
+        })
+    };
+    let mut out: Vec<Tracklet> = Vec::new();
+    for (k, lt) in live.iter().enumerate() {
+        let start = lt.start.max(track.first_frame());
+        let end = live
+            .get(k + 1)
+            .map_or(track.last_frame(), |n| n.start.saturating_sub(1))
+            .min(track.last_frame());
+        if start > end || !has_box(start, end) {
+            // Empty (lost at the event and never seen again): its frames go to the previous
+            // tracklet, which holds no box there either.
+            if let Some(prev) = out.last_mut() {
+                prev.end = end.max(prev.end);
+            }
+            continue;
+        }
+        let index = out.len() as u32 + 1;
+        let cause = if out.is_empty() && lt.cause != Cause::Event {
+            if track.first_frame() <= first_frame {
+                Cause::Start
+            } else {
+                Cause::Birth
+            }
+        } else {
+            lt.cause
+        };
+        looks.push((
+            TrackletId::new(track.id(), index),
+            (lt.look.count() >= min_views).then(|| lt.look.mean()).flatten(),
+        ));
+        out.push(Tracklet {
+            index,
+            start: if out.is_empty() {
+                track.first_frame()
+            } else {
+                start
+            },
+            end,
+            cause,
+            event: lt.event,
+            link: None,
+        });
+    }
+    if out.is_empty() {
+        // Not reachable for a confirmed track (its birth box is in its first tracklet), but a
+        // track must have a tracklet: one over the whole track, never linked.
+        out.push(Tracklet {
+            index: 1,
+            start: track.first_frame(),
+            end: track.last_frame(),
+            cause: Cause::Start,
+            event: None,
+            link: None,
+        });
+    }
+    out
+}
+
+/// Link tracklets across identity events, then new tracks to tracks that ended before them
+/// (see [`crate::identity`]).
+fn link_tracklets(
+    cfg: &TrackerConfig,
+    events: &[IdentityEvent],
+    tracks: &mut [Track],
+    looks: &[(TrackletId, Option<Appearance>)],
+) {
+    let look = |id: TrackletId| looks.iter().find(|(t, _)| *t == id).and_then(|(_, a)| *a);
+    let find = |tracks: &[Track], id: u64| tracks.binary_search_by_key(&id, Track::id).ok();
+    let cell = |a: Option<Appearance>, b: Option<Appearance>| match (a, b) {
+        (Some(a), Some(b)) => Cell::Dist(a.distance(&b)),
+        _ => Cell::Unknown,
+    };
+    for (ei, e) in events.iter().enumerate() {
+        let mut rows: Vec<TrackletId> = Vec::new();
+        let mut cols: Vec<TrackletId> = Vec::new();
+        for &id in &e.tracks {
+            let Some(i) = find(tracks, id) else { continue };
+            for t in tracks[i].tracklets() {
+                if t.start == e.frame && t.event == Some(ei) || (t.start == e.frame && t.index == 1) {
+                    rows.push(TrackletId::new(id, t.index));
+                }
+            }
+            if let Some(t) = tracks[i].tracklets().iter().rev().find(|t| t.end < e.frame) {
+                cols.push(TrackletId::new(id, t.index));
+            }
+        }
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|&r| cols.iter().map(|&c| cell(look(r), look(c))).collect())
+            .collect();
+        for (r, d) in rows
+            .iter()
+            .zip(decide(&cells, cfg.link_max_dist, cfg.link_margin))
+        {
+            let Some(d) = d else { continue };
+            if let Some(i) = find(tracks, r.track) {
+                tracks[i].set_link(
+                    r.index,
+                    Link {
+                        to: cols[d.col],
+                        distance: d.distance,
+                        margin: d.margin,
+                        confident: d.confident,
+                    },
+                );
+            }
+        }
+    }
+
+    // Re-entries: new tracks without a confident link, against tracks that ended before
+    // them. An ended track is represented by its last tracklet with an appearance, provided
+    // the tracklets after it (if any) have none (they were never seen clearly, e.g. while
+    // hidden behind someone) and nothing continues it in a confident link.
+    let linked_to: Vec<TrackletId> = tracks
+        .iter()
+        .flat_map(|t| t.tracklets().iter())
+        .filter_map(|t| t.link.filter(|l| l.confident).map(|l| l.to))
+        .collect();
+    let rows: Vec<(TrackletId, u64)> = tracks
+        .iter()
+        .filter(|t| t.class() == crate::Class::Person)
+        .filter_map(|t| {
+            let first = t.tracklets().first()?;
+            (first.cause != Cause::Start && !first.link.is_some_and(|l| l.confident))
+                .then_some((TrackletId::new(t.id(), first.index), first.start))
+        })
+        .collect();
+    let cols: Vec<(TrackletId, u64)> = tracks
+        .iter()
+        .filter(|t| t.class() == crate::Class::Person)
+        .filter_map(|t| {
+            let end = t.tracklets().last()?.end;
+            let last_seen = t
+                .tracklets()
+                .iter()
+                .rev()
+                .map(|x| TrackletId::new(t.id(), x.index))
+                .find(|&id| look(id).is_some())?;
+            let later_linked = t
+                .tracklets()
+                .iter()
+                .filter(|x| x.index >= last_seen.index)
+                .any(|x| linked_to.contains(&TrackletId::new(t.id(), x.index)));
+            (!later_linked).then_some((last_seen, end))
+        })
+        .collect();
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|&(r, start)| {
+            cols.iter()
+                .map(|&(c, end)| {
+                    if c.track != r.track && end < start && start - end <= cfg.relink_max_gap {
+                        cell(look(r), look(c))
+                    } else {
+                        Cell::Impossible
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    for ((r, _), d) in rows
+        .iter()
+        .zip(decide(&cells, cfg.relink_max_dist, cfg.link_margin))
+    {
+        let Some(d) = d else { continue };
+        if let Some(i) = find(tracks, r.track) {
+            tracks[i].set_link(
+                r.index,
+                Link {
+                    to: cols[d.col].0,
+                    distance: d.distance,
+                    margin: d.margin,
+                    confident: d.confident,
+                },
+            );
+        }
+    }
+}
+
+/// Fraction of the smaller of two boxes covered by their intersection.
+fn overlap_of_smaller(a: &BoxF, b: &BoxF) -> f32 {
+    let inter = inside_area(a, b);
+    let small = a.area().min(b.area());
+    if small > 0.0 {
+        inter / small
+    } else {
+        0.0
+    }
+}
+
+/// Identity bookkeeping after the person step of one frame: detect contacts between person
+/// tracks (new ones are identity events that cut both tracks into new tracklets), and add the
+/// appearance of every clear view to its track's current tracklet.
+#[allow(clippy::too_many_arguments)]
+fn identity_step(
+    cfg: &TrackerConfig,
+    persons: &mut [Live],
+    events: &mut Vec<IdentityEvent>,
+    contacts: &mut Vec<Contact>,
+    frame: u64,
+    dets: &[Detection],
+    person_dets: &[usize],
+    assignments: &[Option<u64>],
+    looks: &[Option<Appearance>],
+    present: &mut Vec<(usize, BoxF, Option<usize>)>,
+) {
+    present.clear();
+    for (p, t) in persons.iter().enumerate() {
+        if !t.confirmed {
+            continue;
+        }
+        if t.last_hit == frame {
+            if let Some(d) = person_dets
+                .iter()
+                .copied()
+                .find(|&d| assignments[d] == Some(t.id))
+            {
+                present.push((p, dets[d].bbox, Some(d)));
+            }
+        } else if frame - t.last_hit <= cfg.max_gap_interpolate {
+            present.push((p, t.pred, None));
+        }
+    }
+    for i in 0..present.len() {
+        for j in i + 1..present.len() {
+            let (a, b) = (present[i], present[j]);
+            if a.2.is_none() && b.2.is_none() {
+                continue;
+            }
+            if overlap_of_smaller(&a.1, &b.1) < cfg.contact_overlap {
+                continue;
+            }
+            let kind = match (a.2, b.2) {
+                (Some(_), Some(_)) => EventKind::Overlap,
+                _ => {
+                    // One is lost: hidden by the other, or merged into the other's detection.
+                    let (lost, cover) = if a.2.is_none() { (a, b) } else { (b, a) };
+                    let lost_pred = &lost.1;
+                    let cover_pred = &persons[cover.0].pred;
+                    let covered = inside_area(lost_pred, &cover.1) >= 0.5 * lost_pred.area();
+                    if !covered {
+                        EventKind::Overlap
+                    } else if inside_area(cover_pred, &cover.1) >= 0.5 * cover_pred.area()
+                        && cover.1.area() >= 1.2 * cover_pred.area()
+                    {
+                        EventKind::Merge
+                    } else {
+                        EventKind::Occlusion
+                    }
+                }
+            };
+            let (ia, ib) = (persons[a.0].id, persons[b.0].id);
+            let pair = (ia.min(ib), ia.max(ib));
+            if let Some(c) = contacts.iter_mut().find(|c| c.pair == pair) {
+                c.last = frame;
+                let ev = &mut events[c.event];
+                if kind.severity() > ev.kind.severity() {
+                    ev.kind = kind;
+                }
+                continue;
+            }
+            // Several contacts starting on one frame with a shared track are one event.
+            let e = match events
+                .iter()
+                .rposition(|e| e.frame == frame && (e.tracks.contains(&ia) || e.tracks.contains(&ib)))
+            {
+                Some(e) => {
+                    let ev = &mut events[e];
+                    for id in [ia, ib] {
+                        if !ev.tracks.contains(&id) {
+                            ev.tracks.push(id);
+                        }
+                    }
+                    ev.tracks.sort_unstable();
+                    if kind.severity() > ev.kind.severity() {
+                        ev.kind = kind;
+                    }
+                    e
+                }
+                None => {
+                    events.push(IdentityEvent {
+                        frame,
+                        kind,
+                        tracks: vec![pair.0, pair.1],
+                    });
+                    events.len() - 1
+                }
+            };
+            contacts.push(Contact {
+                pair,
+                last: frame,
+                event: e,
+            });
+            persons[a.0].cut(frame, e);
+            persons[b.0].cut(frame, e);
+        }
+    }
+    contacts.retain(|c| frame - c.last <= cfg.contact_gap);
+
+    // Clear views: a matched box that no other person box (tracked, lost or unmatched
+    // detection) covers beyond `clear_overlap`.
+    for k in 0..present.len() {
+        let (p, b, Some(d)) = present[k] else { continue };
+        let Some(Some(look)) = looks.get(d) else { continue };
+        let limit = cfg.clear_overlap * b.area();
+        let clear = present
+            .iter()
+            .enumerate()
+            .all(|(k2, o)| k2 == k || inside_area(&b, &o.1) <= limit)
+            && person_dets
+                .iter()
+                .all(|&d2| d2 == d || inside_area(&b, &dets[d2].bbox) <= limit);
+        if clear {
+            if let Some(t) = persons[p].tracklets.last_mut() {
+                t.look.add(look);
+            }
+        }
     }
 }
 
@@ -550,6 +1029,12 @@ fn step(
                 interpolated: false,
             }],
             faces: Vec::new(),
+            tracklets: vec![LiveTracklet {
+                start: frame,
+                cause: if first { Cause::Start } else { Cause::Birth },
+                event: None,
+                look: AppearanceMean::default(),
+            }],
         });
         assignments[d] = Some(id);
     }
