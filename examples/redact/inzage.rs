@@ -72,9 +72,14 @@ pub struct ExportArgs {
     /// The camera's zone file: its zones are masked on every frame too.
     #[arg(long, value_name = "ZONES.toml")]
     pub zones: Option<PathBuf>,
-    /// Keep these tracks of --tracks visible (the requester).
-    #[arg(long, value_name = "ID[,ID...]", value_delimiter = ',', requires = "tracks")]
-    pub keep_track: Vec<u64>,
+    /// Keep these tracks of --tracks visible (the requester): a track id N (as numbered on the
+    /// contact sheet) keeps the person of its first tracklet N.1 and every tracklet confidently
+    /// linked to it; N.K adds tracklet K of track N after review (e.g. 3,3.2).
+    #[arg(long, value_name = "ID[,ID.K...]", value_delimiter = ',', requires = "tracks")]
+    pub keep_track: Vec<String>,
+    /// Add tracklets to the requester after review (e.g. 3.2,7.3), also with --keep-at.
+    #[arg(long, value_name = "ID.K[,ID.K...]", value_delimiter = ',')]
+    pub add_tracklet: Vec<veil::redact::TrackletId>,
     /// Keep the person whose box contains pixel X,Y at TIME: TIME@X,Y (e.g. 12.5@640,360).
     #[arg(long, value_name = "TIME@X,Y", value_parser = parse_keep_at)]
     pub keep_at: Option<(f64, f32, f32)>,
@@ -223,12 +228,26 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     } else if let Some((time, x, y)) = args.keep_at {
         Requester::At { time, x, y }
     } else if !args.keep_track.is_empty() {
-        Requester::Tracks {
-            ids: args.keep_track.clone(),
+        let mut ids = Vec::new();
+        for k in &args.keep_track {
+            if k.contains('.') {
+                opts.keep_tracklets.push(
+                    k.parse()
+                        .map_err(|e: String| anyhow::anyhow!("--keep-track: {e}"))?,
+                );
+            } else {
+                ids.push(
+                    k.trim()
+                        .parse::<u64>()
+                        .with_context(|| format!("--keep-track: {k:?} is not a track id"))?,
+                );
+            }
         }
+        Requester::Tracks { ids }
     } else {
         bail!("one of --keep-track, --keep-at, --keep-none is required");
     };
+    opts.keep_tracklets.extend(args.add_tracklet.iter().copied());
     opts.style = match args.style {
         StyleArg::Blur => Style::Blur,
         StyleArg::Pixelate => Style::Pixelate,
@@ -268,6 +287,21 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         m.redacted_tracks.len(),
         m.requester_tracks
     );
+    if !m.requester_tracklets.is_empty() {
+        let names: Vec<String> = m.requester_tracklets.iter().map(|t| t.to_string()).collect();
+        eprintln!("requester kept on tracklet(s) {}", names.join(", "));
+    }
+    for w in &m.withheld {
+        let names: Vec<String> = w.tracklets.iter().map(|t| t.to_string()).collect();
+        eprintln!(
+            "withheld {:.1}-{:.1} s (tracklet(s) {}): {}; after review add with --add-tracklet {}",
+            w.from,
+            w.to,
+            names.join(", "),
+            w.reason,
+            names.join(",")
+        );
+    }
     eprintln!("export:   {}", report.output.display());
     eprintln!("manifest: {}", report.manifest_path.display());
     Ok(())

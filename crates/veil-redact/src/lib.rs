@@ -41,8 +41,9 @@ pub use error::RedactError;
 pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, Keeps, LayerPlan, Padding, Style};
 pub use manifest::{sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord};
 pub use pipeline::{analyze, export};
-pub use select::{frame_number, resolve_requester, Requester};
+pub use select::{frame_number, resolve_identity, resolve_requester, KeepSet, Requester, Withheld};
 pub use veil_detect::InputSize;
+pub use veil_track::TrackletId;
 pub use veil_track::{TrackerConfig, Tracks};
 pub use veil_video::{EncodeOptions, VideoError};
 
@@ -243,6 +244,10 @@ pub struct ExportOptions {
     pub tracks_out: Option<PathBuf>,
     /// Who is kept visible.
     pub requester: Requester,
+    /// Tracklets added to the requester by the operator after review (e.g. `3.2`, shown
+    /// as withheld in an earlier manifest or review strip), with everything confidently
+    /// linked to them.
+    pub keep_tracklets: Vec<TrackletId>,
     /// The camera's zone file (TOML), applied to every frame before anything else.
     pub zones: Option<PathBuf>,
     /// Redaction style of bystanders.

@@ -104,8 +104,16 @@ pub struct Manifest {
     pub frames_span: [f64; 2],
     /// How the requester was chosen.
     pub requester: Requester,
-    /// The requester's track ids (kept visible).
+    /// The requester's track ids (kept visible on their kept tracklets).
     pub requester_tracks: Vec<u64>,
+    /// The requester's tracklets kept visible (`track.index`): the one selected, those the
+    /// operator added, and those confidently linked to them.
+    #[serde(default)]
+    pub requester_tracklets: Vec<crate::TrackletId>,
+    /// Stretches where the requester may be but was redacted because the identity there is
+    /// uncertain, with the reason.
+    #[serde(default)]
+    pub withheld: Vec<crate::Withheld>,
     /// Ids of the tracks redacted in the export.
     pub redacted_tracks: Vec<u64>,
     /// The tracks file used, if the export did not run its own analysis.

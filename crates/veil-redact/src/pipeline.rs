@@ -21,7 +21,7 @@ use veil_video::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader,
 use crate::manifest::{file_hash, input_sha256, now_rfc3339, FileHash, MANIFEST_VERSION};
 use crate::sheet::{self, Thumb};
 use crate::{
-    apply_layers, frame_layers, frame_number, resolve_requester, same_file, AnalyzeOptions, AnalyzeReport,
+    apply_layers, frame_layers, frame_number, resolve_identity, same_file, AnalyzeOptions, AnalyzeReport,
     DetectOptions, ExportOptions, ExportReport, InjectedFault, LayerPlan, Manifest, ManifestCounts,
     ManifestSettings, ModelRecord, RedactError, TrackerConfig,
 };
@@ -252,6 +252,8 @@ fn run_analysis(
         });
         let res = (|| -> Result<(), RedactError> {
             let mut dets: Vec<veil_track::Detection> = Vec::new();
+            let mut looks: Vec<Option<veil_track::Appearance>> = Vec::new();
+            let mut ids: Vec<Option<u64>> = Vec::new();
             let mut person_countdown = 0u64;
             for (n, f, face_dets) in rx_face.iter() {
                 if person_fault == Some(frames) {
@@ -279,10 +281,23 @@ fn run_analysis(
                 }
                 person_countdown -= 1;
                 let t = Instant::now();
-                let ids = tracker.update(n, &dets)?;
+                // Clothing descriptors of the persons (never of faces), for identity links.
+                looks.clear();
+                looks.extend(dets.iter().map(|d| {
+                    (d.class == Class::Person)
+                        .then(|| veil_track::Appearance::from_frame(&view, d.bbox))
+                        .flatten()
+                }));
+                ids.clear();
+                ids.extend_from_slice(tracker.update_with_appearance(n, &dets, &looks)?);
                 if want_thumbs {
-                    for (d, id) in dets.iter().zip(ids) {
+                    for (d, id) in dets.iter().zip(&ids) {
                         let Some(id) = id else { continue };
+                        // The contact sheet shows a track as it was before it met anyone:
+                        // that person is what `--keep-track N` selects.
+                        if !tracker.in_first_tracklet(*id) {
+                            continue;
+                        }
                         let is_face = d.class == Class::Face;
                         let better = thumbs
                             .get(id)
@@ -450,7 +465,12 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
             (a.tracks, a.models, None, a.seconds, a.stages)
         }
     };
-    let requester = resolve_requester(&tracks, &opts.requester, opts.tracks.as_deref())?;
+    let keep = resolve_identity(
+        &tracks,
+        &opts.requester,
+        &opts.keep_tracklets,
+        opts.tracks.as_deref(),
+    )?;
 
     let t1 = Instant::now();
     let keep_audio = opts.encode.keep_audio;
@@ -499,7 +519,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let (w, h) = (info.width, info.height);
     let input = opts.input.as_path();
     let tracks_ref = &tracks;
-    let requester_ref = requester.as_slice();
+    let requester_ref = &keep;
     let tracks_path = opts.tracks.as_deref();
 
     let mut encode_busy = 0.0;
@@ -621,7 +641,9 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
             to: opts.to,
             frames_span: stats.span,
             requester: opts.requester.clone(),
-            requester_tracks: requester.clone(),
+            requester_tracks: keep.tracks(),
+            requester_tracklets: keep.tracklets.clone(),
+            withheld: keep.withheld.clone(),
             redacted_tracks: stats.tracks.iter().copied().collect(),
             tracks_file: tracks_file.clone(),
             models: models.clone(),

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use veil_track::Tracks;
+use veil_track::{TrackletId, Tracks};
 
 use crate::RedactError;
 
@@ -86,4 +86,245 @@ pub fn resolve_requester(
                 .ok_or(RedactError::NobodyAt { time, frame, x, y })
         }
     }
+}
+
+/// A stretch of the requester's footage that the export redacted because the identity of the
+/// person there is uncertain (see [`resolve_identity`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Withheld {
+    /// The tracklets redacted although they may be the requester.
+    pub tracklets: Vec<TrackletId>,
+    /// First frame (numbering of the tracks file).
+    pub from_frame: u64,
+    /// Last frame.
+    pub to_frame: u64,
+    /// Time of the first frame, seconds from the start of the input.
+    pub from: f64,
+    /// Time of the last frame.
+    pub to: f64,
+    /// Why, e.g. "identity uncertain after meeting track 7 at 00:04.2".
+    pub reason: String,
+}
+
+/// Who is kept visible, tracklet by tracklet: the requester's confirmed identity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KeepSet {
+    /// The kept tracklets (sorted).
+    pub tracklets: Vec<TrackletId>,
+    /// Stretches where the requester may be but the identity is uncertain (redacted).
+    pub withheld: Vec<Withheld>,
+    /// (track, first frame, last frame) kept; the first tracklet of a track extends to
+    /// frame 0 and the last to the end, so that temporal padding around a kept track is kept.
+    spans: Vec<(u64, u64, u64)>,
+}
+
+impl KeepSet {
+    /// The track ids with at least one kept tracklet (sorted, unique).
+    pub fn tracks(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.tracklets.iter().map(|t| t.track).collect();
+        v.dedup();
+        v
+    }
+}
+
+impl crate::layers::Keeps for KeepSet {
+    fn keeps(&self, id: u64, frame: u64) -> bool {
+        self.spans
+            .iter()
+            .any(|&(t, a, b)| t == id && a <= frame && frame <= b)
+    }
+}
+
+/// `mm:ss.s` for frame `f`.
+pub(crate) fn clock(f: u64, fps: f64) -> String {
+    if fps <= 0.0 {
+        return format!("frame {f}");
+    }
+    let s = f as f64 / fps;
+    let m = (s / 60.0).floor();
+    format!("{:02}:{:04.1}", m as u64, s - 60.0 * m)
+}
+
+/// The requester's identity in `tracks`: the tracklet selected by `requester` (`--keep-at`:
+/// the tracklet at that point and time; `--keep-track N`: track N's first tracklet, the one on
+/// the contact sheet), the tracklets in `extra` added by the operator after review, and every
+/// tracklet confidently linked to these (see [`veil_track::identity`]). Tracklets that may
+/// be the requester but are not confidently linked are reported in [`KeepSet::withheld`]
+/// and redacted.
+///
+/// # Errors
+/// As [`resolve_requester`]; [`RedactError::InvalidOption`] for a tracklet in `extra` that
+/// is not in `tracks`; [`RedactError::TracksCoverage`] when a requester is to be kept but the
+/// tracks file records no identity (version 1).
+pub fn resolve_identity(
+    tracks: &Tracks,
+    requester: &Requester,
+    extra: &[TrackletId],
+    tracks_path: Option<&Path>,
+) -> Result<KeepSet, RedactError> {
+    let ids = resolve_requester(tracks, requester, tracks_path)?;
+    if ids.is_empty() && extra.is_empty() {
+        return Ok(KeepSet::default());
+    }
+    if !tracks.has_identity() {
+        return Err(RedactError::TracksCoverage {
+            tracks: tracks_path.map(Path::to_path_buf),
+            input: tracks_path.map(Path::to_path_buf).unwrap_or_default(),
+            reason: "it records no identity events (tracks file version 1, made by an older Veil), \
+                     so it cannot say where the requester's track may carry someone else; run the \
+                     analysis again"
+                .into(),
+        });
+    }
+    let mut seeds: Vec<TrackletId> = Vec::new();
+    match requester {
+        &Requester::At { time, .. } => {
+            let frame = frame_number(time, tracks.fps());
+            for &id in &ids {
+                if let Some(t) = tracks.get(id) {
+                    seeds.push(TrackletId::new(id, t.tracklet_at(frame).index));
+                }
+            }
+        }
+        _ => seeds.extend(ids.iter().map(|&id| TrackletId::new(id, 1))),
+    }
+    for &x in extra {
+        if tracks.tracklet(x).is_none() {
+            return Err(RedactError::InvalidOption {
+                reason: format!(
+                    "tracklet {x} is not in the tracks file{}",
+                    tracks_path.map_or(String::new(), |p| format!(" {}", p.display()))
+                ),
+            });
+        }
+        seeds.push(x);
+    }
+    let kept = tracks.identity(&seeds);
+    let mut spans = Vec::new();
+    for k in &kept {
+        let Some(t) = tracks.get(k.track) else { continue };
+        let list = t.tracklets();
+        let Some(tl) = tracks.tracklet(*k) else { continue };
+        let a = if tl.index == 1 { 0 } else { tl.start };
+        let b = if tl.index as usize == list.len() {
+            u64::MAX
+        } else {
+            tl.end
+        };
+        spans.push((k.track, a, b));
+    }
+    let withheld = withheld(tracks, &kept);
+    Ok(KeepSet {
+        tracklets: kept,
+        withheld,
+        spans,
+    })
+}
+
+/// The stretches where the requester may be but is not kept: tracklets whose best (but not
+/// decisive) link points into the identity, and the tracklets on the other side of an identity
+/// event that the kept identity does not cross.
+fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
+    let fps = tracks.fps();
+    let kept_tracks: Vec<u64> = kept.iter().map(|k| k.track).collect();
+    let others = |e: &veil_track::IdentityEvent| -> String {
+        let o: Vec<String> = e
+            .tracks
+            .iter()
+            .filter(|t| !kept_tracks.contains(t))
+            .map(u64::to_string)
+            .collect();
+        match o.len() {
+            0 => "another tracklet".to_owned(),
+            1 => format!("track {}", o[0]),
+            _ => format!("tracks {}", o.join(", ")),
+        }
+    };
+    let mut out: Vec<Withheld> = Vec::new();
+    let push = |ids: Vec<TrackletId>, reason: String, out: &mut Vec<Withheld>| {
+        let ids: Vec<TrackletId> = ids
+            .into_iter()
+            .filter(|i| !kept.contains(i) && !out.iter().any(|w| w.tracklets.contains(i)))
+            .collect();
+        let spans: Vec<(u64, u64)> = ids
+            .iter()
+            .filter_map(|i| tracks.tracklet(*i).map(|t| (t.start, t.end)))
+            .collect();
+        let (Some(a), Some(b)) = (spans.iter().map(|s| s.0).min(), spans.iter().map(|s| s.1).max()) else {
+            return;
+        };
+        let t = |f: u64| if fps > 0.0 { f as f64 / fps } else { 0.0 };
+        out.push(Withheld {
+            tracklets: ids,
+            from_frame: a,
+            to_frame: b,
+            from: t(a),
+            to: t(b),
+            reason,
+        });
+    };
+    for (ei, e) in tracks.events().iter().enumerate() {
+        let mut before = Vec::new();
+        let mut after = Vec::new();
+        for &id in &e.tracks {
+            let Some(t) = tracks.get(id) else { continue };
+            for tl in t.tracklets() {
+                if tl.start == e.frame && (tl.event == Some(ei) || tl.index == 1) {
+                    after.push(TrackletId::new(id, tl.index));
+                }
+            }
+            if let Some(tl) = t.tracklets().iter().rev().find(|tl| tl.end < e.frame) {
+                before.push(TrackletId::new(id, tl.index));
+            }
+        }
+        let kept_before = before.iter().any(|b| kept.contains(b));
+        let kept_after = after.iter().any(|a| kept.contains(a));
+        let what = e.kind.describe();
+        if kept_before && !kept_after {
+            push(
+                after,
+                format!(
+                    "identity uncertain after {what} {} at {}",
+                    others(e),
+                    clock(e.frame, fps)
+                ),
+                &mut out,
+            );
+        } else if kept_after && !kept_before {
+            push(
+                before,
+                format!(
+                    "identity uncertain before {what} {} at {}",
+                    others(e),
+                    clock(e.frame, fps)
+                ),
+                &mut out,
+            );
+        }
+    }
+    // Re-entries and events: a best guess into the identity that was not decisive.
+    for t in tracks.tracks() {
+        for tl in t.tracklets() {
+            let Some(l) = tl.link.filter(|l| !l.confident && kept.contains(&l.to)) else {
+                continue;
+            };
+            let me = TrackletId::new(t.id(), tl.index);
+            let why = match l.margin {
+                Some(m) => format!("distance {:.2}, margin {:.2}", l.distance, m),
+                None => format!("distance {:.2}", l.distance),
+            };
+            push(
+                vec![me],
+                format!(
+                    "track {} appearing at {} looks like the requester ({}) but the appearance evidence is not decisive ({why})",
+                    t.id(),
+                    clock(tl.start, fps),
+                    l.to
+                ),
+                &mut out,
+            );
+        }
+    }
+    out.sort_by_key(|w| w.from_frame);
+    out
 }
