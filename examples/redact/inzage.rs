@@ -86,6 +86,11 @@ pub struct ExportArgs {
     /// Keep nobody: redact every person.
     #[arg(long)]
     pub keep_none: bool,
+    /// Write a review strip: the kept person as time-stamped thumbnails along the window (one
+    /// a second and one at every identity event, withheld stretches framed in red). Check it
+    /// before release: the kept person must never switch.
+    #[arg(long, value_name = "REVIEW.png")]
+    pub review: Option<PathBuf>,
     /// Tracks from `redact analyze` (without it, export runs the analysis itself).
     #[arg(long, value_name = "TRACKS.json")]
     pub tracks: Option<PathBuf>,
@@ -248,6 +253,7 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         bail!("one of --keep-track, --keep-at, --keep-none is required");
     };
     opts.keep_tracklets.extend(args.add_tracklet.iter().copied());
+    opts.review = args.review.clone();
     opts.style = match args.style {
         StyleArg::Blur => Style::Blur,
         StyleArg::Pixelate => Style::Pixelate,
@@ -304,5 +310,8 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     }
     eprintln!("export:   {}", report.output.display());
     eprintln!("manifest: {}", report.manifest_path.display());
+    if let Some(r) = &args.review {
+        eprintln!("review:   {} (check that the kept person never switches)", r.display());
+    }
     Ok(())
 }

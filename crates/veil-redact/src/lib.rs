@@ -242,6 +242,9 @@ pub struct ExportOptions {
     pub tracks: Option<PathBuf>,
     /// One-shot only: also save the analysis' tracks here.
     pub tracks_out: Option<PathBuf>,
+    /// Where to write the review strip PNG (the kept identity along the window, one view a
+    /// second and one at every identity event, withheld stretches marked), if wanted.
+    pub review: Option<PathBuf>,
     /// Who is kept visible.
     pub requester: Requester,
     /// Tracklets added to the requester by the operator after review (e.g. `3.2`, shown

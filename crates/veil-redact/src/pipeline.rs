@@ -291,7 +291,7 @@ fn run_analysis(
                 ids.clear();
                 ids.extend_from_slice(tracker.update_with_appearance(n, &dets, &looks)?);
                 if want_thumbs {
-                    for (d, id) in dets.iter().zip(&ids) {
+                    for (i, (d, id)) in dets.iter().zip(&ids).enumerate() {
                         let Some(id) = id else { continue };
                         // The contact sheet shows a track as it was before it met anyone:
                         // that person is what `--keep-track N` selects.
@@ -299,11 +299,12 @@ fn run_analysis(
                             continue;
                         }
                         let is_face = d.class == Class::Face;
+                        let clear = is_face || sheet::is_clear(&dets, i);
                         let better = thumbs
                             .get(id)
-                            .is_none_or(|t| t.beaten_by(is_face, d.score, d.bbox.area()));
+                            .is_none_or(|t| t.beaten_by(is_face, clear, d.score, d.bbox.area()));
                         if better {
-                            if let Some(t) = Thumb::crop(&view, d.bbox, is_face, d.score) {
+                            if let Some(t) = Thumb::crop(&view, d.bbox, is_face, clear, d.score) {
                                 thumbs.insert(*id, t);
                             }
                         }
@@ -372,14 +373,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
     )?;
     a.tracks.set_source_sha256(source.as_deref())?;
     if let Some(path) = &opts.contact_sheet {
-        let cells: Vec<(u64, bool, Option<&Thumb>)> = a
-            .tracks
-            .tracks()
-            .iter()
-            .map(|t| (t.id(), t.class() == Class::Person, a.thumbs.get(&t.id())))
-            .collect();
-        let (w, h, rgb) = sheet::render(&cells);
-        sheet::write_png(path, w, h, &rgb)?;
+        sheet::write_png(path, &sheet::render(&a.tracks, &a.thumbs)?)?;
     }
     if let Err(e) = a.tracks.save(&opts.tracks_out) {
         if let Some(p) = &opts.contact_sheet {
@@ -412,6 +406,8 @@ struct Stats {
     tracks: BTreeSet<u64>,
     span: [f64; 2],
     busy: f64,
+    review: Vec<sheet::ReviewCell>,
+    review_second: Option<i64>,
 }
 
 /// Pass 2 (after pass 1 when no tracks file is given): redact and encode the window, then
@@ -520,6 +516,11 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let input = opts.input.as_path();
     let tracks_ref = &tracks;
     let requester_ref = &keep;
+    let review_events = match &opts.review {
+        Some(_) => sheet::review_events(&tracks, &keep),
+        None => Vec::new(),
+    };
+    let want_review = opts.review.is_some();
     let tracks_path = opts.tracks.as_deref();
 
     let mut encode_busy = 0.0;
@@ -556,6 +557,16 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                 // would be redacted (and in spotlight mode the requester's box would be missing).
                 if !tracks_ref.covers(n, n) {
                     return Err(uncovered(tracks_ref, tracks_path, input, n, f.time()));
+                }
+                // Review strip: the requester before redaction, once a second and at events.
+                if want_review {
+                    let event = review_events.iter().find(|e| e.0 == n).map(|e| e.1.clone());
+                    let second = f.time().floor() as i64;
+                    if event.is_some() || st.review_second != Some(second) {
+                        st.review_second = Some(second);
+                        let cell = sheet::review_cell(&f.frame_ref()?, tracks_ref, requester_ref, n, f.time(), event);
+                        st.review.push(cell);
+                    }
                 }
                 let fl = frame_layers(tracks_ref, n, requester_ref, &plan, w, h);
                 let merr = |source| RedactError::Mask {
@@ -631,6 +642,9 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let export_seconds = t1.elapsed().as_secs_f64();
 
     let finish = || -> Result<Manifest, RedactError> {
+        if let Some(p) = &opts.review {
+            sheet::write_png(p, &sheet::render_review(&stats.review)?)?;
+        }
         let manifest = Manifest {
             version: MANIFEST_VERSION,
             veil_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -161,6 +161,7 @@ fn check(name: &str, clip: &Clip, at: u64) -> (usize, usize) {
     let out = clip.path.with_file_name("export.mp4");
     let mut o = ExportOptions::new(&clip.path, &out);
     o.tracks_out = Some(clip.path.with_file_name("tracks.json"));
+    o.review = Some(clip.path.with_file_name("review.png"));
     o.requester = Requester::At {
         time: at as f64 / FPS as f64,
         x: face[0] + face[2] / 2.0,
@@ -168,6 +169,9 @@ fn check(name: &str, clip: &Clip, at: u64) -> (usize, usize) {
     };
     let rep = export(&o).unwrap();
     let m = &rep.manifest;
+    // The review strip: one cell a second at least (40 frames at 12 fps: 4 seconds).
+    let review = image::open(clip.path.with_file_name("review.png")).unwrap().to_rgb8();
+    assert!(review.width() >= 4 * 110, "review strip {}x{}", review.width(), review.height());
     eprintln!(
         "{name}: kept {:?}, withheld {:?}",
         m.requester_tracklets

@@ -268,13 +268,19 @@ impl Live {
     }
 }
 
-/// Two tracks in contact: the pair (lower id first), the last frame they touched, the event.
+/// Two tracks in contact: the pair (lower id first), the last frame they touched, the event
+/// (`None` for people already together when both tracks began: nothing to cut).
 #[derive(Debug, Clone, Copy)]
 struct Contact {
     pair: (u64, u64),
     last: u64,
-    event: usize,
+    event: Option<usize>,
 }
+
+/// A contact goes on while the boxes overlap at least this fraction of `contact_overlap`
+/// (hysteresis: boxes of people standing together jitter around the threshold, and each
+/// jitter must not become a new identity event).
+const CONTACT_HOLD: f32 = 0.25;
 
 /// Reused buffers, so that a steady-state update allocates nothing.
 #[derive(Debug, Default)]
@@ -335,6 +341,9 @@ pub struct Tracker {
     scratch: Scratch,
     events: Vec<IdentityEvent>,
     contacts: Vec<Contact>,
+    /// Face tracks whose face went on as the face of a person track: (face track, person
+    /// track, first frame of the person's face).
+    handoffs: Vec<(u64, u64, u64)>,
 }
 
 impl Tracker {
@@ -357,6 +366,7 @@ impl Tracker {
             scratch: Scratch::default(),
             events: Vec::new(),
             contacts: Vec::new(),
+            handoffs: Vec::new(),
         })
     }
 
@@ -476,6 +486,22 @@ impl Tracker {
             &mut self.assignments,
             s,
         );
+        // A face tracked on its own that now attaches to a person (whose body the detector
+        // has just found) is that person's face: remember the hand-off, so that finish() can
+        // give the person its earlier face boxes (one identity, not two tracks).
+        for (d, det) in dets.iter().enumerate() {
+            let Some(pid) = self.assignments[d] else { continue };
+            if det.class != Class::Face || face_dets.contains(&d) {
+                continue;
+            }
+            for f in &self.faces {
+                let recent = frame - f.last_hit <= self.cfg.max_gap_interpolate;
+                let same = f.boxes.last().is_some_and(|b| b.bbox.iou(&det.bbox) >= 0.3);
+                if f.confirmed && recent && same && !self.handoffs.iter().any(|h| h.0 == f.id && h.1 == pid) {
+                    self.handoffs.push((f.id, pid, frame));
+                }
+            }
+        }
         step(
             &self.cfg,
             &mut self.faces,
@@ -525,6 +551,7 @@ impl Tracker {
         all.extend(self.persons.into_iter().filter(|t| t.confirmed));
         all.extend(self.faces.into_iter().filter(|t| t.confirmed));
         all.sort_by_key(|t| t.id);
+        hand_over_faces(&mut all, &self.handoffs);
         let mut looks: Vec<(TrackletId, Option<Appearance>)> = Vec::new();
         let mut tracks: Vec<Track> = all
             .into_iter()
@@ -543,6 +570,47 @@ impl Tracker {
         link_tracklets(&cfg, &self.events, &mut tracks, &looks);
         Tracks::from_tracks_unchecked(tracks, self.events)
     }
+}
+
+/// Give each person track the face boxes of the face track it took its face over from (the
+/// boxes before the hand-off), when the hand-off is unambiguous: the face track went to one
+/// person only and the person took over from one face track only. A face track left without
+/// boxes is dropped.
+fn hand_over_faces(all: &mut Vec<Live>, handoffs: &[(u64, u64, u64)]) {
+    for &(fid, pid, frame) in handoffs {
+        if handoffs.iter().any(|h| (h.0 == fid) != (h.1 == pid)) {
+            continue;
+        }
+        let (Some(fi), Some(pi)) = (
+            all.iter().position(|t| t.id == fid && t.class == Class::Face),
+            all.iter().position(|t| t.id == pid && t.class == Class::Person),
+        ) else {
+            continue;
+        };
+        let moved: Vec<TrackBox> = all[fi].boxes.iter().filter(|b| b.frame < frame).copied().collect();
+        if moved.is_empty() {
+            continue;
+        }
+        all[fi].boxes.retain(|b| b.frame >= frame);
+        let p = &mut all[pi];
+        for b in moved {
+            if !p.faces.iter().any(|x| x.frame == b.frame) {
+                p.faces.push(b);
+            }
+        }
+        p.faces.sort_by_key(|b| b.frame);
+        let first = p
+            .boxes
+            .first()
+            .map(|b| b.frame)
+            .into_iter()
+            .chain(p.faces.first().map(|b| b.frame))
+            .min();
+        if let (Some(first), Some(t)) = (first, p.tracklets.first_mut()) {
+            t.start = t.start.min(first);
+        }
+    }
+    all.retain(|t| !t.boxes.is_empty() || !t.faces.is_empty());
 }
 
 /// The surviving tracklets of a finished track: the live ones that hold at least one box,
@@ -789,7 +857,11 @@ fn identity_step(
             if a.2.is_none() && b.2.is_none() {
                 continue;
             }
-            if overlap_of_smaller(&a.1, &b.1) < cfg.contact_overlap {
+            let ov = overlap_of_smaller(&a.1, &b.1);
+            let (ia, ib) = (persons[a.0].id, persons[b.0].id);
+            let pair = (ia.min(ib), ia.max(ib));
+            let ongoing = contacts.iter().any(|c| c.pair == pair);
+            if ov < cfg.contact_overlap * if ongoing { CONTACT_HOLD } else { 1.0 } {
                 continue;
             }
             let kind = match (a.2, b.2) {
@@ -811,14 +883,24 @@ fn identity_step(
                     }
                 }
             };
-            let (ia, ib) = (persons[a.0].id, persons[b.0].id);
-            let pair = (ia.min(ib), ia.max(ib));
             if let Some(c) = contacts.iter_mut().find(|c| c.pair == pair) {
                 c.last = frame;
-                let ev = &mut events[c.event];
-                if kind.severity() > ev.kind.severity() {
-                    ev.kind = kind;
+                if let Some(ev) = c.event.and_then(|e| events.get_mut(e)) {
+                    if kind.severity() > ev.kind.severity() {
+                        ev.kind = kind;
+                    }
                 }
+                continue;
+            }
+            // Both tracks begin here (e.g. the first frame): together from the start, there
+            // is nothing before to confuse them with.
+            let born_here = |p: usize| persons[p].tracklets.first().is_some_and(|t| t.start >= frame);
+            if born_here(a.0) && born_here(b.0) {
+                contacts.push(Contact {
+                    pair,
+                    last: frame,
+                    event: None,
+                });
                 continue;
             }
             // Several contacts starting on one frame with a shared track are one event.
@@ -851,7 +933,7 @@ fn identity_step(
             contacts.push(Contact {
                 pair,
                 last: frame,
-                event: e,
+                event: Some(e),
             });
             persons[a.0].cut(frame, e);
             persons[b.0].cut(frame, e);
