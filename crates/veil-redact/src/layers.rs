@@ -100,7 +100,8 @@ impl Style {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Padding {
-    /// Fraction of a bystander face box's size added on every side. Default 0.15.
+    /// Fraction of a face box's size added on every side: a bystander's (redacted) and the
+    /// requester's (kept over bystander bodies). Default 0.15.
     pub face: f32,
     /// Fraction of a bystander body box's size added on every side. Default 0.10.
     pub body: f32,
@@ -229,7 +230,11 @@ pub fn frame_layers<K: Keeps + ?Sized>(
     let mut out = FrameLayers::default();
     for (id, _class, b, is_face) in tracks.boxes_at(frame, pad.frames) {
         if requester.keeps(id, frame) {
-            if let Some(r) = b.pad(pad.requester).to_rect().clamp_to(width, height) {
+            // The requester's face is padded like a bystander's: detected face boxes are
+            // tight, and the kept face must cover the head that bystander bodies would
+            // otherwise redact.
+            let frac = if is_face { pad.face.max(pad.requester) } else { pad.requester };
+            if let Some(r) = b.pad(frac).to_rect().clamp_to(width, height) {
                 if is_face {
                     keep_faces.push(Shape::Rect(r));
                 } else {

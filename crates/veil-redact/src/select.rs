@@ -264,19 +264,7 @@ fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
         });
     };
     for (ei, e) in tracks.events().iter().enumerate() {
-        let mut before = Vec::new();
-        let mut after = Vec::new();
-        for &id in &e.tracks {
-            let Some(t) = tracks.get(id) else { continue };
-            for tl in t.tracklets() {
-                if tl.start == e.frame && (tl.event == Some(ei) || tl.index == 1) {
-                    after.push(TrackletId::new(id, tl.index));
-                }
-            }
-            if let Some(tl) = t.tracklets().iter().rev().find(|tl| tl.end < e.frame) {
-                before.push(TrackletId::new(id, tl.index));
-            }
-        }
+        let (before, after) = tracks.event_sides(ei);
         let kept_before = before.iter().any(|b| kept.contains(b));
         let kept_after = after.iter().any(|a| kept.contains(a));
         let what = e.kind.describe();

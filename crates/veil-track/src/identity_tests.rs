@@ -428,3 +428,24 @@ fn tracks_file_round_trips_tracklets_events_and_links() {
     let e = Tracks::from_json(&bad).unwrap_err();
     assert!(e.to_string().contains("linked to"), "{e}");
 }
+
+/// A face seen alone first (its body not detected yet), then with its body: one person track
+/// that carries the face from the start, not a face track plus a person track.
+#[test]
+fn a_face_tracked_alone_hands_over_to_its_person() {
+    let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+    for n in 0..12u64 {
+        let x = 40.0 + 4.0 * n as f32;
+        let face = Detection::new(Class::Face, 0.9, BoxF::new(x + 12.0, 45.0, 16.0, 20.0));
+        let body = Detection::new(Class::Person, 0.9, BoxF::new(x, 40.0, 40.0, 120.0));
+        let dets = if n < 5 { vec![face] } else { vec![body, face] };
+        tr.update(n, &dets).unwrap();
+    }
+    let t = tr.finish();
+    assert_eq!(t.len(), 1, "{t:?}");
+    let p = &t.tracks()[0];
+    assert_eq!(p.class(), Class::Person);
+    assert_eq!(p.first_frame(), 0);
+    assert_eq!(p.faces().first().unwrap().frame, 0);
+    assert_eq!(p.boxes().first().unwrap().frame, 5);
+}

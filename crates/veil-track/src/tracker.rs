@@ -316,13 +316,14 @@ struct Scratch {
 /// person; the remaining faces are tracked on their own as class [`Class::Face`] with the same
 /// rules. Track ids are unique across both classes and start at 1.
 ///
-/// Known limits, all consequences of IoU-only association without an appearance model:
-/// identities can swap when two similar people cross on the same line at the same speed, or
-/// when one changes direction while hidden; a face is attached to a person by geometry alone,
-/// so a bystander's face right behind a person's head, with the bystander's body undetected,
-/// can be filed under that person. Both matter only for the requester's track (every other
-/// track is redacted anyway), which is why the operator confirms the requester on the contact
-/// sheet and why the export offers a spotlight mode.
+/// Association itself is by IoU and motion, so identities can swap when people meet, cross or
+/// hide each other. The tracker does not pretend otherwise: it marks those moments as
+/// identity events, cuts the tracks into tracklets there, and [`Tracker::finish`] links
+/// tracklets across an event only on decisive appearance evidence (see [`crate::identity`]);
+/// an export keeps the requester only on confidently linked tracklets. A face is attached to a
+/// person by geometry alone, so a bystander's face right behind a person's head, with the
+/// bystander's body undetected, can be filed under that person (bystander faces are redacted
+/// over the requester's body, but not over a face filed under the requester).
 ///
 /// Assignment is greedy by IoU (highest IoU pair first, ties by track id), not Hungarian: with
 /// tracker-scale IoU thresholds the two differ only in rare crowded configurations, and greedy
@@ -489,9 +490,19 @@ impl Tracker {
         // A face tracked on its own that now attaches to a person (whose body the detector
         // has just found) is that person's face: remember the hand-off, so that finish() can
         // give the person its earlier face boxes (one identity, not two tracks).
+        // Only a person whose body was first detected on this very frame takes over a face:
+        // a face handed to a person seen before could be a bystander's face behind their head.
         for (d, det) in dets.iter().enumerate() {
             let Some(pid) = self.assignments[d] else { continue };
             if det.class != Class::Face || face_dets.contains(&d) {
+                continue;
+            }
+            let new_body = self
+                .persons
+                .iter()
+                .find(|p| p.id == pid)
+                .is_some_and(|p| p.boxes.len() == 1 && p.boxes[0].frame == frame);
+            if !new_body {
                 continue;
             }
             for f in &self.faces {
@@ -578,7 +589,9 @@ impl Tracker {
 /// boxes is dropped.
 fn hand_over_faces(all: &mut Vec<Live>, handoffs: &[(u64, u64, u64)]) {
     for &(fid, pid, frame) in handoffs {
-        if handoffs.iter().any(|h| (h.0 == fid) != (h.1 == pid)) {
+        // A face track hands over once, at its first hand-off, and only to one person.
+        let first = handoffs.iter().filter(|h| h.0 == fid).map(|h| h.2).min();
+        if first != Some(frame) || handoffs.iter().any(|h| h.0 == fid && h.2 == frame && h.1 != pid) {
             continue;
         }
         let (Some(fi), Some(pi)) = (
@@ -701,19 +714,7 @@ fn link_tracklets(
         _ => Cell::Unknown,
     };
     for (ei, e) in events.iter().enumerate() {
-        let mut rows: Vec<TrackletId> = Vec::new();
-        let mut cols: Vec<TrackletId> = Vec::new();
-        for &id in &e.tracks {
-            let Some(i) = find(tracks, id) else { continue };
-            for t in tracks[i].tracklets() {
-                if t.start == e.frame && t.event == Some(ei) || (t.start == e.frame && t.index == 1) {
-                    rows.push(TrackletId::new(id, t.index));
-                }
-            }
-            if let Some(t) = tracks[i].tracklets().iter().rev().find(|t| t.end < e.frame) {
-                cols.push(TrackletId::new(id, t.index));
-            }
-        }
+        let (cols, rows) = crate::tracks::event_sides(tracks, ei, e);
         let cells: Vec<Vec<Cell>> = rows
             .iter()
             .map(|&r| cols.iter().map(|&c| cell(look(r), look(c))).collect())
@@ -903,10 +904,18 @@ fn identity_step(
                 });
                 continue;
             }
-            // Several contacts starting on one frame with a shared track are one event.
+            // Contacts that start on one frame with a shared track, or while one of the two
+            // is still in contact with others, are one event (a cluster of people): cutting
+            // again inside a cluster would leave tracklets that are never seen clearly.
+            let ongoing_event = contacts
+                .iter()
+                .filter(|c| [ia, ib].contains(&c.pair.0) || [ia, ib].contains(&c.pair.1))
+                .filter_map(|c| c.event)
+                .max();
             let e = match events
                 .iter()
                 .rposition(|e| e.frame == frame && (e.tracks.contains(&ia) || e.tracks.contains(&ib)))
+                .or(ongoing_event)
             {
                 Some(e) => {
                     let ev = &mut events[e];
@@ -935,8 +944,12 @@ fn identity_step(
                 last: frame,
                 event: Some(e),
             });
-            persons[a.0].cut(frame, e);
-            persons[b.0].cut(frame, e);
+            for p in [a.0, b.0] {
+                // A track already cut by this event stays in its tracklet.
+                if !persons[p].tracklets.iter().any(|t| t.event == Some(e)) {
+                    persons[p].cut(frame, e);
+                }
+            }
         }
     }
     contacts.retain(|c| frame - c.last <= cfg.contact_gap);

@@ -844,6 +844,40 @@ impl Tracks {
     }
 }
 
+/// The two sides of identity event `ei`: the tracklets before it (for every track the event
+/// cut, the tracklet before the cut) and after it (the tracklets the event started, and the
+/// first tracklets of tracks that appeared inside it).
+pub(crate) fn event_sides(tracks: &[Track], ei: usize, e: &IdentityEvent) -> (Vec<TrackletId>, Vec<TrackletId>) {
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    for &id in &e.tracks {
+        let Some(t) = tracks.iter().find(|t| t.id == id) else { continue };
+        for (k, tl) in t.tracklets.iter().enumerate() {
+            if tl.event == Some(ei) {
+                after.push(TrackletId::new(id, tl.index));
+                if k > 0 {
+                    before.push(TrackletId::new(id, t.tracklets[k - 1].index));
+                }
+            } else if k == 0 && tl.cause != Cause::Event && tl.start >= e.frame {
+                after.push(TrackletId::new(id, tl.index));
+            }
+        }
+    }
+    (before, after)
+}
+
+impl Tracks {
+    /// The tracklets before and after identity event `index` (see [`Tracks::events`]): for
+    /// every track the event cut, the tracklet before the cut and the one it started; the
+    /// first tracklet of a track that appeared inside the event is on the after side.
+    pub fn event_sides(&self, index: usize) -> (Vec<TrackletId>, Vec<TrackletId>) {
+        match self.events.get(index) {
+            Some(e) => event_sides(&self.tracks, index, e),
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+}
+
 /// One tracklet over a whole track (a track without identity events).
 fn whole(first: u64, last: u64) -> Tracklet {
     Tracklet {
