@@ -219,6 +219,10 @@ impl TrackerConfig {
 /// often pokes slightly out of a detector's person box.
 const FACE_MARGIN: f32 = 0.1;
 
+/// A face continues a person's face (see `attach_faces`) when that person's last face box is
+/// at most this many frames old.
+const FACE_CONTINUITY: u64 = 3;
+
 /// Upper bound on Kalman predict steps per update.
 const MAX_PREDICT_STEPS: u64 = 10_000;
 
@@ -715,9 +719,23 @@ fn link_tracklets(
     };
     for (ei, e) in events.iter().enumerate() {
         let (cols, rows) = crate::tracks::event_sides(tracks, ei, e);
+        let span = |id: TrackletId| {
+            find(tracks, id.track)
+                .and_then(|i| tracks[i].tracklets().iter().find(|t| t.index == id.index))
+                .map(|t| (t.start, t.end))
+        };
+        // Tracklets that coexist are different people (several cut at different frames of
+        // one cluster): that pair is impossible, not an alternative.
         let cells: Vec<Vec<Cell>> = rows
             .iter()
-            .map(|&r| cols.iter().map(|&c| cell(look(r), look(c))).collect())
+            .map(|&r| {
+                cols.iter()
+                    .map(|&c| match (span(r), span(c)) {
+                        (Some((rs, _)), Some((_, ce))) if ce < rs => cell(look(r), look(c)),
+                        _ => Cell::Impossible,
+                    })
+                    .collect()
+            })
             .collect();
         for (r, d) in rows
             .iter()
@@ -1246,7 +1264,36 @@ fn attach_faces(
                 n += 1;
             }
         }
-        let owner = if n == 1 { owner } else { None };
+        let owner = if n == 1 {
+            owner
+        } else if n > 1 {
+            // Inside several persons' upper regions (people meeting): the face goes on with
+            // the one person whose face it continues (a face box of the last few frames
+            // overlapping it), if exactly one does. Two faces claiming one person still
+            // attach to neither (below).
+            let mut cont = None;
+            let mut k = 0;
+            for &(p, r) in &s.regions {
+                if inside_area(fb, &r) < need {
+                    continue;
+                }
+                let continues = persons[p]
+                    .faces
+                    .last()
+                    .is_some_and(|l| frame - l.frame <= FACE_CONTINUITY && l.bbox.iou(fb) >= 0.3);
+                if continues {
+                    cont = Some(p);
+                    k += 1;
+                }
+            }
+            if k == 1 {
+                cont
+            } else {
+                None
+            }
+        } else {
+            None
+        };
         if let Some(p) = owner {
             s.claims[p] += 1;
         }
