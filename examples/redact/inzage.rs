@@ -311,7 +311,10 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     eprintln!("export:   {}", report.output.display());
     eprintln!("manifest: {}", report.manifest_path.display());
     if let Some(r) = &args.review {
-        eprintln!("review:   {} (check that the kept person never switches)", r.display());
+        eprintln!(
+            "review:   {} (check that the kept person never switches)",
+            r.display()
+        );
     }
     Ok(())
 }

@@ -233,7 +233,11 @@ pub fn frame_layers<K: Keeps + ?Sized>(
             // The requester's face is padded like a bystander's: detected face boxes are
             // tight, and the kept face must cover the head that bystander bodies would
             // otherwise redact.
-            let frac = if is_face { pad.face.max(pad.requester) } else { pad.requester };
+            let frac = if is_face {
+                pad.face.max(pad.requester)
+            } else {
+                pad.requester
+            };
             if let Some(r) = b.pad(frac).to_rect().clamp_to(width, height) {
                 if is_face {
                     keep_faces.push(Shape::Rect(r));

@@ -564,7 +564,14 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                     let second = f.time().floor() as i64;
                     if event.is_some() || st.review_second != Some(second) {
                         st.review_second = Some(second);
-                        let cell = sheet::review_cell(&f.frame_ref()?, tracks_ref, requester_ref, n, f.time(), event);
+                        let cell = sheet::review_cell(
+                            &f.frame_ref()?,
+                            tracks_ref,
+                            requester_ref,
+                            n,
+                            f.time(),
+                            event,
+                        );
                         st.review.push(cell);
                     }
                 }

@@ -268,6 +268,29 @@ fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
         let kept_before = before.iter().any(|b| kept.contains(b));
         let kept_after = after.iter().any(|a| kept.contains(a));
         let what = e.kind.describe();
+        if kept_before || kept_after {
+            // While people are together, who is who cannot be told: always withheld.
+            let during: Vec<TrackletId> = e
+                .tracks
+                .iter()
+                .filter_map(|&id| tracks.get(id))
+                .flat_map(|t| {
+                    t.tracklets()
+                        .iter()
+                        .filter(|tl| tl.event == Some(ei) && tl.cause == veil_track::Cause::Event)
+                        .map(|tl| TrackletId::new(t.id(), tl.index))
+                })
+                .collect();
+            push(
+                during,
+                format!(
+                    "identity uncertain while {what} {} from {}",
+                    others(e),
+                    clock(e.frame, fps)
+                ),
+                &mut out,
+            );
+        }
         if kept_before && !kept_after {
             push(
                 after,

@@ -182,7 +182,10 @@ fn text(img: &mut RgbImage, f: &FontRef<'_>, x: u32, y: u32, size: f32, c: Rgb<u
 /// Render the contact sheet: tracks in id order, each with its id on a white strip (blue
 /// edge for person tracks, orange for face-only tracks), its thumbnail, and the time range
 /// of the track under it. Tracks without a view big enough are listed at the bottom instead.
-pub(crate) fn render(tracks: &Tracks, thumbs: &std::collections::HashMap<u64, Thumb>) -> Result<RgbImage, RedactError> {
+pub(crate) fn render(
+    tracks: &Tracks,
+    thumbs: &std::collections::HashMap<u64, Thumb>,
+) -> Result<RgbImage, RedactError> {
     let f = font()?;
     let fps = tracks.fps();
     let mut shown: Vec<(u64, bool, &Thumb, String)> = Vec::new();
@@ -211,7 +214,11 @@ pub(crate) fn render(tracks: &Tracks, thumbs: &std::collections::HashMap<u64, Th
         let x = GAP + col * (CELL + GAP);
         let y = GAP + row * (cell_h + GAP);
         rect(&mut img, x, y, CELL, LABEL_H, WHITE);
-        let edge = if *is_person { Rgb([40, 90, 220]) } else { Rgb([240, 140, 20]) };
+        let edge = if *is_person {
+            Rgb([40, 90, 220])
+        } else {
+            Rgb([240, 140, 20])
+        };
         rect(&mut img, x, y, 6, LABEL_H, edge);
         text(&mut img, &f, x + 12, y + 3, 24.0, BLACK, &id.to_string());
         rect(&mut img, x, y + LABEL_H, CELL, CELL, Rgb([96, 96, 96]));
@@ -255,7 +262,11 @@ pub(crate) fn review_events(tracks: &Tracks, keep: &KeepSet) -> Vec<(u64, String
         .tracklets
         .iter()
         .map(|t| t.track)
-        .chain(keep.withheld.iter().flat_map(|w| w.tracklets.iter().map(|t| t.track)))
+        .chain(
+            keep.withheld
+                .iter()
+                .flat_map(|w| w.tracklets.iter().map(|t| t.track)),
+        )
         .collect();
     tracks
         .events()
@@ -294,7 +305,11 @@ pub(crate) fn review_cell(
         }
         best
     };
-    let tracklet_of = |id: u64| tracks.get(id).map(|t| TrackletId::new(id, t.tracklet_at(n).index));
+    let tracklet_of = |id: u64| {
+        tracks
+            .get(id)
+            .map(|t| TrackletId::new(id, t.tracklet_at(n).index))
+    };
     let kept = pick(&|id| keep.keeps(id, n));
     let (found, uncertain) = match kept {
         Some(k) => (Some(k), false),
@@ -360,7 +375,15 @@ pub(crate) fn render_review(cells: &[ReviewCell]) -> Result<RgbImage, RedactErro
                     i64::from(y + LABEL_H + (REVIEW_H - th) / 2),
                 );
             }
-            None => text(&mut img, &f, x + 8, y + LABEL_H + REVIEW_H / 2, 13.0, LIGHT, "not in view"),
+            None => text(
+                &mut img,
+                &f,
+                x + 8,
+                y + LABEL_H + REVIEW_H / 2,
+                13.0,
+                LIGHT,
+                "not in view",
+            ),
         }
         if c.uncertain {
             for k in 0..3 {
@@ -377,7 +400,15 @@ pub(crate) fn render_review(cells: &[ReviewCell]) -> Result<RgbImage, RedactErro
             (None, true) => "withheld".to_owned(),
             (None, false) => format!("frame {}", c.frame),
         };
-        text(&mut img, &f, x + 2, y + LABEL_H + REVIEW_H + 3, 13.0, LIGHT, &caption);
+        text(
+            &mut img,
+            &f,
+            x + 2,
+            y + LABEL_H + REVIEW_H + 3,
+            13.0,
+            LIGHT,
+            &caption,
+        );
     }
     Ok(img)
 }
@@ -425,7 +456,13 @@ mod tests {
 
     #[test]
     fn contact_sheet_labels_cells_and_leaves_out_tiny_tracks() {
-        let t1 = Track::new(1, Class::Person, vec![tb(0, 10.0, 100.0), tb(25, 10.0, 100.0)], vec![]).unwrap();
+        let t1 = Track::new(
+            1,
+            Class::Person,
+            vec![tb(0, 10.0, 100.0), tb(25, 10.0, 100.0)],
+            vec![],
+        )
+        .unwrap();
         let t2 = Track::new(2, Class::Person, vec![tb(5, 120.0, 30.0)], vec![]).unwrap();
         let tracks = Tracks::new(200, 120, 25.0, vec![t1, t2]).unwrap();
         let mut frame = Frame::new(PixelFormat::Rgb24, 200, 120).unwrap();
@@ -439,8 +476,14 @@ mod tests {
         }
         let mut thumbs = HashMap::new();
         let view = frame.as_ref();
-        thumbs.insert(1, Thumb::crop(&view, BoxF::new(10.0, 10.0, 50.0, 100.0), false, true, 0.9).unwrap());
-        thumbs.insert(2, Thumb::crop(&view, BoxF::new(120.0, 10.0, 15.0, 30.0), false, true, 0.9).unwrap());
+        thumbs.insert(
+            1,
+            Thumb::crop(&view, BoxF::new(10.0, 10.0, 50.0, 100.0), false, true, 0.9).unwrap(),
+        );
+        thumbs.insert(
+            2,
+            Thumb::crop(&view, BoxF::new(120.0, 10.0, 15.0, 30.0), false, true, 0.9).unwrap(),
+        );
         let img = render(&tracks, &thumbs).unwrap();
         // One cell (track 2 is too small) plus the footer line.
         assert_eq!(img.height(), GAP + LABEL_H + CELL + CAPTION_H + GAP + 28);
@@ -458,7 +501,10 @@ mod tests {
             .count();
         assert!(light > 20, "the time range is drawn: {light}");
         // The thumbnail (grey 200) is in the cell.
-        assert_eq!(img.get_pixel(GAP + CELL / 2, GAP + LABEL_H + CELL / 2).0, [200, 200, 200]);
+        assert_eq!(
+            img.get_pixel(GAP + CELL / 2, GAP + LABEL_H + CELL / 2).0,
+            [200, 200, 200]
+        );
     }
 
     #[test]

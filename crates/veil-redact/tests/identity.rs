@@ -170,8 +170,15 @@ fn check(name: &str, clip: &Clip, at: u64) -> (usize, usize) {
     let rep = export(&o).unwrap();
     let m = &rep.manifest;
     // The review strip: one cell a second at least (40 frames at 12 fps: 4 seconds).
-    let review = image::open(clip.path.with_file_name("review.png")).unwrap().to_rgb8();
-    assert!(review.width() >= 4 * 110, "review strip {}x{}", review.width(), review.height());
+    let review = image::open(clip.path.with_file_name("review.png"))
+        .unwrap()
+        .to_rgb8();
+    assert!(
+        review.width() >= 4 * 110,
+        "review strip {}x{}",
+        review.width(),
+        review.height()
+    );
     eprintln!(
         "{name}: kept {:?}, withheld {:?}",
         m.requester_tracklets

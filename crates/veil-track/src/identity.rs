@@ -123,8 +123,12 @@ pub enum Cause {
     /// A new track appeared after the first analysed frame (someone entered, or someone came
     /// back after being lost for longer than the tracker keeps a track).
     Birth,
-    /// An identity event ([`Tracklet::event`] says which).
+    /// An identity event ([`Tracklet::event`] says which): the stretch while the people
+    /// involved are together. Never linked: who is who inside it cannot be told.
     Event,
+    /// The track left the contact of an identity event ([`Tracklet::event`] says which):
+    /// the tracklet after the meeting, linked to one before it on decisive evidence.
+    Parting,
 }
 
 /// A link from a tracklet back to the tracklet it continues.

@@ -449,3 +449,34 @@ fn a_face_tracked_alone_hands_over_to_its_person() {
     assert_eq!(p.faces().first().unwrap().frame, 0);
     assert_eq!(p.boxes().first().unwrap().frame, 5);
 }
+
+/// Two people meet: the requester's face lies inside both persons' upper regions. It stays
+/// with the person whose face it continues; a second face claiming that person attaches to
+/// neither (fail closed).
+#[test]
+fn a_face_inside_two_persons_goes_on_with_the_one_it_continues() {
+    let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+    let face_a = |x: f32| Detection::new(Class::Face, 0.9, BoxF::new(x + 12.0, 45.0, 16.0, 20.0));
+    let body = |x: f32| Detection::new(Class::Person, 0.9, BoxF::new(x, 40.0, 40.0, 120.0));
+    let mut ids = Vec::new();
+    for n in 0..10u64 {
+        let ax = 40.0 + 3.0 * n as f32;
+        // B stands so that from frame 5 on A's face is also inside B's upper region.
+        let bx = if n < 5 { 200.0 } else { ax + 12.0 };
+        let dets = vec![body(ax), body(bx), face_a(ax)];
+        ids.push(tr.update(n, &dets).unwrap().to_vec());
+    }
+    let a = ids[0][0].unwrap();
+    for (n, row) in ids.iter().enumerate() {
+        assert_eq!(row[2], Some(a), "frame {n}: A's face stays with A");
+    }
+    // A second face in A's region only (left of B's): two faces claim A, neither attaches.
+    let ax = 70.0;
+    let other = Detection::new(Class::Face, 0.9, BoxF::new(ax - 2.0, 41.0, 8.0, 20.0));
+    let row = tr
+        .update(10, &[body(ax), body(ax + 12.0), face_a(ax), other])
+        .unwrap()
+        .to_vec();
+    assert_ne!(row[2], Some(a));
+    assert_ne!(row[3], Some(a));
+}

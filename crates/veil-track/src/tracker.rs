@@ -259,13 +259,25 @@ struct LiveTracklet {
 
 impl Live {
     /// Start a new tracklet at `frame` because of event `event` (unless one starts there).
+    /// A track born on this very frame inside a contact is inside the event from its start.
     fn cut(&mut self, frame: u64, event: usize) {
+        if let [only] = self.tracklets.as_mut_slice() {
+            if only.start >= frame && only.cause == Cause::Birth {
+                only.cause = Cause::Event;
+                only.event = Some(event);
+                return;
+            }
+        }
+        self.cut_as(frame, event, Cause::Event);
+    }
+
+    fn cut_as(&mut self, frame: u64, event: usize, cause: Cause) {
         if self.tracklets.last().is_some_and(|t| t.start >= frame) {
             return;
         }
         self.tracklets.push(LiveTracklet {
             start: frame,
-            cause: Cause::Event,
+            cause,
             event: Some(event),
             look: AppearanceMean::default(),
         });
@@ -604,7 +616,12 @@ fn hand_over_faces(all: &mut Vec<Live>, handoffs: &[(u64, u64, u64)]) {
         ) else {
             continue;
         };
-        let moved: Vec<TrackBox> = all[fi].boxes.iter().filter(|b| b.frame < frame).copied().collect();
+        let moved: Vec<TrackBox> = all[fi]
+            .boxes
+            .iter()
+            .filter(|b| b.frame < frame)
+            .copied()
+            .collect();
         if moved.is_empty() {
             continue;
         }
@@ -662,7 +679,7 @@ fn build_tracklets(
             continue;
         }
         let index = out.len() as u32 + 1;
-        let cause = if out.is_empty() && lt.cause != Cause::Event {
+        let cause = if out.is_empty() && matches!(lt.cause, Cause::Start | Cause::Birth) {
             if track.first_frame() <= first_frame {
                 Cause::Start
             } else {
@@ -970,7 +987,33 @@ fn identity_step(
             }
         }
     }
-    contacts.retain(|c| frame - c.last <= cfg.contact_gap);
+    // Contacts that ended: a track left with no contact starts its "after" tracklet.
+    let mut ended: Vec<(u64, usize)> = Vec::new();
+    contacts.retain(|c| {
+        let keep = frame - c.last <= cfg.contact_gap;
+        if !keep {
+            if let Some(e) = c.event {
+                ended.push((c.pair.0, e));
+                ended.push((c.pair.1, e));
+            }
+        }
+        keep
+    });
+    for (id, e) in ended {
+        let still = contacts.iter().any(|c| c.pair.0 == id || c.pair.1 == id);
+        if still {
+            continue;
+        }
+        if let Some(t) = persons.iter_mut().find(|t| t.id == id) {
+            // Only a track inside the event's contact stretch parts from it.
+            if t.tracklets
+                .last()
+                .is_some_and(|l| l.event == Some(e) && l.cause == Cause::Event)
+            {
+                t.cut_as(frame, e, Cause::Parting);
+            }
+        }
+    }
 
     // Clear views: a matched box that no other person box (tracked, lost or unmatched
     // detection) covers beyond `clear_overlap`.

@@ -273,9 +273,9 @@ impl Track {
                 ));
             }
             next = t.end + 1;
-            if (t.cause == Cause::Event) != t.event.is_some() {
+            if matches!(t.cause, Cause::Event | Cause::Parting) != t.event.is_some() {
                 return Err(format!(
-                    "tracklet {name}: an event index goes with cause \"event\" and only with it"
+                    "tracklet {name}: an event index goes with cause \"event\" or \"parting\" and only with them"
                 ));
             }
             if let Some(l) = &t.link {
@@ -845,20 +845,25 @@ impl Tracks {
 }
 
 /// The two sides of identity event `ei`: the tracklets before it (for every track the event
-/// cut, the tracklet before the cut) and after it (the tracklets the event started, and the
-/// first tracklets of tracks that appeared inside it).
-pub(crate) fn event_sides(tracks: &[Track], ei: usize, e: &IdentityEvent) -> (Vec<TrackletId>, Vec<TrackletId>) {
+/// cut, the tracklet before the cut) and after it (the tracklets that start when a track
+/// leaves the event's contact). The tracklets during the contact are on neither side.
+pub(crate) fn event_sides(
+    tracks: &[Track],
+    ei: usize,
+    e: &IdentityEvent,
+) -> (Vec<TrackletId>, Vec<TrackletId>) {
     let mut before = Vec::new();
     let mut after = Vec::new();
     for &id in &e.tracks {
-        let Some(t) = tracks.iter().find(|t| t.id == id) else { continue };
+        let Some(t) = tracks.iter().find(|t| t.id == id) else {
+            continue;
+        };
         for (k, tl) in t.tracklets.iter().enumerate() {
-            if tl.event == Some(ei) {
-                after.push(TrackletId::new(id, tl.index));
+            if tl.event == Some(ei) && tl.cause == Cause::Event {
                 if k > 0 {
                     before.push(TrackletId::new(id, t.tracklets[k - 1].index));
                 }
-            } else if k == 0 && tl.cause != Cause::Event && tl.start >= e.frame {
+            } else if tl.event == Some(ei) && tl.cause == Cause::Parting {
                 after.push(TrackletId::new(id, tl.index));
             }
         }
@@ -868,8 +873,8 @@ pub(crate) fn event_sides(tracks: &[Track], ei: usize, e: &IdentityEvent) -> (Ve
 
 impl Tracks {
     /// The tracklets before and after identity event `index` (see [`Tracks::events`]): for
-    /// every track the event cut, the tracklet before the cut and the one it started; the
-    /// first tracklet of a track that appeared inside the event is on the after side.
+    /// every track the event cut, the tracklet before the contact and the one after leaving
+    /// it. The tracklets during the contact are on neither side (never linked).
     pub fn event_sides(&self, index: usize) -> (Vec<TrackletId>, Vec<TrackletId>) {
         match self.events.get(index) {
             Some(e) => event_sides(&self.tracks, index, e),
