@@ -190,6 +190,12 @@ fn push(groups: &mut Vec<(Redaction, Vec<Shape>)>, r: Redaction, b: BoxF, width:
 pub trait Keeps {
     /// Whether the box of track `id` on `frame` is the requester's.
     fn keeps(&self, id: u64, frame: u64) -> bool;
+
+    /// Whether face box `b` on `frame` is the requester's face although its track is not
+    /// kept (a face followed box to box through a meeting). None by default.
+    fn keeps_face(&self, _frame: u64, _b: &BoxF) -> bool {
+        false
+    }
 }
 
 impl Keeps for [u64] {
@@ -229,7 +235,7 @@ pub fn frame_layers<K: Keeps + ?Sized>(
     let mut keep_faces: Vec<Shape> = Vec::new();
     let mut out = FrameLayers::default();
     for (id, _class, b, is_face) in tracks.boxes_at(frame, pad.frames) {
-        if requester.keeps(id, frame) {
+        if requester.keeps(id, frame) || (is_face && requester.keeps_face(frame, &b)) {
             // The requester's face is padded like a bystander's: detected face boxes are
             // tight, and the kept face must cover the head that bystander bodies would
             // otherwise redact.

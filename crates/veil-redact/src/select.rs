@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use veil_core::BoxF;
 use veil_track::{TrackletId, Tracks};
 
 use crate::RedactError;
@@ -116,6 +117,9 @@ pub struct KeepSet {
     /// (track, first frame, last frame) kept; the first tracklet of a track extends to
     /// frame 0 and the last to the end, so that temporal padding around a kept track is kept.
     spans: Vec<(u64, u64, u64)>,
+    /// Face boxes kept beyond the kept tracklets: the requester's face followed box to box
+    /// (unambiguously) into stretches where its body's identity is uncertain. Sorted by frame.
+    faces: Vec<(u64, BoxF)>,
 }
 
 impl KeepSet {
@@ -133,6 +137,82 @@ impl crate::layers::Keeps for KeepSet {
             .iter()
             .any(|&(t, a, b)| t == id && a <= frame && frame <= b)
     }
+
+    fn keeps_face(&self, frame: u64, b: &BoxF) -> bool {
+        let i = self.faces.partition_point(|f| f.0 < frame);
+        self.faces[i..]
+            .iter()
+            .take_while(|f| f.0 == frame)
+            .any(|f| f.1.iou(b) >= 0.5)
+    }
+}
+
+/// Every face box on `frame`: attached faces of person tracks and face tracks' boxes.
+fn faces_on(tracks: &Tracks, frame: u64) -> Vec<BoxF> {
+    let mut out: Vec<BoxF> = Vec::new();
+    for t in tracks.tracks() {
+        let list = match t.class() {
+            veil_track::Class::Face => t.boxes(),
+            _ => t.faces(),
+        };
+        let i = list.partition_point(|b| b.frame < frame);
+        if let Some(b) = list.get(i).filter(|b| b.frame == frame) {
+            // The same face in two tracks (e.g. interpolated in one, detected in the other)
+            // counts once.
+            if !out.iter().any(|o| o.iou(&b.bbox) >= 0.8) {
+                out.push(b.bbox);
+            }
+        }
+    }
+    out
+}
+
+/// Follow the requester's face from `start` (a kept face box on frame `from`) frame by frame
+/// in direction `step` (+1 or -1) while it continues unambiguously: exactly one face box on
+/// the next frame overlaps it (IoU at least 0.5), and that box continues no other face of the
+/// previous frame (IoU at least 0.3). Up to two frames without a face are bridged. Stops at
+/// `stop(frame)` (a frame where the identity is kept anyway) and outside `range`.
+fn follow_face(
+    tracks: &Tracks,
+    from: u64,
+    start: BoxF,
+    step: i64,
+    range: [u64; 2],
+    stop: &dyn Fn(u64) -> bool,
+) -> Vec<(u64, BoxF)> {
+    let mut out = Vec::new();
+    let (mut prev, mut prev_frame, mut misses) = (start, from, 0u32);
+    let mut n = from;
+    loop {
+        let Some(next) = n.checked_add_signed(step) else {
+            break;
+        };
+        n = next;
+        if n < range[0] || n > range[1] || stop(n) {
+            break;
+        }
+        let here = faces_on(tracks, n);
+        let cands: Vec<BoxF> = here.iter().copied().filter(|c| c.iou(&prev) >= 0.5).collect();
+        match cands.as_slice() {
+            [c] => {
+                let others = faces_on(tracks, prev_frame);
+                let ambiguous = others
+                    .iter()
+                    .filter(|o| o.iou(&prev) < 0.8)
+                    .any(|o| o.iou(c) >= 0.3);
+                if ambiguous {
+                    break;
+                }
+                out.push((n, *c));
+                prev = *c;
+                prev_frame = n;
+                misses = 0;
+            }
+            [] if misses < 2 => misses += 1,
+            _ => break,
+        }
+    }
+    out
 }
 
 /// `mm:ss.s` for frame `f`.
@@ -214,10 +294,40 @@ pub fn resolve_identity(
         spans.push((k.track, a, b));
     }
     let withheld = withheld(tracks, &kept);
+    // The requester's face, followed out of every kept tracklet into the stretches around it
+    // where the identity of the body is uncertain (people together).
+    let ranges: Vec<(u64, u64)> = kept
+        .iter()
+        .filter_map(|k| tracks.tracklet(*k).map(|t| (t.start, t.end)))
+        .collect();
+    let kept_at = |n: u64| ranges.iter().any(|&(a, b)| a <= n && n <= b);
+    let range = tracks.analyzed().unwrap_or([0, u64::MAX]);
+    let mut faces: Vec<(u64, BoxF)> = Vec::new();
+    for k in &kept {
+        let (Some(t), Some(tl)) = (tracks.get(k.track), tracks.tracklet(*k)) else {
+            continue;
+        };
+        let list = match t.class() {
+            veil_track::Class::Face => t.boxes(),
+            _ => t.faces(),
+        };
+        let inside: Vec<&veil_track::TrackBox> = list
+            .iter()
+            .filter(|b| b.frame >= tl.start && b.frame <= tl.end)
+            .collect();
+        if let Some(last) = inside.last() {
+            faces.extend(follow_face(tracks, last.frame, last.bbox, 1, range, &kept_at));
+        }
+        if let Some(first) = inside.first() {
+            faces.extend(follow_face(tracks, first.frame, first.bbox, -1, range, &kept_at));
+        }
+    }
+    faces.sort_by_key(|f| f.0);
     Ok(KeepSet {
         tracklets: kept,
         withheld,
         spans,
+        faces,
     })
 }
 

@@ -298,6 +298,9 @@ struct Contact {
 /// jitter must not become a new identity event).
 const CONTACT_HOLD: f32 = 0.25;
 
+/// Two person boxes whose heights differ by more than this factor are not in contact.
+const CONTACT_MAX_SIZE_RATIO: f32 = 2.0;
+
 /// Reused buffers, so that a steady-state update allocates nothing.
 #[derive(Debug, Default)]
 struct Scratch {
@@ -891,6 +894,12 @@ fn identity_step(
         for j in i + 1..present.len() {
             let (a, b) = (present[i], present[j]);
             if a.2.is_none() && b.2.is_none() {
+                continue;
+            }
+            // People of very different size in the picture (one far behind the other) are
+            // never confused by IoU matching: no contact.
+            let (ha, hb) = (a.1.h.max(1.0), b.1.h.max(1.0));
+            if ha.max(hb) > CONTACT_MAX_SIZE_RATIO * ha.min(hb) {
                 continue;
             }
             let ov = overlap_of_smaller(&a.1, &b.1);
