@@ -241,7 +241,6 @@ fn meet_layout(n: u64, requester_in_front: bool) -> Layout {
 }
 
 #[test]
-#[ignore = "known gap: the requester is first seen as a face track (body not yet detected) and the face later attaches to a new person track, which is not linked to the face track, so the requester is redacted (fail closed); no bystander face leaks"]
 fn meet_and_turn_back_bystander_in_front() {
     let d = out_dir("meet-bystander-front");
     let clip = render(&d, 40, |n| meet_layout(n, false));
@@ -249,24 +248,33 @@ fn meet_and_turn_back_bystander_in_front() {
 }
 
 #[test]
-#[ignore = "known gap: the requester is first seen as a face track (body not yet detected) and the face later attaches to a new person track, which is not linked to the face track, so the requester is redacted (fail closed); no bystander face leaks"]
 fn meet_and_turn_back_requester_in_front() {
     let d = out_dir("meet-requester-front");
     let clip = render(&d, 40, |n| meet_layout(n, true));
     assert_mostly_clear("requester in front", check("requester in front", &clip, 0));
 }
 
-#[test]
-#[ignore = "known gap: the requester is first seen as a face track (body not yet detected) and the face later attaches to a new person track, which is not linked to the face track, so the requester is redacted (fail closed); no bystander face leaks"]
-fn crossing_at_constant_speed() {
-    let d = out_dir("crossing");
-    let clip = render(&d, 36, |n| {
+fn crossing_clip(name: &str) -> Clip {
+    let d = out_dir(name);
+    render(&d, 36, |n| {
         vec![
             (1, Some(540.0 - 14.0 * n as f32)),
             (0, Some(10.0 + 14.0 * n as f32)),
         ]
-    });
-    assert_mostly_clear("crossing", check("crossing", &clip, 0));
+    })
+}
+
+#[test]
+fn crossing_at_constant_speed_never_shows_the_bystander() {
+    // `check` asserts on every frame that the bystander's face is unrecognisable.
+    let (seen, clear) = check("crossing", &crossing_clip("crossing"), 0);
+    assert!(seen > 0 && clear > 0, "the requester is kept before the crossing");
+}
+
+#[test]
+#[ignore = "known gap: after the crossing the tracklets are not linked decisively (the cut-outs also pass over the background pedestrians: one cluster event), so the requester is withheld from 0.8 s on (fail closed, 9 of 36 frames clear)"]
+fn crossing_at_constant_speed_keeps_the_requester() {
+    assert_mostly_clear("crossing", check("crossing", &crossing_clip("crossing-80"), 0));
 }
 
 #[test]
