@@ -183,10 +183,7 @@ fn follow_face(
     let mut out = Vec::new();
     let (mut prev, mut prev_frame, mut misses) = (start, from, 0u32);
     let mut n = from;
-    loop {
-        let Some(next) = n.checked_add_signed(step) else {
-            break;
-        };
+    while let Some(next) = n.checked_add_signed(step) {
         n = next;
         if n < range[0] || n > range[1] || stop(n) {
             break;

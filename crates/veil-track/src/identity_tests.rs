@@ -33,7 +33,7 @@ fn scene(figs: &[Figure]) -> Frame {
         for y in 0..H {
             let row = p.row_mut(y);
             for x in 0..W as usize {
-                let v = if (x / 7 + y as usize / 5) % 2 == 0 {
+                let v = if (x / 7 + y as usize / 5) & 1 == 0 {
                     120
                 } else {
                     140
@@ -57,7 +57,7 @@ fn scene(figs: &[Figure]) -> Frame {
                 let x1 = ((b.x + b.w) as usize).min(W as usize);
                 for x in x0..x1 {
                     // A little texture so that texture values are not all zero.
-                    let d = if (x + y as usize) % 6 == 0 { 20 } else { 0 };
+                    let d = if (x + y as usize) % 6 < 1 { 20 } else { 0 };
                     let px = [
                         c[0].saturating_sub(d),
                         c[1].saturating_sub(d),
@@ -88,27 +88,28 @@ fn to_i420(rgb: &Frame) -> Frame {
     let mut out = Frame::new(PixelFormat::I420, W, H).unwrap();
     let src = rgb.as_ref();
     let s = &src.planes()[0];
-    let mut m = out.as_mut();
-    let planes = m.planes_mut();
-    let ycc = |x: usize, y: u32| {
-        let p = &s.row(y)[3 * x..3 * x + 3];
-        let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
-        let yy = 0.299 * r + 0.587 * g + 0.114 * b;
-        (yy, 128.0 + 0.564 * (b - yy), 128.0 + 0.713 * (r - yy))
-    };
-    for y in 0..H {
-        for x in 0..W as usize {
-            planes[0].row_mut(y)[x] = ycc(x, y).0 as u8;
+    {
+        let mut m = out.as_mut();
+        let planes = m.planes_mut();
+        let ycc = |x: usize, y: u32| {
+            let p = &s.row(y)[3 * x..3 * x + 3];
+            let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+            let yy = 0.299 * r + 0.587 * g + 0.114 * b;
+            (yy, 128.0 + 0.564 * (b - yy), 128.0 + 0.713 * (r - yy))
+        };
+        for y in 0..H {
+            for x in 0..W as usize {
+                planes[0].row_mut(y)[x] = ycc(x, y).0 as u8;
+            }
+        }
+        for y in 0..H / 2 {
+            for x in 0..(W / 2) as usize {
+                let (_, u, v) = ycc(2 * x, 2 * y);
+                planes[1].row_mut(y)[x] = u as u8;
+                planes[2].row_mut(y)[x] = v as u8;
+            }
         }
     }
-    for y in 0..H / 2 {
-        for x in 0..(W / 2) as usize {
-            let (_, u, v) = ycc(2 * x, 2 * y);
-            planes[1].row_mut(y)[x] = u as u8;
-            planes[2].row_mut(y)[x] = v as u8;
-        }
-    }
-    drop(m);
     out
 }
 
