@@ -334,13 +334,21 @@ pub fn resolve_identity(
 fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
     let fps = tracks.fps();
     let kept_tracks: Vec<u64> = kept.iter().map(|k| k.track).collect();
-    let others = |e: &veil_track::IdentityEvent| -> String {
-        let o: Vec<String> = e
-            .tracks
+    // The other people of an event: the tracks that were not the requester before it.
+    let others = |e: &veil_track::IdentityEvent, before: &[TrackletId]| -> String {
+        let mut o: Vec<String> = before
             .iter()
-            .filter(|t| !kept_tracks.contains(t))
-            .map(u64::to_string)
+            .filter(|b| !kept.contains(b))
+            .map(|b| b.track.to_string())
             .collect();
+        if o.is_empty() {
+            o = e
+                .tracks
+                .iter()
+                .filter(|t| !kept_tracks.contains(t))
+                .map(u64::to_string)
+                .collect();
+        }
         match o.len() {
             0 => "another tracklet".to_owned(),
             1 => format!("track {}", o[0]),
@@ -375,6 +383,7 @@ fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
         let kept_before = before.iter().any(|b| kept.contains(b));
         let kept_after = after.iter().any(|a| kept.contains(a));
         let what = e.kind.describe();
+        let who = others(e, &before);
         if kept_before || kept_after {
             // While people are together, who is who cannot be told: always withheld.
             let during: Vec<TrackletId> = e
@@ -391,8 +400,7 @@ fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
             push(
                 during,
                 format!(
-                    "identity uncertain while {what} {} from {}",
-                    others(e),
+                    "identity uncertain while {what} {who} from {}",
                     clock(e.frame, fps)
                 ),
                 &mut out,
@@ -401,19 +409,14 @@ fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
         if kept_before && !kept_after {
             push(
                 after,
-                format!(
-                    "identity uncertain after {what} {} at {}",
-                    others(e),
-                    clock(e.frame, fps)
-                ),
+                format!("identity uncertain after {what} {who} at {}", clock(e.frame, fps)),
                 &mut out,
             );
         } else if kept_after && !kept_before {
             push(
                 before,
                 format!(
-                    "identity uncertain before {what} {} at {}",
-                    others(e),
+                    "identity uncertain before {what} {who} at {}",
                     clock(e.frame, fps)
                 ),
                 &mut out,

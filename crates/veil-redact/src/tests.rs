@@ -272,3 +272,80 @@ fn bystander_bodies_win_over_the_requester_body_not_over_the_requester_face() {
     assert_eq!(fl.kept_boxes, 2);
     assert_eq!(fl.redacted_tracks, vec![2]);
 }
+
+/// Fail-closed reveal from a tracks file: track 1 meets track 2 at frame 10, they part at 14;
+/// after parting, 2.3 is confidently linked to 1.1 (they swapped), 1.3 only weakly to 2.1.
+#[test]
+fn the_requester_is_kept_only_on_confidently_linked_tracklets() {
+    use veil_track::{Cause, EventKind, IdentityEvent, Link, Tracklet, TrackletId};
+    let frames = 0..=20u64;
+    let tl = |index, start, end, cause, event: Option<usize>, link: Option<Link>| Tracklet {
+        index,
+        start,
+        end,
+        cause,
+        event,
+        link,
+    };
+    let link = |t: u64, i: u32, confident| Link {
+        to: TrackletId::new(t, i),
+        distance: 0.05,
+        margin: Some(if confident { 0.3 } else { 0.01 }),
+        confident,
+    };
+    let mk = |id: u64, x: f32, links: [Option<Link>; 1]| {
+        Track::new(
+            id,
+            Class::Person,
+            frames.clone().map(|f| tb(f, x, 10.0, 40.0, 100.0)).collect(),
+            vec![],
+        )
+        .unwrap()
+        .with_tracklets(vec![
+            tl(1, 0, 9, Cause::Start, None, None),
+            tl(2, 10, 13, Cause::Event, Some(0), None),
+            tl(3, 14, 20, Cause::Parting, Some(0), links[0]),
+        ])
+        .unwrap()
+    };
+    let t = Tracks::new(
+        200,
+        120,
+        10.0,
+        vec![
+            mk(1, 20.0, [Some(link(2, 1, false))]),
+            mk(2, 120.0, [Some(link(1, 1, true))]),
+        ],
+    )
+    .unwrap()
+    .with_events(vec![IdentityEvent {
+        frame: 10,
+        kind: EventKind::Overlap,
+        tracks: vec![1, 2],
+    }])
+    .unwrap();
+    let keep = resolve_identity(&t, &Requester::Tracks { ids: vec![1] }, &[], None).unwrap();
+    assert_eq!(keep.tracklets, vec![TrackletId::new(1, 1), TrackletId::new(2, 3)]);
+    assert_eq!(keep.tracks(), vec![1, 2]);
+    assert!(keep.keeps(1, 5) && !keep.keeps(1, 12) && !keep.keeps(1, 16));
+    assert!(keep.keeps(2, 16) && !keep.keeps(2, 5));
+    // The meeting itself is withheld, with a reason naming the other track and the time.
+    let w = &keep.withheld[0];
+    assert_eq!(w.tracklets, vec![TrackletId::new(1, 2), TrackletId::new(2, 2)]);
+    assert_eq!(w.reason, "identity uncertain while meeting track 2 from 00:01.0");
+    assert_eq!((w.from_frame, w.to_frame), (10, 13));
+    // After review, the operator adds 1.3: kept from then on.
+    let keep = resolve_identity(
+        &t,
+        &Requester::Tracks { ids: vec![1] },
+        &[TrackletId::new(1, 3)],
+        None,
+    )
+    .unwrap();
+    assert!(keep.keeps(1, 16));
+    let e = resolve_identity(&t, &Requester::None, &[TrackletId::new(1, 9)], None).unwrap_err();
+    assert!(matches!(e, RedactError::InvalidOption { .. }), "{e}");
+    // A version 1 tracks file (no identity) is refused when someone is to be kept.
+    let old = Tracks::from_json(&t.to_json().unwrap().replace(r#""version":2"#, r#""version":1"#));
+    assert!(old.is_err(), "version 1 with tracklets is refused on load");
+}
