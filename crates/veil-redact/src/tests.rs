@@ -308,7 +308,7 @@ fn the_requester_is_kept_only_on_confidently_linked_tracklets() {
         ])
         .unwrap()
     };
-    let t = Tracks::new(
+    let t = Tracks::new_with_events(
         200,
         120,
         10.0,
@@ -316,13 +316,12 @@ fn the_requester_is_kept_only_on_confidently_linked_tracklets() {
             mk(1, 20.0, [Some(link(2, 1, false))]),
             mk(2, 120.0, [Some(link(1, 1, true))]),
         ],
+        vec![IdentityEvent {
+            frame: 10,
+            kind: EventKind::Overlap,
+            tracks: vec![1, 2],
+        }],
     )
-    .unwrap()
-    .with_events(vec![IdentityEvent {
-        frame: 10,
-        kind: EventKind::Overlap,
-        tracks: vec![1, 2],
-    }])
     .unwrap();
     let keep = resolve_identity(&t, &Requester::Tracks { ids: vec![1] }, &[], None).unwrap();
     assert_eq!(keep.tracklets, vec![TrackletId::new(1, 1), TrackletId::new(2, 3)]);

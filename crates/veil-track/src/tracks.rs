@@ -443,6 +443,33 @@ impl Tracks {
         Ok(t)
     }
 
+    /// A document from tracks and identity events built in code (tracklets' `event` fields
+    /// index `events`), sorted by id.
+    ///
+    /// # Errors
+    /// As [`Tracks::new`] and [`Tracks::with_events`].
+    pub fn new_with_events(
+        width: u32,
+        height: u32,
+        fps: f64,
+        mut tracks: Vec<Track>,
+        events: Vec<IdentityEvent>,
+    ) -> Result<Tracks, TrackError> {
+        tracks.sort_by_key(|t| t.id);
+        let t = Tracks {
+            width,
+            height,
+            fps,
+            analyzed: None,
+            source_sha256: None,
+            tracks,
+            events,
+            identity: true,
+        };
+        t.check().map_err(|reason| TrackError::InvalidTrack { reason })?;
+        Ok(t)
+    }
+
     /// The document with these identity events (their indices are what tracklets' `event`
     /// fields refer to).
     ///
