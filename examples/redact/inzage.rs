@@ -300,16 +300,21 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     for w in &m.withheld {
         let names: Vec<String> = w.tracklets.iter().map(|t| t.to_string()).collect();
         eprintln!(
-            "withheld {:.1}-{:.1} s (tracklet(s) {}): {}; after review add with --add-tracklet {}",
+            "withheld {:.1}-{:.1} s (tracklet(s) {}): {}",
             w.from,
             w.to,
             names.join(", "),
-            w.reason,
-            names.join(",")
+            w.reason
         );
     }
     eprintln!("export:   {}", report.output.display());
     eprintln!("manifest: {}", report.manifest_path.display());
+    if !m.withheld.is_empty() {
+        eprintln!(
+            "withheld stretches stay redacted; only after checking the footage, add a tracklet \
+             that is the requester with --add-tracklet ID.K and export again"
+        );
+    }
     if let Some(r) = &args.review {
         eprintln!(
             "review:   {} (check that the kept person never switches)",

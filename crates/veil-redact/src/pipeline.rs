@@ -302,7 +302,7 @@ fn run_analysis(
                         let clear = is_face || sheet::is_clear(&dets, i);
                         let better = thumbs
                             .get(id)
-                            .is_none_or(|t| t.beaten_by(is_face, clear, d.score, d.bbox.area()));
+                            .is_none_or(|t| t.beaten_by(is_face, clear, d.score, &d.bbox));
                         if better {
                             if let Some(t) = Thumb::crop(&view, d.bbox, is_face, clear, d.score) {
                                 thumbs.insert(*id, t);

@@ -328,6 +328,10 @@ pub fn resolve_identity(
     })
 }
 
+/// Appearance distance up to which an undecided best guess into the identity is reported as
+/// possibly the requester.
+const NEAR_MISS: f32 = 0.35;
+
 /// The stretches where the requester may be but is not kept: tracklets whose best (but not
 /// decisive) link points into the identity, and the tracklets on the other side of an identity
 /// event that the kept identity does not cross.
@@ -426,7 +430,11 @@ fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
     // Re-entries and events: a best guess into the identity that was not decisive.
     for t in tracks.tracks() {
         for tl in t.tracklets() {
-            let Some(l) = tl.link.filter(|l| !l.confident && kept.contains(&l.to)) else {
+            // Only near misses: a best guess far off is just someone else.
+            let Some(l) = tl
+                .link
+                .filter(|l| !l.confident && kept.contains(&l.to) && l.distance <= NEAR_MISS)
+            else {
                 continue;
             };
             let me = TrackletId::new(t.id(), tl.index);

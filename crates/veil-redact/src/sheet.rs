@@ -64,11 +64,14 @@ pub(crate) struct Thumb {
 }
 
 impl Thumb {
-    /// Whether a candidate with these properties beats `self`: a face beats a body, a clear
-    /// view beats an overlapped one, then the larger box, then the higher score.
-    pub fn beaten_by(&self, is_face: bool, clear: bool, score: f32, area: f32) -> bool {
-        if is_face != self.is_face {
-            return is_face;
+    /// Whether a candidate with these properties beats `self`: a face big enough to show
+    /// beats a body (a face too small to show does not), a clear view beats an overlapped
+    /// one, then the larger box, then the higher score.
+    pub fn beaten_by(&self, is_face: bool, clear: bool, score: f32, b: &BoxF) -> bool {
+        let area = b.area();
+        let (mine, theirs) = (self.is_face && self.big_enough(), is_face && b.h >= MIN_FACE_H);
+        if mine != theirs {
+            return theirs;
         }
         if clear != self.clear {
             return clear;
