@@ -32,6 +32,7 @@ echo "      at (660, 280) at 0 s, redact every other person and the zones, log t
 rm -f out/audit.jsonl
 "$redact" export fixtures/vtest.mp4 --to 8 --tracks out/vtest-tracks.json --keep-at 0@660,280 \
   --zones fixtures/vtest-zones.toml -o out/vtest-inzage.mp4 --manifest out/vtest-inzage.manifest.json \
+  --review out/vtest-review.png \
   --audit-log out/audit.jsonl --actor demo --reason "inzage request, demo" --basis inzage:DEMO-1 \
   --recording-start 2026-03-01T09:00:00Z
 "$redact" audit verify out/audit.jsonl
@@ -48,5 +49,6 @@ echo "Inzage export:  $(pwd)/out/vtest-inzage.mp4"
 [ -f out/vtest-inzage-2s.png ] && echo "Still at 2 s:   $(pwd)/out/vtest-inzage-2s.png"
 echo "Manifest:       $(pwd)/out/vtest-inzage.manifest.json"
 echo "Contact sheet:  $(pwd)/out/vtest-sheet.png"
+echo "Review strip:   $(pwd)/out/vtest-review.png"
 echo "Tracks:         $(pwd)/out/vtest-tracks.json"
 echo "Audit log:      $(pwd)/out/audit.jsonl"

@@ -91,15 +91,25 @@ pub struct ExportArgs {
     /// The camera's zone file: its zones are masked on every frame too.
     #[arg(long, value_name = "ZONES.toml")]
     pub zones: Option<PathBuf>,
-    /// Keep these tracks of --tracks visible (the requester).
-    #[arg(long, value_name = "ID[,ID...]", value_delimiter = ',', requires = "tracks")]
-    pub keep_track: Vec<u64>,
+    /// Keep these tracks of --tracks visible (the requester): a track id N (as numbered on the
+    /// contact sheet) keeps the person of its first tracklet N.1 and every tracklet confidently
+    /// linked to it; N.K adds tracklet K of track N after review (e.g. 3,3.2).
+    #[arg(long, value_name = "ID[,ID.K...]", value_delimiter = ',', requires = "tracks")]
+    pub keep_track: Vec<String>,
+    /// Add tracklets to the requester after review (e.g. 3.2,7.3), also with --keep-at.
+    #[arg(long, value_name = "ID.K[,ID.K...]", value_delimiter = ',')]
+    pub add_tracklet: Vec<veil::redact::TrackletId>,
     /// Keep the person whose box contains pixel X,Y at TIME: TIME@X,Y (e.g. 12.5@640,360).
     #[arg(long, value_name = "TIME@X,Y", value_parser = parse_keep_at)]
     pub keep_at: Option<(f64, f32, f32)>,
     /// Keep nobody: redact every person.
     #[arg(long)]
     pub keep_none: bool,
+    /// Write a review strip: the kept person as time-stamped thumbnails along the window (one
+    /// a second and one at every identity event, withheld stretches framed in red). Check it
+    /// before release: the kept person must never switch.
+    #[arg(long, value_name = "REVIEW.png")]
+    pub review: Option<PathBuf>,
     /// Tracks from `redact analyze` (without it, export runs the analysis itself).
     #[arg(long, value_name = "TRACKS.json")]
     pub tracks: Option<PathBuf>,
@@ -255,12 +265,27 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     } else if let Some((time, x, y)) = args.keep_at {
         Requester::At { time, x, y }
     } else if !args.keep_track.is_empty() {
-        Requester::Tracks {
-            ids: args.keep_track.clone(),
+        let mut ids = Vec::new();
+        for k in &args.keep_track {
+            if k.contains('.') {
+                opts.keep_tracklets.push(
+                    k.parse()
+                        .map_err(|e: String| anyhow::anyhow!("--keep-track: {e}"))?,
+                );
+            } else {
+                ids.push(
+                    k.trim()
+                        .parse::<u64>()
+                        .with_context(|| format!("--keep-track: {k:?} is not a track id"))?,
+                );
+            }
         }
+        Requester::Tracks { ids }
     } else {
         bail!("one of --keep-track, --keep-at, --keep-none is required");
     };
+    opts.keep_tracklets.extend(args.add_tracklet.iter().copied());
+    opts.review = args.review.clone();
     opts.style = match args.style {
         StyleArg::Blur => Style::Blur,
         StyleArg::Pixelate => Style::Pixelate,
@@ -320,10 +345,36 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         m.redacted_tracks.len(),
         m.requester_tracks
     );
+    if !m.requester_tracklets.is_empty() {
+        let names: Vec<String> = m.requester_tracklets.iter().map(|t| t.to_string()).collect();
+        crate::note!("requester kept on tracklet(s) {}", names.join(", "));
+    }
+    for w in &m.withheld {
+        let names: Vec<String> = w.tracklets.iter().map(|t| t.to_string()).collect();
+        crate::note!(
+            "withheld {:.1}-{:.1} s (tracklet(s) {}): {}",
+            w.from,
+            w.to,
+            names.join(", "),
+            w.reason
+        );
+    }
     crate::note!("export:   {}", args.output.display());
     crate::note!("manifest: {}", manifest_path.display());
     if let Some(sig) = &signature {
         crate::note!("signed:   {}", sig.display());
+    }
+    if !m.withheld.is_empty() {
+        crate::note!(
+            "withheld stretches stay redacted; only after checking the footage, add a tracklet \
+             that is the requester with --add-tracklet ID.K and export again"
+        );
+    }
+    if let Some(r) = &args.review {
+        crate::note!(
+            "review:   {} (check that the kept person never switches)",
+            r.display()
+        );
     }
     Ok(())
 }

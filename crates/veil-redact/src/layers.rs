@@ -3,9 +3,17 @@
 //!
 //! Priority, lowest first (later layers win where boxes overlap, see [`veil_core::rasterise`]):
 //! 1. spotlight only: the whole frame, redacted;
-//! 2. bystander bodies, redacted;
-//! 3. the requester's body and face, kept (shielding them from layers 1 and 2);
-//! 4. bystander faces, redacted, even where they overlap the requester.
+//! 2. the requester's body, kept (shielding it from layer 1);
+//! 3. bystander bodies, redacted, even where they overlap the requester's body;
+//! 4. the requester's face, kept (shielding it from layers 1 to 3);
+//! 5. bystander faces, redacted, even where they overlap the requester's face.
+//!
+//! The camera's zones are applied before all of these and no layer undoes them, so zones come
+//! out on top. In short: requester body < bystander bodies < requester face < bystander faces
+//! < zones. Bystanders win ties because inzage is allowed only insofar as it does not harm the
+//! privacy of others: where a bystander's box overlaps the requester's body, the overlap is
+//! redacted; only the requester's own face is shielded from bystander bodies (a face box is
+//! small and a bystander's body box often covers it while people pass each other).
 //!
 //! Boxes are padded in space ([`Padding`]) and held in time ([`Padding::frames`]) before
 //! they are rasterised, because detector boxes are tight and detectors miss frames.
@@ -92,7 +100,8 @@ impl Style {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Padding {
-    /// Fraction of a bystander face box's size added on every side. Default 0.15.
+    /// Fraction of a face box's size added on every side: a bystander's (redacted) and the
+    /// requester's (kept over bystander bodies). Default 0.15.
     pub face: f32,
     /// Fraction of a bystander body box's size added on every side. Default 0.10.
     pub body: f32,
@@ -174,13 +183,47 @@ fn push(groups: &mut Vec<(Redaction, Vec<Shape>)>, r: Redaction, b: BoxF, width:
     true
 }
 
-/// The prioritised layers for `frame` (a frame number of `tracks`): every box of a track not
-/// in `requester` is redacted, the requester's boxes are kept, bystander faces are redacted
-/// over everything (see the module documentation for the order).
-pub fn frame_layers(
+/// Which track boxes belong to the requester on which frames.
+///
+/// A plain list of track ids keeps those tracks on every frame; a keep set keeps
+/// only the tracklets whose identity is confirmed (see `KeepSet`).
+pub trait Keeps {
+    /// Whether the box of track `id` on `frame` is the requester's.
+    fn keeps(&self, id: u64, frame: u64) -> bool;
+
+    /// Whether face box `b` on `frame` is the requester's face although its track is not
+    /// kept (a face followed box to box through a meeting). None by default.
+    fn keeps_face(&self, _frame: u64, _b: &BoxF) -> bool {
+        false
+    }
+}
+
+impl Keeps for [u64] {
+    fn keeps(&self, id: u64, _frame: u64) -> bool {
+        self.contains(&id)
+    }
+}
+
+impl<const N: usize> Keeps for [u64; N] {
+    fn keeps(&self, id: u64, _frame: u64) -> bool {
+        self.contains(&id)
+    }
+}
+
+impl Keeps for Vec<u64> {
+    fn keeps(&self, id: u64, _frame: u64) -> bool {
+        self.contains(&id)
+    }
+}
+
+/// The prioritised layers for `frame` (a frame number of `tracks`): every box that `requester`
+/// does not keep is redacted, the requester's boxes are kept, bystander bodies win over the
+/// requester's body and bystander faces over everything (see the module documentation for
+/// the order).
+pub fn frame_layers<K: Keeps + ?Sized>(
     tracks: &Tracks,
     frame: u64,
-    requester: &[u64],
+    requester: &K,
     plan: &LayerPlan,
     width: u32,
     height: u32,
@@ -188,12 +231,25 @@ pub fn frame_layers(
     let pad = plan.padding;
     let mut bodies: Vec<(Redaction, Vec<Shape>)> = Vec::new();
     let mut faces: Vec<(Redaction, Vec<Shape>)> = Vec::new();
-    let mut keep: Vec<Shape> = Vec::new();
+    let mut keep_bodies: Vec<Shape> = Vec::new();
+    let mut keep_faces: Vec<Shape> = Vec::new();
     let mut out = FrameLayers::default();
     for (id, _class, b, is_face) in tracks.boxes_at(frame, pad.frames) {
-        if requester.contains(&id) {
-            if let Some(r) = b.pad(pad.requester).to_rect().clamp_to(width, height) {
-                keep.push(Shape::Rect(r));
+        if requester.keeps(id, frame) || (is_face && requester.keeps_face(frame, &b)) {
+            // The requester's face is padded like a bystander's: detected face boxes are
+            // tight, and the kept face must cover the head that bystander bodies would
+            // otherwise redact.
+            let frac = if is_face {
+                pad.face.max(pad.requester)
+            } else {
+                pad.requester
+            };
+            if let Some(r) = b.pad(frac).to_rect().clamp_to(width, height) {
+                if is_face {
+                    keep_faces.push(Shape::Rect(r));
+                } else {
+                    keep_bodies.push(Shape::Rect(r));
+                }
                 out.kept_boxes += 1;
             }
             continue;
@@ -226,13 +282,15 @@ pub fn frame_layers(
         action: Action::Redact(r),
         shapes,
     };
-    out.layers.extend(bodies.into_iter().map(redact));
-    if !keep.is_empty() {
-        out.layers.push(Layer {
+    let keep = |shapes: Vec<Shape>| {
+        (!shapes.is_empty()).then_some(Layer {
             action: Action::Keep,
-            shapes: keep,
-        });
-    }
+            shapes,
+        })
+    };
+    out.layers.extend(keep(keep_bodies));
+    out.layers.extend(bodies.into_iter().map(redact));
+    out.layers.extend(keep(keep_faces));
     out.layers.extend(faces.into_iter().map(redact));
     out
 }

@@ -45,11 +45,12 @@ pub use disclose::{disclose, DiscloseOptions, DiscloseReport, DisclosureManifest
 pub use error::RedactError;
 /// The image crate, whose `RgbImage` the [`preview`] functions return.
 pub use image;
-pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, LayerPlan, Padding, Style};
+pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, Keeps, LayerPlan, Padding, Style};
 pub use manifest::{sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord};
 pub use pipeline::{analyze, export};
-pub use select::{frame_number, resolve_requester, Requester};
+pub use select::{frame_number, resolve_identity, resolve_requester, KeepSet, Requester, Withheld};
 pub use veil_detect::InputSize;
+pub use veil_track::TrackletId;
 pub use veil_track::{TrackerConfig, Tracks};
 pub use veil_video::{EncodeOptions, VideoError};
 pub use verify::{verify, verify_audit_link, Verified, VerifyError};
@@ -262,8 +263,15 @@ pub struct ExportOptions {
     pub tracks: Option<PathBuf>,
     /// One-shot only: also save the analysis' tracks here.
     pub tracks_out: Option<PathBuf>,
+    /// Where to write the review strip PNG (the kept identity along the window, one view a
+    /// second and one at every identity event, withheld stretches marked), if wanted.
+    pub review: Option<PathBuf>,
     /// Who is kept visible.
     pub requester: Requester,
+    /// Tracklets added to the requester by the operator after review (e.g. `3.2`, shown
+    /// as withheld in an earlier manifest or review strip), with everything confidently
+    /// linked to them.
+    pub keep_tracklets: Vec<TrackletId>,
     /// The camera's zone file (TOML), applied to every frame before anything else.
     pub zones: Option<PathBuf>,
     /// Redaction style of bystanders.

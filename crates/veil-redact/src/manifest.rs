@@ -37,9 +37,19 @@ pub struct ModelRecord {
     pub sha256: String,
 }
 
+/// The per-frame redaction policy recorded in every manifest (see [`crate::layers`]).
+pub const LAYER_POLICY: &str = "per frame, lowest priority first: (spotlight: the whole frame redacted) < \
+requester body (kept) < bystander bodies (redacted, also where they overlap the requester) < \
+requester face (kept) < bystander faces (redacted, also over the requester's face) < zones; \
+the requester is kept only on tracklets confidently linked to the selected one";
+
 /// Settings that shaped the export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestSettings {
+    /// The per-frame redaction policy, in words ([`LAYER_POLICY`]; empty in manifests written
+    /// before it was recorded).
+    #[serde(default)]
+    pub policy: String,
     /// Redaction style of bystanders.
     pub style: Style,
     /// Whether blur/pixelate/solid leaves nothing recoverable (see [`Style::is_irreversible`]).
@@ -102,8 +112,16 @@ pub struct Manifest {
     pub frames_span: [f64; 2],
     /// How the requester was chosen.
     pub requester: Requester,
-    /// The requester's track ids (kept visible).
+    /// The requester's track ids (kept visible on their kept tracklets).
     pub requester_tracks: Vec<u64>,
+    /// The requester's tracklets kept visible (`track.index`): the one selected, those the
+    /// operator added, and those confidently linked to them.
+    #[serde(default)]
+    pub requester_tracklets: Vec<crate::TrackletId>,
+    /// Stretches where the requester may be but was redacted because the identity there is
+    /// uncertain, with the reason.
+    #[serde(default)]
+    pub withheld: Vec<crate::Withheld>,
     /// Ids of the tracks redacted in the export.
     pub redacted_tracks: Vec<u64>,
     /// The tracks file used, if the export did not run its own analysis.

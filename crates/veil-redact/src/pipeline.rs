@@ -21,7 +21,7 @@ use veil_video::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader,
 use crate::manifest::{file_hash, input_sha256, now_rfc3339, FileHash, MANIFEST_VERSION};
 use crate::sheet::{self, Thumb};
 use crate::{
-    apply_layers, frame_layers, frame_number, resolve_requester, same_file, AnalyzeOptions, AnalyzeReport,
+    apply_layers, frame_layers, frame_number, resolve_identity, same_file, AnalyzeOptions, AnalyzeReport,
     DetectOptions, ExportOptions, ExportReport, InjectedFault, LayerPlan, Manifest, ManifestCounts,
     ManifestSettings, ModelRecord, RedactError, TrackerConfig,
 };
@@ -254,6 +254,8 @@ fn run_analysis(
         });
         let res = (|| -> Result<(), RedactError> {
             let mut dets: Vec<veil_track::Detection> = Vec::new();
+            let mut looks: Vec<Option<veil_track::Appearance>> = Vec::new();
+            let mut ids: Vec<Option<u64>> = Vec::new();
             let mut person_countdown = 0u64;
             for (n, f, face_dets) in rx_face.iter() {
                 if person_fault == Some(frames) {
@@ -281,16 +283,30 @@ fn run_analysis(
                 }
                 person_countdown -= 1;
                 let t = Instant::now();
-                let ids = tracker.update(n, &dets)?;
+                // Clothing descriptors of the persons (never of faces), for identity links.
+                looks.clear();
+                looks.extend(dets.iter().map(|d| {
+                    (d.class == Class::Person)
+                        .then(|| veil_track::Appearance::from_frame(&view, d.bbox))
+                        .flatten()
+                }));
+                ids.clear();
+                ids.extend_from_slice(tracker.update_with_appearance(n, &dets, &looks)?);
                 if want_thumbs {
-                    for (d, id) in dets.iter().zip(ids) {
+                    for (i, (d, id)) in dets.iter().zip(&ids).enumerate() {
                         let Some(id) = id else { continue };
+                        // The contact sheet shows a track as it was before it met anyone:
+                        // that person is what `--keep-track N` selects.
+                        if !tracker.in_first_tracklet(*id) {
+                            continue;
+                        }
                         let is_face = d.class == Class::Face;
+                        let clear = is_face || sheet::is_clear(&dets, i);
                         let better = thumbs
                             .get(id)
-                            .is_none_or(|t| t.beaten_by(is_face, d.score, d.bbox.area()));
+                            .is_none_or(|t| t.beaten_by(is_face, clear, d.score, &d.bbox));
                         if better {
-                            if let Some(t) = Thumb::crop(&view, d.bbox, is_face, d.score) {
+                            if let Some(t) = Thumb::crop(&view, d.bbox, is_face, clear, d.score) {
                                 thumbs.insert(*id, t);
                             }
                         }
@@ -361,14 +377,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
     )?;
     a.tracks.set_source_sha256(source.as_deref())?;
     if let Some(path) = &opts.contact_sheet {
-        let cells: Vec<(u64, bool, Option<&Thumb>)> = a
-            .tracks
-            .tracks()
-            .iter()
-            .map(|t| (t.id(), t.class() == Class::Person, a.thumbs.get(&t.id())))
-            .collect();
-        let (w, h, rgb) = sheet::render(&cells);
-        sheet::write_png(path, w, h, &rgb)?;
+        sheet::write_png(path, &sheet::render(&a.tracks, &a.thumbs)?)?;
     }
     if let Err(e) = a.tracks.save(&opts.tracks_out) {
         if let Some(p) = &opts.contact_sheet {
@@ -401,6 +410,8 @@ struct Stats {
     tracks: BTreeSet<u64>,
     span: [f64; 2],
     busy: f64,
+    review: Vec<sheet::ReviewCell>,
+    review_second: Option<i64>,
 }
 
 /// Pass 2 (after pass 1 when no tracks file is given): redact and encode the window, then
@@ -454,7 +465,12 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
             (a.tracks, a.models, None, a.seconds, a.stages)
         }
     };
-    let requester = resolve_requester(&tracks, &opts.requester, opts.tracks.as_deref())?;
+    let keep = resolve_identity(
+        &tracks,
+        &opts.requester,
+        &opts.keep_tracklets,
+        opts.tracks.as_deref(),
+    )?;
 
     let t1 = Instant::now();
     let keep_audio = opts.encode.keep_audio;
@@ -503,7 +519,12 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let (w, h) = (info.width, info.height);
     let input = opts.input.as_path();
     let tracks_ref = &tracks;
-    let requester_ref = requester.as_slice();
+    let requester_ref = &keep;
+    let review_events = match &opts.review {
+        Some(_) => sheet::review_events(&tracks, &keep),
+        None => Vec::new(),
+    };
+    let want_review = opts.review.is_some();
     let tracks_path = opts.tracks.as_deref();
 
     let mut encode_busy = 0.0;
@@ -540,6 +561,23 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
                 // would be redacted (and in spotlight mode the requester's box would be missing).
                 if !tracks_ref.covers(n, n) {
                     return Err(uncovered(tracks_ref, tracks_path, input, n, f.time()));
+                }
+                // Review strip: the requester before redaction, once a second and at events.
+                if want_review {
+                    let event = review_events.iter().find(|e| e.0 == n).map(|e| e.1.clone());
+                    let second = f.time().floor() as i64;
+                    if event.is_some() || st.review_second != Some(second) {
+                        st.review_second = Some(second);
+                        let cell = sheet::review_cell(
+                            &f.frame_ref()?,
+                            tracks_ref,
+                            requester_ref,
+                            n,
+                            f.time(),
+                            event,
+                        );
+                        st.review.push(cell);
+                    }
                 }
                 let fl = frame_layers(tracks_ref, n, requester_ref, &plan, w, h);
                 let merr = |source| RedactError::Mask {
@@ -615,6 +653,9 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let export_seconds = t1.elapsed().as_secs_f64();
 
     let finish = || -> Result<Manifest, RedactError> {
+        if let Some(p) = &opts.review {
+            sheet::write_png(p, &sheet::render_review(&stats.review)?)?;
+        }
         let manifest = Manifest {
             version: MANIFEST_VERSION,
             veil_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -625,11 +666,14 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
             to: opts.to,
             frames_span: stats.span,
             requester: opts.requester.clone(),
-            requester_tracks: requester.clone(),
+            requester_tracks: keep.tracks(),
+            requester_tracklets: keep.tracklets.clone(),
+            withheld: keep.withheld.clone(),
             redacted_tracks: stats.tracks.iter().copied().collect(),
             tracks_file: tracks_file.clone(),
             models: models.clone(),
             settings: ManifestSettings {
+                policy: crate::manifest::LAYER_POLICY.to_owned(),
                 style: opts.style,
                 irreversible: opts.style.is_irreversible(),
                 spotlight: opts.spotlight,

@@ -23,10 +23,8 @@ use veil_core::{CameraConfig, CaptureMasker, Frame, FrameRef, Rect, ZoneKind};
 use veil_video::{ReadOptions, VideoReader};
 
 use crate::manifest::write_atomic;
+use crate::sheet::font;
 use crate::RedactError;
-
-/// DejaVu Sans (Bitstream Vera licence, `fonts/LICENSE-DejaVu.txt`), for labels.
-static FONT_BYTES: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 
 /// Width of a zone outline in pixels.
 pub const OUTLINE: u32 = 3;
@@ -140,10 +138,6 @@ pub fn kind_color(kind: ZoneKind) -> [u8; 3] {
         ZoneKind::PublicRoad => [0, 200, 255],
         ZoneKind::Custom => [60, 230, 90],
     }
-}
-
-fn font() -> Result<FontRef<'static>, RedactError> {
-    FontRef::try_from_slice(FONT_BYTES).map_err(|e| RedactError::Internal(format!("bundled font: {e}")))
 }
 
 /// Draw zone outlines and number tags on a frame-sized panel at `origin` of `img`; returns

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use veil_track::Tracks;
+use veil_core::BoxF;
+use veil_track::{TrackletId, Tracks};
 
 use crate::RedactError;
 
@@ -86,4 +87,373 @@ pub fn resolve_requester(
                 .ok_or(RedactError::NobodyAt { time, frame, x, y })
         }
     }
+}
+
+/// A stretch of the requester's footage that the export redacted because the identity of the
+/// person there is uncertain (see [`resolve_identity`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Withheld {
+    /// The tracklets redacted although they may be the requester.
+    pub tracklets: Vec<TrackletId>,
+    /// First frame (numbering of the tracks file).
+    pub from_frame: u64,
+    /// Last frame.
+    pub to_frame: u64,
+    /// Time of the first frame, seconds from the start of the input.
+    pub from: f64,
+    /// Time of the last frame.
+    pub to: f64,
+    /// Why, e.g. "identity uncertain after meeting track 7 at 00:04.2".
+    pub reason: String,
+}
+
+/// Who is kept visible, tracklet by tracklet: the requester's confirmed identity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KeepSet {
+    /// The kept tracklets (sorted).
+    pub tracklets: Vec<TrackletId>,
+    /// Stretches where the requester may be but the identity is uncertain (redacted).
+    pub withheld: Vec<Withheld>,
+    /// (track, first frame, last frame) kept; the first tracklet of a track extends to
+    /// frame 0 and the last to the end, so that temporal padding around a kept track is kept.
+    spans: Vec<(u64, u64, u64)>,
+    /// Face boxes kept beyond the kept tracklets: the requester's face followed box to box
+    /// (unambiguously) into stretches where its body's identity is uncertain. Sorted by frame.
+    faces: Vec<(u64, BoxF)>,
+}
+
+impl KeepSet {
+    /// The track ids with at least one kept tracklet (sorted, unique).
+    pub fn tracks(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.tracklets.iter().map(|t| t.track).collect();
+        v.dedup();
+        v
+    }
+}
+
+impl crate::layers::Keeps for KeepSet {
+    fn keeps(&self, id: u64, frame: u64) -> bool {
+        self.spans
+            .iter()
+            .any(|&(t, a, b)| t == id && a <= frame && frame <= b)
+    }
+
+    fn keeps_face(&self, frame: u64, b: &BoxF) -> bool {
+        let i = self.faces.partition_point(|f| f.0 < frame);
+        self.faces[i..]
+            .iter()
+            .take_while(|f| f.0 == frame)
+            .any(|f| f.1.iou(b) >= 0.5)
+    }
+}
+
+/// Every face box on `frame`: attached faces of person tracks and face tracks' boxes.
+fn faces_on(tracks: &Tracks, frame: u64) -> Vec<BoxF> {
+    let mut out: Vec<BoxF> = Vec::new();
+    for t in tracks.tracks() {
+        let list = match t.class() {
+            veil_track::Class::Face => t.boxes(),
+            _ => t.faces(),
+        };
+        let i = list.partition_point(|b| b.frame < frame);
+        if let Some(b) = list.get(i).filter(|b| b.frame == frame) {
+            // The same face in two tracks (e.g. interpolated in one, detected in the other)
+            // counts once.
+            if !out.iter().any(|o| o.iou(&b.bbox) >= 0.8) {
+                out.push(b.bbox);
+            }
+        }
+    }
+    out
+}
+
+/// Follow the requester's face from `start` (a kept face box on frame `from`) frame by frame
+/// in direction `step` (+1 or -1) while it continues unambiguously: exactly one face box on
+/// the next frame overlaps it (IoU at least 0.5), and that box continues no other face of the
+/// previous frame (IoU at least 0.3). Up to two frames without a face are bridged. Stops at
+/// `stop(frame)` (a frame where the identity is kept anyway) and outside `range`.
+fn follow_face(
+    tracks: &Tracks,
+    from: u64,
+    start: BoxF,
+    step: i64,
+    range: [u64; 2],
+    stop: &dyn Fn(u64) -> bool,
+) -> Vec<(u64, BoxF)> {
+    let mut out = Vec::new();
+    let (mut prev, mut prev_frame, mut misses) = (start, from, 0u32);
+    let mut n = from;
+    while let Some(next) = n.checked_add_signed(step) {
+        n = next;
+        if n < range[0] || n > range[1] || stop(n) {
+            break;
+        }
+        let here = faces_on(tracks, n);
+        let cands: Vec<BoxF> = here.iter().copied().filter(|c| c.iou(&prev) >= 0.5).collect();
+        match cands.as_slice() {
+            [c] => {
+                let others = faces_on(tracks, prev_frame);
+                let ambiguous = others
+                    .iter()
+                    .filter(|o| o.iou(&prev) < 0.8)
+                    .any(|o| o.iou(c) >= 0.3);
+                if ambiguous {
+                    break;
+                }
+                out.push((n, *c));
+                prev = *c;
+                prev_frame = n;
+                misses = 0;
+            }
+            [] if misses < 2 => misses += 1,
+            _ => break,
+        }
+    }
+    out
+}
+
+/// `mm:ss.s` for frame `f`.
+pub(crate) fn clock(f: u64, fps: f64) -> String {
+    if fps <= 0.0 {
+        return format!("frame {f}");
+    }
+    let s = f as f64 / fps;
+    let m = (s / 60.0).floor();
+    format!("{:02}:{:04.1}", m as u64, s - 60.0 * m)
+}
+
+/// The requester's identity in `tracks`: the tracklet selected by `requester` (`--keep-at`:
+/// the tracklet at that point and time; `--keep-track N`: track N's first tracklet, the one on
+/// the contact sheet), the tracklets in `extra` added by the operator after review, and every
+/// tracklet confidently linked to these (see [`veil_track::identity`]). Tracklets that may
+/// be the requester but are not confidently linked are reported in [`KeepSet::withheld`]
+/// and redacted.
+///
+/// # Errors
+/// As [`resolve_requester`]; [`RedactError::InvalidOption`] for a tracklet in `extra` that
+/// is not in `tracks`; [`RedactError::TracksCoverage`] when a requester is to be kept but the
+/// tracks file records no identity (version 1).
+pub fn resolve_identity(
+    tracks: &Tracks,
+    requester: &Requester,
+    extra: &[TrackletId],
+    tracks_path: Option<&Path>,
+) -> Result<KeepSet, RedactError> {
+    let ids = resolve_requester(tracks, requester, tracks_path)?;
+    if ids.is_empty() && extra.is_empty() {
+        return Ok(KeepSet::default());
+    }
+    if !tracks.has_identity() {
+        return Err(RedactError::TracksCoverage {
+            tracks: tracks_path.map(Path::to_path_buf),
+            input: tracks_path.map(Path::to_path_buf).unwrap_or_default(),
+            reason: "it records no identity events (tracks file version 1, made by an older Veil), \
+                     so it cannot say where the requester's track may carry someone else; run the \
+                     analysis again"
+                .into(),
+        });
+    }
+    let mut seeds: Vec<TrackletId> = Vec::new();
+    match requester {
+        &Requester::At { time, .. } => {
+            let frame = frame_number(time, tracks.fps());
+            for &id in &ids {
+                if let Some(t) = tracks.get(id) {
+                    seeds.push(TrackletId::new(id, t.tracklet_at(frame).index));
+                }
+            }
+        }
+        _ => seeds.extend(ids.iter().map(|&id| TrackletId::new(id, 1))),
+    }
+    for &x in extra {
+        if tracks.tracklet(x).is_none() {
+            return Err(RedactError::InvalidOption {
+                reason: format!(
+                    "tracklet {x} is not in the tracks file{}",
+                    tracks_path.map_or(String::new(), |p| format!(" {}", p.display()))
+                ),
+            });
+        }
+        seeds.push(x);
+    }
+    let kept = tracks.identity(&seeds);
+    let mut spans = Vec::new();
+    for k in &kept {
+        let Some(t) = tracks.get(k.track) else { continue };
+        let list = t.tracklets();
+        let Some(tl) = tracks.tracklet(*k) else { continue };
+        let a = if tl.index == 1 { 0 } else { tl.start };
+        let b = if tl.index as usize == list.len() {
+            u64::MAX
+        } else {
+            tl.end
+        };
+        spans.push((k.track, a, b));
+    }
+    let withheld = withheld(tracks, &kept);
+    // The requester's face, followed out of every kept tracklet into the stretches around it
+    // where the identity of the body is uncertain (people together).
+    let ranges: Vec<(u64, u64)> = kept
+        .iter()
+        .filter_map(|k| tracks.tracklet(*k).map(|t| (t.start, t.end)))
+        .collect();
+    let kept_at = |n: u64| ranges.iter().any(|&(a, b)| a <= n && n <= b);
+    let range = tracks.analyzed().unwrap_or([0, u64::MAX]);
+    let mut faces: Vec<(u64, BoxF)> = Vec::new();
+    for k in &kept {
+        let (Some(t), Some(tl)) = (tracks.get(k.track), tracks.tracklet(*k)) else {
+            continue;
+        };
+        let list = match t.class() {
+            veil_track::Class::Face => t.boxes(),
+            _ => t.faces(),
+        };
+        let inside: Vec<&veil_track::TrackBox> = list
+            .iter()
+            .filter(|b| b.frame >= tl.start && b.frame <= tl.end)
+            .collect();
+        if let Some(last) = inside.last() {
+            faces.extend(follow_face(tracks, last.frame, last.bbox, 1, range, &kept_at));
+        }
+        if let Some(first) = inside.first() {
+            faces.extend(follow_face(tracks, first.frame, first.bbox, -1, range, &kept_at));
+        }
+    }
+    faces.sort_by_key(|f| f.0);
+    Ok(KeepSet {
+        tracklets: kept,
+        withheld,
+        spans,
+        faces,
+    })
+}
+
+/// Appearance distance up to which an undecided best guess into the identity is reported as
+/// possibly the requester.
+const NEAR_MISS: f32 = 0.35;
+
+/// The stretches where the requester may be but is not kept: tracklets whose best (but not
+/// decisive) link points into the identity, and the tracklets on the other side of an identity
+/// event that the kept identity does not cross.
+fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
+    let fps = tracks.fps();
+    let kept_tracks: Vec<u64> = kept.iter().map(|k| k.track).collect();
+    // The other people of an event: the tracks that were not the requester before it.
+    let others = |e: &veil_track::IdentityEvent, before: &[TrackletId]| -> String {
+        let mut o: Vec<String> = before
+            .iter()
+            .filter(|b| !kept.contains(b))
+            .map(|b| b.track.to_string())
+            .collect();
+        if o.is_empty() {
+            o = e
+                .tracks
+                .iter()
+                .filter(|t| !kept_tracks.contains(t))
+                .map(u64::to_string)
+                .collect();
+        }
+        match o.len() {
+            0 => "another tracklet".to_owned(),
+            1 => format!("track {}", o[0]),
+            _ => format!("tracks {}", o.join(", ")),
+        }
+    };
+    let mut out: Vec<Withheld> = Vec::new();
+    let push = |ids: Vec<TrackletId>, reason: String, out: &mut Vec<Withheld>| {
+        let ids: Vec<TrackletId> = ids
+            .into_iter()
+            .filter(|i| !kept.contains(i) && !out.iter().any(|w| w.tracklets.contains(i)))
+            .collect();
+        let spans: Vec<(u64, u64)> = ids
+            .iter()
+            .filter_map(|i| tracks.tracklet(*i).map(|t| (t.start, t.end)))
+            .collect();
+        let (Some(a), Some(b)) = (spans.iter().map(|s| s.0).min(), spans.iter().map(|s| s.1).max()) else {
+            return;
+        };
+        let t = |f: u64| if fps > 0.0 { f as f64 / fps } else { 0.0 };
+        out.push(Withheld {
+            tracklets: ids,
+            from_frame: a,
+            to_frame: b,
+            from: t(a),
+            to: t(b),
+            reason,
+        });
+    };
+    for (ei, e) in tracks.events().iter().enumerate() {
+        let (before, after) = tracks.event_sides(ei);
+        let kept_before = before.iter().any(|b| kept.contains(b));
+        let kept_after = after.iter().any(|a| kept.contains(a));
+        let what = e.kind.describe();
+        let who = others(e, &before);
+        if kept_before || kept_after {
+            // While people are together, who is who cannot be told: always withheld.
+            let during: Vec<TrackletId> = e
+                .tracks
+                .iter()
+                .filter_map(|&id| tracks.get(id))
+                .flat_map(|t| {
+                    t.tracklets()
+                        .iter()
+                        .filter(|tl| tl.event == Some(ei) && tl.cause == veil_track::Cause::Event)
+                        .map(|tl| TrackletId::new(t.id(), tl.index))
+                })
+                .collect();
+            push(
+                during,
+                format!(
+                    "identity uncertain while {what} {who} from {}",
+                    clock(e.frame, fps)
+                ),
+                &mut out,
+            );
+        }
+        if kept_before && !kept_after {
+            push(
+                after,
+                format!("identity uncertain after {what} {who} at {}", clock(e.frame, fps)),
+                &mut out,
+            );
+        } else if kept_after && !kept_before {
+            push(
+                before,
+                format!(
+                    "identity uncertain before {what} {who} at {}",
+                    clock(e.frame, fps)
+                ),
+                &mut out,
+            );
+        }
+    }
+    // Re-entries and events: a best guess into the identity that was not decisive.
+    for t in tracks.tracks() {
+        for tl in t.tracklets() {
+            // Only near misses: a best guess far off is just someone else.
+            let Some(l) = tl
+                .link
+                .filter(|l| !l.confident && kept.contains(&l.to) && l.distance <= NEAR_MISS)
+            else {
+                continue;
+            };
+            let me = TrackletId::new(t.id(), tl.index);
+            let why = match l.margin {
+                Some(m) => format!("distance {:.2}, margin {:.2}", l.distance, m),
+                None => format!("distance {:.2}", l.distance),
+            };
+            push(
+                vec![me],
+                format!(
+                    "track {} appearing at {} looks like the requester ({}) but the appearance evidence is not decisive ({why})",
+                    t.id(),
+                    clock(tl.start, fps),
+                    l.to
+                ),
+                &mut out,
+            );
+        }
+    }
+    out.sort_by_key(|w| w.from_frame);
+    out
 }

@@ -1,90 +1,133 @@
-//! The contact sheet: one numbered thumbnail per track, so an operator can point at the
-//! requester by number.
+//! Pictures for the operator, drawn with imageproc and the bundled DejaVu Sans font
+//! (assets/DejaVuSans.ttf, from Debian's fonts-dejavu-core, licence beside it):
+//!
+//! - the contact sheet of `analyze`: one numbered thumbnail per track (its largest clear view
+//!   in its first tracklet, the person that `--keep-track N` selects), with the time range of
+//!   the track under it; tracks too small to show are listed instead of drawn;
+//! - the review strip of `export --review`: the kept identity as time-stamped thumbnails along
+//!   the window, one a second plus one at every identity event, uncertain stretches marked.
 
 use std::path::Path;
 
+use ab_glyph::{FontRef, PxScale};
+use image::{Rgb, RgbImage};
+use imageproc::drawing::{draw_filled_rect_mut, draw_hollow_rect_mut, draw_text_mut};
+use imageproc::rect::Rect;
 use veil_core::{BoxF, FrameRef, PixelFormat};
+use veil_track::{Class, TrackletId, Tracks};
 
 use crate::manifest::write_atomic;
-use crate::RedactError;
+use crate::select::{clock, KeepSet};
+use crate::{Keeps, RedactError};
 
 /// Edge of a thumbnail cell in pixels.
 const CELL: u32 = 160;
 /// Height of the label strip above a thumbnail.
-const LABEL_H: u32 = 28;
+const LABEL_H: u32 = 30;
+/// Height of the caption strip below a thumbnail.
+const CAPTION_H: u32 = 22;
 /// Gap between cells.
 const GAP: u32 = 8;
-/// Cells per row.
+/// Cells per row of the contact sheet.
 const COLUMNS: u32 = 6;
-/// Pixel scale of the 3x5 digit font.
-const FONT_SCALE: u32 = 4;
+/// Review strip cells: width and thumbnail height (people are tall).
+const REVIEW_W: u32 = 110;
+const REVIEW_H: u32 = 190;
+/// Review strip cells per row.
+const REVIEW_COLUMNS: u32 = 10;
+/// Tracks whose best view is smaller than this (box height, pixels) are left off the sheet:
+/// upscaled, they are unreadable blocks that mislead more than they help.
+const MIN_FACE_H: f32 = 20.0;
+const MIN_BODY_H: f32 = 48.0;
 
-/// 3x5 bitmap digits, one row per byte (bits 2..0 are the columns, left to right).
-const DIGITS: [[u8; 5]; 10] = [
-    [0b111, 0b101, 0b101, 0b101, 0b111],
-    [0b010, 0b110, 0b010, 0b010, 0b111],
-    [0b111, 0b001, 0b111, 0b100, 0b111],
-    [0b111, 0b001, 0b111, 0b001, 0b111],
-    [0b101, 0b101, 0b111, 0b001, 0b001],
-    [0b111, 0b100, 0b111, 0b001, 0b111],
-    [0b111, 0b100, 0b111, 0b101, 0b111],
-    [0b111, 0b001, 0b001, 0b001, 0b001],
-    [0b111, 0b101, 0b111, 0b101, 0b111],
-    [0b111, 0b101, 0b111, 0b001, 0b111],
-];
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+/// The bundled DejaVu Sans, for every label Veil draws (sheets, review strips, previews).
+pub(crate) fn font() -> Result<FontRef<'static>, RedactError> {
+    FontRef::try_from_slice(FONT).map_err(|e| RedactError::Internal(format!("bundled font: {e}")))
+}
 
 /// One track's thumbnail candidate, kept while the analysis runs.
 #[derive(Debug, Clone)]
 pub(crate) struct Thumb {
     /// Whether the crop shows a face (preferred over a body).
     pub is_face: bool,
+    /// Whether no other person box overlapped it (a view of one person, not two).
+    pub clear: bool,
     /// Detector score of the box.
     pub score: f32,
+    /// Box height in frame pixels.
+    pub box_h: f32,
     /// Box area.
     pub area: f32,
-    /// RGB pixels, `w * h * 3`.
-    pub rgb: Vec<u8>,
-    /// Width.
-    pub w: u32,
-    /// Height.
-    pub h: u32,
+    /// The pixels, scaled to fit the cell.
+    pub img: RgbImage,
 }
 
 impl Thumb {
-    /// Whether a candidate with these properties beats `self` (same rule as
-    /// [`veil_track::Track::best_thumbnail_box`]: a face beats a body, then the higher score,
-    /// then the larger area).
-    pub fn beaten_by(&self, is_face: bool, score: f32, area: f32) -> bool {
-        if is_face != self.is_face {
-            return is_face;
+    /// Whether a candidate with these properties beats `self`: a face big enough to show
+    /// beats a body (a face too small to show does not), a clear view beats an overlapped
+    /// one, then the larger box, then the higher score.
+    pub fn beaten_by(&self, is_face: bool, clear: bool, score: f32, b: &BoxF) -> bool {
+        let area = b.area();
+        let (mine, theirs) = (self.is_face && self.big_enough(), is_face && b.h >= MIN_FACE_H);
+        if mine != theirs {
+            return theirs;
         }
-        score > self.score || (score == self.score && area > self.area)
+        if clear != self.clear {
+            return clear;
+        }
+        area > self.area || (area == self.area && score > self.score)
     }
 
-    /// Crop `b` (padded by a quarter of its size) from `frame`, scaled to fit a cell.
-    pub fn crop(frame: &FrameRef<'_>, b: BoxF, is_face: bool, score: f32) -> Option<Thumb> {
-        let r = b.pad(0.25).to_rect().clamp_to(frame.width(), frame.height())?;
-        let scale = (CELL as f32 / r.w as f32).min(CELL as f32 / r.h as f32);
-        let w = ((r.w as f32 * scale).round() as u32).clamp(1, CELL);
-        let h = ((r.h as f32 * scale).round() as u32).clamp(1, CELL);
-        let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    /// Crop `b` (padded by `pad` of its size) from `frame`, scaled to fit `cw` x `ch`.
+    pub fn crop_into(frame: &FrameRef<'_>, b: BoxF, pad: f32, cw: u32, ch: u32) -> Option<RgbImage> {
+        let r = b.pad(pad).to_rect().clamp_to(frame.width(), frame.height())?;
+        let scale = (cw as f32 / r.w as f32).min(ch as f32 / r.h as f32);
+        let w = ((r.w as f32 * scale).round() as u32).clamp(1, cw);
+        let h = ((r.h as f32 * scale).round() as u32).clamp(1, ch);
+        let mut img = RgbImage::new(w, h);
         for ty in 0..h {
-            let y = r.y as u32 + ((ty as f32 + 0.5) / scale) as u32;
-            let y = y.min(frame.height() - 1);
+            let y = (r.y as u32 + ((ty as f32 + 0.5) / scale) as u32).min(frame.height() - 1);
             for tx in 0..w {
-                let x = r.x as u32 + ((tx as f32 + 0.5) / scale) as u32;
-                rgb.extend_from_slice(&rgb_at(frame, x.min(frame.width() - 1), y));
+                let x = (r.x as u32 + ((tx as f32 + 0.5) / scale) as u32).min(frame.width() - 1);
+                img.put_pixel(tx, ty, Rgb(rgb_at(frame, x, y)));
             }
         }
+        Some(img)
+    }
+
+    /// A contact-sheet thumbnail of `b`.
+    pub fn crop(frame: &FrameRef<'_>, b: BoxF, is_face: bool, clear: bool, score: f32) -> Option<Thumb> {
         Some(Thumb {
             is_face,
+            clear,
             score,
+            box_h: b.h,
             area: b.area(),
-            rgb,
-            w,
-            h,
+            img: Thumb::crop_into(frame, b, 0.25, CELL, CELL)?,
         })
     }
+
+    /// Whether the view is big enough to show.
+    fn big_enough(&self) -> bool {
+        self.box_h >= if self.is_face { MIN_FACE_H } else { MIN_BODY_H }
+    }
+}
+
+/// Whether person detection `i` of `dets` is clear of every other person box (overlap at
+/// most 5 % of its area).
+pub(crate) fn is_clear(dets: &[veil_track::Detection], i: usize) -> bool {
+    let b = &dets[i].bbox;
+    let limit = 0.05 * b.area();
+    dets.iter().enumerate().all(|(j, o)| {
+        if j == i || o.class != Class::Person {
+            return true;
+        }
+        let iw = ((b.x + b.w).min(o.bbox.x + o.bbox.w) - b.x.max(o.bbox.x)).max(0.0);
+        let ih = ((b.y + b.h).min(o.bbox.y + o.bbox.h) - b.y.max(o.bbox.y)).max(0.0);
+        iw * ih <= limit
+    })
 }
 
 /// The RGB value of one pixel (BT.601 limited range for YUV).
@@ -126,89 +169,263 @@ pub(crate) fn rgb_at(frame: &FrameRef<'_>, x: u32, y: u32) -> [u8; 3] {
     }
 }
 
-/// An RGB canvas.
-struct Canvas {
-    w: u32,
-    h: u32,
-    px: Vec<u8>,
+const BG: Rgb<u8> = Rgb([48, 48, 48]);
+const WHITE: Rgb<u8> = Rgb([255, 255, 255]);
+const BLACK: Rgb<u8> = Rgb([0, 0, 0]);
+const LIGHT: Rgb<u8> = Rgb([220, 220, 220]);
+const RED: Rgb<u8> = Rgb([220, 40, 40]);
+
+fn rect(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, c: Rgb<u8>) {
+    draw_filled_rect_mut(img, Rect::at(x as i32, y as i32).of_size(w.max(1), h.max(1)), c);
 }
 
-impl Canvas {
-    fn new(w: u32, h: u32, bg: [u8; 3]) -> Canvas {
-        Canvas {
-            w,
-            h,
-            px: bg.repeat((w * h) as usize),
-        }
-    }
-    fn rect(&mut self, x: u32, y: u32, w: u32, h: u32, c: [u8; 3]) {
-        for yy in y..(y + h).min(self.h) {
-            for xx in x..(x + w).min(self.w) {
-                let i = ((yy * self.w + xx) * 3) as usize;
-                self.px[i..i + 3].copy_from_slice(&c);
-            }
-        }
-    }
-    fn text(&mut self, x: u32, y: u32, n: u64, c: [u8; 3]) {
-        for (k, ch) in n.to_string().bytes().enumerate() {
-            let glyph = DIGITS[usize::from(ch - b'0')];
-            let gx = x + k as u32 * 4 * FONT_SCALE;
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..3u32 {
-                    if bits & (0b100 >> col) != 0 {
-                        self.rect(
-                            gx + col * FONT_SCALE,
-                            y + row as u32 * FONT_SCALE,
-                            FONT_SCALE,
-                            FONT_SCALE,
-                            c,
-                        );
-                    }
-                }
-            }
-        }
-    }
-    fn blit(&mut self, x: u32, y: u32, t: &Thumb) {
-        for ty in 0..t.h {
-            for tx in 0..t.w {
-                let (cx, cy) = (x + tx, y + ty);
-                if cx < self.w && cy < self.h {
-                    let s = ((ty * t.w + tx) * 3) as usize;
-                    let d = ((cy * self.w + cx) * 3) as usize;
-                    self.px[d..d + 3].copy_from_slice(&t.rgb[s..s + 3]);
-                }
-            }
-        }
-    }
+fn text(img: &mut RgbImage, f: &FontRef<'_>, x: u32, y: u32, size: f32, c: Rgb<u8>, s: &str) {
+    draw_text_mut(img, c, x as i32, y as i32, PxScale::from(size), f, s);
 }
 
-/// Render the sheet: cells in track id order, each with the id in large digits on a white
-/// strip (blue edge for person tracks, orange for face-only tracks) above the thumbnail.
-pub(crate) fn render(cells: &[(u64, bool, Option<&Thumb>)]) -> (u32, u32, Vec<u8>) {
-    let n = cells.len().max(1) as u32;
+/// Render the contact sheet: tracks in id order, each with its id on a white strip (blue
+/// edge for person tracks, orange for face-only tracks), its thumbnail, and the time range
+/// of the track under it. Tracks without a view big enough are listed at the bottom instead.
+pub(crate) fn render(
+    tracks: &Tracks,
+    thumbs: &std::collections::HashMap<u64, Thumb>,
+) -> Result<RgbImage, RedactError> {
+    let f = font()?;
+    let fps = tracks.fps();
+    let mut shown: Vec<(u64, bool, &Thumb, String)> = Vec::new();
+    let mut small: Vec<u64> = Vec::new();
+    for t in tracks.tracks() {
+        match thumbs.get(&t.id()).filter(|th| th.big_enough()) {
+            Some(th) => shown.push((
+                t.id(),
+                t.class() == Class::Person,
+                th,
+                format!("{}-{}", clock(t.first_frame(), fps), clock(t.last_frame(), fps)),
+            )),
+            None => small.push(t.id()),
+        }
+    }
+    let n = shown.len().max(1) as u32;
     let cols = n.min(COLUMNS);
     let rows = n.div_ceil(COLUMNS);
-    let w = GAP + cols * (CELL + GAP);
-    let h = GAP + rows * (CELL + LABEL_H + GAP);
-    let mut c = Canvas::new(w, h, [48, 48, 48]);
-    for (i, &(id, is_person, thumb)) in cells.iter().enumerate() {
+    let footer = if small.is_empty() { 0 } else { 28 };
+    let cell_h = LABEL_H + CELL + CAPTION_H;
+    let w = (GAP + cols * (CELL + GAP)).max(420);
+    let h = GAP + rows * (cell_h + GAP) + footer;
+    let mut img = RgbImage::from_pixel(w, h, BG);
+    for (i, (id, is_person, th, span)) in shown.iter().enumerate() {
         let (col, row) = (i as u32 % COLUMNS, i as u32 / COLUMNS);
         let x = GAP + col * (CELL + GAP);
-        let y = GAP + row * (CELL + LABEL_H + GAP);
-        c.rect(x, y, CELL, LABEL_H, [255, 255, 255]);
-        let edge = if is_person { [40, 90, 220] } else { [240, 140, 20] };
-        c.rect(x, y, 6, LABEL_H, edge);
-        c.text(x + 12, y + (LABEL_H - 5 * FONT_SCALE) / 2, id, [0, 0, 0]);
-        c.rect(x, y + LABEL_H, CELL, CELL, [96, 96, 96]);
-        if let Some(t) = thumb {
-            c.blit(x + (CELL - t.w) / 2, y + LABEL_H + (CELL - t.h) / 2, t);
-        }
+        let y = GAP + row * (cell_h + GAP);
+        rect(&mut img, x, y, CELL, LABEL_H, WHITE);
+        let edge = if *is_person {
+            Rgb([40, 90, 220])
+        } else {
+            Rgb([240, 140, 20])
+        };
+        rect(&mut img, x, y, 6, LABEL_H, edge);
+        text(&mut img, &f, x + 12, y + 3, 24.0, BLACK, &id.to_string());
+        rect(&mut img, x, y + LABEL_H, CELL, CELL, Rgb([96, 96, 96]));
+        let (tw, thh) = th.img.dimensions();
+        image::imageops::overlay(
+            &mut img,
+            &th.img,
+            i64::from(x + (CELL - tw) / 2),
+            i64::from(y + LABEL_H + (CELL - thh) / 2),
+        );
+        text(&mut img, &f, x + 4, y + LABEL_H + CELL + 3, 15.0, LIGHT, span);
     }
-    (w, h, c.px)
+    if !small.is_empty() {
+        let ids: Vec<String> = small.iter().map(u64::to_string).collect();
+        let line = format!("too small to show (still redacted): {}", ids.join(", "));
+        text(&mut img, &f, GAP, h - footer + 4, 15.0, LIGHT, &line);
+    }
+    Ok(img)
 }
 
-/// Encode RGB pixels as PNG and write them atomically.
-pub(crate) fn write_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), RedactError> {
+/// One cell of the review strip.
+#[derive(Debug, Clone)]
+pub(crate) struct ReviewCell {
+    /// Frame number and time (seconds from the start of the input).
+    pub frame: u64,
+    pub time: f64,
+    /// The tracklet shown, if anyone is.
+    pub tracklet: Option<TrackletId>,
+    /// Shown because it may be the requester, but redacted in the export (withheld).
+    pub uncertain: bool,
+    /// The identity event at this frame, in words.
+    pub event: Option<String>,
+    /// The requester's pixels (before redaction).
+    pub img: Option<RgbImage>,
+}
+
+/// The frames that get a review cell, beyond one per second: those of identity events that
+/// involve a kept or withheld track, with the event in words.
+pub(crate) fn review_events(tracks: &Tracks, keep: &KeepSet) -> Vec<(u64, String)> {
+    let involved: Vec<u64> = keep
+        .tracklets
+        .iter()
+        .map(|t| t.track)
+        .chain(
+            keep.withheld
+                .iter()
+                .flat_map(|w| w.tracklets.iter().map(|t| t.track)),
+        )
+        .collect();
+    tracks
+        .events()
+        .iter()
+        .filter(|e| e.tracks.iter().any(|t| involved.contains(t)))
+        .map(|e| {
+            let ids: Vec<String> = e.tracks.iter().map(u64::to_string).collect();
+            (e.frame, format!("{:?} {}", e.kind, ids.join("+")).to_lowercase())
+        })
+        .collect()
+}
+
+/// The review cell of frame `n` (at `time` s) of `view`, before redaction: the kept person's
+/// body (else face) box, or, where nobody is kept, a withheld tracklet's box marked uncertain.
+pub(crate) fn review_cell(
+    view: &FrameRef<'_>,
+    tracks: &Tracks,
+    keep: &KeepSet,
+    n: u64,
+    time: f64,
+    event: Option<String>,
+) -> ReviewCell {
+    let pick = |want: &dyn Fn(u64) -> bool| {
+        let mut best: Option<(u64, BoxF, bool)> = None;
+        for (id, _, b, is_face) in tracks.boxes_at(n, 0) {
+            if !want(id) {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some((_, bb, bf)) => (bf && !is_face) || (bf == is_face && b.area() > bb.area()),
+            };
+            if better {
+                best = Some((id, b, is_face));
+            }
+        }
+        best
+    };
+    let tracklet_of = |id: u64| {
+        tracks
+            .get(id)
+            .map(|t| TrackletId::new(id, t.tracklet_at(n).index))
+    };
+    let kept = pick(&|id| keep.keeps(id, n));
+    let (found, uncertain) = match kept {
+        Some(k) => (Some(k), false),
+        None => {
+            let withheld = |id: u64| {
+                tracklet_of(id).is_some_and(|t| keep.withheld.iter().any(|w| w.tracklets.contains(&t)))
+            };
+            (pick(&withheld), true)
+        }
+    };
+    let img = found.and_then(|(_, b, is_face)| {
+        Thumb::crop_into(view, b, if is_face { 0.6 } else { 0.1 }, REVIEW_W, REVIEW_H)
+    });
+    ReviewCell {
+        frame: n,
+        time,
+        tracklet: found.and_then(|(id, _, _)| tracklet_of(id)),
+        uncertain: uncertain && found.is_some(),
+        event,
+        img,
+    }
+}
+
+/// Render the review strip: the cells in time order, wrapped in rows; each with its time and
+/// tracklet above it, uncertain (withheld) cells framed in red, event cells captioned.
+pub(crate) fn render_review(cells: &[ReviewCell]) -> Result<RgbImage, RedactError> {
+    let f = font()?;
+    let n = cells.len().max(1) as u32;
+    let cols = n.min(REVIEW_COLUMNS);
+    let rows = n.div_ceil(REVIEW_COLUMNS);
+    let header = 34;
+    let cell_h = LABEL_H + REVIEW_H + CAPTION_H;
+    let w = (GAP + cols * (REVIEW_W + GAP)).max(560);
+    let h = header + rows * (cell_h + GAP) + GAP;
+    let mut img = RgbImage::from_pixel(w, h, BG);
+    text(
+        &mut img,
+        &f,
+        GAP,
+        8,
+        17.0,
+        WHITE,
+        "requester, one view a second and at each identity event; red: withheld (uncertain)",
+    );
+    for (i, c) in cells.iter().enumerate() {
+        let (col, row) = (i as u32 % REVIEW_COLUMNS, i as u32 / REVIEW_COLUMNS);
+        let x = GAP + col * (REVIEW_W + GAP);
+        let y = header + row * (cell_h + GAP);
+        let label_bg = if c.uncertain { RED } else { WHITE };
+        rect(&mut img, x, y, REVIEW_W, LABEL_H, label_bg);
+        let s = clock_secs(c.time);
+        text(&mut img, &f, x + 4, y + 1, 14.0, BLACK, &s);
+        let tl = c.tracklet.map_or("-".to_owned(), |t| t.to_string());
+        text(&mut img, &f, x + 4, y + 15, 13.0, BLACK, &tl);
+        rect(&mut img, x, y + LABEL_H, REVIEW_W, REVIEW_H, Rgb([96, 96, 96]));
+        match &c.img {
+            Some(t) => {
+                let (tw, th) = t.dimensions();
+                image::imageops::overlay(
+                    &mut img,
+                    t,
+                    i64::from(x + (REVIEW_W - tw) / 2),
+                    i64::from(y + LABEL_H + (REVIEW_H - th) / 2),
+                );
+            }
+            None => text(
+                &mut img,
+                &f,
+                x + 8,
+                y + LABEL_H + REVIEW_H / 2,
+                13.0,
+                LIGHT,
+                "not in view",
+            ),
+        }
+        if c.uncertain {
+            for k in 0..3 {
+                draw_hollow_rect_mut(
+                    &mut img,
+                    Rect::at((x + k) as i32, (y + LABEL_H + k) as i32)
+                        .of_size(REVIEW_W - 2 * k, REVIEW_H - 2 * k),
+                    RED,
+                );
+            }
+        }
+        let caption = match (&c.event, c.uncertain) {
+            (Some(e), _) => e.clone(),
+            (None, true) => "withheld".to_owned(),
+            (None, false) => format!("frame {}", c.frame),
+        };
+        text(
+            &mut img,
+            &f,
+            x + 2,
+            y + LABEL_H + REVIEW_H + 3,
+            13.0,
+            LIGHT,
+            &caption,
+        );
+    }
+    Ok(img)
+}
+
+/// `mm:ss.s` of a time in seconds.
+fn clock_secs(t: f64) -> String {
+    let m = (t / 60.0).floor().max(0.0);
+    format!("{:02}:{:04.1}", m as u64, (t - 60.0 * m).max(0.0))
+}
+
+/// Encode an image as PNG and write it atomically.
+pub(crate) fn write_png(path: &Path, img: &RgbImage) -> Result<(), RedactError> {
+    let (w, h) = img.dimensions();
     let mut bytes = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut bytes, w, h);
@@ -218,27 +435,97 @@ pub(crate) fn write_png(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), R
             RedactError::io(path, "cannot encode PNG", std::io::Error::other(e.to_string()))
         };
         let mut wr = enc.write_header().map_err(io)?;
-        wr.write_image_data(rgb).map_err(io)?;
+        wr.write_image_data(img.as_raw()).map_err(io)?;
     }
     write_atomic(path, &bytes)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
+    use veil_core::Frame;
+    use veil_track::{Track, TrackBox};
+
     use super::*;
 
+    fn tb(frame: u64, x: f32, h: f32) -> TrackBox {
+        TrackBox {
+            frame,
+            bbox: BoxF::new(x, 10.0, h / 2.0, h),
+            score: 0.9,
+            interpolated: false,
+        }
+    }
+
     #[test]
-    fn digits_are_drawn() {
-        let (w, h, px) = render(&[(7, true, None), (12, false, None)]);
-        assert_eq!(w, GAP + 2 * (CELL + GAP));
-        assert_eq!(h, GAP + CELL + LABEL_H + GAP);
-        // The top row of a "7" is three font pixels wide: black inside the label strip.
-        let x = GAP + 12 + FONT_SCALE;
-        let y = GAP + (LABEL_H - 5 * FONT_SCALE) / 2;
-        let i = ((y * w + x) * 3) as usize;
-        assert_eq!(&px[i..i + 3], &[0, 0, 0]);
-        // Below it, the 7's middle column is empty: white.
-        let i = (((y + FONT_SCALE) * w + x) * 3) as usize;
-        assert_eq!(&px[i..i + 3], &[255, 255, 255]);
+    fn contact_sheet_labels_cells_and_leaves_out_tiny_tracks() {
+        let t1 = Track::new(
+            1,
+            Class::Person,
+            vec![tb(0, 10.0, 100.0), tb(25, 10.0, 100.0)],
+            vec![],
+        )
+        .unwrap();
+        let t2 = Track::new(2, Class::Person, vec![tb(5, 120.0, 30.0)], vec![]).unwrap();
+        let tracks = Tracks::new(200, 120, 25.0, vec![t1, t2]).unwrap();
+        let mut frame = Frame::new(PixelFormat::Rgb24, 200, 120).unwrap();
+        {
+            let mut m = frame.as_mut();
+            for y in 0..120 {
+                for v in m.planes_mut()[0].row_mut(y).iter_mut() {
+                    *v = 200;
+                }
+            }
+        }
+        let mut thumbs = HashMap::new();
+        let view = frame.as_ref();
+        thumbs.insert(
+            1,
+            Thumb::crop(&view, BoxF::new(10.0, 10.0, 50.0, 100.0), false, true, 0.9).unwrap(),
+        );
+        thumbs.insert(
+            2,
+            Thumb::crop(&view, BoxF::new(120.0, 10.0, 15.0, 30.0), false, true, 0.9).unwrap(),
+        );
+        let img = render(&tracks, &thumbs).unwrap();
+        // One cell (track 2 is too small) plus the footer line.
+        assert_eq!(img.height(), GAP + LABEL_H + CELL + CAPTION_H + GAP + 28);
+        // The label strip has dark text pixels (the id) on white.
+        let dark = (GAP + 12..GAP + 40)
+            .flat_map(|x| (GAP + 3..GAP + LABEL_H - 3).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0[0] < 100)
+            .count();
+        assert!(dark > 10, "the id is drawn: {dark} dark pixels");
+        // The caption under the cell has light text (the time range).
+        let y0 = GAP + LABEL_H + CELL;
+        let light = (GAP..GAP + CELL)
+            .flat_map(|x| (y0..y0 + CAPTION_H).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0[0] > 150)
+            .count();
+        assert!(light > 20, "the time range is drawn: {light}");
+        // The thumbnail (grey 200) is in the cell.
+        assert_eq!(
+            img.get_pixel(GAP + CELL / 2, GAP + LABEL_H + CELL / 2).0,
+            [200, 200, 200]
+        );
+    }
+
+    #[test]
+    fn review_strip_marks_uncertain_cells() {
+        let mk = |uncertain| ReviewCell {
+            frame: 0,
+            time: 1.0,
+            tracklet: Some(TrackletId::new(3, 2)),
+            uncertain,
+            event: None,
+            img: Some(RgbImage::from_pixel(50, 100, Rgb([10, 200, 10]))),
+        };
+        let img = render_review(&[mk(false), mk(true)]).unwrap();
+        let y = 34 + LABEL_H + REVIEW_H / 2;
+        // Cell 0: framed grey/green, no red frame; cell 1: red frame on its left edge.
+        assert_ne!(img.get_pixel(GAP, y).0, RED.0);
+        assert_eq!(img.get_pixel(GAP + REVIEW_W + GAP, y).0, RED.0);
+        assert_eq!(img.get_pixel(GAP + REVIEW_W / 2, y).0, [10, 200, 10]);
     }
 }

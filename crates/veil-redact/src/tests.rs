@@ -82,13 +82,14 @@ fn plan(style: Style, spotlight: bool) -> LayerPlan {
 }
 
 #[test]
-fn priorities_bystander_face_over_requester_over_bystander_body() {
+fn priorities_bystanders_win_ties() {
     let (o, r, fl) = run(&plan(Style::Solid, false), 11, &[1]);
     // Requester's face and body: kept.
     assert!(!changed(&o, &r, 55, 25));
     assert!(!changed(&o, &r, 30, 100));
-    // Bystander body where it overlaps the requester's body (x 90..100): kept (shielded).
-    assert!(!changed(&o, &r, 95, 100));
+    // Bystander body where it overlaps the requester's body (x 90..100): redacted (bystanders
+    // win ties).
+    assert!(changed(&o, &r, 95, 100));
     // Bystander body elsewhere: redacted.
     assert!(changed(&o, &r, 150, 100));
     // Bystander face inside the requester's body box: redacted anyway (on top).
@@ -229,4 +230,121 @@ fn requester_json_form() {
         serde_json::to_string(&r).unwrap(),
         r#"{"mode":"tracks","ids":[4]}"#
     );
+}
+
+/// Requester body < bystander bodies < requester face < bystander faces, in pixels: a
+/// bystander's body box that covers part of the requester's body and face redacts the body
+/// overlap but not the face; a bystander's face over the requester's face is redacted.
+#[test]
+fn bystander_bodies_win_over_the_requester_body_not_over_the_requester_face() {
+    let frames = 10..=12u64;
+    // Requester: body x 20..100, face x 40..70, y 12..42.
+    let req = Track::new(
+        1,
+        Class::Person,
+        frames.clone().map(|f| tb(f, 20.0, 10.0, 80.0, 100.0)).collect(),
+        frames.clone().map(|f| tb(f, 40.0, 12.0, 30.0, 30.0)).collect(),
+    )
+    .unwrap();
+    // Bystander: body x 60..140 (covers the right half of the requester's face and body),
+    // face x 62..74, y 30..42 (overlapping the requester's face box at its lower right).
+    let by = Track::new(
+        2,
+        Class::Person,
+        frames.clone().map(|f| tb(f, 60.0, 5.0, 80.0, 110.0)).collect(),
+        frames.clone().map(|f| tb(f, 62.0, 30.0, 12.0, 12.0)).collect(),
+    )
+    .unwrap();
+    let t = Tracks::new(200, 120, 25.0, vec![req, by]).unwrap();
+    let orig = textured();
+    let mut out = textured();
+    let fl = frame_layers(&t, 11, &[1], &plan(Style::Solid, false), 200, 120);
+    apply_layers(&mut out.as_mut(), &fl.layers, CpuLevel::Scalar).unwrap();
+    // Requester body outside the bystander: kept; inside the bystander's body box: redacted.
+    assert!(!changed(&orig, &out, 30, 90));
+    assert!(changed(&orig, &out, 80, 90));
+    // Requester face inside the bystander's body box: kept (face beats bystander body).
+    assert!(!changed(&orig, &out, 64, 20));
+    // Bystander face over the requester's face: redacted.
+    assert!(changed(&orig, &out, 66, 36));
+    // Bystander body outside the requester: redacted.
+    assert!(changed(&orig, &out, 120, 90));
+    assert_eq!(fl.kept_boxes, 2);
+    assert_eq!(fl.redacted_tracks, vec![2]);
+}
+
+/// Fail-closed reveal from a tracks file: track 1 meets track 2 at frame 10, they part at 14;
+/// after parting, 2.3 is confidently linked to 1.1 (they swapped), 1.3 only weakly to 2.1.
+#[test]
+fn the_requester_is_kept_only_on_confidently_linked_tracklets() {
+    use veil_track::{Cause, EventKind, IdentityEvent, Link, Tracklet, TrackletId};
+    let frames = 0..=20u64;
+    let tl = |index, start, end, cause, event: Option<usize>, link: Option<Link>| Tracklet {
+        index,
+        start,
+        end,
+        cause,
+        event,
+        link,
+    };
+    let link = |t: u64, i: u32, confident| Link {
+        to: TrackletId::new(t, i),
+        distance: 0.05,
+        margin: Some(if confident { 0.3 } else { 0.01 }),
+        confident,
+    };
+    let mk = |id: u64, x: f32, links: [Option<Link>; 1]| {
+        Track::new(
+            id,
+            Class::Person,
+            frames.clone().map(|f| tb(f, x, 10.0, 40.0, 100.0)).collect(),
+            vec![],
+        )
+        .unwrap()
+        .with_tracklets(vec![
+            tl(1, 0, 9, Cause::Start, None, None),
+            tl(2, 10, 13, Cause::Event, Some(0), None),
+            tl(3, 14, 20, Cause::Parting, Some(0), links[0]),
+        ])
+        .unwrap()
+    };
+    let t = Tracks::new_with_events(
+        200,
+        120,
+        10.0,
+        vec![
+            mk(1, 20.0, [Some(link(2, 1, false))]),
+            mk(2, 120.0, [Some(link(1, 1, true))]),
+        ],
+        vec![IdentityEvent {
+            frame: 10,
+            kind: EventKind::Overlap,
+            tracks: vec![1, 2],
+        }],
+    )
+    .unwrap();
+    let keep = resolve_identity(&t, &Requester::Tracks { ids: vec![1] }, &[], None).unwrap();
+    assert_eq!(keep.tracklets, vec![TrackletId::new(1, 1), TrackletId::new(2, 3)]);
+    assert_eq!(keep.tracks(), vec![1, 2]);
+    assert!(keep.keeps(1, 5) && !keep.keeps(1, 12) && !keep.keeps(1, 16));
+    assert!(keep.keeps(2, 16) && !keep.keeps(2, 5));
+    // The meeting itself is withheld, with a reason naming the other track and the time.
+    let w = &keep.withheld[0];
+    assert_eq!(w.tracklets, vec![TrackletId::new(1, 2), TrackletId::new(2, 2)]);
+    assert_eq!(w.reason, "identity uncertain while meeting track 2 from 00:01.0");
+    assert_eq!((w.from_frame, w.to_frame), (10, 13));
+    // After review, the operator adds 1.3: kept from then on.
+    let keep = resolve_identity(
+        &t,
+        &Requester::Tracks { ids: vec![1] },
+        &[TrackletId::new(1, 3)],
+        None,
+    )
+    .unwrap();
+    assert!(keep.keeps(1, 16));
+    let e = resolve_identity(&t, &Requester::None, &[TrackletId::new(1, 9)], None).unwrap_err();
+    assert!(matches!(e, RedactError::InvalidOption { .. }), "{e}");
+    // A version 1 tracks file (no identity) is refused when someone is to be kept.
+    let old = Tracks::from_json(&t.to_json().unwrap().replace(r#""version":2"#, r#""version":1"#));
+    assert!(old.is_err(), "version 1 with tracklets is refused on load");
 }

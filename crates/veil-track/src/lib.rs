@@ -40,14 +40,20 @@
 //! # }
 //! ```
 
+pub mod appearance;
 mod error;
+pub mod identity;
 mod kalman;
 mod tracker;
 mod tracks;
 
+pub use appearance::{Appearance, AppearanceMean};
 pub use error::TrackError;
+pub use identity::{Cause, EventKind, IdentityEvent, Link, Tracklet, TrackletId};
 pub use tracker::{Class, Detection, Tracker, TrackerConfig};
-pub use tracks::{Track, TrackBox, Tracks, TRACKS_VERSION};
+pub use tracks::{Track, TrackBox, Tracks, TRACKS_VERSION, TRACKS_VERSION_MIN};
 
+#[cfg(test)]
+mod identity_tests;
 #[cfg(test)]
 mod tests;

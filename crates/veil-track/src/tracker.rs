@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use veil_core::BoxF;
 
+use crate::appearance::{Appearance, AppearanceMean};
+use crate::identity::{decide, Cause, Cell, EventKind, IdentityEvent, Link, Tracklet, TrackletId};
 use crate::kalman::Kalman;
 use crate::tracks::{interpolate, Track, TrackBox, Tracks};
 use crate::TrackError;
@@ -98,6 +100,32 @@ pub struct TrackerConfig {
     /// Fraction of a face box's area that must lie inside a person's upper region for the face
     /// to attach to that person. Default 0.6.
     pub face_inside: f32,
+    /// Two person boxes are in contact (an identity event: both tracks start new tracklets)
+    /// when their intersection covers at least this fraction of the smaller box. Default 0.2.
+    pub contact_overlap: f32,
+    /// A contact between two tracks ends when they have not touched for more than this many
+    /// frames; touching again after that is a new identity event. Default 5.
+    pub contact_gap: u64,
+    /// A person box contributes to its tracklet's appearance only when every other person box
+    /// covers at most this fraction of it (a clear view, not mixed with someone else).
+    /// Default 0.05.
+    pub clear_overlap: f32,
+    /// A tracklet needs at least this many clear views to have an appearance; without one it
+    /// can never be linked (its identity stays uncertain). Default 3.
+    pub min_views: u32,
+    /// Largest appearance distance (0..1) of a confident link across an identity event.
+    /// Default 0.3.
+    pub link_max_dist: f32,
+    /// A confident link must be at least this much closer than every alternative (other
+    /// tracklets before the event, and other tracklets after it). Default 0.08.
+    pub link_margin: f32,
+    /// Largest appearance distance of a confident re-link of a new track to a track that
+    /// ended earlier (someone leaving and coming back). Stricter than `link_max_dist`,
+    /// because a newcomer is always a possible alternative. Default 0.15.
+    pub relink_max_dist: f32,
+    /// A new track is compared with tracks that ended at most this many frames before it
+    /// started. Default 750 (30 s at 25 fps).
+    pub relink_max_gap: u64,
 }
 
 impl Default for TrackerConfig {
@@ -114,6 +142,14 @@ impl Default for TrackerConfig {
             pad_frames: 5,
             face_upper_frac: 0.5,
             face_inside: 0.6,
+            contact_overlap: 0.2,
+            contact_gap: 5,
+            clear_overlap: 0.05,
+            min_views: 3,
+            link_max_dist: 0.3,
+            link_margin: 0.08,
+            relink_max_dist: 0.15,
+            relink_max_gap: 750,
         }
     }
 }
@@ -141,6 +177,9 @@ impl TrackerConfig {
             ("low_match_iou", self.low_match_iou),
             ("face_upper_frac", self.face_upper_frac),
             ("face_inside", self.face_inside),
+            ("contact_overlap", self.contact_overlap),
+            ("link_max_dist", self.link_max_dist),
+            ("relink_max_dist", self.relink_max_dist),
         ] {
             if !(v > 0.0 && v <= 1.0) {
                 return bad(format!("{name} = {v} is not in (0, 1]"));
@@ -161,6 +200,17 @@ impl TrackerConfig {
         if self.min_hits == 0 {
             return bad("min_hits is 0 (use 1 to confirm tracks immediately)".into());
         }
+        for (name, v) in [
+            ("clear_overlap", self.clear_overlap),
+            ("link_margin", self.link_margin),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("{name} = {v} is not in 0..=1"));
+            }
+        }
+        if self.min_views == 0 {
+            return bad("min_views is 0 (a tracklet needs at least one clear view)".into());
+        }
         Ok(())
     }
 }
@@ -168,6 +218,10 @@ impl TrackerConfig {
 /// Margin around a person's upper region, as a fraction of the person box, because a head
 /// often pokes slightly out of a detector's person box.
 const FACE_MARGIN: f32 = 0.1;
+
+/// A face continues a person's face (see `attach_faces`) when that person's last face box is
+/// at most this many frames old.
+const FACE_CONTINUITY: u64 = 3;
 
 /// Upper bound on Kalman predict steps per update.
 const MAX_PREDICT_STEPS: u64 = 10_000;
@@ -190,18 +244,62 @@ struct Live {
     tracked: bool,
     boxes: Vec<TrackBox>,
     faces: Vec<TrackBox>,
+    /// The track's tracklets so far (the last one is current); never empty.
+    tracklets: Vec<LiveTracklet>,
+}
+
+/// A tracklet while the tracker runs.
+#[derive(Debug, Clone)]
+struct LiveTracklet {
+    start: u64,
+    cause: Cause,
+    event: Option<usize>,
+    look: AppearanceMean,
 }
 
 impl Live {
-    fn into_track(self, max_gap: u64) -> Track {
-        Track::from_parts(
-            self.id,
-            self.class,
-            interpolate(&self.boxes, max_gap),
-            interpolate(&self.faces, max_gap),
-        )
+    /// Start a new tracklet at `frame` because of event `event` (unless one starts there).
+    /// A track born on this very frame inside a contact is inside the event from its start.
+    fn cut(&mut self, frame: u64, event: usize) {
+        if let [only] = self.tracklets.as_mut_slice() {
+            if only.start >= frame && only.cause == Cause::Birth {
+                only.cause = Cause::Event;
+                only.event = Some(event);
+                return;
+            }
+        }
+        self.cut_as(frame, event, Cause::Event);
+    }
+
+    fn cut_as(&mut self, frame: u64, event: usize, cause: Cause) {
+        if self.tracklets.last().is_some_and(|t| t.start >= frame) {
+            return;
+        }
+        self.tracklets.push(LiveTracklet {
+            start: frame,
+            cause,
+            event: Some(event),
+            look: AppearanceMean::default(),
+        });
     }
 }
+
+/// Two tracks in contact: the pair (lower id first), the last frame they touched, the event
+/// (`None` for people already together when both tracks began: nothing to cut).
+#[derive(Debug, Clone, Copy)]
+struct Contact {
+    pair: (u64, u64),
+    last: u64,
+    event: Option<usize>,
+}
+
+/// A contact goes on while the boxes overlap at least this fraction of `contact_overlap`
+/// (hysteresis: boxes of people standing together jitter around the threshold, and each
+/// jitter must not become a new identity event).
+const CONTACT_HOLD: f32 = 0.25;
+
+/// Two person boxes whose heights differ by more than this factor are not in contact.
+const CONTACT_MAX_SIZE_RATIO: f32 = 2.0;
 
 /// Reused buffers, so that a steady-state update allocates nothing.
 #[derive(Debug, Default)]
@@ -220,6 +318,8 @@ struct Scratch {
     claims: Vec<u32>,
     /// Face regions of the candidate persons: (pool index, region).
     regions: Vec<(usize, BoxF)>,
+    /// Person boxes present on this frame: (pool index, box, matched detection).
+    present: Vec<(usize, BoxF, Option<usize>)>,
 }
 
 /// Multi-object tracker for persons and faces.
@@ -235,13 +335,14 @@ struct Scratch {
 /// person; the remaining faces are tracked on their own as class [`Class::Face`] with the same
 /// rules. Track ids are unique across both classes and start at 1.
 ///
-/// Known limits, all consequences of IoU-only association without an appearance model:
-/// identities can swap when two similar people cross on the same line at the same speed, or
-/// when one changes direction while hidden; a face is attached to a person by geometry alone,
-/// so a bystander's face right behind a person's head, with the bystander's body undetected,
-/// can be filed under that person. Both matter only for the requester's track (every other
-/// track is redacted anyway), which is why the operator confirms the requester on the contact
-/// sheet and why the export offers a spotlight mode.
+/// Association itself is by IoU and motion, so identities can swap when people meet, cross or
+/// hide each other. The tracker does not pretend otherwise: it marks those moments as
+/// identity events, cuts the tracks into tracklets there, and [`Tracker::finish`] links
+/// tracklets across an event only on decisive appearance evidence (see [`crate::identity`]);
+/// an export keeps the requester only on confidently linked tracklets. A face is attached to a
+/// person by geometry alone, so a bystander's face right behind a person's head, with the
+/// bystander's body undetected, can be filed under that person (bystander faces are redacted
+/// over the requester's body, but not over a face filed under the requester).
 ///
 /// Assignment is greedy by IoU (highest IoU pair first, ties by track id), not Hungarian: with
 /// tracker-scale IoU thresholds the two differ only in rare crowded configurations, and greedy
@@ -254,8 +355,15 @@ pub struct Tracker {
     finished: Vec<Live>,
     next_id: u64,
     last_frame: Option<u64>,
+    /// The first frame passed to [`Tracker::update`]: tracks born there are [`Cause::Start`].
+    first_frame: Option<u64>,
     assignments: Vec<Option<u64>>,
     scratch: Scratch,
+    events: Vec<IdentityEvent>,
+    contacts: Vec<Contact>,
+    /// Face tracks whose face went on as the face of a person track: (face track, person
+    /// track, first frame of the person's face).
+    handoffs: Vec<(u64, u64, u64)>,
 }
 
 impl Tracker {
@@ -273,8 +381,12 @@ impl Tracker {
             finished: Vec::new(),
             next_id: 1,
             last_frame: None,
+            first_frame: None,
             assignments: Vec::new(),
             scratch: Scratch::default(),
+            events: Vec::new(),
+            contacts: Vec::new(),
+            handoffs: Vec::new(),
         })
     }
 
@@ -297,6 +409,23 @@ impl Tracker {
     /// [`TrackError::InvalidDetection`] if a detection has a non-finite coordinate or score.
     /// On error the tracker's state is unchanged.
     pub fn update(&mut self, frame: u64, dets: &[Detection]) -> Result<&[Option<u64>], TrackError> {
+        self.update_with_appearance(frame, dets, &[])
+    }
+
+    /// [`Tracker::update`] with the appearance of the person detections: `looks[i]` is the
+    /// [`Appearance`] of `dets[i]` (`None`, or a shorter slice, where there is none). Clear
+    /// views feed the appearance of the tracklet they are matched to; the identity links of
+    /// [`Tracker::finish`] rest on them. Without appearances no tracklet can be linked across
+    /// an identity event.
+    ///
+    /// # Errors
+    /// As [`Tracker::update`].
+    pub fn update_with_appearance(
+        &mut self,
+        frame: u64,
+        dets: &[Detection],
+        looks: &[Option<Appearance>],
+    ) -> Result<&[Option<u64>], TrackError> {
         if let Some(previous) = self.last_frame {
             if frame <= previous {
                 return Err(TrackError::FrameOrder { previous, got: frame });
@@ -321,6 +450,9 @@ impl Tracker {
         }
         let first = self.last_frame.is_none();
         self.last_frame = Some(frame);
+        if first {
+            self.first_frame = Some(frame);
+        }
         self.assignments.clear();
         self.assignments.resize(dets.len(), None);
         let usable = |d: &Detection, lo: f32| d.score >= lo && d.bbox.w > 0.0 && d.bbox.h > 0.0;
@@ -345,6 +477,18 @@ impl Tracker {
             &mut self.next_id,
             s,
         );
+        identity_step(
+            &self.cfg,
+            &mut self.persons,
+            &mut self.events,
+            &mut self.contacts,
+            frame,
+            dets,
+            &person_dets,
+            &self.assignments,
+            looks,
+            &mut s.present,
+        );
 
         // Faces: attach to persons where unambiguous, track the rest.
         let mut face_dets = person_dets;
@@ -362,6 +506,32 @@ impl Tracker {
             &mut self.assignments,
             s,
         );
+        // A face tracked on its own that now attaches to a person (whose body the detector
+        // has just found) is that person's face: remember the hand-off, so that finish() can
+        // give the person its earlier face boxes (one identity, not two tracks).
+        // Only a person whose body was first detected on this very frame takes over a face:
+        // a face handed to a person seen before could be a bystander's face behind their head.
+        for (d, det) in dets.iter().enumerate() {
+            let Some(pid) = self.assignments[d] else { continue };
+            if det.class != Class::Face || face_dets.contains(&d) {
+                continue;
+            }
+            let new_body = self
+                .persons
+                .iter()
+                .find(|p| p.id == pid)
+                .is_some_and(|p| p.boxes.len() == 1 && p.boxes[0].frame == frame);
+            if !new_body {
+                continue;
+            }
+            for f in &self.faces {
+                let recent = frame - f.last_hit <= self.cfg.max_gap_interpolate;
+                let same = f.boxes.last().is_some_and(|b| b.bbox.iou(&det.bbox) >= 0.3);
+                if f.confirmed && recent && same && !self.handoffs.iter().any(|h| h.0 == f.id && h.1 == pid) {
+                    self.handoffs.push((f.id, pid, frame));
+                }
+            }
+        }
         step(
             &self.cfg,
             &mut self.faces,
@@ -388,16 +558,490 @@ impl Tracker {
         })
     }
 
+    /// Whether track `id` is still in its first tracklet (the one shown for it on the contact
+    /// sheet): true for a live track before its first identity event.
+    pub fn in_first_tracklet(&self, id: u64) -> bool {
+        self.persons
+            .iter()
+            .chain(self.faces.iter())
+            .find(|t| t.id == id)
+            .is_some_and(|t| t.tracklets.len() == 1)
+    }
+
     /// End tracking: every confirmed track (tentative ones are dropped), sorted by id, with gaps
-    /// of at most `max_gap_interpolate` frames filled by interpolated boxes. The video fields
-    /// (width, height, fps) are 0; set them with [`Tracks::set_video`].
+    /// of at most `max_gap_interpolate` frames filled by interpolated boxes, cut into
+    /// tracklets at identity events, with the links between tracklets (see
+    /// [`crate::identity`]). The video fields (width, height, fps) are 0; set them with
+    /// [`Tracks::set_video`].
     pub fn finish(self) -> Tracks {
-        let max_gap = self.cfg.max_gap_interpolate;
+        let cfg = self.cfg;
+        let max_gap = cfg.max_gap_interpolate;
+        let first_frame = self.first_frame.unwrap_or(0);
         let mut all: Vec<Live> = self.finished;
         all.extend(self.persons.into_iter().filter(|t| t.confirmed));
         all.extend(self.faces.into_iter().filter(|t| t.confirmed));
         all.sort_by_key(|t| t.id);
-        Tracks::from_tracks_unchecked(all.into_iter().map(|t| t.into_track(max_gap)).collect())
+        hand_over_faces(&mut all, &self.handoffs);
+        let mut looks: Vec<(TrackletId, Option<Appearance>)> = Vec::new();
+        let mut tracks: Vec<Track> = all
+            .into_iter()
+            .map(|t| {
+                let mut track = Track::from_parts(
+                    t.id,
+                    t.class,
+                    interpolate(&t.boxes, max_gap),
+                    interpolate(&t.faces, max_gap),
+                );
+                let tl = build_tracklets(&track, &t.tracklets, first_frame, cfg.min_views, &mut looks);
+                track.set_tracklets_unchecked(tl);
+                track
+            })
+            .collect();
+        link_tracklets(&cfg, &self.events, &mut tracks, &looks);
+        Tracks::from_tracks_unchecked(tracks, self.events)
+    }
+}
+
+/// Give each person track the face boxes of the face track it took its face over from (the
+/// boxes before the hand-off), when the hand-off is unambiguous: the face track went to one
+/// person only and the person took over from one face track only. A face track left without
+/// boxes is dropped.
+fn hand_over_faces(all: &mut Vec<Live>, handoffs: &[(u64, u64, u64)]) {
+    for &(fid, pid, frame) in handoffs {
+        // A face track hands over once, at its first hand-off, and only to one person.
+        let first = handoffs.iter().filter(|h| h.0 == fid).map(|h| h.2).min();
+        if first != Some(frame) || handoffs.iter().any(|h| h.0 == fid && h.2 == frame && h.1 != pid) {
+            continue;
+        }
+        let (Some(fi), Some(pi)) = (
+            all.iter().position(|t| t.id == fid && t.class == Class::Face),
+            all.iter().position(|t| t.id == pid && t.class == Class::Person),
+        ) else {
+            continue;
+        };
+        let moved: Vec<TrackBox> = all[fi]
+            .boxes
+            .iter()
+            .filter(|b| b.frame < frame)
+            .copied()
+            .collect();
+        if moved.is_empty() {
+            continue;
+        }
+        all[fi].boxes.retain(|b| b.frame >= frame);
+        let p = &mut all[pi];
+        for b in moved {
+            if !p.faces.iter().any(|x| x.frame == b.frame) {
+                p.faces.push(b);
+            }
+        }
+        p.faces.sort_by_key(|b| b.frame);
+        let first = p
+            .boxes
+            .first()
+            .map(|b| b.frame)
+            .into_iter()
+            .chain(p.faces.first().map(|b| b.frame))
+            .min();
+        if let (Some(first), Some(t)) = (first, p.tracklets.first_mut()) {
+            t.start = t.start.min(first);
+        }
+    }
+    all.retain(|t| !t.boxes.is_empty() || !t.faces.is_empty());
+}
+
+/// The surviving tracklets of a finished track: the live ones that hold at least one box,
+/// numbered from 1, each running to the frame before the next (the last to the track's end).
+/// Their appearances (with at least `min_views` clear views) go to `looks`.
+fn build_tracklets(
+    track: &Track,
+    live: &[LiveTracklet],
+    first_frame: u64,
+    min_views: u32,
+    looks: &mut Vec<(TrackletId, Option<Appearance>)>,
+) -> Vec<Tracklet> {
+    let has_box = |a: u64, b: u64| {
+        [track.boxes(), track.faces()].iter().any(|list| {
+            let i = list.partition_point(|x| x.frame < a);
+            list.get(i).is_some_and(|x| x.frame <= b)
+        })
+    };
+    let mut out: Vec<Tracklet> = Vec::new();
+    for (k, lt) in live.iter().enumerate() {
+        let start = lt.start.max(track.first_frame());
+        let end = live
+            .get(k + 1)
+            .map_or(track.last_frame(), |n| n.start.saturating_sub(1))
+            .min(track.last_frame());
+        if start > end || !has_box(start, end) {
+            // Empty (lost at the event and never seen again): its frames go to the previous
+            // tracklet, which holds no box there either.
+            if let Some(prev) = out.last_mut() {
+                prev.end = end.max(prev.end);
+            }
+            continue;
+        }
+        let index = out.len() as u32 + 1;
+        let cause = if out.is_empty() && matches!(lt.cause, Cause::Start | Cause::Birth) {
+            if track.first_frame() <= first_frame {
+                Cause::Start
+            } else {
+                Cause::Birth
+            }
+        } else {
+            lt.cause
+        };
+        looks.push((
+            TrackletId::new(track.id(), index),
+            (lt.look.count() >= min_views).then(|| lt.look.mean()).flatten(),
+        ));
+        out.push(Tracklet {
+            index,
+            start: if out.is_empty() {
+                track.first_frame()
+            } else {
+                start
+            },
+            end,
+            cause,
+            event: lt.event,
+            link: None,
+        });
+    }
+    if out.is_empty() {
+        // Not reachable for a confirmed track (its birth box is in its first tracklet), but a
+        // track must have a tracklet: one over the whole track, never linked.
+        out.push(Tracklet {
+            index: 1,
+            start: track.first_frame(),
+            end: track.last_frame(),
+            cause: Cause::Start,
+            event: None,
+            link: None,
+        });
+    }
+    out
+}
+
+/// Link tracklets across identity events, then new tracks to tracks that ended before them
+/// (see [`crate::identity`]).
+fn link_tracklets(
+    cfg: &TrackerConfig,
+    events: &[IdentityEvent],
+    tracks: &mut [Track],
+    looks: &[(TrackletId, Option<Appearance>)],
+) {
+    let look = |id: TrackletId| looks.iter().find(|(t, _)| *t == id).and_then(|(_, a)| *a);
+    let find = |tracks: &[Track], id: u64| tracks.binary_search_by_key(&id, Track::id).ok();
+    let cell = |a: Option<Appearance>, b: Option<Appearance>| match (a, b) {
+        (Some(a), Some(b)) => Cell::Dist(a.distance(&b)),
+        _ => Cell::Unknown,
+    };
+    for (ei, e) in events.iter().enumerate() {
+        let (cols, rows) = crate::tracks::event_sides(tracks, ei, e);
+        let span = |id: TrackletId| {
+            find(tracks, id.track)
+                .and_then(|i| tracks[i].tracklets().iter().find(|t| t.index == id.index))
+                .map(|t| (t.start, t.end))
+        };
+        // Tracklets that coexist are different people (several cut at different frames of
+        // one cluster): that pair is impossible, not an alternative.
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|&r| {
+                cols.iter()
+                    .map(|&c| match (span(r), span(c)) {
+                        (Some((rs, _)), Some((_, ce))) if ce < rs => cell(look(r), look(c)),
+                        _ => Cell::Impossible,
+                    })
+                    .collect()
+            })
+            .collect();
+        for (r, d) in rows
+            .iter()
+            .zip(decide(&cells, cfg.link_max_dist, cfg.link_margin))
+        {
+            let Some(d) = d else { continue };
+            if let Some(i) = find(tracks, r.track) {
+                tracks[i].set_link(
+                    r.index,
+                    Link {
+                        to: cols[d.col],
+                        distance: d.distance,
+                        margin: d.margin,
+                        confident: d.confident,
+                    },
+                );
+            }
+        }
+    }
+
+    // Re-entries: new tracks without a confident link, against tracks that ended before
+    // them. An ended track is represented by its last tracklet with an appearance, provided
+    // the tracklets after it (if any) have none (they were never seen clearly, e.g. while
+    // hidden behind someone) and nothing continues it in a confident link.
+    let linked_to: Vec<TrackletId> = tracks
+        .iter()
+        .flat_map(|t| t.tracklets().iter())
+        .filter_map(|t| t.link.filter(|l| l.confident).map(|l| l.to))
+        .collect();
+    let rows: Vec<(TrackletId, u64)> = tracks
+        .iter()
+        .filter(|t| t.class() == crate::Class::Person)
+        .filter_map(|t| {
+            let first = t.tracklets().first()?;
+            (first.cause != Cause::Start && !first.link.is_some_and(|l| l.confident))
+                .then_some((TrackletId::new(t.id(), first.index), first.start))
+        })
+        .collect();
+    let cols: Vec<(TrackletId, u64)> = tracks
+        .iter()
+        .filter(|t| t.class() == crate::Class::Person)
+        .filter_map(|t| {
+            let end = t.tracklets().last()?.end;
+            let last_seen = t
+                .tracklets()
+                .iter()
+                .rev()
+                .map(|x| TrackletId::new(t.id(), x.index))
+                .find(|&id| look(id).is_some())?;
+            let later_linked = t
+                .tracklets()
+                .iter()
+                .filter(|x| x.index >= last_seen.index)
+                .any(|x| linked_to.contains(&TrackletId::new(t.id(), x.index)));
+            (!later_linked).then_some((last_seen, end))
+        })
+        .collect();
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|&(r, start)| {
+            cols.iter()
+                .map(|&(c, end)| {
+                    if c.track != r.track && end < start && start - end <= cfg.relink_max_gap {
+                        cell(look(r), look(c))
+                    } else {
+                        Cell::Impossible
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    for ((r, _), d) in rows
+        .iter()
+        .zip(decide(&cells, cfg.relink_max_dist, cfg.link_margin))
+    {
+        let Some(d) = d else { continue };
+        if let Some(i) = find(tracks, r.track) {
+            tracks[i].set_link(
+                r.index,
+                Link {
+                    to: cols[d.col].0,
+                    distance: d.distance,
+                    margin: d.margin,
+                    confident: d.confident,
+                },
+            );
+        }
+    }
+}
+
+/// Fraction of the smaller of two boxes covered by their intersection.
+fn overlap_of_smaller(a: &BoxF, b: &BoxF) -> f32 {
+    let inter = inside_area(a, b);
+    let small = a.area().min(b.area());
+    if small > 0.0 {
+        inter / small
+    } else {
+        0.0
+    }
+}
+
+/// Identity bookkeeping after the person step of one frame: detect contacts between person
+/// tracks (new ones are identity events that cut both tracks into new tracklets), and add the
+/// appearance of every clear view to its track's current tracklet.
+#[allow(clippy::too_many_arguments)]
+fn identity_step(
+    cfg: &TrackerConfig,
+    persons: &mut [Live],
+    events: &mut Vec<IdentityEvent>,
+    contacts: &mut Vec<Contact>,
+    frame: u64,
+    dets: &[Detection],
+    person_dets: &[usize],
+    assignments: &[Option<u64>],
+    looks: &[Option<Appearance>],
+    present: &mut Vec<(usize, BoxF, Option<usize>)>,
+) {
+    present.clear();
+    for (p, t) in persons.iter().enumerate() {
+        if !t.confirmed {
+            continue;
+        }
+        if t.last_hit == frame {
+            if let Some(d) = person_dets
+                .iter()
+                .copied()
+                .find(|&d| assignments[d] == Some(t.id))
+            {
+                present.push((p, dets[d].bbox, Some(d)));
+            }
+        } else if frame - t.last_hit <= cfg.max_gap_interpolate {
+            present.push((p, t.pred, None));
+        }
+    }
+    for i in 0..present.len() {
+        for j in i + 1..present.len() {
+            let (a, b) = (present[i], present[j]);
+            if a.2.is_none() && b.2.is_none() {
+                continue;
+            }
+            // People of very different size in the picture (one far behind the other) are
+            // never confused by IoU matching: no contact.
+            let (ha, hb) = (a.1.h.max(1.0), b.1.h.max(1.0));
+            if ha.max(hb) > CONTACT_MAX_SIZE_RATIO * ha.min(hb) {
+                continue;
+            }
+            let ov = overlap_of_smaller(&a.1, &b.1);
+            let (ia, ib) = (persons[a.0].id, persons[b.0].id);
+            let pair = (ia.min(ib), ia.max(ib));
+            let ongoing = contacts.iter().any(|c| c.pair == pair);
+            if ov < cfg.contact_overlap * if ongoing { CONTACT_HOLD } else { 1.0 } {
+                continue;
+            }
+            let kind = match (a.2, b.2) {
+                (Some(_), Some(_)) => EventKind::Overlap,
+                _ => {
+                    // One is lost: hidden by the other, or merged into the other's detection.
+                    let (lost, cover) = if a.2.is_none() { (a, b) } else { (b, a) };
+                    let lost_pred = &lost.1;
+                    let cover_pred = &persons[cover.0].pred;
+                    let covered = inside_area(lost_pred, &cover.1) >= 0.5 * lost_pred.area();
+                    if !covered {
+                        EventKind::Overlap
+                    } else if inside_area(cover_pred, &cover.1) >= 0.5 * cover_pred.area()
+                        && cover.1.area() >= 1.2 * cover_pred.area()
+                    {
+                        EventKind::Merge
+                    } else {
+                        EventKind::Occlusion
+                    }
+                }
+            };
+            if let Some(c) = contacts.iter_mut().find(|c| c.pair == pair) {
+                c.last = frame;
+                if let Some(ev) = c.event.and_then(|e| events.get_mut(e)) {
+                    if kind.severity() > ev.kind.severity() {
+                        ev.kind = kind;
+                    }
+                }
+                continue;
+            }
+            // Both tracks begin here (e.g. the first frame): together from the start, there
+            // is nothing before to confuse them with.
+            let born_here = |p: usize| persons[p].tracklets.first().is_some_and(|t| t.start >= frame);
+            if born_here(a.0) && born_here(b.0) {
+                contacts.push(Contact {
+                    pair,
+                    last: frame,
+                    event: None,
+                });
+                continue;
+            }
+            // Contacts that start on one frame with a shared track, or while one of the two
+            // is still in contact with others, are one event (a cluster of people): cutting
+            // again inside a cluster would leave tracklets that are never seen clearly.
+            let ongoing_event = contacts
+                .iter()
+                .filter(|c| [ia, ib].contains(&c.pair.0) || [ia, ib].contains(&c.pair.1))
+                .filter_map(|c| c.event)
+                .max();
+            let e = match events
+                .iter()
+                .rposition(|e| e.frame == frame && (e.tracks.contains(&ia) || e.tracks.contains(&ib)))
+                .or(ongoing_event)
+            {
+                Some(e) => {
+                    let ev = &mut events[e];
+                    for id in [ia, ib] {
+                        if !ev.tracks.contains(&id) {
+                            ev.tracks.push(id);
+                        }
+                    }
+                    ev.tracks.sort_unstable();
+                    if kind.severity() > ev.kind.severity() {
+                        ev.kind = kind;
+                    }
+                    e
+                }
+                None => {
+                    events.push(IdentityEvent {
+                        frame,
+                        kind,
+                        tracks: vec![pair.0, pair.1],
+                    });
+                    events.len() - 1
+                }
+            };
+            contacts.push(Contact {
+                pair,
+                last: frame,
+                event: Some(e),
+            });
+            for p in [a.0, b.0] {
+                // A track already cut by this event stays in its tracklet.
+                if !persons[p].tracklets.iter().any(|t| t.event == Some(e)) {
+                    persons[p].cut(frame, e);
+                }
+            }
+        }
+    }
+    // Contacts that ended: a track left with no contact starts its "after" tracklet.
+    let mut ended: Vec<(u64, usize)> = Vec::new();
+    contacts.retain(|c| {
+        let keep = frame - c.last <= cfg.contact_gap;
+        if !keep {
+            if let Some(e) = c.event {
+                ended.push((c.pair.0, e));
+                ended.push((c.pair.1, e));
+            }
+        }
+        keep
+    });
+    for (id, e) in ended {
+        let still = contacts.iter().any(|c| c.pair.0 == id || c.pair.1 == id);
+        if still {
+            continue;
+        }
+        if let Some(t) = persons.iter_mut().find(|t| t.id == id) {
+            // Only a track inside the event's contact stretch parts from it.
+            if t.tracklets
+                .last()
+                .is_some_and(|l| l.event == Some(e) && l.cause == Cause::Event)
+            {
+                t.cut_as(frame, e, Cause::Parting);
+            }
+        }
+    }
+
+    // Clear views: a matched box that no other person box (tracked, lost or unmatched
+    // detection) covers beyond `clear_overlap`.
+    for k in 0..present.len() {
+        let (p, b, Some(d)) = present[k] else { continue };
+        let Some(Some(look)) = looks.get(d) else { continue };
+        let limit = cfg.clear_overlap * b.area();
+        let clear = present
+            .iter()
+            .enumerate()
+            .all(|(k2, o)| k2 == k || inside_area(&b, &o.1) <= limit)
+            && person_dets
+                .iter()
+                .all(|&d2| d2 == d || inside_area(&b, &dets[d2].bbox) <= limit);
+        if clear {
+            if let Some(t) = persons[p].tracklets.last_mut() {
+                t.look.add(look);
+            }
+        }
     }
 }
 
@@ -550,6 +1194,12 @@ fn step(
                 interpolated: false,
             }],
             faces: Vec::new(),
+            tracklets: vec![LiveTracklet {
+                start: frame,
+                cause: if first { Cause::Start } else { Cause::Birth },
+                event: None,
+                look: AppearanceMean::default(),
+            }],
         });
         assignments[d] = Some(id);
     }
@@ -666,7 +1316,36 @@ fn attach_faces(
                 n += 1;
             }
         }
-        let owner = if n == 1 { owner } else { None };
+        let owner = if n == 1 {
+            owner
+        } else if n > 1 {
+            // Inside several persons' upper regions (people meeting): the face goes on with
+            // the one person whose face it continues (a face box of the last few frames
+            // overlapping it), if exactly one does. Two faces claiming one person still
+            // attach to neither (below).
+            let mut cont = None;
+            let mut k = 0;
+            for &(p, r) in &s.regions {
+                if inside_area(fb, &r) < need {
+                    continue;
+                }
+                let continues = persons[p]
+                    .faces
+                    .last()
+                    .is_some_and(|l| frame - l.frame <= FACE_CONTINUITY && l.bbox.iou(fb) >= 0.3);
+                if continues {
+                    cont = Some(p);
+                    k += 1;
+                }
+            }
+            if k == 1 {
+                cont
+            } else {
+                None
+            }
+        } else {
+            None
+        };
         if let Some(p) = owner {
             s.claims[p] += 1;
         }

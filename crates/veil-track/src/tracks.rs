@@ -7,10 +7,16 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use veil_core::BoxF;
 
+use crate::identity::{Cause, IdentityEvent, Tracklet, TrackletId};
 use crate::{Class, TrackError};
 
-/// The only tracks document version this build reads and writes.
-pub const TRACKS_VERSION: u32 = 1;
+/// The tracks document version this build writes. Version 2 added tracklets, identity
+/// events and links; version 1 files still load (each track then is one tracklet without
+/// identity information, see [`Tracks::has_identity`]).
+pub const TRACKS_VERSION: u32 = 2;
+
+/// The oldest tracks document version this build reads.
+pub const TRACKS_VERSION_MIN: u32 = 1;
 
 /// One box of a track on one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -54,6 +60,7 @@ pub struct Track {
     last_frame: u64,
     boxes: Vec<TrackBox>,
     faces: Vec<TrackBox>,
+    tracklets: Vec<Tracklet>,
 }
 
 impl Track {
@@ -87,14 +94,51 @@ impl Track {
             .into_iter()
             .chain(faces.last().map(|b| b.frame))
             .max();
+        let (first_frame, last_frame) = (first.unwrap_or(0), last.unwrap_or(0));
         Track {
             id,
             class,
-            first_frame: first.unwrap_or(0),
-            last_frame: last.unwrap_or(0),
+            first_frame,
+            last_frame,
             boxes,
             faces,
+            tracklets: vec![whole(first_frame, last_frame)],
         }
+    }
+
+    /// The track with these tracklets instead of one over its whole span.
+    ///
+    /// # Errors
+    /// [`TrackError::InvalidTrack`] if the tracklets are not numbered 1, 2, ... in order,
+    /// do not cover the track's frames without gap or overlap, or a link points to a later
+    /// tracklet.
+    pub fn with_tracklets(mut self, tracklets: Vec<Tracklet>) -> Result<Track, TrackError> {
+        self.tracklets = tracklets;
+        self.check()
+            .map_err(|reason| TrackError::InvalidTrack { reason })?;
+        Ok(self)
+    }
+
+    pub(crate) fn set_tracklets_unchecked(&mut self, tracklets: Vec<Tracklet>) {
+        self.tracklets = tracklets;
+    }
+
+    pub(crate) fn set_link(&mut self, index: u32, link: crate::identity::Link) {
+        if let Some(t) = self.tracklets.iter_mut().find(|t| t.index == index) {
+            t.link = Some(link);
+        }
+    }
+
+    /// The track's tracklets, in order (one over the whole track when it met nobody).
+    pub fn tracklets(&self) -> &[Tracklet] {
+        &self.tracklets
+    }
+
+    /// The tracklet that holds `frame`: the one whose range contains it, the first for frames
+    /// before the track and the last for frames after it (temporal padding).
+    pub fn tracklet_at(&self, frame: u64) -> &Tracklet {
+        let i = self.tracklets.partition_point(|t| t.start <= frame);
+        &self.tracklets[i.saturating_sub(1).min(self.tracklets.len() - 1)]
     }
 
     /// Track id, unique in its [`Tracks`].
@@ -210,6 +254,46 @@ impl Track {
                 last.unwrap_or(0)
             ));
         }
+        if self.tracklets.is_empty() {
+            return Err(format!("track {id} has no tracklet"));
+        }
+        let mut next = self.first_frame;
+        for (k, t) in self.tracklets.iter().enumerate() {
+            let name = TrackletId::new(id, t.index);
+            if t.index as usize != k + 1 {
+                return Err(format!(
+                    "track {id}: tracklet {name} is number {} (tracklets are numbered 1, 2, ... in order)",
+                    k + 1
+                ));
+            }
+            if t.start != next || t.end < t.start {
+                return Err(format!(
+                    "tracklet {name}: frames {}..={} do not continue the track at frame {next}",
+                    t.start, t.end
+                ));
+            }
+            next = t.end + 1;
+            if matches!(t.cause, Cause::Event | Cause::Parting) != t.event.is_some() {
+                return Err(format!(
+                    "tracklet {name}: an event index goes with cause \"event\" or \"parting\" and only with them"
+                ));
+            }
+            if let Some(l) = &t.link {
+                if l.to.track == id && l.to.index >= t.index {
+                    return Err(format!("tracklet {name}: linked to a later tracklet {}", l.to));
+                }
+                if !(l.distance.is_finite() && l.margin.is_none_or(f32::is_finite)) {
+                    return Err(format!("tracklet {name}: link distance or margin is not finite"));
+                }
+            }
+        }
+        if next != self.last_frame + 1 {
+            return Err(format!(
+                "track {id}: its tracklets end at frame {}, the track at {}",
+                next - 1,
+                self.last_frame
+            ));
+        }
         Ok(())
     }
 
@@ -242,13 +326,16 @@ impl Track {
 /// All tracks of an analysed recording, with the video's size and frame rate, and
 /// optionally the frame range that was analysed and the SHA-256 of the analysed input.
 ///
-/// JSON form (version 1):
-/// `{"version":1,"width":W,"height":H,"fps":F,"analyzed":[a,b],"source_sha256":"<hex>",
+/// JSON form (version 2):
+/// `{"version":2,"width":W,"height":H,"fps":F,"analyzed":[a,b],"source_sha256":"<hex>",
 /// "tracks":[{"id":n,"class":"person","first_frame":a,"last_frame":b,"boxes":[{"frame":i,
-/// "box":[x,y,w,h],"score":s,"interpolated":false}],"faces":[...]}]}`, where `analyzed`,
+/// "box":[x,y,w,h],"score":s,"interpolated":false}],"faces":[...],"tracklets":[{"index":1,
+/// "start":a,"end":e,"cause":"start"},{"index":2,"start":e+1,"end":b,"cause":"event",
+/// "event":0,"link":{"to":"n.1","distance":d,"margin":m,"confident":true}}]}],
+/// "events":[{"frame":e+1,"kind":"overlap","tracks":[n,m]}]}`, where `analyzed`,
 /// `source_sha256`, `min_face` and `min_person` (the smallest face and person heights searched
-/// for, in pixels) are
-/// present only when set (files written before they existed still load).
+/// for, in pixels) are present only when set (files written before they existed still load).
+/// Version 1 (no `tracklets`, no `events`) still loads; see [`Tracks::has_identity`].
 ///
 /// The analysed range matters for privacy: a frame outside it has no tracks because nobody
 /// looked, not because nobody was there, so an export must not use the tracks there.
@@ -262,6 +349,9 @@ pub struct Tracks {
     min_face: Option<u32>,
     min_person: Option<u32>,
     tracks: Vec<Track>,
+    events: Vec<IdentityEvent>,
+    /// Whether the document records identity (tracklets, events, links): version 2 and later.
+    identity: bool,
 }
 
 #[derive(Serialize)]
@@ -279,6 +369,7 @@ struct TracksRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     min_person: Option<u32>,
     tracks: &'a [Track],
+    events: &'a [IdentityEvent],
 }
 
 #[derive(Deserialize)]
@@ -297,6 +388,8 @@ struct TracksWire {
     #[serde(default)]
     min_person: Option<u32>,
     tracks: Vec<TrackWire>,
+    #[serde(default)]
+    events: Option<Vec<IdentityEvent>>,
 }
 
 #[derive(Deserialize)]
@@ -308,6 +401,8 @@ struct TrackWire {
     last_frame: u64,
     boxes: Vec<TrackBox>,
     faces: Vec<TrackBox>,
+    #[serde(default)]
+    tracklets: Option<Vec<Tracklet>>,
 }
 
 #[derive(Deserialize)]
@@ -327,6 +422,7 @@ impl Serialize for Tracks {
             min_face: self.min_face,
             min_person: self.min_person,
             tracks: &self.tracks,
+            events: &self.events,
         }
         .serialize(s)
     }
@@ -355,13 +451,57 @@ impl Tracks {
             min_face: None,
             min_person: None,
             tracks,
+            events: Vec::new(),
+            identity: true,
         };
         t.check().map_err(|reason| TrackError::InvalidTrack { reason })?;
         Ok(t)
     }
 
+    /// A document from tracks and identity events built in code (tracklets' `event` fields
+    /// index `events`), sorted by id.
+    ///
+    /// # Errors
+    /// As [`Tracks::new`] and [`Tracks::with_events`].
+    pub fn new_with_events(
+        width: u32,
+        height: u32,
+        fps: f64,
+        mut tracks: Vec<Track>,
+        events: Vec<IdentityEvent>,
+    ) -> Result<Tracks, TrackError> {
+        tracks.sort_by_key(|t| t.id);
+        let t = Tracks {
+            width,
+            height,
+            fps,
+            analyzed: None,
+            source_sha256: None,
+            min_face: None,
+            min_person: None,
+            tracks,
+            events,
+            identity: true,
+        };
+        t.check().map_err(|reason| TrackError::InvalidTrack { reason })?;
+        Ok(t)
+    }
+
+    /// The document with these identity events (their indices are what tracklets' `event`
+    /// fields refer to).
+    ///
+    /// # Errors
+    /// [`TrackError::InvalidTrack`] if an event names fewer than two tracks or a track that
+    /// is not in the document, or a tracklet refers to a missing event or tracklet.
+    pub fn with_events(mut self, events: Vec<IdentityEvent>) -> Result<Tracks, TrackError> {
+        self.events = events;
+        self.check()
+            .map_err(|reason| TrackError::InvalidTrack { reason })?;
+        Ok(self)
+    }
+
     /// From the tracker (valid by construction, sorted by id).
-    pub(crate) fn from_tracks_unchecked(tracks: Vec<Track>) -> Tracks {
+    pub(crate) fn from_tracks_unchecked(tracks: Vec<Track>, events: Vec<IdentityEvent>) -> Tracks {
         let t = Tracks {
             width: 0,
             height: 0,
@@ -371,6 +511,8 @@ impl Tracks {
             min_face: None,
             min_person: None,
             tracks,
+            events,
+            identity: true,
         };
         debug_assert_eq!(t.check(), Ok(()));
         t
@@ -476,6 +618,58 @@ impl Tracks {
             .binary_search_by_key(&id, |t| t.id)
             .ok()
             .map(|i| &self.tracks[i])
+    }
+
+    /// The identity events (people meeting, hiding or merging), in frame order.
+    pub fn events(&self) -> &[IdentityEvent] {
+        &self.events
+    }
+
+    /// Whether the document records identity (tracklets, events, links). Version 1 files do
+    /// not: their tracks may carry two people after a meeting without anything saying so, so
+    /// an export must not rely on them to keep a requester visible.
+    pub fn has_identity(&self) -> bool {
+        self.identity
+    }
+
+    /// The tracklet with this name.
+    pub fn tracklet(&self, id: TrackletId) -> Option<&Tracklet> {
+        self.get(id.track)?.tracklets.iter().find(|t| t.index == id.index)
+    }
+
+    /// Every tracklet of the same person as `seeds`: the seeds and all tracklets reachable
+    /// from them through confident links, in either direction. Sorted.
+    pub fn identity(&self, seeds: &[TrackletId]) -> Vec<TrackletId> {
+        let mut out: Vec<TrackletId> = seeds
+            .iter()
+            .copied()
+            .filter(|s| self.tracklet(*s).is_some())
+            .collect();
+        let mut k = 0;
+        while k < out.len() {
+            let cur = out[k];
+            k += 1;
+            for t in &self.tracks {
+                for tl in &t.tracklets {
+                    let here = TrackletId::new(t.id, tl.index);
+                    let Some(l) = tl.link.filter(|l| l.confident) else {
+                        continue;
+                    };
+                    let other = if here == cur {
+                        l.to
+                    } else if l.to == cur {
+                        here
+                    } else {
+                        continue;
+                    };
+                    if !out.contains(&other) {
+                        out.push(other);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     /// Number of tracks.
@@ -603,7 +797,8 @@ impl Tracks {
                 // A document of another version may fail the schema; say so rather than
                 // reporting the first field that differs.
                 if let Ok(p) = serde_json::from_str::<VersionProbe>(json) {
-                    if p.version.as_u64() != Some(u64::from(TRACKS_VERSION)) {
+                    let known = u64::from(TRACKS_VERSION_MIN)..=u64::from(TRACKS_VERSION);
+                    if !p.version.as_u64().is_some_and(|v| known.contains(&v)) {
                         return Err(TrackError::Invalid {
                             path: path.to_path_buf(),
                             reason: version_reason(&p.version),
@@ -619,21 +814,38 @@ impl Tracks {
     }
 
     fn from_wire(w: TracksWire) -> Result<Tracks, String> {
-        if w.version != u64::from(TRACKS_VERSION) {
+        if !(u64::from(TRACKS_VERSION_MIN)..=u64::from(TRACKS_VERSION)).contains(&w.version) {
             return Err(version_reason(&serde_json::Value::from(w.version)));
         }
-        let tracks = w
-            .tracks
-            .into_iter()
-            .map(|t| Track {
+        let identity = w.version >= 2;
+        if identity && w.events.is_none() {
+            return Err("version 2 requires \"events\"".into());
+        }
+        if !identity && (w.events.is_some() || w.tracks.iter().any(|t| t.tracklets.is_some())) {
+            return Err("version 1 has no \"events\" or \"tracklets\" (written by a newer Veil?)".into());
+        }
+        let mut tracks = Vec::with_capacity(w.tracks.len());
+        for (i, t) in w.tracks.into_iter().enumerate() {
+            let tracklets = match t.tracklets {
+                Some(list) => list,
+                None if identity => {
+                    return Err(format!(
+                        "tracks[{i}] (id {}): version 2 requires \"tracklets\"",
+                        t.id
+                    ))
+                }
+                None => vec![whole(t.first_frame, t.last_frame)],
+            };
+            tracks.push(Track {
                 id: t.id,
                 class: t.class,
                 first_frame: t.first_frame,
                 last_frame: t.last_frame,
                 boxes: t.boxes,
                 faces: t.faces,
-            })
-            .collect();
+                tracklets,
+            });
+        }
         check_analyzed(w.analyzed)?;
         let source_sha256 = check_sha256(w.source_sha256.as_deref())?;
         let mut t = Tracks {
@@ -645,6 +857,8 @@ impl Tracks {
             min_face: w.min_face,
             min_person: w.min_person,
             tracks,
+            events: w.events.unwrap_or_default(),
+            identity,
         };
         t.check()?;
         // Lookups by id use binary search; the file's order is not part of its meaning.
@@ -661,7 +875,92 @@ impl Tracks {
             }
             t.check().map_err(|r| format!("tracks[{i}]: {r}"))?;
         }
+        for (i, e) in self.events.iter().enumerate() {
+            if e.tracks.len() < 2 {
+                return Err(format!("events[{i}] names fewer than two tracks"));
+            }
+            if let Some(id) = e.tracks.iter().find(|&&id| !ids.contains(&id)) {
+                return Err(format!(
+                    "events[{i}] names track {id}, which is not in the document"
+                ));
+            }
+        }
+        for t in &self.tracks {
+            for tl in &t.tracklets {
+                let name = TrackletId::new(t.id, tl.index);
+                if let Some(e) = tl.event {
+                    if e >= self.events.len() {
+                        return Err(format!("tracklet {name}: event {e} does not exist"));
+                    }
+                }
+                if let Some(l) = &tl.link {
+                    let ok = self
+                        .tracks
+                        .iter()
+                        .find(|o| o.id == l.to.track)
+                        .and_then(|o| o.tracklets.iter().find(|x| x.index == l.to.index))
+                        .is_some_and(|x| x.end < tl.start);
+                    if !ok {
+                        return Err(format!(
+                            "tracklet {name}: linked to {}, which does not exist or does not end before {name} starts",
+                            l.to
+                        ));
+                    }
+                }
+            }
+        }
         Ok(())
+    }
+}
+
+/// The two sides of identity event `ei`: the tracklets before it (for every track the event
+/// cut, the tracklet before the cut) and after it (the tracklets that start when a track
+/// leaves the event's contact). The tracklets during the contact are on neither side.
+pub(crate) fn event_sides(
+    tracks: &[Track],
+    ei: usize,
+    e: &IdentityEvent,
+) -> (Vec<TrackletId>, Vec<TrackletId>) {
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    for &id in &e.tracks {
+        let Some(t) = tracks.iter().find(|t| t.id == id) else {
+            continue;
+        };
+        for (k, tl) in t.tracklets.iter().enumerate() {
+            if tl.event == Some(ei) && tl.cause == Cause::Event {
+                if k > 0 {
+                    before.push(TrackletId::new(id, t.tracklets[k - 1].index));
+                }
+            } else if tl.event == Some(ei) && tl.cause == Cause::Parting {
+                after.push(TrackletId::new(id, tl.index));
+            }
+        }
+    }
+    (before, after)
+}
+
+impl Tracks {
+    /// The tracklets before and after identity event `index` (see [`Tracks::events`]): for
+    /// every track the event cut, the tracklet before the contact and the one after leaving
+    /// it. The tracklets during the contact are on neither side (never linked).
+    pub fn event_sides(&self, index: usize) -> (Vec<TrackletId>, Vec<TrackletId>) {
+        match self.events.get(index) {
+            Some(e) => event_sides(&self.tracks, index, e),
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+}
+
+/// One tracklet over a whole track (a track without identity events).
+fn whole(first: u64, last: u64) -> Tracklet {
+    Tracklet {
+        index: 1,
+        start: first,
+        end: last,
+        cause: Cause::Start,
+        event: None,
+        link: None,
     }
 }
 
@@ -694,7 +993,7 @@ fn check_sha256(hex: Option<&str>) -> Result<Option<String>, String> {
 }
 
 fn version_reason(v: &serde_json::Value) -> String {
-    format!("unsupported version {v} (this build reads version {TRACKS_VERSION})")
+    format!("unsupported version {v} (this build reads versions {TRACKS_VERSION_MIN} to {TRACKS_VERSION})")
 }
 
 /// Fill gaps of at most `max_gap` missing frames between consecutive boxes with linearly
