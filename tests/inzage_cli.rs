@@ -33,7 +33,10 @@ fn analyze_then_export_with_audit_entry() {
     ]);
     assert!(o.status.success(), "{}", err(&o));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&tracks).unwrap()).unwrap();
-    assert_eq!(doc["version"], 1);
+    assert_eq!(
+        doc["version"], 2,
+        "tracks files record identity (tracklets, events) since version 2"
+    );
     assert!(
         doc["tracks"].as_array().unwrap().len() >= 6,
         "six people in the group photo"

@@ -197,8 +197,11 @@ fn cmd_report(a: ReportArgs) -> anyhow::Result<()> {
         );
     }
     html.push_str("</tbody></table>\n</body></html>\n");
-    veil::core::fsutil::write_atomic(&a.output, html.as_bytes())
+    let mut outputs = crate::output::Outputs::new();
+    let staged = outputs.stage(&a.output)?;
+    veil::core::fsutil::write_atomic(&staged, html.as_bytes())
         .with_context(|| format!("{}: cannot write", a.output.display()))?;
+    outputs.publish()?;
     println!(
         "register of {} camera(s) -> {}",
         cameras.len(),

@@ -85,7 +85,11 @@ fn cmd_preview(a: PreviewArgs) -> anyhow::Result<()> {
         bare: false,
     };
     let preview = render_preview(&still, &config, &opts)?;
-    write_png(&a.output, &preview.image)?;
+    // Never replaces an existing file unless --force (like every command's outputs).
+    let mut outputs = crate::output::Outputs::new();
+    let staged = outputs.stage(&a.output)?;
+    write_png(&staged, &preview.image)?;
+    outputs.publish()?;
     println!(
         "preview of {} zone(s) on the frame at {:.3} s of {} -> {}",
         config.zones.len(),

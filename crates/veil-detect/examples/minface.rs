@@ -24,14 +24,7 @@ fn main() {
         .build()
         .unwrap();
     let img = image::open(common::fixture("group_t1.jpg")).unwrap().to_rgb8();
-    let truth = [
-        (65.0, 265.0, 170.0, 390.0),
-        (278.0, 150.0, 372.0, 265.0),
-        (462.0, 268.0, 575.0, 410.0),
-        (745.0, 340.0, 850.0, 480.0),
-        (905.0, 65.0, 1010.0, 205.0),
-        (1135.0, 268.0, 1228.0, 395.0),
-    ];
+    let truth = common::scene::GROUP_FACES;
     for s in [1.0f32, 0.7, 0.5, 0.4, 0.33, 0.28, 0.24, 0.2, 0.17, 0.14] {
         let (w, h) = ((1280.0 * s * k) as u32, (886.0 * s * k) as u32);
         let small = image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle);

@@ -233,15 +233,7 @@ impl CenterFace {
         region: veil_core::Rect,
         scale: f32,
     ) -> Result<Vec<Detection>, DetectError> {
-        if region.x < 0 || region.y < 0 || region.w == 0 || region.h == 0 || !(scale > 0.0 && scale <= 4.0) {
-            return Err(DetectError::InputMismatch {
-                reason: format!("face search region {region:?} at scale {scale}"),
-            });
-        }
-        let lb = region_letterbox(region.w, region.h, scale);
-        let plan = Resampler::new(region.w, region.h, lb);
-        self.input.resize(plan.tensor_len(), 0.0);
-        plan.fill_region(frame, (region.x as u32, region.y as u32), &mut self.input, 1.0)?;
+        let lb = fill_region(frame, region, scale, 1.0, &mut self.input)?;
         // The whole-frame plan no longer describes the buffer's padding.
         self.plan = None;
         let place = Place {
@@ -375,6 +367,27 @@ impl CenterFace {
 struct Place {
     origin: (f32, f32),
     frame: (u32, u32),
+}
+
+/// Check a search region and sample it at `scale` into `input` (resized to fit), with
+/// `gain` as in [`Resampler::fill`]; returns the placement.
+pub(crate) fn fill_region(
+    frame: &FrameRef<'_>,
+    region: veil_core::Rect,
+    scale: f32,
+    gain: f32,
+    input: &mut Vec<f32>,
+) -> Result<Letterbox, DetectError> {
+    if region.x < 0 || region.y < 0 || region.w == 0 || region.h == 0 || !(scale > 0.0 && scale <= 4.0) {
+        return Err(DetectError::InputMismatch {
+            reason: format!("search region {region:?} at scale {scale}"),
+        });
+    }
+    let lb = region_letterbox(region.w, region.h, scale);
+    let plan = Resampler::new(region.w, region.h, lb);
+    input.resize(plan.tensor_len(), 0.0);
+    plan.fill_region(frame, (region.x as u32, region.y as u32), input, gain)?;
+    Ok(lb)
 }
 
 /// The input for a `w` x `h` region sampled at `scale`: content rounded to whole pixels,

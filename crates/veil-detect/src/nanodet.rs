@@ -189,20 +189,7 @@ impl NanoDet {
         region: veil_core::Rect,
         scale: f32,
     ) -> Result<Vec<Detection>, DetectError> {
-        if region.x < 0 || region.y < 0 || region.w == 0 || region.h == 0 || !(scale > 0.0 && scale <= 4.0) {
-            return Err(DetectError::InputMismatch {
-                reason: format!("person search region {region:?} at scale {scale}"),
-            });
-        }
-        let lb = crate::centerface::region_letterbox(region.w, region.h, scale);
-        let plan = Resampler::new(region.w, region.h, lb);
-        self.input.resize(plan.tensor_len(), 0.0);
-        plan.fill_region(
-            frame,
-            (region.x as u32, region.y as u32),
-            &mut self.input,
-            1.0 / 255.0,
-        )?;
+        let lb = crate::centerface::fill_region(frame, region, scale, 1.0 / 255.0, &mut self.input)?;
         // The whole-frame plan no longer describes the buffer's padding.
         self.plan = None;
         let origin = (region.x as f32, region.y as f32);

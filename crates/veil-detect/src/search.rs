@@ -56,51 +56,36 @@ pub trait RegionDetector: Detector {
     fn merge_iou(&self) -> f32;
 }
 
-impl RegionDetector for CenterFace {
-    const NET_MIN_PX: f32 = NET_FACE_PX;
-    const WHAT: &'static str = "face";
-    fn frame_scale(&self, width: u32, height: u32) -> f32 {
-        CenterFace::frame_scale(self, width, height)
-    }
-    fn frame_cost(&self, width: u32, height: u32) -> u64 {
-        let lb = self.letterbox_for(width, height);
-        (lb.net_w * lb.net_h) as u64
-    }
-    fn detect_region(
-        &mut self,
-        frame: &FrameRef<'_>,
-        region: Rect,
-        scale: f32,
-    ) -> Result<Vec<Detection>, DetectError> {
-        CenterFace::detect_region(self, frame, region, scale)
-    }
-    fn merge_iou(&self) -> f32 {
-        self.nms_iou()
-    }
+/// [`RegionDetector`] for a detector type with inherent `frame_scale`, `letterbox_for`,
+/// `detect_region` and `nms_iou` of the same signatures.
+macro_rules! region_detector {
+    ($t:ty, $px:expr, $what:literal) => {
+        impl RegionDetector for $t {
+            const NET_MIN_PX: f32 = $px;
+            const WHAT: &'static str = $what;
+            fn frame_scale(&self, width: u32, height: u32) -> f32 {
+                <$t>::frame_scale(self, width, height)
+            }
+            fn frame_cost(&self, width: u32, height: u32) -> u64 {
+                let lb = self.letterbox_for(width, height);
+                (lb.net_w * lb.net_h) as u64
+            }
+            fn detect_region(
+                &mut self,
+                frame: &FrameRef<'_>,
+                region: Rect,
+                scale: f32,
+            ) -> Result<Vec<Detection>, DetectError> {
+                <$t>::detect_region(self, frame, region, scale)
+            }
+            fn merge_iou(&self) -> f32 {
+                self.nms_iou()
+            }
+        }
+    };
 }
-
-impl RegionDetector for NanoDet {
-    const NET_MIN_PX: f32 = NET_PERSON_PX;
-    const WHAT: &'static str = "person";
-    fn frame_scale(&self, width: u32, height: u32) -> f32 {
-        NanoDet::frame_scale(self, width, height)
-    }
-    fn frame_cost(&self, width: u32, height: u32) -> u64 {
-        let lb = self.letterbox_for(width, height);
-        (lb.net_w * lb.net_h) as u64
-    }
-    fn detect_region(
-        &mut self,
-        frame: &FrameRef<'_>,
-        region: Rect,
-        scale: f32,
-    ) -> Result<Vec<Detection>, DetectError> {
-        NanoDet::detect_region(self, frame, region, scale)
-    }
-    fn merge_iou(&self) -> f32 {
-        self.nms_iou()
-    }
-}
+region_detector!(CenterFace, NET_FACE_PX, "face");
+region_detector!(NanoDet, NET_PERSON_PX, "person");
 
 /// Faces of at least a minimum height: [`Search`] over [`CenterFace`].
 pub type FaceSearch = Search<CenterFace>;

@@ -421,7 +421,7 @@ struct Stats {
 /// [`RedactError::EmptyWindow`] when the window holds no frame; [`RedactError::NobodyAt`] or
 /// [`RedactError::UnknownTrack`] when the requester cannot be found;
 /// [`RedactError::TracksMismatch`] for a tracks file of another video (size, frame rate, or
-/// the input's SHA-256 when the tracks file records one); [`RedactError::TracksCoverage`]
+/// the input's SHA-256, or a tracks file that records none); [`RedactError::TracksCoverage`]
 /// when the tracks file records no analysed frame range or a frame of the window lies outside
 /// it (checked on every frame, for the one-shot analysis too); video, detector, tracker, zone
 /// and I/O errors as they happen. On any error no output file and no manifest
@@ -737,16 +737,25 @@ fn check_tracks_file(
     input: &Path,
     input_sha256: &str,
 ) -> Result<(), RedactError> {
-    if let Some(made_from) = tracks.source_sha256() {
-        if made_from != input_sha256 {
-            return Err(RedactError::TracksMismatch {
-                tracks: path.to_path_buf(),
-                input: input.to_path_buf(),
-                reason: format!(
-                    "the tracks were made from a file with SHA-256 {made_from}, the input's SHA-256 is {input_sha256}"
-                ),
-            });
-        }
+    // Fail closed: a file that does not say which recording it was made from could carry
+    // the boxes of another recording of the same size and length.
+    let Some(made_from) = tracks.source_sha256() else {
+        return Err(RedactError::TracksMismatch {
+            tracks: path.to_path_buf(),
+            input: input.to_path_buf(),
+            reason: "it has no `source_sha256` field, so it cannot be tied to this recording \
+                     (made by an older Veil, or edited); run the analysis again"
+                .to_owned(),
+        });
+    };
+    if made_from != input_sha256 {
+        return Err(RedactError::TracksMismatch {
+            tracks: path.to_path_buf(),
+            input: input.to_path_buf(),
+            reason: format!(
+                "the tracks were made from a file with SHA-256 {made_from}, the input's SHA-256 is {input_sha256}"
+            ),
+        });
     }
     if tracks.analyzed().is_none() {
         return Err(RedactError::TracksCoverage {

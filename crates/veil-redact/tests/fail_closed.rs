@@ -104,13 +104,14 @@ fn a_frame_that_cannot_be_decoded_mid_stream_fails_the_export() {
     );
     assert!(listing(&d).is_empty(), "left behind: {:?}", listing(&d));
 
-    // tracks of the intact clip, without its hash (which the damaged file would fail), so
-    // that the export reaches its own decoder; kept outside `d`
+    // tracks of the intact clip, recorded as made from the damaged file (whose own hash the
+    // check then passes), so that the export reaches its own decoder; kept outside `d`
     let td = out_dir("damaged-tracks");
     let tracks = td.join("tracks.json");
     analyze(&AnalyzeOptions::new(&intact, &tracks)).unwrap();
     let mut t = Tracks::load(&tracks).unwrap();
-    t.set_source_sha256(None).unwrap();
+    t.set_source_sha256(Some(&veil_redact::sha256_file(&damaged).unwrap()))
+        .unwrap();
     t.save(&tracks).unwrap();
     let mut o = ExportOptions::new(&damaged, d.join("export.mp4"));
     o.tracks = Some(tracks.clone());
@@ -121,7 +122,11 @@ fn a_frame_that_cannot_be_decoded_mid_stream_fails_the_export() {
     );
     assert!(listing(&d).is_empty(), "left behind: {:?}", listing(&d));
 
-    // control: the intact clip exports all ten frames with the same tracks
+    // control: the intact clip exports all ten frames with the same tracks (with its hash)
+    let mut t = Tracks::load(&tracks).unwrap();
+    t.set_source_sha256(Some(&veil_redact::sha256_file(&intact).unwrap()))
+        .unwrap();
+    t.save(&tracks).unwrap();
     o.input = intact;
     let rep = export(&o).unwrap();
     assert_eq!(rep.manifest.counts.frames, 10);

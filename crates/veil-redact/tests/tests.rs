@@ -308,10 +308,11 @@ fn a_recording_cut_off_mid_stream_aborts_the_export_and_writes_nothing() {
     let bytes = std::fs::read(clip()).unwrap();
     let cut = d.join("cut.mp4");
     std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
-    // The tracks of the whole clip, without the source hash (which the cut file would fail),
-    // so that the export reaches the decoder; kept outside `d`.
+    // The tracks of the whole clip, recorded as made from the cut file (whose own hash the
+    // check then passes), so that the export reaches the decoder; kept outside `d`.
     let mut t = Tracks::load(&analysed().0).unwrap();
-    t.set_source_sha256(None).unwrap();
+    t.set_source_sha256(Some(&veil_redact::sha256_file(&cut).unwrap()))
+        .unwrap();
     let unhashed = out_dir("truncated-tracks").join("tracks.json");
     t.save(&unhashed).unwrap();
     let mut o = ExportOptions::new(&cut, d.join("export.mp4"));
@@ -516,6 +517,24 @@ fn a_tracks_file_made_from_another_recording_is_refused_and_writes_nothing() {
             }
             _ => panic!("expected TracksMismatch, got {e}"),
         }
+        assert!(listing(&d).is_empty(), "files left behind: {:?}", listing(&d));
+    }
+
+    // The other recording's tracks with the `source_sha256` field removed (same size and
+    // length as the clip's window): refused, naming the missing field, nothing written.
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&other_tracks).unwrap()).unwrap();
+    assert!(doc.as_object_mut().unwrap().remove("source_sha256").is_some());
+    let stripped = a.join("stripped.json");
+    std::fs::write(&stripped, serde_json::to_vec(&doc).unwrap()).unwrap();
+    o.tracks = Some(stripped.clone());
+    for spotlight in [false, true] {
+        o.spotlight = spotlight;
+        let e = export(&o).unwrap_err();
+        assert!(
+            matches!(&e, RedactError::TracksMismatch { tracks, reason, .. }
+                if tracks == &stripped && reason.contains("source_sha256")),
+            "{e}"
+        );
         assert!(listing(&d).is_empty(), "files left behind: {:?}", listing(&d));
     }
 

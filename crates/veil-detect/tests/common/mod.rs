@@ -12,18 +12,7 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// Load a fixture picture as an RGB24 frame.
 pub fn load_rgb(name: &str) -> Frame {
-    let img = image::open(fixture(name)).expect("fixture picture").to_rgb8();
-    let (w, h) = img.dimensions();
-    let mut f = Frame::new(PixelFormat::Rgb24, w, h).unwrap();
-    {
-        let mut m = f.as_mut();
-        let p = &mut m.planes_mut()[0];
-        for y in 0..h {
-            let src = &img.as_raw()[(y * w * 3) as usize..((y + 1) * w * 3) as usize];
-            p.row_mut(y).copy_from_slice(src);
-        }
-    }
-    f
+    scene::to_frame(&image::open(fixture(name)).expect("fixture picture").to_rgb8())
 }
 
 /// Convert an RGB24 frame (even size) to `format`, with BT.601 limited range for YUV as a
