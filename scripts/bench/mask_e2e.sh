@@ -53,7 +53,7 @@ PY
 echo "bench: redact mask vs FFmpeg, 1080p, $n frames, $RUNS rounds" >&2
 for round in $(seq 1 "$RUNS"); do
   for style in solid blur; do
-    measure "$EX/redact" mask "$input" --zones "$WORK/zones-$style.toml" \
+    measure "$EX/redact" --force mask "$input" --zones "$WORK/zones-$style.toml" \
       -o "$WORK/veil-$style.mp4" --preset "$PRESET" --crf "$CRF"
     emit mask_e2e.jsonl round="$round" tool=veil style="$style" frames="$n" wall_s="$WALL" cpu_s="$CPU" maxrss_kib="$RSS"
     measure ffmpeg -hide_banner -loglevel error -y -i "$input" -an \
