@@ -161,6 +161,8 @@ fn run_analysis(
     check_detect(det, tcfg, pad_frames)?;
     tcfg.validate()?;
     let t0 = Instant::now();
+    // The input first: a file that cannot be opened fails before the models are loaded.
+    let reader = open_reader(input, from, to, false)?;
     let mut fb = CenterFace::builder()
         .threads(det.threads)
         .input_size(det.face_input);
@@ -180,7 +182,6 @@ fn run_analysis(
     let mut persons = PersonSearch::new(pb.build()?, det.min_person)?;
     let persons_min = persons.min_size();
     let models = vec![record(&faces), record(&persons)];
-    let reader = open_reader(input, from, to, false)?;
     let info = reader.info().clone();
     let fps = fps_of(&info);
     let total = info.frame_count_estimate;

@@ -249,8 +249,11 @@ static void test_hostile_exports(const char *small, const char *damaged, const c
     path_in(junk, sizeof junk, "keep-junk.json");
     path_in(weird_out, sizeof weird_out, "export-\xff\xfe.mp4");
     path_in(weird_in, sizeof weird_in, "no-such-input-\xc3\x28.mp4");
-    /* an analysis of small.mp4 in which nobody was found: no detector needed */
-    write_file(tracks, "{\"version\":1,\"width\":64,\"height\":48,\"fps\":10.0,\"analyzed\":[0,9],\"tracks\":[]}");
+    /* an analysis of small.mp4 in which nobody was found: no detector needed. It names the
+       fixture's SHA-256 (a tracks file that names none is refused); regenerate it with
+       `sha256sum fixtures/hostile/small.mp4` if the fixture ever changes */
+    write_file(tracks, "{\"version\":1,\"width\":64,\"height\":48,\"fps\":10.0,\"analyzed\":[0,9],"
+                       "\"source_sha256\":\"7e0533efbdb788a3b44698992b6704511c7409a5633b1e234847666f88c38b5b\",\"tracks\":[]}");
     write_file(zones, "[camera\n\x01");
     write_file(junk, "{\"version\":1,\"width\":64,\"height\":48,\"fps\":1e999,\"tracks\":[]}");
 
@@ -308,10 +311,22 @@ static void test_hostile_exports(const char *small, const char *damaged, const c
 
     o.input = weird_in;
     expect_export(&o, VEIL_STATUS_EXPORT_IO, "missing input with a non-UTF-8 name");
+    /* other inputs than small.mp4: its tracks file would be refused (another input's
+       SHA-256), so these run the one-shot analysis, which must fail on the video itself */
+    o.tracks_path = NULL;
     o.input = absurd;
     expect_export(&o, VEIL_STATUS_EXPORT_VIDEO, "60000x60000 header");
+    /* damaged-frame.mp4 has small.mp4's geometry: a tracks file naming its SHA-256 (see
+       above) lets the export reach its decoder without loading a detector */
+    char damaged_tracks[4096];
+    path_in(damaged_tracks, sizeof damaged_tracks, "keep-damaged-tracks.json");
+    write_file(damaged_tracks, "{\"version\":1,\"width\":64,\"height\":48,\"fps\":10.0,\"analyzed\":[0,9],"
+                               "\"source_sha256\":\"daa039ee6ec3645a27a13a8c3cd2ab34e9d7e1479a14496c02b04b5fc3046474\","
+                               "\"tracks\":[]}");
+    o.tracks_path = damaged_tracks;
     o.input = damaged;
     expect_export(&o, VEIL_STATUS_EXPORT_VIDEO, "undecodable frame mid-stream");
+    o.tracks_path = tracks;
 
     /* an existing input whose name is not UTF-8: FFmpeg (through ffmpeg-next) takes UTF-8
      * paths only, so this is a typed error (it was a panic, VEIL_STATUS_PANIC, before) */
