@@ -13,7 +13,10 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/veil-install-test.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# The copy's build shares this checkout's target directory and leaves its own binaries at
+# target/release/{examples/redact,libveil.so} (they name the deleted copy): touching the same
+# file here makes this checkout's next build relink its own (e.g. `make demo` after `make test`).
+trap 'rm -rf "$work"; touch "$root/crates/veil-detect/src/model.rs"' EXIT
 src=$work/src
 prefix=$work/prefix
 run=$work/run
