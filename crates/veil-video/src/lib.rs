@@ -28,6 +28,7 @@
 
 mod convert;
 mod error;
+mod partial;
 mod reader;
 pub mod remux;
 mod writer;

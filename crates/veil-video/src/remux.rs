@@ -39,6 +39,7 @@ use std::path::{Path, PathBuf};
 use ff::ffi;
 use ffmpeg_next as ff;
 
+use crate::partial::{temp_path, TempGuard};
 use crate::{display_path, init, EncodeOptions, ReadOptions, VideoError, VideoReader, VideoWriter};
 
 /// Tolerance when comparing a packet's time with the window's ends, in seconds.
@@ -144,7 +145,7 @@ pub fn copy_window(input: &Path, dest: &Path, opts: &CopyOptions) -> Result<Copy
                 .into(),
         });
     }
-    let tmp = temp_path(dest)?;
+    let tmp = temp_path(dest, true)?;
     let guard = TempGuard(Some(tmp.clone()));
     let report = Copier::open(input, &path, dest, &tmp, opts)?.run()?;
     finish_file(&tmp, dest)?;
@@ -708,61 +709,4 @@ fn finish_file(tmp: &Path, dest: &Path) -> Result<(), VideoError> {
         }
     }
     Ok(())
-}
-
-/// Removes a temporary file when dropped, unless disarmed.
-struct TempGuard(Option<PathBuf>);
-
-impl TempGuard {
-    fn disarm(mut self) -> Self {
-        self.0 = None;
-        self
-    }
-}
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = fs::remove_file(p);
-        }
-    }
-}
-
-/// A hidden temporary path beside `dest` with `dest`'s extension (FFmpeg picks the container
-/// by the name), after checking the destination is usable.
-fn temp_path(dest: &Path) -> Result<PathBuf, VideoError> {
-    let io = |reason: String| VideoError::Io {
-        path: dest.to_path_buf(),
-        reason,
-    };
-    let name = dest
-        .file_name()
-        .ok_or_else(|| io("not a file name".into()))?
-        .to_string_lossy()
-        .into_owned();
-    if dest.is_dir() {
-        return Err(io("is a directory".into()));
-    }
-    let ext = dest
-        .extension()
-        .and_then(|e| e.to_str())
-        .ok_or_else(|| io("no extension to choose the container by (e.g. .mp4)".into()))?;
-    let dir = match dest.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(io(format!("directory {} does not exist", dir.display())));
-    }
-    if dir.to_str().is_none_or(|d| d.contains('\0')) {
-        return Err(io(format!(
-            "the directory {} is not a valid UTF-8 path (FFmpeg opens files by UTF-8 name only)",
-            dir.display()
-        )));
-    }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    Ok(dir.join(format!(".{name}.{}-{nanos}.partial.{ext}", std::process::id())))
 }

@@ -8,6 +8,7 @@ use ffmpeg_next as ff;
 use veil_core::{FrameRef, PixelFormat};
 
 use crate::convert::{check_size, Scaler};
+use crate::partial::{temp_path, TempGuard};
 use crate::reader::{AudioPacket, DecodedFrame, VideoInfo};
 use crate::{init, VideoError};
 
@@ -170,7 +171,7 @@ impl VideoWriter {
                 ),
             });
         }
-        let tmp = temp_path(&dest)?;
+        let tmp = temp_path(&dest, false)?;
         let tmp = if opts.fragment.is_some() {
             // In place: create the file exclusively, so that an existing recording is never
             // overwritten; FFmpeg then opens (and truncates) this empty file.
@@ -582,51 +583,4 @@ impl std::fmt::Debug for VideoWriter {
             .field("frames", &self.frames)
             .finish()
     }
-}
-
-/// Removes a temporary file when dropped (used while the writer is being set up).
-struct TempGuard(Option<PathBuf>);
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = fs::remove_file(p);
-        }
-    }
-}
-
-/// A hidden temporary path beside `dest`, after checking the destination is usable.
-fn temp_path(dest: &Path) -> Result<PathBuf, VideoError> {
-    let io = |reason: String| VideoError::Io {
-        path: dest.to_path_buf(),
-        reason,
-    };
-    let name = dest
-        .file_name()
-        .ok_or_else(|| io("not a file name".into()))?
-        .to_string_lossy()
-        .into_owned();
-    if dest.is_dir() {
-        return Err(io("is a directory".into()));
-    }
-    let dir = match dest.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(io(format!("directory {} does not exist", dir.display())));
-    }
-    // The temporary file's name is made UTF-8 below, but FFmpeg (through ffmpeg-next, which
-    // panics on anything else) opens files by UTF-8 path only: the directory must be one.
-    if dir.to_str().is_none_or(|d| d.contains('\0')) {
-        return Err(io(format!(
-            "the directory {} is not a valid UTF-8 path (FFmpeg opens files by UTF-8 name only)",
-            dir.display()
-        )));
-    }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    Ok(dir.join(format!(".{name}.{}-{nanos}.partial", std::process::id())))
 }
