@@ -325,15 +325,7 @@ impl VideoReader {
         let input = input.as_ref();
         let path: Arc<Path> = Arc::from(display_path(input).as_path());
         let p = || path.to_path_buf();
-        for (name, v) in [("from", opts.from), ("to", opts.to)] {
-            if let Some(v) = v {
-                if !v.is_finite() || v < 0.0 {
-                    return Err(VideoError::InvalidOption {
-                        reason: format!("{name} = {v}: a time must be a finite number of seconds >= 0"),
-                    });
-                }
-            }
-        }
+        check_times(opts.from, opts.to)?;
         if let (Some(f), Some(t)) = (opts.from, opts.to) {
             if t <= f {
                 return Err(VideoError::InvalidOption {
@@ -931,4 +923,18 @@ impl std::fmt::Debug for VideoReader {
             .field("next_index", &self.next_index)
             .finish()
     }
+}
+
+/// Both ends of a time window, when given, are finite numbers of seconds >= 0.
+pub(crate) fn check_times(from: Option<f64>, to: Option<f64>) -> Result<(), VideoError> {
+    for (name, v) in [("from", from), ("to", to)] {
+        if let Some(v) = v {
+            if !v.is_finite() || v < 0.0 {
+                return Err(VideoError::InvalidOption {
+                    reason: format!("{name} = {v}: a time must be a finite number of seconds >= 0"),
+                });
+            }
+        }
+    }
+    Ok(())
 }

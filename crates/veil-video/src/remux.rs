@@ -102,15 +102,7 @@ fn q(r: ff::Rational) -> f64 {
 }
 
 fn check_window(opts: &CopyOptions) -> Result<(), VideoError> {
-    for (name, v) in [("from", opts.from), ("to", opts.to)] {
-        if let Some(v) = v {
-            if !v.is_finite() || v < 0.0 {
-                return Err(VideoError::InvalidOption {
-                    reason: format!("{name} = {v}: a time must be a finite number of seconds >= 0"),
-                });
-            }
-        }
-    }
+    crate::reader::check_times(opts.from, opts.to)?;
     if let (Some(f), Some(t)) = (opts.from, opts.to) {
         if t < f {
             return Err(VideoError::InvalidOption {
