@@ -134,7 +134,7 @@ const SWEEP_EVERY: u32 = 4;
 pub struct SearchStats {
     /// Frames searched.
     pub frames: u64,
-    /// Frames where the default input was enough (the frame is small enough for `min_face`).
+    /// Frames where the default input was enough (the frame is small enough for the minimum size).
     pub default_only: u64,
     /// Frames searched with the default input plus fine-scale regions.
     pub with_regions: u64,
@@ -155,10 +155,10 @@ struct Geometry {
     rows: usize,
     /// Scale of the whole-frame (default) input.
     coarse: f32,
-    /// Scale at which a `min_face` face is [`NET_FACE_PX`] tall.
+    /// Scale at which an object of the minimum size is `D::NET_MIN_PX` tall.
     fine: f32,
-    /// Faces at least this tall are found by the default input alone.
-    coarse_face: f32,
+    /// Objects at least this tall are found by the default input alone.
+    coarse_min: f32,
     /// Cells to grow active cells by.
     margin: usize,
     /// Network pixels of the default input and of the whole frame at the fine scale.
@@ -173,8 +173,8 @@ struct Geometry {
 /// between frames (the previous frame's luma samples, recent small objects, the sweep
 /// band): feed it the frames of one stream in order.
 pub struct Search<D> {
-    cf: D,
-    min_face: u32,
+    det: D,
+    min_size: u32,
     geo: Option<Geometry>,
     prev: Vec<u8>,
     cur: Vec<u8>,
@@ -187,26 +187,25 @@ pub struct Search<D> {
 impl<D: std::fmt::Debug> std::fmt::Debug for Search<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Search")
-            .field("detector", &self.cf)
-            .field("min_face", &self.min_face)
+            .field("detector", &self.det)
+            .field("min_size", &self.min_size)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
 }
 
 impl<D: RegionDetector> Search<D> {
-    /// Search with `cf` (its own input size is the whole-frame run) for objects of at least
+    /// Search with `det` (its own input size is the whole-frame run) for objects of at least
     /// `min_size` frame pixels tall.
     ///
     /// # Errors
     /// [`DetectError::InvalidConfig`] if the fine scale `D::NET_MIN_PX / min_size` would
     /// exceed [`MAX_SCALE`] (for faces: `min_size` below [`MIN_MIN_FACE`]).
-    pub fn new(cf: D, min_size: u32) -> Result<Self, DetectError> {
+    pub fn new(det: D, min_size: u32) -> Result<Self, DetectError> {
         check_min::<D>(min_size)?;
-        let min_face = min_size;
         Ok(Search {
-            cf,
-            min_face,
+            det,
+            min_size,
             geo: None,
             prev: Vec::new(),
             cur: Vec::new(),
@@ -223,14 +222,14 @@ impl<D: RegionDetector> Search<D> {
     /// As [`Search::new`]; the search is left unchanged.
     pub fn set_min_size(&mut self, min_size: u32) -> Result<(), DetectError> {
         check_min::<D>(min_size)?;
-        self.min_face = min_size;
+        self.min_size = min_size;
         self.reset();
         Ok(())
     }
 
     /// The minimum height this search guarantees to look for, in frame pixels.
     pub fn min_size(&self) -> u32 {
-        self.min_face
+        self.min_size
     }
 
     /// What the search has cost so far.
@@ -247,9 +246,9 @@ impl<D: RegionDetector> Search<D> {
     }
 
     fn geometry(&self, width: u32, height: u32) -> Geometry {
-        let coarse = self.cf.frame_scale(width, height);
-        let fine = (D::NET_MIN_PX / self.min_face as f32).min(MAX_SCALE);
-        let coarse_face = D::NET_MIN_PX / coarse;
+        let coarse = self.det.frame_scale(width, height);
+        let fine = (D::NET_MIN_PX / self.min_size as f32).min(MAX_SCALE);
+        let coarse_min = D::NET_MIN_PX / coarse;
         let cols = width.div_ceil(CELL) as usize;
         let rows = height.div_ceil(CELL) as usize;
         let net = |w: u32, h: u32, s: f32| {
@@ -263,9 +262,9 @@ impl<D: RegionDetector> Search<D> {
             rows,
             coarse,
             fine,
-            coarse_face,
-            margin: (coarse_face / CELL as f32).ceil() as usize,
-            coarse_px: self.cf.frame_cost(width, height),
+            coarse_min,
+            margin: (coarse_min / CELL as f32).ceil() as usize,
+            coarse_px: self.det.frame_cost(width, height),
             whole_fine_px: net(width, height, fine),
         }
     }
@@ -283,7 +282,7 @@ impl<D: RegionDetector> Search<D> {
         if g.coarse >= g.fine {
             self.stats.default_only += 1;
             self.stats.net_pixels += g.coarse_px;
-            return self.cf.detect(frame);
+            return self.det.detect(frame);
         }
         sample_luma(frame, &g, &mut self.cur);
         let plan = self.plan(&g);
@@ -293,19 +292,19 @@ impl<D: RegionDetector> Search<D> {
             None => {
                 self.stats.whole_fine += 1;
                 self.stats.net_pixels += g.whole_fine_px;
-                self.cf.detect_region(frame, whole, g.fine)?
+                self.det.detect_region(frame, whole, g.fine)?
             }
             Some(rects) => {
                 self.stats.with_regions += 1;
                 self.stats.net_pixels += g.coarse_px;
-                let mut all = self.cf.detect(frame)?;
+                let mut all = self.det.detect(frame)?;
                 for r in rects {
                     self.stats.regions += 1;
                     let lb = region_letterbox(r.w, r.h, g.fine);
                     self.stats.net_pixels += (lb.net_w * lb.net_h) as u64;
-                    all.extend(self.cf.detect_region(frame, r, g.fine)?);
+                    all.extend(self.det.detect_region(frame, r, g.fine)?);
                 }
-                nms(all, self.cf.merge_iou())
+                nms(all, self.det.merge_iou())
             }
         };
         // Small faces keep their surroundings active for a while.
@@ -315,7 +314,7 @@ impl<D: RegionDetector> Search<D> {
         });
         self.recent.extend(
             dets.iter()
-                .filter(|d| d.bbox.h < g.coarse_face * 1.5)
+                .filter(|d| d.bbox.h < g.coarse_min * 1.5)
                 .map(|d| (d.bbox, 0)),
         );
         self.sweep = (self.sweep + 1) % SWEEP_FRAMES;
@@ -586,11 +585,11 @@ impl<D: RegionDetector> Detector for Search<D> {
     }
 
     fn model(&self) -> &ModelInfo {
-        self.cf.model()
+        self.det.model()
     }
 
     fn class(&self) -> Class {
-        self.cf.class()
+        self.det.class()
     }
 }
 
