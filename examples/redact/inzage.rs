@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{ArgGroup, Args, ValueEnum};
-use veil::audit::{Action, AuditLog, Timestamp, Window};
+use veil::audit::{Action, Timestamp};
 use veil::redact::sign::{signature_path, SecretKey};
-use veil::redact::{analyze, export, AnalyzeOptions, DetectOptions, ExportOptions, Requester, Style};
+use veil::redact::{
+    analyze, export, AnalyzeOptions, DetectOptions, ExportAudit, ExportOptions, Requester, Style,
+};
 
 use crate::governance::{camera_purposes, new_entry, EntryArgs};
 use crate::models::ModelArgs;
@@ -236,14 +238,11 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
             }
             let start = Timestamp::parse(args.audit.recording_start.as_deref().unwrap_or_default())
                 .context("--recording-start")?;
-            // the manifest hash and exact window are not known yet; validate everything else now
-            entry
-                .clone()
-                .manifest_sha256("0".repeat(64))
-                .window(Window::new(start, start)?)
-                .validate(&purposes)
+            let audit = ExportAudit::new(log, entry, purposes, start);
+            audit
+                .check()
                 .with_context(|| format!("{}: the export could not be logged", log.display()))?;
-            Some((log.clone(), entry, purposes, start))
+            Some(audit)
         }
         None => None,
     };
@@ -315,28 +314,11 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         })?;
     }
     outputs.publish()?;
-    if let Some((log, entry, purposes, start)) = audit {
-        let hash = veil::audit::sha256_file(&manifest_path)?;
-        let [a, b] = report.manifest.frames_span;
-        let at = |secs: f64| Timestamp::from_unix_seconds(start.unix_seconds().saturating_add(secs as i64));
-        let window = match (at(a.floor()), at(b.ceil())) {
-            (Some(f), Some(t)) => Window::new(f, t)?,
-            _ => bail!("--recording-start: the export window lies outside the representable years"),
-        };
-        let res = AuditLog::new(&log).append(&entry.manifest_sha256(hash).window(window), &purposes);
-        if let Err(e) = res {
-            // The protocol requires every export to be logged: one that was not is withdrawn.
-            let _ = std::fs::remove_file(&args.output);
-            let _ = std::fs::remove_file(&manifest_path);
-            if let Some(sig) = &signature {
-                let _ = std::fs::remove_file(sig);
-            }
-            return Err(anyhow::Error::new(e).context(format!(
-                "{}: export withdrawn because it could not be logged",
-                args.output.display()
-            )));
-        }
-        crate::note!("audit: export logged in {}", log.display());
+    if let Some(audit) = &audit {
+        // The rule is the library's: an export that cannot be logged is withdrawn.
+        let also: Vec<&std::path::Path> = signature.iter().map(|p| p.as_path()).collect();
+        audit.log_or_withdraw(&args.output, &manifest_path, report.manifest.frames_span, &also)?;
+        crate::note!("audit: export logged in {}", audit.log.display());
     }
     let m = &report.manifest;
     crate::note!(

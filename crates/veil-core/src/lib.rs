@@ -31,6 +31,7 @@
 
 pub mod config;
 pub mod cpu;
+mod detection;
 pub mod error;
 pub mod frame;
 pub mod fsutil;
@@ -43,6 +44,7 @@ pub mod zonefile;
 
 pub use config::{CameraConfig, Zone, ZoneKind, ZoneStyle};
 pub use cpu::CpuLevel;
+pub use detection::{Class, Detection};
 pub use error::{ConfigError, FrameError, RedactError};
 pub use frame::{
     Frame, FrameMut, FrameRef, PixelFormat, PlaneLayout, PlaneMut, PlaneRef, MAX_DIMENSION, MAX_PIXELS,

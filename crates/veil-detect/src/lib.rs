@@ -45,30 +45,7 @@ pub use search::{
 };
 
 use veil_core::{BoxF, FrameRef};
-
-/// What a detection is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Class {
-    /// A human face.
-    Face,
-    /// A whole person.
-    Person,
-}
-
-/// One detected object, in frame pixel coordinates.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Detection {
-    /// What was found.
-    pub class: Class,
-    /// Confidence in `0..=1`.
-    pub score: f32,
-    /// Box in frame pixels, clipped to the frame.
-    pub bbox: BoxF,
-    /// Face landmarks in frame pixels (left eye, right eye, nose, left and right mouth
-    /// corner, as seen in the picture), for faces from [`CenterFace`]; `None` otherwise.
-    pub landmarks: Option<[[f32; 2]; 5]>,
-}
+pub use veil_core::{Class, Detection};
 
 /// A detector: frames in, detections in frame pixels out.
 pub trait Detector: Send {

@@ -20,6 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::outputs::OutputGuard;
 use serde::{Deserialize, Serialize};
 use veil_audit::{Action, AuditLog, BasisKind, Entry, LegalBasis, NewEntry, Timestamp, Window};
 use veil_video::{copy_or_reencode_lossless, CopyMethod, CopyOptions};
@@ -297,17 +298,6 @@ fn check_basis(basis: &LegalBasis) -> Result<(), RedactError> {
     })
 }
 
-/// Removes the listed files when dropped, unless disarmed.
-struct Cleanup(Vec<PathBuf>);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for p in &self.0 {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 fn refuse_existing(path: &Path) -> Result<(), RedactError> {
     if path.exists() {
         return Err(RedactError::io(
@@ -389,7 +379,8 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
 
     // The copy, staged out of sight until it is logged.
     let staged = staging_path(&opts.output);
-    let mut cleanup = Cleanup(vec![staged.clone()]);
+    let mut cleanup = OutputGuard::default();
+    cleanup.wrote(&staged);
     let copy = copy_or_reencode_lossless(
         &opts.input,
         &staged,
@@ -473,11 +464,11 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
         seq: stored.seq,
         source: Box::new(e),
     };
-    cleanup.0.push(manifest_path.clone());
+    cleanup.wrote(&manifest_path);
     write_atomic(&manifest_path, &bytes).map_err(withdrawn)?;
     let signature_path = match &key {
         Some(k) => {
-            cleanup.0.push(sig_path.clone());
+            cleanup.wrote(&sig_path);
             write_atomic(&sig_path, &k.sign(&bytes)).map_err(withdrawn)?;
             Some(sig_path)
         }
@@ -491,7 +482,7 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
             e,
         ))
     })?;
-    cleanup.0.clear();
+    cleanup.commit();
     Ok(DiscloseReport {
         output: opts.output.clone(),
         manifest_path,

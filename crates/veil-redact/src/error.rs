@@ -123,6 +123,16 @@ pub enum RedactError {
         /// What is wrong.
         reason: String,
     },
+    /// An export was made but could not be logged in its audit log: the protocols require
+    /// every export to be logged, so its files were removed.
+    #[error("{}: export withdrawn because it could not be logged: {source}", output.display())]
+    ExportWithdrawn {
+        /// The export that was withdrawn.
+        output: PathBuf,
+        /// Why it could not be logged.
+        #[source]
+        source: Box<RedactError>,
+    },
     /// A disclosure was logged, but writing its manifest, signature or copy failed
     /// afterwards: everything was withdrawn, and the audit entry `seq` records a disclosure
     /// that was not released.

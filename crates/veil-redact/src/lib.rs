@@ -29,8 +29,10 @@
 
 pub mod disclose;
 mod error;
+mod export_audit;
 pub mod layers;
 pub mod manifest;
+mod outputs;
 mod pipeline;
 pub mod preview;
 mod select;
@@ -43,6 +45,7 @@ use std::sync::Arc;
 
 pub use disclose::{disclose, DiscloseOptions, DiscloseReport, DisclosureManifest};
 pub use error::RedactError;
+pub use export_audit::ExportAudit;
 /// The image crate, whose `RgbImage` the [`preview`] functions return.
 pub use image;
 pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, Keeps, LayerPlan, Padding, Style};
@@ -289,6 +292,10 @@ pub struct ExportOptions {
     pub tracker: TrackerConfig,
     /// Called after every analysed frame (one-shot) and every exported frame.
     pub progress: Option<Progress>,
+    /// Log the export in this audit log: checked before the work, appended once the
+    /// manifest is written; if the log refuses, the export is withdrawn (see
+    /// [`ExportAudit`]).
+    pub audit: Option<ExportAudit>,
 }
 
 impl ExportOptions {

@@ -41,17 +41,25 @@
 //! ```
 
 pub mod appearance;
+mod config;
+mod contact;
 mod error;
+mod faces;
+mod geom;
 pub mod identity;
 mod kalman;
+mod link;
+mod pool;
 mod tracker;
 mod tracks;
 
 pub use appearance::{Appearance, AppearanceMean};
+pub use config::TrackerConfig;
 pub use error::TrackError;
 pub use identity::{Cause, EventKind, IdentityEvent, Link, Tracklet, TrackletId};
-pub use tracker::{Class, Detection, Tracker, TrackerConfig};
+pub use tracker::Tracker;
 pub use tracks::{Track, TrackBox, Tracks, TRACKS_VERSION, TRACKS_VERSION_MIN};
+pub use veil_core::{Class, Detection};
 
 #[cfg(test)]
 mod identity_tests;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use veil_core::BoxF;
 
 use crate::identity::{Cause, IdentityEvent, Tracklet, TrackletId};
-use crate::{Class, TrackError};
+use veil_core::Class;
+
+use crate::error::TrackError;
 
 /// The tracks document version this build writes. Version 2 added tracklets, identity
 /// events and links; version 1 files still load (each track then is one tracklet without

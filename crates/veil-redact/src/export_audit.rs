@@ -1,0 +1,109 @@
+//! Logging an export in the audit log. Both camera protocols require every export to be
+//! logged (who, when, why, which window): an export that cannot be logged is refused before
+//! the work when that can be known, and withdrawn (its files removed) when the log refuses
+//! afterwards. [`crate::export`] applies this rule itself when [`crate::ExportOptions::audit`]
+//! is set; a caller that publishes the files itself (the CLI stages them first) calls
+//! [`ExportAudit::check`] before and [`ExportAudit::log_or_withdraw`] after.
+
+use std::path::{Path, PathBuf};
+
+use veil_audit::{AuditLog, Entry, NewEntry, Timestamp, Window};
+
+use crate::RedactError;
+
+/// The audit entry an export must be logged with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportAudit {
+    /// The audit log (JSON lines, created if missing).
+    pub log: PathBuf,
+    /// The entry (action `export`, actor, reason, basis, purpose, camera), without the
+    /// manifest's SHA-256 and the window: the export fills those in.
+    pub entry: NewEntry,
+    /// The camera's declared purposes (from its zone file); an entry's purpose must be one.
+    pub purposes: Vec<String>,
+    /// Wall-clock time at which the recording starts: the entry's window is the exported
+    /// span of the recording after it.
+    pub recording_start: Timestamp,
+}
+
+impl ExportAudit {
+    /// An entry for `log`.
+    pub fn new(
+        log: impl Into<PathBuf>,
+        entry: NewEntry,
+        purposes: Vec<String>,
+        recording_start: Timestamp,
+    ) -> Self {
+        ExportAudit {
+            log: log.into(),
+            entry,
+            purposes,
+            recording_start,
+        }
+    }
+
+    /// Whether the entry could be logged, checked before the work: every rule of the
+    /// protocol except the manifest's hash and the window, which are not known yet.
+    ///
+    /// # Errors
+    /// [`RedactError::Audit`] naming the rule the entry breaks.
+    pub fn check(&self) -> Result<(), RedactError> {
+        let start = self.recording_start;
+        self.entry
+            .clone()
+            .manifest_sha256("0".repeat(64))
+            .window(Window::new(start, start)?)
+            .validate(&self.purposes)?;
+        Ok(())
+    }
+
+    /// Append the entry for the manifest at `manifest` (its SHA-256 as written) of an export
+    /// spanning `frames_span` seconds of the recording.
+    ///
+    /// # Errors
+    /// [`RedactError::Audit`] if the manifest cannot be hashed, the window lies outside the
+    /// representable years, or the log refuses the entry.
+    pub fn log(&self, manifest: &Path, frames_span: [f64; 2]) -> Result<Entry, RedactError> {
+        let hash = veil_audit::sha256_file(manifest)?;
+        let at = |secs: f64| {
+            if !secs.is_finite() {
+                return None;
+            }
+            Timestamp::from_unix_seconds(self.recording_start.unix_seconds().saturating_add(secs as i64))
+        };
+        let [a, b] = frames_span;
+        let window = match (at(a.floor()), at(b.ceil())) {
+            (Some(f), Some(t)) => Window::new(f, t)?,
+            _ => {
+                return Err(RedactError::InvalidOption {
+                    reason: "recording start: the export window lies outside the representable years".into(),
+                })
+            }
+        };
+        let entry = self.entry.clone().manifest_sha256(hash).window(window);
+        Ok(AuditLog::new(&self.log).append(&entry, &self.purposes)?)
+    }
+
+    /// [`ExportAudit::log`]; if that fails, the export is withdrawn: `output`, `manifest`
+    /// and every file in `also` (a signature, say) are removed.
+    ///
+    /// # Errors
+    /// [`RedactError::ExportWithdrawn`] with the reason the entry could not be logged.
+    pub fn log_or_withdraw(
+        &self,
+        output: &Path,
+        manifest: &Path,
+        frames_span: [f64; 2],
+        also: &[&Path],
+    ) -> Result<Entry, RedactError> {
+        self.log(manifest, frames_span).map_err(|e| {
+            for p in [output, manifest].iter().chain(also) {
+                let _ = std::fs::remove_file(p);
+            }
+            RedactError::ExportWithdrawn {
+                output: output.to_path_buf(),
+                source: Box::new(e),
+            }
+        })
+    }
+}

@@ -1,0 +1,350 @@
+//! Pass 1: decode -> faces -> persons + tracker (+ thumbnails), three threads; and
+//! [`analyze`], the pass on its own.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+use std::time::Instant;
+
+use veil_core::{Class, Detection};
+use veil_detect::{CenterFace, Detector, FaceSearch, NanoDet, PersonSearch};
+use veil_track::{Appearance, Tracker, Tracks};
+use veil_video::DecodedFrame;
+
+use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
+use crate::sheet::{self, Thumb};
+use crate::{
+    same_file, AnalyzeOptions, AnalyzeReport, DetectOptions, InjectedFault, ModelRecord, Pass, Progress,
+    RedactError, StageTimes, TrackerConfig,
+};
+
+/// What pass 1 works on.
+pub(super) struct AnalysisPlan<'a> {
+    pub(super) input: &'a Path,
+    /// The time window `[from, to)`.
+    pub(super) window: (Option<f64>, Option<f64>),
+    pub(super) detect: &'a DetectOptions,
+    pub(super) tracker: &'a TrackerConfig,
+    /// Collect thumbnails for the contact sheet.
+    pub(super) thumbs: bool,
+    /// The temporal padding the tracks will be used with (bounds `detect.every`).
+    pub(super) pad_frames: u64,
+    pub(super) progress: &'a Option<Progress>,
+}
+
+/// The result of pass 1.
+pub(super) struct Analysis {
+    pub(super) tracks: Tracks,
+    pub(super) thumbs: HashMap<u64, Thumb>,
+    pub(super) frames: u64,
+    pub(super) range: [u64; 2],
+    pub(super) span: [f64; 2],
+    pub(super) models: Vec<ModelRecord>,
+    pub(super) seconds: f64,
+    pub(super) stages: StageTimes,
+}
+
+fn record(d: &dyn Detector) -> ModelRecord {
+    let m = d.model();
+    ModelRecord {
+        name: m.name.clone(),
+        file: m.file.clone(),
+        sha256: m.sha256.clone(),
+    }
+}
+
+/// The error of an [`InjectedFault`]: what a failing model returns.
+fn injected(model: &str, frame: usize) -> RedactError {
+    RedactError::Detect(veil_detect::DetectError::Inference {
+        model: model.to_owned(),
+        reason: format!("injected fault on frame {frame} of the window (test hook)"),
+    })
+}
+
+fn check_detect(det: &DetectOptions, tcfg: &TrackerConfig, pad_frames: u64) -> Result<(), RedactError> {
+    if det.every == 0 || u64::from(det.every) > pad_frames + 1 {
+        return Err(RedactError::InvalidOption {
+            reason: format!(
+                "detecting every {} frames needs at least {} frames of temporal padding (have {pad_frames})",
+                det.every,
+                u64::from(det.every).saturating_sub(1)
+            ),
+        });
+    }
+    if u64::from(det.every) > tcfg.max_age + 1 {
+        return Err(RedactError::InvalidOption {
+            reason: format!(
+                "detecting every {} frames needs a tracker max_age of at least {}",
+                det.every,
+                det.every - 1
+            ),
+        });
+    }
+    if det.person_every == 0 {
+        return Err(RedactError::InvalidOption {
+            reason: "person_every must be at least 1".into(),
+        });
+    }
+    if det.threads == 0 || det.threads > 256 {
+        return Err(RedactError::InvalidOption {
+            reason: format!("detector threads {} outside 1..=256", det.threads),
+        });
+    }
+    Ok(())
+}
+
+/// The two detectors of the analysis, built from the options.
+fn detectors(det: &DetectOptions) -> Result<(FaceSearch, PersonSearch), RedactError> {
+    let mut fb = CenterFace::builder()
+        .threads(det.threads)
+        .input_size(det.face_input);
+    let mut pb = NanoDet::builder().threads(det.threads);
+    if let Some(t) = det.face_threshold {
+        fb = fb.threshold(t);
+    }
+    if let Some(t) = det.person_threshold {
+        pb = pb.threshold(t);
+    }
+    if let Some(dir) = &det.models_dir {
+        fb = fb.models_dir(dir);
+        pb = pb.models_dir(dir);
+    }
+    Ok((
+        FaceSearch::new(fb.build()?, det.min_face)?,
+        PersonSearch::new(pb.build()?, det.min_person)?,
+    ))
+}
+
+/// Where the analysis has got to, kept by its last stage.
+#[derive(Default)]
+struct Seen {
+    frames: u64,
+    range: [u64; 2],
+    span: [f64; 2],
+}
+
+/// Pass 1 over the plan's window.
+pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactError> {
+    let det = plan.detect;
+    check_detect(det, plan.tracker, plan.pad_frames)?;
+    plan.tracker.validate()?;
+    let t0 = Instant::now();
+    // The input first: a file that cannot be opened fails before the models are loaded.
+    let reader = open_reader(plan.input, plan.window, false)?;
+    let (mut faces, mut persons) = detectors(det)?;
+    let (faces_min, persons_min) = (faces.min_size(), persons.min_size());
+    let models = vec![record(&faces), record(&persons)];
+    let info = reader.info().clone();
+    let fps = fps_of(&info);
+    let total = info.frame_count_estimate;
+    let mut tracker = Tracker::new(plan.tracker.clone())?;
+    let person_every = u64::from(det.person_every);
+    let every = u64::from(det.every);
+    let (face_fault, person_fault) = match det.fault {
+        Some(InjectedFault::FaceStage(k)) => (Some(k), None),
+        Some(InjectedFault::PersonStage(k)) => (None, Some(k)),
+        _ => (None, None),
+    };
+
+    let mut thumbs: HashMap<u64, Thumb> = HashMap::new();
+    let mut stages = StageTimes::default();
+    let mut seen = Seen::default();
+    let (tx_dec, rx_dec) = sync_channel::<(u64, DecodedFrame, bool)>(DEPTH);
+    let (tx_face, rx_face) = sync_channel::<(u64, DecodedFrame, Option<Vec<Detection>>)>(DEPTH);
+    let decode = move || -> Result<f64, RedactError> {
+        let mut reader = reader;
+        let mut clock = FrameClock::new(fps);
+        let mut busy = Busy::default();
+        // Frames until the next detection (a countdown: MSRV 1.85 has no
+        // `is_multiple_of`). The last frame of the window is always detected, so the
+        // track ends are observed, not only held by padding; hence one frame of lookahead.
+        let mut countdown = 0u64;
+        let mut pending: Option<(u64, DecodedFrame, bool)> = None;
+        loop {
+            let Some(f) = busy.time(|| reader.next_frame())? else {
+                if let Some((n, f, _)) = pending.take() {
+                    let _ = tx_dec.send((n, f, true));
+                }
+                break;
+            };
+            let n = clock.next(f.time());
+            let detect = countdown == 0;
+            countdown = if detect { every - 1 } else { countdown - 1 };
+            if let Some(p) = pending.replace((n, f, detect)) {
+                if tx_dec.send(p).is_err() {
+                    break; // downstream stopped; it reports why
+                }
+            }
+        }
+        Ok(busy.0)
+    };
+    let face_stage = move || -> Result<f64, RedactError> {
+        let mut busy = Busy::default();
+        for (i, (n, f, detect)) in rx_dec.into_iter().enumerate() {
+            if face_fault == Some(i as u64) {
+                return Err(injected("CenterFace", i));
+            }
+            let d = if detect {
+                let view = f.frame_ref()?;
+                Some(busy.time(|| faces.detect(&view))?)
+            } else {
+                None
+            };
+            if tx_face.send((n, f, d)).is_err() {
+                break;
+            }
+        }
+        Ok(busy.0)
+    };
+    let track_stage = || -> Result<(), RedactError> {
+        let mut dets: Vec<Detection> = Vec::new();
+        let mut looks: Vec<Option<Appearance>> = Vec::new();
+        let mut ids: Vec<Option<u64>> = Vec::new();
+        let mut person_countdown = 0u64;
+        for (n, f, face_dets) in rx_face {
+            if person_fault == Some(seen.frames) {
+                return Err(injected("NanoDet", seen.frames as usize));
+            }
+            if seen.frames == 0 {
+                seen.range[0] = n;
+                seen.span[0] = f.time();
+            }
+            seen.range[1] = n;
+            seen.span[1] = f.time();
+            seen.frames += 1;
+            Progress::report(plan.progress, Pass::Analysis, seen.frames, total);
+            // Frames between detections are left to the tracker's interpolation and
+            // temporal padding.
+            let Some(face_dets) = face_dets else { continue };
+            let view = f.frame_ref()?;
+            dets.clear();
+            dets.extend(face_dets);
+            if person_countdown == 0 {
+                let t = Instant::now();
+                dets.extend(persons.detect(&view)?);
+                stages.persons += t.elapsed().as_secs_f64();
+                person_countdown = person_every;
+            }
+            person_countdown -= 1;
+            let t = Instant::now();
+            // Clothing descriptors of the persons (never of faces), for identity links.
+            looks.clear();
+            looks.extend(dets.iter().map(|d| match d.class {
+                Class::Person => Appearance::from_frame(&view, d.bbox),
+                Class::Face => None,
+            }));
+            ids.clear();
+            ids.extend_from_slice(tracker.update_with_appearance(n, &dets, &looks)?);
+            if plan.thumbs {
+                collect_thumbs(&mut thumbs, &tracker, &view, &dets, &ids);
+            }
+            stages.track += t.elapsed().as_secs_f64();
+        }
+        Ok(())
+    };
+    let (decode_busy, faces_busy, ()) =
+        three_stages(("decoding", decode), ("face detection", face_stage), track_stage)?;
+    stages.decode = decode_busy;
+    stages.faces = faces_busy;
+    if seen.frames == 0 {
+        return Err(RedactError::EmptyWindow {
+            path: plan.input.to_path_buf(),
+            from: plan.window.0,
+            to: plan.window.1,
+        });
+    }
+    let mut tracks = tracker.finish();
+    tracks.set_video(info.width, info.height, fps)?;
+    tracks.set_min_face(Some(faces_min));
+    tracks.set_min_person(Some(persons_min));
+    // Recorded even when nobody was seen: an export may only use these tracks on these
+    // frames (empty tracks there mean "nobody", elsewhere "not looked at").
+    tracks.set_analyzed(Some(seen.range))?;
+    thumbs.retain(|id, _| tracks.get(*id).is_some());
+    Ok(Analysis {
+        tracks,
+        thumbs,
+        frames: seen.frames,
+        range: seen.range,
+        span: seen.span,
+        models,
+        seconds: t0.elapsed().as_secs_f64(),
+        stages,
+    })
+}
+
+/// Keep, per track, the best thumbnail seen so far on this frame's detections.
+fn collect_thumbs(
+    thumbs: &mut HashMap<u64, Thumb>,
+    tracker: &Tracker,
+    view: &veil_core::FrameRef<'_>,
+    dets: &[Detection],
+    ids: &[Option<u64>],
+) {
+    for (i, (d, id)) in dets.iter().zip(ids).enumerate() {
+        let Some(id) = id else { continue };
+        // The contact sheet shows a track as it was before it met anyone: that person is
+        // what `--keep-track N` selects.
+        if !tracker.in_first_tracklet(*id) {
+            continue;
+        }
+        let is_face = d.class == Class::Face;
+        let clear = is_face || sheet::is_clear(dets, i);
+        let better = thumbs
+            .get(id)
+            .is_none_or(|t| t.beaten_by(is_face, clear, d.score, &d.bbox));
+        if better {
+            if let Some(t) = Thumb::crop(view, d.bbox, is_face, clear, d.score) {
+                thumbs.insert(*id, t);
+            }
+        }
+    }
+}
+
+/// Pass 1 on its own: detect, track, write the tracks file and, if asked, the contact sheet.
+///
+/// # Errors
+/// [`RedactError::EmptyWindow`] when the window holds no frame; video, detector, tracker and
+/// I/O errors as they happen. Nothing is written on error.
+pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
+    for out in std::iter::once(&opts.tracks_out).chain(opts.contact_sheet.as_ref()) {
+        if same_file(&opts.input, out) {
+            return Err(RedactError::InvalidOption {
+                reason: format!("output {} is the input", out.display()),
+            });
+        }
+    }
+    // Hashed first, so that the tracks are tied to the file as it was when analysed.
+    let source = crate::manifest::input_sha256(&opts.input)?;
+    let mut a = run_analysis(&AnalysisPlan {
+        input: &opts.input,
+        window: (opts.from, opts.to),
+        detect: &opts.detect,
+        tracker: &opts.tracker,
+        thumbs: opts.contact_sheet.is_some(),
+        pad_frames: opts.tracker.pad_frames,
+        progress: &opts.progress,
+    })?;
+    a.tracks.set_source_sha256(source.as_deref())?;
+    let mut guard = crate::outputs::OutputGuard::default();
+    if let Some(path) = &opts.contact_sheet {
+        sheet::write_png(path, &sheet::render(&a.tracks, &a.thumbs)?)?;
+        guard.wrote(path);
+    }
+    a.tracks.save(&opts.tracks_out)?;
+    guard.commit();
+    let count = |c: Class| a.tracks.tracks().iter().filter(|t| t.class() == c).count();
+    Ok(AnalyzeReport {
+        person_tracks: count(Class::Person),
+        face_tracks: count(Class::Face),
+        tracks: a.tracks,
+        tracks_path: opts.tracks_out.clone(),
+        contact_sheet: opts.contact_sheet.clone(),
+        frames: a.frames,
+        frame_range: a.range,
+        time_span: a.span,
+        models: a.models,
+        seconds: a.seconds,
+        stages: a.stages,
+    })
+}

@@ -1,0 +1,379 @@
+//! Pass 2: redact and encode the window (after pass 1 when no tracks file is given), then
+//! the manifest, the one-shot tracks file and the audit entry. [`ExportPlan::prepare`] does
+//! every check and opens everything before a frame is touched; [`ExportPlan::run`] is the
+//! three-stage pipeline; [`export`] writes the rest, under a guard that removes every output
+//! unless all of them were written (and the export logged, when asked).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::time::Instant;
+
+use veil_core::{CameraConfig, CaptureMasker, CpuLevel};
+use veil_track::Tracks;
+use veil_video::{AudioPacket, DecodedFrame, VideoInfo, VideoReader, VideoWriter};
+
+use super::analysis::{run_analysis, AnalysisPlan};
+use super::checks::{check_tracks_file, check_tracks_video, uncovered};
+use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
+use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
+use crate::outputs::OutputGuard;
+use crate::sheet;
+use crate::{
+    apply_layers, frame_layers, resolve_identity, same_file, ExportOptions, ExportReport, KeepSet, LayerPlan,
+    Manifest, ManifestCounts, ManifestSettings, ModelRecord, Pass, Progress, RedactError, StageTimes,
+};
+
+/// Everything an export needs, checked and opened before the first frame is decoded.
+struct ExportPlan<'o> {
+    opts: &'o ExportOptions,
+    manifest_path: PathBuf,
+    zones: Option<(CameraConfig, &'o Path)>,
+    input_hash: FileHash,
+    tracks: Tracks,
+    /// The models of the one-shot analysis (none with a tracks file).
+    models: Vec<ModelRecord>,
+    tracks_file: Option<FileHash>,
+    analysis_seconds: f64,
+    stages: StageTimes,
+    keep: KeepSet,
+    reader: VideoReader,
+    info: VideoInfo,
+    masker: Option<CaptureMasker>,
+}
+
+/// Per-frame statistics of the redaction stage.
+#[derive(Default)]
+struct Stats {
+    frames: u64,
+    boxes_redacted: u64,
+    boxes_kept: u64,
+    tracks: BTreeSet<u64>,
+    span: [f64; 2],
+    busy: f64,
+    review: Vec<sheet::ReviewCell>,
+    review_second: Option<i64>,
+}
+
+/// What [`ExportPlan::run`] did.
+struct Run {
+    stats: Stats,
+    seconds: f64,
+}
+
+impl<'o> ExportPlan<'o> {
+    fn prepare(opts: &'o ExportOptions) -> Result<Self, RedactError> {
+        opts.padding
+            .check()
+            .map_err(|reason| RedactError::InvalidOption { reason })?;
+        let manifest_path = opts.manifest_path();
+        for out in [&opts.output, &manifest_path] {
+            if same_file(&opts.input, out) {
+                return Err(RedactError::InvalidOption {
+                    reason: format!("output {} is the input", out.display()),
+                });
+            }
+        }
+        // An export that cannot be logged is refused before the work.
+        if let Some(audit) = &opts.audit {
+            audit.check()?;
+        }
+        let zones = opts
+            .zones
+            .as_ref()
+            .map(|p| CameraConfig::from_file(p).map(|c| (c, p.as_path())))
+            .transpose()?;
+        // Hashed once, up front: the manifest records it and a tracks file is checked against it.
+        let input_hash = file_hash(&opts.input)?;
+        let (tracks, models, tracks_file, analysis_seconds, stages) = match &opts.tracks {
+            Some(p) => {
+                let t = Tracks::load(p)?;
+                check_tracks_file(&t, p, &opts.input, &input_hash.sha256)?;
+                (t, Vec::new(), Some(file_hash(p)?), 0.0, StageTimes::default())
+            }
+            None => {
+                let mut a = run_analysis(&AnalysisPlan {
+                    input: &opts.input,
+                    window: (opts.from, opts.to),
+                    detect: &opts.detect,
+                    tracker: &opts.tracker,
+                    thumbs: false,
+                    pad_frames: opts.padding.frames,
+                    progress: &opts.progress,
+                })?;
+                a.tracks.set_source_sha256(Some(&input_hash.sha256))?;
+                (a.tracks, a.models, None, a.seconds, a.stages)
+            }
+        };
+        let keep = resolve_identity(
+            &tracks,
+            &opts.requester,
+            &opts.keep_tracklets,
+            opts.tracks.as_deref(),
+        )?;
+        let reader = open_reader(&opts.input, (opts.from, opts.to), opts.encode.keep_audio)?;
+        let info = reader.info().clone();
+        check_tracks_video(&tracks, opts.tracks.as_deref(), &opts.input, &info, fps_of(&info))?;
+        let masker = match &zones {
+            Some((cfg, _)) => Some(
+                CaptureMasker::new(cfg, info.width, info.height, info.format).map_err(|source| {
+                    RedactError::Mask {
+                        path: opts.input.clone(),
+                        frame: 0,
+                        source,
+                    }
+                })?,
+            ),
+            None => None,
+        };
+        Ok(ExportPlan {
+            opts,
+            manifest_path,
+            zones,
+            input_hash,
+            tracks,
+            models,
+            tracks_file,
+            analysis_seconds,
+            stages,
+            keep,
+            reader,
+            info,
+            masker,
+        })
+    }
+
+    /// Decode -> redact -> encode, three threads. On success the output video is in place.
+    fn run(&mut self) -> Result<Run, RedactError> {
+        let t1 = Instant::now();
+        let opts = self.opts;
+        let info = &self.info;
+        let fps = fps_of(info);
+        let keep_audio = opts.encode.keep_audio;
+        let plan = LayerPlan {
+            style: opts.style,
+            padding: opts.padding,
+            spotlight: opts.spotlight,
+        };
+        let mut writer = VideoWriter::create(&opts.output, info, &opts.encode)?;
+        let level = CpuLevel::detect();
+        let (w, h) = (info.width, info.height);
+        let input = opts.input.as_path();
+        let (tracks, keep, masker) = (&self.tracks, &self.keep, &self.masker);
+        let review_events = match &opts.review {
+            Some(_) => sheet::review_events(tracks, keep),
+            None => Vec::new(),
+        };
+        let want_review = opts.review.is_some();
+        let tracks_path = opts.tracks.as_deref();
+        let total = info.frame_count_estimate;
+        let reader = &mut self.reader;
+
+        type Item = (DecodedFrame, Vec<AudioPacket>);
+        let (tx_dec, rx_dec) = sync_channel::<Item>(DEPTH);
+        let (tx_red, rx_red) = sync_channel::<Item>(DEPTH);
+        let decode = move || -> Result<f64, RedactError> {
+            let mut busy = Busy::default();
+            while let Some(f) = busy.time(|| reader.next_frame())? {
+                let audio = if keep_audio {
+                    reader.take_audio()
+                } else {
+                    Vec::new()
+                };
+                if tx_dec.send((f, audio)).is_err() {
+                    break;
+                }
+            }
+            Ok(busy.0)
+        };
+        let redact = move || -> Result<Stats, RedactError> {
+            let mut clock = FrameClock::new(fps);
+            let mut st = Stats::default();
+            for (mut f, audio) in rx_dec {
+                let t = Instant::now();
+                let n = clock.next(f.time());
+                // Fail closed on a frame nobody analysed: it has no tracks, so nobody on it
+                // would be redacted (and in spotlight mode the requester's box would be missing).
+                if !tracks.covers(n, n) {
+                    return Err(uncovered(tracks, tracks_path, input, n, f.time()));
+                }
+                // Review strip: the requester before redaction, once a second and at events.
+                if want_review {
+                    let event = review_events.iter().find(|e| e.0 == n).map(|e| e.1.clone());
+                    let second = f.time().floor() as i64;
+                    if event.is_some() || st.review_second != Some(second) {
+                        st.review_second = Some(second);
+                        let cell = sheet::review_cell(&f.frame_ref()?, tracks, keep, n, f.time(), event);
+                        st.review.push(cell);
+                    }
+                }
+                let fl = frame_layers(tracks, n, keep, &plan, w, h);
+                let merr = |source| RedactError::Mask {
+                    path: input.to_path_buf(),
+                    frame: n,
+                    source,
+                };
+                {
+                    let mut view = f.frame_mut()?;
+                    if let Some(m) = masker {
+                        m.apply(&mut view).map_err(merr)?;
+                    }
+                    apply_layers(&mut view, &fl.layers, level).map_err(merr)?;
+                }
+                if st.frames == 0 {
+                    st.span[0] = f.time();
+                }
+                st.span[1] = f.time();
+                st.frames += 1;
+                st.boxes_redacted += u64::from(fl.redacted_boxes);
+                st.boxes_kept += u64::from(fl.kept_boxes);
+                st.tracks.extend(fl.redacted_tracks);
+                st.busy += t.elapsed().as_secs_f64();
+                if tx_red.send((f, audio)).is_err() {
+                    break;
+                }
+            }
+            Ok(st)
+        };
+        let mut encode_busy = Busy::default();
+        let encode = || -> Result<u64, RedactError> {
+            let mut n = 0u64;
+            for (f, audio) in rx_red {
+                encode_busy.time(|| -> Result<(), RedactError> {
+                    for p in audio {
+                        writer.write_audio(p)?;
+                    }
+                    Ok(writer.write_decoded(&f)?)
+                })?;
+                n += 1;
+                Progress::report(&opts.progress, Pass::Export, n, total);
+            }
+            Ok(n)
+        };
+        // On error the writer is dropped unfinished: no output.
+        let (decode_busy, stats, written) =
+            three_stages(("decoding", decode), ("redaction", redact), encode)?;
+        if written != stats.frames {
+            return Err(RedactError::Internal(format!(
+                "{} frames redacted but {written} encoded",
+                stats.frames
+            )));
+        }
+        if stats.frames == 0 {
+            return Err(RedactError::EmptyWindow {
+                path: opts.input.clone(),
+                from: opts.from,
+                to: opts.to,
+            });
+        }
+        encode_busy.time(|| writer.finish())?;
+        self.stages.decode += decode_busy;
+        self.stages.encode = encode_busy.0;
+        self.stages.redact = stats.busy;
+        Ok(Run {
+            stats,
+            seconds: t1.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+impl Manifest {
+    /// The manifest of a finished run: what was exported from what, how, and what came out.
+    fn from_run(plan: &ExportPlan<'_>, run: &Run) -> Result<Manifest, RedactError> {
+        let opts = plan.opts;
+        let stats = &run.stats;
+        let tracks = &plan.tracks;
+        Ok(Manifest {
+            version: MANIFEST_VERSION,
+            veil_version: env!("CARGO_PKG_VERSION").to_owned(),
+            exported_at: now_rfc3339(),
+            input: plan.input_hash.clone(),
+            output: file_hash(&opts.output)?,
+            from: opts.from,
+            to: opts.to,
+            frames_span: stats.span,
+            requester: opts.requester.clone(),
+            requester_tracks: plan.keep.tracks(),
+            requester_tracklets: plan.keep.tracklets.clone(),
+            withheld: plan.keep.withheld.clone(),
+            redacted_tracks: stats.tracks.iter().copied().collect(),
+            tracks_file: plan.tracks_file.clone(),
+            models: plan.models.clone(),
+            settings: ManifestSettings {
+                policy: crate::manifest::LAYER_POLICY.to_owned(),
+                style: opts.style,
+                irreversible: opts.style.is_irreversible(),
+                spotlight: opts.spotlight,
+                padding: opts.padding,
+                zones: match &plan.zones {
+                    Some((_, p)) => Some(file_hash(p)?),
+                    None => None,
+                },
+                crf: opts.encode.crf,
+                preset: opts.encode.preset.clone(),
+                audio: opts.encode.keep_audio,
+                min_face: tracks.min_face(),
+                min_person: tracks.min_person(),
+            },
+            counts: ManifestCounts {
+                frames: stats.frames,
+                tracks: tracks.len() as u64,
+                tracks_redacted: stats.tracks.len() as u64,
+                boxes_redacted: stats.boxes_redacted,
+                boxes_kept: stats.boxes_kept,
+            },
+        })
+    }
+}
+
+/// Pass 2 (after pass 1 when no tracks file is given): redact and encode the window, then
+/// write the manifest (and the review strip, the one-shot tracks file and the audit entry
+/// when asked).
+///
+/// # Errors
+/// [`RedactError::EmptyWindow`] when the window holds no frame; [`RedactError::NobodyAt`] or
+/// [`RedactError::UnknownTrack`] when the requester cannot be found;
+/// [`RedactError::TracksMismatch`] for a tracks file of another video (size, frame rate, or
+/// the input's SHA-256, or a tracks file that records none); [`RedactError::TracksCoverage`]
+/// when the tracks file records no analysed frame range or a frame of the window lies outside
+/// it (checked on every frame, for the one-shot analysis too);
+/// [`RedactError::ExportWithdrawn`] when the export was made but could not be logged in
+/// [`ExportOptions::audit`]; video, detector, tracker, zone, audit and I/O errors as they
+/// happen. On any error no output file, manifest, review strip or tracks file of this export
+/// is left at their destinations.
+pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
+    let mut plan = ExportPlan::prepare(opts)?;
+    let mut guard = OutputGuard::default();
+    let run = plan.run()?;
+    guard.wrote(&opts.output);
+    if let Some(p) = &opts.review {
+        sheet::write_png(p, &sheet::render_review(&run.stats.review)?)?;
+        guard.wrote(p);
+    }
+    let manifest = Manifest::from_run(&plan, &run)?;
+    manifest.save(&plan.manifest_path)?;
+    guard.wrote(&plan.manifest_path);
+    // The one-shot analysis is saved last, so that a failed export leaves nothing behind.
+    if let (None, Some(out)) = (&opts.tracks, &opts.tracks_out) {
+        plan.tracks.save(out)?;
+        guard.wrote(out);
+    }
+    if let Some(audit) = &opts.audit {
+        // The guard takes the outputs back if the log refuses.
+        audit
+            .log(&plan.manifest_path, manifest.frames_span)
+            .map_err(|e| RedactError::ExportWithdrawn {
+                output: opts.output.clone(),
+                source: Box::new(e),
+            })?;
+    }
+    guard.commit();
+    Ok(ExportReport {
+        output: opts.output.clone(),
+        manifest_path: plan.manifest_path,
+        manifest,
+        analysis_seconds: plan.analysis_seconds,
+        export_seconds: run.seconds,
+        stages: plan.stages,
+    })
+}

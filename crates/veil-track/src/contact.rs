@@ -1,0 +1,227 @@
+//! Contacts between person tracks: the identity events that cut tracks into tracklets, and
+//! the clear views that give each tracklet its appearance.
+
+use veil_core::BoxF;
+
+use crate::appearance::Appearance;
+use crate::geom::{inside_area, overlap_of_smaller};
+use crate::identity::{Cause, EventKind, IdentityEvent};
+use crate::pool::{Live, Update};
+
+/// Two tracks in contact: the pair (lower id first), the last frame they touched, the event
+/// (`None` for people already together when both tracks began: nothing to cut).
+#[derive(Debug, Clone, Copy)]
+struct Contact {
+    pair: (u64, u64),
+    last: u64,
+    event: Option<usize>,
+}
+
+/// A contact goes on while the boxes overlap at least this fraction of `contact_overlap`
+/// (hysteresis: boxes of people standing together jitter around the threshold, and each
+/// jitter must not become a new identity event).
+const CONTACT_HOLD: f32 = 0.25;
+
+/// Two person boxes whose heights differ by more than this factor are not in contact.
+const CONTACT_MAX_SIZE_RATIO: f32 = 2.0;
+
+/// The tracker's identity bookkeeping: the events so far and the contacts going on.
+#[derive(Debug, Default)]
+pub(crate) struct Contacts {
+    /// Every identity event so far, in order (tracklets refer to them by index).
+    pub(crate) events: Vec<IdentityEvent>,
+    contacts: Vec<Contact>,
+    /// Person boxes present on this frame: (pool index, box, matched detection).
+    present: Vec<(usize, BoxF, Option<usize>)>,
+}
+
+impl Contacts {
+    /// Identity bookkeeping after the person step of one frame: detect contacts between person
+    /// tracks (new ones are identity events that cut both tracks into new tracklets), and add the
+    /// appearance of every clear view to its track's current tracklet.
+    pub(crate) fn observe(
+        &mut self,
+        u: &Update<'_>,
+        persons: &mut [Live],
+        person_dets: &[usize],
+        assignments: &[Option<u64>],
+        looks: &[Option<Appearance>],
+    ) {
+        let Update { cfg, frame, dets, .. } = *u;
+        let Contacts {
+            events,
+            contacts,
+            present,
+        } = self;
+        present.clear();
+        for (p, t) in persons.iter().enumerate() {
+            if !t.confirmed {
+                continue;
+            }
+            if t.last_hit == frame {
+                if let Some(d) = person_dets
+                    .iter()
+                    .copied()
+                    .find(|&d| assignments[d] == Some(t.id))
+                {
+                    present.push((p, dets[d].bbox, Some(d)));
+                }
+            } else if frame - t.last_hit <= cfg.max_gap_interpolate {
+                present.push((p, t.pred, None));
+            }
+        }
+        for i in 0..present.len() {
+            for j in i + 1..present.len() {
+                let (a, b) = (present[i], present[j]);
+                if a.2.is_none() && b.2.is_none() {
+                    continue;
+                }
+                // People of very different size in the picture (one far behind the other) are
+                // never confused by IoU matching: no contact.
+                let (ha, hb) = (a.1.h.max(1.0), b.1.h.max(1.0));
+                if ha.max(hb) > CONTACT_MAX_SIZE_RATIO * ha.min(hb) {
+                    continue;
+                }
+                let ov = overlap_of_smaller(&a.1, &b.1);
+                let (ia, ib) = (persons[a.0].id, persons[b.0].id);
+                let pair = (ia.min(ib), ia.max(ib));
+                let ongoing = contacts.iter().any(|c| c.pair == pair);
+                if ov < cfg.contact_overlap * if ongoing { CONTACT_HOLD } else { 1.0 } {
+                    continue;
+                }
+                let kind = match (a.2, b.2) {
+                    (Some(_), Some(_)) => EventKind::Overlap,
+                    _ => {
+                        // One is lost: hidden by the other, or merged into the other's detection.
+                        let (lost, cover) = if a.2.is_none() { (a, b) } else { (b, a) };
+                        let lost_pred = &lost.1;
+                        let cover_pred = &persons[cover.0].pred;
+                        let covered = inside_area(lost_pred, &cover.1) >= 0.5 * lost_pred.area();
+                        if !covered {
+                            EventKind::Overlap
+                        } else if inside_area(cover_pred, &cover.1) >= 0.5 * cover_pred.area()
+                            && cover.1.area() >= 1.2 * cover_pred.area()
+                        {
+                            EventKind::Merge
+                        } else {
+                            EventKind::Occlusion
+                        }
+                    }
+                };
+                if let Some(c) = contacts.iter_mut().find(|c| c.pair == pair) {
+                    c.last = frame;
+                    if let Some(ev) = c.event.and_then(|e| events.get_mut(e)) {
+                        if kind.severity() > ev.kind.severity() {
+                            ev.kind = kind;
+                        }
+                    }
+                    continue;
+                }
+                // Both tracks begin here (e.g. the first frame): together from the start, there
+                // is nothing before to confuse them with.
+                let born_here = |p: usize| persons[p].tracklets.first().is_some_and(|t| t.start >= frame);
+                if born_here(a.0) && born_here(b.0) {
+                    contacts.push(Contact {
+                        pair,
+                        last: frame,
+                        event: None,
+                    });
+                    continue;
+                }
+                // Contacts that start on one frame with a shared track, or while one of the two
+                // is still in contact with others, are one event (a cluster of people): cutting
+                // again inside a cluster would leave tracklets that are never seen clearly.
+                let ongoing_event = contacts
+                    .iter()
+                    .filter(|c| [ia, ib].contains(&c.pair.0) || [ia, ib].contains(&c.pair.1))
+                    .filter_map(|c| c.event)
+                    .max();
+                let e = match events
+                    .iter()
+                    .rposition(|e| e.frame == frame && (e.tracks.contains(&ia) || e.tracks.contains(&ib)))
+                    .or(ongoing_event)
+                {
+                    Some(e) => {
+                        let ev = &mut events[e];
+                        for id in [ia, ib] {
+                            if !ev.tracks.contains(&id) {
+                                ev.tracks.push(id);
+                            }
+                        }
+                        ev.tracks.sort_unstable();
+                        if kind.severity() > ev.kind.severity() {
+                            ev.kind = kind;
+                        }
+                        e
+                    }
+                    None => {
+                        events.push(IdentityEvent {
+                            frame,
+                            kind,
+                            tracks: vec![pair.0, pair.1],
+                        });
+                        events.len() - 1
+                    }
+                };
+                contacts.push(Contact {
+                    pair,
+                    last: frame,
+                    event: Some(e),
+                });
+                for p in [a.0, b.0] {
+                    // A track already cut by this event stays in its tracklet.
+                    if !persons[p].tracklets.iter().any(|t| t.event == Some(e)) {
+                        persons[p].cut(frame, e);
+                    }
+                }
+            }
+        }
+        // Contacts that ended: a track left with no contact starts its "after" tracklet.
+        let mut ended: Vec<(u64, usize)> = Vec::new();
+        contacts.retain(|c| {
+            let keep = frame - c.last <= cfg.contact_gap;
+            if !keep {
+                if let Some(e) = c.event {
+                    ended.push((c.pair.0, e));
+                    ended.push((c.pair.1, e));
+                }
+            }
+            keep
+        });
+        for (id, e) in ended {
+            let still = contacts.iter().any(|c| c.pair.0 == id || c.pair.1 == id);
+            if still {
+                continue;
+            }
+            if let Some(t) = persons.iter_mut().find(|t| t.id == id) {
+                // Only a track inside the event's contact stretch parts from it.
+                if t.tracklets
+                    .last()
+                    .is_some_and(|l| l.event == Some(e) && l.cause == Cause::Event)
+                {
+                    t.cut_as(frame, e, Cause::Parting);
+                }
+            }
+        }
+
+        // Clear views: a matched box that no other person box (tracked, lost or unmatched
+        // detection) covers beyond `clear_overlap`.
+        for k in 0..present.len() {
+            let (p, b, Some(d)) = present[k] else { continue };
+            let Some(Some(look)) = looks.get(d) else { continue };
+            let limit = cfg.clear_overlap * b.area();
+            let clear = present
+                .iter()
+                .enumerate()
+                .all(|(k2, o)| k2 == k || inside_area(&b, &o.1) <= limit)
+                && person_dets
+                    .iter()
+                    .all(|&d2| d2 == d || inside_area(&b, &dets[d2].bbox) <= limit);
+            if clear {
+                if let Some(t) = persons[p].tracklets.last_mut() {
+                    t.look.add(look);
+                }
+            }
+        }
+    }
+}
