@@ -41,23 +41,27 @@
 //! # Ok(()) }
 //! ```
 
+mod config;
 mod error;
 mod index;
 mod recorder;
 mod retention;
+mod segment;
 
 use std::time::Duration;
 
+pub use config::{
+    Event, RecordSummary, RecorderConfig, StopReason, DEFAULT_RETENTION, DEFAULT_SEGMENT, FRAGMENT,
+    MAX_BACKOFF,
+};
 pub use error::RecordError;
 pub use index::{Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION};
-pub use recorder::{
-    segment_name, Event, RecordSummary, Recorder, RecorderConfig, StopReason, DEFAULT_RETENTION,
-    DEFAULT_SEGMENT, FRAGMENT, MAX_BACKOFF,
-};
+pub use recorder::Recorder;
 pub use retention::{
     apply_retention, apply_retention_camera, AuditTarget, HoldsWatch, RetentionOptions, RetentionOutcome,
     SegmentDeletion, SegmentHeld,
 };
+pub use segment::segment_name;
 
 /// Parse a DURATION: `90` or `90s` (seconds), `15m`, `6h`, `28d`.
 ///

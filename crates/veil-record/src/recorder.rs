@@ -1,179 +1,34 @@
 //! [`Recorder`]: a live input, masked at capture, recorded in fragmented MP4 segments.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use veil_audit::{Action, Timestamp, Window};
-use veil_core::{CameraConfig, CaptureMasker};
-use veil_video::{DecodedFrame, EncodeOptions, ReadOptions, VideoError, VideoInfo, VideoReader, VideoWriter};
+use veil_core::CaptureMasker;
+use veil_video::{DecodedFrame, ReadOptions, VideoError, VideoReader};
 
-use crate::index::{sync_dir, Gap, Index, IndexEntry, INDEX_VERSION};
-use crate::retention::{apply_retention_camera, AuditTarget, HoldsWatch, RetentionOptions, SegmentDeletion};
+use crate::config::{
+    Event, RecordSummary, RecorderConfig, StopReason, BACKWARDS_LIMIT, MAX_BACKOFF, RETENTION_EVERY,
+    STREAM_ENDED,
+};
+use crate::index::Gap;
+use crate::retention::{apply_retention_camera, HoldsWatch, RetentionOptions};
+use crate::segment::{ms, ts, Segment, Segments};
 use crate::RecordError;
-
-/// Default segment length: one minute.
-pub const DEFAULT_SEGMENT: Duration = Duration::from_secs(60);
-/// Default retention: four weeks.
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(28 * 86_400);
-/// Longest wait between reconnection attempts.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// Longest fragment: at most this much is lost when the power fails.
-pub const FRAGMENT: Duration = Duration::from_secs(1);
-/// Free space always left on the disk, on top of one segment's worth.
-const MIN_RESERVE: u64 = 256 * 1024;
-/// Why a connection ended when the input simply ended.
-const STREAM_ENDED: &str = "the stream ended";
-/// Frames in a row whose timestamp does not follow the last one before the stream counts
-/// as restarted.
-const BACKWARDS_LIMIT: u32 = 10;
-/// How often retention runs besides at every segment close (at most; half a segment when
-/// segments are shorter), so that a segment goes within seconds of its expiry, during an
-/// outage too.
-const RETENTION_EVERY: Duration = Duration::from_secs(10);
-
-/// What to record and how.
-#[derive(Debug, Clone)]
-pub struct RecorderConfig {
-    /// The input: `rtsp://`, `http://` MPEG-TS, or anything else FFmpeg reads live; a file
-    /// is read as it is (as fast as it decodes).
-    pub input: String,
-    /// Extra options for FFmpeg's demuxer/protocol (e.g. `rtsp_transport=tcp`).
-    pub input_options: Vec<(String, String)>,
-    /// The camera: its id names the directory, its zones are masked in every frame.
-    pub camera: CameraConfig,
-    /// The recording directory; segments go to `dir/<camera id>/`.
-    pub dir: PathBuf,
-    /// Segment length (a segment may run one frame longer, and ends early on a drop).
-    pub segment: Duration,
-    /// How long a segment is kept after its end, unless a hold covers it.
-    pub retention: Duration,
-    /// The holds file (`{"version":1,"holds":[...]}`), read at every retention pass.
-    pub holds: Option<PathBuf>,
-    /// Where deletions and gaps are logged.
-    pub audit: Option<AuditTarget>,
-    /// Encoder settings; `fragment` and `keyframe_interval` are set by the recorder.
-    pub encode: EncodeOptions,
-    /// Stop after this long (for tests and scheduled jobs); `None`: until stopped.
-    pub run_for: Option<Duration>,
-}
-
-impl RecorderConfig {
-    /// Defaults: 60 s segments, 28 days' retention, no holds, no audit log.
-    pub fn new(input: impl Into<String>, camera: CameraConfig, dir: impl Into<PathBuf>) -> Self {
-        RecorderConfig {
-            input: input.into(),
-            input_options: Vec::new(),
-            camera,
-            dir: dir.into(),
-            segment: DEFAULT_SEGMENT,
-            retention: DEFAULT_RETENTION,
-            holds: None,
-            audit: None,
-            encode: EncodeOptions::default(),
-            run_for: None,
-        }
-    }
-}
-
-/// What happens while recording, for a caller's log.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Event {
-    /// The input was opened.
-    Connected {
-        /// Frame width.
-        width: u32,
-        /// Frame height.
-        height: u32,
-        /// Frame rate.
-        fps: (i32, i32),
-    },
-    /// A segment was closed and indexed.
-    SegmentClosed(IndexEntry),
-    /// The input failed or ended; the recorder tries again after `retry_in`.
-    Disconnected {
-        /// Why.
-        reason: String,
-        /// The wait before the next attempt.
-        retry_in: Duration,
-    },
-    /// Retention deleted a segment.
-    Deleted(SegmentDeletion),
-    /// Something the operator should know that does not stop recording.
-    Warning(String),
-}
-
-/// Why [`Recorder::run`] returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StopReason {
-    /// The stop flag was set (SIGINT/SIGTERM in the CLI).
-    Stopped,
-    /// [`RecorderConfig::run_for`] elapsed.
-    TimeUp,
-    /// The input is a file and it ended (a file is recorded once, never reopened).
-    EndOfInput,
-}
-
-/// What a run recorded.
-#[derive(Debug, Clone)]
-pub struct RecordSummary {
-    /// Segments closed.
-    pub segments: u64,
-    /// Frames recorded.
-    pub frames: u64,
-    /// Segments deleted by retention.
-    pub deleted: u64,
-    /// Why the run ended.
-    pub reason: StopReason,
-}
-
-/// The segment being written.
-struct Segment {
-    writer: VideoWriter,
-    file: String,
-    path: PathBuf,
-    start_ms: i64,
-    /// End of the last frame written (its time plus one frame).
-    end_ms: i64,
-    gaps: Vec<Gap>,
-}
 
 /// Records one camera. See the crate documentation.
 #[derive(Debug)]
 pub struct Recorder {
     cfg: RecorderConfig,
-    cam_dir: PathBuf,
-    index: Index,
+    segs: Segments,
     stop: Arc<AtomicBool>,
     holds: HoldsWatch,
-    largest_segment: u64,
-    summary_segments: u64,
     summary_frames: u64,
     summary_deleted: u64,
     last_retention: Option<Instant>,
-    /// End of the last footage recorded in this run (ms since the epoch).
-    last_end: Option<i64>,
-}
-
-fn ms(t: Timestamp) -> i64 {
-    t.unix_millis()
-}
-
-fn ts(ms: i64) -> Timestamp {
-    // Times come from the system clock plus stream offsets: always within 0001-9999.
-    Timestamp::from_unix_millis(ms).unwrap_or_else(Timestamp::now)
-}
-
-/// `YYYYmmddTHHMMSSZ` for an instant.
-pub fn segment_name(t: Timestamp) -> String {
-    let s = t.to_string(); // 2026-03-01T09:00:00.25Z
-    let digits: String = s.chars().take(19).filter(|c| *c != '-' && *c != ':').collect();
-    format!("{digits}Z")
 }
 
 impl Recorder {
@@ -214,17 +69,13 @@ impl Recorder {
             source,
         })?;
         Ok(Recorder {
-            index: Index::new(&cam_dir),
+            segs: Segments::new(cam_dir, cfg.encode.clone()),
             holds: HoldsWatch::new(cfg.holds.clone()),
-            cam_dir,
             cfg,
             stop: Arc::new(AtomicBool::new(false)),
-            largest_segment: 0,
-            summary_segments: 0,
             summary_frames: 0,
             summary_deleted: 0,
             last_retention: None,
-            last_end: None,
         })
     }
 
@@ -236,7 +87,7 @@ impl Recorder {
 
     /// The camera's directory.
     pub fn camera_dir(&self) -> &Path {
-        &self.cam_dir
+        &self.segs.cam_dir
     }
 
     fn stopping(&self, deadline: Option<Instant>) -> Option<StopReason> {
@@ -259,7 +110,7 @@ impl Recorder {
     /// of it stays (fragments are playable).
     pub fn run(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<RecordSummary, RecordError> {
         let deadline = self.cfg.run_for.map(|d| Instant::now() + d);
-        self.recover(on_event)?;
+        self.segs.recover(on_event)?;
         self.retention_pass(on_event);
         let mut backoff = Duration::from_secs(1);
         // The end of the footage before an outage, and why it ended. Footage indexed by an
@@ -268,7 +119,13 @@ impl Recorder {
         // device is live, like a URL.
         let path = Path::new(&self.cfg.input);
         let is_file = !self.cfg.input.contains("://") && (path.is_file() || !path.exists());
-        let previous = self.index.locked(|i| i.read())?.iter().map(|e| ms(e.end)).max();
+        let previous = self
+            .segs
+            .index
+            .locked(|i| i.read())?
+            .iter()
+            .map(|e| ms(e.end))
+            .max();
         let mut outage: Option<(i64, String)> =
             previous.map(|end| (end, "the recorder was not running".to_string()));
         let reason = loop {
@@ -304,7 +161,7 @@ impl Recorder {
             };
             if outage.is_none() {
                 // Only footage already recorded in this run can have a gap after it.
-                outage = self.last_end.map(|end| (end, why.clone()));
+                outage = self.segs.last_end.map(|end| (end, why.clone()));
             }
             if frames > 0 {
                 backoff = Duration::from_secs(1);
@@ -340,7 +197,7 @@ impl Recorder {
             );
         }
         Ok(RecordSummary {
-            segments: self.summary_segments,
+            segments: self.segs.closed,
             frames: self.summary_frames,
             deleted: self.summary_deleted,
             reason,
@@ -474,7 +331,7 @@ impl Recorder {
             if let Some(s) = seg.as_ref() {
                 if t_ms - s.start_ms >= self.cfg.segment.as_millis() as i64 {
                     if let Some(s) = seg.take() {
-                        self.close(s, Some(t_ms), on_event)?;
+                        self.segs.close(s, Some(t_ms), on_event)?;
                     }
                     self.retention_pass(on_event);
                 }
@@ -486,9 +343,9 @@ impl Recorder {
                     .as_ref()
                     .and_then(|s| fs::metadata(&s.path).ok())
                     .map_or(0, |m| m.len());
-                if let Err(e) = self.check_space(current) {
+                if let Err(e) = self.segs.check_space(current) {
                     if let Some(s) = seg.take() {
-                        self.close(s, None, on_event)?;
+                        self.segs.close(s, None, on_event)?;
                     }
                     self.note(&format!("recording stopped: {e}"), on_event);
                     return Err(e);
@@ -496,7 +353,7 @@ impl Recorder {
             }
             let s = match seg.as_mut() {
                 Some(s) => s,
-                None => seg.insert(self.open_segment(&info, t_ms)?),
+                None => seg.insert(self.segs.open(&info, t_ms)?),
             };
             if let Some(g) = pending_gap {
                 s.gaps.push(g);
@@ -513,7 +370,7 @@ impl Recorder {
             }
             if let Err(e) = write_masked(&masker, &mut frame, s, &input) {
                 if let Some(s) = seg.take() {
-                    let _ = self.close(s, None, on_event);
+                    let _ = self.segs.close(s, None, on_event);
                 }
                 return Err(e);
             }
@@ -522,138 +379,9 @@ impl Recorder {
             self.summary_frames += 1;
         };
         if let Some(s) = seg.take() {
-            self.close(s, None, on_event)?;
+            self.segs.close(s, None, on_event)?;
         }
         Ok((ended, frames))
-    }
-
-    fn open_segment(&mut self, info: &VideoInfo, start_ms: i64) -> Result<Segment, RecordError> {
-        let base = segment_name(ts(start_ms));
-        let mut file = format!("{base}.mp4");
-        let mut n = 1;
-        while self.cam_dir.join(&file).exists() {
-            file = format!("{base}-{n}.mp4");
-            n += 1;
-        }
-        let path = self.cam_dir.join(&file);
-        let fps = f64::from(info.fps.0) / f64::from(info.fps.1);
-        let opts = EncodeOptions {
-            fragment: Some(FRAGMENT),
-            // A keyframe every second or so: fragments of one second, quick seeking.
-            keyframe_interval: Some(fps.round().max(1.0) as u32),
-            keep_audio: false,
-            ..self.cfg.encode.clone()
-        };
-        let writer = VideoWriter::create(&path, info, &opts)?;
-        Ok(Segment {
-            writer,
-            file,
-            path,
-            start_ms,
-            end_ms: start_ms,
-            gaps: Vec::new(),
-        })
-    }
-
-    /// Finish a segment and index it. `next_start`: the next segment's start, which is
-    /// this one's end when recording goes on without a break.
-    fn close(
-        &mut self,
-        s: Segment,
-        next_start: Option<i64>,
-        on_event: &mut dyn FnMut(&Event),
-    ) -> Result<(), RecordError> {
-        let frames = s.writer.frames_written();
-        if frames == 0 {
-            drop(s.writer); // removes the empty file
-            return Ok(());
-        }
-        s.writer.finish()?;
-        sync_dir(&self.cam_dir);
-        let (sha256, size) = sha256_file(&s.path)?;
-        self.largest_segment = self.largest_segment.max(size);
-        self.last_end = Some(s.end_ms);
-        let entry = IndexEntry {
-            version: INDEX_VERSION,
-            file: s.file,
-            start: ts(s.start_ms),
-            end: ts(next_start.unwrap_or(s.end_ms)),
-            frames,
-            sha256,
-            gaps: s.gaps,
-            deleted: None,
-            recovered: None,
-        };
-        self.index.locked(|i| i.append(&entry))?;
-        self.summary_segments += 1;
-        on_event(&Event::SegmentClosed(entry));
-        Ok(())
-    }
-
-    /// Index the segments an unclean stop left without an index line, so that retention
-    /// sees them (a segment nobody indexed would never be deleted).
-    fn recover(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<(), RecordError> {
-        let cam_dir = self.cam_dir.clone();
-        let found = self.index.locked(|index| {
-            let known: std::collections::HashSet<String> =
-                index.read()?.into_iter().map(|e| e.file).collect();
-            let mut names: Vec<String> = fs::read_dir(&cam_dir)
-                .map_err(|source| RecordError::Io {
-                    path: cam_dir.clone(),
-                    op: "list",
-                    source,
-                })?
-                .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|n| n.ends_with(".mp4") && !n.starts_with('.') && !known.contains(n))
-                .collect();
-            names.sort();
-            let mut last_end = index.read()?.iter().map(|e| ms(e.end)).max();
-            let mut found = Vec::new();
-            for name in names {
-                let Some(mut entry) = recover_segment(&cam_dir, &name) else {
-                    continue;
-                };
-                // The name gives the start to the second only. A segment that began within
-                // that second after the last indexed one ended followed it back to back
-                // (segments are cut at frames): start it there, so its end, and the gap
-                // after it, are not placed before footage already indexed.
-                let (start, dur) = (ms(entry.start), ms(entry.end) - ms(entry.start));
-                if let Some(le) = last_end {
-                    if (start..start + 1000).contains(&le) {
-                        entry.start = ts(le);
-                        entry.end = ts(le + dur);
-                    }
-                }
-                last_end = Some(last_end.map_or(ms(entry.end), |le| le.max(ms(entry.end))));
-                index.append(&entry)?;
-                found.push(entry);
-            }
-            Ok(found)
-        })?;
-        for e in found {
-            on_event(&Event::Warning(format!(
-                "{}: found without an index line after an unclean stop; indexed ({} frames)",
-                e.file, e.frames
-            )));
-        }
-        Ok(())
-    }
-
-    /// Stop before the disk is full: there must be room for a segment as large as the
-    /// largest so far (less what the current one already holds), plus a margin.
-    fn check_space(&self, current: u64) -> Result<(), RecordError> {
-        let Some(free) = free_space(&self.cam_dir) else {
-            return Ok(());
-        };
-        let needed = self.largest_segment.saturating_sub(current).max(MIN_RESERVE) + MIN_RESERVE;
-        if free < needed {
-            return Err(RecordError::DiskFull {
-                path: self.cam_dir.clone(),
-                free,
-                needed,
-            });
-        }
-        Ok(())
     }
 
     /// A retention pass if the last one is [`RETENTION_EVERY`] (or half a segment) ago.
@@ -682,7 +410,7 @@ impl Recorder {
             dry_run: false,
             audit: self.cfg.audit.clone(),
         };
-        match apply_retention_camera(&self.cam_dir, &self.cfg.camera.id, &opts) {
+        match apply_retention_camera(&self.segs.cam_dir, &self.cfg.camera.id, &opts) {
             Ok(out) => {
                 for d in out.deleted {
                     self.summary_deleted += 1;
@@ -749,92 +477,4 @@ fn write_masked(
     }
     s.writer.write_decoded(frame)?;
     Ok(())
-}
-
-/// The index entry of a segment left behind by an unclean stop, or `None` when its name is
-/// not a segment's or no frame of it can be read.
-fn recover_segment(dir: &Path, name: &str) -> Option<IndexEntry> {
-    let stem = name.strip_suffix(".mp4")?;
-    let stamp = stem.split('-').next()?;
-    let b = stamp.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let rfc = format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &stamp[0..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[9..11],
-        &stamp[11..13],
-        &stamp[13..15]
-    );
-    let start = Timestamp::parse(&rfc).ok()?;
-    let path = dir.join(name);
-    let mut reader = VideoReader::open(&path, &ReadOptions::default()).ok()?;
-    let fps = reader.info().fps;
-    let (mut frames, mut last) = (0u64, 0.0f64);
-    // A file cut inside its last fragment ends with an error after the complete ones.
-    while let Ok(Some(f)) = reader.next_frame() {
-        frames += 1;
-        last = f.time();
-    }
-    if frames == 0 {
-        return None;
-    }
-    let frame_s = f64::from(fps.1) / f64::from(fps.0);
-    let end_ms = ms(start) + ((last + frame_s) * 1000.0).round() as i64;
-    let (sha256, _) = sha256_file(&path).ok()?;
-    Some(IndexEntry {
-        version: INDEX_VERSION,
-        file: name.to_string(),
-        start,
-        end: ts(end_ms),
-        frames,
-        sha256,
-        gaps: Vec::new(),
-        deleted: None,
-        recovered: Some("indexed after an unclean stop; start from the file name".into()),
-    })
-}
-
-fn sha256_file(path: &Path) -> Result<(String, u64), RecordError> {
-    use std::io::Read;
-    let io = |source| RecordError::Io {
-        path: path.to_path_buf(),
-        op: "read",
-        source,
-    };
-    let mut f = fs::File::open(path).map_err(io)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((format!("{:x}", h.finalize()), size))
-}
-
-/// Bytes available to an unprivileged writer on the file system holding `dir`.
-#[cfg(unix)]
-// The statvfs field types differ between platforms (u32 on some 32-bit ones).
-#[allow(clippy::useless_conversion)]
-fn free_space(dir: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: an all-zero statvfs is a valid value to be overwritten.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a valid NUL-terminated path and `st` a valid, writable statvfs.
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-    (rc == 0).then(|| u64::from(st.f_bavail).saturating_mul(u64::from(st.f_frsize)))
-}
-
-#[cfg(not(unix))]
-fn free_space(_dir: &Path) -> Option<u64> {
-    None
 }

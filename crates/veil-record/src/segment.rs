@@ -1,0 +1,289 @@
+//! The segments of one camera: opening, closing and indexing them, finding segments an
+//! unclean stop left unindexed, and the free-space check before the disk is full.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use veil_audit::Timestamp;
+use veil_video::{EncodeOptions, ReadOptions, VideoInfo, VideoReader, VideoWriter};
+
+use crate::config::{Event, FRAGMENT};
+use crate::index::{sync_dir, Gap, Index, IndexEntry, INDEX_VERSION};
+use crate::RecordError;
+
+/// Free space always left on the disk, on top of one segment's worth.
+const MIN_RESERVE: u64 = 256 * 1024;
+
+/// The segment being written.
+pub(crate) struct Segment {
+    pub(crate) writer: VideoWriter,
+    pub(crate) file: String,
+    pub(crate) path: PathBuf,
+    pub(crate) start_ms: i64,
+    /// End of the last frame written (its time plus one frame).
+    pub(crate) end_ms: i64,
+    pub(crate) gaps: Vec<Gap>,
+}
+
+/// A camera's directory of segments, its index, and what this run has written there.
+#[derive(Debug)]
+pub(crate) struct Segments {
+    /// `dir/<camera id>/`.
+    pub(crate) cam_dir: PathBuf,
+    pub(crate) index: Index,
+    encode: EncodeOptions,
+    /// The largest segment so far (bytes): the free space one more needs.
+    largest: u64,
+    /// Segments closed and indexed in this run.
+    pub(crate) closed: u64,
+    /// End of the last footage recorded in this run (ms since the epoch).
+    pub(crate) last_end: Option<i64>,
+}
+
+pub(crate) fn ms(t: Timestamp) -> i64 {
+    t.unix_millis()
+}
+
+pub(crate) fn ts(ms: i64) -> Timestamp {
+    // Times come from the system clock plus stream offsets: always within 0001-9999.
+    Timestamp::from_unix_millis(ms).unwrap_or_else(Timestamp::now)
+}
+
+/// `YYYYmmddTHHMMSSZ` for an instant.
+pub fn segment_name(t: Timestamp) -> String {
+    let s = t.to_string(); // 2026-03-01T09:00:00.25Z
+    let digits: String = s.chars().take(19).filter(|c| *c != '-' && *c != ':').collect();
+    format!("{digits}Z")
+}
+
+impl Segments {
+    /// The segments in `cam_dir`, encoded with `encode`.
+    pub(crate) fn new(cam_dir: PathBuf, encode: EncodeOptions) -> Self {
+        Segments {
+            index: Index::new(&cam_dir),
+            cam_dir,
+            encode,
+            largest: 0,
+            closed: 0,
+            last_end: None,
+        }
+    }
+
+    pub(crate) fn open(&mut self, info: &VideoInfo, start_ms: i64) -> Result<Segment, RecordError> {
+        let base = segment_name(ts(start_ms));
+        let mut file = format!("{base}.mp4");
+        let mut n = 1;
+        while self.cam_dir.join(&file).exists() {
+            file = format!("{base}-{n}.mp4");
+            n += 1;
+        }
+        let path = self.cam_dir.join(&file);
+        let fps = f64::from(info.fps.0) / f64::from(info.fps.1);
+        let opts = EncodeOptions {
+            fragment: Some(FRAGMENT),
+            // A keyframe every second or so: fragments of one second, quick seeking.
+            keyframe_interval: Some(fps.round().max(1.0) as u32),
+            keep_audio: false,
+            ..self.encode.clone()
+        };
+        let writer = VideoWriter::create(&path, info, &opts)?;
+        Ok(Segment {
+            writer,
+            file,
+            path,
+            start_ms,
+            end_ms: start_ms,
+            gaps: Vec::new(),
+        })
+    }
+
+    /// Finish a segment and index it. `next_start`: the next segment's start, which is
+    /// this one's end when recording goes on without a break.
+    pub(crate) fn close(
+        &mut self,
+        s: Segment,
+        next_start: Option<i64>,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<(), RecordError> {
+        let frames = s.writer.frames_written();
+        if frames == 0 {
+            drop(s.writer); // removes the empty file
+            return Ok(());
+        }
+        s.writer.finish()?;
+        sync_dir(&self.cam_dir);
+        let (sha256, size) = sha256_file(&s.path)?;
+        self.largest = self.largest.max(size);
+        self.last_end = Some(s.end_ms);
+        let entry = IndexEntry {
+            version: INDEX_VERSION,
+            file: s.file,
+            start: ts(s.start_ms),
+            end: ts(next_start.unwrap_or(s.end_ms)),
+            frames,
+            sha256,
+            gaps: s.gaps,
+            deleted: None,
+            recovered: None,
+        };
+        self.index.locked(|i| i.append(&entry))?;
+        self.closed += 1;
+        on_event(&Event::SegmentClosed(entry));
+        Ok(())
+    }
+
+    /// Index the segments an unclean stop left without an index line, so that retention
+    /// sees them (a segment nobody indexed would never be deleted).
+    pub(crate) fn recover(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<(), RecordError> {
+        let cam_dir = self.cam_dir.clone();
+        let found = self.index.locked(|index| {
+            let known: std::collections::HashSet<String> =
+                index.read()?.into_iter().map(|e| e.file).collect();
+            let mut names: Vec<String> = fs::read_dir(&cam_dir)
+                .map_err(|source| RecordError::Io {
+                    path: cam_dir.clone(),
+                    op: "list",
+                    source,
+                })?
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".mp4") && !n.starts_with('.') && !known.contains(n))
+                .collect();
+            names.sort();
+            let mut last_end = index.read()?.iter().map(|e| ms(e.end)).max();
+            let mut found = Vec::new();
+            for name in names {
+                let Some(mut entry) = recover_segment(&cam_dir, &name) else {
+                    continue;
+                };
+                // The name gives the start to the second only. A segment that began within
+                // that second after the last indexed one ended followed it back to back
+                // (segments are cut at frames): start it there, so its end, and the gap
+                // after it, are not placed before footage already indexed.
+                let (start, dur) = (ms(entry.start), ms(entry.end) - ms(entry.start));
+                if let Some(le) = last_end {
+                    if (start..start + 1000).contains(&le) {
+                        entry.start = ts(le);
+                        entry.end = ts(le + dur);
+                    }
+                }
+                last_end = Some(last_end.map_or(ms(entry.end), |le| le.max(ms(entry.end))));
+                index.append(&entry)?;
+                found.push(entry);
+            }
+            Ok(found)
+        })?;
+        for e in found {
+            on_event(&Event::Warning(format!(
+                "{}: found without an index line after an unclean stop; indexed ({} frames)",
+                e.file, e.frames
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stop before the disk is full: there must be room for a segment as large as the
+    /// largest so far (less what the current one already holds), plus a margin.
+    pub(crate) fn check_space(&self, current: u64) -> Result<(), RecordError> {
+        let Some(free) = free_space(&self.cam_dir) else {
+            return Ok(());
+        };
+        let needed = self.largest.saturating_sub(current).max(MIN_RESERVE) + MIN_RESERVE;
+        if free < needed {
+            return Err(RecordError::DiskFull {
+                path: self.cam_dir.clone(),
+                free,
+                needed,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The index entry of a segment left behind by an unclean stop, or `None` when its name is
+/// not a segment's or no frame of it can be read.
+fn recover_segment(dir: &Path, name: &str) -> Option<IndexEntry> {
+    let stem = name.strip_suffix(".mp4")?;
+    let stamp = stem.split('-').next()?;
+    let b = stamp.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let rfc = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &stamp[0..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[9..11],
+        &stamp[11..13],
+        &stamp[13..15]
+    );
+    let start = Timestamp::parse(&rfc).ok()?;
+    let path = dir.join(name);
+    let mut reader = VideoReader::open(&path, &ReadOptions::default()).ok()?;
+    let fps = reader.info().fps;
+    let (mut frames, mut last) = (0u64, 0.0f64);
+    // A file cut inside its last fragment ends with an error after the complete ones.
+    while let Ok(Some(f)) = reader.next_frame() {
+        frames += 1;
+        last = f.time();
+    }
+    if frames == 0 {
+        return None;
+    }
+    let frame_s = f64::from(fps.1) / f64::from(fps.0);
+    let end_ms = ms(start) + ((last + frame_s) * 1000.0).round() as i64;
+    let (sha256, _) = sha256_file(&path).ok()?;
+    Some(IndexEntry {
+        version: INDEX_VERSION,
+        file: name.to_string(),
+        start,
+        end: ts(end_ms),
+        frames,
+        sha256,
+        gaps: Vec::new(),
+        deleted: None,
+        recovered: Some("indexed after an unclean stop; start from the file name".into()),
+    })
+}
+
+fn sha256_file(path: &Path) -> Result<(String, u64), RecordError> {
+    use std::io::Read;
+    let io = |source| RecordError::Io {
+        path: path.to_path_buf(),
+        op: "read",
+        source,
+    };
+    let mut f = fs::File::open(path).map_err(io)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((format!("{:x}", h.finalize()), size))
+}
+
+/// Bytes available to an unprivileged writer on the file system holding `dir`.
+#[cfg(unix)]
+// The statvfs field types differ between platforms (u32 on some 32-bit ones).
+#[allow(clippy::useless_conversion)]
+fn free_space(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: an all-zero statvfs is a valid value to be overwritten.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a valid, writable statvfs.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    (rc == 0).then(|| u64::from(st.f_bavail).saturating_mul(u64::from(st.f_frsize)))
+}
+
+#[cfg(not(unix))]
+fn free_space(_dir: &Path) -> Option<u64> {
+    None
+}
