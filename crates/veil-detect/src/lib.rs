@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cells;
 mod centerface;
 mod error;
 mod model;

@@ -5,7 +5,7 @@ use veil_core::{BoxF, Class};
 
 use crate::geom::inside_area;
 use crate::pool::{Live, Update};
-use crate::tracks::TrackBox;
+use crate::track::TrackBox;
 
 /// Margin around a person's upper region, as a fraction of the person box, because a head
 /// often pokes slightly out of a detector's person box.

@@ -50,16 +50,20 @@ pub mod identity;
 mod kalman;
 mod link;
 mod pool;
+mod track;
 mod tracker;
 mod tracks;
+mod wire;
 
 pub use appearance::{Appearance, AppearanceMean};
 pub use config::TrackerConfig;
 pub use error::TrackError;
 pub use identity::{Cause, EventKind, IdentityEvent, Link, Tracklet, TrackletId};
+pub use track::{Track, TrackBox};
 pub use tracker::Tracker;
-pub use tracks::{Track, TrackBox, Tracks, TRACKS_VERSION, TRACKS_VERSION_MIN};
+pub use tracks::Tracks;
 pub use veil_core::{Class, Detection};
+pub use wire::{TRACKS_VERSION, TRACKS_VERSION_MIN};
 
 #[cfg(test)]
 mod identity_tests;

@@ -7,7 +7,7 @@ use crate::appearance::Appearance;
 use crate::config::TrackerConfig;
 use crate::identity::{decide, Cause, Cell, IdentityEvent, Link, Tracklet, TrackletId};
 use crate::pool::LiveTracklet;
-use crate::tracks::Track;
+use crate::track::Track;
 
 /// The surviving tracklets of a finished track: the live ones that hold at least one box,
 /// numbered from 1, each running to the frame before the next (the last to the track's end).

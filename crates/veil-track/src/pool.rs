@@ -7,7 +7,7 @@ use crate::appearance::AppearanceMean;
 use crate::config::TrackerConfig;
 use crate::identity::Cause;
 use crate::kalman::Kalman;
-use crate::tracks::TrackBox;
+use crate::track::TrackBox;
 
 /// Upper bound on Kalman predict steps per update.
 const MAX_PREDICT_STEPS: u64 = 10_000;

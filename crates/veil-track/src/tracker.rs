@@ -12,7 +12,8 @@ use crate::faces::{hand_over_faces, Faces};
 use crate::identity::TrackletId;
 use crate::link::{build_tracklets, link_tracklets};
 use crate::pool::{Live, Pool, Update};
-use crate::tracks::{interpolate, Track, Tracks};
+use crate::track::{interpolate, Track};
+use crate::tracks::Tracks;
 
 /// Multi-object tracker for persons and faces.
 ///

@@ -1,329 +1,13 @@
-//! The tracks document: complete tracks of a recording, their JSON form, validation and the
-//! queries of the export pass.
+//! The tracks document: complete tracks of a recording, their validation and the queries of
+//! the export pass (its JSON form is in `wire`).
 
 use std::collections::HashSet;
-use std::path::Path;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use veil_core::BoxF;
-
-use crate::identity::{Cause, IdentityEvent, Tracklet, TrackletId};
-use veil_core::Class;
+use veil_core::{BoxF, Class};
 
 use crate::error::TrackError;
-
-/// The tracks document version this build writes. Version 2 added tracklets, identity
-/// events and links; version 1 files still load (each track then is one tracklet without
-/// identity information, see [`Tracks::has_identity`]).
-pub const TRACKS_VERSION: u32 = 2;
-
-/// The oldest tracks document version this build reads.
-pub const TRACKS_VERSION_MIN: u32 = 1;
-
-/// One box of a track on one frame.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrackBox {
-    /// Frame index (0-based, in the analysed recording).
-    pub frame: u64,
-    /// The box in frame pixels; `[x, y, w, h]` in JSON.
-    #[serde(rename = "box", with = "box_array")]
-    pub bbox: BoxF,
-    /// Detector score (for an interpolated box, the lower score of its two neighbours).
-    pub score: f32,
-    /// Filled in across a gap rather than detected.
-    pub interpolated: bool,
-}
-
-mod box_array {
-    use super::*;
-
-    pub(super) fn serialize<S: Serializer>(b: &BoxF, s: S) -> Result<S::Ok, S::Error> {
-        [b.x, b.y, b.w, b.h].serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BoxF, D::Error> {
-        let [x, y, w, h] = <[f32; 4]>::deserialize(d)?;
-        Ok(BoxF::new(x, y, w, h))
-    }
-}
-
-/// One tracked person or face over time.
-///
-/// Invariants (checked by [`Track::new`] and on load): at least one box or face box; within
-/// `boxes` and within `faces`, frames strictly increase; boxes finite with non-negative size;
-/// scores finite; `first_frame`/`last_frame` are the smallest/largest frame of both lists;
-/// only person tracks carry `faces` (a face track's face boxes are its `boxes`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Track {
-    id: u64,
-    class: Class,
-    first_frame: u64,
-    last_frame: u64,
-    boxes: Vec<TrackBox>,
-    faces: Vec<TrackBox>,
-    tracklets: Vec<Tracklet>,
-}
-
-impl Track {
-    /// A track from its boxes (body boxes for a person, face boxes for a face track) and, for a
-    /// person, the face boxes attached to it.
-    ///
-    /// # Errors
-    /// [`TrackError::InvalidTrack`] if an invariant (see [`Track`]) does not hold.
-    pub fn new(
-        id: u64,
-        class: Class,
-        boxes: Vec<TrackBox>,
-        faces: Vec<TrackBox>,
-    ) -> Result<Track, TrackError> {
-        let t = Track::from_parts(id, class, boxes, faces);
-        t.check().map_err(|reason| TrackError::InvalidTrack { reason })?;
-        Ok(t)
-    }
-
-    /// Built by the tracker, valid by construction.
-    pub(crate) fn from_parts(id: u64, class: Class, boxes: Vec<TrackBox>, faces: Vec<TrackBox>) -> Track {
-        let first = boxes
-            .first()
-            .map(|b| b.frame)
-            .into_iter()
-            .chain(faces.first().map(|b| b.frame))
-            .min();
-        let last = boxes
-            .last()
-            .map(|b| b.frame)
-            .into_iter()
-            .chain(faces.last().map(|b| b.frame))
-            .max();
-        let (first_frame, last_frame) = (first.unwrap_or(0), last.unwrap_or(0));
-        Track {
-            id,
-            class,
-            first_frame,
-            last_frame,
-            boxes,
-            faces,
-            tracklets: vec![whole(first_frame, last_frame)],
-        }
-    }
-
-    /// The track with these tracklets instead of one over its whole span.
-    ///
-    /// # Errors
-    /// [`TrackError::InvalidTrack`] if the tracklets are not numbered 1, 2, ... in order,
-    /// do not cover the track's frames without gap or overlap, or a link points to a later
-    /// tracklet.
-    pub fn with_tracklets(mut self, tracklets: Vec<Tracklet>) -> Result<Track, TrackError> {
-        self.tracklets = tracklets;
-        self.check()
-            .map_err(|reason| TrackError::InvalidTrack { reason })?;
-        Ok(self)
-    }
-
-    pub(crate) fn set_tracklets_unchecked(&mut self, tracklets: Vec<Tracklet>) {
-        self.tracklets = tracklets;
-    }
-
-    pub(crate) fn set_link(&mut self, index: u32, link: crate::identity::Link) {
-        if let Some(t) = self.tracklets.iter_mut().find(|t| t.index == index) {
-            t.link = Some(link);
-        }
-    }
-
-    /// The track's tracklets, in order (one over the whole track when it met nobody).
-    pub fn tracklets(&self) -> &[Tracklet] {
-        &self.tracklets
-    }
-
-    /// The tracklet that holds `frame`: the one whose range contains it, the first for frames
-    /// before the track and the last for frames after it (temporal padding).
-    pub fn tracklet_at(&self, frame: u64) -> &Tracklet {
-        let i = self.tracklets.partition_point(|t| t.start <= frame);
-        &self.tracklets[i.saturating_sub(1).min(self.tracklets.len() - 1)]
-    }
-
-    /// Track id, unique in its [`Tracks`].
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// Person or face.
-    pub fn class(&self) -> Class {
-        self.class
-    }
-
-    /// First frame with a box (body or face), before temporal padding.
-    pub fn first_frame(&self) -> u64 {
-        self.first_frame
-    }
-
-    /// Last frame with a box (body or face), before temporal padding.
-    pub fn last_frame(&self) -> u64 {
-        self.last_frame
-    }
-
-    /// Body boxes of a person track, face boxes of a face track; sorted by frame, interpolated
-    /// ones included.
-    pub fn boxes(&self) -> &[TrackBox] {
-        &self.boxes
-    }
-
-    /// Face boxes attached to a person track (empty for face tracks); sorted by frame.
-    pub fn faces(&self) -> &[TrackBox] {
-        &self.faces
-    }
-
-    /// The box for this track's contact-sheet thumbnail: the highest-scoring detected face box,
-    /// else the highest-scoring detected body box (larger area on equal scores); interpolated
-    /// boxes only if there is nothing else. `None` only for a track without boxes, which a
-    /// valid track never is.
-    pub fn best_thumbnail_box(&self) -> Option<&TrackBox> {
-        fn best(list: &[TrackBox], interp: bool) -> Option<&TrackBox> {
-            list.iter().filter(|b| b.interpolated == interp).max_by(|a, b| {
-                a.score
-                    .total_cmp(&b.score)
-                    .then(a.bbox.area().total_cmp(&b.bbox.area()))
-            })
-        }
-        best(&self.faces, false)
-            .or_else(|| best(&self.boxes, false))
-            .or_else(|| best(&self.faces, true))
-            .or_else(|| best(&self.boxes, true))
-    }
-
-    /// Why this track breaks an invariant, if it does.
-    fn check(&self) -> Result<(), String> {
-        let id = self.id;
-        if self.boxes.is_empty() && self.faces.is_empty() {
-            return Err(format!("track {id} has no box"));
-        }
-        if self.class == Class::Face && !self.faces.is_empty() {
-            return Err(format!(
-                "track {id} is a face track but has a \"faces\" list (only person tracks carry faces)"
-            ));
-        }
-        for (name, list) in [("boxes", &self.boxes), ("faces", &self.faces)] {
-            for (i, b) in list.iter().enumerate() {
-                let r = &b.bbox;
-                if !(r.x.is_finite() && r.y.is_finite() && r.w.is_finite() && r.h.is_finite()) {
-                    return Err(format!(
-                        "track {id} {name}[{i}] (frame {}): box is not finite",
-                        b.frame
-                    ));
-                }
-                if r.w < 0.0 || r.h < 0.0 {
-                    return Err(format!(
-                        "track {id} {name}[{i}] (frame {}): negative box size {} x {}",
-                        b.frame, r.w, r.h
-                    ));
-                }
-                if !b.score.is_finite() {
-                    return Err(format!(
-                        "track {id} {name}[{i}] (frame {}): score is not finite",
-                        b.frame
-                    ));
-                }
-                if i > 0 && list[i - 1].frame >= b.frame {
-                    return Err(format!(
-                        "track {id} {name}[{i}]: frame {} does not come after frame {} (frames must be sorted and unique)",
-                        b.frame,
-                        list[i - 1].frame
-                    ));
-                }
-            }
-        }
-        let first = self
-            .boxes
-            .first()
-            .into_iter()
-            .chain(self.faces.first())
-            .map(|b| b.frame)
-            .min();
-        let last = self
-            .boxes
-            .last()
-            .into_iter()
-            .chain(self.faces.last())
-            .map(|b| b.frame)
-            .max();
-        if first != Some(self.first_frame) || last != Some(self.last_frame) {
-            return Err(format!(
-                "track {id}: first_frame/last_frame are {}/{} but its boxes span {}/{}",
-                self.first_frame,
-                self.last_frame,
-                first.unwrap_or(0),
-                last.unwrap_or(0)
-            ));
-        }
-        if self.tracklets.is_empty() {
-            return Err(format!("track {id} has no tracklet"));
-        }
-        let mut next = self.first_frame;
-        for (k, t) in self.tracklets.iter().enumerate() {
-            let name = TrackletId::new(id, t.index);
-            if t.index as usize != k + 1 {
-                return Err(format!(
-                    "track {id}: tracklet {name} is number {} (tracklets are numbered 1, 2, ... in order)",
-                    k + 1
-                ));
-            }
-            if t.start != next || t.end < t.start {
-                return Err(format!(
-                    "tracklet {name}: frames {}..={} do not continue the track at frame {next}",
-                    t.start, t.end
-                ));
-            }
-            next = t.end + 1;
-            if matches!(t.cause, Cause::Event | Cause::Parting) != t.event.is_some() {
-                return Err(format!(
-                    "tracklet {name}: an event index goes with cause \"event\" or \"parting\" and only with them"
-                ));
-            }
-            if let Some(l) = &t.link {
-                if l.to.track == id && l.to.index >= t.index {
-                    return Err(format!("tracklet {name}: linked to a later tracklet {}", l.to));
-                }
-                if !(l.distance.is_finite() && l.margin.is_none_or(f32::is_finite)) {
-                    return Err(format!("tracklet {name}: link distance or margin is not finite"));
-                }
-            }
-        }
-        if next != self.last_frame + 1 {
-            return Err(format!(
-                "track {id}: its tracklets end at frame {}, the track at {}",
-                next - 1,
-                self.last_frame
-            ));
-        }
-        Ok(())
-    }
-
-    /// The boxes of `list` that cover `frame` with `pad` frames of temporal padding: the box of
-    /// that frame if there is one, otherwise the nearest earlier box if at most `pad` frames
-    /// before and the nearest later box if at most `pad` frames after (both when both are).
-    fn covering(list: &[TrackBox], frame: u64, pad: u64) -> impl Iterator<Item = &TrackBox> {
-        let i = list.partition_point(|b| b.frame < frame);
-        let mut out = [None, None];
-        match list.get(i) {
-            Some(b) if b.frame == frame => out[0] = Some(b),
-            next => {
-                if i > 0 {
-                    let prev = &list[i - 1];
-                    if frame - prev.frame <= pad {
-                        out[0] = Some(prev);
-                    }
-                }
-                if let Some(n) = next {
-                    if n.frame - frame <= pad {
-                        out[1] = Some(n);
-                    }
-                }
-            }
-        }
-        out.into_iter().flatten()
-    }
-}
+use crate::identity::{Cause, IdentityEvent, Tracklet, TrackletId};
+use crate::track::Track;
 
 /// All tracks of an analysed recording, with the video's size and frame rate, and
 /// optionally the frame range that was analysed and the SHA-256 of the analysed input.
@@ -343,97 +27,17 @@ impl Track {
 /// looked, not because nobody was there, so an export must not use the tracks there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tracks {
-    width: u32,
-    height: u32,
-    fps: f64,
-    analyzed: Option<[u64; 2]>,
-    source_sha256: Option<String>,
-    min_face: Option<u32>,
-    min_person: Option<u32>,
-    tracks: Vec<Track>,
-    events: Vec<IdentityEvent>,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) fps: f64,
+    pub(crate) analyzed: Option<[u64; 2]>,
+    pub(crate) source_sha256: Option<String>,
+    pub(crate) min_face: Option<u32>,
+    pub(crate) min_person: Option<u32>,
+    pub(crate) tracks: Vec<Track>,
+    pub(crate) events: Vec<IdentityEvent>,
     /// Whether the document records identity (tracklets, events, links): version 2 and later.
-    identity: bool,
-}
-
-#[derive(Serialize)]
-struct TracksRef<'a> {
-    version: u32,
-    width: u32,
-    height: u32,
-    fps: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    analyzed: Option<[u64; 2]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source_sha256: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    min_face: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    min_person: Option<u32>,
-    tracks: &'a [Track],
-    events: &'a [IdentityEvent],
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TracksWire {
-    version: u64,
-    width: u32,
-    height: u32,
-    fps: f64,
-    #[serde(default)]
-    analyzed: Option<[u64; 2]>,
-    #[serde(default)]
-    source_sha256: Option<String>,
-    #[serde(default)]
-    min_face: Option<u32>,
-    #[serde(default)]
-    min_person: Option<u32>,
-    tracks: Vec<TrackWire>,
-    #[serde(default)]
-    events: Option<Vec<IdentityEvent>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TrackWire {
-    id: u64,
-    class: Class,
-    first_frame: u64,
-    last_frame: u64,
-    boxes: Vec<TrackBox>,
-    faces: Vec<TrackBox>,
-    #[serde(default)]
-    tracklets: Option<Vec<Tracklet>>,
-}
-
-#[derive(Deserialize)]
-struct VersionProbe {
-    version: serde_json::Value,
-}
-
-impl Serialize for Tracks {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        TracksRef {
-            version: TRACKS_VERSION,
-            width: self.width,
-            height: self.height,
-            fps: self.fps,
-            analyzed: self.analyzed,
-            source_sha256: self.source_sha256.as_deref(),
-            min_face: self.min_face,
-            min_person: self.min_person,
-            tracks: &self.tracks,
-            events: &self.events,
-        }
-        .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Tracks {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Tracks::from_wire(TracksWire::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
+    pub(crate) identity: bool,
 }
 
 impl Tracks {
@@ -735,140 +339,7 @@ impl Tracks {
         best.map(|(_, id)| id)
     }
 
-    /// The document as compact JSON.
-    ///
-    /// # Errors
-    /// [`TrackError::InvalidTrack`] if serialisation fails (not expected for a valid document).
-    pub fn to_json(&self) -> Result<String, TrackError> {
-        serde_json::to_string(self).map_err(|e| TrackError::InvalidTrack {
-            reason: e.to_string(),
-        })
-    }
-
-    /// Parse and validate a document held in memory (errors name the file as `<string>`).
-    ///
-    /// # Errors
-    /// [`TrackError::Parse`] or [`TrackError::Invalid`], see [`Tracks::load`].
-    pub fn from_json(json: &str) -> Result<Tracks, TrackError> {
-        Tracks::parse(json, Path::new("<string>"))
-    }
-
-    /// Read and validate a tracks file.
-    ///
-    /// # Errors
-    /// [`TrackError::Read`] if the file cannot be read; [`TrackError::Parse`] if it is not JSON
-    /// of the tracks schema (including negative sizes and unknown fields);
-    /// [`TrackError::Invalid`] for an unsupported version, a non-finite box or score, a negative
-    /// box size or fps, unsorted or repeated frames, inconsistent first/last frame, an empty
-    /// track, a repeated id, an `analyzed` range whose first frame comes after its last, or a
-    /// `source_sha256` that is not 64 hex digits.
-    pub fn load(path: impl AsRef<Path>) -> Result<Tracks, TrackError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| TrackError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Tracks::parse(&text, path)
-    }
-
-    /// Write the document atomically: to a temporary file beside `path`, flushed to disk, then
-    /// renamed over `path`, so a reader never sees a partial file.
-    ///
-    /// # Errors
-    /// [`TrackError::Write`] if any step fails; the temporary file is removed and `path` is left
-    /// as it was.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), TrackError> {
-        let path = path.as_ref();
-        let json = self.to_json()?;
-        let werr = |source| TrackError::Write {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut bytes = json.into_bytes();
-        bytes.push(b'\n');
-        veil_core::fsutil::write_atomic(path, &bytes).map_err(werr)
-    }
-
-    fn parse(json: &str, path: &Path) -> Result<Tracks, TrackError> {
-        match serde_json::from_str::<TracksWire>(json) {
-            Ok(w) => Tracks::from_wire(w).map_err(|reason| TrackError::Invalid {
-                path: path.to_path_buf(),
-                reason,
-            }),
-            Err(e) => {
-                // A document of another version may fail the schema; say so rather than
-                // reporting the first field that differs.
-                if let Ok(p) = serde_json::from_str::<VersionProbe>(json) {
-                    let known = u64::from(TRACKS_VERSION_MIN)..=u64::from(TRACKS_VERSION);
-                    if !p.version.as_u64().is_some_and(|v| known.contains(&v)) {
-                        return Err(TrackError::Invalid {
-                            path: path.to_path_buf(),
-                            reason: version_reason(&p.version),
-                        });
-                    }
-                }
-                Err(TrackError::Parse {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                })
-            }
-        }
-    }
-
-    fn from_wire(w: TracksWire) -> Result<Tracks, String> {
-        if !(u64::from(TRACKS_VERSION_MIN)..=u64::from(TRACKS_VERSION)).contains(&w.version) {
-            return Err(version_reason(&serde_json::Value::from(w.version)));
-        }
-        let identity = w.version >= 2;
-        if identity && w.events.is_none() {
-            return Err("version 2 requires \"events\"".into());
-        }
-        if !identity && (w.events.is_some() || w.tracks.iter().any(|t| t.tracklets.is_some())) {
-            return Err("version 1 has no \"events\" or \"tracklets\" (written by a newer Veil?)".into());
-        }
-        let mut tracks = Vec::with_capacity(w.tracks.len());
-        for (i, t) in w.tracks.into_iter().enumerate() {
-            let tracklets = match t.tracklets {
-                Some(list) => list,
-                None if identity => {
-                    return Err(format!(
-                        "tracks[{i}] (id {}): version 2 requires \"tracklets\"",
-                        t.id
-                    ))
-                }
-                None => vec![whole(t.first_frame, t.last_frame)],
-            };
-            tracks.push(Track {
-                id: t.id,
-                class: t.class,
-                first_frame: t.first_frame,
-                last_frame: t.last_frame,
-                boxes: t.boxes,
-                faces: t.faces,
-                tracklets,
-            });
-        }
-        check_analyzed(w.analyzed)?;
-        let source_sha256 = check_sha256(w.source_sha256.as_deref())?;
-        let mut t = Tracks {
-            width: w.width,
-            height: w.height,
-            fps: w.fps,
-            analyzed: w.analyzed,
-            source_sha256,
-            min_face: w.min_face,
-            min_person: w.min_person,
-            tracks,
-            events: w.events.unwrap_or_default(),
-            identity,
-        };
-        t.check()?;
-        // Lookups by id use binary search; the file's order is not part of its meaning.
-        t.tracks.sort_by_key(|t| t.id);
-        Ok(t)
-    }
-
-    fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         check_fps(self.fps)?;
         let mut ids = HashSet::with_capacity(self.tracks.len());
         for (i, t) in self.tracks.iter().enumerate() {
@@ -954,19 +425,7 @@ impl Tracks {
     }
 }
 
-/// One tracklet over a whole track (a track without identity events).
-fn whole(first: u64, last: u64) -> Tracklet {
-    Tracklet {
-        index: 1,
-        start: first,
-        end: last,
-        cause: Cause::Start,
-        event: None,
-        link: None,
-    }
-}
-
-fn check_fps(fps: f64) -> Result<(), String> {
+pub(crate) fn check_fps(fps: f64) -> Result<(), String> {
     if fps.is_finite() && fps >= 0.0 {
         Ok(())
     } else {
@@ -974,7 +433,7 @@ fn check_fps(fps: f64) -> Result<(), String> {
     }
 }
 
-fn check_analyzed(range: Option<[u64; 2]>) -> Result<(), String> {
+pub(crate) fn check_analyzed(range: Option<[u64; 2]>) -> Result<(), String> {
     match range {
         Some([a, b]) if a > b => Err(format!(
             "analyzed range [{a}, {b}] is empty (its first frame comes after its last)"
@@ -984,7 +443,7 @@ fn check_analyzed(range: Option<[u64; 2]>) -> Result<(), String> {
 }
 
 /// The hash in lowercase, if it is 64 hex digits.
-fn check_sha256(hex: Option<&str>) -> Result<Option<String>, String> {
+pub(crate) fn check_sha256(hex: Option<&str>) -> Result<Option<String>, String> {
     match hex {
         None => Ok(None),
         Some(h) if h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()) => {
@@ -992,40 +451,4 @@ fn check_sha256(hex: Option<&str>) -> Result<Option<String>, String> {
         }
         Some(h) => Err(format!("source_sha256 {h:?} is not 64 hexadecimal digits")),
     }
-}
-
-fn version_reason(v: &serde_json::Value) -> String {
-    format!("unsupported version {v} (this build reads versions {TRACKS_VERSION_MIN} to {TRACKS_VERSION})")
-}
-
-/// Fill gaps of at most `max_gap` missing frames between consecutive boxes with linearly
-/// interpolated boxes (score: the lower of the two neighbours).
-pub(crate) fn interpolate(list: &[TrackBox], max_gap: u64) -> Vec<TrackBox> {
-    let mut out = Vec::with_capacity(list.len());
-    for (i, b) in list.iter().enumerate() {
-        if i > 0 {
-            let a = &list[i - 1];
-            let gap = b.frame - a.frame - 1;
-            if gap > 0 && gap <= max_gap {
-                let n = (b.frame - a.frame) as f32;
-                for f in a.frame + 1..b.frame {
-                    let t = (f - a.frame) as f32 / n;
-                    let lerp = |p: f32, q: f32| p + (q - p) * t;
-                    out.push(TrackBox {
-                        frame: f,
-                        bbox: BoxF::new(
-                            lerp(a.bbox.x, b.bbox.x),
-                            lerp(a.bbox.y, b.bbox.y),
-                            lerp(a.bbox.w, b.bbox.w),
-                            lerp(a.bbox.h, b.bbox.h),
-                        ),
-                        score: a.score.min(b.score),
-                        interpolated: true,
-                    });
-                }
-            }
-        }
-        out.push(*b);
-    }
-    out
 }
