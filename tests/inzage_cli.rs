@@ -100,6 +100,13 @@ fn export_refusals_leave_nothing() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(err(&o).starts_with("error: "), "{}", err(&o));
+    assert!(
+        err(&o).contains("nobody is tracked at pixel (2, 2) at 0.5 s"),
+        "the refusal names the point: {}",
+        err(&o)
+    );
+    assert!(!out.exists(), "no export after a refusal");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing left behind");
     // an export that could not be logged is refused before any work (purpose not allowed)
     let zones = root().join("fixtures/vtest-zones.toml");
     let log = dir.join("audit.jsonl");
@@ -125,6 +132,13 @@ fn export_refusals_leave_nothing() {
         "2026-03-01T09:00:00Z".as_ref(),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let e = err(&o);
+    assert!(
+        e.contains("the export could not be logged") && e.contains("marketing"),
+        "the refusal names the log rule and the purpose: {e}"
+    );
+    assert!(!log.exists(), "refused before anything was logged");
+    assert!(!out.exists(), "refused before the work");
     // no requester choice at all is a usage error
     let o = run(&[
         "export".as_ref(),

@@ -511,6 +511,76 @@ mod tests {
         );
     }
 
+    /// The operator picks the requester by the number on a cell: every cell's number must be
+    /// the id of the track whose thumbnail it shows. Tracks with scattered ids get thumbnails
+    /// of distinct colours; each cell's label strip must equal, pixel for pixel, a strip
+    /// with the id of the track its thumbnail's colour belongs to.
+    #[test]
+    fn contact_sheet_cell_numbers_are_the_track_ids() {
+        let ids = [17u64, 3, 42, 5, 9, 110, 28, 2];
+        let colour = |id: u64| [(id * 2) as u8, (250 - id * 2) as u8, (id * 7 % 256) as u8];
+        let tracks = Tracks::new(
+            200,
+            120,
+            25.0,
+            ids.iter()
+                .map(|&id| Track::new(id, Class::Person, vec![tb(id, 10.0, 100.0)], vec![]).unwrap())
+                .collect(),
+        )
+        .unwrap();
+        let mut thumbs = HashMap::new();
+        for &id in &ids {
+            let mut frame = Frame::new(PixelFormat::Rgb24, 200, 120).unwrap();
+            {
+                let mut m = frame.as_mut();
+                for y in 0..120 {
+                    for px in m.planes_mut()[0].row_mut(y).chunks_exact_mut(3) {
+                        px.copy_from_slice(&colour(id));
+                    }
+                }
+            }
+            let th = Thumb::crop(
+                &frame.as_ref(),
+                BoxF::new(10.0, 10.0, 50.0, 100.0),
+                false,
+                true,
+                0.9,
+            )
+            .unwrap();
+            thumbs.insert(id, th);
+        }
+        let img = render(&tracks, &thumbs).unwrap();
+        let f = font().unwrap();
+        let cell_h = LABEL_H + CELL + CAPTION_H;
+        let mut seen = Vec::new();
+        for i in 0..ids.len() as u32 {
+            let (x, y) = (
+                GAP + (i % COLUMNS) * (CELL + GAP),
+                GAP + (i / COLUMNS) * (cell_h + GAP),
+            );
+            let centre = img.get_pixel(x + CELL / 2, y + LABEL_H + CELL / 2).0;
+            let id = *ids
+                .iter()
+                .find(|&&id| colour(id) == centre)
+                .unwrap_or_else(|| panic!("cell {i}: thumbnail colour {centre:?} is no track's"));
+            let mut want = RgbImage::from_pixel(CELL, LABEL_H, WHITE);
+            text(&mut want, &f, 12, 3, 24.0, BLACK, &id.to_string());
+            for ly in 0..LABEL_H {
+                for lx in 6..CELL {
+                    assert_eq!(
+                        img.get_pixel(x + lx, y + ly),
+                        want.get_pixel(lx, ly),
+                        "cell {i} shows track {id} but its label differs at ({lx}, {ly})"
+                    );
+                }
+            }
+            seen.push(id);
+        }
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(seen, sorted, "cells in id order, each track once");
+    }
+
     #[test]
     fn review_strip_marks_uncertain_cells() {
         let mk = |uncertain| ReviewCell {

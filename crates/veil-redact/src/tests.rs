@@ -136,11 +136,25 @@ fn temporal_padding_holds_boxes_around_the_track() {
 
 #[test]
 fn spatial_padding_grows_boxes() {
+    // The lone face (176..192 x 80..96) is the only box near (195, 85), (185, 74) and
+    // (185, 101); the bystander's body ends at x 170.
     let mut p = plan(Style::Solid, false);
-    p.padding.face = 0.5; // the lone 16 px face grows by 8 px on every side
     let (o, r, _) = run(&p, 11, &[1]);
-    assert!(changed(&o, &r, 170, 75));
-    assert!(!changed(&o, &r, 160, 60) || changed(&o, &r, 150, 100)); // body of 2 covers it
+    for (x, y) in [(195, 85), (185, 74), (185, 101)] {
+        assert!(
+            !changed(&o, &r, x, y),
+            "no padding: ({x}, {y}) lies outside the face"
+        );
+    }
+    assert!(changed(&o, &r, 185, 85), "the face itself");
+    p.padding.face = 0.5; // the 16 px face grows by 8 px on every side: 168..200 x 72..104
+    let (o, r, _) = run(&p, 11, &[1]);
+    for (x, y) in [(195, 85), (185, 74), (185, 101)] {
+        assert!(changed(&o, &r, x, y), "padded: ({x}, {y}) lies in the margin");
+    }
+    for (x, y) in [(185, 69), (185, 107)] {
+        assert!(!changed(&o, &r, x, y), "({x}, {y}) lies beyond the 8 px margin");
+    }
 }
 
 #[test]
