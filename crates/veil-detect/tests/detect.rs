@@ -228,11 +228,24 @@ fn tiny_and_odd_frames_do_not_fail() {
                 }
             }
             let f = convert(&f, fmt);
-            for d in faces().detect(&f.as_ref()).unwrap() {
-                assert!(d.bbox.x >= 0.0 && d.bbox.x + d.bbox.w <= w as f32, "{d:?}");
-            }
-            for d in persons().detect(&f.as_ref()).unwrap() {
-                assert!(d.bbox.y >= 0.0 && d.bbox.y + d.bbox.h <= h as f32, "{d:?}");
+            // Every box of both detectors lies wholly inside the frame, on both axes, with a
+            // positive size and a finite score.
+            let mut dets = faces().detect(&f.as_ref()).unwrap();
+            dets.extend(persons().detect(&f.as_ref()).unwrap());
+            for d in dets {
+                let b = d.bbox;
+                assert!(
+                    b.x >= 0.0 && b.x + b.w <= w as f32,
+                    "{w}x{h} {fmt:?}: x out of the frame: {d:?}"
+                );
+                assert!(
+                    b.y >= 0.0 && b.y + b.h <= h as f32,
+                    "{w}x{h} {fmt:?}: y out of the frame: {d:?}"
+                );
+                assert!(
+                    b.w > 0.0 && b.h > 0.0 && d.score.is_finite(),
+                    "{w}x{h} {fmt:?}: {d:?}"
+                );
             }
         }
     }

@@ -166,10 +166,35 @@ fn analysis_writes_tracks_and_a_numbered_contact_sheet() {
             assert!(hit, "frame {n}: no face box at ({cx}, {cy})");
         }
     }
-    let img = image::open(sheet).unwrap();
+    let img = image::open(sheet).unwrap().to_rgb8();
     // Six columns at most: 8 + k * 168 wide.
     assert_eq!((img.width() - 8) % 168, 0, "sheet width {}", img.width());
     assert!(img.height() >= 8 + 196);
+    // The first cell shows a real crop of the footage (not an empty cell: many distinct
+    // colours), under a white label strip with the id drawn in dark pixels. Which number
+    // goes with which crop is checked in sheet.rs's unit tests.
+    let (x0, y0) = (8u32, 8u32 + 30);
+    let mut colours = std::collections::HashSet::new();
+    for y in y0 + 20..y0 + 140 {
+        for x in x0 + 20..x0 + 140 {
+            colours.insert(img.get_pixel(x, y).0);
+        }
+    }
+    assert!(
+        colours.len() > 200,
+        "first cell holds a crop: {} colours",
+        colours.len()
+    );
+    assert_eq!(
+        img.get_pixel(x0 + 150, 10).0,
+        [255, 255, 255],
+        "white label strip"
+    );
+    let dark = (x0 + 12..x0 + 60)
+        .flat_map(|x| (11..8 + 27).map(move |y| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y).0[0] < 100)
+        .count();
+    assert!(dark > 10, "the first cell's id is drawn: {dark} dark pixels");
 }
 
 #[test]
