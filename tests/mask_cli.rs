@@ -204,22 +204,26 @@ fn window_holds_exactly_the_frames_inside_it() {
     for k in 0..27 {
         check_frame(k, &out_y[k], &out_u[k], &in_y[24 + k], &maps);
     }
-    // And the window's last frame is not its neighbour: frame 50 is outside, so the
-    // output's last frame is input frame 50 - 1 = 49 (24 + 26), not 50.
-    let last = &out_y[26];
-    let mean_to = |f: &[u8]| {
-        last.iter()
-            .zip(f)
-            .map(|(a, b)| u64::from(a.abs_diff(*b)))
+    // And the window's ends are its own frames, not their neighbours outside it: the first
+    // output frame is input frame 24 (2.4 s), not 23; the last is input frame 50 (5.0 s),
+    // not 51.
+    let mean_diff = |a: &[u8], b: &[u8]| {
+        a.iter()
+            .zip(b)
+            .map(|(p, q)| u64::from(p.abs_diff(*q)))
             .sum::<u64>() as f64
-            / f.len() as f64
+            / a.len() as f64
     };
-    assert!(
-        mean_to(&in_y[49]) < mean_to(&in_y[50]),
-        "the last frame is input frame 49 ({:.2}), not 50 ({:.2})",
-        mean_to(&in_y[49]),
-        mean_to(&in_y[50])
-    );
+    for (k, own, outside) in [(0usize, 24usize, 23usize), (26, 50, 51)] {
+        let (d_own, d_out) = (
+            mean_diff(&out_y[k], &in_y[own]),
+            mean_diff(&out_y[k], &in_y[outside]),
+        );
+        assert!(
+            d_own < d_out,
+            "output frame {k} is input frame {own} ({d_own:.2}), not {outside} ({d_out:.2})"
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 
