@@ -10,8 +10,9 @@ use serde::Serialize;
 use crate::entry::{Entry, NewEntry, ENTRY_VERSION, GENESIS_PREV};
 use crate::hash::sha256_hex;
 use crate::lock::ExclusiveLock;
+use crate::tamper::{Tamper, TamperKind, VerifySummary};
 use crate::time::Timestamp;
-use crate::verify::{check_line, verify_file, verify_reader, Lines, Tamper, TamperKind, VerifySummary};
+use crate::verify::{check_line, verify_file, verify_reader, Lines};
 use crate::vocab::Action;
 use crate::AuditError;
 
@@ -88,13 +89,10 @@ impl AuditLog {
             op: "open",
             source,
         })?;
-        let mut lines = Lines {
-            reader: BufReader::new(file),
-            path: self.path.clone(),
-        };
+        let mut lines = Lines::new(BufReader::new(file), &self.path);
         let mut out = Vec::new();
-        while let Some(raw) = lines.next_line()? {
-            let e = check_line(&raw.bytes).map_err(|f| AuditError::CorruptTail {
+        while let Some(line) = lines.next_line()? {
+            let e = line.entry.map_err(|f| AuditError::CorruptTail {
                 path: self.path.clone(),
                 reason: format!("changed during reading: {}", TamperKind::from(f)),
             })?;

@@ -31,7 +31,7 @@ pub(crate) fn is_sha256_hex(s: &str) -> bool {
 }
 
 /// SHA-256 (lowercase hex) of a file's contents, e.g. an export manifest for
-/// [`NewEntry::manifest_sha256`].
+/// [`NewEntry::manifest_sha256`](crate::NewEntry::manifest_sha256).
 ///
 /// # Errors
 /// [`AuditError::Io`] when the file cannot be read.

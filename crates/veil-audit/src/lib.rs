@@ -247,6 +247,7 @@ mod lock;
 mod parse;
 mod retention;
 mod rules;
+mod tamper;
 mod time;
 mod verify;
 mod vocab;
@@ -262,8 +263,7 @@ pub use retention::{
     RefusedErasure, Retained, DEFAULT_RETENTION_DAYS, PLAN_VERSION,
 };
 pub use rules::{check_purpose, PurposeCheck};
+pub use tamper::{Anchor, Tamper, TamperKind, VerifySummary};
 pub use time::{Timestamp, Window};
-pub use verify::{
-    verify_file, verify_file_with_anchor, verify_reader, Anchor, Tamper, TamperKind, VerifySummary,
-};
+pub use verify::{verify_file, verify_file_with_anchor, verify_reader};
 pub use vocab::{Action, BasisKind, LegalBasis};

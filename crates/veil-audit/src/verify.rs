@@ -1,183 +1,13 @@
 //! Verifying a log: the chain walk with one line of lookahead, and the classification of the
 //! first problem ([`TamperKind`]).
 
-use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use crate::entry::{Entry, ENTRY_VERSION, GENESIS_PREV};
+use crate::tamper::{Anchor, Tamper, TamperKind, VerifySummary};
 use crate::AuditError;
-
-/// A point of the chain recorded elsewhere (printed in a report, kept by the data protection
-/// officer): verifying against it detects removal of trailing entries and wholesale rewrites.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Anchor {
-    /// Sequence number of the anchored entry.
-    pub seq: u64,
-    /// Its hash.
-    pub hash: String,
-}
-
-/// What `verify` found wrong, at which line.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Tamper {
-    /// 1-based line number of the first entry that is wrong.
-    pub line: u64,
-    /// What is wrong.
-    pub kind: TamperKind,
-}
-
-impl fmt::Display for Tamper {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.kind)
-    }
-}
-
-/// The kinds of damage `verify` tells apart.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum TamperKind {
-    /// The entry's content does not match its own hash: it was altered.
-    Altered {
-        /// The hash stored in the line.
-        stored_hash: String,
-        /// The hash of the line's canonical bytes.
-        computed_hash: String,
-    },
-    /// The entry's hash matches but the line is not in canonical form (reformatted, members
-    /// reordered): it was rewritten.
-    NotCanonical,
-    /// The line is not a valid entry (not JSON, wrong members, bad values).
-    Malformed {
-        /// The parser's complaint.
-        reason: String,
-    },
-    /// Entries `expected_seq ..= found_seq - 1` are missing before this line.
-    Removed {
-        /// The sequence number this line should have had.
-        expected_seq: u64,
-        /// The sequence number it has.
-        found_seq: u64,
-    },
-    /// The entry is out of order (the expected entry appears later, or this one came earlier).
-    Reordered {
-        /// The sequence number this line should have had.
-        expected_seq: u64,
-        /// The sequence number it has.
-        found_seq: u64,
-    },
-    /// This line does not belong in the chain: the next line chains directly to the one
-    /// before it.
-    Inserted,
-    /// The entry is intact and in sequence but its `prev` is not the previous line's hash:
-    /// the previous entry (or this one) was rewritten with a recomputed hash.
-    ChainBroken {
-        /// The previous line's hash.
-        expected_prev: String,
-        /// The `prev` stored in this line.
-        found_prev: String,
-    },
-    /// The last line has no terminating newline: a write was interrupted (or the file was cut).
-    TruncatedLastLine {
-        /// Bytes in the incomplete line.
-        bytes: u64,
-    },
-    /// The log ends before the anchor's sequence number: trailing entries were removed.
-    MissingAtEnd {
-        /// The anchor's sequence number.
-        anchor_seq: u64,
-        /// The last sequence number in the log (0 if empty).
-        last_seq: u64,
-    },
-    /// The entry at the anchor's sequence number has another hash: the log was rewritten.
-    AnchorMismatch {
-        /// The anchored hash.
-        anchor_hash: String,
-        /// The hash in the log.
-        found_hash: String,
-    },
-}
-
-impl fmt::Display for TamperKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TamperKind::Altered {
-                stored_hash,
-                computed_hash,
-            } => write!(
-                f,
-                "entry altered (stored hash {stored_hash}, content hashes to {computed_hash})"
-            ),
-            TamperKind::NotCanonical => f.write_str("entry rewritten (not in canonical form)"),
-            TamperKind::Malformed { reason } => write!(f, "not a valid entry ({reason})"),
-            TamperKind::Removed {
-                expected_seq,
-                found_seq,
-            } => write!(
-                f,
-                "entries removed (expected seq {expected_seq}, found seq {found_seq})"
-            ),
-            TamperKind::Reordered {
-                expected_seq,
-                found_seq,
-            } => write!(
-                f,
-                "entries reordered (expected seq {expected_seq}, found seq {found_seq})"
-            ),
-            TamperKind::Inserted => f.write_str("entry inserted (the next line chains to the previous one)"),
-            TamperKind::ChainBroken {
-                expected_prev,
-                found_prev,
-            } => write!(
-                f,
-                "chain broken (prev is {found_prev}, previous line hashes to {expected_prev}): the \
-                 previous entry or this one was rewritten"
-            ),
-            TamperKind::TruncatedLastLine { bytes } => {
-                write!(
-                    f,
-                    "incomplete last line ({bytes} bytes, no newline): interrupted write or cut file"
-                )
-            }
-            TamperKind::MissingAtEnd { anchor_seq, last_seq } => write!(
-                f,
-                "log ends at seq {last_seq} but the anchor is at seq {anchor_seq}: trailing entries removed"
-            ),
-            TamperKind::AnchorMismatch {
-                anchor_hash,
-                found_hash,
-            } => write!(
-                f,
-                "hash {found_hash} differs from the anchor's {anchor_hash}: log rewritten"
-            ),
-        }
-    }
-}
-
-/// The result of verifying a log file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct VerifySummary {
-    /// The file verified.
-    pub path: PathBuf,
-    /// Number of entries verified good, from the start, before the first problem (all of
-    /// them when the log is intact).
-    pub entries: u64,
-    /// The last good entry (record it elsewhere as an [`Anchor`]); `None` if there is none.
-    pub head: Option<Anchor>,
-    /// The first problem found, or `None` when the log is intact.
-    pub problem: Option<Tamper>,
-}
-
-impl VerifySummary {
-    /// Whether no problem was found.
-    pub fn is_intact(&self) -> bool {
-        self.problem.is_none()
-    }
-}
 
 /// Why a single line is not a valid entry on its own.
 pub(crate) enum LineFault {
@@ -225,18 +55,64 @@ pub(crate) fn check_line(line: &[u8]) -> Result<Entry, LineFault> {
     Ok(entry)
 }
 
-pub(crate) struct RawLine {
-    pub(crate) bytes: Vec<u8>,
+/// One line of a log, checked on its own when it was read.
+pub(crate) struct Line {
+    /// 1-based line number.
+    number: u64,
+    /// Length in bytes, without the newline.
+    len: u64,
+    /// Whether the line ends in a newline (only the last line of a file can lack one).
     terminated: bool,
+    /// The entry, or why the line is not a valid entry on its own ([`check_line`]).
+    pub(crate) entry: Result<Entry, LineFault>,
 }
 
+impl Line {
+    /// The entry, when the line is complete and valid on its own.
+    fn complete_entry(&self) -> Option<&Entry> {
+        self.entry.as_ref().ok().filter(|_| self.terminated)
+    }
+}
+
+/// The lines of a log in order, each read and checked once, with one line of lookahead.
 pub(crate) struct Lines<R> {
-    pub(crate) reader: R,
-    pub(crate) path: PathBuf,
+    reader: R,
+    path: PathBuf,
+    /// Lines read from `reader` so far (including the one held in `ahead`).
+    read: u64,
+    /// The line after the last one returned, once [`Lines::peek`] has read it; `Some(None)`
+    /// when that is the end.
+    ahead: Option<Option<Line>>,
 }
 
 impl<R: BufRead> Lines<R> {
-    pub(crate) fn next_line(&mut self) -> Result<Option<RawLine>, AuditError> {
+    /// Lines of `reader`; `path` names it in errors.
+    pub(crate) fn new(reader: R, path: &Path) -> Self {
+        Lines {
+            reader,
+            path: path.to_owned(),
+            read: 0,
+            ahead: None,
+        }
+    }
+
+    /// The next line, or `None` at the end.
+    pub(crate) fn next_line(&mut self) -> Result<Option<Line>, AuditError> {
+        match self.ahead.take() {
+            Some(line) => Ok(line),
+            None => self.read_line(),
+        }
+    }
+
+    /// The line [`Lines::next_line`] returns next, without taking it.
+    fn peek(&mut self) -> Result<Option<&Line>, AuditError> {
+        if self.ahead.is_none() {
+            self.ahead = Some(self.read_line()?);
+        }
+        Ok(self.ahead.as_ref().and_then(Option::as_ref))
+    }
+
+    fn read_line(&mut self) -> Result<Option<Line>, AuditError> {
         let mut bytes = Vec::new();
         let n = self
             .reader
@@ -249,11 +125,57 @@ impl<R: BufRead> Lines<R> {
         if n == 0 {
             return Ok(None);
         }
+        self.read += 1;
         let terminated = bytes.last() == Some(&b'\n');
         if terminated {
             bytes.pop();
         }
-        Ok(Some(RawLine { bytes, terminated }))
+        Ok(Some(Line {
+            number: self.read,
+            len: bytes.len() as u64,
+            terminated,
+            entry: check_line(&bytes),
+        }))
+    }
+}
+
+/// Where a walk along the chain stands: the last entry accepted.
+struct Chain {
+    /// Its sequence number (0 before the first entry).
+    seq: u64,
+    /// Its hash ([`GENESIS_PREV`] before the first entry).
+    head: String,
+}
+
+impl Chain {
+    fn start() -> Self {
+        Chain {
+            seq: 0,
+            head: GENESIS_PREV.to_owned(),
+        }
+    }
+
+    /// The sequence number the next entry must have.
+    fn expected_seq(&self) -> u64 {
+        self.seq + 1
+    }
+
+    /// Whether `e` is the next entry: the expected seq, chained to the head.
+    fn continues(&self, e: &Entry) -> bool {
+        e.seq == self.expected_seq() && e.prev == self.head
+    }
+
+    fn accept(&mut self, e: Entry) {
+        self.seq = e.seq;
+        self.head = e.hash;
+    }
+
+    /// The last accepted entry, if any.
+    fn anchor(&self) -> Option<Anchor> {
+        (self.seq > 0).then(|| Anchor {
+            seq: self.seq,
+            hash: self.head.clone(),
+        })
     }
 }
 
@@ -288,7 +210,9 @@ fn verify_inner(path: &Path, anchor: Option<&Anchor>) -> Result<VerifySummary, A
 ///
 /// Walks the lines in order. Line `n` must be a valid entry on its own (parses, its `hash` is
 /// the SHA-256 of its canonical bytes, the line is exactly canonical), must have `seq == n`,
-/// and its `prev` must be the hash of line `n - 1` (64 zeros for line 1). The first line that
+/// and its `prev` must be the hash of line `n - 1` (64 zeros for line 1). A line is accepted
+/// only after a look at the next one: when the next line would take its place in the chain
+/// (same `seq` and `prev`, another hash), this line is the insertion. The first line that
 /// fails is classified by looking at its neighbours (see [`TamperKind`]). A last line without
 /// a newline is reported as [`TamperKind::TruncatedLastLine`].
 ///
@@ -299,147 +223,105 @@ pub fn verify_reader<R: BufRead>(
     path: &Path,
     anchor: Option<&Anchor>,
 ) -> Result<VerifySummary, AuditError> {
-    let mut lines = Lines {
-        reader,
-        path: path.to_owned(),
+    let mut lines = Lines::new(reader, path);
+    let mut chain = Chain::start();
+    let problem = loop {
+        let Some(line) = lines.next_line()? else {
+            break None;
+        };
+        if !line.terminated {
+            break Some(Tamper {
+                line: line.number,
+                kind: TamperKind::TruncatedLastLine { bytes: line.len },
+            });
+        }
+        let e = match line.entry {
+            Ok(e) if chain.continues(&e) => e,
+            other => break Some(classify(line.number, other, &chain, &mut lines)?),
+        };
+        if let Some(a) = anchor.filter(|a| a.seq == e.seq && a.hash != e.hash) {
+            break Some(Tamper {
+                line: line.number,
+                kind: TamperKind::AnchorMismatch {
+                    anchor_hash: a.hash.clone(),
+                    found_hash: e.hash,
+                },
+            });
+        }
+        // The lookahead: a next line that takes this entry's place (another entry with the
+        // same seq and prev) chains to what came before, so this line is the insertion. An
+        // exact copy of this line is the extra one itself, and is named at its own turn.
+        let replaced = lines
+            .peek()?
+            .and_then(Line::complete_entry)
+            .is_some_and(|n| n.seq == e.seq && n.prev == e.prev && n.hash != e.hash);
+        if replaced {
+            break Some(Tamper {
+                line: line.number,
+                kind: TamperKind::Inserted,
+            });
+        }
+        chain.accept(e);
     };
-    let mut expected_seq: u64 = 1;
-    let mut head = GENESIS_PREV.to_owned();
-    // The chain state before the last accepted line: lets us recognise, at a later line that
-    // chains to it, that the last accepted line was an insertion.
-    let mut before_last: Option<(u64, String)> = None;
-    let mut line_no: u64 = 0;
-    let mut problem = None;
-    while let Some(raw) = lines.next_line()? {
-        line_no += 1;
-        if !raw.terminated {
-            problem = Some(Tamper {
-                line: line_no,
-                kind: TamperKind::TruncatedLastLine {
-                    bytes: raw.bytes.len() as u64,
-                },
-            });
-            break;
-        }
-        let checked = check_line(&raw.bytes);
-        if let Ok(e) = &checked {
-            if e.seq == expected_seq && e.prev == head {
-                if let Some(a) = anchor {
-                    if a.seq == e.seq && a.hash != e.hash {
-                        problem = Some(Tamper {
-                            line: line_no,
-                            kind: TamperKind::AnchorMismatch {
-                                anchor_hash: a.hash.clone(),
-                                found_hash: e.hash.clone(),
-                            },
-                        });
-                        break;
-                    }
-                }
-                before_last = Some((expected_seq, std::mem::replace(&mut head, e.hash.clone())));
-                expected_seq += 1;
-                continue;
-            }
-        }
-        problem = Some(classify(
-            checked,
-            line_no,
-            expected_seq,
-            &head,
-            before_last.as_ref(),
-            &mut lines,
-        )?);
-        break;
-    }
-    let mut entries = expected_seq - 1;
-    let mut head_anchor = (entries > 0).then(|| Anchor {
-        seq: entries,
-        hash: head.clone(),
+    let problem = problem.or_else(|| {
+        // Every line was accepted: the log is as long as the anchor says, or lost its end.
+        anchor.filter(|a| a.seq > chain.seq).map(|a| Tamper {
+            line: chain.seq + 1,
+            kind: TamperKind::MissingAtEnd {
+                anchor_seq: a.seq,
+                last_seq: chain.seq,
+            },
+        })
     });
-    if let Some(p) = &problem {
-        if p.kind == TamperKind::Inserted && p.line < line_no {
-            // The accepted line before the failing one was the insertion: un-accept it.
-            entries -= 1;
-            head_anchor = before_last.as_ref().and_then(|(seq, prev_head)| {
-                (*seq > 1).then(|| Anchor {
-                    seq: seq - 1,
-                    hash: prev_head.clone(),
-                })
-            });
-        }
-    } else if let Some(a) = anchor {
-        if a.seq > entries {
-            problem = Some(Tamper {
-                line: line_no + 1,
-                kind: TamperKind::MissingAtEnd {
-                    anchor_seq: a.seq,
-                    last_seq: entries,
-                },
-            });
-        }
-    }
     Ok(VerifySummary {
         path: path.to_owned(),
-        entries,
-        head: head_anchor,
+        entries: chain.seq,
+        head: chain.anchor(),
         problem,
     })
 }
 
+/// Names the problem at line `line`, the first that does not continue `chain`, from the line
+/// itself and the lines after it (`rest`).
 fn classify<R: BufRead>(
-    checked: Result<Entry, LineFault>,
     line: u64,
-    expected_seq: u64,
-    head: &str,
-    before_last: Option<&(u64, String)>,
+    checked: Result<Entry, LineFault>,
+    chain: &Chain,
     rest: &mut Lines<R>,
 ) -> Result<Tamper, AuditError> {
-    let chains_to = |e: &Entry, seq: u64, prev: &str| e.seq == seq && e.prev == prev;
-    let next_chains_here = |rest: &mut Lines<R>| -> Result<bool, AuditError> {
-        Ok(match rest.next_line()? {
-            Some(next) if next.terminated => {
-                check_line(&next.bytes).is_ok_and(|n| chains_to(&n, expected_seq, head))
-            }
-            _ => false,
-        })
+    let expected_seq = chain.expected_seq();
+    // Whether the next line continues the chain as if this one were not there.
+    let next_continues = |rest: &mut Lines<R>| -> Result<bool, AuditError> {
+        Ok(rest
+            .peek()?
+            .and_then(Line::complete_entry)
+            .is_some_and(|n| chain.continues(n)))
     };
     let kind = match checked {
         Err(fault) => {
-            if next_chains_here(rest)? {
+            if next_continues(rest)? {
                 TamperKind::Inserted
             } else {
                 fault.into()
             }
         }
         Ok(e) if e.seq < expected_seq => {
-            if e.hash == head {
+            if e.hash == chain.head {
                 // An exact copy of the previous line: this line is the extra one.
-                return Ok(Tamper {
-                    line,
-                    kind: TamperKind::Inserted,
-                });
-            }
-            if let Some((seq, prev)) = before_last {
-                if chains_to(&e, *seq, prev) {
-                    return Ok(Tamper {
-                        line: line - 1,
-                        kind: TamperKind::Inserted,
-                    });
+                TamperKind::Inserted
+            } else {
+                TamperKind::Reordered {
+                    expected_seq,
+                    found_seq: e.seq,
                 }
-            }
-            TamperKind::Reordered {
-                expected_seq,
-                found_seq: e.seq,
             }
         }
         Ok(e) if e.seq > expected_seq => {
             let mut appears_later = false;
             while let Some(next) = rest.next_line()? {
-                if let Ok(n) = check_line(&next.bytes) {
-                    if n.seq == expected_seq {
-                        appears_later = true;
-                        break;
-                    }
+                if next.entry.is_ok_and(|n| n.seq == expected_seq) {
+                    appears_later = true;
+                    break;
                 }
             }
             if appears_later {
@@ -455,11 +337,11 @@ fn classify<R: BufRead>(
             }
         }
         Ok(e) => {
-            if next_chains_here(rest)? {
+            if next_continues(rest)? {
                 TamperKind::Inserted
             } else {
                 TamperKind::ChainBroken {
-                    expected_prev: head.to_owned(),
+                    expected_prev: chain.head.clone(),
                     found_prev: e.prev,
                 }
             }
@@ -468,20 +350,5 @@ fn classify<R: BufRead>(
     Ok(Tamper { line, kind })
 }
 
-impl fmt::Display for VerifySummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.problem {
-            None => write!(f, "{}: intact, {} entries", self.path.display(), self.entries)?,
-            Some(p) => write!(
-                f,
-                "{}: NOT INTACT: {p} ({} entries verified before it)",
-                self.path.display(),
-                self.entries
-            )?,
-        }
-        if let Some(h) = &self.head {
-            write!(f, "; head seq {} hash {}", h.seq, h.hash)?;
-        }
-        Ok(())
-    }
-}
+#[cfg(test)]
+mod tests;

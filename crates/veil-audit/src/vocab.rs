@@ -139,7 +139,7 @@ impl fmt::Display for BasisKind {
 
 /// A legal basis: a kind and a non-empty reference, e.g. `police-order:PV-2026-0142`.
 /// Serialised as `{"kind":"police-order","reference":"PV-2026-0142"}`; parsed from the
-/// command line form `kind:reference` with [`FromStr`].
+/// command line form `kind:reference` with [`FromStr`](std::str::FromStr).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LegalBasis {
