@@ -128,7 +128,7 @@ impl AuditLog {
     ///
     /// # Errors
     /// [`AuditError::CorruptTail`] when the log has any other problem; [`AuditError::Io`];
-    /// [`AuditError::MissingField`] for a blank actor.
+    /// [`AuditError::MissingField`] for a blank actor (checked before anything changes).
     pub fn repair_torn_tail(&self, actor: &str) -> Result<Option<TornTailRepair>, AuditError> {
         let path = &self.path;
         let io = |op: &'static str| {
@@ -167,6 +167,20 @@ impl AuditLog {
             .file_name()
             .map_or_else(|| "audit".into(), |n| n.to_string_lossy().into_owned());
         let saved_to = path.with_file_name(format!("{name}.torn-{}", summary.entries + 1));
+        // The note that records the repair is checked before anything changes: a cut that
+        // cannot be recorded must not happen.
+        let sha256 = sha256_hex(torn);
+        let note = NewEntry::new(
+            actor,
+            Action::ConfigChange,
+            format!(
+                "repaired torn last line: cut {} bytes (sha256 {sha256}) after seq {}, saved to {}",
+                torn.len(),
+                summary.entries,
+                saved_to.display()
+            ),
+        );
+        note.validate(&[])?;
         let mut saved = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -187,18 +201,6 @@ impl AuditLog {
         sync_parent_dir(&saved_to)?;
         file.set_len(keep as u64).map_err(io("truncate"))?;
         file.sync_all().map_err(io("fsync"))?;
-        let sha256 = sha256_hex(torn);
-        let note = NewEntry::new(
-            actor,
-            Action::ConfigChange,
-            format!(
-                "repaired torn last line: cut {} bytes (sha256 {sha256}) after seq {}, saved to {}",
-                torn.len(),
-                summary.entries,
-                saved_to.display()
-            ),
-        );
-        note.validate(&[])?;
         let entry = append_locked(&file, path, &note, Timestamp::now())?;
         Ok(Some(TornTailRepair {
             saved_to,
