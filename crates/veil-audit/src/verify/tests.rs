@@ -200,11 +200,17 @@ fn complete_entry_without_newline_is_still_truncated() {
     let mut bytes = file(&entries.iter().map(line).collect::<Vec<_>>());
     bytes.pop();
     let s = verify(&bytes, None);
+    let torn_bytes = line(&entries[2]).len() as u64;
     assert_eq!(
-        s.problem.map(|p| (p.line, p.kind.clone())).map(|(l, _)| l),
-        Some(3)
+        s.problem,
+        Some(Tamper {
+            line: 3,
+            kind: TamperKind::TruncatedLastLine { bytes: torn_bytes }
+        })
     );
     assert_eq!(s.entries, 2);
+    // The torn line would take line 2's place, but only complete lines count as the chain
+    // going on: line 2 stays good.
     let mut lines: Vec<_> = entries[..2].iter().map(line).collect();
     lines.push(line(&forged_in_place_of(&entries[1])));
     let mut bytes = file(&lines);
