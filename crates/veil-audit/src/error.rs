@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::log::Action;
+use crate::vocab::Action;
 
 /// Everything that can go wrong in veil-audit. Tampering found by `verify` is *not* an error
 /// (it is a finding, see [`crate::VerifySummary`]); these are failures to do what was asked.

@@ -239,24 +239,31 @@
 //! assert_eq!(over[0].reasons, vec![KeepReason::OpenHold { incident: "INC-1".into() }]);
 //! ```
 
+mod entry;
 mod error;
+mod file;
+mod hash;
 mod lock;
-mod log;
-mod purpose;
+mod parse;
 mod retention;
+mod rules;
+mod tamper;
 mod time;
+mod verify;
+mod vocab;
 
+pub use entry::{Entry, NewEntry, ENTRY_VERSION, GENESIS_PREV};
 pub use error::AuditError;
-pub use log::{
-    append_entry, sha256_file, sha256_hex, verify_file, verify_file_with_anchor, verify_reader, Action,
-    Anchor, AuditLog, BasisKind, Entry, LegalBasis, NewEntry, Tamper, TamperKind, TornTailRepair,
-    VerifySummary, ENTRY_VERSION, GENESIS_PREV,
-};
-pub use purpose::{check_purpose, PurposeCheck};
+pub use file::{append_entry, AuditLog, TornTailRepair};
+pub use hash::{sha256_file, sha256_hex};
 pub use retention::{
     load_access, load_erasures, load_holds, load_recordings, plan, plan_from_files, plan_with_retention,
     AccessFile, AccessRequest, DeleteReason, Deletion, ErasureDecision, ErasureOutcome, ErasureRequest,
     ErasuresFile, Hold, HoldsFile, KeepReason, Plan, PlanInput, Policy, Recording, RecordingsFile,
     RefusedErasure, Retained, DEFAULT_RETENTION_DAYS, PLAN_VERSION,
 };
+pub use rules::{check_purpose, PurposeCheck};
+pub use tamper::{Anchor, Tamper, TamperKind, VerifySummary};
 pub use time::{Timestamp, Window};
+pub use verify::{verify_file, verify_file_with_anchor, verify_reader};
+pub use vocab::{Action, BasisKind, LegalBasis};

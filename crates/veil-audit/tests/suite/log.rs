@@ -420,6 +420,29 @@ fn torn_tail_repair_refuses_a_tampered_log() {
     );
 }
 
+/// A repair that cannot be recorded (blank actor) must not happen at all: before the fix the
+/// torn bytes were cut off and saved, and only then was the `config-change` note refused,
+/// leaving an unrecorded cut.
+#[test]
+fn torn_tail_repair_with_a_blank_actor_changes_nothing() {
+    let (path, log) = make_log("repair-blank-actor", 3);
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = bytes.len() - 25;
+    std::fs::write(&path, &bytes[..cut]).unwrap();
+    let err = log.repair_torn_tail("  ").unwrap_err();
+    assert!(matches!(err, AuditError::MissingField { .. }), "{err}");
+    assert!(
+        std::fs::read(&path).unwrap() == bytes[..cut],
+        "the log must not be cut"
+    );
+    let saved = path.with_file_name("audit.jsonl.torn-3");
+    assert!(!saved.exists(), "nothing may be saved aside");
+    // With an actor the repair then goes through as usual.
+    let repair = log.repair_torn_tail("dpo").unwrap().unwrap();
+    assert_eq!(repair.saved_to, saved);
+    assert!(verify_file(&path).unwrap().is_intact());
+}
+
 #[test]
 fn summary_display_names_the_problem() {
     let (path, _log) = make_log("display", 4);
