@@ -277,10 +277,8 @@ pub fn progress(total: Option<u64>) -> ProgressBar {
 
 /// Refuse to overwrite the input: the original recording is the evidence.
 pub fn check_not_same(input: &Path, output: &Path) -> anyhow::Result<()> {
-    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
-        if a == b {
-            bail!("{}: the output would overwrite the input", output.display());
-        }
+    if veil::core::fsutil::same_file(input, output) {
+        bail!("{}: the output would overwrite the input", output.display());
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Atomic file output: write beside the destination, fsync, rename.
+//! File output: atomic writes (beside the destination, fsync, rename) and the same-file check
+//! that keeps an output from replacing its input.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,7 +37,26 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     res
 }
 
+/// Whether `a` and `b` name the same file: the same file on disk (device and inode on Unix,
+/// so a hard link or another spelling of the path counts), else the same canonical path;
+/// paths that do not both exist are compared as written. Used to refuse an output that
+/// would replace its input (the original recording is the evidence).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return (x.dev(), x.ino()) == (y.dev(), y.ino());
+        }
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -52,5 +72,28 @@ mod tests {
         assert!(!bad.exists());
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn same_file_sees_through_spellings_and_links() {
+        let dir = std::env::temp_dir().join(format!("veil-fsutil-same-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let a = dir.join("a.mp4");
+        std::fs::write(&a, b"x").unwrap();
+        assert!(same_file(&a, &dir.join("./a.mp4")));
+        assert!(
+            !same_file(&a, &dir.join("b.mp4")),
+            "an output that does not exist yet"
+        );
+        #[cfg(unix)]
+        {
+            let l = dir.join("link.mp4");
+            std::fs::hard_link(&a, &l).unwrap();
+            assert!(same_file(&a, &l), "a hard link is the same file");
+        }
+        std::fs::write(dir.join("c.mp4"), b"x").unwrap();
+        assert!(!same_file(&a, &dir.join("c.mp4")), "same bytes, another file");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

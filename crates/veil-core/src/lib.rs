@@ -36,6 +36,7 @@ pub mod error;
 pub mod frame;
 pub mod fsutil;
 pub mod geometry;
+pub mod hash;
 pub mod kernels;
 pub mod mask;
 pub mod masker;

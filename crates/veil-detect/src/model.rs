@@ -2,8 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::DetectError;
 
 /// File name of the manifest inside a models directory.
@@ -214,16 +212,7 @@ pub fn load_verified(dir: &Path, name: &str) -> Result<(ModelInfo, PathBuf, Vec<
     Ok((info, path, bytes))
 }
 
-/// SHA-256 of `bytes` as lower-case hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    s
-}
+pub use veil_core::hash::sha256_hex;
 
 /// Create an ONNX Runtime session from verified model bytes.
 pub(crate) fn session_from_bytes(

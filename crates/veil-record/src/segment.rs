@@ -4,7 +4,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use veil_audit::Timestamp;
 use veil_video::{EncodeOptions, ReadOptions, VideoInfo, VideoReader, VideoWriter};
 
@@ -248,25 +247,11 @@ fn recover_segment(dir: &Path, name: &str) -> Option<IndexEntry> {
 }
 
 fn sha256_file(path: &Path) -> Result<(String, u64), RecordError> {
-    use std::io::Read;
-    let io = |source| RecordError::Io {
+    veil_core::hash::sha256_file(path).map_err(|source| RecordError::Io {
         path: path.to_path_buf(),
         op: "read",
         source,
-    };
-    let mut f = fs::File::open(path).map_err(io)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((format!("{:x}", h.finalize()), size))
+    })
 }
 
 /// Bytes available to an unprivileged writer on the file system holding `dir`.

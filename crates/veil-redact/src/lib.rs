@@ -40,7 +40,7 @@ mod sheet;
 pub mod sign;
 pub mod verify;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use disclose::{disclose, DiscloseOptions, DiscloseReport, DisclosureManifest};
@@ -343,13 +343,7 @@ pub(crate) fn fmt_window(from: Option<f64>, to: Option<f64>) -> String {
     format!("[{f}, {t})")
 }
 
-/// Whether `p` names the same file as `q` (for refusing to overwrite the input).
-pub(crate) fn same_file(p: &Path, q: &Path) -> bool {
-    match (p.canonicalize(), q.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => p == q,
-    }
-}
+pub(crate) use veil_core::fsutil::same_file;
 
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,8 @@
 //! The export manifest: what was exported, from what, how, and what was redacted.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::{Padding, RedactError, Requester, Style};
 
@@ -139,22 +137,9 @@ pub struct Manifest {
 /// # Errors
 /// [`RedactError::Io`] if the file cannot be read.
 pub fn sha256_file(path: &Path) -> Result<String, RedactError> {
-    let err = |e| RedactError::io(path, "cannot read for hashing", e);
-    let mut f = std::fs::File::open(path).map_err(err)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(err)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    veil_core::hash::sha256_file(path)
+        .map(|(hex, _)| hex)
+        .map_err(|e| RedactError::io(path, "cannot read for hashing", e))
 }
 
 /// Hash a file into a [`FileHash`].
@@ -225,27 +210,15 @@ impl Manifest {
     }
 }
 
-/// `time` (seconds since the Unix epoch) as UTC RFC 3339 with seconds, e.g.
+/// `secs` (seconds since the Unix epoch) as UTC RFC 3339 with seconds (past the year 9999:
+/// its last second), e.g.
 /// `2026-11-26T17:30:00Z`.
 pub fn rfc3339_utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    // veil-audit's `Timestamp` (the `time` crate) is the one RFC 3339 formatter of Veil.
+    i64::try_from(secs)
+        .ok()
+        .and_then(veil_audit::Timestamp::from_unix_seconds)
+        .map_or_else(|| "9999-12-31T23:59:59Z".to_owned(), |t| t.to_string())
 }
 
 /// Now as UTC RFC 3339.

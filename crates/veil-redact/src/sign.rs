@@ -32,7 +32,6 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
 
 use crate::manifest::write_atomic;
 use crate::RedactError;
@@ -131,9 +130,7 @@ impl PublicKey {
 
     /// `sha256:` and the SHA-256 of the 32 raw key bytes, lowercase hex.
     pub fn fingerprint(&self) -> String {
-        let digest = Sha256::digest(self.key.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256:{hex}")
+        format!("sha256:{}", veil_core::hash::sha256_hex(self.key.as_bytes()))
     }
 
     /// Whether `signature` is this key's valid Ed25519 signature of `message` (strict
