@@ -248,14 +248,7 @@ struct TinyFs(PathBuf);
 impl TinyFs {
     fn mount(name: &str, size: &str) -> Option<TinyFs> {
         let dir = scratch(name);
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&dir)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("note: cannot mount a tmpfs (not root?): full-disk test skipped");
+        if !common::mount_tmpfs(&dir, size, name) {
             let _ = std::fs::remove_dir_all(&dir);
             return None;
         }

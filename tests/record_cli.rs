@@ -11,7 +11,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -608,18 +608,7 @@ fn a_full_disk_stops_recording_cleanly_with_nothing_unmasked_written() {
     let base = scratch("record-full");
     let mnt = base.join("disk");
     std::fs::create_dir_all(&mnt).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1536k", "tmpfs"])
-        .arg(&mnt)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        // Not captured by the test harness: the skip is visible in every run.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED a_full_disk_stops_recording_cleanly: cannot mount a tmpfs here (needs root)"
-        );
+    if !common::mount_tmpfs(&mnt, "1536k", "a_full_disk_stops_recording_cleanly") {
         return;
     }
     let _mount = Mount(mnt.clone());

@@ -45,3 +45,33 @@ pub fn scratch(name: &str) -> PathBuf {
 pub fn redact(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(redact_bin()).args(args).output().unwrap()
 }
+
+/// Mount a tmpfs of `size` (e.g. `"64k"`) on `dir`, for the full-disk tests. The README says
+/// these tests run: as root (as `make test` runs on a fresh machine and in CI) a mount that
+/// fails is a test failure, not a silent skip. Elsewhere the test is skipped, and the skip is
+/// written straight to stderr (not through the test harness, which would hide it).
+pub fn mount_tmpfs(dir: &Path, size: &str, test: &str) -> bool {
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return true;
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    assert!(
+        !root,
+        "{test}: cannot mount a tmpfs although running as root; the full-disk test must run here"
+    );
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: cannot mount a tmpfs here (needs root)"
+    );
+    false
+}
