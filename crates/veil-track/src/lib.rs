@@ -69,3 +69,5 @@ pub use wire::{TRACKS_VERSION, TRACKS_VERSION_MIN};
 mod identity_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tracks_tests;
