@@ -9,6 +9,13 @@ use std::sync::OnceLock;
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+/// The OpenCV "vtest" clip (768x576, 10 fps) and its zone file.
+pub fn vtest() -> PathBuf {
+    root().join("fixtures/vtest.mp4")
+}
+pub fn vtest_zones() -> PathBuf {
+    root().join("fixtures/vtest-zones.toml")
+}
 pub fn redact_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
