@@ -102,7 +102,7 @@ fn q(r: ff::Rational) -> f64 {
 }
 
 fn check_window(opts: &CopyOptions) -> Result<(), VideoError> {
-    crate::reader::check_times(opts.from, opts.to)?;
+    crate::timeline::check_times(opts.from, opts.to)?;
     if let (Some(f), Some(t)) = (opts.from, opts.to) {
         if t < f {
             return Err(VideoError::InvalidOption {

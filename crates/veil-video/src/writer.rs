@@ -9,7 +9,8 @@ use veil_core::{FrameRef, PixelFormat};
 
 use crate::convert::{check_size, Scaler};
 use crate::partial::{temp_path, TempGuard};
-use crate::reader::{AudioPacket, DecodedFrame, VideoInfo};
+use crate::frame::{AudioPacket, DecodedFrame};
+use crate::probe::VideoInfo;
 use crate::{init, VideoError};
 
 /// The x264 presets, fastest first.
