@@ -1,4 +1,4 @@
-//! The frames and audio packets a [`crate::VideoReader`] hands out: a [`DecodedFrame`] lends
+//! The frames and audio packets a [`VideoReader`](crate::VideoReader) hands out: a [`DecodedFrame`] lends
 //! veil-core frame views over the decoder's own planes.
 
 use std::path::Path;
@@ -57,7 +57,7 @@ impl DecodedFrame {
     pub fn index(&self) -> u64 {
         self.index
     }
-    /// Presentation timestamp, in [`VideoInfo::time_base`] units, as in the input.
+    /// Presentation timestamp, in [`VideoInfo::time_base`](crate::VideoInfo::time_base) units, as in the input.
     pub fn pts(&self) -> i64 {
         self.pts
     }
@@ -65,7 +65,7 @@ impl DecodedFrame {
     pub fn time(&self) -> f64 {
         self.time
     }
-    /// Pixel format of the views ([`VideoInfo::format`]).
+    /// Pixel format of the views ([`VideoInfo::format`](crate::VideoInfo::format)).
     pub fn format(&self) -> PixelFormat {
         self.format
     }

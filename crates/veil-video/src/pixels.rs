@@ -48,7 +48,11 @@ impl Normaliser {
     /// # Errors
     /// [`VideoError::GeometryChanged`] when its size differs from the one announced (zones
     /// are rasterised for one geometry), [`VideoError::Decode`] when it cannot be converted.
-    pub(crate) fn normalise(&mut self, mut frame: ff::frame::Video, t: f64) -> Result<ff::frame::Video, VideoError> {
+    pub(crate) fn normalise(
+        &mut self,
+        mut frame: ff::frame::Video,
+        t: f64,
+    ) -> Result<ff::frame::Video, VideoError> {
         if frame.width() != self.width || frame.height() != self.height {
             return Err(VideoError::GeometryChanged {
                 path: self.path.to_path_buf(),
@@ -63,7 +67,8 @@ impl Normaliser {
             });
         }
         Ok(match (frame.format(), self.format) {
-            (ff::format::Pixel::YUV420P, PixelFormat::I420) | (ff::format::Pixel::NV12, PixelFormat::Nv12) => frame,
+            (ff::format::Pixel::YUV420P, PixelFormat::I420)
+            | (ff::format::Pixel::NV12, PixelFormat::Nv12) => frame,
             (ff::format::Pixel::YUVJ420P, PixelFormat::I420) => {
                 // Same layout, full-range levels: relabel, remembered in `info.full_range`.
                 frame.set_format(ff::format::Pixel::YUV420P);

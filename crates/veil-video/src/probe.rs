@@ -1,5 +1,5 @@
 //! Opening an input and learning what its video stream is: the options of
-//! [`crate::VideoReader::open`], the [`VideoInfo`] it announces, and the checks made before
+//! [`VideoReader::open`](crate::VideoReader::open), the [`VideoInfo`] it announces, and the checks made before
 //! any frame is decoded (frame size, frame rate, the decoder's pixel limit).
 
 use std::path::Path;
@@ -24,7 +24,7 @@ pub struct ReadOptions {
     /// End of the time window in seconds (exclusive): the first frame at or after it ends
     /// the stream.
     pub to: Option<f64>,
-    /// Collect the audio packets of the window (see [`VideoReader::take_audio`]). Off by
+    /// Collect the audio packets of the window (see [`VideoReader::take_audio`](crate::VideoReader::take_audio)). Off by
     /// default: audio can carry bystanders' voices.
     pub audio: bool,
     /// Extra options for FFmpeg's demuxer/protocol, e.g. `("rtsp_transport", "tcp")` or
@@ -32,7 +32,7 @@ pub struct ReadOptions {
     pub input_options: Vec<(String, String)>,
     /// Largest frame accepted, in pixels (width x height); `None`: Veil's limit,
     /// [`veil_core::MAX_PIXELS`] (a lower value above it is ignored). A stream whose header
-    /// announces larger frames is refused by [`VideoReader::open`] with
+    /// announces larger frames is refused by [`VideoReader::open`](crate::VideoReader::open) with
     /// [`VideoError::UnsupportedSize`] before any frame is decoded, and the decoder is told
     /// the same limit, so a stream that grows mid-stream fails before a larger frame is
     /// allocated. Memory grows with the frame area (decoder threads and the encoder's
@@ -73,7 +73,7 @@ pub struct VideoInfo {
     pub format: PixelFormat,
     /// Frame rate as (numerator, denominator), e.g. (30000, 1001).
     pub fps: (i32, i32),
-    /// Time base of the timestamps ([`DecodedFrame::pts`]) as (numerator, denominator).
+    /// Time base of the timestamps ([`DecodedFrame::pts`](crate::DecodedFrame::pts)) as (numerator, denominator).
     pub time_base: (i32, i32),
     /// Duration of the whole input in seconds, when the container says.
     pub duration: Option<f64>,
@@ -231,7 +231,11 @@ fn open_input(
     let opened = match &opts.interrupt {
         Some(flag) => {
             let flag = Arc::clone(flag);
-            ff::format::input_with_interrupt_and_dictionary(&input, move || flag.load(Ordering::Relaxed), dict)
+            ff::format::input_with_interrupt_and_dictionary(
+                &input,
+                move || flag.load(Ordering::Relaxed),
+                dict,
+            )
         }
         None => ff::format::input_with_dictionary(&input, dict),
     };
@@ -242,7 +246,11 @@ fn open_input(
 }
 
 /// A decoder for the stream, told the pixel cap before it is opened.
-fn open_decoder(stream: &ff::Stream<'_>, path: &Path, max_pixels: u64) -> Result<ff::decoder::Video, VideoError> {
+fn open_decoder(
+    stream: &ff::Stream<'_>,
+    path: &Path,
+    max_pixels: u64,
+) -> Result<ff::decoder::Video, VideoError> {
     let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters()).map_err(|e| {
         VideoError::UnsupportedCodec {
             path: path.to_path_buf(),

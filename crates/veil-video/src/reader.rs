@@ -92,9 +92,7 @@ impl VideoReader {
             timeline: Timeline::new(path.clone(), probed.clock, opts.from, opts.to),
             audio: AudioWindow {
                 wanted: opts.audio,
-                stream: probed
-                    .audio_index
-                    .zip(info.audio.as_ref().map(|a| a.time_base)),
+                stream: probed.audio_index.zip(info.audio.as_ref().map(|a| a.time_base)),
                 start_abs: probed.start_abs,
                 queue: VecDeque::new(),
             },
@@ -280,9 +278,10 @@ impl VideoReader {
     /// `None` for other packets or without a timestamp.
     fn audio_time(&self, pkt: &ff::Packet) -> Option<f64> {
         match self.audio.stream {
-            Some((index, atb)) if self.audio.wanted && pkt.stream() == index => {
-                pkt.pts().or(pkt.dts()).map(|p| p as f64 * q(atb) - self.audio.start_abs)
-            }
+            Some((index, atb)) if self.audio.wanted && pkt.stream() == index => pkt
+                .pts()
+                .or(pkt.dts())
+                .map(|p| p as f64 * q(atb) - self.audio.start_abs),
             _ => None,
         }
     }
@@ -305,14 +304,18 @@ impl VideoReader {
     /// After the window's last video frame, read on until the audio passes `to` too (the
     /// container interleaves audio behind or ahead of video by up to a second or so).
     fn collect_trailing_audio(&mut self) -> Result<(), VideoError> {
-        let (Some((ai, _)), Some(_), true) = (self.audio.stream, self.timeline.to(), self.audio.wanted) else {
+        let (Some((ai, _)), Some(_), true) = (self.audio.stream, self.timeline.to(), self.audio.wanted)
+        else {
             return Ok(());
         };
         loop {
             let mut pkt = ff::Packet::empty();
             match pkt.read(&mut self.source.input) {
                 Ok(()) if pkt.stream() == ai => {
-                    if self.audio_time(&pkt).is_some_and(|t| self.timeline.after_window(t)) {
+                    if self
+                        .audio_time(&pkt)
+                        .is_some_and(|t| self.timeline.after_window(t))
+                    {
                         return Ok(());
                     }
                     self.queue_audio(pkt);

@@ -166,7 +166,10 @@ impl Timeline {
     pub(crate) fn seek_target(&self, backoff: f64) -> Option<(f64, i64)> {
         let from = self.from?;
         let target_s = (from - backoff).max(0.0);
-        Some((target_s, self.clock.start_pts + (target_s / self.clock.tick).floor() as i64))
+        Some((
+            target_s,
+            self.clock.start_pts + (target_s / self.clock.tick).floor() as i64,
+        ))
     }
 
     /// The outcome of a seek aimed at `target_s` with `backoff`: after a successful one the
@@ -203,7 +206,9 @@ impl Timeline {
             // First frame after a seek: it must not lie after `from`, or frames of the window
             // were skipped. Seek further back (or to the start) and decode again.
             if self.from.is_some_and(|f| t > f + TIME_EPS) {
-                return Ok(Verdict::Reseek { backoff: backoff * 4.0 });
+                return Ok(Verdict::Reseek {
+                    backoff: backoff * 4.0,
+                });
             }
         }
         self.last_pts = Some(pts);

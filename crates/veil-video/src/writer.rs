@@ -8,8 +8,8 @@ use ffmpeg_next as ff;
 use veil_core::{FrameRef, PixelFormat};
 
 use crate::convert::{check_size, Scaler};
-use crate::partial::{temp_path, TempGuard};
 use crate::frame::{AudioPacket, DecodedFrame};
+use crate::partial::{temp_path, TempGuard};
 use crate::probe::VideoInfo;
 use crate::{init, VideoError};
 
