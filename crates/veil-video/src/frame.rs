@@ -1,5 +1,5 @@
-//! The frames and audio packets a [`VideoReader`](crate::VideoReader) hands out: a [`DecodedFrame`] lends
-//! veil-core frame views over the decoder's own planes.
+//! The frames and audio packets a [`VideoReader`](crate::VideoReader) hands out: a
+//! [`DecodedFrame`] lends veil-core frame views over the decoder's own planes.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -57,7 +57,8 @@ impl DecodedFrame {
     pub fn index(&self) -> u64 {
         self.index
     }
-    /// Presentation timestamp, in [`VideoInfo::time_base`](crate::VideoInfo::time_base) units, as in the input.
+    /// Presentation timestamp, in [`VideoInfo::time_base`](crate::VideoInfo::time_base) units,
+    /// as in the input.
     pub fn pts(&self) -> i64 {
         self.pts
     }

@@ -1,6 +1,7 @@
 //! Opening an input and learning what its video stream is: the options of
-//! [`VideoReader::open`](crate::VideoReader::open), the [`VideoInfo`] it announces, and the checks made before
-//! any frame is decoded (frame size, frame rate, the decoder's pixel limit).
+//! [`VideoReader::open`](crate::VideoReader::open), the [`VideoInfo`] it announces, and the
+//! checks made before any frame is decoded (frame size, frame rate, the decoder's pixel
+//! limit).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,8 +25,9 @@ pub struct ReadOptions {
     /// End of the time window in seconds (exclusive): the first frame at or after it ends
     /// the stream.
     pub to: Option<f64>,
-    /// Collect the audio packets of the window (see [`VideoReader::take_audio`](crate::VideoReader::take_audio)). Off by
-    /// default: audio can carry bystanders' voices.
+    /// Collect the audio packets of the window (see
+    /// [`VideoReader::take_audio`](crate::VideoReader::take_audio)). Off by default: audio
+    /// can carry bystanders' voices.
     pub audio: bool,
     /// Extra options for FFmpeg's demuxer/protocol, e.g. `("rtsp_transport", "tcp")` or
     /// `("rw_timeout", "5000000")` for network inputs.
@@ -73,7 +75,8 @@ pub struct VideoInfo {
     pub format: PixelFormat,
     /// Frame rate as (numerator, denominator), e.g. (30000, 1001).
     pub fps: (i32, i32),
-    /// Time base of the timestamps ([`DecodedFrame::pts`](crate::DecodedFrame::pts)) as (numerator, denominator).
+    /// Time base of the timestamps ([`DecodedFrame::pts`](crate::DecodedFrame::pts)) as
+    /// (numerator, denominator).
     pub time_base: (i32, i32),
     /// Duration of the whole input in seconds, when the container says.
     pub duration: Option<f64>,

@@ -97,7 +97,8 @@ pub fn copy_window(input: &Path, dest: &Path, opts: &CopyOptions) -> Result<Copy
 /// constraint: it starts at the first frame at or after `from`.
 ///
 /// # Errors
-/// As [`copy_window`]; for the fallback, as [`VideoReader::open`](crate::VideoReader::open) and [`VideoWriter`](crate::VideoWriter), and
+/// As [`copy_window`]; for the fallback, as [`VideoReader::open`](crate::VideoReader::open)
+/// and [`VideoWriter`](crate::VideoWriter), and
 /// [`VideoError::CopyUnsupported`] when the input is not 8-bit 4:2:0 video (a re-encode
 /// could not be lossless).
 pub fn copy_or_reencode_lossless(
