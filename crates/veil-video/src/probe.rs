@@ -173,7 +173,7 @@ pub(crate) fn probe(input: &Path, path: &Arc<Path>, opts: &ReadOptions) -> Resul
     }
     let (format, full_range) = output_format(decoder.format(), decoder.color_range());
     let fps = frame_rate(&ictx, &stream, path)?;
-    let (duration, stream_duration, container_duration, live) = durations(&ictx, &stream);
+    let (duration, stream_duration, container_duration, live) = durations(&ictx, &stream, start_abs);
     let fps_f = f64::from(fps.0) / f64::from(fps.1);
     let frame_count_estimate = duration.map(|d| {
         let end = opts.to.map_or(d, |t| t.min(d));
@@ -320,11 +320,13 @@ fn frame_rate(
 }
 
 /// The input's durations, in seconds: (for [`VideoInfo::duration`], the video stream's per
-/// the index, the file's per its header, whether the input is live). The last three are what
-/// the completeness check trusts.
+/// the index, the file's end per its header measured from the video's start `start_abs` on
+/// the container's clock, whether the input is live). The last three are what the
+/// completeness check trusts.
 fn durations(
     ictx: &ff::format::context::Input,
     stream: &ff::Stream<'_>,
+    start_abs: f64,
 ) -> (Option<f64>, Option<f64>, Option<f64>, bool) {
     let tb = stream.time_base();
     let duration = if ictx.duration() > 0 {
@@ -349,6 +351,17 @@ fn durations(
     let container_duration = (!live
         && ictx.duration() > 0
         && method != ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_BITRATE)
-        .then(|| ictx.duration() as f64 / f64::from(ffi::AV_TIME_BASE));
+        .then(|| {
+            // The header's duration counts from the earliest stream's start (audio may start
+            // before the video).
+            // SAFETY: reading a field of the valid, open input context.
+            let first = unsafe { (*ictx.as_ptr()).start_time };
+            let offset = if first == ffi::AV_NOPTS_VALUE {
+                0.0
+            } else {
+                (start_abs - first as f64 / f64::from(ffi::AV_TIME_BASE)).max(0.0)
+            };
+            ictx.duration() as f64 / f64::from(ffi::AV_TIME_BASE) - offset
+        });
     (duration, stream_duration, container_duration, live)
 }

@@ -231,6 +231,7 @@ impl VideoReader {
             let mut pkt = ff::Packet::empty();
             match pkt.read(&mut self.source.input) {
                 Ok(()) => {
+                    self.note_packet_end(&pkt);
                     if pkt.stream() == self.source.stream_index {
                         return self.send_video(&pkt);
                     }
@@ -247,6 +248,18 @@ impl VideoReader {
                     })
                 }
             }
+        }
+    }
+
+    /// Tell the timeline where a packet of any stream ends, on the video's timeline.
+    fn note_packet_end(&mut self, pkt: &ff::Packet) {
+        let Some(tb) = self.source.input.stream(pkt.stream()).map(|s| s.time_base()) else {
+            return;
+        };
+        if let Some(p) = pkt.pts().or(pkt.dts()) {
+            let end = p.saturating_add(pkt.duration().max(0));
+            self.timeline
+                .packet_end(end as f64 * q(tb) - self.audio.start_abs);
         }
     }
 

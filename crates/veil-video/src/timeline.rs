@@ -18,6 +18,10 @@ pub(crate) const TIME_EPS: f64 = 1e-6;
 /// frames that belong to the window. The first decoded frame verifies the landing spot.
 pub(crate) const FIRST_BACKOFF: f64 = 1.0;
 
+/// How far the streams of a file may end before the end its header states, beyond a frame
+/// and a half, in seconds: the last packet of a stream may come without a duration.
+const HEADER_SLACK: f64 = 0.1;
+
 /// Both ends of a time window, when given, are finite numbers of seconds >= 0.
 pub(crate) fn check_times(from: Option<f64>, to: Option<f64>) -> Result<(), VideoError> {
     for (name, v) in [("from", from), ("to", to)] {
@@ -58,8 +62,9 @@ pub(crate) struct Clock {
     pub(crate) live: bool,
     /// Duration of the video stream per the container's index, in seconds.
     pub(crate) stream_duration: Option<f64>,
-    /// Duration of the whole file per its header (Matroska gives no per-stream duration),
-    /// in seconds; `None` for live streams and durations guessed from the bit rate.
+    /// The end of the whole file per its header (Matroska gives no per-stream duration),
+    /// in seconds from the video stream's start; `None` for live streams and durations
+    /// guessed from the bit rate.
     pub(crate) container_duration: Option<f64>,
 }
 
@@ -114,6 +119,9 @@ pub(crate) struct Timeline {
     last_pts: Option<i64>,
     next_index: u64,
     video_packets: u64,
+    /// The latest end of any packet read, of any stream, in seconds from the video
+    /// stream's start: where the file's content ends.
+    content_end: Option<f64>,
 }
 
 impl Timeline {
@@ -128,6 +136,7 @@ impl Timeline {
             last_pts: None,
             next_index: 0,
             video_packets: 0,
+            content_end: None,
         }
     }
 
@@ -282,6 +291,14 @@ impl Timeline {
         Ok(before)
     }
 
+    /// A packet of any stream was read that ends at `end` seconds from the video stream's
+    /// start (its timestamp plus its duration).
+    pub(crate) fn packet_end(&mut self, end: f64) {
+        if end.is_finite() {
+            self.content_end = Some(self.content_end.map_or(end, |e| e.max(end)));
+        }
+    }
+
     /// The input has no more packets.
     ///
     /// # Errors
@@ -301,8 +318,10 @@ impl Timeline {
     /// duration, the last frame must reach it. A file cut at a packet boundary reads like
     /// a clean end otherwise.
     ///
-    /// Without a stream duration (Matroska), the file's duration is used with half a second
-    /// more slack (it also covers audio, which may run on a little). And a file read whole
+    /// Without a stream duration (Matroska), the end the file's header states must be reached
+    /// by the file's content: the last packet of any stream (audio may run on a little after
+    /// the video), with a tenth of a second more slack. A file cut at a cluster boundary, or
+    /// whose last clusters the demuxer skipped as damaged, ends early. And a file read whole
     /// must have given a frame for at least half its video packets: a damaged header can
     /// make the demuxer drop most of a stream while its own timing agrees with the loss.
     ///
@@ -315,11 +334,14 @@ impl Timeline {
         // One and a half frames of slack: the index's duration may count the last frame's
         // own duration, and variable frame rates make "one frame" approximate.
         let expected = match (self.clock.stream_duration, self.clock.container_duration) {
-            (Some(d), _) => Some((d, 1.5 * frame_s, "the file's index")),
-            (None, Some(d)) => Some((d, 1.5 * frame_s + 0.5, "the file's header")),
+            (Some(d), _) => Some((d, reached, 1.5 * frame_s, "the file's index")),
+            (None, Some(d)) => {
+                let content = self.content_end.map_or(reached, |e| e.max(reached));
+                Some((d, content, 1.5 * frame_s + HEADER_SLACK, "the file's header"))
+            }
             (None, None) => None,
         };
-        if let Some((expected, slack, source)) = expected {
+        if let Some((expected, reached, slack, source)) = expected {
             if reached + slack < expected {
                 return Err(VideoError::Truncated {
                     path: self.path.to_path_buf(),

@@ -303,6 +303,7 @@ fn ended_after(clock: Clock, n: u32) -> Result<(), VideoError> {
     let mut tl = timeline(clock, None, None);
     for k in 0..n {
         tl.packet(Some(START + i64::from(k) * 100), false).unwrap();
+        tl.packet_end(f64::from(k) * 0.1 + 0.1);
         accepted(tl.frame(at(f64::from(k) * 0.1)));
         tl.take_index();
     }
@@ -332,16 +333,44 @@ fn the_last_frame_must_reach_the_index_duration() {
 }
 
 #[test]
-fn without_an_index_the_header_duration_counts_with_half_a_second_more() {
+fn without_an_index_the_files_content_must_reach_the_header_end() {
     let header = |d| Clock {
         container_duration: Some(d),
         ..clock()
     };
-    ended_after(header(3.64), 30).unwrap();
-    let r = reason(ended_after(header(3.7), 30).unwrap_err());
-    assert!(r.contains("the file's header says 3.700 s"), "{r}");
+    // 30 frames reach 3.0 s; a frame and a half and a tenth of a second of slack.
+    ended_after(header(3.24), 30).unwrap();
+    let r = reason(ended_after(header(3.3), 30).unwrap_err());
+    assert_eq!(r, "the video ends at 2.900 s but the file's header says 3.300 s");
+    // The last 5 of 30 frames lost (the demuxer skipped the damaged last cluster, or the
+    // file was cut at a cluster boundary): the header says 3.064 s, the content ends at 2.5 s.
+    assert!(ended_after(header(3.064), 25).is_err());
     // Nothing to compare with: a clean end.
-    ended_after(clock(), 30).unwrap();
+    ended_after(clock(), 25).unwrap();
+}
+
+#[test]
+fn audio_running_on_after_the_video_explains_a_later_header_end() {
+    let mut tl = timeline(
+        Clock {
+            container_duration: Some(3.5),
+            ..clock()
+        },
+        None,
+        None,
+    );
+    for k in 0..30 {
+        tl.packet(Some(START + i64::from(k) * 100), false).unwrap();
+        tl.packet_end(f64::from(k) * 0.1 + 0.1);
+        accepted(tl.frame(at(f64::from(k) * 0.1)));
+        tl.take_index();
+    }
+    assert!(tl.check_complete().is_err(), "the video alone ends at 3.0 s");
+    // An audio packet ending at 3.45 s: the file's content reaches its stated end.
+    tl.packet_end(3.45);
+    // (garbage timestamps are ignored)
+    tl.packet_end(f64::NAN);
+    tl.check_complete().unwrap();
 }
 
 #[test]
