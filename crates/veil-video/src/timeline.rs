@@ -18,10 +18,6 @@ pub(crate) const TIME_EPS: f64 = 1e-6;
 /// frames that belong to the window. The first decoded frame verifies the landing spot.
 pub(crate) const FIRST_BACKOFF: f64 = 1.0;
 
-/// How far the streams of a file may end before the end its header states, beyond a frame
-/// and a half, in seconds: the last packet of a stream may come without a duration.
-const HEADER_SLACK: f64 = 0.1;
-
 /// Both ends of a time window, when given, are finite numbers of seconds >= 0.
 pub(crate) fn check_times(from: Option<f64>, to: Option<f64>) -> Result<(), VideoError> {
     for (name, v) in [("from", from), ("to", to)] {
@@ -319,9 +315,9 @@ impl Timeline {
     /// a clean end otherwise.
     ///
     /// Without a stream duration (Matroska), the end the file's header states must be reached
-    /// by the file's content: the last packet of any stream (audio may run on a little after
-    /// the video), with a tenth of a second more slack. A file cut at a cluster boundary, or
-    /// whose last clusters the demuxer skipped as damaged, ends early. And a file read whole
+    /// by the file's content, with the same slack: the end of the last packet of any stream
+    /// (audio may run on a little after the video). A file cut short, or whose last clusters
+    /// the demuxer skipped as damaged, ends early. And a file read whole
     /// must have given a frame for at least half its video packets: a damaged header can
     /// make the demuxer drop most of a stream while its own timing agrees with the loss.
     ///
@@ -337,7 +333,7 @@ impl Timeline {
             (Some(d), _) => Some((d, reached, 1.5 * frame_s, "the file's index")),
             (None, Some(d)) => {
                 let content = self.content_end.map_or(reached, |e| e.max(reached));
-                Some((d, content, 1.5 * frame_s + HEADER_SLACK, "the file's header"))
+                Some((d, content, 1.5 * frame_s, "the file's header"))
             }
             (None, None) => None,
         };
