@@ -244,7 +244,8 @@ fn other_pixel_formats_are_converted_on_write() {
     let info = VideoInfo::new(64, 48, (25, 1));
     let limited = |g: u8| 16.0 + f64::from(g) * 219.0 / 255.0;
     // (format, left pixel, right pixel, expected YUV of the left half, of the right half)
-    let cases: Vec<(PixelFormat, Vec<u8>, Vec<u8>, [f64; 3], [f64; 3])> = vec![
+    type Case = (PixelFormat, Vec<u8>, Vec<u8>, [f64; 3], [f64; 3]);
+    let cases: Vec<Case> = vec![
         (
             PixelFormat::Rgb24,
             vec![200, 30, 40],
