@@ -28,9 +28,13 @@
 
 mod convert;
 mod error;
+mod frame;
 mod partial;
+mod pixels;
+mod probe;
 mod reader;
 pub mod remux;
+mod timeline;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -42,7 +46,9 @@ pub use error::VideoError;
 /// per second; a header that claims more is broken or hostile, and a timeline that fine
 /// would make the frame-gap and completeness checks meaningless.
 pub const MAX_FPS: f64 = 1000.0;
-pub use reader::{AudioPacket, DecodedFrame, ReadOptions, VideoInfo, VideoReader};
+pub use frame::{AudioPacket, DecodedFrame};
+pub use probe::{ReadOptions, VideoInfo};
+pub use reader::VideoReader;
 pub use remux::{copy_or_reencode_lossless, copy_window, CopyMethod, CopyOptions, CopyReport};
 pub use writer::{EncodeOptions, VideoWriter, PRESETS};
 

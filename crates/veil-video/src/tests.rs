@@ -178,31 +178,164 @@ fn writer_round_trip_keeps_size_rate_count_and_pixels() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// BT.601 limited-range YUV of an sRGB colour, as swscale converts it by default.
+fn yuv601(r: u8, g: u8, b: u8) -> [f64; 3] {
+    let (r, g, b) = (f64::from(r), f64::from(g), f64::from(b));
+    [
+        16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0,
+        128.0 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255.0,
+        128.0 + (112.0 * r - 93.786 * g - 18.214 * b) / 255.0,
+    ]
+}
+
+/// A 64x48 frame of `format` whose left half holds one colour and right half another, each
+/// given as the bytes of one pixel in that format (for NV12: Y, then U and V).
+fn two_halves(format: PixelFormat, left: &[u8], right: &[u8]) -> Frame {
+    let mut f = Frame::new(format, 64, 48).unwrap();
+    let mut view = f.as_mut();
+    let planes = view.planes_mut();
+    if format == PixelFormat::Nv12 {
+        // Luma, then the interleaved U and V.
+        for (p, plane) in planes.iter_mut().enumerate() {
+            let (w, bpp) = (plane.width() as usize, plane.bytes_per_pixel());
+            for y in 0..plane.height() {
+                for (x, px) in plane.row_mut(y).chunks_mut(bpp).enumerate() {
+                    let src = if x < w / 2 { left } else { right };
+                    match (p, bpp) {
+                        (0, _) => px[0] = src[0],
+                        (_, 2) => px.copy_from_slice(&src[1..3]),
+                        _ => px[0] = src[1 + x % 2],
+                    }
+                }
+            }
+        }
+        return f;
+    }
+    let plane = &mut planes[0];
+    let bpp = plane.bytes_per_pixel();
+    for y in 0..plane.height() {
+        for (x, px) in plane.row_mut(y).chunks_mut(bpp).enumerate() {
+            px.copy_from_slice(if x < 32 { left } else { right });
+        }
+    }
+    f
+}
+
+/// The mean of a plane over columns `xs` of every row in `ys`.
+fn mean(plane: &veil_core::PlaneRef<'_>, xs: std::ops::Range<usize>, ys: std::ops::Range<u32>) -> f64 {
+    let mut sum = 0.0;
+    let mut n = 0.0;
+    for y in ys {
+        for &v in &plane.row(y)[xs.clone()] {
+            sum += f64::from(v);
+            n += 1.0;
+        }
+    }
+    sum / n
+}
+
+/// Frames in every other pixel format are converted to the encoder's I420 with their
+/// colours: each half of each frame decodes to the YUV of the colour written, so a format
+/// read with the wrong channel order, the wrong plane layout or not converted at all fails.
 #[test]
 fn other_pixel_formats_are_converted_on_write() {
     let dir = scratch_dir("rgb");
     let out = dir.join("rgb.mp4");
     let info = VideoInfo::new(64, 48, (25, 1));
+    let limited = |g: u8| 16.0 + f64::from(g) * 219.0 / 255.0;
+    // (format, left pixel, right pixel, expected YUV of the left half, of the right half)
+    type Case = (PixelFormat, Vec<u8>, Vec<u8>, [f64; 3], [f64; 3]);
+    let cases: Vec<Case> = vec![
+        (
+            PixelFormat::Rgb24,
+            vec![200, 30, 40],
+            vec![20, 60, 220],
+            yuv601(200, 30, 40),
+            yuv601(20, 60, 220),
+        ),
+        (
+            PixelFormat::Bgr24,
+            vec![40, 30, 200],
+            vec![220, 60, 20],
+            yuv601(200, 30, 40),
+            yuv601(20, 60, 220),
+        ),
+        (
+            PixelFormat::Nv12,
+            vec![100, 90, 170],
+            vec![180, 160, 100],
+            [100.0, 90.0, 170.0],
+            [180.0, 160.0, 100.0],
+        ),
+        (
+            PixelFormat::Gray8,
+            vec![50],
+            vec![200],
+            [limited(50), 128.0, 128.0],
+            [limited(200), 128.0, 128.0],
+        ),
+        (
+            PixelFormat::Rgba,
+            vec![30, 200, 60, 255],
+            vec![250, 250, 20, 255],
+            yuv601(30, 200, 60),
+            yuv601(250, 250, 20),
+        ),
+        (
+            PixelFormat::I420,
+            vec![60],
+            vec![60],
+            [60.0, 128.0, 128.0],
+            [60.0, 128.0, 128.0],
+        ),
+    ];
     let mut w = VideoWriter::create(&out, &info, &EncodeOptions::default()).unwrap();
-    for (k, format) in [
-        PixelFormat::Rgb24,
-        PixelFormat::Nv12,
-        PixelFormat::Gray8,
-        PixelFormat::Rgba,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let f = Frame::new(format, 64, 48).unwrap();
+    for (k, (format, left, right, ..)) in cases.iter().enumerate() {
+        let f = if *format == PixelFormat::I420 {
+            let mut f = Frame::new(PixelFormat::I420, 64, 48).unwrap();
+            let mut v = f.as_mut();
+            v.planes_mut()[0].data_mut().fill(left[0]);
+            for p in &mut v.planes_mut()[1..] {
+                p.data_mut().fill(128);
+            }
+            f
+        } else {
+            two_halves(*format, left, right)
+        };
         w.write(&f.as_ref(), k as i64).unwrap();
     }
-    assert_eq!(w.finish().unwrap(), 4);
+    assert_eq!(w.finish().unwrap(), cases.len() as u64);
     let mut back = VideoReader::open(&out, &ReadOptions::default()).unwrap();
     let mut n = 0;
-    while back.next_frame().unwrap().is_some() {
+    while let Some(f) = back.next_frame().unwrap() {
+        let (format, _, _, want_left, want_right) = &cases[n];
+        assert!(
+            (f.time() - n as f64 / 25.0).abs() < 1e-6,
+            "frame {n} at {}",
+            f.time()
+        );
+        let v = f.frame_ref().unwrap();
+        assert_eq!(v.format(), PixelFormat::I420);
+        let planes = v.planes();
+        // The middle of each half, away from the edge where chroma is shared and blurred.
+        for (half, want, xs) in [("left", want_left, 8..24), ("right", want_right, 40..56)] {
+            for (p, plane) in planes.iter().enumerate() {
+                let (xs, ys) = if p == 0 {
+                    (xs.clone(), 8..40)
+                } else {
+                    (xs.start / 2..xs.end / 2, 4..20)
+                };
+                let got = mean(plane, xs, ys);
+                assert!(
+                    (got - want[p]).abs() <= 3.0,
+                    "{format:?} frame, {half} half, plane {p}: {got:.1}, want {:.1}",
+                    want[p]
+                );
+            }
+        }
         n += 1;
     }
-    assert_eq!(n, 4);
+    assert_eq!(n, cases.len());
     std::fs::remove_dir_all(dir).unwrap();
 }
 

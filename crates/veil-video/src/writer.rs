@@ -8,8 +8,9 @@ use ffmpeg_next as ff;
 use veil_core::{FrameRef, PixelFormat};
 
 use crate::convert::{check_size, Scaler};
+use crate::frame::{AudioPacket, DecodedFrame};
 use crate::partial::{temp_path, TempGuard};
-use crate::reader::{AudioPacket, DecodedFrame, VideoInfo};
+use crate::probe::VideoInfo;
 use crate::{init, VideoError};
 
 /// The x264 presets, fastest first.

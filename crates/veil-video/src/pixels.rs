@@ -1,0 +1,99 @@
+//! Pixel normalisation: every frame the reader hands out has the size announced at open and
+//! one of the two layouts veil-core views without copying (I420 or NV12). Full-range
+//! YUVJ420P is relabelled; any other decoder format is converted once with swscale.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ffmpeg_next as ff;
+use veil_core::PixelFormat;
+
+use crate::convert::Scaler;
+use crate::VideoError;
+
+/// The format frames of a decoder's `format` are handed out in, and whether its levels are
+/// full range ("JPEG") given the decoder's colour range.
+pub(crate) fn output_format(format: ff::format::Pixel, range: ff::color::Range) -> (PixelFormat, bool) {
+    let out = match format {
+        ff::format::Pixel::NV12 => PixelFormat::Nv12,
+        _ => PixelFormat::I420,
+    };
+    let full_range = matches!(format, ff::format::Pixel::YUVJ420P) || range == ff::color::Range::JPEG;
+    (out, full_range)
+}
+
+/// Brings decoded frames to the announced geometry and format.
+pub(crate) struct Normaliser {
+    path: Arc<Path>,
+    width: u32,
+    height: u32,
+    format: PixelFormat,
+    /// The converter of the last frame that needed one, kept while the source format stays.
+    scaler: Option<Scaler>,
+}
+
+impl Normaliser {
+    pub(crate) fn new(path: Arc<Path>, width: u32, height: u32, format: PixelFormat) -> Self {
+        Normaliser {
+            path,
+            width,
+            height,
+            format,
+            scaler: None,
+        }
+    }
+
+    /// The frame at time `t` (seconds, for errors) in the announced format.
+    ///
+    /// # Errors
+    /// [`VideoError::GeometryChanged`] when its size differs from the one announced (zones
+    /// are rasterised for one geometry), [`VideoError::Decode`] when it cannot be converted.
+    pub(crate) fn normalise(
+        &mut self,
+        mut frame: ff::frame::Video,
+        t: f64,
+    ) -> Result<ff::frame::Video, VideoError> {
+        if frame.width() != self.width || frame.height() != self.height {
+            return Err(VideoError::GeometryChanged {
+                path: self.path.to_path_buf(),
+                time: t,
+                reason: format!(
+                    "{}x{} became {}x{}",
+                    self.width,
+                    self.height,
+                    frame.width(),
+                    frame.height()
+                ),
+            });
+        }
+        Ok(match (frame.format(), self.format) {
+            (ff::format::Pixel::YUV420P, PixelFormat::I420)
+            | (ff::format::Pixel::NV12, PixelFormat::Nv12) => frame,
+            (ff::format::Pixel::YUVJ420P, PixelFormat::I420) => {
+                // Same layout, full-range levels: relabel, remembered in `info.full_range`.
+                frame.set_format(ff::format::Pixel::YUV420P);
+                frame.set_color_range(ff::color::Range::JPEG);
+                frame
+            }
+            (src, _) => {
+                let dst = if self.format == PixelFormat::Nv12 {
+                    ff::format::Pixel::NV12
+                } else {
+                    ff::format::Pixel::YUV420P
+                };
+                let err = |reason| VideoError::Decode {
+                    path: self.path.to_path_buf(),
+                    time: Some(t),
+                    reason,
+                };
+                let scaler = match self.scaler.take() {
+                    Some(s) if s.matches(src, dst) => s,
+                    _ => Scaler::new(src, dst, self.width, self.height).map_err(err)?,
+                };
+                let out = scaler.convert(&frame).map_err(err)?;
+                self.scaler = Some(scaler);
+                out
+            }
+        })
+    }
+}
