@@ -96,15 +96,13 @@ impl Outputs {
             Ok(_) => anyhow::bail!("{}: {} is not a directory", dest.display(), dir.display()),
             Err(e) => anyhow::bail!("{}: directory {}: {e}", dest.display(), dir.display()),
         }
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+        // veil-core's temporary naming (hidden, unique, the destination's extension last).
+        let ext = dest
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let staging = dir.join(format!(
-            ".redact-{}-{}.{name}",
-            std::process::id(),
-            self.files.len()
-        ));
+        let staging =
+            veil::core::fsutil::temp_path_with_ext(&dir.join(dest.file_name().unwrap_or_default()), &ext);
         self.files.push((dest.to_path_buf(), staging.clone()));
         Ok(staging)
     }

@@ -3,18 +3,65 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Temporary files of this process so far: with the process id, a unique name.
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// The temporary path used for `dest` while it is being written: a hidden file in the same
-/// directory (so the rename cannot cross file systems), unique per process.
+/// directory (so the rename cannot cross file systems), `.<name>.<pid>-<n>.partial`, unique
+/// per process and call. Every output Veil writes atomically is staged under such a name.
 pub fn temp_path_for(dest: &Path) -> PathBuf {
+    temp_name(dest, "")
+}
+
+/// [`temp_path_for`] ending in `.<ext>` as well, for writers that choose the container by
+/// the file name (FFmpeg).
+pub fn temp_path_with_ext(dest: &Path, ext: &str) -> PathBuf {
+    temp_name(dest, &format!(".{ext}"))
+}
+
+fn temp_name(dest: &Path, suffix: &str) -> PathBuf {
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = format!(".{name}.{}.tmp", std::process::id());
+    let n = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
+    let tmp = format!(".{name}.{}-{n}.partial{suffix}", std::process::id());
     match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.join(tmp),
         _ => PathBuf::from(tmp),
+    }
+}
+
+/// A temporary file that is removed when dropped, unless disarmed (it was renamed into
+/// place, or handed on).
+#[derive(Debug)]
+pub struct TempFile(Option<PathBuf>);
+
+impl TempFile {
+    /// Guard `path`.
+    pub fn new(path: PathBuf) -> Self {
+        TempFile(Some(path))
+    }
+
+    /// The guarded path (empty once disarmed).
+    pub fn path(&self) -> &Path {
+        self.0.as_deref().unwrap_or(Path::new(""))
+    }
+
+    /// Keep the file.
+    pub fn disarm(mut self) -> Self {
+        self.0 = None;
+        self
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
     }
 }
 
@@ -24,17 +71,13 @@ pub fn temp_path_for(dest: &Path) -> PathBuf {
 /// # Errors
 /// The I/O error of the write, fsync or rename.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_path_for(dest);
-    let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, dest)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res
+    let tmp = TempFile::new(temp_path_for(dest));
+    let mut f = std::fs::File::create(tmp.path())?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(tmp.path(), dest)?;
+    tmp.disarm();
+    Ok(())
 }
 
 /// Whether `a` and `b` name the same file: the same file on disk (device and inode on Unix,

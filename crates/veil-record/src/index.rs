@@ -180,9 +180,6 @@ impl Index {
     /// [`RecordError::Io`].
     pub fn rewrite(&self, entries: &[IndexEntry]) -> Result<(), RecordError> {
         let path = self.path();
-        let tmp = self
-            .dir
-            .join(format!(".{INDEX_FILE}.{}.partial", std::process::id()));
         let io = |op, source| RecordError::Io {
             path: path.clone(),
             op,
@@ -193,16 +190,7 @@ impl Index {
             serde_json::to_writer(&mut text, e).map_err(|e| io("encode", std::io::Error::other(e)))?;
             text.push(b'\n');
         }
-        let result = (|| {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&text)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)
-        })();
-        if let Err(e) = result {
-            let _ = fs::remove_file(&tmp);
-            return Err(io("rewrite", e));
-        }
+        veil_core::fsutil::write_atomic(&path, &text).map_err(|e| io("rewrite", e))?;
         sync_dir(&self.dir);
         Ok(())
     }

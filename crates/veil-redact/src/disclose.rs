@@ -311,19 +311,11 @@ fn refuse_existing(path: &Path) -> Result<(), RedactError> {
 
 /// A hidden staging path beside the output, with the output's extension (the container).
 fn staging_path(output: &Path) -> PathBuf {
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let ext = output
         .extension()
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let staged = format!(".{name}.{}.disclose.{ext}", std::process::id());
-    match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.join(staged),
-        _ => PathBuf::from(staged),
-    }
+    veil_core::fsutil::temp_path_with_ext(output, &ext)
 }
 
 /// Wall-clock instant `secs` seconds after `start`, rounded down (`up`: up).

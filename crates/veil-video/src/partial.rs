@@ -2,29 +2,12 @@
 //! place when complete: the temporary name and the guard that removes it on failure, shared
 //! by the encoder ([`crate::VideoWriter`]) and the stream copy ([`crate::remux`]).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::VideoError;
 
-/// Removes a temporary file when dropped, unless disarmed.
-pub(crate) struct TempGuard(pub(crate) Option<PathBuf>);
-
-impl TempGuard {
-    /// Keep the file (it has been renamed into place, or is owned elsewhere now).
-    pub(crate) fn disarm(mut self) -> Self {
-        self.0 = None;
-        self
-    }
-}
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = fs::remove_file(p);
-        }
-    }
-}
+/// Removes a temporary file when dropped, unless disarmed (veil-core's guard).
+pub(crate) use veil_core::fsutil::TempFile as TempGuard;
 
 /// A hidden temporary path beside `dest`, after checking the destination is usable. With
 /// `keep_ext` the name ends in `dest`'s extension (for writers where FFmpeg picks the
@@ -42,14 +25,14 @@ pub(crate) fn temp_path(dest: &Path, keep_ext: bool) -> Result<PathBuf, VideoErr
     if dest.is_dir() {
         return Err(io("is a directory".into()));
     }
-    let suffix = if keep_ext {
-        let ext = dest
-            .extension()
-            .and_then(|e| e.to_str())
-            .ok_or_else(|| io("no extension to choose the container by (e.g. .mp4)".into()))?;
-        format!(".{ext}")
+    let ext = if keep_ext {
+        Some(
+            dest.extension()
+                .and_then(|e| e.to_str())
+                .ok_or_else(|| io("no extension to choose the container by (e.g. .mp4)".into()))?,
+        )
     } else {
-        String::new()
+        None
     };
     let dir = match dest.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -66,9 +49,10 @@ pub(crate) fn temp_path(dest: &Path, keep_ext: bool) -> Result<PathBuf, VideoErr
             dir.display()
         )));
     }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    Ok(dir.join(format!(".{name}.{}-{nanos}.partial{suffix}", std::process::id())))
+    // veil-core's naming, the same for every output Veil writes through a temporary file.
+    let dest = dir.join(name);
+    Ok(match ext {
+        Some(ext) => veil_core::fsutil::temp_path_with_ext(&dest, ext),
+        None => veil_core::fsutil::temp_path_for(&dest),
+    })
 }

@@ -194,7 +194,7 @@ impl VideoWriter {
             reason: format!("cannot create {}: {e}", tmp.display()),
         })?;
         // From here on, dropping `guard` removes the temporary file.
-        let guard = TempGuard(Some(tmp.clone()));
+        let guard = TempGuard::new(tmp.clone());
         // SAFETY: setting a flag on a valid output context before the header is written.
         // Bitexact: the muxer writes no "encoder" tag naming the software and no creation
         // time, so the file says nothing beyond the pictures.
@@ -287,8 +287,7 @@ impl VideoWriter {
         })?;
 
         let scratch = ff::frame::Video::new(ff::format::Pixel::YUV420P, info.width, info.height);
-        let mut guard = guard;
-        guard.0 = None; // from now on the writer's own Drop cleans up
+        let _ = guard.disarm(); // from now on the writer's own Drop cleans up
         Ok(VideoWriter {
             dest,
             tmp,

@@ -84,7 +84,7 @@ pub fn copy_window(input: &Path, dest: &Path, opts: &CopyOptions) -> Result<Copy
         });
     }
     let tmp = temp_path(dest, true)?;
-    let guard = TempGuard(Some(tmp.clone()));
+    let guard = TempGuard::new(tmp.clone());
     let report = Copier::open(input, &path, dest, &tmp, opts)?.run()?;
     finish_file(&tmp, dest)?;
     drop(guard.disarm());
