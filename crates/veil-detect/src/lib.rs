@@ -26,6 +26,7 @@ mod cells;
 mod centerface;
 mod error;
 mod model;
+mod motion;
 mod nanodet;
 mod onnx_patch;
 pub mod preprocess;

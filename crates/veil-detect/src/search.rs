@@ -8,9 +8,10 @@
 //!
 //! 1. the whole frame at the detector's own input size, every frame (large faces);
 //! 2. at the fine scale `NET_FACE_PX / min_face`, the regions of the frame that
-//!    - **moved** since the previous frame (CCTV cameras are static; the test is a per-cell
-//!      difference of sampled luma, so a lighting change or a moving camera makes every
-//!      cell active and the search falls back to the whole frame at the fine scale),
+//!    - **moved** since the previous frame (a per-cell difference of sampled luma, after
+//!      taking out the camera's own translation when it pans, see [`crate::motion`]; a
+//!      lighting change or a zoom makes every cell active and the search falls back to the
+//!      whole frame at the fine scale),
 //!    - hold a **small face found recently** (so a face keeps being found when its owner
 //!      stops moving), and
 //!    - a **sweep band** that moves down the frame and covers all of it every
@@ -30,6 +31,7 @@ use veil_core::{BoxF, FrameRef, PixelFormat, Rect};
 
 use crate::cells::{cover, mark, CELL};
 use crate::centerface::region_letterbox;
+use crate::motion::{global_shift, moved_cells, Samples, SAMPLES, STEP};
 use crate::{nms, CenterFace, Class, DetectError, Detection, Detector, ModelInfo, NanoDet};
 
 /// A detector that can also run on a region of the frame at a chosen scale: what
@@ -113,11 +115,6 @@ pub const DEFAULT_MIN_FACE: u32 = 24;
 pub const MIN_MIN_FACE: u32 = 8;
 /// Largest fine scale (network pixels per frame pixel).
 pub const MAX_SCALE: f32 = 14.0 / 8.0;
-/// Luma samples per cell side (every `CELL / SAMPLES` pixels).
-const SAMPLES: u32 = 4;
-/// A cell moved when the mean absolute difference of its samples exceeds this many levels
-/// (compression noise of a CRF 18-28 stream stays below 3).
-const MOTION_LEVEL: u32 = 6;
 /// Frames a small face keeps its region active after it was last found.
 const RECENT_FRAMES: u32 = 12;
 /// The sweep covers the whole frame once every this many frames: one of [`SWEEP_BANDS`]
@@ -143,6 +140,9 @@ pub struct SearchStats {
     pub regions: u64,
     /// Network input pixels of all runs (the cost measure).
     pub net_pixels: u64,
+    /// Frames where the camera's own motion (a pan) was taken out before looking for
+    /// motion.
+    pub compensated: u64,
 }
 
 /// Geometry of the search for one frame size.
@@ -175,11 +175,12 @@ pub struct Search<D> {
     det: D,
     min_size: u32,
     geo: Option<Geometry>,
-    prev: Vec<u8>,
-    cur: Vec<u8>,
+    prev: Samples,
+    cur: Samples,
     active: Vec<bool>,
     recent: Vec<(BoxF, u32)>,
     sweep: u32,
+    compensate: bool,
     stats: SearchStats,
 }
 
@@ -206,11 +207,12 @@ impl<D: RegionDetector> Search<D> {
             det,
             min_size,
             geo: None,
-            prev: Vec::new(),
-            cur: Vec::new(),
+            prev: Samples::default(),
+            cur: Samples::default(),
             active: Vec::new(),
             recent: Vec::new(),
             sweep: 0,
+            compensate: true,
             stats: SearchStats::default(),
         })
     }
@@ -226,6 +228,13 @@ impl<D: RegionDetector> Search<D> {
         Ok(())
     }
 
+    /// Whether the camera's own motion (a pan) is taken out before looking for motion (on
+    /// by default). Off, a panning camera makes every cell active and every frame is
+    /// searched whole at the fine scale: the same objects are found, at a higher cost.
+    pub fn set_motion_compensation(&mut self, on: bool) {
+        self.compensate = on;
+    }
+
     /// The minimum height this search guarantees to look for, in frame pixels.
     pub fn min_size(&self) -> u32 {
         self.min_size
@@ -239,7 +248,7 @@ impl<D: RegionDetector> Search<D> {
     /// Forget the stream: the next frame is searched whole at the fine scale.
     pub fn reset(&mut self) {
         self.geo = None;
-        self.prev.clear();
+        self.prev = Samples::default();
         self.recent.clear();
         self.sweep = 0;
     }
@@ -322,20 +331,20 @@ impl<D: RegionDetector> Search<D> {
 
     /// The fine-scale regions of this frame, or `None` to search the whole frame finely.
     fn plan(&mut self, g: &Geometry) -> Option<Vec<Rect>> {
-        if self.prev.len() != self.cur.len() {
+        if self.prev.data.len() != self.cur.data.len() || self.prev.data.is_empty() {
             return None; // first frame of the stream
         }
         let (cols, rows) = (g.cols, g.rows);
-        let per = (SAMPLES * SAMPLES) as usize;
-        let moved: Vec<bool> = self
-            .cur
-            .chunks_exact(per)
-            .zip(self.prev.chunks_exact(per))
-            .map(|(a, b)| {
-                let sad: u32 = a.iter().zip(b).map(|(&x, &y)| u32::from(x.abs_diff(y))).sum();
-                sad > MOTION_LEVEL * per as u32
-            })
-            .collect();
+        // Motion relative to the scene: a panning camera's own motion is taken out.
+        let shift = if self.compensate {
+            global_shift(&self.prev, &self.cur)
+        } else {
+            (0.0, 0.0)
+        };
+        if shift != (0.0, 0.0) {
+            self.stats.compensated += 1;
+        }
+        let moved = moved_cells(&self.prev, &self.cur, shift, cols, rows);
         let mut seed = moved;
         // Recent small faces, with half a face of surroundings on every side.
         for (b, _) in &self.recent {
@@ -430,30 +439,37 @@ fn align(g: &Geometry, c0: usize, r0: usize, c1: usize, r1: usize) -> Rect {
     Rect::new(x as i32, y as i32, w, h)
 }
 
-/// Luma samples of every cell, cell after cell (`SAMPLES`^2 each): the Y plane of 4:2:0
-/// frames and GRAY8, the green channel of packed RGB.
-fn sample_luma(frame: &FrameRef<'_>, g: &Geometry, out: &mut Vec<u8>) {
-    let per = (SAMPLES * SAMPLES) as usize;
-    out.clear();
-    out.resize(g.cols * g.rows * per, 0);
+/// Luma samples on the motion grid (one per [`STEP`] x [`STEP`] block of pixels, its mean,
+/// [`SAMPLES`] per cell side, row-major): the Y plane of 4:2:0 frames and GRAY8, the green
+/// channel of packed RGB. Block means rather than single pixels, so that the samples of a
+/// panning picture shift smoothly (no aliasing) and sub-sample shifts can be interpolated.
+fn sample_luma(frame: &FrameRef<'_>, g: &Geometry, out: &mut Samples) {
+    out.w = g.cols * SAMPLES as usize;
+    out.h = g.rows * SAMPLES as usize;
+    out.data.clear();
+    out.data.resize(out.w * out.h, 0);
     let (ch, bpp) = match frame.format() {
         PixelFormat::I420 | PixelFormat::Nv12 | PixelFormat::Gray8 => (0, 1),
         PixelFormat::Rgba => (1, 4),
         _ => (1, 3),
     };
-    let step = CELL / SAMPLES;
     let p = &frame.planes()[0];
-    for r in 0..g.rows {
-        for sy in 0..SAMPLES {
-            let y = (r as u32 * CELL + sy * step + step / 2).min(g.height - 1);
-            let row = p.row(y);
-            for c in 0..g.cols {
-                let base = (r * g.cols + c) * per + (sy * SAMPLES) as usize;
-                for sx in 0..SAMPLES {
-                    let x = (c as u32 * CELL + sx * step + step / 2).min(g.width - 1) as usize;
-                    out[base + sx as usize] = row[x * bpp + ch];
+    let step = STEP as usize;
+    let mut sums = vec![0u32; out.w];
+    for sy in 0..out.h {
+        sums.fill(0);
+        for dy in 0..step {
+            let row = p.row(((sy * step + dy) as u32).min(g.height - 1));
+            for (sx, sum) in sums.iter_mut().enumerate() {
+                for dx in 0..step {
+                    let x = (sx * step + dx).min(g.width as usize - 1);
+                    *sum += u32::from(row[x * bpp + ch]);
                 }
             }
+        }
+        let n = (step * step) as u32;
+        for (o, s) in out.data[sy * out.w..(sy + 1) * out.w].iter_mut().zip(&sums) {
+            *o = ((s + n / 2) / n) as u8;
         }
     }
 }
