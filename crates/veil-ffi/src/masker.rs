@@ -345,7 +345,7 @@ pub unsafe extern "C" fn veil_masker_new_ex(
 /// not accessed by anything else during the call.
 #[no_mangle]
 pub unsafe extern "C" fn veil_masker_apply(
-    masker: *mut veil_masker,
+    masker: *const veil_masker,
     frame: *const veil_frame,
 ) -> veil_status {
     ffi_boundary! {
@@ -371,7 +371,7 @@ pub unsafe extern "C" fn veil_masker_apply(
 /// As `veil_masker_apply`; `err_out` is NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn veil_masker_apply_ex(
-    masker: *mut veil_masker,
+    masker: *const veil_masker,
     frame: *const veil_frame,
     err_out: *mut *mut veil_error,
 ) -> veil_status {

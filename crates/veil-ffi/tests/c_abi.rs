@@ -1,7 +1,10 @@
 //! Compiles the C programs in `tests/c/` against the freshly built `libveil.a` and
 //! `libveil.so` and runs them: the C ABI is tested from C, as vendors use it.
 //!
-//! The library is built first by [`lib_dir`] (see there why cargo does not do it for us).
+//! Cargo builds the C libraries for this test with the test's features ([`lib_dir`]). The
+//! programs that need a feature (detection, exports, disclosures) run only with it; the
+//! others are compiled with `-DVEIL_NO_DEFAULT_FEATURES` when the library lacks `detect`
+//! and `export`, so that they prove the masking-only library and its header work alone.
 //! The compiler is `$CC` or `cc`; each program is built with
 //! `-std=c11 -Wall -Wextra -Werror -Wpedantic`, plus `-fsanitize=address,undefined` when
 //! the toolchain supports it, linked both statically and dynamically, and run; a plain
@@ -12,72 +15,48 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// Build the C library (`cargo build -p veil-ffi`, same profile and target directory as this
-/// test binary) once per process and return the directory holding `libveil.a` and
-/// `libveil.so`.
+/// The directory holding `libveil.a`, `libveil.so` and `libveil.so.<major>` for this test
+/// run: links, made once per process, to the C libraries cargo built for this test binary.
 ///
-/// Cargo builds a package's library for its integration tests only when the library has an
-/// rlib, and this one deliberately has none (an rlib named `veil` would collide with the
-/// facade package's `libveil.rlib`), so without this step the tests would run against a
-/// stale library or none. Cargo releases its lock on the target directory before it runs
-/// tests, so the nested build does not wait on the outer one.
+/// The Rust library is `veil_ffi` with an rlib, so cargo builds it, with this test's
+/// features, before this binary, in one rustc run that also writes the C libraries
+/// `libveil_ffi.so` and `libveil_ffi.a` into `<target-dir>/<profile>/deps/`, beside this
+/// binary (for tests, cargo does not copy them up to `<profile>/`, where build.rs links them
+/// as `libveil.*` for a normal build). The links give them the names vendors use: `-lveil`,
+/// and the soname `libveil.so.<major>` the programs record (set by build.rs).
 fn lib_dir() -> PathBuf {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    DIR.get_or_init(build_library)
+    DIR.get_or_init(link_library)
         .clone()
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn build_library() -> Result<PathBuf, String> {
+fn link_library() -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| format!("path of the test binary: {e}"))?;
-    // This binary lives in <target-dir>/<profile>/deps/.
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or("test binary is not in <target-dir>/<profile>/deps")?
-        .to_path_buf();
-    let target_dir = profile_dir.parent().ok_or("no target directory")?;
-    let profile = profile_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or("profile directory name")?;
-    // target/debug is the `dev` profile's directory; the others are named after their profile.
-    let profile = if profile == "debug" { "dev" } else { profile };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = Command::new(&cargo)
-        .args([
-            "build",
-            "-p",
-            "veil-ffi",
-            "--lib",
-            "--profile",
-            profile,
-            "--target-dir",
-        ])
-        .arg(target_dir)
-        .status()
-        .map_err(|e| format!("run {cargo}: {e}"))?;
-    if !status.success() {
-        return Err(format!("cargo build -p veil-ffi failed: {status}"));
-    }
-    for lib in ["libveil.a", "libveil.so"] {
-        if !profile_dir.join(lib).is_file() {
+    let deps = exe.parent().ok_or("test binary has no directory")?;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c_abi-lib");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let so_major = concat!("libveil.so.", env!("CARGO_PKG_VERSION_MAJOR"));
+    for (link, built) in [
+        ("libveil.a", "libveil_ffi.a"),
+        ("libveil.so", "libveil_ffi.so"),
+        (so_major, "libveil_ffi.so"),
+    ] {
+        let built = deps.join(built);
+        if !built.is_file() {
             return Err(format!(
-                "{} not found after building",
-                profile_dir.join(lib).display()
+                "{} not found: cargo builds it for this test (crate-type cdylib/staticlib)",
+                built.display()
             ));
         }
+        // Replace through a temporary name: several test processes may run at once.
+        let tmp = dir.join(format!("{link}.{}.tmp", std::process::id()));
+        let link = dir.join(link);
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(&built, &tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &link).map_err(|e| format!("{}: {e}", link.display()))?;
     }
-    // libveil.so's soname is libveil.so.<major> (build.rs): the name a program linked with
-    // -lveil asks the loader for, installed as a link by `make install`.
-    let soname = profile_dir.join(concat!("libveil.so.", env!("CARGO_PKG_VERSION_MAJOR")));
-    let _ = std::fs::remove_file(&soname);
-    match std::os::unix::fs::symlink("libveil.so", &soname) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(format!("{}: {e}", soname.display())),
-    }
-    Ok(profile_dir)
+    Ok(dir)
 }
 
 fn crate_dir() -> &'static Path {
@@ -168,6 +147,11 @@ fn build(name: &str, link: Link, check: Check) -> PathBuf {
             eprintln!("note: {cc} cannot build with -fsanitize=address,undefined here; testing without");
         }
     }
+    if !cfg!(feature = "detect") {
+        // The header must describe this library: without the features, their declarations
+        // go (a call to one would not compile).
+        cmd.arg("-DVEIL_NO_DEFAULT_FEATURES");
+    }
     cmd.arg("-I")
         .arg(crate_dir().join("include"))
         .arg(crate_dir().join("tests").join("c").join(format!("{name}.c")))
@@ -175,11 +159,16 @@ fn build(name: &str, link: Link, check: Check) -> PathBuf {
         .arg(&exe);
     match link {
         // The system libraries a Rust staticlib needs, as documented in the README: FFmpeg's
-        // (veil-redact decodes and encodes through it; `--print native-static-libs` lists
-        // them) and libc's. ONNX Runtime is loaded at run time (dlopen), not linked.
+        // (with the export feature: veil-redact decodes and encodes through it;
+        // `--print native-static-libs` lists them) and libc's. ONNX Runtime is loaded at run
+        // time (dlopen), not linked.
         Link::Static => cmd
             .arg(libs.join("libveil.a"))
-            .args(FFMPEG_LIBS)
+            .args(if cfg!(feature = "export") {
+                &FFMPEG_LIBS[..]
+            } else {
+                &[]
+            })
             .args(["-lm", "-ldl", "-lpthread"]),
         Link::Shared => cmd
             .arg("-L")
@@ -291,6 +280,7 @@ fn repo_file(rel: &str) -> PathBuf {
     crate_dir().join("../..").join(rel)
 }
 
+#[cfg(feature = "detect")]
 /// Decode `fixtures/images/astronaut.jpg` to a raw RGB24 file for `detect.c`; returns the
 /// program's arguments (file, width, height).
 fn astronaut_rgb24() -> Vec<std::ffi::OsString> {
@@ -309,6 +299,7 @@ fn astronaut_rgb24() -> Vec<std::ffi::OsString> {
 /// Detection and export load ONNX Runtime and FFmpeg: static and shared under ASan + UBSan
 /// with leak checking on, as the others (neither reports anything there); not under
 /// Valgrind, where running the networks would take minutes.
+#[cfg(feature = "detect")]
 #[test]
 fn detection_on_a_real_picture() {
     let args = astronaut_rgb24();
@@ -317,6 +308,7 @@ fn detection_on_a_real_picture() {
     }
 }
 
+#[cfg(feature = "export")]
 #[test]
 fn inzage_export_of_a_real_clip() {
     let clip = repo_file("fixtures/inzage/group_pan.mp4").into_os_string();
@@ -328,6 +320,7 @@ fn inzage_export_of_a_real_clip() {
 
 /// A disclosure and its verification (`tests/c/disclose.c`), with keys made by veil-redact;
 /// static and shared under the sanitizers.
+#[cfg(feature = "export")]
 #[test]
 fn disclosure_and_verification_of_a_real_clip() {
     let clip = repo_file("fixtures/vtest.mp4").into_os_string();
@@ -378,6 +371,7 @@ fn hostile_args(tag: &str) -> Vec<std::ffi::OsString> {
 
 /// Hostile and degenerate frames for a real detector (`tests/c/detect_hostile.c`): loads ONNX
 /// Runtime, so static under ASan + UBSan only, as `detection_on_a_real_picture`.
+#[cfg(feature = "detect")]
 #[test]
 fn detector_hostile_frames() {
     build_and_run_with("detect_hostile", Link::Static, Check::Sanitizers, &[]);
