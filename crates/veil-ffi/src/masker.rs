@@ -168,6 +168,7 @@ unsafe fn frame_mut<'a>(frame: &veil_frame, format: PixelFormat) -> Result<Frame
 /// # Safety
 /// Each of the format's planes points to memory readable for
 /// `stride * (rows - 1) + row_bytes` bytes, that nothing writes during the call.
+#[cfg(feature = "detect")]
 pub(crate) unsafe fn frame_ref<'a>(frame: &veil_frame, format: PixelFormat) -> Result<FrameRef<'a>, Failure> {
     check_no_overlap(frame, format)?;
     let planes: Vec<(*const u8, usize)> = (0..format.plane_count())
