@@ -11,7 +11,7 @@
 //!   [`veil_status_str`] gives static text for a code and `veil_error` / per-masker
 //!   `veil_masker_last_error` give the detailed message (which zone, which field);
 //! - outputs come last and are written only on success (`err_out` only on failure);
-//! - no panic crosses the boundary: every export runs inside [`ffi_boundary!`], which turns
+//! - no panic crosses the boundary: every export runs inside `ffi_boundary!`, which turns
 //!   a panic into `VEIL_STATUS_PANIC` (this needs `panic = "unwind"`, the default; with
 //!   `panic = "abort"` a bug aborts the process instead);
 //! - integers that C may fill with anything (a pixel format, a status) are read as `u32`
