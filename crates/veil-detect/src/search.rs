@@ -121,8 +121,8 @@ const SAMPLES: u32 = 4;
 const MOTION_LEVEL: u32 = 6;
 /// Frames a small face keeps its region active after it was last found.
 const RECENT_FRAMES: u32 = 12;
-/// The sweep covers the whole frame once every this many frames: one of [`SWEEP_BANDS`]
-/// bands of rows every [`SWEEP_EVERY`] frames.
+/// The sweep covers the whole frame once every this many frames: one of `SWEEP_BANDS`
+/// bands of rows every `SWEEP_EVERY` frames.
 pub const SWEEP_FRAMES: u32 = SWEEP_BANDS * SWEEP_EVERY;
 /// Bands of rows the sweep divides the frame into.
 const SWEEP_BANDS: u32 = 6;
