@@ -118,4 +118,4 @@ test-doc:
 
 # Licences and bans of the whole dependency graph (deny.toml); offline, no advisory database.
 test-deny:
-	$(CARGO) deny --offline check licenses bans
+	$(CARGO) deny --offline --workspace --all-features check licenses bans
