@@ -15,6 +15,11 @@ test: setup
 	$(CARGO) test --workspace
 	$(CARGO) bench --workspace --no-run
 	$(MAKE) --no-print-directory test-install
+	$(MAKE) --no-print-directory test-scalar
+	$(MAKE) --no-print-directory test-core-no-default
+	$(MAKE) --no-print-directory test-masking-only
+	$(MAKE) --no-print-directory test-doc
+	$(MAKE) --no-print-directory test-deny
 
 # Every benchmark and the comparisons with OpenCV, FFmpeg and deface; writes BENCHMARKS.md.
 bench: setup
@@ -85,3 +90,32 @@ uninstall:
 # the installed redact and libveil from elsewhere (part of `make test`).
 test-install:
 	bash scripts/test-install.sh
+
+# ---------------------------------------------------------------------------------------------
+# CI legs of `make test` (each can also be run alone).
+.PHONY: test-scalar test-core-no-default test-masking-only test-doc test-deny
+
+# The whole test suite again on the scalar reference kernels: veil-core reads VEIL_CPU_LEVEL
+# at run time (it can only lower the level), so nothing is rebuilt.
+test-scalar:
+	VEIL_CPU_LEVEL=scalar $(CARGO) test --workspace
+
+# veil-core without rayon (its only default feature): the sequential path alone.
+test-core-no-default:
+	$(CARGO) test -p veil-core --no-default-features
+
+# The masking-only libveil: no FFmpeg or ONNX Runtime crate in its dependency graph, and its
+# tests (C programs against it, NEEDED entries, exported symbols, header guards) pass.
+test-masking-only:
+	@if $(CARGO) tree -p veil-ffi --no-default-features -e normal,build --prefix none \
+	    | grep -E '^(ffmpeg|ort|veil-video|veil-detect|veil-redact)[- ]'; then \
+	  echo "test-masking-only: veil-ffi --no-default-features depends on the crates above" >&2; exit 1; fi
+	$(CARGO) test -p veil-ffi --no-default-features
+
+# Documentation of every crate, warnings denied (broken intra-doc links, bad code blocks).
+test-doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+
+# Licences and bans of the whole dependency graph (deny.toml); offline, no advisory database.
+test-deny:
+	$(CARGO) deny --offline --workspace --all-features check licenses bans

@@ -56,3 +56,10 @@ if [ ! -s "$lib" ]; then
   mv -f "$lib.tmp" "$lib"
 fi
 ln -sfn "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
+
+# cargo-deny for `make test` (licences and bans of the dependency graph, deny.toml), from
+# crates.io through cargo, only when missing.
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-deny (cargo install --locked)" >&2
+  cargo install --locked cargo-deny
+fi

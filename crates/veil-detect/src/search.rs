@@ -117,8 +117,8 @@ pub const MIN_MIN_FACE: u32 = 8;
 pub const MAX_SCALE: f32 = 14.0 / 8.0;
 /// Frames a small face keeps its region active after it was last found.
 const RECENT_FRAMES: u32 = 12;
-/// The sweep covers the whole frame once every this many frames: one of [`SWEEP_BANDS`]
-/// bands of rows every [`SWEEP_EVERY`] frames.
+/// The sweep covers the whole frame once every this many frames: one of `SWEEP_BANDS`
+/// bands of rows every `SWEEP_EVERY` frames.
 pub const SWEEP_FRAMES: u32 = SWEEP_BANDS * SWEEP_EVERY;
 /// Bands of rows the sweep divides the frame into.
 const SWEEP_BANDS: u32 = 6;

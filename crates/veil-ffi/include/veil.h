@@ -1,8 +1,9 @@
 /*
  * veil.h: the C ABI of Veil (privacy-preserving CCTV processing).
  *
- * Build: cargo build --release -p veil-ffi  ->  libveil.so, libveil.a
- * Link:  -lveil (static: -lveil -lm -ldl -lpthread)
+ * Build: cargo build --release -p veil-ffi  ->  target/release/libveil.so, libveil.a
+ *        (add --no-default-features for masking and the audit log only: see "Features")
+ * Link:  -lveil (static: libveil.a, FFmpeg's libraries, -lm -ldl -lpthread; see the README)
  *
  * Conventions
  * - Handles (veil_masker, veil_detector, veil_error) are opaque. Each is created by a
@@ -37,6 +38,33 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/*
+ * Features. The default build of libveil (cargo build -p veil-ffi; make install) has every
+ * function declared here. Cargo features leave parts out, with what they need:
+ *   VEIL_FEATURE_DETECT  veil_detector_*  (cargo feature `detect`: ONNX Runtime, loaded at
+ *                        run time)
+ *   VEIL_FEATURE_EXPORT  veil_export_*, veil_disclose_*, veil_verify  (cargo feature
+ *                        `export`, implies `detect`: links FFmpeg)
+ * Masking (veil_masker_*), the audit log (veil_audit_*), veil_status_str and veil_error_*
+ * are always there. This header defines both macros unless VEIL_NO_DEFAULT_FEATURES is
+ * defined. For a library built with `--no-default-features` (masking and audit log only,
+ * neither FFmpeg nor ONNX Runtime) compile with -DVEIL_NO_DEFAULT_FEATURES; for one built
+ * with `--no-default-features --features detect` add -DVEIL_FEATURE_DETECT. The missing
+ * functions then disappear from this header, and a call to one fails to compile instead of
+ * failing to link.
+ */
+#if !defined(VEIL_NO_DEFAULT_FEATURES)
+#if !defined(VEIL_FEATURE_DETECT)
+#define VEIL_FEATURE_DETECT 1
+#endif
+#if !defined(VEIL_FEATURE_EXPORT)
+#define VEIL_FEATURE_EXPORT 1
+#endif
+#endif
+#if defined(VEIL_FEATURE_EXPORT) && !defined(VEIL_FEATURE_DETECT)
+#define VEIL_FEATURE_DETECT 1
+#endif
+
 
 /**
  * Result of every fallible Veil call. The numeric values are stable: a code is never
@@ -285,6 +313,7 @@ typedef uint32_t veil_pixel_format;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+#if defined(VEIL_FEATURE_DETECT)
 /**
  * What a detector looks for: a bit set of the `VEIL_DETECTOR_*` flags.
  */
@@ -293,14 +322,18 @@ enum veil_detector_kind
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+#if defined(VEIL_FEATURE_DETECT)
   /**
    * Faces (CenterFace).
    */
   VEIL_DETECTOR_FACES = 1,
+#endif
+#if defined(VEIL_FEATURE_DETECT)
   /**
    * Whole persons (NanoDet, COCO class "person").
    */
   VEIL_DETECTOR_PERSONS = 2,
+#endif
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -309,7 +342,9 @@ typedef enum veil_detector_kind veil_detector_kind;
 typedef uint32_t veil_detector_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+#endif
 
+#if defined(VEIL_FEATURE_DETECT)
 /**
  * What a detection is (`veil_detection.class_id`).
  */
@@ -318,14 +353,18 @@ enum veil_class
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+#if defined(VEIL_FEATURE_DETECT)
   /**
    * A human face.
    */
   VEIL_CLASS_FACE = 0,
+#endif
+#if defined(VEIL_FEATURE_DETECT)
   /**
    * A whole person.
    */
   VEIL_CLASS_PERSON = 1,
+#endif
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -334,7 +373,9 @@ typedef enum veil_class veil_class;
 typedef uint32_t veil_class;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+#endif
 
+#if defined(VEIL_FEATURE_EXPORT)
 /**
  * Who is kept visible in an export (`veil_export_options.requester_kind`).
  */
@@ -343,21 +384,27 @@ enum veil_requester
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+#if defined(VEIL_FEATURE_EXPORT)
   /**
    * Nobody: every tracked person and face is redacted.
    */
   VEIL_REQUESTER_NONE = 0,
+#endif
+#if defined(VEIL_FEATURE_EXPORT)
   /**
    * The tracks `keep_tracks[0..keep_tracks_len]` of the tracks file (`tracks_path` is
    * then required, as the ids come from it).
    */
   VEIL_REQUESTER_TRACKS = 1,
+#endif
+#if defined(VEIL_FEATURE_EXPORT)
   /**
    * The person whose box contains pixel (`keep_at_x`, `keep_at_y`) of the frame shown at
    * `keep_at_time` seconds. Nobody there is an error (`VEIL_STATUS_EXPORT_NOBODY_AT`),
    * never a silent full redaction.
    */
   VEIL_REQUESTER_AT = 2,
+#endif
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -366,7 +413,9 @@ typedef enum veil_requester veil_requester;
 typedef uint32_t veil_requester;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+#endif
 
+#if defined(VEIL_FEATURE_EXPORT)
 /**
  * How bystanders are redacted (`veil_export_options.style`).
  */
@@ -375,18 +424,24 @@ enum veil_style
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+#if defined(VEIL_FEATURE_EXPORT)
   /**
    * Strong blur scaled with the box height (not irreversible).
    */
   VEIL_STYLE_BLUR = 0,
+#endif
+#if defined(VEIL_FEATURE_EXPORT)
   /**
    * Block means scaled with the box height (irreversible).
    */
   VEIL_STYLE_PIXELATE = 1,
+#endif
+#if defined(VEIL_FEATURE_EXPORT)
   /**
    * Black fill (irreversible).
    */
   VEIL_STYLE_SOLID = 2,
+#endif
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -395,12 +450,15 @@ typedef enum veil_style veil_style;
 typedef uint32_t veil_style;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+#endif
 
+#if defined(VEIL_FEATURE_DETECT)
 /**
  * A face and/or person detector: the verified models loaded into ONNX Runtime sessions.
  * Create with `veil_detector_new`, release with `veil_detector_free`.
  */
 typedef struct veil_detector veil_detector;
+#endif
 
 /**
  * A detailed error: a status and a message naming what failed (the zone file and zone, the
@@ -469,6 +527,7 @@ typedef struct veil_frame {
   size_t stride[3];
 } veil_frame;
 
+#if defined(VEIL_FEATURE_DETECT)
 /**
  * One detected object in frame pixel coordinates: the box's top-left corner is `(x, y)`,
  * its size `w` x `h`, clipped to the frame.
@@ -499,7 +558,9 @@ typedef struct veil_detection {
    */
   float h;
 } veil_detection;
+#endif
 
+#if defined(VEIL_FEATURE_EXPORT)
 /**
  * What `veil_disclose_run` does. Fill it with `veil_disclose_options_default` first, then
  * set the fields you need, so that unset times are NaN and unset strings NULL.
@@ -566,7 +627,9 @@ typedef struct veil_disclose_options {
    */
   bool keep_audio;
 } veil_disclose_options;
+#endif
 
+#if defined(VEIL_FEATURE_EXPORT)
 /**
  * What `veil_export_run` does. Fill it with `veil_export_options_default` first, then set
  * the fields you need, so that unset times are NaN.
@@ -646,6 +709,7 @@ typedef struct veil_export_options {
    */
   uint32_t min_person;
 } veil_export_options;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -697,6 +761,7 @@ veil_status veil_audit_verify(const char *log_path,
                               struct veil_audit_summary *summary_out,
                               struct veil_error **err_out);
 
+#if defined(VEIL_FEATURE_DETECT)
 /**
  * Load a detector. `kind` is `VEIL_DETECTOR_FACES`, `VEIL_DETECTOR_PERSONS` or both OR-ed
  * together. `models_dir` (may be NULL) is the directory holding `manifest.tsv` and the
@@ -722,7 +787,9 @@ veil_status veil_detector_new(uint32_t kind,
                               const char *models_dir,
                               struct veil_detector **out,
                               struct veil_error **err_out);
+#endif
 
+#if defined(VEIL_FEATURE_DETECT)
 /**
  * Detect faces and/or persons (as chosen in `veil_detector_new`) in `frame`, any
  * `VEIL_PIXEL_FORMAT_*` and size; the frame is only read. The frame goes through the same
@@ -750,7 +817,9 @@ veil_status veil_detector_detect(struct veil_detector *detector,
                                  size_t capacity,
                                  size_t *count_out,
                                  struct veil_error **err_out);
+#endif
 
+#if defined(VEIL_FEATURE_DETECT)
 /**
  * Set the smallest face and person heights, in frame pixels, the detector searches for in
  * every frame (defaults 24 and 80; at least 8 and 16; 0 leaves a value unchanged). Faces
@@ -772,7 +841,9 @@ veil_status veil_detector_set_min_sizes(struct veil_detector *detector,
                                         uint32_t min_face,
                                         uint32_t min_person,
                                         struct veil_error **err_out);
+#endif
 
+#if defined(VEIL_FEATURE_DETECT)
 /**
  * Release a detector. NULL is accepted and ignored.
  *
@@ -781,7 +852,9 @@ veil_status veil_detector_set_min_sizes(struct veil_detector *detector,
  * other thread; it must not be used afterwards.
  */
 void veil_detector_free(struct veil_detector *detector);
+#endif
 
+#if defined(VEIL_FEATURE_EXPORT)
 /**
  * Fill `*opts` with the defaults: all strings NULL, the whole recording (`from_s`, `to_s`
  * NaN), no audio. Then set at least the required fields. Does nothing when `opts` is NULL.
@@ -790,7 +863,9 @@ void veil_detector_free(struct veil_detector *detector);
  * `opts` is NULL or valid for a write.
  */
 void veil_disclose_options_default(struct veil_disclose_options *opts);
+#endif
 
+#if defined(VEIL_FEATURE_EXPORT)
 /**
  * Disclose a window of a recording to police or justice, as `redact disclose` does: copy
  * the window packet for packet (from the keyframe at or before `from_s`; a lossless
@@ -813,7 +888,9 @@ void veil_disclose_options_default(struct veil_disclose_options *opts);
  */
 veil_status veil_disclose_run(const struct veil_disclose_options *opts,
                               struct veil_error **err_out);
+#endif
 
+#if defined(VEIL_FEATURE_EXPORT)
 /**
  * Check a received file against its manifest, as `redact verify` does: with `pubkey` (an
  * Ed25519 public key, SubjectPublicKeyInfo PEM; may be NULL) first that the manifest's
@@ -835,6 +912,7 @@ veil_status veil_verify(const char *output,
                         const char *manifest,
                         const char *pubkey,
                         struct veil_error **err_out);
+#endif
 
 /**
  * The status of `err`, or `VEIL_STATUS_NULL_PARAMETER` if `err` is NULL.
@@ -870,6 +948,7 @@ veil_status veil_error_message(const struct veil_error *err,
  */
 void veil_error_free(struct veil_error *err);
 
+#if defined(VEIL_FEATURE_EXPORT)
 /**
  * Fill `*opts` with the defaults: all pointers NULL, no window (`from_s`, `to_s` NaN),
  * `VEIL_REQUESTER_NONE`, `VEIL_STYLE_BLUR`, no spotlight, `min_face` 24 and `min_person`
@@ -880,7 +959,9 @@ void veil_error_free(struct veil_error *err);
  * `opts` is NULL or valid for a write.
  */
 void veil_export_options_default(struct veil_export_options *opts);
+#endif
 
+#if defined(VEIL_FEATURE_EXPORT)
 /**
  * Make an inzage copy of a recording, as `redact export` does: decode the window, mask the
  * camera's zones, redact every tracked person and face except the requester (style per
@@ -907,6 +988,7 @@ void veil_export_options_default(struct veil_export_options *opts);
  */
 veil_status veil_export_run(const struct veil_export_options *opts,
                             struct veil_error **err_out);
+#endif
 
 /**
  * Build a masker for `width` x `height` frames in `format` from the text of a zone file
@@ -962,7 +1044,7 @@ veil_status veil_masker_new_ex(const char *camera_toml,
  * planes are readable and writable for `stride * (rows - 1) + row_bytes` bytes each, and
  * not accessed by anything else during the call.
  */
-veil_status veil_masker_apply(struct veil_masker *masker,
+veil_status veil_masker_apply(const struct veil_masker *masker,
                               const struct veil_frame *frame);
 
 /**
@@ -973,7 +1055,7 @@ veil_status veil_masker_apply(struct veil_masker *masker,
  * # Safety
  * As `veil_masker_apply`; `err_out` is NULL or valid for a write.
  */
-veil_status veil_masker_apply_ex(struct veil_masker *masker,
+veil_status veil_masker_apply_ex(const struct veil_masker *masker,
                                  const struct veil_frame *frame,
                                  struct veil_error **err_out);
 

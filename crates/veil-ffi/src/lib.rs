@@ -11,7 +11,7 @@
 //!   [`veil_status_str`] gives static text for a code and `veil_error` / per-masker
 //!   `veil_masker_last_error` give the detailed message (which zone, which field);
 //! - outputs come last and are written only on success (`err_out` only on failure);
-//! - no panic crosses the boundary: every export runs inside [`ffi_boundary!`], which turns
+//! - no panic crosses the boundary: every export runs inside `ffi_boundary!`, which turns
 //!   a panic into `VEIL_STATUS_PANIC` (this needs `panic = "unwind"`, the default; with
 //!   `panic = "abort"` a bug aborts the process instead);
 //! - integers that C may fill with anything (a pixel format, a status) are read as `u32`
@@ -22,27 +22,48 @@
 //! capacity and a count), file-level inzage exports (`veil_export_run` with a
 //! `veil_export_options` struct), the audit log, and disclosures to police and justice
 //! (`veil_disclose_run`) with their verification (`veil_verify`).
+//!
+//! Cargo features (both on by default):
+//! - `detect`: the `veil_detector_*` functions (veil-detect; ONNX Runtime is loaded at run
+//!   time, not linked);
+//! - `export`: `veil_export_*`, `veil_disclose_*` and `veil_verify` (veil-redact, which links
+//!   FFmpeg); implies `detect`.
+//!
+//! `cargo build -p veil-ffi --no-default-features` gives a libveil with masking, the audit
+//! log, statuses and errors only, linking neither FFmpeg nor ONNX Runtime. The header guards
+//! the declarations of each feature with `VEIL_FEATURE_DETECT` / `VEIL_FEATURE_EXPORT`
+//! (see the top of `include/veil.h`).
+//!
+//! The Rust library is named `veil_ffi`; the C libraries are `libveil_ffi.so` and
+//! `libveil_ffi.a`, linked as `libveil.so` and `libveil.a` by the build script (see
+//! `build.rs`). Rust code should use veil-core and the other crates, not this one.
 
 #![allow(non_camel_case_types)]
 
 #[macro_use]
 mod panic;
 mod audit;
+#[cfg(feature = "detect")]
 mod detect;
+#[cfg(feature = "export")]
 mod disclose;
 mod error;
+#[cfg(feature = "export")]
 mod export;
 mod masker;
 mod status;
 mod util;
 
 pub use audit::{veil_audit_append, veil_audit_summary, veil_audit_verify};
+#[cfg(feature = "detect")]
 pub use detect::{
     veil_class, veil_detection, veil_detector, veil_detector_detect, veil_detector_free, veil_detector_kind,
     veil_detector_new,
 };
+#[cfg(feature = "export")]
 pub use disclose::{veil_disclose_options, veil_disclose_options_default, veil_disclose_run, veil_verify};
 pub use error::{veil_error, veil_error_free, veil_error_message, veil_error_status};
+#[cfg(feature = "export")]
 pub use export::{
     veil_export_options, veil_export_options_default, veil_export_run, veil_requester, veil_style,
 };

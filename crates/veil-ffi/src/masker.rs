@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
-use veil_core::{CameraConfig, CaptureMasker, FrameMut, FrameRef, PixelFormat};
+use veil_core::{CameraConfig, CaptureMasker, FrameMut, PixelFormat};
 
 use crate::error::{report, veil_error, write_message, Failure};
 use crate::status::veil_status;
@@ -162,20 +162,24 @@ unsafe fn frame_mut<'a>(frame: &veil_frame, format: PixelFormat) -> Result<Frame
     Ok(f)
 }
 
-/// Validate a C frame and view it as a read-only [`FrameRef`] without copying: the same
+/// Validate a C frame and view it as a read-only [`veil_core::FrameRef`] without copying: the same
 /// checks as for masking (format, size, strides, NULL planes, overlap).
 ///
 /// # Safety
 /// Each of the format's planes points to memory readable for
 /// `stride * (rows - 1) + row_bytes` bytes, that nothing writes during the call.
-pub(crate) unsafe fn frame_ref<'a>(frame: &veil_frame, format: PixelFormat) -> Result<FrameRef<'a>, Failure> {
+#[cfg(feature = "detect")]
+pub(crate) unsafe fn frame_ref<'a>(
+    frame: &veil_frame,
+    format: PixelFormat,
+) -> Result<veil_core::FrameRef<'a>, Failure> {
     check_no_overlap(frame, format)?;
     let planes: Vec<(*const u8, usize)> = (0..format.plane_count())
         .map(|i| (frame.data[i].cast_const(), frame.stride[i]))
         .collect();
     // SAFETY: the caller guarantees each plane's memory is readable and not written for the
     // call. veil-core checks the sizes, strides and NULL pointers before forming slices.
-    let f = unsafe { FrameRef::from_raw_parts(format, frame.width, frame.height, &planes) }?;
+    let f = unsafe { veil_core::FrameRef::from_raw_parts(format, frame.width, frame.height, &planes) }?;
     Ok(f)
 }
 
@@ -345,7 +349,7 @@ pub unsafe extern "C" fn veil_masker_new_ex(
 /// not accessed by anything else during the call.
 #[no_mangle]
 pub unsafe extern "C" fn veil_masker_apply(
-    masker: *mut veil_masker,
+    masker: *const veil_masker,
     frame: *const veil_frame,
 ) -> veil_status {
     ffi_boundary! {
@@ -371,7 +375,7 @@ pub unsafe extern "C" fn veil_masker_apply(
 /// As `veil_masker_apply`; `err_out` is NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn veil_masker_apply_ex(
-    masker: *mut veil_masker,
+    masker: *const veil_masker,
     frame: *const veil_frame,
     err_out: *mut *mut veil_error,
 ) -> veil_status {

@@ -254,15 +254,123 @@ pub extern "C" fn veil_status_str(status: veil_status_t) -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use veil_status::*;
+
+    /// The documented group of each status (README: 0-99 generic, 100-199 frames, 200-299
+    /// zone files, 300-399 audit, 400-499 detection, 500-599 exports, 600-699 disclosures
+    /// and verification). The match has no wildcard: a new variant does not compile until
+    /// it is given a group here, and `every_status_is_listed_once` then fails until it is
+    /// in `ALL`, in the header and has its own text.
+    fn group(s: veil_status) -> std::ops::RangeInclusive<u32> {
+        match s {
+            VEIL_STATUS_OK
+            | VEIL_STATUS_NULL_PARAMETER
+            | VEIL_STATUS_PANIC
+            | VEIL_STATUS_INVALID_UTF8
+            | VEIL_STATUS_INVALID_ARGUMENT
+            | VEIL_STATUS_BUFFER_TOO_SMALL => 0..=99,
+            VEIL_STATUS_INVALID_PIXEL_FORMAT
+            | VEIL_STATUS_INVALID_SIZE
+            | VEIL_STATUS_INVALID_FRAME
+            | VEIL_STATUS_GEOMETRY_MISMATCH
+            | VEIL_STATUS_MASKING_FAILED => 100..=199,
+            VEIL_STATUS_CONFIG_PARSE
+            | VEIL_STATUS_CONFIG_CAMERA
+            | VEIL_STATUS_CONFIG_ZONE
+            | VEIL_STATUS_CONFIG_IO => 200..=299,
+            VEIL_STATUS_AUDIT_IO
+            | VEIL_STATUS_AUDIT_INVALID_ENTRY
+            | VEIL_STATUS_AUDIT_REFUSED
+            | VEIL_STATUS_AUDIT_LOG_DAMAGED
+            | VEIL_STATUS_AUDIT_TAMPERED
+            | VEIL_STATUS_AUDIT_FAILED => 300..=399,
+            VEIL_STATUS_DETECT_RUNTIME | VEIL_STATUS_DETECT_MODEL | VEIL_STATUS_DETECT_FAILED => 400..=499,
+            VEIL_STATUS_EXPORT_FAILED
+            | VEIL_STATUS_EXPORT_NOBODY_AT
+            | VEIL_STATUS_EXPORT_INVALID_OPTION
+            | VEIL_STATUS_EXPORT_UNKNOWN_TRACK
+            | VEIL_STATUS_EXPORT_TRACKS
+            | VEIL_STATUS_EXPORT_EMPTY_WINDOW
+            | VEIL_STATUS_EXPORT_VIDEO
+            | VEIL_STATUS_EXPORT_IO => 500..=599,
+            VEIL_STATUS_DISCLOSE_REFUSED
+            | VEIL_STATUS_DISCLOSE_WITHDRAWN
+            | VEIL_STATUS_KEY_INVALID
+            | VEIL_STATUS_VERIFY_MISSING
+            | VEIL_STATUS_VERIFY_NOT_A_MANIFEST
+            | VEIL_STATUS_VERIFY_UNSIGNED
+            | VEIL_STATUS_VERIFY_WRONG_KEY
+            | VEIL_STATUS_VERIFY_BAD_SIGNATURE
+            | VEIL_STATUS_VERIFY_MISMATCH => 600..=699,
+        }
+    }
+
+    /// `(name, value)` of every `VEIL_STATUS_*` enumerator in the committed header (which
+    /// `tests/header.rs` keeps equal to what cbindgen makes of the enum), sorted.
+    fn header_statuses() -> Vec<(String, u32)> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("include/veil.h");
+        let header = std::fs::read_to_string(&path).expect("read include/veil.h");
+        let mut found: Vec<(String, u32)> = header
+            .lines()
+            .filter_map(|l| {
+                let (name, value) = l.trim().strip_suffix(',')?.split_once(" = ")?;
+                name.starts_with("VEIL_STATUS_")
+                    .then(|| (name.to_owned(), value.parse().expect("numeric status value")))
+            })
+            .collect();
+        found.sort();
+        found
+    }
 
     #[test]
-    fn all_lists_every_status_once() {
+    fn every_status_is_listed_once() {
+        // Distinct codes, each in its documented group.
         let mut raw: Vec<u32> = veil_status::ALL.iter().map(|s| *s as u32).collect();
         raw.sort_unstable();
         raw.dedup();
-        assert_eq!(raw.len(), veil_status::ALL.len());
-        // The last variant must be in ALL: adding a variant without listing it fails here.
-        assert!(veil_status::from_raw(veil_status::VEIL_STATUS_VERIFY_MISMATCH as u32).is_some());
-        assert!(veil_status::from_raw(99).is_none());
+        assert_eq!(raw.len(), veil_status::ALL.len(), "a code appears twice in ALL");
+        for s in veil_status::ALL {
+            assert!(
+                group(s).contains(&(s as u32)),
+                "{s:?} = {} is outside its group",
+                s as u32
+            );
+        }
+        // ALL is exactly the enum as C sees it: every enumerator of the header, by name and
+        // value, so a variant missing from ALL (and thus unknown to veil_status_str) fails.
+        let mut listed: Vec<(String, u32)> = veil_status::ALL
+            .iter()
+            .map(|s| (format!("{s:?}"), *s as u32))
+            .collect();
+        listed.sort();
+        assert_eq!(
+            listed,
+            header_statuses(),
+            "ALL and the header's veil_status differ"
+        );
+        // Every code round-trips and has its own static text, through the C entry point.
+        let mut texts = std::collections::HashSet::new();
+        for s in veil_status::ALL {
+            assert_eq!(veil_status::from_raw(s as u32), Some(s));
+            // SAFETY: veil_status_str returns a static NUL-terminated string.
+            let text = unsafe { std::ffi::CStr::from_ptr(veil_status_str(s as u32)) };
+            assert_eq!(text, s.text(), "{s:?}");
+            let text = text.to_str().expect("UTF-8 status text");
+            assert!(!text.is_empty() && text != "unknown status", "{s:?}: {text:?}");
+            assert!(
+                texts.insert(text),
+                "{s:?} shares its text {text:?} with another status"
+            );
+        }
+        // Values that are no status.
+        for raw in (0..=1000).chain([u32::MAX]) {
+            let known = veil_status::ALL.iter().any(|s| *s as u32 == raw);
+            assert_eq!(veil_status::from_raw(raw).is_some(), known, "{raw}");
+            if !known {
+                // SAFETY: as above.
+                let text = unsafe { std::ffi::CStr::from_ptr(veil_status_str(raw)) };
+                assert_eq!(text, c"unknown status", "{raw}");
+            }
+        }
     }
 }

@@ -1,7 +1,10 @@
 /* The inzage export through the C ABI on a real clip (fixtures/inzage/group_pan.mp4, first
- * second): everyone redacted (VEIL_REQUESTER_NONE) writes the video and the manifest; a
- * requester point where nobody is fails with VEIL_STATUS_EXPORT_NOBODY_AT and leaves no
- * file; bad options are refused before any work. argv: input clip, empty scratch directory. */
+ * second): everyone redacted (VEIL_REQUESTER_NONE, pixelate) with the camera's zone file
+ * writes the video and the manifest; a requester point where nobody is fails with
+ * VEIL_STATUS_EXPORT_NOBODY_AT and leaves no file; bad options are refused before any work.
+ * argv: input clip, empty scratch directory, zone file. The harness (tests/c_abi.rs) then
+ * checks the content of what this wrote: the manifest's hashes and fields against the files,
+ * and the decoded frames (zone black, bystanders redacted). */
 #include <math.h>
 #include <stdint.h>
 
@@ -30,7 +33,7 @@ static void expect_error(veil_status got, veil_status want, veil_error **errp, c
 }
 
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
+    CHECK(argc == 4);
     char out[4096], manifest[4096], nobody[4096];
     snprintf(out, sizeof out, "%s/inzage.mp4", argv[2]);
     snprintf(manifest, sizeof manifest, "%s/inzage.mp4.manifest.json", argv[2]);
@@ -74,7 +77,8 @@ int main(int argc, char **argv) {
     o.input = argv[1];
     CHECK(file_size(out) < 0 && file_size(manifest) < 0);
 
-    /* Everyone redacted. */
+    /* Everyone redacted, and the camera's zones masked. */
+    o.zones_toml_path = argv[3];
     err = NULL;
     veil_status s = veil_export_run(&o, &err);
     if (s != VEIL_STATUS_OK && err != NULL) {
@@ -95,12 +99,14 @@ int main(int argc, char **argv) {
     CHECK(f != NULL);
     CHECK(fread(text, 1, (size_t)msize, f) == (size_t)msize);
     fclose(f);
-    CHECK_CONTAINS(text, "pixelate");
+    CHECK_CONTAINS(text, "\"style\": \"pixelate\"");
+    CHECK_CONTAINS(text, "\"zones\": {");
     free(text);
 
     /* Keep the person at a point where nobody is (the black padding at the left edge of
      * frame 0): an error, never a silent full redaction, and no file. */
     o.output = nobody;
+    o.zones_toml_path = NULL;
     o.requester_kind = VEIL_REQUESTER_AT;
     o.keep_at_time = 0.0;
     o.keep_at_x = 10.0f;
