@@ -224,6 +224,11 @@ enum veil_status
    */
   VEIL_STATUS_EXPORT_IO = 507,
   /**
+   * The export was made but its audit entry could not be appended (`audit_log` set):
+   * the protocols require every export to be logged, so its files were removed.
+   */
+  VEIL_STATUS_EXPORT_WITHDRAWN = 508,
+  /**
    * A disclosure was refused: its legal basis is not a police/justice order or the
    * operator's own report of a crime (an inzage copy goes through `veil_export_run`).
    * Nothing was written or logged.
@@ -708,6 +713,26 @@ typedef struct veil_export_options {
    * least 16), so that people whose faces are too small to detect get a body box.
    */
   uint32_t min_person;
+  /**
+   * Audit log the export is logged in (created if absent); NULL: not logged by this call.
+   * When set, the protocols' rule holds here as in `redact export`: an entry that breaks
+   * a rule refuses the export before any work, and an export whose entry cannot be
+   * appended afterwards is withdrawn (its files are removed,
+   * `VEIL_STATUS_EXPORT_WITHDRAWN`).
+   */
+  const char *audit_log;
+  /**
+   * With `audit_log`: the entry as one JSON object, as for `veil_audit_append`, with
+   * `action` `"export"` and without `manifest_sha256` and `window` (the export fills them
+   * in: the manifest's SHA-256 and the exported span after `recording_start`). The camera
+   * purposes come from `zones_toml_path`.
+   */
+  const char *audit_entry_json;
+  /**
+   * With `audit_log`: wall-clock time (RFC 3339, e.g. `2026-03-01T09:00:00Z`) at which
+   * the recording starts.
+   */
+  const char *recording_start;
 } veil_export_options;
 #endif
 
@@ -978,8 +1003,10 @@ void veil_export_options_default(struct veil_export_options *opts);
  * file and reason (`VEIL_STATUS_EXPORT_*`, `VEIL_STATUS_DETECT_*`, `VEIL_STATUS_CONFIG_*`
  * for the zone file, `VEIL_STATUS_INVALID_ARGUMENT` for a bad enum value).
  *
- * Log the export in the audit log afterwards with `veil_audit_append` (action `export`,
- * the manifest's SHA-256 in `manifest_sha256`).
+ * With `audit_log` set the export is logged there once its manifest is written (refused
+ * before the work if the entry breaks a rule, withdrawn if it cannot be appended); without
+ * it, log the export yourself with `veil_audit_append` (action `export`, the manifest's
+ * SHA-256 in `manifest_sha256`).
  *
  * # Safety
  * `opts` is NULL or points to a `veil_export_options` whose strings are NULL or

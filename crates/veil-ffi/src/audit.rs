@@ -39,6 +39,17 @@ impl From<EntryJson> for NewEntry {
     }
 }
 
+/// Parse an entry given as JSON (the members of `veil_audit_append`'s `entry_json`).
+pub(crate) fn parse_entry(json: &str) -> Result<NewEntry, Failure> {
+    let parsed: EntryJson = serde_json::from_str(json).map_err(|e| {
+        Failure::new(
+            veil_status::VEIL_STATUS_AUDIT_INVALID_ENTRY,
+            format!("entry_json: {e}"),
+        )
+    })?;
+    Ok(NewEntry::from(parsed))
+}
+
 fn append(
     log_path: *const c_char,
     entry_json: *const c_char,
@@ -48,13 +59,7 @@ fn append(
     let path = unsafe { cstr_path(log_path, "log_path") }?;
     // SAFETY: as above.
     let json = unsafe { cstr_utf8(entry_json, "entry_json") }?;
-    let parsed: EntryJson = serde_json::from_str(json).map_err(|e| {
-        Failure::new(
-            veil_status::VEIL_STATUS_AUDIT_INVALID_ENTRY,
-            format!("entry_json: {e}"),
-        )
-    })?;
-    let entry = NewEntry::from(parsed);
+    let entry = parse_entry(json)?;
     let purposes = if camera_toml.is_null() {
         Vec::new()
     } else {

@@ -3,12 +3,12 @@
 use std::ffi::c_char;
 use std::path::PathBuf;
 
-use veil_redact::{export, ExportOptions, RedactError, Requester, Style};
+use veil_redact::{export, ExportAudit, ExportOptions, RedactError, Requester, Style};
 
 use crate::detect::detect_status;
 use crate::error::{config_status, report, veil_error, Failure};
 use crate::status::veil_status;
-use crate::util::cstr_path;
+use crate::util::{cstr_path, cstr_utf8};
 
 /// Who is kept visible in an export (`veil_export_options.requester_kind`).
 #[repr(u32)]
@@ -81,10 +81,29 @@ pub struct veil_export_options {
     /// Smallest person height, in frame pixels, the analysis searches for (default 80; at
     /// least 16), so that people whose faces are too small to detect get a body box.
     pub min_person: u32,
+    /// Audit log the export is logged in (created if absent); NULL: not logged by this call.
+    /// When set, the protocols' rule holds here as in `redact export`: an entry that breaks
+    /// a rule refuses the export before any work, and an export whose entry cannot be
+    /// appended afterwards is withdrawn (its files are removed,
+    /// `VEIL_STATUS_EXPORT_WITHDRAWN`).
+    pub audit_log: *const c_char,
+    /// With `audit_log`: the entry as one JSON object, as for `veil_audit_append`, with
+    /// `action` `"export"` and without `manifest_sha256` and `window` (the export fills them
+    /// in: the manifest's SHA-256 and the exported span after `recording_start`). The camera
+    /// purposes come from `zones_toml_path`.
+    pub audit_entry_json: *const c_char,
+    /// With `audit_log`: wall-clock time (RFC 3339, e.g. `2026-03-01T09:00:00Z`) at which
+    /// the recording starts.
+    pub recording_start: *const c_char,
 }
 
 impl From<RedactError> for Failure {
     fn from(e: RedactError) -> Self {
+        // An entry the log refuses before the work: the audit codes say why.
+        let e = match e {
+            RedactError::Audit(a) => return Failure::from(a),
+            other => other,
+        };
         let status = match &e {
             RedactError::NobodyAt { .. } => veil_status::VEIL_STATUS_EXPORT_NOBODY_AT,
             RedactError::InvalidOption { .. } => veil_status::VEIL_STATUS_EXPORT_INVALID_OPTION,
@@ -102,6 +121,7 @@ impl From<RedactError> for Failure {
             // The detector and zone-file codes say more than a generic export failure.
             RedactError::Detect(d) => detect_status(d),
             RedactError::Zones(c) => config_status(c),
+            RedactError::ExportWithdrawn { .. } => veil_status::VEIL_STATUS_EXPORT_WITHDRAWN,
             _ => veil_status::VEIL_STATUS_EXPORT_FAILED,
         };
         Failure::new(status, e.to_string())
@@ -198,7 +218,68 @@ unsafe fn options(o: &veil_export_options) -> Result<ExportOptions, Failure> {
     opts.spotlight = o.spotlight;
     opts.detect.min_face = o.min_face;
     opts.detect.min_person = o.min_person;
+    // SAFETY: NULL or NUL-terminated strings (contract).
+    opts.audit = unsafe { audit(o, opts.zones.as_deref()) }?;
     Ok(opts)
+}
+
+/// The audit entry of `o`, if it asks for one.
+///
+/// # Safety
+/// `o`'s audit strings are NULL or NUL-terminated.
+unsafe fn audit(
+    o: &veil_export_options,
+    zones: Option<&std::path::Path>,
+) -> Result<Option<ExportAudit>, Failure> {
+    // SAFETY: as above.
+    let Some(log) = unsafe { optional(o.audit_log, "audit_log") }? else {
+        if !o.audit_entry_json.is_null() || !o.recording_start.is_null() {
+            return Err(invalid(
+                "audit_entry_json or recording_start without audit_log: the export would not be logged"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    };
+    if o.audit_entry_json.is_null() || o.recording_start.is_null() {
+        return Err(Failure::new(
+            veil_status::VEIL_STATUS_NULL_PARAMETER,
+            "audit_log needs audit_entry_json and recording_start",
+        ));
+    }
+    // SAFETY: as above.
+    let json = unsafe { cstr_utf8(o.audit_entry_json, "audit_entry_json") }?;
+    let entry = crate::audit::parse_entry(json)?;
+    if entry.action != veil_audit::Action::Export {
+        return Err(invalid(format!(
+            "audit_entry_json: action `{}`, an export is logged as `export`",
+            entry.action
+        )));
+    }
+    if entry.manifest_sha256.is_some() || entry.window.is_some() {
+        return Err(invalid(
+            "audit_entry_json: manifest_sha256 and window are filled in by the export".into(),
+        ));
+    }
+    // SAFETY: as above.
+    let start = unsafe { cstr_utf8(o.recording_start, "recording_start") }?;
+    let start = veil_audit::Timestamp::parse(start)?;
+    let purposes = match zones {
+        Some(z) => {
+            let config = veil_core::CameraConfig::from_file(z)?;
+            if let Some(camera) = &entry.camera {
+                if *camera != config.id {
+                    return Err(invalid(format!(
+                        "audit_entry_json: camera `{camera}` but zones_toml_path describes camera `{}`",
+                        config.id
+                    )));
+                }
+            }
+            config.purposes
+        }
+        None => Vec::new(),
+    };
+    Ok(Some(ExportAudit::new(log, entry, purposes, start)))
 }
 
 /// Fill `*opts` with the defaults: all pointers NULL, no window (`from_s`, `to_s` NaN),
@@ -230,6 +311,9 @@ pub unsafe extern "C" fn veil_export_options_default(opts: *mut veil_export_opti
                 spotlight: false,
                 min_face: veil_detect::DEFAULT_MIN_FACE,
                 min_person: veil_detect::DEFAULT_MIN_PERSON,
+                audit_log: std::ptr::null(),
+                audit_entry_json: std::ptr::null(),
+                recording_start: std::ptr::null(),
             };
             // SAFETY: non-NULL and valid for a write (contract).
             unsafe { opts.write(d) };
@@ -252,8 +336,10 @@ pub unsafe extern "C" fn veil_export_options_default(opts: *mut veil_export_opti
 /// file and reason (`VEIL_STATUS_EXPORT_*`, `VEIL_STATUS_DETECT_*`, `VEIL_STATUS_CONFIG_*`
 /// for the zone file, `VEIL_STATUS_INVALID_ARGUMENT` for a bad enum value).
 ///
-/// Log the export in the audit log afterwards with `veil_audit_append` (action `export`,
-/// the manifest's SHA-256 in `manifest_sha256`).
+/// With `audit_log` set the export is logged there once its manifest is written (refused
+/// before the work if the entry breaks a rule, withdrawn if it cannot be appended); without
+/// it, log the export yourself with `veil_audit_append` (action `export`, the manifest's
+/// SHA-256 in `manifest_sha256`).
 ///
 /// # Safety
 /// `opts` is NULL or points to a `veil_export_options` whose strings are NULL or

@@ -91,6 +91,9 @@ pub enum veil_status {
     /// A file of the export could not be read or written (the message names it). No output
     /// file was left.
     VEIL_STATUS_EXPORT_IO = 507,
+    /// The export was made but its audit entry could not be appended (`audit_log` set):
+    /// the protocols require every export to be logged, so its files were removed.
+    VEIL_STATUS_EXPORT_WITHDRAWN = 508,
     /// A disclosure was refused: its legal basis is not a police/justice order or the
     /// operator's own report of a crime (an inzage copy goes through `veil_export_run`).
     /// Nothing was written or logged.
@@ -122,7 +125,7 @@ pub type veil_status_t = u32;
 
 impl veil_status {
     /// Every status, for lookups from a raw value.
-    pub(crate) const ALL: [veil_status; 41] = [
+    pub(crate) const ALL: [veil_status; 42] = [
         veil_status::VEIL_STATUS_OK,
         veil_status::VEIL_STATUS_NULL_PARAMETER,
         veil_status::VEIL_STATUS_PANIC,
@@ -155,6 +158,7 @@ impl veil_status {
         veil_status::VEIL_STATUS_EXPORT_EMPTY_WINDOW,
         veil_status::VEIL_STATUS_EXPORT_VIDEO,
         veil_status::VEIL_STATUS_EXPORT_IO,
+        veil_status::VEIL_STATUS_EXPORT_WITHDRAWN,
         veil_status::VEIL_STATUS_DISCLOSE_REFUSED,
         veil_status::VEIL_STATUS_DISCLOSE_WITHDRAWN,
         veil_status::VEIL_STATUS_KEY_INVALID,
@@ -222,6 +226,9 @@ impl veil_status {
             veil_status::VEIL_STATUS_EXPORT_EMPTY_WINDOW => c"the export window holds no frame",
             veil_status::VEIL_STATUS_EXPORT_VIDEO => c"decoding or encoding failed; no output written",
             veil_status::VEIL_STATUS_EXPORT_IO => c"export file I/O failed; no output written",
+            veil_status::VEIL_STATUS_EXPORT_WITHDRAWN => {
+                c"export could not be logged; its files were removed"
+            }
             veil_status::VEIL_STATUS_DISCLOSE_REFUSED => {
                 c"disclosure refused: the basis is not a police order or own report; nothing written"
             }
@@ -292,7 +299,8 @@ mod tests {
             | VEIL_STATUS_EXPORT_TRACKS
             | VEIL_STATUS_EXPORT_EMPTY_WINDOW
             | VEIL_STATUS_EXPORT_VIDEO
-            | VEIL_STATUS_EXPORT_IO => 500..=599,
+            | VEIL_STATUS_EXPORT_IO
+            | VEIL_STATUS_EXPORT_WITHDRAWN => 500..=599,
             VEIL_STATUS_DISCLOSE_REFUSED
             | VEIL_STATUS_DISCLOSE_WITHDRAWN
             | VEIL_STATUS_KEY_INVALID

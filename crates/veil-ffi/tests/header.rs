@@ -21,9 +21,7 @@ fn committed_header_is_up_to_date() {
     if std::env::var_os("VEIL_REGENERATE").is_some_and(|v| v == "1") {
         if committed != fresh {
             // temp file beside the destination + rename: never a half-written header
-            let tmp = path.with_extension("h.tmp");
-            std::fs::write(&tmp, &fresh).expect("write temporary header");
-            std::fs::rename(&tmp, &path).expect("replace include/veil.h");
+            veil_core::fsutil::write_atomic(&path, &fresh).expect("replace include/veil.h");
         }
         return;
     }
