@@ -594,3 +594,45 @@ fn a_tracks_file_made_from_another_recording_is_refused_and_writes_nothing() {
         veil_redact::sha256_file(&analysed().0).unwrap()
     );
 }
+
+#[test]
+fn a_solid_zone_stays_black_where_a_redacted_bystander_crosses_its_edge() {
+    let d = out_dir("zone-edge");
+    // A solid zone over the left half of a bystander's face (face 4 of the photo): the
+    // bystander's pixelated face and body boxes cross the zone's edge on every frame.
+    let zones = d.join("zones.toml");
+    std::fs::write(
+        &zones,
+        r#"
+[camera]
+id = "group-pan"
+purposes = ["test"]
+responsible = "Veil tests"
+[[zones]]
+kind = "custom"
+label = "half a bystander"
+polygon = [[0.68, 0.02], [0.74, 0.02], [0.74, 0.30], [0.68, 0.30]]
+"#,
+    )
+    .unwrap();
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.requester = Requester::None;
+    o.style = veil_redact::Style::Pixelate;
+    o.zones = Some(zones);
+    let rep = export(&o).unwrap();
+    let (w, h, out) = luma(&rep.output);
+    // The zone's interior, 6 px in from its edges (codec ringing at the edge).
+    let (x0, x1) = ((0.68 * w as f64) as usize + 6, (0.74 * w as f64) as usize - 6);
+    let (y0, y1) = ((0.02 * h as f64) as usize + 6, (0.30 * h as f64) as usize - 6);
+    for (n, y) in out.iter().enumerate() {
+        let brightest = (y0..y1)
+            .flat_map(|yy| (x0..x1).map(move |xx| (xx, yy)))
+            .map(|(xx, yy)| y[yy * w as usize + xx])
+            .max()
+            .unwrap_or(0);
+        assert!(
+            brightest <= 24,
+            "frame {n}: luma {brightest} inside the solid zone (a redaction across its edge lightened it)"
+        );
+    }
+}

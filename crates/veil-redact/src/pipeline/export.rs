@@ -214,11 +214,17 @@ impl<'o> ExportPlan<'o> {
                     source,
                 };
                 {
+                    // Zones win: masked before the layers, so that no blur or pixelation
+                    // spreads their content, and again after, so that a redaction across a
+X
                     let mut view = f.frame_mut()?;
                     if let Some(m) = masker {
                         m.apply(&mut view).map_err(merr)?;
                     }
                     apply_layers(&mut view, &fl.layers, level).map_err(merr)?;
+                    if let Some(m) = masker {
+                        m.apply(&mut view).map_err(merr)?;
+                    }
                 }
                 if st.frames == 0 {
                     st.span[0] = f.time();
