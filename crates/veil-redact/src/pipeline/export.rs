@@ -216,7 +216,8 @@ impl<'o> ExportPlan<'o> {
                 {
                     // Zones win: masked before the layers, so that no blur or pixelation
                     // spreads their content, and again after, so that a redaction across a
-X
+                    // zone's edge never lightens it (a solid or pixelated zone comes out the
+                    // same the second time, a blurred one blurrier).
                     let mut view = f.frame_mut()?;
                     if let Some(m) = masker {
                         m.apply(&mut view).map_err(merr)?;
