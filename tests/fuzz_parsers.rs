@@ -417,13 +417,13 @@ fn rect() -> impl Strategy<Value = Rect> {
     (coord.clone(), coord, size.clone(), size).prop_map(|(x, y, w, h)| Rect::new(x, y, w, h))
 }
 
+#[path = "../crates/veil-core/tests/support/polygon_ref.rs"]
+mod polygon_ref;
+
 /// Is pixel `(x, y)` of a `w` x `h` frame inside the normalised polygon (centre rule, even-odd)?
+/// By the exact reference, independent of the rasteriser's arithmetic.
 fn inside_norm(poly: &[[f64; 2]], w: u32, h: u32, x: u32, y: u32) -> bool {
-    let px: Vec<(f64, f64)> = poly
-        .iter()
-        .map(|[a, b]| (a * f64::from(w), b * f64::from(h)))
-        .collect();
-    veil::core::mask::polygon_contains(&px, f64::from(x) + 0.5, f64::from(y) + 0.5)
+    polygon_ref::pixel_inside(poly, w, h, x, y)
 }
 
 /// Luma plane of `mask` for a small frame, as a bitmap.

@@ -19,7 +19,7 @@
 //! they are rasterised, because detector boxes are tight and detectors miss frames.
 
 use serde::{Deserialize, Serialize};
-use veil_core::{rasterise, Action, BoxF, CpuLevel, FrameMut, Layer, Redaction, Shape};
+use veil_core::{layers_by_strength, Action, BoxF, CpuLevel, FrameMut, Layer, LayerStack, Redaction, Shape};
 use veil_track::Tracks;
 
 /// How tracked people are redacted.
@@ -171,15 +171,12 @@ pub struct FrameLayers {
     pub redacted_tracks: Vec<u64>,
 }
 
-/// Add `rect` to the layer list of its redaction, creating it if needed.
-fn push(groups: &mut Vec<(Redaction, Vec<Shape>)>, r: Redaction, b: BoxF, width: u32, height: u32) -> bool {
+/// Add `b` to `shapes` with its redaction, if any of it lies inside the frame.
+fn push(shapes: &mut Vec<(Redaction, Shape)>, r: Redaction, b: BoxF, width: u32, height: u32) -> bool {
     let Some(rect) = b.to_rect().clamp_to(width, height) else {
         return false;
     };
-    match groups.iter_mut().find(|(g, _)| *g == r) {
-        Some((_, shapes)) => shapes.push(Shape::Rect(rect)),
-        None => groups.push((r, vec![Shape::Rect(rect)])),
-    }
+    shapes.push((r, Shape::Rect(rect)));
     true
 }
 
@@ -229,8 +226,8 @@ pub fn frame_layers<K: Keeps + ?Sized>(
     height: u32,
 ) -> FrameLayers {
     let pad = plan.padding;
-    let mut bodies: Vec<(Redaction, Vec<Shape>)> = Vec::new();
-    let mut faces: Vec<(Redaction, Vec<Shape>)> = Vec::new();
+    let mut bodies: Vec<(Redaction, Shape)> = Vec::new();
+    let mut faces: Vec<(Redaction, Shape)> = Vec::new();
     let mut keep_bodies: Vec<Shape> = Vec::new();
     let mut keep_faces: Vec<Shape> = Vec::new();
     let mut out = FrameLayers::default();
@@ -267,9 +264,6 @@ pub fn frame_layers<K: Keeps + ?Sized>(
     }
     out.redacted_tracks.sort_unstable();
     out.redacted_tracks.dedup();
-    // Within a priority group the stronger redaction comes later, so it wins on overlaps.
-    bodies.sort_by_key(|(r, _)| r.strength());
-    faces.sort_by_key(|(r, _)| r.strength());
     if plan.spotlight {
         if let Some(full) = veil_core::Rect::new(0, 0, width, height).clamp_to(width, height) {
             out.layers.push(Layer {
@@ -278,25 +272,23 @@ pub fn frame_layers<K: Keeps + ?Sized>(
             });
         }
     }
-    let redact = |(r, shapes): (Redaction, Vec<Shape>)| Layer {
-        action: Action::Redact(r),
-        shapes,
-    };
     let keep = |shapes: Vec<Shape>| {
         (!shapes.is_empty()).then_some(Layer {
             action: Action::Keep,
             shapes,
         })
     };
+    // Within a priority group the stronger redaction comes later, so it wins on overlaps.
     out.layers.extend(keep(keep_bodies));
-    out.layers.extend(bodies.into_iter().map(redact));
+    out.layers.extend(layers_by_strength(bodies));
     out.layers.extend(keep(keep_faces));
-    out.layers.extend(faces.into_iter().map(redact));
+    out.layers.extend(layers_by_strength(faces));
     out
 }
 
 /// Rasterise `layers` for `frame`'s geometry and apply every redacting layer, the strongest
-/// style first (so that blur and pixelate read pixels that stronger styles already blanked).
+/// style first (so that blur and pixelate read pixels that stronger styles already blanked):
+/// a [`LayerStack`].
 ///
 /// # Errors
 /// [`veil_core::RedactError`] if the geometry is invalid or a parameter is out of range; the
@@ -312,18 +304,5 @@ pub fn apply_layers(
     {
         return Ok(());
     }
-    let masks = rasterise(layers, frame.width(), frame.height(), frame.format())?;
-    let mut jobs: Vec<(Redaction, &veil_core::Mask)> = layers
-        .iter()
-        .zip(&masks)
-        .filter_map(|(l, m)| match l.action {
-            Action::Redact(r) if !m.is_empty() => Some((r, m)),
-            _ => None,
-        })
-        .collect();
-    jobs.sort_by_key(|(r, _)| std::cmp::Reverse(r.strength()));
-    for (r, m) in jobs {
-        veil_core::apply_mask(frame, m, r, level, None)?;
-    }
-    Ok(())
+    LayerStack::new(layers, frame.geometry())?.apply(frame, level)
 }
