@@ -181,7 +181,11 @@ pub struct Geometry {
 impl Geometry {
     /// A geometry from its parts.
     pub const fn new(format: PixelFormat, width: u32, height: u32) -> Self {
-        Geometry { format, width, height }
+        Geometry {
+            format,
+            width,
+            height,
+        }
     }
 
     /// `Ok` when `actual` is this geometry, else [`FrameError::GeometryMismatch`] naming this

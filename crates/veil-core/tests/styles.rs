@@ -61,7 +61,10 @@ impl TestFrame {
         .unwrap()
     }
     fn bpp(&self, p: usize) -> usize {
-        self.format.plane_layout(self.width, self.height, p).unwrap().bytes_per_pixel as usize
+        self.format
+            .plane_layout(self.width, self.height, p)
+            .unwrap()
+            .bytes_per_pixel as usize
     }
     /// Byte `c` of pixel `(x, y)` of plane `p` (plane pixels).
     fn at(&self, p: usize, c: usize, x: u32, y: u32) -> u8 {
@@ -86,7 +89,11 @@ impl TestFrame {
             let (w, h) = self.size(p);
             let (buf, stride) = &self.planes[p];
             let row = w as usize * self.bpp(p);
-            (0..h as usize).all(|y| buf[y * stride + row..(y + 1) * stride].iter().all(|&b| b == SENTINEL))
+            (0..h as usize).all(|y| {
+                buf[y * stride + row..(y + 1) * stride]
+                    .iter()
+                    .all(|&b| b == SENTINEL)
+            })
         })
     }
 }
@@ -163,7 +170,8 @@ fn every_style_redacts_every_plane_of_every_format() {
                         for x in 0..pw {
                             for c in 0..f.bpp(p) {
                                 let (got, was) = (f.at(p, c, x, y), original.at(p, c, x, y));
-                                let at = || format!("{format:?} {style} {level:?} plane {p} byte {c} ({x}, {y})");
+                                let at =
+                                    || format!("{format:?} {style} {level:?} plane {p} byte {c} ({x}, {y})");
                                 if !in_zone(x * s, y * s) {
                                     assert_eq!(got, was, "{}: outside the zone, changed", at());
                                     continue;
@@ -176,7 +184,8 @@ fn every_style_redacts_every_plane_of_every_format() {
                                         let contrast = u32::from(face(p, c).abs_diff(background(p, c)));
                                         assert!(
                                             u32::from(got.abs_diff(background(p, c))) * 3 <= contrast,
-                                            "{}: {got}, face {was}, background {}", at(),
+                                            "{}: {got}, face {was}, background {}",
+                                            at(),
                                             background(p, c)
                                         );
                                     }
@@ -292,12 +301,14 @@ fn overlapping_zones_take_the_strongest_style_and_blur_never_spreads_a_solid_zon
                                 assert_eq!(
                                     got,
                                     block_mean(&after_solid, p, c, 16 / s, x, y),
-                                    "{}: not the block mean of the solid-filled frame", at()
+                                    "{}: not the block mean of the solid-filled frame",
+                                    at()
                                 );
                             } else if blur(lx, ly) {
                                 assert!(
                                     got >= bg.min(black) && got <= bg.max(black),
-                                    "{}: {got} outside [{}, {}]: the solid zone's content spread", at(),
+                                    "{}: {got} outside [{}, {}]: the solid zone's content spread",
+                                    at(),
                                     bg.min(black),
                                     bg.max(black)
                                 );
