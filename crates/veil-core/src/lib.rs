@@ -56,7 +56,7 @@ mod stack;
 mod style;
 pub mod zonefile;
 
-pub use config::{CameraConfig, Zone, ZoneKind, ZoneStyle};
+pub use config::{CameraConfig, Zone, ZoneKind, ZoneStyle, MIN_PIXELATE_BLOCK};
 pub use cpu::CpuLevel;
 pub use error::{ConfigError, FrameError, RedactError};
 pub use format::{PixelFormat, PlaneLayout, MAX_DIMENSION, MAX_PIXELS};
