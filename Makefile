@@ -85,3 +85,12 @@ uninstall:
 # the installed redact and libveil from elsewhere (part of `make test`).
 test-install:
 	bash scripts/test-install.sh
+
+# Mutation testing of the masking core and the inzage layers (not part of `make test`; takes
+# long; see README "Mutation testing"). Needs `cargo install --locked cargo-mutants`.
+.PHONY: mutants
+mutants:
+	nice -n 15 cargo mutants -p veil-core -f crates/veil-core/src/mask.rs -f crates/veil-core/src/stack.rs \
+	    -f crates/veil-core/src/style.rs --profile mutants --timeout 300 -j 1 -o target/mutants-core
+	nice -n 15 cargo mutants -p veil-redact -f crates/veil-redact/src/layers.rs --cargo-test-arg=--lib \
+	    --profile mutants --timeout 300 -j 1 -o target/mutants-layers
