@@ -421,8 +421,9 @@ fn rect() -> impl Strategy<Value = Rect> {
 mod polygon_ref;
 
 /// Is pixel `(x, y)` of a `w` x `h` frame inside the normalised polygon (centre rule, even-odd)?
-/// By the exact reference, independent of the rasteriser's arithmetic.
-fn inside_norm(poly: &[[f64; 2]], w: u32, h: u32, x: u32, y: u32) -> bool {
+/// By the exact reference, independent of the rasteriser's arithmetic (`None`: a centre
+/// within 2^-30 pixels of an edge, where float rounding may go either way).
+fn inside_norm(poly: &[[f64; 2]], w: u32, h: u32, x: u32, y: u32) -> Option<bool> {
     polygon_ref::pixel_inside(poly, w, h, x, y)
 }
 
@@ -466,7 +467,9 @@ proptest! {
         let luma = luma_bitmap(&masks[0], w, h);
         for y in 0..h {
             for x in 0..w {
-                prop_assert_eq!(luma[(y * w + x) as usize], inside_norm(&poly, w, h, x, y), "pixel ({}, {})", x, y);
+                if let Some(inside) = inside_norm(&poly, w, h, x, y) {
+                    prop_assert_eq!(luma[(y * w + x) as usize], inside, "pixel ({}, {})", x, y);
+                }
             }
         }
         check_chroma(&masks[0], &luma, w, h);
@@ -512,7 +515,9 @@ proptest! {
         let luma = luma_bitmap(&masks[0], w, h);
         for y in 0..h {
             for x in 0..w {
-                prop_assert_eq!(luma[(y * w + x) as usize], inside_norm(&pts, w, h, x, y), "pixel ({}, {}) of {:?}", x, y, pts);
+                if let Some(inside) = inside_norm(&pts, w, h, x, y) {
+                    prop_assert_eq!(luma[(y * w + x) as usize], inside, "pixel ({}, {}) of {:?}", x, y, pts);
+                }
             }
         }
     }
@@ -964,11 +969,9 @@ fn regression_rasterise_far_polygon_rows_skipped() {
     let luma = luma_bitmap(&masks[0], 64, 48);
     for y in 0..48 {
         for x in 0..64 {
-            assert_eq!(
-                luma[(y * 64 + x) as usize],
-                inside_norm(&pts, 64, 48, x, y),
-                "pixel ({x}, {y})"
-            );
+            if let Some(inside) = inside_norm(&pts, 64, 48, x, y) {
+                assert_eq!(luma[(y * 64 + x) as usize], inside, "pixel ({x}, {y})");
+            }
         }
     }
 }
