@@ -306,3 +306,51 @@ pub fn apply_layers(
     }
     LayerStack::new(layers, frame.geometry())?.apply(frame, level)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The parts of this module the frame-level tests in `crate::tests` do not pin down (found
+    //! by `make mutants`).
+
+    use super::*;
+
+    #[test]
+    fn only_blur_is_reversible() {
+        assert!(!Style::Blur.is_irreversible());
+        assert!(Style::Pixelate.is_irreversible());
+        assert!(Style::Solid.is_irreversible());
+    }
+
+    #[test]
+    fn frame_sizes_scale_with_the_height() {
+        // 1080 / 24 = 45 and 1080 / 30 = 36, both rounded up to the bucket 48
+        assert_eq!(Style::Blur.for_frame(1080), Redaction::Blur { radius: 48 });
+        assert_eq!(Style::Pixelate.for_frame(1080), Redaction::Pixelate { block: 48 });
+        // small frames: the floor of 16
+        assert_eq!(Style::Blur.for_frame(120), Redaction::Blur { radius: 16 });
+        assert_eq!(Style::Pixelate.for_frame(120), Redaction::Pixelate { block: 16 });
+        assert_eq!(Style::Solid.for_frame(1080), Redaction::Solid);
+    }
+
+    #[test]
+    fn padding_ranges() {
+        assert_eq!(Padding::default().check(), Ok(()));
+        let at = |face: f32, body: f32, requester: f32, frames: u64| Padding {
+            face,
+            body,
+            requester,
+            frames,
+        };
+        assert_eq!(at(2.0, 0.0, 2.0, 10_000).check(), Ok(()));
+        for (p, name) in [
+            (at(2.01, 0.1, 0.1, 5), "face padding"),
+            (at(0.1, -0.01, 0.1, 5), "body padding"),
+            (at(0.1, 0.1, 2.5, 5), "requester padding"),
+            (at(0.1, 0.1, f32::NAN, 5), "requester padding"),
+            (at(0.1, 0.1, 0.1, 10_001), "10001 frames"),
+        ] {
+            let err = p.check().unwrap_err();
+            assert!(err.contains(name), "{p:?}: {err}");
+        }
+    }
+}
