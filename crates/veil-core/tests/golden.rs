@@ -1,0 +1,107 @@
+//! The exact output bytes of every style in every pixel format, pinned by SHA-256.
+//!
+//! The other tests check what a redaction must do (which pixels, which block means, that no
+//! colour or zone content survives); they leave the blur's exact values free, and with them
+//! the regions it is computed over. This test pins them: any change to the rasteriser's
+//! regions, the kernels or their order shows up here. A deliberate change of the output (a
+//! better blur) updates the digests below, and says so in its commit.
+
+#![allow(clippy::unwrap_used)]
+use sha2::{Digest, Sha256};
+use veil_core::{CameraConfig, CaptureMasker, CpuLevel, Frame, PixelFormat};
+
+/// Overlapping zones of all three styles, concave and convex, one reaching the frame's edge.
+const ZONES: &str = r#"
+[camera]
+id = "golden"
+purposes = ["safety"]
+responsible = "FM"
+[[zones]]
+kind = "custom"
+label = "blur, concave"
+polygon = [[0.05, 0.1], [0.6, 0.05], [0.45, 0.5], [0.65, 0.95], [0.1, 0.7]]
+style = "blur"
+radius = 9
+[[zones]]
+kind = "custom"
+label = "small blur"
+polygon = [[0.7, 0.6], [0.95, 0.6], [0.95, 0.9], [0.7, 0.9]]
+style = "blur"
+radius = 3
+[[zones]]
+kind = "custom"
+label = "pixelate at the edge"
+polygon = [[0.55, 0.0], [1.0, 0.0], [1.0, 0.55], [0.7, 0.3]]
+style = "pixelate"
+block = 10
+[[zones]]
+kind = "custom"
+label = "solid across the others"
+polygon = [[0.3, 0.35], [0.8, 0.4], [0.75, 0.65], [0.35, 0.6]]
+style = "solid"
+"#;
+
+fn digest(format: PixelFormat, level: CpuLevel) -> String {
+    let (w, h) = (142, 98);
+    let mut f = Frame::new(format, w, h).unwrap();
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    for plane in f.as_mut().planes_mut().iter_mut() {
+        for y in 0..plane.height() {
+            for b in plane.row_mut(y) {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                *b = (s >> 56) as u8;
+            }
+        }
+    }
+    let cfg = CameraConfig::from_toml_str(ZONES, "golden.toml").unwrap();
+    CaptureMasker::new(&cfg, w, h, format)
+        .unwrap()
+        .with_cpu_level(level)
+        .apply(&mut f.as_mut())
+        .unwrap();
+    let mut hash = Sha256::new();
+    for p in f.as_ref().planes() {
+        for y in 0..p.height() {
+            hash.update(p.row(y));
+        }
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn output_bytes_are_pinned() {
+    // RGB and BGR bytes are processed alike (black is all zero in both)
+    let want = [
+        (
+            PixelFormat::I420,
+            "df7df14dd3b869eb3a7b5b37a98b2103da01c9cdb23be2511b29c453340cd3b9",
+        ),
+        (
+            PixelFormat::Nv12,
+            "94f9f404bd7f9c463648196720fcd41444b1e890f9ec435a272bb700cb73f7a4",
+        ),
+        (
+            PixelFormat::Rgb24,
+            "a9ac54a240c2bbe35cda74b4c33fade6d44922cb3f973fd37408889ad6160e9e",
+        ),
+        (
+            PixelFormat::Bgr24,
+            "a9ac54a240c2bbe35cda74b4c33fade6d44922cb3f973fd37408889ad6160e9e",
+        ),
+        (
+            PixelFormat::Rgba,
+            "e98ae07d38c9f373e63302b84ab4f81c5c3ed00bbd85417ce66e7a68b39d8336",
+        ),
+        (
+            PixelFormat::Gray8,
+            "88642f949034a89b4c68a9f21323cef8fd1ea5cdee8d071750b11908543524db",
+        ),
+    ];
+    for (format, digest_want) in want {
+        for level in CpuLevel::supported() {
+            assert_eq!(digest(format, level), digest_want, "{format:?} at {level:?}");
+        }
+    }
+}
