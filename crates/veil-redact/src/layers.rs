@@ -315,6 +315,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn id_lists_keep_exactly_their_tracks() {
+        let (v, a): (Vec<u64>, [u64; 2]) = (vec![3, 7], [3, 7]);
+        for id in 0..10 {
+            let want = id == 3 || id == 7;
+            assert_eq!(v.keeps(id, 0), want, "Vec, track {id}");
+            assert_eq!(a.keeps(id, 5), want, "array, track {id}");
+            assert_eq!(a[..].keeps(id, 9), want, "slice, track {id}");
+            assert!(!v.keeps_face(0, &BoxF::new(0.0, 0.0, 1.0, 1.0)));
+        }
+    }
+
+    #[test]
     fn only_blur_is_reversible() {
         assert!(!Style::Blur.is_irreversible());
         assert!(Style::Pixelate.is_irreversible());
