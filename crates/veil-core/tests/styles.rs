@@ -322,3 +322,50 @@ fn overlapping_zones_take_the_strongest_style_and_blur_never_spreads_a_solid_zon
         }
     }
 }
+
+#[test]
+fn pixelate_covers_every_masked_sample_of_a_zone_with_odd_edges() {
+    // luma [13, 61) x [7, 45) of a 128 x 64 frame: odd edges, so 4:2:0 chroma samples at the
+    // zone's border are masked for one luma pixel of their four, and regions rounded down to
+    // whole chroma samples would miss them
+    let (w, h) = (128u32, 64u32);
+    let cfg = config(&[(
+        13.0 / 128.0,
+        7.0 / 64.0,
+        61.0 / 128.0,
+        45.0 / 64.0,
+        "pixelate",
+        "block = 8",
+    )]);
+    let luma = |x: u32, y: u32| (13..61).contains(&x) && (7..45).contains(&y);
+    for format in PixelFormat::ALL {
+        let original = TestFrame::noise(format, w, h, 77);
+        for level in CpuLevel::supported() {
+            let mut f = TestFrame::new(format, w, h, |p, c, x, y| original.at(p, c, x, y));
+            mask(&cfg, &mut f, level);
+            assert!(f.padding_intact());
+            for p in 0..format.plane_count() {
+                let s = f.sub(p);
+                let (pw, ph) = f.size(p);
+                for y in 0..ph {
+                    for x in 0..pw {
+                        // a chroma sample is masked when any luma pixel it covers is
+                        let masked = (0..s).any(|dy| (0..s).any(|dx| luma(x * s + dx, y * s + dy)));
+                        for c in 0..f.bpp(p) {
+                            let want = if masked {
+                                block_mean(&original, p, c, 8 / s, x, y)
+                            } else {
+                                original.at(p, c, x, y)
+                            };
+                            assert_eq!(
+                                f.at(p, c, x, y),
+                                want,
+                                "{format:?} {level:?} plane {p} byte {c} ({x}, {y}), masked {masked}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
