@@ -30,6 +30,18 @@ style = "blur"
 radius = 14
 [[zones]]
 kind = "custom"
+label = "two overlapping blurs of one radius: one layer, their regions merged"
+polygon = [[0.36, 0.66], [0.5, 0.66], [0.5, 0.8], [0.36, 0.8]]
+style = "blur"
+radius = 14
+[[zones]]
+kind = "custom"
+label = "the second"
+polygon = [[0.45, 0.75], [0.58, 0.75], [0.58, 0.88], [0.45, 0.88]]
+style = "blur"
+radius = 14
+[[zones]]
+kind = "custom"
 label = "small blur"
 polygon = [[0.7, 0.6], [0.95, 0.6], [0.95, 0.9], [0.7, 0.9]]
 style = "blur"
@@ -82,27 +94,27 @@ fn output_bytes_are_pinned() {
     let want = [
         (
             PixelFormat::I420,
-            "fdc0e3e9c39e6d1f0ef87e268cc5194f284671ecb23ccf68314ae69226a23fa7",
+            "98788b0e7962591bf42d6b84bed223ddc960c38e7b981010cea0b4568c52e227",
         ),
         (
             PixelFormat::Nv12,
-            "bfbfc07f1406ce8855204846f2548f88b7f2b350464471baf220411b8b4c6d96",
+            "9adfd578158e0d44995a9c13928bd47bb37b4de32dfdad55b28861f1f4453010",
         ),
         (
             PixelFormat::Rgb24,
-            "6fce1614aa54fd871ef49f0a385821548694305abd7f00a22606122593256c0f",
+            "1dd1bf71d248e45de1b790e7ba3473a53bf4fee68a25fa5c3356aec4e3549508",
         ),
         (
             PixelFormat::Bgr24,
-            "6fce1614aa54fd871ef49f0a385821548694305abd7f00a22606122593256c0f",
+            "1dd1bf71d248e45de1b790e7ba3473a53bf4fee68a25fa5c3356aec4e3549508",
         ),
         (
             PixelFormat::Rgba,
-            "a4c569e710b751dd8c691c33cf6f2038221a7ea5bcdcc2f1dce02d2aac3363bc",
+            "85c5db0d0ad650f46d6ac79f4cba5a2bc3cd809a6c4605b46aed916777cc34a2",
         ),
         (
             PixelFormat::Gray8,
-            "ee9adf520408ad7605700c113bdeea00d4008002027c065e54b419ca791e60ec",
+            "d46af2c13868d36a0b2880bc17dfe777fc1fe42be59bdee2d6f50e9338ae9785",
         ),
     ];
     for (format, digest_want) in want {
