@@ -168,12 +168,15 @@ fn stack_applies_strongest_first_and_checks_the_geometry() {
         "blurred pixel (5, 10)"
     );
 
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-    let mut pooled = frame(PixelFormat::I420, 32, 16);
-    stack
-        .apply_in_pool(&mut pooled.as_mut(), CpuLevel::Scalar, &pool)
-        .unwrap();
-    assert_eq!(bytes(&pooled), after);
+    #[cfg(feature = "rayon")]
+    {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let mut pooled = frame(PixelFormat::I420, 32, 16);
+        stack
+            .apply_in_pool(&mut pooled.as_mut(), CpuLevel::Scalar, &pool)
+            .unwrap();
+        assert_eq!(bytes(&pooled), after);
+    }
 
     let mut wrong = frame(PixelFormat::I420, 32, 18);
     let before = bytes(&wrong);
