@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::frame::PixelFormat;
+use crate::format::PixelFormat;
 
 /// A frame's geometry or planes were rejected at construction.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,6 +1,10 @@
-//! Geometry: integer pixel rectangles, float boxes and normalised polygons.
+//! Geometry: integer pixel rectangles, float boxes, normalised polygons, and the
+//! [`Geometry`] (format and size) of a frame.
 
 use serde::{Deserialize, Serialize};
+
+use crate::error::FrameError;
+use crate::format::PixelFormat;
 
 /// An integer rectangle in pixels: `x..x+w`, `y..y+h`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -159,6 +163,48 @@ impl Polygon {
             .iter()
             .map(|[x, y]| (x * f64::from(width), y * f64::from(height)))
             .collect()
+    }
+}
+
+/// The geometry of a frame: pixel format and size in pixels. A mask, a masker and the
+/// frames they are applied to must share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Geometry {
+    /// Pixel format.
+    pub format: PixelFormat,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl Geometry {
+    /// A geometry from its parts.
+    pub const fn new(format: PixelFormat, width: u32, height: u32) -> Self {
+        Geometry {
+            format,
+            width,
+            height,
+        }
+    }
+
+    /// `Ok` when `actual` is this geometry, else [`FrameError::GeometryMismatch`] naming this
+    /// one as expected.
+    ///
+    /// # Errors
+    /// [`FrameError::GeometryMismatch`] when the two differ in format, width or height.
+    pub fn expect(&self, actual: Geometry) -> Result<(), FrameError> {
+        if actual == *self {
+            return Ok(());
+        }
+        Err(FrameError::GeometryMismatch {
+            expected_format: self.format,
+            expected_width: self.width,
+            expected_height: self.height,
+            format: actual.format,
+            width: actual.width,
+            height: actual.height,
+        })
     }
 }
 

@@ -29,28 +29,47 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod config;
-pub mod cpu;
+//! # Public surface
+//!
+//! Everything a caller needs is re-exported at the crate root; the modules behind it are
+//! private, so the layout can change without breaking anyone. Two modules stay public
+//! because their names say what they are for and their items are not masking:
+//! [`zonefile`] (reading and editing zone files as drafts, for tools), [`fsutil`]
+//! (atomic file writes, temporary names, the same-file check) and [`hash`] (SHA-256 in
+//! hex), the last two shared by the crates above.
+//!
+//! Layering inside the crate, each module importing only those above it:
+//! `cpu`, `format` -> `error` -> `geometry` -> `detection`, `frame`, `config` -> `style` -> `mask` ->
+//! `kernels` -> `redact` -> `stack` -> `masker`.
+
+mod config;
+mod cpu;
 mod detection;
-pub mod error;
-pub mod frame;
+mod error;
+mod format;
+mod frame;
 pub mod fsutil;
-pub mod geometry;
+mod geometry;
 pub mod hash;
-pub mod kernels;
-pub mod mask;
-pub mod masker;
-pub mod redact;
+mod kernels;
+mod mask;
+mod masker;
+mod redact;
+mod stack;
+mod style;
 pub mod zonefile;
 
-pub use config::{CameraConfig, Zone, ZoneKind, ZoneStyle};
+pub use config::{CameraConfig, Zone, ZoneKind, ZoneStyle, MIN_PIXELATE_BLOCK};
 pub use cpu::CpuLevel;
 pub use detection::{Class, Detection};
 pub use error::{ConfigError, FrameError, RedactError};
-pub use frame::{
-    Frame, FrameMut, FrameRef, PixelFormat, PlaneLayout, PlaneMut, PlaneRef, MAX_DIMENSION, MAX_PIXELS,
-};
-pub use geometry::{BoxF, Polygon, Rect};
+pub use format::{PixelFormat, PlaneLayout, MAX_DIMENSION, MAX_PIXELS};
+pub use frame::{Frame, FrameMut, FrameRef, PlaneMut, PlaneRef};
+pub use geometry::{BoxF, Geometry, Polygon, Rect};
 pub use mask::{rasterise, Action, Layer, Mask, Shape, SpanSet};
-pub use masker::CaptureMasker;
-pub use redact::{apply_mask, Redaction};
+pub use masker::{default_block, default_radius, CaptureMasker};
+pub use redact::apply_mask;
+#[cfg(feature = "rayon")]
+pub use redact::apply_mask_in_pool;
+pub use stack::{layers_by_strength, LayerStack};
+pub use style::Redaction;

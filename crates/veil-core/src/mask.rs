@@ -10,9 +10,10 @@
 //! inzage requester's body) and is itself overridden by later layers (bystander faces).
 
 use crate::error::FrameError;
-use crate::frame::{validate_size, PixelFormat};
-use crate::geometry::{Polygon, Rect};
-use crate::redact::Redaction;
+use crate::format::PixelFormat;
+use crate::frame::validate_size;
+use crate::geometry::{Geometry, Polygon, Rect};
+use crate::style::Redaction;
 
 /// A shape to rasterise.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,9 +92,7 @@ impl SpanSet {
 /// neighbourhood kernels (pixelate, blur).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mask {
-    format: PixelFormat,
-    width: u32,
-    height: u32,
+    geometry: Geometry,
     planes: Vec<SpanSet>,
     regions: Vec<Vec<Rect>>,
     /// Per plane, the spans merged across rows where they meet in raster order (for fills).
@@ -138,17 +137,21 @@ impl SpanSet {
 }
 
 impl Mask {
+    /// Frame geometry this mask was built for.
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
     /// Pixel format this mask was built for.
     pub fn format(&self) -> PixelFormat {
-        self.format
+        self.geometry.format
     }
     /// Frame width.
     pub fn width(&self) -> u32 {
-        self.width
+        self.geometry.width
     }
     /// Frame height.
     pub fn height(&self) -> u32 {
-        self.height
+        self.geometry.height
     }
     /// Spans of plane `i`.
     pub fn plane(&self, i: usize) -> Option<&SpanSet> {
@@ -174,7 +177,7 @@ impl Mask {
 
 /// Half-open pixel intervals `[x0, x1)` of row `y` whose centres lie inside `poly`
 /// (pixel coordinates), by the even-odd rule. `xs` is scratch space.
-pub fn polygon_row_intervals(
+fn polygon_row_intervals(
     poly: &[(f64, f64)],
     y: u32,
     width: u32,
@@ -200,23 +203,6 @@ pub fn polygon_row_intervals(
             out.push((a as u32, b as u32));
         }
     }
-}
-
-/// Point-in-polygon by the same even-odd, half-open rule as [`polygon_row_intervals`].
-pub fn polygon_contains(poly: &[(f64, f64)], px: f64, py: f64) -> bool {
-    let mut inside = false;
-    let n = poly.len();
-    for i in 0..n {
-        let (x0, y0) = poly[i];
-        let (x1, y1) = poly[(i + 1) % n];
-        if (y0 <= py) != (y1 <= py) {
-            let xi = x0 + (py - y0) * (x1 - x0) / (y1 - y0);
-            if xi <= px {
-                inside = !inside;
-            }
-        }
-    }
-    inside
 }
 
 enum PixelShape {
@@ -427,9 +413,7 @@ pub fn rasterise(
             .map(|(p, set)| set.runs(layouts[p].map_or(0, |l| l.width)))
             .collect();
         masks.push(Mask {
-            format,
-            width,
-            height,
+            geometry: Geometry::new(format, width, height),
             planes,
             regions,
             runs,

@@ -1,13 +1,18 @@
 //! [`CaptureMasker`]: the per-frame call an NVR makes before it stores a frame.
 
+#[cfg(feature = "rayon")]
 use std::sync::Arc;
 
-use crate::config::{CameraConfig, ZoneStyle};
+use crate::config::{CameraConfig, Zone, ZoneStyle};
 use crate::cpu::CpuLevel;
 use crate::error::RedactError;
-use crate::frame::{FrameMut, PixelFormat};
-use crate::mask::{rasterise, Action, Layer, Mask, Shape};
-use crate::redact::{apply_mask, Redaction};
+use crate::format::PixelFormat;
+use crate::frame::FrameMut;
+use crate::geometry::Geometry;
+use crate::mask::{Mask, Shape};
+use crate::redact::Pool;
+use crate::stack::{layers_by_strength, LayerStack};
+use crate::style::Redaction;
 
 /// Default pixelate block for a frame width: about 1/60 of the width, at least 16 pixels.
 pub fn default_block(width: u32) -> u32 {
@@ -26,10 +31,7 @@ pub fn default_radius(width: u32) -> u32 {
 /// (solid, pixelate, blur), and where zones overlap the strongest style wins.
 #[derive(Debug, Clone)]
 pub struct CaptureMasker {
-    format: PixelFormat,
-    width: u32,
-    height: u32,
-    layers: Vec<(Redaction, Mask)>,
+    stack: LayerStack,
     level: CpuLevel,
     #[cfg(feature = "rayon")]
     pool: Option<Arc<rayon::ThreadPool>>,
@@ -46,40 +48,14 @@ impl CaptureMasker {
         height: u32,
         format: PixelFormat,
     ) -> Result<Self, RedactError> {
-        let mut groups: Vec<(Redaction, Vec<Shape>)> = Vec::new();
-        for z in &config.zones {
-            let r = match z.style {
-                ZoneStyle::Solid => Redaction::Solid,
-                ZoneStyle::Pixelate => Redaction::Pixelate {
-                    block: z.block.unwrap_or_else(|| default_block(width)),
-                },
-                ZoneStyle::Blur => Redaction::Blur {
-                    radius: z.radius.unwrap_or_else(|| default_radius(width)),
-                },
-            };
-            match groups.iter_mut().find(|(g, _)| *g == r) {
-                Some((_, shapes)) => shapes.push(Shape::Polygon(z.polygon.clone())),
-                None => groups.push((r, vec![Shape::Polygon(z.polygon.clone())])),
-            }
-        }
-        // weakest first in the layer list, so the strongest wins where zones overlap
-        groups.sort_by_key(|(r, _)| r.strength());
-        let layers: Vec<Layer> = groups
-            .iter()
-            .map(|(r, shapes)| Layer {
-                action: Action::Redact(*r),
-                shapes: shapes.clone(),
-            })
-            .collect();
-        let masks = rasterise(&layers, width, height, format)?;
-        // apply strongest first: later (weaker) kernels then read already-blanked pixels
-        let mut layers: Vec<(Redaction, Mask)> = groups.into_iter().map(|(r, _)| r).zip(masks).collect();
-        layers.reverse();
+        let layers = layers_by_strength(
+            config
+                .zones
+                .iter()
+                .map(|z| (zone_redaction(z, width), Shape::Polygon(z.polygon.clone()))),
+        );
         Ok(CaptureMasker {
-            format,
-            width,
-            height,
-            layers,
+            stack: LayerStack::new(&layers, Geometry::new(format, width, height))?,
             level: CpuLevel::detect(),
             #[cfg(feature = "rayon")]
             pool: None,
@@ -104,12 +80,25 @@ impl CaptureMasker {
 
     /// The masks, strongest style first.
     pub fn layers(&self) -> &[(Redaction, Mask)] {
-        &self.layers
+        self.stack.layers()
     }
 
     /// Frame geometry this masker was built for.
     pub fn geometry(&self) -> (PixelFormat, u32, u32) {
-        (self.format, self.width, self.height)
+        let g = self.stack.geometry();
+        (g.format, g.width, g.height)
+    }
+
+    /// The caller's pool, if one was given.
+    #[cfg(feature = "rayon")]
+    fn pool(&self) -> Pool<'_> {
+        self.pool.as_deref()
+    }
+
+    /// No pool without the `rayon` feature.
+    #[cfg(not(feature = "rayon"))]
+    fn pool(&self) -> Pool<'_> {
+        None
     }
 
     /// Mask the zones of one frame, in place.
@@ -117,36 +106,27 @@ impl CaptureMasker {
     /// # Errors
     /// [`RedactError`] when the frame's geometry differs from the masker's. Privacy fails
     /// closed: the whole frame is then blanked to black before the error is returned, so a
-    /// caller that stores it anyway stores nothing of the scene.
+    /// caller that stores it anyway stores nothing of the scene. (The geometry is checked
+    /// before any layer, so a camera without zones still refuses and blanks a frame of the
+    /// wrong geometry.)
     pub fn apply(&self, frame: &mut FrameMut<'_>) -> Result<(), RedactError> {
-        // Checked here too, not only per layer: a camera without zones must still refuse
-        // (and blank) a frame of the wrong geometry.
-        if (frame.format(), frame.width(), frame.height()) != (self.format, self.width, self.height) {
-            let err = crate::FrameError::GeometryMismatch {
-                expected_format: self.format,
-                expected_width: self.width,
-                expected_height: self.height,
-                format: frame.format(),
-                width: frame.width(),
-                height: frame.height(),
-            };
+        let res = self.stack.apply_with(frame, self.level, self.pool());
+        if res.is_err() {
             frame.fill_black();
-            return Err(err.into());
         }
-        for (r, mask) in &self.layers {
-            let res = apply_mask(
-                frame,
-                mask,
-                *r,
-                self.level,
-                #[cfg(feature = "rayon")]
-                self.pool.as_deref(),
-            );
-            if let Err(e) = res {
-                frame.fill_black();
-                return Err(e);
-            }
-        }
-        Ok(())
+        res
+    }
+}
+
+/// The redaction of a zone in frames `width` pixels wide.
+fn zone_redaction(z: &Zone, width: u32) -> Redaction {
+    match z.style {
+        ZoneStyle::Solid => Redaction::Solid,
+        ZoneStyle::Pixelate => Redaction::Pixelate {
+            block: z.block.unwrap_or_else(|| default_block(width)),
+        },
+        ZoneStyle::Blur => Redaction::Blur {
+            radius: z.radius.unwrap_or_else(|| default_radius(width)),
+        },
     }
 }

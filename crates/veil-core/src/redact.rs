@@ -1,16 +1,6 @@
-//! Redaction styles and their application to a frame through a [`Mask`].
-//!
-//! Which styles are irreversible:
-//! - [`Redaction::Solid`] overwrites every masked pixel with black: nothing of the original
-//!   survives. The default for zones.
-//! - [`Redaction::Pixelate`] writes each masked pixel as the mean of its block of the frame
-//!   (a grid anchored at the frame origin). With blocks of at least 8 pixels no single pixel
-//!   value is recoverable: a block mean is rounded to 8 bits, which hides the sum of its
-//!   pixels to within +-block^2/2.
-//! - [`Redaction::Blur`] replaces pixels by a strong Gaussian-like blur (three box passes in
-//!   each direction). A blur is a known linear filter: deconvolution can partly undo it, and
-//!   coarse shapes and colours stay visible. It is for inzage exports, where the viewer should
-//!   still see that a person is there; it is not the default for zones.
+//! The application of a [`Redaction`] to a frame through a [`Mask`]: solid fills run by run,
+//! pixelate and blur region by region (see [`crate::Redaction`] for which styles are
+//! irreversible).
 
 use crate::cpu::CpuLevel;
 use crate::error::RedactError;
@@ -18,49 +8,15 @@ use crate::frame::{FrameMut, FrameRef, PlaneMut, PlaneRef};
 use crate::geometry::Rect;
 use crate::kernels;
 use crate::mask::{Mask, Run, SpanSet};
+use crate::style::Redaction;
 
-/// How masked pixels are redacted. Sizes are in luma pixels; chroma planes of 4:2:0 formats
-/// use half of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Redaction {
-    /// Black fill (irreversible).
-    Solid,
-    /// Block means (irreversible for `block >= 8`).
-    Pixelate {
-        /// Block edge in luma pixels.
-        block: u32,
-    },
-    /// Three box-blur passes per direction of the given radius (not irreversible).
-    Blur {
-        /// Box radius in luma pixels (window `2 * radius + 1`).
-        radius: u32,
-    },
-}
-
-impl Redaction {
-    /// Relative strength, for ordering the application of overlapping styles:
-    /// solid first, then pixelate, then blur, so that neighbourhood kernels read pixels
-    /// already blanked by stronger styles and never spread a zone's content.
-    pub fn strength(&self) -> u32 {
-        match self {
-            Redaction::Solid => 3_000_000,
-            Redaction::Pixelate { block } => 2_000_000 + block,
-            Redaction::Blur { radius } => 1_000_000 + radius,
-        }
-    }
-
-    fn check(&self) -> Result<(), RedactError> {
-        match *self {
-            Redaction::Pixelate { block } if !(2..=4096).contains(&block) => Err(
-                RedactError::InvalidParameter(format!("pixelate block {block} outside 2..=4096")),
-            ),
-            Redaction::Blur { radius } if !(1..=1024).contains(&radius) => Err(
-                RedactError::InvalidParameter(format!("blur radius {radius} outside 1..=1024")),
-            ),
-            _ => Ok(()),
-        }
-    }
-}
+/// The caller's thread pool for one apply, if any (rayon's global pool is never used
+/// implicitly).
+#[cfg(feature = "rayon")]
+pub(crate) type Pool<'a> = Option<&'a rayon::ThreadPool>;
+/// Without the `rayon` feature there is no pool: all work runs on the calling thread.
+#[cfg(not(feature = "rayon"))]
+pub(crate) type Pool<'a> = Option<&'a std::convert::Infallible>;
 
 /// The redacted content of one region of one plane, computed from the frame before it is
 /// written back under the mask.
@@ -83,20 +39,6 @@ enum Pixels {
         sh: usize,
         ry: usize,
     },
-}
-
-fn check_geometry(frame: &FrameRef<'_>, mask: &Mask) -> Result<(), RedactError> {
-    if frame.format() != mask.format() || frame.width() != mask.width() || frame.height() != mask.height() {
-        return Err(RedactError::Frame(crate::FrameError::GeometryMismatch {
-            expected_format: mask.format(),
-            expected_width: mask.width(),
-            expected_height: mask.height(),
-            format: frame.format(),
-            width: frame.width(),
-            height: frame.height(),
-        }));
-    }
-    Ok(())
 }
 
 /// Plane-scaled parameter: chroma planes of 4:2:0 formats are half size.
@@ -415,12 +357,10 @@ struct FillPart<'d, 'm> {
 
 /// Solid fill of every plane, run by run (see [`Run`]). Large masks are split into parts of
 /// similar size, filled across the caller's pool.
-fn fill_solid(
-    frame: &mut FrameMut<'_>,
-    mask: &Mask,
-    #[cfg(feature = "rayon")] pool: Option<&rayon::ThreadPool>,
-) {
+fn fill_solid(frame: &mut FrameMut<'_>, mask: &Mask, pool: Pool<'_>) {
     let format = frame.format();
+    #[cfg(not(feature = "rayon"))]
+    let _ = pool;
     #[cfg(feature = "rayon")]
     if let Some(pool) = pool.filter(|_| mask.pixel_count() >= PARALLEL_MIN_PIXELS) {
         use rayon::prelude::*;
@@ -491,10 +431,7 @@ fn fill_solid(
 #[cfg(feature = "rayon")]
 const PARALLEL_MIN_PIXELS: u64 = 4 * 1024 * 1024;
 
-/// Apply `redaction` to the pixels of `mask` in `frame`.
-///
-/// With the `rayon` feature and a `pool`, regions are computed in parallel in that pool
-/// (never in rayon's global pool unless the caller passes it).
+/// Apply `redaction` to the pixels of `mask` in `frame`, on the calling thread.
 ///
 /// # Errors
 /// [`RedactError`] when the frame's geometry differs from the mask's or a parameter is out of
@@ -505,21 +442,41 @@ pub fn apply_mask(
     mask: &Mask,
     redaction: Redaction,
     level: CpuLevel,
-    #[cfg(feature = "rayon")] pool: Option<&rayon::ThreadPool>,
 ) -> Result<(), RedactError> {
-    check_geometry(&frame.as_ref(), mask)?;
+    apply_mask_with(frame, mask, redaction, level, None)
+}
+
+/// [`apply_mask`], computing regions (and filling large solid masks) in `pool`.
+///
+/// # Errors
+/// As [`apply_mask`].
+#[cfg(feature = "rayon")]
+pub fn apply_mask_in_pool(
+    frame: &mut FrameMut<'_>,
+    mask: &Mask,
+    redaction: Redaction,
+    level: CpuLevel,
+    pool: &rayon::ThreadPool,
+) -> Result<(), RedactError> {
+    apply_mask_with(frame, mask, redaction, level, Some(pool))
+}
+
+/// [`apply_mask`] in the caller's pool, if any.
+pub(crate) fn apply_mask_with(
+    frame: &mut FrameMut<'_>,
+    mask: &Mask,
+    redaction: Redaction,
+    level: CpuLevel,
+    pool: Pool<'_>,
+) -> Result<(), RedactError> {
+    mask.geometry().expect(frame.geometry())?;
     redaction.check()?;
     if mask.is_empty() {
         return Ok(());
     }
     let n_planes = frame.format().plane_count();
     if redaction == Redaction::Solid {
-        fill_solid(
-            frame,
-            mask,
-            #[cfg(feature = "rayon")]
-            pool,
-        );
+        fill_solid(frame, mask, pool);
         return Ok(());
     }
     let jobs: Vec<(usize, Rect)> = (0..n_planes)
@@ -553,7 +510,10 @@ pub fn apply_mask(
         _ => jobs.iter().map(compute).collect(),
     };
     #[cfg(not(feature = "rayon"))]
-    let results: Vec<Option<RegionResult>> = jobs.iter().map(compute).collect();
+    let results: Vec<Option<RegionResult>> = {
+        let _ = pool;
+        jobs.iter().map(compute).collect()
+    };
     let results: Vec<RegionResult> = results.into_iter().flatten().collect();
     // Every region was computed from the unmodified frame; now write them, plane by plane,
     // on the calling thread: the write is a fraction of the compute, and one round trip

@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 use proptest::prelude::*;
-use veil_core::mask::polygon_contains;
 use veil_core::{
-    CameraConfig, CaptureMasker, ConfigError, CpuLevel, Frame, FrameMut, PixelFormat, Polygon, RedactError,
+    rasterise, Action, CameraConfig, CaptureMasker, ConfigError, CpuLevel, Frame, FrameMut, Layer,
+    PixelFormat, Polygon, RedactError, Redaction, Shape,
 };
 
 /// A frame in `format` with noise in every byte and each plane's stride padded by `pad` bytes
@@ -70,15 +70,21 @@ fn config(zones: &[(Vec<[f64; 2]>, &str)]) -> CameraConfig {
     CameraConfig::from_toml_str(&t, "test.toml").unwrap()
 }
 
+#[path = "support/polygon_ref.rs"]
+mod polygon_ref;
+
 /// For each plane: which samples a correct solid mask must blank (by the pixel-centre and
-/// chroma rules, computed independently of the rasteriser with a point-in-polygon test).
-fn expected_masked(format: PixelFormat, w: u32, h: u32, polys: &[Polygon]) -> Vec<Vec<bool>> {
+/// chroma rules, computed independently of the rasteriser with exact crossing tests, see
+/// `support/polygon_ref.rs`); `None` for the rare sample the reference leaves undecided.
+fn expected_masked(format: PixelFormat, w: u32, h: u32, polys: &[Polygon]) -> Vec<Vec<Option<bool>>> {
     let px: Vec<Vec<(f64, f64)>> = polys.iter().map(|p| p.to_pixels(w, h)).collect();
-    let luma: Vec<bool> = (0..h)
+    let luma: Vec<Option<bool>> = (0..h)
         .flat_map(|y| (0..w).map(move |x| (x, y)))
         .map(|(x, y)| {
-            px.iter()
-                .any(|p| polygon_contains(p, f64::from(x) + 0.5, f64::from(y) + 0.5))
+            polygon_ref::any(
+                px.iter()
+                    .map(|p| polygon_ref::contains(p, f64::from(x) + 0.5, f64::from(y) + 0.5)),
+            )
         })
         .collect();
     (0..format.plane_count())
@@ -90,9 +96,11 @@ fn expected_masked(format: PixelFormat, w: u32, h: u32, polys: &[Polygon]) -> Ve
             (0..ch)
                 .flat_map(|cy| (0..cw).map(move |cx| (cx, cy)))
                 .map(|(cx, cy)| {
-                    [(0, 0), (1, 0), (0, 1), (1, 1)]
-                        .iter()
-                        .any(|(dx, dy)| luma[((2 * cy + dy) * w + 2 * cx + dx) as usize])
+                    polygon_ref::any(
+                        [(0, 0), (1, 0), (0, 1), (1, 1)]
+                            .iter()
+                            .map(|(dx, dy)| luma[((2 * cy + dy) * w + 2 * cx + dx) as usize]),
+                    )
                 })
                 .collect()
         })
@@ -123,7 +131,10 @@ fn check_solid(
             for x in 0..l.width as usize {
                 let o = y * stride + x * bpp;
                 let got = &buf[o..o + bpp];
-                if expected[p][y * l.width as usize + x] {
+                let Some(masked) = expected[p][y * l.width as usize + x] else {
+                    continue;
+                };
+                if masked {
                     prop_assert_eq!(got, black, "{:?} plane {} ({}, {}) not blanked", format, p, x, y);
                 } else {
                     prop_assert_eq!(
@@ -397,6 +408,7 @@ fn missing_camera_purpose_and_missing_file() {
     assert!(matches!(e, ConfigError::Io { .. }) && e.to_string().contains("/nonexistent/zones.toml"));
 }
 
+#[cfg(feature = "rayon")]
 #[test]
 fn thread_pool_gives_the_same_bytes() {
     let zones = vec![
@@ -436,6 +448,7 @@ fn camera_without_zones_still_refuses_a_wrong_geometry() {
     assert!(ok.planes == before);
 }
 
+#[cfg(feature = "rayon")]
 #[test]
 fn pooled_solid_fill_gives_the_same_bytes() {
     // zones covering > 4M pixels of a 2160p frame take the parallel fill; with and without
@@ -461,6 +474,56 @@ fn pooled_solid_fill_gives_the_same_bytes() {
                 .apply(&mut got.view())
                 .unwrap();
             assert!(got.planes == want.planes, "{format:?} pad {pad}");
+        }
+    }
+}
+
+/// Coordinates as the parser fuzz test draws them: anywhere in 0..=1 plus the edges and the
+/// values next to them.
+fn fuzz_coord() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => 0.0f64..=1.0,
+        1 => Just(0.0),
+        1 => Just(1.0),
+        1 => Just(0.5),
+        1 => Just(f64::EPSILON),
+        1 => Just(1.0 - f64::EPSILON),
+    ]
+}
+
+/// Polygons as the parser fuzz test draws them: few points, thousands of points, stars with
+/// hundreds of self-intersecting spikes, and zero-area slivers.
+fn fuzz_polygon() -> impl Strategy<Value = Vec<[f64; 2]>> {
+    prop_oneof![
+        prop::collection::vec((fuzz_coord(), fuzz_coord()).prop_map(|(x, y)| [x, y]), 3..12),
+        prop::collection::vec((fuzz_coord(), fuzz_coord()).prop_map(|(x, y)| [x, y]), 1000..4000),
+        (3usize..500).prop_map(|n| {
+            (0..n)
+                .map(|i| {
+                    let a = i as f64 * std::f64::consts::PI * 2.0 * (n as f64 / 2.0).floor() / n as f64;
+                    [0.5 + 0.5 * a.cos(), 0.5 + 0.5 * a.sin()]
+                })
+                .collect()
+        }),
+        (fuzz_coord(), fuzz_coord()).prop_map(|(x, y)| vec![[x, y], [x, y], [x, 1.0 - y]]),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// The rasteriser's spans against the exact reference, pixel by pixel, on the parser fuzz
+    /// test's shapes (which it checks the same way, at the top level).
+    #[test]
+    fn rasterise_matches_the_exact_reference(poly in fuzz_polygon(), w in (1u32..40).prop_map(|v| v * 2), h in (1u32..30).prop_map(|v| v * 2)) {
+        let layer = Layer { action: Action::Redact(Redaction::Solid), shapes: vec![Shape::Polygon(Polygon(poly.clone()))] };
+        let masks = rasterise(&[layer], w, h, PixelFormat::Gray8).unwrap();
+        let spans = masks[0].plane(0).unwrap();
+        for y in 0..h {
+            for x in 0..w {
+                if let Some(inside) = polygon_ref::pixel_inside(&poly, w, h, x, y) {
+                    prop_assert_eq!(spans.contains(x, y), inside, "pixel ({}, {}) of {}x{}", x, y, w, h);
+                }
+            }
         }
     }
 }

@@ -19,7 +19,7 @@
 //! they are rasterised, because detector boxes are tight and detectors miss frames.
 
 use serde::{Deserialize, Serialize};
-use veil_core::{rasterise, Action, BoxF, CpuLevel, FrameMut, Layer, Redaction, Shape};
+use veil_core::{layers_by_strength, Action, BoxF, CpuLevel, FrameMut, Layer, LayerStack, Redaction, Shape};
 use veil_track::Tracks;
 
 /// How tracked people are redacted.
@@ -171,15 +171,12 @@ pub struct FrameLayers {
     pub redacted_tracks: Vec<u64>,
 }
 
-/// Add `rect` to the layer list of its redaction, creating it if needed.
-fn push(groups: &mut Vec<(Redaction, Vec<Shape>)>, r: Redaction, b: BoxF, width: u32, height: u32) -> bool {
+/// Add `b` to `shapes` with its redaction, if any of it lies inside the frame.
+fn push(shapes: &mut Vec<(Redaction, Shape)>, r: Redaction, b: BoxF, width: u32, height: u32) -> bool {
     let Some(rect) = b.to_rect().clamp_to(width, height) else {
         return false;
     };
-    match groups.iter_mut().find(|(g, _)| *g == r) {
-        Some((_, shapes)) => shapes.push(Shape::Rect(rect)),
-        None => groups.push((r, vec![Shape::Rect(rect)])),
-    }
+    shapes.push((r, Shape::Rect(rect)));
     true
 }
 
@@ -229,8 +226,8 @@ pub fn frame_layers<K: Keeps + ?Sized>(
     height: u32,
 ) -> FrameLayers {
     let pad = plan.padding;
-    let mut bodies: Vec<(Redaction, Vec<Shape>)> = Vec::new();
-    let mut faces: Vec<(Redaction, Vec<Shape>)> = Vec::new();
+    let mut bodies: Vec<(Redaction, Shape)> = Vec::new();
+    let mut faces: Vec<(Redaction, Shape)> = Vec::new();
     let mut keep_bodies: Vec<Shape> = Vec::new();
     let mut keep_faces: Vec<Shape> = Vec::new();
     let mut out = FrameLayers::default();
@@ -267,9 +264,6 @@ pub fn frame_layers<K: Keeps + ?Sized>(
     }
     out.redacted_tracks.sort_unstable();
     out.redacted_tracks.dedup();
-    // Within a priority group the stronger redaction comes later, so it wins on overlaps.
-    bodies.sort_by_key(|(r, _)| r.strength());
-    faces.sort_by_key(|(r, _)| r.strength());
     if plan.spotlight {
         if let Some(full) = veil_core::Rect::new(0, 0, width, height).clamp_to(width, height) {
             out.layers.push(Layer {
@@ -278,25 +272,23 @@ pub fn frame_layers<K: Keeps + ?Sized>(
             });
         }
     }
-    let redact = |(r, shapes): (Redaction, Vec<Shape>)| Layer {
-        action: Action::Redact(r),
-        shapes,
-    };
     let keep = |shapes: Vec<Shape>| {
         (!shapes.is_empty()).then_some(Layer {
             action: Action::Keep,
             shapes,
         })
     };
+    // Within a priority group the stronger redaction comes later, so it wins on overlaps.
     out.layers.extend(keep(keep_bodies));
-    out.layers.extend(bodies.into_iter().map(redact));
+    out.layers.extend(layers_by_strength(bodies));
     out.layers.extend(keep(keep_faces));
-    out.layers.extend(faces.into_iter().map(redact));
+    out.layers.extend(layers_by_strength(faces));
     out
 }
 
 /// Rasterise `layers` for `frame`'s geometry and apply every redacting layer, the strongest
-/// style first (so that blur and pixelate read pixels that stronger styles already blanked).
+/// style first (so that blur and pixelate read pixels that stronger styles already blanked):
+/// a [`LayerStack`].
 ///
 /// # Errors
 /// [`veil_core::RedactError`] if the geometry is invalid or a parameter is out of range; the
@@ -312,18 +304,65 @@ pub fn apply_layers(
     {
         return Ok(());
     }
-    let masks = rasterise(layers, frame.width(), frame.height(), frame.format())?;
-    let mut jobs: Vec<(Redaction, &veil_core::Mask)> = layers
-        .iter()
-        .zip(&masks)
-        .filter_map(|(l, m)| match l.action {
-            Action::Redact(r) if !m.is_empty() => Some((r, m)),
-            _ => None,
-        })
-        .collect();
-    jobs.sort_by_key(|(r, _)| std::cmp::Reverse(r.strength()));
-    for (r, m) in jobs {
-        veil_core::apply_mask(frame, m, r, level, None)?;
+    LayerStack::new(layers, frame.geometry())?.apply(frame, level)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The parts of this module the frame-level tests in `crate::tests` do not pin down (found
+    //! by `make mutants`).
+
+    use super::*;
+
+    #[test]
+    fn id_lists_keep_exactly_their_tracks() {
+        let (v, a): (Vec<u64>, [u64; 2]) = (vec![3, 7], [3, 7]);
+        for id in 0..10 {
+            let want = id == 3 || id == 7;
+            assert_eq!(v.keeps(id, 0), want, "Vec, track {id}");
+            assert_eq!(a.keeps(id, 5), want, "array, track {id}");
+            assert_eq!(a[..].keeps(id, 9), want, "slice, track {id}");
+            assert!(!v.keeps_face(0, &BoxF::new(0.0, 0.0, 1.0, 1.0)));
+        }
     }
-    Ok(())
+
+    #[test]
+    fn only_blur_is_reversible() {
+        assert!(!Style::Blur.is_irreversible());
+        assert!(Style::Pixelate.is_irreversible());
+        assert!(Style::Solid.is_irreversible());
+    }
+
+    #[test]
+    fn frame_sizes_scale_with_the_height() {
+        // 1080 / 24 = 45 and 1080 / 30 = 36, both rounded up to the bucket 48
+        assert_eq!(Style::Blur.for_frame(1080), Redaction::Blur { radius: 48 });
+        assert_eq!(Style::Pixelate.for_frame(1080), Redaction::Pixelate { block: 48 });
+        // small frames: the floor of 16
+        assert_eq!(Style::Blur.for_frame(120), Redaction::Blur { radius: 16 });
+        assert_eq!(Style::Pixelate.for_frame(120), Redaction::Pixelate { block: 16 });
+        assert_eq!(Style::Solid.for_frame(1080), Redaction::Solid);
+    }
+
+    #[test]
+    fn padding_ranges() {
+        assert_eq!(Padding::default().check(), Ok(()));
+        let at = |face: f32, body: f32, requester: f32, frames: u64| Padding {
+            face,
+            body,
+            requester,
+            frames,
+        };
+        assert_eq!(at(2.0, 0.0, 2.0, 10_000).check(), Ok(()));
+        for (p, name) in [
+            (at(2.01, 0.1, 0.1, 5), "face padding"),
+            (at(0.1, -0.01, 0.1, 5), "body padding"),
+            (at(0.1, 0.1, 2.5, 5), "requester padding"),
+            (at(0.1, 0.1, f32::NAN, 5), "requester padding"),
+            (at(0.1, 0.1, 0.1, 10_001), "10001 frames"),
+        ] {
+            let err = p.check().unwrap_err();
+            assert!(err.contains(name), "{p:?}: {err}");
+        }
+    }
 }

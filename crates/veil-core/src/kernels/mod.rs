@@ -9,6 +9,31 @@ use crate::cpu::CpuLevel;
 mod avx2;
 pub(crate) mod scalar;
 
+/// Runs `$simd` (an AVX2 kernel call) when `$level` asks for AVX2, the CPU has it and
+/// `$cond` holds; otherwise runs `$scalar`, the portable reference. The one place where a
+/// kernel picks its instruction set: every kernel below goes through it.
+///
+/// `$check`, with the `check_simd` feature, runs after the SIMD kernel (a debugging aid that
+/// recomputes the scalar result and compares).
+macro_rules! dispatch {
+    ($level:expr, if $cond:expr, simd: $simd:expr, scalar: $scalar:expr $(, check: $check:expr)? $(,)?) => {{
+        #[cfg(target_arch = "x86_64")]
+        if $level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() && $cond {
+            // SAFETY: the CPU supports AVX2 (checked on this line's condition), which is all
+            // the AVX2 kernels require beyond their arguments; each kernel bounds its own
+            // slice accesses or its caller asserted the buffer sizes before dispatching.
+            unsafe { $simd };
+            $(
+                #[cfg(feature = "check_simd")]
+                $check;
+            )?
+            return;
+        }
+        let _ = $level;
+        $scalar
+    }};
+}
+
 /// Fixed-point reciprocal of a box window: `(sum * inv + 2^15) >> 16` ~= `sum / d`.
 pub(crate) fn reciprocal(d: u32) -> u32 {
     (65536 + d / 2) / d
@@ -19,7 +44,7 @@ pub(crate) fn reciprocal(d: u32) -> u32 {
 ///
 /// Buffers must hold `stride * (height - 1) + width_bytes` bytes; this is checked.
 #[allow(clippy::too_many_arguments)]
-pub fn vbox_pass(
+pub(crate) fn vbox_pass(
     level: CpuLevel,
     src: &[u8],
     src_stride: usize,
@@ -35,45 +60,33 @@ pub fn vbox_pass(
     let need = |stride: usize| stride * (height - 1) + width_bytes;
     assert!(src_stride >= width_bytes && dst_stride >= width_bytes);
     assert!(src.len() >= need(src_stride) && dst.len() >= need(dst_stride));
-    #[cfg(target_arch = "x86_64")]
-    if level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
-        // SAFETY: AVX2 support was just checked; buffer sizes were asserted above.
-        unsafe { avx2::vbox_pass(src, src_stride, dst, dst_stride, width_bytes, height, r) };
-        #[cfg(feature = "check_simd")]
-        {
+    dispatch!(level, if true,
+        simd: avx2::vbox_pass(src, src_stride, dst, dst_stride, width_bytes, height, r),
+        scalar: scalar::vbox_pass(src, src_stride, dst, dst_stride, width_bytes, height, r),
+        check: {
             let mut check = vec![0u8; dst.len()];
             scalar::vbox_pass(src, src_stride, &mut check, dst_stride, width_bytes, height, r);
             for y in 0..height {
                 let o = y * dst_stride;
-                assert_eq!(
-                    &check[o..o + width_bytes],
-                    &dst[o..o + width_bytes],
-                    "vbox_pass row {y}"
-                );
+                assert_eq!(&check[o..o + width_bytes], &dst[o..o + width_bytes], "vbox_pass row {y}");
             }
-        }
-        return;
-    }
-    let _ = level;
-    scalar::vbox_pass(src, src_stride, dst, dst_stride, width_bytes, height, r);
+        },
+    );
 }
 
 /// Sum of each `block`-byte group of `row` (the last group may be shorter) into `sums`,
 /// per channel of `bpp` interleaved channels: `sums[g * bpp + c] += sum of channel c`.
-pub fn accumulate_blocks(level: CpuLevel, row: &[u8], bpp: usize, block: usize, sums: &mut [u32]) {
-    #[cfg(target_arch = "x86_64")]
-    if bpp == 1 && block.is_multiple_of(8) && level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
-        // SAFETY: AVX2 support was just checked; the function bounds-checks its slices.
-        unsafe { avx2::accumulate_blocks_gray(row, block, sums) };
-        return;
-    }
-    let _ = level;
-    scalar::accumulate_blocks(row, bpp, block, sums);
+pub(crate) fn accumulate_blocks(level: CpuLevel, row: &[u8], bpp: usize, block: usize, sums: &mut [u32]) {
+    dispatch!(level, if bpp == 1 && block.is_multiple_of(8),
+        simd: avx2::accumulate_blocks_gray(row, block, sums),
+        scalar: scalar::accumulate_blocks(row, bpp, block, sums),
+    );
 }
 
 /// Transpose a `w` x `h` matrix of `bpp`-byte elements: `dst[x][y] = src[y][x]`, at the
 /// detected CPU level.
-pub fn transpose(
+#[cfg(test)]
+pub(crate) fn transpose(
     src: &[u8],
     src_stride: usize,
     dst: &mut [u8],
@@ -97,29 +110,24 @@ pub(crate) fn transpose_at(
     h: usize,
     bpp: usize,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if (bpp == 1 || bpp == 2) && w > 0 && h > 0 && level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
-        assert!(src_stride >= w * bpp && dst_stride >= h * bpp);
-        assert!(src.len() >= src_stride * (h - 1) + w * bpp && dst.len() >= dst_stride * (w - 1) + h * bpp);
-        // SAFETY: AVX2 support was just checked; bpp and the buffer sizes were asserted above.
-        unsafe { avx2::transpose(src, src_stride, dst, dst_stride, w, h, bpp) };
+    if w == 0 || h == 0 {
         return;
     }
-    let _ = level;
-    scalar::transpose(src, src_stride, dst, dst_stride, w, h, bpp);
+    assert!(src_stride >= w * bpp && dst_stride >= h * bpp);
+    assert!(src.len() >= src_stride * (h - 1) + w * bpp && dst.len() >= dst_stride * (w - 1) + h * bpp);
+    dispatch!(level, if bpp == 1 || bpp == 2,
+        simd: avx2::transpose(src, src_stride, dst, dst_stride, w, h, bpp),
+        scalar: scalar::transpose(src, src_stride, dst, dst_stride, w, h, bpp),
+    );
 }
 
 /// `acc[i] += row[i]` over `min(acc.len(), row.len())` elements (wrapping u16 adds; callers
 /// keep the sums below 65536).
 pub(crate) fn add_row_u16(level: CpuLevel, acc: &mut [u16], row: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    if level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
-        // SAFETY: AVX2 support was just checked; the function bounds its accesses.
-        unsafe { avx2::add_row_u16(acc, row) };
-        return;
-    }
-    let _ = level;
-    scalar::add_row_u16(acc, row);
+    dispatch!(level, if true,
+        simd: avx2::add_row_u16(acc, row),
+        scalar: scalar::add_row_u16(acc, row),
+    );
 }
 
 /// Means of groups of `f` pixels of the column sums `acc` (each summed over `rows` rows, `bpp`
@@ -133,14 +141,10 @@ pub(crate) fn downsample_columns(
     rows: u32,
     bpp: usize,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
-        // SAFETY: AVX2 support was just checked; the function bounds its accesses.
-        unsafe { avx2::downsample_columns(acc, out, f, rows, bpp) };
-        return;
-    }
-    let _ = level;
-    scalar::downsample_columns(acc, out, f, rows, bpp);
+    dispatch!(level, if true,
+        simd: avx2::downsample_columns(acc, out, f, rows, bpp),
+        scalar: scalar::downsample_columns(acc, out, f, rows, bpp),
+    );
 }
 
 /// Where each output pixel of a horizontal bilinear upsampling reads, plus the same as
@@ -215,28 +219,20 @@ impl UpsampleTable {
 /// 128) >> 8` per channel with `(i, j, w)` from the table. `src` starts at the source row and
 /// may run on past it (SIMD loads use the slack; indices never reach past the row).
 pub(crate) fn upsample_row(level: CpuLevel, src: &[u8], t: &UpsampleTable, out: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
-    if level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
-        // SAFETY: AVX2 support was just checked; the function bounds its accesses.
-        unsafe { avx2::upsample_row(src, t, out) };
-        return;
-    }
-    let _ = level;
-    scalar::upsample_row(src, &t.xs, t.bpp, out);
+    dispatch!(level, if true,
+        simd: avx2::upsample_row(src, t, out),
+        scalar: scalar::upsample_row(src, &t.xs, t.bpp, out),
+    );
 }
 
 /// Vertical linear interpolation of two rows: `out = (a * (256 - wb) + b * wb + 128) >> 8`
 /// per byte, `wb < 256`.
 pub(crate) fn lerp_rows(level: CpuLevel, a: &[u8], b: &[u8], wb: u16, out: &mut [u8]) {
     debug_assert!(wb <= 256);
-    #[cfg(target_arch = "x86_64")]
-    if level >= CpuLevel::Avx2 && CpuLevel::Avx2.is_supported() {
-        // SAFETY: AVX2 support was just checked; the function bounds its accesses.
-        unsafe { avx2::lerp_rows(a, b, wb, out) };
-        return;
-    }
-    let _ = level;
-    scalar::lerp_rows(a, b, wb, out);
+    dispatch!(level, if true,
+        simd: avx2::lerp_rows(a, b, wb, out),
+        scalar: scalar::lerp_rows(a, b, wb, out),
+    );
 }
 
 #[cfg(test)]

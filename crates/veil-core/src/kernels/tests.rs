@@ -241,3 +241,133 @@ fn transpose_simd_matches_scalar() {
         }
     }
 }
+
+/// Scalar reference against the dispatched kernel at every level this CPU supports, byte
+/// for byte, for every kernel of this module on random shapes and contents.
+mod every_kernel_matches_scalar {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn vbox_pass_any((w, h, r, sp, dp) in (1usize..80, 1usize..40, 0usize..50, 0usize..20, 0usize..20), seed in any::<u32>()) {
+            let (ss, ds) = (w + sp, w + dp);
+            let src = noise(ss * h, seed);
+            let mut want = vec![0xEEu8; ds * h];
+            scalar::vbox_pass(&src, ss, &mut want, ds, w, h, r);
+            for level in CpuLevel::supported() {
+                let mut got = vec![0xEEu8; ds * h];
+                vbox_pass(level, &src, ss, &mut got, ds, w, h, r);
+                prop_assert_eq!(&got, &want, "level {:?}", level);
+            }
+        }
+
+        #[test]
+        fn accumulate_blocks_any(
+            (bpp, px, block) in (1usize..=4, 0usize..300, prop_oneof![Just(8usize), Just(16), Just(24), Just(64), 1usize..40]),
+            seed in any::<u32>(),
+        ) {
+            let row = noise(px * bpp, seed);
+            let groups = px.div_ceil(block);
+            let start: Vec<u32> = noise(groups * bpp, seed ^ 1).iter().map(|&v| u32::from(v) << 12).collect();
+            let mut want = start.clone();
+            scalar::accumulate_blocks(&row, bpp, block, &mut want);
+            for level in CpuLevel::supported() {
+                let mut got = start.clone();
+                accumulate_blocks(level, &row, bpp, block, &mut got);
+                prop_assert_eq!(&got, &want, "level {:?}", level);
+            }
+        }
+
+        #[test]
+        fn transpose_any((w, h, bpp, sp, dp) in (0usize..70, 0usize..70, 1usize..=4, 0usize..9, 0usize..9), seed in any::<u32>()) {
+            let (ss, ds) = (w * bpp + sp, h * bpp + dp);
+            let src = noise(ss * h.max(1), seed);
+            let mut want = vec![0xEEu8; ds * w.max(1)];
+            if w > 0 && h > 0 {
+                scalar::transpose(&src, ss, &mut want, ds, w, h, bpp);
+            }
+            for level in CpuLevel::supported() {
+                let mut got = vec![0xEEu8; ds * w.max(1)];
+                transpose_at(level, &src, ss, &mut got, ds, w, h, bpp);
+                prop_assert_eq!(&got, &want, "level {:?}", level);
+            }
+        }
+
+        #[test]
+        fn add_row_u16_any(row in proptest::collection::vec(any::<u8>(), 0..200), start in proptest::collection::vec(any::<u16>(), 0..200)) {
+            let mut want = start.clone();
+            scalar::add_row_u16(&mut want, &row);
+            for level in CpuLevel::supported() {
+                let mut got = start.clone();
+                add_row_u16(level, &mut got, &row);
+                prop_assert_eq!(&got, &want, "level {:?}", level);
+            }
+        }
+
+        #[test]
+        fn downsample_columns_any((bpp, f, cols) in (1usize..=4, 2usize..=128, 1usize..300), rows_frac in 0.0f64..=1.0, seed in any::<u32>()) {
+            let rows = ((f as f64 * rows_frac) as u32).clamp(1, f as u32);
+            // column sums of `rows` rows of bytes: anything in 0..=255 * rows
+            let (hi, lo) = (noise(cols * bpp, seed), noise(cols * bpp, seed ^ 5));
+            let acc: Vec<u16> = hi
+                .iter()
+                .zip(&lo)
+                .map(|(&h, &l)| ((u32::from(h) << 8 | u32::from(l)) % (255 * rows + 1)) as u16)
+                .collect();
+            let groups = cols.div_ceil(f);
+            let mut want = vec![0u8; groups * bpp];
+            scalar::downsample_columns(&acc, &mut want, f, rows, bpp);
+            for level in CpuLevel::supported() {
+                let mut got = vec![0u8; groups * bpp];
+                downsample_columns(level, &acc, &mut got, f, rows, bpp);
+                prop_assert_eq!(&got, &want, "level {:?}", level);
+            }
+        }
+
+        #[test]
+        fn upsample_row_any(
+            (bpp, n, n_out) in (1usize..=4, 1usize..60, 0usize..200),
+            slack in prop_oneof![Just(0usize), Just(16), 0usize..40],
+            seed in any::<u32>(),
+        ) {
+            // arbitrary sample pairs and weights, not only the blur's: the table must handle
+            // chunks that do not fit one load too
+            let picks = noise(3 * n_out, seed);
+            let xs: Vec<(usize, usize, u32)> = (0..n_out)
+                .map(|x| {
+                    let i = usize::from(picks[3 * x]) % n;
+                    let j = if picks[3 * x + 1] < 200 { (i + 1).min(n - 1) } else { usize::from(picks[3 * x + 1]) % n };
+                    (i * bpp, j * bpp, u32::from(picks[3 * x + 2]))
+                })
+                .collect();
+            let src = noise(n * bpp + slack, seed ^ 7);
+            let table = UpsampleTable::new(xs.clone(), bpp);
+            prop_assert_eq!(table.bytes(), n_out * bpp);
+            let mut want = vec![0u8; n_out * bpp];
+            scalar::upsample_row(&src, &xs, bpp, &mut want);
+            for (k, &v) in want.iter().enumerate() {
+                prop_assert_eq!(v, table.byte(&src, k));
+            }
+            for level in CpuLevel::supported() {
+                let mut got = vec![0u8; n_out * bpp];
+                upsample_row(level, &src, &table, &mut got);
+                prop_assert_eq!(&got, &want, "level {:?}", level);
+            }
+        }
+
+        #[test]
+        fn lerp_rows_any((la, lb, lo) in (0usize..150, 0usize..150, 0usize..150), wb in 0u16..=256, off in 0usize..4, seed in any::<u32>()) {
+            let (a, b) = (noise(la + off, seed), noise(lb + off, seed ^ 3));
+            let mut want = vec![0xEEu8; lo];
+            scalar::lerp_rows(&a[off..], &b[off..], wb, &mut want);
+            for level in CpuLevel::supported() {
+                let mut got = vec![0xEEu8; lo];
+                lerp_rows(level, &a[off..], &b[off..], wb, &mut got);
+                prop_assert_eq!(&got, &want, "level {:?}", level);
+            }
+        }
+    }
+}
