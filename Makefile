@@ -124,7 +124,7 @@ test-deny:
 # long; see README "Mutation testing"). Needs `cargo install --locked cargo-mutants`.
 .PHONY: mutants
 mutants:
-	nice -n 15 cargo mutants -p veil-core -f crates/veil-core/src/mask.rs -f crates/veil-core/src/stack.rs \
+	-nice -n 15 cargo mutants -p veil-core -f crates/veil-core/src/mask.rs -f crates/veil-core/src/stack.rs \
 	    -f crates/veil-core/src/style.rs --profile mutants --timeout 300 -j 1 -o target/mutants-core
-	nice -n 15 cargo mutants -p veil-redact -f crates/veil-redact/src/layers.rs --cargo-test-arg=--lib \
+	-nice -n 15 cargo mutants -p veil-redact -f crates/veil-redact/src/layers.rs --cargo-test-arg=--lib \
 	    --profile mutants --timeout 300 -j 1 -o target/mutants-layers

@@ -222,3 +222,19 @@ fn mask_and_span_accessors() {
     assert_eq!(empty.pixel_count(), 0);
     assert!(empty.plane(0).unwrap().is_empty());
 }
+
+#[test]
+fn at_most_254_layers() {
+    let layer = rect_layer(Redaction::Solid, &[Rect::new(0, 0, 1, 1)]);
+    let ok = rasterise(&vec![layer.clone(); 254], 4, 4, PixelFormat::Gray8).unwrap();
+    assert_eq!(ok.len(), 254);
+    // the last layer wins the pixel
+    assert!(ok[253].plane(0).unwrap().contains(0, 0) && !ok[0].plane(0).unwrap().contains(0, 0));
+    for n in [255, 256] {
+        let err = rasterise(&vec![layer.clone(); n], 4, 4, PixelFormat::Gray8).unwrap_err();
+        assert!(
+            matches!(err, veil_core::FrameError::Overflow { .. }),
+            "{n} layers: {err}"
+        );
+    }
+}
