@@ -41,6 +41,10 @@ pub trait RegionDetector: Detector {
     const NET_MIN_PX: f32;
     /// What the objects are called in messages ("face", "person").
     const WHAT: &'static str;
+    /// Whether a detection lying mostly inside another of the same class is the same object
+    /// seen partly (a face cut by the edge of a region run): true for faces, which do not
+    /// nest; false for persons, where a child in front of an adult is a second person.
+    const MERGE_CONTAINED: bool;
     /// Network pixels per frame pixel of the whole-frame run.
     fn frame_scale(&self, width: u32, height: u32) -> f32;
     /// Network input pixels of the whole-frame run.
@@ -62,10 +66,11 @@ pub trait RegionDetector: Detector {
 /// [`RegionDetector`] for a detector type with inherent `frame_scale`, `letterbox_for`,
 /// `detect_region` and `nms_iou` of the same signatures.
 macro_rules! region_detector {
-    ($t:ty, $px:expr, $what:literal) => {
+    ($t:ty, $px:expr, $what:literal, $contained:expr) => {
         impl RegionDetector for $t {
             const NET_MIN_PX: f32 = $px;
             const WHAT: &'static str = $what;
+            const MERGE_CONTAINED: bool = $contained;
             fn frame_scale(&self, width: u32, height: u32) -> f32 {
                 <$t>::frame_scale(self, width, height)
             }
@@ -87,8 +92,8 @@ macro_rules! region_detector {
         }
     };
 }
-region_detector!(CenterFace, NET_FACE_PX, "face");
-region_detector!(NanoDet, NET_PERSON_PX, "person");
+region_detector!(CenterFace, NET_FACE_PX, "face", true);
+region_detector!(NanoDet, NET_PERSON_PX, "person", false);
 
 /// Faces of at least a minimum height: [`Search`] over [`CenterFace`].
 pub type FaceSearch = Search<CenterFace>;
@@ -312,7 +317,12 @@ impl<D: RegionDetector> Search<D> {
                     self.stats.net_pixels += (lb.net_w * lb.net_h) as u64;
                     all.extend(self.det.detect_region(frame, r, g.fine)?);
                 }
-                nms(all, self.det.merge_iou())
+                let kept = nms(all, self.det.merge_iou());
+                if D::MERGE_CONTAINED {
+                    merge_contained(kept)
+                } else {
+                    kept
+                }
             }
         };
         // Small faces keep their surroundings active for a while.
@@ -406,6 +416,36 @@ impl<D: RegionDetector> Search<D> {
     }
 }
 
+/// Share of a box's area a larger box must cover for [`merge_contained`] to take it as the
+/// same object.
+const CONTAINED: f32 = 0.6;
+
+/// Merge detections that lie mostly inside a larger one into it (keeping the larger box and
+/// the higher score): the runs of one frame at different scales and over different regions
+/// can see one face whole and, at a region's edge, in part, and non-maximum suppression by
+/// IoU keeps both. A face counted twice would become a second face track over the same
+/// person, one not attached to that person's body, and in an inzage export it would redact
+/// the requester's own face as a bystander's. The larger box covers the smaller, so no
+/// pixel is left less redacted.
+fn merge_contained(mut dets: Vec<Detection>) -> Vec<Detection> {
+    dets.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
+    let mut kept: Vec<Detection> = Vec::with_capacity(dets.len());
+    for d in dets {
+        let inside = kept.iter_mut().find(|k| {
+            let (a, b) = (&d.bbox, &k.bbox);
+            let iw = ((a.x + a.w).min(b.x + b.w) - a.x.max(b.x)).max(0.0);
+            let ih = ((a.y + a.h).min(b.y + b.h) - a.y.max(b.y)).max(0.0);
+            iw * ih >= CONTAINED * a.area()
+        });
+        match inside {
+            Some(k) => k.score = k.score.max(d.score),
+            None => kept.push(d),
+        }
+    }
+    kept.sort_by(|a, b| b.score.total_cmp(&a.score));
+    kept
+}
+
 fn check_min<D: RegionDetector>(min_size: u32) -> Result<(), DetectError> {
     if min_size == 0 || D::NET_MIN_PX / min_size as f32 > MAX_SCALE {
         let least = (D::NET_MIN_PX / MAX_SCALE).ceil();
@@ -485,5 +525,35 @@ impl<D: RegionDetector> Detector for Search<D> {
 
     fn class(&self) -> Class {
         self.det.class()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face(x: f32, y: f32, w: f32, h: f32, score: f32) -> Detection {
+        Detection::new(Class::Face, score, BoxF::new(x, y, w, h))
+    }
+
+    #[test]
+    fn a_face_seen_whole_and_in_part_is_one_face() {
+        // The whole face (100x120 at 50,40), its left part cut by a region's edge (scoring
+        // higher), and a second face beside it that touches the first.
+        let whole = face(50.0, 40.0, 100.0, 120.0, 0.7);
+        let part = face(50.0, 45.0, 45.0, 110.0, 0.9);
+        let other = face(140.0, 40.0, 100.0, 120.0, 0.8);
+        let out = merge_contained(vec![part, other, whole]);
+        assert_eq!(out.len(), 2, "{out:?}");
+        let merged = out
+            .iter()
+            .find(|d| d.bbox.x == 50.0)
+            .unwrap_or_else(|| panic!("{out:?}"));
+        assert_eq!(merged.bbox, whole.bbox, "the larger box is kept");
+        assert_eq!(merged.score, 0.9, "with the higher score");
+        assert!(
+            out.iter().any(|d| d.bbox == other.bbox),
+            "a neighbour is another face"
+        );
     }
 }
