@@ -99,7 +99,7 @@ pub enum Event {
     Warning(String),
 }
 
-/// Why [`Recorder::run`] returned.
+/// Why [`Recorder::run`](crate::Recorder::run) returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StopReason {

@@ -36,11 +36,11 @@ pub struct TrackerConfig {
     /// false-positive boxes. Default 1.
     pub min_hits: u32,
     /// Gaps of at most this many frames between two boxes of a track are filled by linear
-    /// interpolation in [`Tracker::finish`]. Default 30 (equal to `max_age`, so every gap the
+    /// interpolation in [`Tracker::finish`](crate::Tracker::finish). Default 30 (equal to `max_age`, so every gap the
     /// tracker can bridge is filled).
     pub max_gap_interpolate: u64,
     /// Temporal padding the export pass should pass to
-    /// [`Tracks::boxes_at`]: a box is held for this many frames around every observed frame
+    /// [`Tracks::boxes_at`](crate::Tracks::boxes_at): a box is held for this many frames around every observed frame
     /// (before a track starts, after it ends, and into gaps too long to interpolate). Not used
     /// by the tracker itself. Default 5.
     pub pad_frames: u64,

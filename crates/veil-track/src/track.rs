@@ -130,7 +130,7 @@ impl Track {
         &self.tracklets[i.saturating_sub(1).min(self.tracklets.len() - 1)]
     }
 
-    /// Track id, unique in its [`Tracks`].
+    /// Track id, unique in its [`Tracks`](crate::Tracks).
     pub fn id(&self) -> u64 {
         self.id
     }
