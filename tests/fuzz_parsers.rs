@@ -975,3 +975,28 @@ fn regression_rasterise_far_polygon_rows_skipped() {
         }
     }
 }
+
+/// Found by `rasterise_finite_out_of_range_polygons_exactly`: the centre of pixel (0, 2) of a
+/// 6x30 frame lies exactly on a sloped edge through vertices 1e15 frame sizes apart, where
+/// the rasteriser's rounded abscissa may fall on either side; the reference leaves it
+/// undecided (with coordinates this large every centre lies within the undecided band; the
+/// case is kept so that the reference never again decides such a centre by the rule).
+#[test]
+fn regression_rasterise_centre_on_a_sloped_edge_of_a_huge_polygon() {
+    let pts = vec![[-1e15, -1e15], [1e9, 1e9], [0.0, 1e9]];
+    let (w, h) = (6, 30);
+    let layer = Layer {
+        action: Action::Redact(Redaction::Solid),
+        shapes: vec![Shape::Polygon(Polygon(pts.clone()))],
+    };
+    let masks = rasterise(&[layer], w, h, PixelFormat::Gray8).unwrap();
+    let luma = luma_bitmap(&masks[0], w, h);
+    assert_eq!(inside_norm(&pts, w, h, 0, 2), None, "exactly on the edge y = 5x");
+    for y in 0..h {
+        for x in 0..w {
+            if let Some(inside) = inside_norm(&pts, w, h, x, y) {
+                assert_eq!(luma[(y * w + x) as usize], inside, "pixel ({x}, {y})");
+            }
+        }
+    }
+}

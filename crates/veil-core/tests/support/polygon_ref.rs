@@ -11,7 +11,9 @@
 //! with an error bound, and where that bound cannot decide, exactly, in big integers (every
 //! finite `f64` is an integer multiple of `2^-1074`).
 //!
-//! A centre exactly on an edge is decided by the rule. A centre within `2^-30 * m` pixels of
+//! A centre exactly on a vertical edge is decided by the rule; one exactly on a sloped edge is
+//! left undecided, as the rasteriser's rounded abscissa may fall on either side of it. A
+//! centre within `2^-30 * m` pixels of
 //! an edge but not on it, `m` being 1 plus the largest coordinate involved, is left undecided
 //! (`None`): there the rasteriser's rounded abscissa may fall on either side (the parser fuzz
 //! test found centres 1e-14 pixels from an edge), and no pixel is meaningfully inside or
@@ -99,6 +101,10 @@ pub fn contains(poly: &[(f64, f64)], px: f64, py: f64) -> Option<bool> {
         // image (y growing), det <= 0 for one going up
         let left = match (side(px, py, p0, p1), p1.1 > p0.1) {
             (Side::Near, _) => return None,
+            // Exactly on a sloped edge: the rasteriser's rounded abscissa may fall on either
+            // side of the centre (the fuzz test found one on an edge through vertices 1e15
+            // pixels apart). Only a vertical edge's abscissa is exact.
+            (Side::On, _) if p0.0 != p1.0 => return None,
             (Side::On, _) | (Side::Positive, true) | (Side::Negative, false) => true,
             (Side::Positive, false) | (Side::Negative, true) => false,
         };
