@@ -14,24 +14,16 @@ use veil_ffi::{
     veil_export_run, veil_status,
 };
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/inzage/group_pan.mp4")
-}
+#[path = "../../veil-redact/tests/support/dirs.rs"]
+mod dirs;
+use dirs::listing;
 
 fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("veil-ffi-export-audit-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    dirs::out_dir("veil-ffi-export-audit", name)
 }
 
-fn listing(d: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/inzage/group_pan.mp4")
 }
 
 fn c(s: &str) -> CString {

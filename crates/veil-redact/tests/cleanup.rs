@@ -12,25 +12,16 @@ use std::sync::OnceLock;
 use veil_audit::{Action, LegalBasis, NewEntry, Timestamp};
 use veil_redact::{analyze, export, AnalyzeOptions, ExportAudit, ExportOptions, RedactError, Requester};
 
-fn clip() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/inzage/group_pan.mp4")
-}
+#[path = "support/dirs.rs"]
+mod dirs;
+use dirs::listing;
 
 fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("veil-redact-cleanup-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    dirs::out_dir("veil-redact-cleanup", name)
 }
 
-/// The files (and directories) in `d`, sorted.
-fn listing(d: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+fn clip() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/inzage/group_pan.mp4")
 }
 
 /// The first second of the clip, analysed once (a tracks file, so that most tests export

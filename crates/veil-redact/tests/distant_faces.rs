@@ -19,11 +19,11 @@ mod thumb;
 use scene::{to_frame, Scene};
 use thumb::{detail, down16, luma, pearson};
 
+#[path = "support/dirs.rs"]
+mod dirs;
+
 fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("veil-distant-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    dirs::out_dir("veil-distant", name)
 }
 
 /// Encode `frames` frames of the scene at 10 fps (CRF 16: the faces survive encoding) and

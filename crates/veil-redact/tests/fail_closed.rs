@@ -11,28 +11,18 @@ use std::path::{Path, PathBuf};
 use veil_redact::{analyze, export, AnalyzeOptions, ExportOptions, InjectedFault, RedactError, Tracks};
 use veil_video::VideoError;
 
+#[path = "support/dirs.rs"]
+mod dirs;
+use dirs::listing;
+
+fn out_dir(name: &str) -> PathBuf {
+    dirs::out_dir("veil-redact-fail-closed", name)
+}
+
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures")
         .join(rel)
-}
-
-/// A fresh, empty directory for one test's outputs.
-fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("veil-redact-fail-closed-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// The names of the files in `d`, sorted.
-fn listing(d: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 fn assert_injected(e: &RedactError, model: &str, frame: u64) {

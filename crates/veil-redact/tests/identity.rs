@@ -20,6 +20,13 @@ use veil_redact::{export, ExportOptions, Requester};
 mod thumb;
 use thumb::{detail, down16, luma, pearson};
 
+#[path = "support/dirs.rs"]
+mod dirs;
+
+fn out_dir(name: &str) -> PathBuf {
+    dirs::out_dir("veil-identity-tests", name)
+}
+
 const W: u32 = 640;
 const H: u32 = 360;
 const FPS: u32 = 12;
@@ -28,13 +35,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures")
         .join(name)
-}
-
-fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("veil-identity-tests-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// A person cut out of the group photo: the patch and its face box in patch pixels.

@@ -12,6 +12,14 @@ use veil_redact::{analyze, export, AnalyzeOptions, ExportOptions, Manifest, Reda
 mod thumb;
 use thumb::{detail, down16, luma, pearson};
 
+#[path = "support/dirs.rs"]
+mod dirs;
+use dirs::listing;
+
+fn out_dir(name: &str) -> PathBuf {
+    dirs::out_dir("veil-redact-tests", name)
+}
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures/inzage")
@@ -20,14 +28,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn clip() -> PathBuf {
     fixture("group_pan.mp4")
-}
-
-/// A fresh directory under the target dir for one test's outputs.
-fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("veil-redact-tests-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Hand annotations: per frame, six face boxes `[x, y, w, h]`; index 3 is the requester.
@@ -400,16 +400,6 @@ polygon = [[0.52, 0.33], [0.75, 0.33], [0.75, 0.72], [0.52, 0.72]]
     assert_eq!(z.sha256, veil_redact::sha256_file(&zones).unwrap());
     let t = Tracks::load(d.join("tracks.json")).unwrap();
     assert!(t.len() >= 6);
-}
-
-/// The files in a directory, sorted.
-fn listing(d: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]
