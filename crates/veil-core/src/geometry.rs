@@ -97,11 +97,15 @@ impl BoxF {
     pub fn center(&self) -> (f32, f32) {
         (self.x + self.w / 2.0, self.y + self.h / 2.0)
     }
-    /// Intersection over union (0 when either box is empty).
-    pub fn iou(&self, o: &BoxF) -> f32 {
+    /// Area of the intersection of the two boxes (0 when they do not overlap).
+    pub fn intersection_area(&self, o: &BoxF) -> f32 {
         let iw = ((self.x + self.w).min(o.x + o.w) - self.x.max(o.x)).max(0.0);
         let ih = ((self.y + self.h).min(o.y + o.h) - self.y.max(o.y)).max(0.0);
-        let inter = iw * ih;
+        iw * ih
+    }
+    /// Intersection over union (0 when either box is empty).
+    pub fn iou(&self, o: &BoxF) -> f32 {
+        let inter = self.intersection_area(o);
         let union = self.area() + o.area() - inter;
         if union > 0.0 {
             inter / union

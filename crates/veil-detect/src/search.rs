@@ -431,12 +431,9 @@ fn merge_contained(mut dets: Vec<Detection>) -> Vec<Detection> {
     dets.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
     let mut kept: Vec<Detection> = Vec::with_capacity(dets.len());
     for d in dets {
-        let inside = kept.iter_mut().find(|k| {
-            let (a, b) = (&d.bbox, &k.bbox);
-            let iw = ((a.x + a.w).min(b.x + b.w) - a.x.max(b.x)).max(0.0);
-            let ih = ((a.y + a.h).min(b.y + b.h) - a.y.max(b.y)).max(0.0);
-            iw * ih >= CONTAINED * a.area()
-        });
+        let inside = kept
+            .iter_mut()
+            .find(|k| d.bbox.intersection_area(&k.bbox) >= CONTAINED * d.bbox.area());
         match inside {
             Some(k) => k.score = k.score.max(d.score),
             None => kept.push(d),

@@ -124,9 +124,7 @@ pub(crate) fn is_clear(dets: &[veil_track::Detection], i: usize) -> bool {
         if j == i || o.class != Class::Person {
             return true;
         }
-        let iw = ((b.x + b.w).min(o.bbox.x + o.bbox.w) - b.x.max(o.bbox.x)).max(0.0);
-        let ih = ((b.y + b.h).min(o.bbox.y + o.bbox.h) - b.y.max(o.bbox.y)).max(0.0);
-        iw * ih <= limit
+        b.intersection_area(&o.bbox) <= limit
     })
 }
 

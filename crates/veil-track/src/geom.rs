@@ -15,7 +15,5 @@ pub(crate) fn overlap_of_smaller(a: &BoxF, b: &BoxF) -> f32 {
 
 /// Area of `f` inside `r`.
 pub(crate) fn inside_area(f: &BoxF, r: &BoxF) -> f32 {
-    let iw = ((f.x + f.w).min(r.x + r.w) - f.x.max(r.x)).max(0.0);
-    let ih = ((f.y + f.h).min(r.y + r.h) - f.y.max(r.y)).max(0.0);
-    iw * ih
+    f.intersection_area(r)
 }
