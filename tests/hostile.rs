@@ -378,8 +378,8 @@ fn hostile_audit_logs() {
 
 /// A frame in the middle of the input that cannot be decoded (fixtures/hostile/
 /// damaged-frame.mp4: small.mp4 with the slice header of its second packet overwritten; the
-/// container is intact). Observed: `decode error at 0.100 s: Invalid data found when
-/// processing input` (the time is that of the packet being sent when the decoder's frame
+/// container is intact). Observed: `decode error at 0.100 s: the video data is damaged
+/// (Invalid data found when processing input)` (the time is that of the packet being sent when the decoder's frame
 /// threads report the error, not of the damaged frame at 0.4 s).
 #[test]
 fn damaged_frame_mid_stream() {

@@ -230,7 +230,7 @@ fn window_holds_exactly_the_frames_inside_it() {
 /// Exit status 1, one `error:` line naming `name`, nothing left in `dir` but `keep`.
 fn assert_failed_cleanly(o: &Output, name: &str, dir: &Path, keep: &[&str]) {
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(o.status.code(), Some(1), "{name}: stderr: {stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line expected: {stderr}");
     assert!(lines[0].starts_with("error: "), "{stderr}");

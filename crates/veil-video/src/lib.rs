@@ -23,7 +23,9 @@
 //! ```
 //!
 //! Decode errors inside the window are errors, never skipped: a concealed frame holds
-//! pixels that were never recorded. A file cut off in the middle of a packet ends the
+//! pixels that were never recorded. Files are decoded strictly (the decoder reports damage
+//! as an error rather than concealing it); a live stream's frames before its first clean
+//! keyframe are skipped. A file cut off in the middle of a packet ends the
 //! stream with [`VideoError::Truncated`] rather than a clean end.
 
 mod convert;

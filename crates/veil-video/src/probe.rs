@@ -165,7 +165,7 @@ pub(crate) fn probe(input: &Path, path: &Arc<Path>, opts: &ReadOptions) -> Resul
     };
     let start_abs = start_pts as f64 * q(tb);
 
-    let decoder = open_decoder(&stream, path, max_pixels)?;
+    let decoder = open_decoder(&stream, path, max_pixels, !is_live(&ictx))?;
     let (width, height) = (decoder.width(), decoder.height());
     check_size(path, width, height)?;
     if u64::from(width) * u64::from(height) > max_pixels {
@@ -248,11 +248,13 @@ fn open_input(
     })
 }
 
-/// A decoder for the stream, told the pixel cap before it is opened.
+/// A decoder for the stream, told the pixel cap before it is opened. A `strict` decoder (for
+/// files) reports every bitstream error as an error instead of concealing it.
 fn open_decoder(
     stream: &ff::Stream<'_>,
     path: &Path,
     max_pixels: u64,
+    strict: bool,
 ) -> Result<ff::decoder::Video, VideoError> {
     let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters()).map_err(|e| {
         VideoError::UnsupportedCodec {
@@ -279,6 +281,17 @@ fn open_decoder(
     // SAFETY: `ctx` is a valid, not yet opened codec context; max_pixels is a plain field
     // read when the decoder is opened and when frames are allocated.
     unsafe { (*ctx.as_mut_ptr()).max_pixels = i64::try_from(max_pixels).unwrap_or(i64::MAX) };
+    if strict {
+        // A concealed frame is flagged (`decode_error_flags`) by the decoder's error
+        // resilience, but with frame threading (FFmpeg 5.1) the flag races with the hand-out
+        // of the frame and is often missing: a damaged frame would pass as clean. Explode
+        // makes the decoder return the error itself, on every run. Live streams keep
+        // concealment: a stream joined between keyframes starts with frames that reference
+        // pictures never received, which the timeline skips rather than refuses.
+        // SAFETY: `ctx` is a valid, not yet opened codec context; err_recognition is a
+        // plain flags field read by the decoder.
+        unsafe { (*ctx.as_mut_ptr()).err_recognition |= ffi::AV_EF_EXPLODE as i32 };
+    }
     let codec_id = ctx.id();
     ctx.decoder().video().map_err(|e| VideoError::UnsupportedCodec {
         path: path.to_path_buf(),
@@ -319,6 +332,15 @@ fn frame_rate(
     Ok(fps)
 }
 
+/// Whether the input is live: no I/O context, or one that cannot seek.
+fn is_live(ictx: &ff::format::context::Input) -> bool {
+    // SAFETY: reading fields of the valid, open input context and its I/O context.
+    unsafe {
+        let pb = (*ictx.as_ptr()).pb;
+        pb.is_null() || (*pb).seekable == 0
+    }
+}
+
 /// The input's durations, in seconds: (for [`VideoInfo::duration`], the video stream's per
 /// the index, the file's end per its header measured from the video's start `start_abs` on
 /// the container's clock, whether the input is live). The last three are what the
@@ -340,11 +362,7 @@ fn durations(
     // truncation; one from the container's index or from the last timestamps is.
     // SAFETY: reading a field of the valid, open input context.
     let method = unsafe { (*ictx.as_ptr()).duration_estimation_method };
-    // SAFETY: reading fields of the valid, open input context and its I/O context.
-    let live = unsafe {
-        let pb = (*ictx.as_ptr()).pb;
-        pb.is_null() || (*pb).seekable == 0
-    };
+    let live = is_live(ictx);
     let stream_duration = (stream.duration() > 0
         && method != ffi::AVDurationEstimationMethod::AVFMT_DURATION_FROM_BITRATE)
         .then(|| stream.duration() as f64 * q(tb));

@@ -182,7 +182,7 @@ impl VideoReader {
                     return Err(VideoError::Decode {
                         path: self.source.path.to_path_buf(),
                         time: None,
-                        reason: e.to_string(),
+                        reason: decode_reason(&e),
                     })
                 }
             }
@@ -282,7 +282,7 @@ impl VideoReader {
             Err(e) => Err(VideoError::Decode {
                 path: self.source.path.to_path_buf(),
                 time: pts.map(|p| self.timeline.time_of(p)),
-                reason: e.to_string(),
+                reason: decode_reason(&e),
             }),
         }
     }
@@ -353,5 +353,14 @@ impl std::fmt::Debug for VideoReader {
             .field("info", &self.info)
             .field("next_index", &self.timeline.frames())
             .finish()
+    }
+}
+
+/// What a decoder's error means for the operator: FFmpeg's "Invalid data" is damage in the
+/// video data (a strict decoder reports it instead of concealing it).
+fn decode_reason(e: &ff::Error) -> String {
+    match e {
+        ff::Error::InvalidData => format!("the video data is damaged ({e})"),
+        _ => e.to_string(),
     }
 }
