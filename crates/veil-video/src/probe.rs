@@ -290,7 +290,7 @@ fn open_decoder(
         // pictures never received, which the timeline skips rather than refuses.
         // SAFETY: `ctx` is a valid, not yet opened codec context; err_recognition is a
         // plain flags field read by the decoder.
-        unsafe { (*ctx.as_mut_ptr()).err_recognition |= ffi::AV_EF_EXPLODE as i32 };
+        unsafe { (*ctx.as_mut_ptr()).err_recognition |= ffi::AV_EF_EXPLODE };
     }
     let codec_id = ctx.id();
     ctx.decoder().video().map_err(|e| VideoError::UnsupportedCodec {
