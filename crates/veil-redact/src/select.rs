@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use veil_core::BoxF;
+use veil_track::facechain::{follow_face, same_faces};
 use veil_track::{TrackletId, Tracks};
 
 use crate::RedactError;
@@ -138,78 +139,17 @@ impl crate::layers::Keeps for KeepSet {
             .any(|&(t, a, b)| t == id && a <= frame && frame <= b)
     }
 
+    /// A face box on `frame` overlapping a followed face of that frame, or a copy of a
+    /// followed face box of a nearby frame (a box held there by temporal padding).
     fn keeps_face(&self, frame: u64, b: &BoxF) -> bool {
-        let i = self.faces.partition_point(|f| f.0 < frame);
-        self.faces[i..]
+        let lo = self
+            .faces
+            .partition_point(|f| f.0 < frame.saturating_sub(HELD_FRAMES));
+        self.faces[lo..]
             .iter()
-            .take_while(|f| f.0 == frame)
-            .any(|f| f.1.iou(b) >= 0.5)
+            .take_while(|f| f.0 <= frame.saturating_add(HELD_FRAMES))
+            .any(|f| (f.0 == frame && f.1.iou(b) >= 0.5) || f.1 == *b)
     }
-}
-
-/// Every face box on `frame`: attached faces of person tracks and face tracks' boxes.
-fn faces_on(tracks: &Tracks, frame: u64) -> Vec<BoxF> {
-    let mut out: Vec<BoxF> = Vec::new();
-    for t in tracks.tracks() {
-        let list = match t.class() {
-            veil_track::Class::Face => t.boxes(),
-            _ => t.faces(),
-        };
-        let i = list.partition_point(|b| b.frame < frame);
-        if let Some(b) = list.get(i).filter(|b| b.frame == frame) {
-            // The same face in two tracks (e.g. interpolated in one, detected in the other)
-            // counts once.
-            if !out.iter().any(|o| o.iou(&b.bbox) >= 0.8) {
-                out.push(b.bbox);
-            }
-        }
-    }
-    out
-}
-
-/// Follow the requester's face from `start` (a kept face box on frame `from`) frame by frame
-/// in direction `step` (+1 or -1) while it continues unambiguously: exactly one face box on
-/// the next frame overlaps it (IoU at least 0.5), and that box continues no other face of the
-/// previous frame (IoU at least 0.3). Up to two frames without a face are bridged. Stops at
-/// `stop(frame)` (a frame where the identity is kept anyway) and outside `range`.
-fn follow_face(
-    tracks: &Tracks,
-    from: u64,
-    start: BoxF,
-    step: i64,
-    range: [u64; 2],
-    stop: &dyn Fn(u64) -> bool,
-) -> Vec<(u64, BoxF)> {
-    let mut out = Vec::new();
-    let (mut prev, mut prev_frame, mut misses) = (start, from, 0u32);
-    let mut n = from;
-    while let Some(next) = n.checked_add_signed(step) {
-        n = next;
-        if n < range[0] || n > range[1] || stop(n) {
-            break;
-        }
-        let here = faces_on(tracks, n);
-        let cands: Vec<BoxF> = here.iter().copied().filter(|c| c.iou(&prev) >= 0.5).collect();
-        match cands.as_slice() {
-            [c] => {
-                let others = faces_on(tracks, prev_frame);
-                let ambiguous = others
-                    .iter()
-                    .filter(|o| o.iou(&prev) < 0.8)
-                    .any(|o| o.iou(c) >= 0.3);
-                if ambiguous {
-                    break;
-                }
-                out.push((n, *c));
-                prev = *c;
-                prev_frame = n;
-                misses = 0;
-            }
-            [] if misses < 2 => misses += 1,
-            _ => break,
-        }
-    }
-    out
 }
 
 /// `mm:ss.s` for frame `f`.
@@ -299,6 +239,8 @@ pub fn resolve_identity(
         .collect();
     let kept_at = |n: u64| ranges.iter().any(|&(a, b)| a <= n && n <= b);
     let range = tracks.analyzed().unwrap_or([0, u64::MAX]);
+    // Crossings of up to 0.4 s are followed through on steady motion (see follow_face).
+    let bridge = (tracks.fps() > 0.0).then(|| (CROSSING_S * tracks.fps()).ceil().max(1.0) as u64);
     let mut faces: Vec<(u64, BoxF)> = Vec::new();
     for k in &kept {
         let (Some(t), Some(tl)) = (tracks.get(k.track), tracks.tracklet(*k)) else {
@@ -313,12 +255,40 @@ pub fn resolve_identity(
             .filter(|b| b.frame >= tl.start && b.frame <= tl.end)
             .collect();
         if let Some(last) = inside.last() {
-            faces.extend(follow_face(tracks, last.frame, last.bbox, 1, range, &kept_at));
+            faces.extend(follow_face(
+                tracks.tracks(),
+                last.frame,
+                last.bbox,
+                1,
+                range,
+                &kept_at,
+                bridge,
+            ));
         }
         if let Some(first) = inside.first() {
-            faces.extend(follow_face(tracks, first.frame, first.bbox, -1, range, &kept_at));
+            faces.extend(follow_face(
+                tracks.tracks(),
+                first.frame,
+                first.bbox,
+                -1,
+                range,
+                &kept_at,
+                bridge,
+            ));
         }
     }
+    // The same face held in other tracks too (their boxes may be held by temporal padding
+    // after those tracks end, and must be recognised as the requester's face there).
+    let mut all: Vec<(u64, BoxF)> = Vec::with_capacity(faces.len());
+    for &(n, b) in &faces {
+        all.push((n, b));
+        for o in same_faces(tracks.tracks(), n, &b) {
+            if o != b {
+                all.push((n, o));
+            }
+        }
+    }
+    let mut faces = all;
     faces.sort_by_key(|f| f.0);
     Ok(KeepSet {
         tracklets: kept,
@@ -327,6 +297,13 @@ pub fn resolve_identity(
         faces,
     })
 }
+
+/// How far (frames) a followed face box is looked for as the source of a box held by
+/// temporal padding (padding is a fraction of a second).
+const HELD_FRAMES: u64 = 120;
+
+/// Longest crossing of two faces (seconds) that the requester's face is followed through.
+const CROSSING_S: f64 = 0.4;
 
 /// Appearance distance up to which an undecided best guess into the identity is reported as
 /// possibly the requester.

@@ -306,6 +306,7 @@ fn the_requester_is_kept_only_on_confidently_linked_tracklets() {
         distance: 0.05,
         margin: Some(if confident { 0.3 } else { 0.01 }),
         confident,
+        basis: veil_track::LinkBasis::Appearance,
     };
     let mk = |id: u64, x: f32, links: [Option<Link>; 1]| {
         Track::new(

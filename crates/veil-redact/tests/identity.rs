@@ -282,8 +282,10 @@ fn crossing_at_constant_speed_never_shows_the_bystander() {
     assert!(seen > 0 && clear > 0, "the requester is kept before the crossing");
 }
 
+/// The requester's body is detected on few frames here (the cut-out sits at a table), so
+/// identity rests on the face: its chain links the re-found body track, and the export follows
+/// it through the crossing on steady motion.
 #[test]
-#[ignore = "known gap: after the crossing the tracklets are not linked decisively (the cut-outs also pass over the background pedestrians: one cluster event), so the requester is withheld from 0.8 s on (fail closed, 9 of 36 frames clear)"]
 fn crossing_at_constant_speed_keeps_the_requester() {
     assert_mostly_clear("crossing", check("crossing", &crossing_clip("crossing-80"), 0));
 }

@@ -9,12 +9,16 @@ use crate::identity::{Cause, EventKind, IdentityEvent};
 use crate::pool::{Live, Update};
 
 /// Two tracks in contact: the pair (lower id first), the last frame they touched, the event
-/// (`None` for people already together when both tracks began: nothing to cut).
+/// (`None` for people already together when both tracks began, and for a provisional contact:
+/// nothing to cut).
 #[derive(Debug, Clone, Copy)]
 struct Contact {
     pair: (u64, u64),
     last: u64,
     event: Option<usize>,
+    /// A lost track and a track born over its prediction: most likely the same person, found
+    /// again under a new id. No event yet; one starts once both are detected in contact.
+    provisional: bool,
 }
 
 /// A contact goes on while the boxes overlap at least this fraction of `contact_overlap`
@@ -108,7 +112,14 @@ impl Contacts {
                         }
                     }
                 };
-                if let Some(c) = contacts.iter_mut().find(|c| c.pair == pair) {
+                let both_seen = a.2.is_some() && b.2.is_some();
+                if let Some(i) = contacts
+                    .iter()
+                    .position(|c| c.pair == pair && c.provisional && both_seen)
+                {
+                    // The lost one is back beside the new one: two people after all.
+                    contacts.swap_remove(i);
+                } else if let Some(c) = contacts.iter_mut().find(|c| c.pair == pair) {
                     c.last = frame;
                     if let Some(ev) = c.event.and_then(|e| events.get_mut(e)) {
                         if kind.severity() > ev.kind.severity() {
@@ -120,11 +131,18 @@ impl Contacts {
                 // Both tracks begin here (e.g. the first frame): together from the start, there
                 // is nothing before to confuse them with.
                 let born_here = |p: usize| persons[p].tracklets.first().is_some_and(|t| t.start >= frame);
-                if born_here(a.0) && born_here(b.0) {
+                // A track born over a lost track's prediction: the tracker did not recognise the
+                // lost person (its motion model lags after few detections), or someone else
+                // appeared there. No cut: the new track starts as a birth, linked only on
+                // evidence (a face chain or its clothing), and the lost track ends or, if it is
+                // seen again beside the new one, the contact becomes an event then.
+                let lost_reborn = (a.2.is_none() && born_here(b.0)) || (b.2.is_none() && born_here(a.0));
+                if (born_here(a.0) && born_here(b.0)) || lost_reborn {
                     contacts.push(Contact {
                         pair,
                         last: frame,
                         event: None,
+                        provisional: lost_reborn,
                     });
                     continue;
                 }
@@ -167,6 +185,7 @@ impl Contacts {
                     pair,
                     last: frame,
                     event: Some(e),
+                    provisional: false,
                 });
                 for p in [a.0, b.0] {
                     // A track already cut by this event stays in its tracklet.

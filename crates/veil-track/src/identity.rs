@@ -144,6 +144,27 @@ pub struct Link {
     /// Whether the evidence was decisive. Only confident links carry identity; others are
     /// recorded as the best guess for review.
     pub confident: bool,
+    /// What the link rests on (absent in the file: appearance).
+    #[serde(default, skip_serializing_if = "LinkBasis::is_appearance")]
+    pub basis: LinkBasis,
+}
+
+/// The evidence of a [`Link`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkBasis {
+    /// Clothing colour and texture ([`Link::distance`] and [`Link::margin`] say how decisive).
+    #[default]
+    Appearance,
+    /// The face, followed box to box by position and motion from one tracklet into the other
+    /// with no other face that could be it (see [`crate::facechain`]); distance 0, no margin.
+    Face,
+}
+
+impl LinkBasis {
+    fn is_appearance(&self) -> bool {
+        *self == LinkBasis::Appearance
+    }
 }
 
 /// A piece of a track between identity events.

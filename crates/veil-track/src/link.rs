@@ -5,7 +5,7 @@ use veil_core::Class;
 
 use crate::appearance::Appearance;
 use crate::config::TrackerConfig;
-use crate::identity::{decide, Cause, Cell, IdentityEvent, Link, Tracklet, TrackletId};
+use crate::identity::{decide, Cause, Cell, IdentityEvent, Link, LinkBasis, Tracklet, TrackletId};
 use crate::pool::LiveTracklet;
 use crate::track::Track;
 
@@ -129,6 +129,7 @@ pub(crate) fn link_tracklets(
                         distance: d.distance,
                         margin: d.margin,
                         confident: d.confident,
+                        basis: LinkBasis::Appearance,
                     },
                 );
             }
@@ -199,8 +200,10 @@ pub(crate) fn link_tracklets(
                     distance: d.distance,
                     margin: d.margin,
                     confident: d.confident,
+                    basis: LinkBasis::Appearance,
                 },
             );
         }
     }
+    crate::facechain::face_links(tracks);
 }

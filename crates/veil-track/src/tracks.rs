@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use veil_core::{BoxF, Class};
 
 use crate::error::TrackError;
-use crate::identity::{Cause, IdentityEvent, Tracklet, TrackletId};
+use crate::identity::{Cause, IdentityEvent, LinkBasis, Tracklet, TrackletId};
 use crate::track::Track;
 
 /// All tracks of an analysed recording, with the video's size and frame rate, and
@@ -372,7 +372,12 @@ impl Tracks {
                         .iter()
                         .find(|o| o.id == l.to.track)
                         .and_then(|o| o.tracklets.iter().find(|x| x.index == l.to.index))
-                        .is_some_and(|x| x.end < tl.start);
+                        // A face chain may pass from a track that holds only the face to one
+                        // that starts with the body on that frame.
+                        .is_some_and(|x| match l.basis {
+                            LinkBasis::Face => x.start < tl.start && x.end <= tl.start,
+                            LinkBasis::Appearance => x.end < tl.start,
+                        });
                     if !ok {
                         return Err(format!(
                             "tracklet {name}: linked to {}, which does not exist or does not end before {name} starts",

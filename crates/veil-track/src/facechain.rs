@@ -1,0 +1,326 @@
+//! Face chains: a face followed box to box through the frames, by position and motion alone
+//! (no face template is ever computed, see SECURITY.md).
+//!
+//! Faces of people who meet usually stay apart while their bodies overlap: two people walking
+//! side by side, or one passing in front of the other at a distance. A face that continues
+//! from one box to the next with exactly one candidate, and no other face that could be the
+//! same, is the same person's face. The tracker uses such chains to link tracklets across
+//! identity events and re-acquisitions ([`face_links`]); an export uses them to keep the
+//! requester's face visible through stretches where the body's identity is uncertain.
+
+use veil_core::{BoxF, Class};
+
+use crate::identity::{Cause, Link, LinkBasis, TrackletId};
+use crate::track::{Track, TrackBox};
+
+/// IoU with the previous (or motion-predicted) box for a face box to continue it.
+const CONTINUE_IOU: f32 = 0.5;
+/// IoU with another face of the previous frame above which a candidate might continue that
+/// face instead: the chain is ambiguous there and stops.
+const AMBIGUOUS_IOU: f32 = 0.3;
+/// Two boxes of one frame with at least this IoU are the same face (held in two tracks).
+const SAME_FACE_IOU: f32 = 0.8;
+/// Frames without any continuing face that a chain bridges (a detector's missed frames).
+const MAX_MISSES: u32 = 2;
+
+/// The face boxes a track holds: a face track's boxes, a person track's attached faces.
+fn face_list(t: &Track) -> &[TrackBox] {
+    match t.class() {
+        Class::Face => t.boxes(),
+        Class::Person => t.faces(),
+    }
+}
+
+/// The box of `list` on `frame`, if any.
+fn on_frame(list: &[TrackBox], frame: u64) -> Option<&TrackBox> {
+    let i = list.partition_point(|b| b.frame < frame);
+    list.get(i).filter(|b| b.frame == frame)
+}
+
+/// Every face box on `frame`: attached faces of person tracks and face tracks' boxes
+/// (interpolated ones included: a face expected there may be hidden). The same face held in
+/// two tracks counts once.
+pub fn faces_on(tracks: &[Track], frame: u64) -> Vec<BoxF> {
+    let mut out: Vec<BoxF> = Vec::new();
+    for t in tracks {
+        if let Some(b) = on_frame(face_list(t), frame) {
+            if !out.iter().any(|o| o.iou(&b.bbox) >= SAME_FACE_IOU) {
+                out.push(b.bbox);
+            }
+        }
+    }
+    out
+}
+
+/// Every face box on `frame` that is the same face as `b` (IoU at least 0.8: the one face
+/// held in several tracks, e.g. detected in a face track and interpolated in a person's).
+pub fn same_faces(tracks: &[Track], frame: u64, b: &BoxF) -> Vec<BoxF> {
+    tracks
+        .iter()
+        .filter_map(|t| on_frame(face_list(t), frame))
+        .map(|x| x.bbox)
+        .filter(|x| x.iou(b) >= SAME_FACE_IOU)
+        .collect()
+}
+
+/// `b` moved by `k` times the motion from `a` to `b`.
+fn extrapolate(a: &BoxF, b: &BoxF, k: f32) -> BoxF {
+    let (ax, ay) = a.center();
+    let (bx, by) = b.center();
+    BoxF::new(b.x + k * (bx - ax), b.y + k * (by - ay), b.w, b.h)
+}
+
+/// Motion of the centre from `a` to `b`, per frame of `frames`.
+fn velocity(a: &BoxF, b: &BoxF, frames: u64) -> (f32, f32) {
+    let (ax, ay) = a.center();
+    let (bx, by) = b.center();
+    let k = frames.max(1) as f32;
+    ((bx - ax) / k, (by - ay) / k)
+}
+
+fn norm(v: (f32, f32)) -> f32 {
+    v.0.hypot(v.1)
+}
+
+/// A walker's speed, per frame, below which a face gives no motion evidence to bridge a
+/// crossing with (as a fraction of the face's width).
+const BRIDGE_MIN_SPEED: f32 = 0.15;
+/// How much the speed may vary (as a fraction of it) for the motion to count as steady:
+/// before a crossing, and from before to after it.
+const BRIDGE_STEADY: f32 = 0.3;
+/// Box jitter allowed on top of that, as a fraction of the face's width.
+const BRIDGE_JITTER: f32 = 0.1;
+
+/// Follow a face from `start` (its box on frame `from`) frame by frame in direction `step`
+/// (+1 or -1) while it continues unambiguously: exactly one face box on the next frame
+/// overlaps the previous box or its constant-velocity prediction (IoU at least 0.5; a walker
+/// at 10 fps moves a third of a face width per frame), and that box continues no other face
+/// of the previous frame (IoU at least 0.3). Up to two frames without a face are bridged.
+/// Stops at `stop(frame)` and outside `range` (inclusive).
+///
+/// With `bridge` (a number of frames), a crossing is followed through: where the chain turns
+/// ambiguous while the face moves steadily (at least 0.15 face widths per frame, the speed
+/// varying less than 30% over its last three boxes), and within `bridge` frames exactly one
+/// face is where the constant-velocity prediction puts it, nothing else near, and it goes on
+/// at the same velocity (within 30%), the chain resumes there. The frames in between are not
+/// in the chain. Two people meeting, stopping and turning back are never bridged: turning
+/// needs slowing down first, and standing together lasts longer than a crossing; choose
+/// `bridge` as a short time (Veil's export uses 0.4 s).
+pub fn follow_face(
+    tracks: &[Track],
+    from: u64,
+    start: BoxF,
+    step: i64,
+    range: [u64; 2],
+    stop: &dyn Fn(u64) -> bool,
+    bridge: Option<u64>,
+) -> Vec<(u64, BoxF)> {
+    let mut out = Vec::new();
+    // The chain's last boxes (at most four), latest last.
+    let mut hist: Vec<(u64, BoxF)> = vec![(from, start)];
+    let (mut misses, mut n) = (0u32, from);
+    let within = |m: u64| m >= range[0] && m <= range[1] && !stop(m);
+    while let Some(next) = n.checked_add_signed(step) {
+        n = next;
+        if !within(n) {
+            break;
+        }
+        let &(prev_frame, prev) = hist.last().unwrap_or(&(from, start));
+        // Motion per frame from the two last boxes of the chain, carried to this frame.
+        let predicted = hist.len().checked_sub(2).map(|i| {
+            let (f, b) = hist[i];
+            let k = n.abs_diff(prev_frame) as f32 / prev_frame.abs_diff(f).max(1) as f32;
+            extrapolate(&b, &prev, k)
+        });
+        let here = faces_on(tracks, n);
+        let continues =
+            |c: &BoxF| c.iou(&prev) >= CONTINUE_IOU || predicted.is_some_and(|p| c.iou(&p) >= CONTINUE_IOU);
+        let cands: Vec<BoxF> = here.iter().copied().filter(|c| continues(c)).collect();
+        let clear = match cands.as_slice() {
+            [c] => {
+                let others = faces_on(tracks, prev_frame);
+                let ambiguous = others
+                    .iter()
+                    .filter(|o| o.iou(&prev) < SAME_FACE_IOU)
+                    .any(|o| o.iou(c) >= AMBIGUOUS_IOU);
+                (!ambiguous).then_some(*c)
+            }
+            [] if misses < MAX_MISSES => {
+                misses += 1;
+                continue;
+            }
+            _ => None,
+        };
+        let resumed = match clear {
+            Some(c) => Some((n, c)),
+            None => bridge.and_then(|max| cross(tracks, &hist, step, max, &within)),
+        };
+        let Some((m, c)) = resumed else { break };
+        out.push((m, c));
+        hist.push((m, c));
+        if hist.len() > 4 {
+            hist.remove(0);
+        }
+        n = m;
+        misses = 0;
+    }
+    out
+}
+
+/// A crossing bridged (see [`follow_face`]): the frame and box where the chain `hist` resumes
+/// within `max` frames after its last box, if the motion is steady and the exit is clean.
+fn cross(
+    tracks: &[Track],
+    hist: &[(u64, BoxF)],
+    step: i64,
+    max: u64,
+    within: &dyn Fn(u64) -> bool,
+) -> Option<(u64, BoxF)> {
+    // At least three boxes: two steps to judge the motion by.
+    let [(f0, b0), _, .., (f2, b2)] = hist else {
+        return None;
+    };
+    // Velocity over the whole history (detector jitter averages out); each step must agree
+    // with it within 30% of the speed plus a tenth of the face's width (box jitter).
+    let v = velocity(b0, b2, f0.abs_diff(*f2));
+    let speed = norm(v);
+    let tolerance = BRIDGE_STEADY * speed + BRIDGE_JITTER * b2.w;
+    let steady = |a: (f32, f32)| norm((a.0 - v.0, a.1 - v.1)) <= tolerance;
+    let steps_steady = hist
+        .windows(2)
+        .all(|w| steady(velocity(&w[0].1, &w[1].1, w[0].0.abs_diff(w[1].0))));
+    if speed < BRIDGE_MIN_SPEED * b2.w || !steps_steady {
+        return None;
+    }
+    for k in 1..=max {
+        let m = f2.checked_add_signed(step * k as i64)?;
+        if !within(m) {
+            return None;
+        }
+        let p = BoxF::new(b2.x + k as f32 * v.0, b2.y + k as f32 * v.1, b2.w, b2.h);
+        let here = faces_on(tracks, m);
+        let near: Vec<&BoxF> = here.iter().filter(|c| c.iou(&p) > 0.0).collect();
+        let [c] = near.as_slice() else { continue };
+        if c.iou(&p) < CONTINUE_IOU {
+            continue;
+        }
+        // It goes on at the same velocity: one face continues it on the next frame.
+        let m2 = m.checked_add_signed(step)?;
+        let p2 = BoxF::new(c.x + v.0, c.y + v.1, c.w, c.h);
+        let after = faces_on(tracks, m2);
+        let [d] = after
+            .iter()
+            .filter(|d| d.iou(&p2) >= CONTINUE_IOU)
+            .collect::<Vec<_>>()[..]
+        else {
+            return None;
+        };
+        return steady(velocity(c, d, 1)).then_some((m, **c));
+    }
+    None
+}
+
+/// Link person tracklets by face chains (run after the appearance links): a tracklet that
+/// starts after an identity event or as a new track, without a confident link, whose first
+/// detected face follows back unambiguously to the face of an earlier tracklet that is not
+/// inside a meeting and ends before the chain enters this one, continues that tracklet.
+/// Meeting (event) tracklets the chain passes through are skipped over. A chain that reaches
+/// a face held by two person tracks at once, or a tracklet that another tracklet already
+/// continues with confidence, links nothing (fail closed).
+pub(crate) fn face_links(tracks: &mut [Track]) {
+    let mut links: Vec<(usize, u32, TrackletId)> = Vec::new();
+    for (bi, b) in tracks.iter().enumerate() {
+        if b.class() != Class::Person {
+            continue;
+        }
+        for tl in b.tracklets() {
+            if !matches!(tl.cause, Cause::Birth | Cause::Parting) || tl.link.is_some_and(|l| l.confident) {
+                continue;
+            }
+            let Some(first) = b
+                .faces()
+                .iter()
+                .find(|f| f.frame >= tl.start && f.frame <= tl.end && !f.interpolated)
+            else {
+                continue;
+            };
+            let me = TrackletId::new(b.id(), tl.index);
+            let chain = follow_face(
+                tracks,
+                first.frame,
+                first.bbox,
+                -1,
+                [0, first.frame],
+                &|_| false,
+                None,
+            );
+            if let Some(to) = chain_origin(tracks, me, tl.start, first.frame, &chain) {
+                links.push((bi, tl.index, to));
+            }
+        }
+    }
+    for (bi, index, to) in links {
+        let taken = tracks.iter().any(|t| {
+            t.tracklets()
+                .iter()
+                .any(|x| x.link.is_some_and(|l| l.confident && l.to == to))
+        });
+        if taken {
+            continue;
+        }
+        tracks[bi].set_link(
+            index,
+            Link {
+                to,
+                distance: 0.0,
+                margin: None,
+                confident: true,
+                basis: LinkBasis::Face,
+            },
+        );
+    }
+}
+
+/// Where a backward face chain from tracklet `me` (first face on frame `entry`) comes from:
+/// the first tracklet other than `me`, and not inside a meeting, that holds a chain box. It
+/// must not hold any box on or after `entry` (two tracklets at once are two people), nor
+/// last beyond the frame `start` on which `me` starts.
+fn chain_origin(
+    tracks: &[Track],
+    me: TrackletId,
+    start: u64,
+    entry: u64,
+    chain: &[(u64, BoxF)],
+) -> Option<TrackletId> {
+    for &(n, fb) in chain {
+        let holders: Vec<TrackletId> = tracks
+            .iter()
+            .filter(|t| t.class() == Class::Person)
+            .filter(|t| on_frame(t.faces(), n).is_some_and(|b| b.bbox.iou(&fb) >= SAME_FACE_IOU))
+            .map(|t| TrackletId::new(t.id(), t.tracklet_at(n).index))
+            .collect();
+        let [holder] = holders.as_slice() else {
+            if holders.is_empty() {
+                continue; // a face track's box: no body to link
+            }
+            return None;
+        };
+        if *holder == me {
+            continue;
+        }
+        let t = tracks.iter().find(|t| t.id() == holder.track)?;
+        let tl = t.tracklets().iter().find(|x| x.index == holder.index)?;
+        if tl.cause == Cause::Event {
+            continue;
+        }
+        let later = |list: &[TrackBox]| {
+            list.iter()
+                .any(|b| b.frame >= entry && b.frame >= tl.start && b.frame <= tl.end)
+        };
+        if later(t.boxes()) || later(t.faces()) || tl.start >= start || tl.end > start {
+            return None;
+        }
+        return Some(*holder);
+    }
+    None
+}
