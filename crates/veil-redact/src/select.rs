@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use veil_core::BoxF;
-use veil_track::facechain::{follow_face, same_faces};
+use veil_track::facechain::{follow_face, same_faces, seed};
 use veil_track::{TrackletId, Tracks};
 
 use crate::RedactError;
@@ -250,31 +250,9 @@ pub fn resolve_identity(
             veil_track::Class::Face => t.boxes(),
             _ => t.faces(),
         };
-        let inside: Vec<&veil_track::TrackBox> = list
-            .iter()
-            .filter(|b| b.frame >= tl.start && b.frame <= tl.end)
-            .collect();
-        if let Some(last) = inside.last() {
-            faces.extend(follow_face(
-                tracks.tracks(),
-                last.frame,
-                last.bbox,
-                1,
-                range,
-                &kept_at,
-                bridge,
-            ));
-        }
-        if let Some(first) = inside.first() {
-            faces.extend(follow_face(
-                tracks.tracks(),
-                first.frame,
-                first.bbox,
-                -1,
-                range,
-                &kept_at,
-                bridge,
-            ));
+        for step in [1, -1] {
+            let seed = seed(list, tl.start, tl.end, step);
+            faces.extend(follow_face(tracks.tracks(), &seed, step, range, &kept_at, bridge));
         }
     }
     // The same face held in other tracks too (their boxes may be held by temporal padding

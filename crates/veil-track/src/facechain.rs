@@ -91,7 +91,8 @@ const BRIDGE_STEADY: f32 = 0.3;
 /// Box jitter allowed on top of that, as a fraction of the face's width.
 const BRIDGE_JITTER: f32 = 0.1;
 
-/// Follow a face from `start` (its box on frame `from`) frame by frame in direction `step`
+/// Follow a face from `seed` (its last boxes up to the start, in the chain's direction: the
+/// start is the last, the ones before give its motion) frame by frame in direction `step`
 /// (+1 or -1) while it continues unambiguously: exactly one face box on the next frame
 /// overlaps the previous box or its constant-velocity prediction (IoU at least 0.5; a walker
 /// at 10 fps moves a third of a face width per frame), and that box continues no other face
@@ -108,16 +109,18 @@ const BRIDGE_JITTER: f32 = 0.1;
 /// `bridge` as a short time (Veil's export uses 0.4 s).
 pub fn follow_face(
     tracks: &[Track],
-    from: u64,
-    start: BoxF,
+    seed: &[(u64, BoxF)],
     step: i64,
     range: [u64; 2],
     stop: &dyn Fn(u64) -> bool,
     bridge: Option<u64>,
 ) -> Vec<(u64, BoxF)> {
     let mut out = Vec::new();
+    let Some(&(from, start)) = seed.last() else {
+        return out;
+    };
     // The chain's last boxes (at most four), latest last.
-    let mut hist: Vec<(u64, BoxF)> = vec![(from, start)];
+    let mut hist: Vec<(u64, BoxF)> = seed[seed.len().saturating_sub(4)..].to_vec();
     let (mut misses, mut n) = (0u32, from);
     let within = |m: u64| m >= range[0] && m <= range[1] && !stop(m);
     while let Some(next) = n.checked_add_signed(step) {
@@ -201,7 +204,18 @@ fn cross(
         let here = faces_on(tracks, m);
         let near: Vec<&BoxF> = here.iter().filter(|c| c.iou(&p) > 0.0).collect();
         let [c] = near.as_slice() else { continue };
-        if c.iou(&p) < CONTINUE_IOU {
+        // Clean: where the prediction puts it, and no other face of the frame before (on the
+        // chain's side of the crossing, the prediction one frame earlier) could be it.
+        let ours = BoxF::new(p.x - v.0, p.y - v.1, p.w, p.h);
+        let prev_faces = m
+            .checked_add_signed(-step)
+            .map(|f| faces_on(tracks, f))
+            .unwrap_or_default();
+        let contested = prev_faces
+            .iter()
+            .filter(|o| o.iou(&ours) < CONTINUE_IOU)
+            .any(|o| o.iou(c) >= AMBIGUOUS_IOU);
+        if c.iou(&p) < CONTINUE_IOU || contested {
             continue;
         }
         // It goes on at the same velocity: one face continues it on the next frame.
@@ -218,6 +232,26 @@ fn cross(
         return steady(velocity(c, d, 1)).then_some((m, **c));
     }
     None
+}
+
+/// The seed of a face chain leaving the stretch `start..=end` of `faces` in direction `step`:
+/// its last three boxes towards that end, in the chain's order (for `step` -1, the
+/// first three, latest first).
+pub fn seed(faces: &[TrackBox], start: u64, end: u64, step: i64) -> Vec<(u64, BoxF)> {
+    let inside = faces
+        .iter()
+        .filter(|f| f.frame >= start && f.frame <= end)
+        .map(|f| (f.frame, f.bbox));
+    let mut v: Vec<(u64, BoxF)> = if step < 0 {
+        inside.take(3).collect()
+    } else {
+        let all: Vec<(u64, BoxF)> = inside.collect();
+        all[all.len().saturating_sub(3)..].to_vec()
+    };
+    if step < 0 {
+        v.reverse();
+    }
+    v
 }
 
 /// Link person tracklets by face chains (run after the appearance links): a tracklet that
@@ -237,24 +271,13 @@ pub(crate) fn face_links(tracks: &mut [Track]) {
             if !matches!(tl.cause, Cause::Birth | Cause::Parting) || tl.link.is_some_and(|l| l.confident) {
                 continue;
             }
-            let Some(first) = b
-                .faces()
-                .iter()
-                .find(|f| f.frame >= tl.start && f.frame <= tl.end && !f.interpolated)
-            else {
+            let seed = seed(b.faces(), tl.start, tl.end, -1);
+            let Some(&(entry, _)) = seed.last() else {
                 continue;
             };
             let me = TrackletId::new(b.id(), tl.index);
-            let chain = follow_face(
-                tracks,
-                first.frame,
-                first.bbox,
-                -1,
-                [0, first.frame],
-                &|_| false,
-                None,
-            );
-            if let Some(to) = chain_origin(tracks, me, tl.start, first.frame, &chain) {
+            let chain = follow_face(tracks, &seed, -1, [0, entry], &|_| false, None);
+            if let Some(to) = chain_origin(tracks, me, tl.start, entry, &chain) {
                 links.push((bi, tl.index, to));
             }
         }

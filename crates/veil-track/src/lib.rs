@@ -67,6 +67,8 @@ pub use veil_core::{Class, Detection};
 pub use wire::{TRACKS_VERSION, TRACKS_VERSION_MIN};
 
 #[cfg(test)]
+mod facechain_tests;
+#[cfg(test)]
 mod identity_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,221 @@
+//! Unit tests of face chains: following a face through crossings (and refusing to through
+//! meetings), linking a re-found body track by its face, and the provisional contact between
+//! a lost track and a track born over it.
+#![allow(clippy::unwrap_used)]
+
+use veil_core::BoxF;
+
+use crate::facechain::follow_face;
+use crate::*;
+
+const FACE: f32 = 30.0;
+
+fn face_box(frame: u64, x: f32) -> TrackBox {
+    TrackBox {
+        frame,
+        bbox: BoxF::new(x, 50.0, FACE, FACE * 1.3),
+        score: 0.9,
+        interpolated: false,
+    }
+}
+
+/// A face track with a box on each frame of `frames` at `x(frame)`, interpolated (not
+/// detected: hidden) on the frames of `hidden`.
+fn face_track(
+    id: u64,
+    frames: std::ops::Range<u64>,
+    x: impl Fn(u64) -> f32,
+    hidden: std::ops::Range<u64>,
+) -> Track {
+    let boxes: Vec<TrackBox> = frames
+        .map(|n| TrackBox {
+            interpolated: hidden.contains(&n),
+            ..face_box(n, x(n))
+        })
+        .collect();
+    Track::new(id, Class::Face, boxes, Vec::new()).unwrap()
+}
+
+/// Follow face track 1 forward from frame 0 (no stop, whole range).
+fn follow(tracks: &[Track], bridge: Option<u64>) -> Vec<(u64, BoxF)> {
+    let start = tracks[0].boxes()[0].bbox;
+    follow_face(tracks, &[(0, start)], 1, [0, 100], &|_| false, bridge)
+}
+
+/// A walks right at 10 px per frame, B left; they meet at frame 10, where B's face is hidden
+/// behind A's for frames 9 to 11 (interpolated there). On the frames around the meeting the
+/// two faces overlap, so the chain is ambiguous.
+fn crossing() -> Vec<Track> {
+    let a = |n: u64| 50.0 + 10.0 * n as f32;
+    let b = |n: u64| 250.0 - 10.0 * n as f32;
+    vec![face_track(1, 0..30, a, 0..0), face_track(2, 0..30, b, 9..12)]
+}
+
+#[test]
+fn a_crossing_is_followed_through_on_steady_motion_only_when_asked() {
+    let tracks = crossing();
+    let strict = follow(&tracks, None);
+    let last = strict.last().unwrap().0;
+    assert!(
+        (5..=9).contains(&last),
+        "stops at the meeting, at {last}: {strict:?}"
+    );
+    let bridged = follow(&tracks, Some(5));
+    assert_eq!(bridged.last().unwrap().0, 29, "{bridged:?}");
+    for (n, b) in &bridged {
+        let a_x = 50.0 + 10.0 * *n as f32;
+        assert!(
+            (b.x - a_x).abs() < 1.0,
+            "frame {n}: the chain holds B's face ({})",
+            b.x
+        );
+    }
+    // The frames where the faces overlap are not in the chain.
+    assert!(bridged.iter().all(|(n, _)| !(10..=11).contains(n)), "{bridged:?}");
+}
+
+#[test]
+fn a_meeting_where_both_stop_and_turn_back_is_not_bridged() {
+    // A slows down, both stand together for 12 frames, then each goes back.
+    let a = |n: u64| -> f32 {
+        match n {
+            0..=6 => 50.0 + 10.0 * n as f32,
+            7..=9 => 110.0 + [6.0, 10.0, 12.0][(n - 7) as usize],
+            10..=21 => 125.0,
+            _ => 125.0 - 10.0 * (n - 21) as f32,
+        }
+    };
+    let b = |n: u64| -> f32 {
+        match n {
+            0..=9 => 220.0 - 9.0 * n as f32,
+            10..=21 => 135.0,
+            _ => 135.0 + 10.0 * (n - 21) as f32,
+        }
+    };
+    let tracks = vec![face_track(1, 0..34, a, 0..0), face_track(2, 0..34, b, 0..0)];
+    let chain = follow(&tracks, Some(5));
+    for (n, f) in &chain {
+        assert!(
+            (f.x - a(*n)).abs() < 1.0,
+            "frame {n}: the chain holds B's face ({})",
+            f.x
+        );
+    }
+    assert!(chain.last().unwrap().0 < 22, "{chain:?}");
+}
+
+#[test]
+fn a_face_that_is_not_moving_gives_no_motion_to_bridge_with() {
+    // A stands still; B walks through A's place. A's face is in the chain only until B
+    // reaches it.
+    let tracks = vec![
+        face_track(1, 0..30, |_| 150.0, 0..0),
+        face_track(2, 0..30, |n| 300.0 - 10.0 * n as f32, 14..17),
+    ];
+    let chain = follow(&tracks, Some(5));
+    assert!(chain.iter().all(|(_, f)| (f.x - 150.0).abs() < 1.0), "{chain:?}");
+    assert!(chain.last().unwrap().0 < 14, "{chain:?}");
+}
+
+fn person_box(frame: u64, x: f32, w: f32, h: f32) -> TrackBox {
+    TrackBox {
+        frame,
+        bbox: BoxF::new(x, 40.0, w, h),
+        score: 0.9,
+        interpolated: false,
+    }
+}
+
+/// A person whose body track (1) ends at frame 3 while the face goes on attached to it until
+/// frame 8; from frame 9 a new body track (2) carries the face (a body re-found under a new
+/// id). With `other`, someone else's face stands right beside it on frames 6 to 10.
+fn refound(other: bool) -> Vec<Track> {
+    let x = |n: u64| 40.0 + 6.0 * n as f32;
+    let face = |n: u64| TrackBox {
+        bbox: BoxF::new(x(n) + 12.0, 45.0, 16.0, 20.0),
+        ..person_box(n, 0.0, 0.0, 0.0)
+    };
+    let old = Track::new(
+        1,
+        Class::Person,
+        (0..4).map(|n| person_box(n, x(n), 40.0, 120.0)).collect(),
+        (0..9).map(face).collect(),
+    )
+    .unwrap()
+    .with_tracklets(vec![Tracklet {
+        index: 1,
+        start: 0,
+        end: 8,
+        cause: Cause::Start,
+        event: None,
+        link: None,
+    }])
+    .unwrap();
+    let new = Track::new(
+        2,
+        Class::Person,
+        (9..24).map(|n| person_box(n, x(n) - 4.0, 48.0, 70.0)).collect(),
+        (9..24).map(face).collect(),
+    )
+    .unwrap()
+    .with_tracklets(vec![Tracklet {
+        index: 1,
+        start: 9,
+        end: 23,
+        cause: Cause::Birth,
+        event: None,
+        link: None,
+    }])
+    .unwrap();
+    let mut tracks = vec![old, new];
+    if other {
+        let beside = |n: u64| TrackBox {
+            bbox: BoxF::new(x(n) + 18.0, 47.0, 16.0, 20.0),
+            ..person_box(n, 0.0, 0.0, 0.0)
+        };
+        tracks.push(Track::new(3, Class::Face, (6..11).map(beside).collect(), Vec::new()).unwrap());
+    }
+    crate::facechain::face_links(&mut tracks);
+    tracks
+}
+
+#[test]
+fn a_track_born_over_a_lost_one_is_linked_by_the_face_chain() {
+    let tracks = refound(false);
+    let link = tracks[1].tracklets()[0].link.expect("linked");
+    assert!(link.confident && link.basis == LinkBasis::Face, "{link:?}");
+    assert_eq!(link.to, TrackletId::new(1, 1));
+    let t = Tracks::new(640, 360, 25.0, tracks).unwrap();
+    let id = t.identity(&[TrackletId::new(1, 1)]);
+    assert_eq!(id, vec![TrackletId::new(1, 1), TrackletId::new(2, 1)]);
+    // The link and its basis survive the tracks file.
+    assert_eq!(Tracks::from_json(&t.to_json().unwrap()).unwrap(), t);
+}
+
+#[test]
+fn a_face_chain_with_another_face_beside_it_links_nothing() {
+    let tracks = refound(true);
+    assert_eq!(tracks[1].tracklets()[0].link, None);
+}
+
+/// A lost track and a track born over its prediction are one person found again until the
+/// lost one is seen beside the new one: then the contact is an identity event.
+#[test]
+fn a_lost_track_seen_again_beside_the_new_one_makes_an_event() {
+    let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+    let body = |x: f32, h: f32| Detection::new(Class::Person, 0.9, BoxF::new(x, 40.0, 40.0, h));
+    for n in 0..20u64 {
+        let a = 60.0 + 2.0 * n as f32;
+        let dets = match n {
+            0..=5 => vec![body(a, 120.0)],
+            // A is hidden; B appears right over A's place (a different, shorter box).
+            6..=9 => vec![body(a + 6.0, 70.0)],
+            // A is back beside B, overlapping it.
+            _ => vec![body(a, 120.0), body(a + 20.0, 70.0)],
+        };
+        tr.update(n, &dets).unwrap();
+    }
+    let t = tr.finish();
+    assert_eq!(t.events().len(), 1, "{t:?}");
+    assert_eq!(t.events()[0].frame, 10);
+}
