@@ -254,6 +254,15 @@ pub fn resolve_identity(
             let seed = seed(list, tl.start, tl.end, step);
             faces.extend(follow_face(tracks.tracks(), &seed, step, range, &kept_at, bridge));
         }
+        // The kept tracklet's own detected faces: another track holding the same detection
+        // (a face attached to two tracks, e.g. to a box around two people) holds the
+        // requester's face there. Interpolated boxes do not count: a hidden face's estimate
+        // may lie under someone else's face.
+        faces.extend(
+            list.iter()
+                .filter(|b| b.frame >= tl.start && b.frame <= tl.end && !b.interpolated)
+                .map(|b| (b.frame, b.bbox)),
+        );
     }
     // The same face held in other tracks too (their boxes may be held by temporal padding
     // after those tracks end, and must be recognised as the requester's face there).

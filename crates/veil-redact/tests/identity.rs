@@ -266,13 +266,72 @@ fn meet_and_turn_back_requester_in_front() {
 }
 
 fn crossing_clip(name: &str) -> Clip {
+    crossing_clip_with(name, true)
+}
+
+/// The two cross at constant speed (14 px a frame); `requester_in_front` says who passes in
+/// front (whose face hides the other's).
+fn crossing_clip_with(name: &str, requester_in_front: bool) -> Clip {
     let d = out_dir(name);
     render(&d, 36, |n| {
-        vec![
-            (1, Some(540.0 - 14.0 * n as f32)),
+        let (r, b) = (
             (0, Some(10.0 + 14.0 * n as f32)),
-        ]
+            (1, Some(540.0 - 14.0 * n as f32)),
+        );
+        if requester_in_front {
+            vec![b, r]
+        } else {
+            vec![r, b]
+        }
     })
+}
+
+/// The bystander passes in front: at the crossing their face is the one in view where the
+/// requester's was a moment before. It must never be kept.
+#[test]
+fn crossing_with_the_bystander_in_front_never_shows_the_bystander() {
+    let clip = crossing_clip_with("crossing-bystander-front", false);
+    let (seen, clear) = check("crossing, bystander in front", &clip, 0);
+    assert!(seen > 0 && clear > 0, "the requester is kept before the crossing");
+}
+
+/// Side by side, then parting: the two walk together (their bodies overlapping, faces half a
+/// face apart) from the start, then the bystander turns back while the requester walks on.
+#[test]
+fn side_by_side_then_parting() {
+    let d = out_dir("side-by-side");
+    let clip = render(&d, 40, |n| {
+        let rx = 40.0 + 8.0 * n as f32;
+        let bx = if n < 20 {
+            rx + 90.0
+        } else {
+            rx + 90.0 - 16.0 * (n - 19) as f32
+        };
+        vec![(1, Some(bx)), (0, Some(rx))]
+    });
+    assert_mostly_clear("side by side", check("side by side", &clip, 0));
+}
+
+/// Side by side, but they come together after the start: the requester catches up with the
+/// bystander, they walk on together, then the bystander stops and the requester walks on,
+/// passing in front of the bystander's face. Passing a person who stands still takes longer
+/// than the 0.4 s a crossing is bridged for, and the bodies are never seen apart clearly
+/// enough for a decisive appearance link: the requester is withheld from there on (fail
+/// closed; 34 of 48 frames clear when this was written). What must hold is privacy.
+#[test]
+fn catching_up_walking_together_then_parting() {
+    let d = out_dir("catch-up");
+    let clip = render(&d, 48, |n| {
+        let rx = 10.0 + 10.0 * n as f32;
+        let bx = match n {
+            0..=11 => 200.0 + 2.0 * n as f32,
+            12..=29 => rx + 90.0,
+            _ => 390.0,
+        };
+        vec![(1, Some(bx)), (0, Some(rx))]
+    });
+    let (seen, clear) = check("catching up", &clip, 0);
+    assert!(seen > 0 && clear > 0, "the requester is kept before the meeting");
 }
 
 #[test]
