@@ -5,7 +5,7 @@
 //! side by side, or one passing in front of the other at a distance. A face that continues
 //! from one box to the next with exactly one candidate, and no other face that could be the
 //! same, is the same person's face. The tracker uses such chains to link tracklets across
-//! identity events and re-acquisitions ([`face_links`]); an export uses them to keep the
+//! identity events and re-acquisitions (in `Tracker::finish`); an export uses them to keep the
 //! requester's face visible through stretches where the body's identity is uncertain.
 
 use veil_core::{BoxF, Class};
