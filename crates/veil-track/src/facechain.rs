@@ -37,19 +37,68 @@ fn on_frame(list: &[TrackBox], frame: u64) -> Option<&TrackBox> {
     list.get(i).filter(|b| b.frame == frame)
 }
 
-/// Every face box on `frame`: attached faces of person tracks and face tracks' boxes
+/// One face on a frame, as the tracks hold it.
+#[derive(Debug, Clone)]
+struct Face {
+    /// Its box (a detected one when any track detected it).
+    bbox: BoxF,
+    /// Whether any track detected it there (rather than interpolated it: hidden, or missed).
+    detected: bool,
+    /// The tracks holding it.
+    holders: Vec<u64>,
+}
+
+/// Every face on `frame`: attached faces of person tracks and face tracks' boxes
 /// (interpolated ones included: a face expected there may be hidden). The same face held in
-/// two tracks counts once.
-pub fn faces_on(tracks: &[Track], frame: u64) -> Vec<BoxF> {
-    let mut out: Vec<BoxF> = Vec::new();
+/// several tracks (IoU at least 0.8) is one face.
+fn faces_at(tracks: &[Track], frame: u64) -> Vec<Face> {
+    let mut out: Vec<Face> = Vec::new();
     for t in tracks {
-        if let Some(b) = on_frame(face_list(t), frame) {
-            if !out.iter().any(|o| o.iou(&b.bbox) >= SAME_FACE_IOU) {
-                out.push(b.bbox);
+        let Some(b) = on_frame(face_list(t), frame) else {
+            continue;
+        };
+        match out.iter_mut().find(|o| o.bbox.iou(&b.bbox) >= SAME_FACE_IOU) {
+            Some(o) => {
+                o.holders.push(t.id());
+                if !b.interpolated && !o.detected {
+                    o.bbox = b.bbox;
+                    o.detected = true;
+                }
             }
+            None => out.push(Face {
+                bbox: b.bbox,
+                detected: !b.interpolated,
+                holders: vec![t.id()],
+            }),
         }
     }
     out
+}
+
+/// Every face box on `frame` (see `faces_at`): the same face held in several tracks once.
+pub fn faces_on(tracks: &[Track], frame: u64) -> Vec<BoxF> {
+    faces_at(tracks, frame).into_iter().map(|f| f.bbox).collect()
+}
+
+/// Whether `face` continues another face than `ours` of frame `before`: one of the tracks
+/// holding it held a box there that is not `ours` (IoU below `same`), or a face there other
+/// than `ours` overlaps it.
+fn continues_other(tracks: &[Track], face: &Face, before: Option<u64>, ours: &BoxF, same: f32) -> bool {
+    let Some(before) = before else {
+        return false;
+    };
+    let held_elsewhere = face.holders.iter().any(|&id| {
+        tracks
+            .iter()
+            .find(|t| t.id() == id)
+            .and_then(|t| on_frame(face_list(t), before))
+            .is_some_and(|b| b.bbox.iou(ours) < same)
+    });
+    held_elsewhere
+        || faces_on(tracks, before)
+            .iter()
+            .filter(|o| o.iou(ours) < same)
+            .any(|o| o.iou(&face.bbox) >= AMBIGUOUS_IOU)
 }
 
 /// Every face box on `frame` that is the same face as `b` (IoU at least 0.8: the one face
@@ -135,20 +184,17 @@ pub fn follow_face(
             let k = n.abs_diff(prev_frame) as f32 / prev_frame.abs_diff(f).max(1) as f32;
             extrapolate(&b, &prev, k)
         });
-        let here = faces_on(tracks, n);
+        let here = faces_at(tracks, n);
         let continues =
             |c: &BoxF| c.iou(&prev) >= CONTINUE_IOU || predicted.is_some_and(|p| c.iou(&p) >= CONTINUE_IOU);
-        let cands: Vec<BoxF> = here.iter().copied().filter(|c| continues(c)).collect();
-        let clear = match cands.as_slice() {
-            [c] => {
-                let others = faces_on(tracks, prev_frame);
-                let ambiguous = others
-                    .iter()
-                    .filter(|o| o.iou(&prev) < SAME_FACE_IOU)
-                    .any(|o| o.iou(c) >= AMBIGUOUS_IOU);
-                (!ambiguous).then_some(*c)
+        // Only a detected face carries the chain (an interpolated box is the tracker's guess
+        // for a face it did not see), but every face counts against it.
+        let near: Vec<&Face> = here.iter().filter(|c| continues(&c.bbox)).collect();
+        let clear = match near.as_slice() {
+            [c] if c.detected => {
+                (!continues_other(tracks, c, Some(prev_frame), &prev, SAME_FACE_IOU)).then_some(c.bbox)
             }
-            [] if misses < MAX_MISSES => {
+            [] | [_] if misses < MAX_MISSES => {
                 misses += 1;
                 continue;
             }
@@ -201,35 +247,32 @@ fn cross(
             return None;
         }
         let p = BoxF::new(b2.x + k as f32 * v.0, b2.y + k as f32 * v.1, b2.w, b2.h);
-        let here = faces_on(tracks, m);
-        let near: Vec<&BoxF> = here.iter().filter(|c| c.iou(&p) > 0.0).collect();
+        let here = faces_at(tracks, m);
+        let near: Vec<&Face> = here.iter().filter(|c| c.bbox.iou(&p) > 0.0).collect();
         let [c] = near.as_slice() else { continue };
-        // Clean: where the prediction puts it, and no other face of the frame before (on the
-        // chain's side of the crossing, the prediction one frame earlier) could be it.
+        // Clean: detected where the prediction puts it, and continuing no other face of the
+        // frame before (on the chain's side of the crossing, the prediction one frame earlier).
         let ours = BoxF::new(p.x - v.0, p.y - v.1, p.w, p.h);
-        let prev_faces = m
-            .checked_add_signed(-step)
-            .map(|f| faces_on(tracks, f))
-            .unwrap_or_default();
-        let contested = prev_faces
-            .iter()
-            .filter(|o| o.iou(&ours) < CONTINUE_IOU)
-            .any(|o| o.iou(c) >= AMBIGUOUS_IOU);
-        if c.iou(&p) < CONTINUE_IOU || contested {
+        let before = m.checked_add_signed(-step);
+        if !c.detected
+            || c.bbox.iou(&p) < CONTINUE_IOU
+            || continues_other(tracks, c, before, &ours, CONTINUE_IOU)
+        {
             continue;
         }
+        let c = c.bbox;
         // It goes on at the same velocity: one face continues it on the next frame.
         let m2 = m.checked_add_signed(step)?;
         let p2 = BoxF::new(c.x + v.0, c.y + v.1, c.w, c.h);
-        let after = faces_on(tracks, m2);
+        let after = faces_at(tracks, m2);
         let [d] = after
             .iter()
-            .filter(|d| d.iou(&p2) >= CONTINUE_IOU)
+            .filter(|d| d.bbox.iou(&p2) >= CONTINUE_IOU)
             .collect::<Vec<_>>()[..]
         else {
             return None;
         };
-        return steady(velocity(c, d, 1)).then_some((m, **c));
+        return (d.detected && steady(velocity(&c, &d.bbox, 1))).then_some((m, c));
     }
     None
 }

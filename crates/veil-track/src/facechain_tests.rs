@@ -42,13 +42,27 @@ fn follow(tracks: &[Track], bridge: Option<u64>) -> Vec<(u64, BoxF)> {
     follow_face(tracks, &[(0, start)], 1, [0, 100], &|_| false, bridge)
 }
 
-/// A walks right at 10 px per frame, B left; they meet at frame 10, where B's face is hidden
-/// behind A's for frames 9 to 11 (interpolated there). On the frames around the meeting the
-/// two faces overlap, so the chain is ambiguous.
+/// A walks right at 10 px per frame, B left; they meet at frame 10. The face behind (B's, or
+/// A's with `a_behind`) is hidden for frames 9 to 11 (interpolated there). On the frames
+/// around the meeting the two faces overlap, so the chain is ambiguous.
+fn crossing_with(a_behind: bool) -> Vec<Track> {
+    let (hidden_a, hidden_b) = if a_behind { (9..12, 0..0) } else { (0..0, 9..12) };
+    vec![
+        face_track(1, 0..30, a_x, hidden_a),
+        face_track(2, 0..30, b_x, hidden_b),
+    ]
+}
+
+fn a_x(n: u64) -> f32 {
+    50.0 + 10.0 * n as f32
+}
+
+fn b_x(n: u64) -> f32 {
+    255.0 - 10.0 * n as f32
+}
+
 fn crossing() -> Vec<Track> {
-    let a = |n: u64| 50.0 + 10.0 * n as f32;
-    let b = |n: u64| 250.0 - 10.0 * n as f32;
-    vec![face_track(1, 0..30, a, 0..0), face_track(2, 0..30, b, 9..12)]
+    crossing_with(false)
 }
 
 #[test]
@@ -63,15 +77,58 @@ fn a_crossing_is_followed_through_on_steady_motion_only_when_asked() {
     let bridged = follow(&tracks, Some(5));
     assert_eq!(bridged.last().unwrap().0, 29, "{bridged:?}");
     for (n, b) in &bridged {
-        let a_x = 50.0 + 10.0 * *n as f32;
         assert!(
-            (b.x - a_x).abs() < 1.0,
+            (b.x - a_x(*n)).abs() < 1.0,
             "frame {n}: the chain holds B's face ({})",
             b.x
         );
     }
     // The frames where the faces overlap are not in the chain.
     assert!(bridged.iter().all(|(n, _)| !(10..=11).contains(n)), "{bridged:?}");
+}
+
+#[test]
+fn a_face_in_front_is_never_taken_for_the_hidden_one() {
+    // A passes behind B: where A is hidden, B's detected face lies near A's prediction.
+    let tracks = crossing_with(true);
+    for bridge in [None, Some(5)] {
+        let chain = follow(&tracks, bridge);
+        for (n, b) in &chain {
+            assert!(
+                (b.x - a_x(*n)).abs() < 1.0,
+                "frame {n}: the chain holds B's face ({})",
+                b.x
+            );
+            assert!(!(9..=11).contains(n), "frame {n}: A is hidden there: {chain:?}");
+        }
+    }
+}
+
+#[test]
+fn a_face_from_elsewhere_is_not_taken_across_a_gap() {
+    // A passes behind B and its track has no box at all while hidden (no estimate); B's face
+    // comes from the other side and, two frames on, lies where A's would be.
+    let a = Track::new(
+        1,
+        Class::Face,
+        (0..30)
+            .filter(|n| !(9..=11).contains(n))
+            .map(|n| face_box(n, a_x(n)))
+            .collect(),
+        Vec::new(),
+    )
+    .unwrap();
+    let tracks = vec![a, face_track(2, 0..30, b_x, 0..0)];
+    for bridge in [None, Some(5)] {
+        let chain = follow(&tracks, bridge);
+        for (n, b) in &chain {
+            assert!(
+                (b.x - a_x(*n)).abs() < 1.0,
+                "frame {n}: the chain holds B's face ({})",
+                b.x
+            );
+        }
+    }
 }
 
 #[test]
