@@ -315,10 +315,10 @@ fn side_by_side_then_parting() {
 
 /// Side by side, but they come together after the start: the requester catches up with the
 /// bystander, they walk on together, then the bystander stops and the requester walks on,
-/// passing in front of the bystander's face. Passing a person who stands still takes longer
-/// than the 0.4 s a crossing is bridged for, and the bodies are never seen apart clearly
-/// enough for a decisive appearance link: the requester is withheld from there on (fail
-/// closed; 34 of 48 frames clear when this was written). What must hold is privacy.
+/// passing in front of the bystander's face. The requester's face is followed through the
+/// pass (the only face seen there, moving on steadily); the bodies are never seen apart
+/// clearly enough for a decisive appearance link, so the body stays withheld (39 of 48
+/// frames clear when this was written). What must hold is privacy.
 #[test]
 fn catching_up_walking_together_then_parting() {
     let d = out_dir("catch-up");

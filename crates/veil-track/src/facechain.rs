@@ -44,8 +44,8 @@ struct Face {
     bbox: BoxF,
     /// Whether any track detected it there (rather than interpolated it: hidden, or missed).
     detected: bool,
-    /// The tracks holding it.
-    holders: Vec<u64>,
+    /// The tracks holding it, each with whether it detected it there.
+    holders: Vec<(u64, bool)>,
 }
 
 /// Every face on `frame`: attached faces of person tracks and face tracks' boxes
@@ -59,7 +59,7 @@ fn faces_at(tracks: &[Track], frame: u64) -> Vec<Face> {
         };
         match out.iter_mut().find(|o| o.bbox.iou(&b.bbox) >= SAME_FACE_IOU) {
             Some(o) => {
-                o.holders.push(t.id());
+                o.holders.push((t.id(), !b.interpolated));
                 if !b.interpolated && !o.detected {
                     o.bbox = b.bbox;
                     o.detected = true;
@@ -68,7 +68,7 @@ fn faces_at(tracks: &[Track], frame: u64) -> Vec<Face> {
             None => out.push(Face {
                 bbox: b.bbox,
                 detected: !b.interpolated,
-                holders: vec![t.id()],
+                holders: vec![(t.id(), !b.interpolated)],
             }),
         }
     }
@@ -87,7 +87,7 @@ fn continues_other(tracks: &[Track], face: &Face, before: Option<u64>, ours: &Bo
     let Some(before) = before else {
         return false;
     };
-    let held_elsewhere = face.holders.iter().any(|&id| {
+    let held_elsewhere = face.holders.iter().any(|&(id, _)| {
         tracks
             .iter()
             .find(|t| t.id() == id)
@@ -155,7 +155,10 @@ const BRIDGE_JITTER: f32 = 0.1;
 /// at the same velocity (within 30%), the chain resumes there. The frames in between are not
 /// in the chain. Two people meeting, stopping and turning back are never bridged: turning
 /// needs slowing down first, and standing together lasts longer than a crossing; choose
-/// `bridge` as a short time (Veil's export uses 0.4 s).
+/// `bridge` as a short time (Veil's export uses 0.4 s). With `bridge`, a face passing in front
+/// of a hidden one is also followed frame by frame, however long it takes, while it is the
+/// only face seen near the chain, moves on steadily where its motion puts it, and the tracker
+/// continued it from the chain's last box.
 pub fn follow_face(
     tracks: &[Track],
     seed: &[(u64, BoxF)],
@@ -200,9 +203,12 @@ pub fn follow_face(
             }
             _ => None,
         };
-        let resumed = match clear {
-            Some(c) => Some((n, c)),
-            None => bridge.and_then(|max| cross(tracks, &hist, step, max, &within)),
+        let resumed = match (clear, bridge) {
+            (Some(c), _) => Some((n, c)),
+            (None, Some(max)) => through(tracks, &hist, n, &near)
+                .map(|c| (n, c))
+                .or_else(|| cross(tracks, &hist, step, max, &within)),
+            (None, None) => None,
         };
         let Some((m, c)) = resumed else { break };
         out.push((m, c));
@@ -216,6 +222,71 @@ pub fn follow_face(
     out
 }
 
+/// A chain's steady motion: its velocity per frame (in the chain's direction) and how far a
+/// step may stray from it.
+struct Motion {
+    v: (f32, f32),
+    tolerance: f32,
+}
+
+impl Motion {
+    /// The motion of the chain's last boxes `hist`, if it is steady: at least three boxes, a
+    /// speed of at least 0.15 face widths a frame, and every step agreeing with the velocity
+    /// over the whole history (detector jitter averages out) within 30% of the speed plus a
+    /// tenth of the face's width (box jitter).
+    fn of(hist: &[(u64, BoxF)]) -> Option<Motion> {
+        let [(f0, b0), _, .., (f2, b2)] = hist else {
+            return None;
+        };
+        let v = velocity(b0, b2, f0.abs_diff(*f2));
+        let speed = norm(v);
+        let m = Motion {
+            v,
+            tolerance: BRIDGE_STEADY * speed + BRIDGE_JITTER * b2.w,
+        };
+        let steps_steady = hist
+            .windows(2)
+            .all(|w| m.agrees(velocity(&w[0].1, &w[1].1, w[0].0.abs_diff(w[1].0))));
+        (speed >= BRIDGE_MIN_SPEED * b2.w && steps_steady).then_some(m)
+    }
+
+    /// Whether velocity `a` agrees with this motion.
+    fn agrees(&self, a: (f32, f32)) -> bool {
+        norm((a.0 - self.v.0, a.1 - self.v.1)) <= self.tolerance
+    }
+}
+
+/// A face tracked through someone else's hidden face (see [`follow_face`]): among the faces
+/// `near` the chain `hist` on frame `n`, exactly one is detected; it lies where the chain's
+/// steady motion puts it, every track holding it held the chain's last box (the tracker
+/// continued it too), and no other detected face of the last frame could be it. The others
+/// near are interpolated: faces the tracker expects there but did not see (hidden behind).
+fn through(tracks: &[Track], hist: &[(u64, BoxF)], n: u64, near: &[&Face]) -> Option<BoxF> {
+    let motion = Motion::of(hist)?;
+    let &(pf, prev) = hist.last()?;
+    let [c] = near.iter().filter(|f| f.detected).collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let k = n.abs_diff(pf) as f32;
+    let p = BoxF::new(prev.x + k * motion.v.0, prev.y + k * motion.v.1, prev.w, prev.h);
+    if c.bbox.iou(&p) < CONTINUE_IOU {
+        return None;
+    }
+    // The tracks that saw it (the ones holding it interpolated are the hidden face's).
+    let held = c.holders.iter().filter(|h| h.1).all(|&(id, _)| {
+        tracks
+            .iter()
+            .find(|t| t.id() == id)
+            .and_then(|t| on_frame(face_list(t), pf))
+            .is_some_and(|b| b.bbox.iou(&prev) >= SAME_FACE_IOU)
+    });
+    let other_seen = faces_at(tracks, pf)
+        .iter()
+        .filter(|o| o.detected && o.bbox.iou(&prev) < SAME_FACE_IOU)
+        .any(|o| o.bbox.iou(&c.bbox) >= AMBIGUOUS_IOU);
+    (held && !other_seen).then_some(c.bbox)
+}
+
 /// A crossing bridged (see [`follow_face`]): the frame and box where the chain `hist` resumes
 /// within `max` frames after its last box, if the motion is steady and the exit is clean.
 fn cross(
@@ -225,22 +296,9 @@ fn cross(
     max: u64,
     within: &dyn Fn(u64) -> bool,
 ) -> Option<(u64, BoxF)> {
-    // At least three boxes: two steps to judge the motion by.
-    let [(f0, b0), _, .., (f2, b2)] = hist else {
-        return None;
-    };
-    // Velocity over the whole history (detector jitter averages out); each step must agree
-    // with it within 30% of the speed plus a tenth of the face's width (box jitter).
-    let v = velocity(b0, b2, f0.abs_diff(*f2));
-    let speed = norm(v);
-    let tolerance = BRIDGE_STEADY * speed + BRIDGE_JITTER * b2.w;
-    let steady = |a: (f32, f32)| norm((a.0 - v.0, a.1 - v.1)) <= tolerance;
-    let steps_steady = hist
-        .windows(2)
-        .all(|w| steady(velocity(&w[0].1, &w[1].1, w[0].0.abs_diff(w[1].0))));
-    if speed < BRIDGE_MIN_SPEED * b2.w || !steps_steady {
-        return None;
-    }
+    let motion = Motion::of(hist)?;
+    let (v, steady) = (motion.v, |a: (f32, f32)| motion.agrees(a));
+    let &(f2, b2) = hist.last()?;
     for k in 1..=max {
         let m = f2.checked_add_signed(step * k as i64)?;
         if !within(m) {

@@ -83,8 +83,10 @@ fn a_crossing_is_followed_through_on_steady_motion_only_when_asked() {
             b.x
         );
     }
-    // The frames where the faces overlap are not in the chain.
-    assert!(bridged.iter().all(|(n, _)| !(10..=11).contains(n)), "{bridged:?}");
+    // A is in front (B's face is hidden, interpolated): A's face, the only one seen, is
+    // followed on every frame, the crossing included.
+    let frames: Vec<u64> = bridged.iter().map(|f| f.0).collect();
+    assert_eq!(frames, (1..30).collect::<Vec<u64>>());
 }
 
 #[test]
@@ -128,6 +130,47 @@ fn a_face_from_elsewhere_is_not_taken_across_a_gap() {
                 b.x
             );
         }
+    }
+}
+
+#[test]
+fn a_face_passing_in_front_of_a_standing_one_is_followed_through() {
+    // B stands at 150; A walks past in front of it, B's face hidden (interpolated) while A's
+    // overlaps it, for longer than the bridge.
+    let tracks = vec![
+        face_track(1, 0..30, a_x, 0..0),
+        face_track(2, 0..30, |_| 150.0, 8..14),
+    ];
+    let chain = follow(&tracks, Some(2));
+    let frames: Vec<u64> = chain.iter().map(|f| f.0).collect();
+    assert_eq!(frames, (1..30).collect::<Vec<u64>>());
+    for (n, b) in &chain {
+        assert!(
+            (b.x - a_x(*n)).abs() < 1.0,
+            "frame {n}: the chain holds B's face ({})",
+            b.x
+        );
+    }
+    // Without bridging the chain stops where the faces overlap.
+    assert!(follow(&tracks, None).len() < 10);
+}
+
+#[test]
+fn a_standing_face_in_front_is_never_taken_for_one_passing_behind() {
+    // A walks behind B, who stands at 150: A's face is hidden (interpolated) while it
+    // overlaps B's, which is seen all along.
+    let tracks = vec![
+        face_track(1, 0..30, a_x, 8..14),
+        face_track(2, 0..30, |_| 150.0, 0..0),
+    ];
+    let chain = follow(&tracks, Some(5));
+    for (n, b) in &chain {
+        assert!(
+            (b.x - a_x(*n)).abs() < 1.0,
+            "frame {n}: the chain holds B's face ({})",
+            b.x
+        );
+        assert!(!(8..14).contains(n), "frame {n}: A is hidden there: {chain:?}");
     }
 }
 
