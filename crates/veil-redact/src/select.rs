@@ -246,10 +246,7 @@ pub fn resolve_identity(
         let (Some(t), Some(tl)) = (tracks.get(k.track), tracks.tracklet(*k)) else {
             continue;
         };
-        let list = match t.class() {
-            veil_track::Class::Face => t.boxes(),
-            _ => t.faces(),
-        };
+        let list = t.face_boxes();
         for step in [1, -1] {
             let seed = seed(list, tl.start, tl.end, step);
             faces.extend(follow_face(tracks.tracks(), &seed, step, range, &kept_at, bridge));

@@ -23,18 +23,9 @@ const SAME_FACE_IOU: f32 = 0.8;
 /// Frames without any continuing face that a chain bridges (a detector's missed frames).
 const MAX_MISSES: u32 = 2;
 
-/// The face boxes a track holds: a face track's boxes, a person track's attached faces.
-fn face_list(t: &Track) -> &[TrackBox] {
-    match t.class() {
-        Class::Face => t.boxes(),
-        Class::Person => t.faces(),
-    }
-}
-
-/// The box of `list` on `frame`, if any.
-fn on_frame(list: &[TrackBox], frame: u64) -> Option<&TrackBox> {
-    let i = list.partition_point(|b| b.frame < frame);
-    list.get(i).filter(|b| b.frame == frame)
+/// The face box `t` holds on `frame`, if any.
+fn face_on(t: &Track, frame: u64) -> Option<&TrackBox> {
+    Track::covering(t.face_boxes(), frame, 0).next()
 }
 
 /// One face on a frame, as the tracks hold it.
@@ -54,7 +45,7 @@ struct Face {
 fn faces_at(tracks: &[Track], frame: u64) -> Vec<Face> {
     let mut out: Vec<Face> = Vec::new();
     for t in tracks {
-        let Some(b) = on_frame(face_list(t), frame) else {
+        let Some(b) = face_on(t, frame) else {
             continue;
         };
         match out.iter_mut().find(|o| o.bbox.iou(&b.bbox) >= SAME_FACE_IOU) {
@@ -75,11 +66,6 @@ fn faces_at(tracks: &[Track], frame: u64) -> Vec<Face> {
     out
 }
 
-/// Every face box on `frame` (see `faces_at`): the same face held in several tracks once.
-pub fn faces_on(tracks: &[Track], frame: u64) -> Vec<BoxF> {
-    faces_at(tracks, frame).into_iter().map(|f| f.bbox).collect()
-}
-
 /// Whether `face` continues another face than `ours` of frame `before`: one of the tracks
 /// holding it held a box there that is not `ours` (IoU below `same`), or a face there other
 /// than `ours` overlaps it.
@@ -91,14 +77,14 @@ fn continues_other(tracks: &[Track], face: &Face, before: Option<u64>, ours: &Bo
         tracks
             .iter()
             .find(|t| t.id() == id)
-            .and_then(|t| on_frame(face_list(t), before))
+            .and_then(|t| face_on(t, before))
             .is_some_and(|b| b.bbox.iou(ours) < same)
     });
     held_elsewhere
-        || faces_on(tracks, before)
+        || faces_at(tracks, before)
             .iter()
-            .filter(|o| o.iou(ours) < same)
-            .any(|o| o.iou(&face.bbox) >= AMBIGUOUS_IOU)
+            .filter(|o| o.bbox.iou(ours) < same)
+            .any(|o| o.bbox.iou(&face.bbox) >= AMBIGUOUS_IOU)
 }
 
 /// Every face box on `frame` that is the same face as `b` (IoU at least 0.8: the one face
@@ -106,17 +92,15 @@ fn continues_other(tracks: &[Track], face: &Face, before: Option<u64>, ours: &Bo
 pub fn same_faces(tracks: &[Track], frame: u64, b: &BoxF) -> Vec<BoxF> {
     tracks
         .iter()
-        .filter_map(|t| on_frame(face_list(t), frame))
+        .filter_map(|t| face_on(t, frame))
         .map(|x| x.bbox)
         .filter(|x| x.iou(b) >= SAME_FACE_IOU)
         .collect()
 }
 
-/// `b` moved by `k` times the motion from `a` to `b`.
-fn extrapolate(a: &BoxF, b: &BoxF, k: f32) -> BoxF {
-    let (ax, ay) = a.center();
-    let (bx, by) = b.center();
-    BoxF::new(b.x + k * (bx - ax), b.y + k * (by - ay), b.w, b.h)
+/// `b` moved `k` frames on at velocity `v` (per frame).
+fn moved(b: &BoxF, v: (f32, f32), k: f32) -> BoxF {
+    BoxF::new(b.x + k * v.0, b.y + k * v.1, b.w, b.h)
 }
 
 /// Motion of the centre from `a` to `b`, per frame of `frames`.
@@ -184,8 +168,8 @@ pub fn follow_face(
         // Motion per frame from the two last boxes of the chain, carried to this frame.
         let predicted = hist.len().checked_sub(2).map(|i| {
             let (f, b) = hist[i];
-            let k = n.abs_diff(prev_frame) as f32 / prev_frame.abs_diff(f).max(1) as f32;
-            extrapolate(&b, &prev, k)
+            let v = velocity(&b, &prev, prev_frame.abs_diff(f));
+            moved(&prev, v, n.abs_diff(prev_frame) as f32)
         });
         let here = faces_at(tracks, n);
         let continues =
@@ -267,8 +251,7 @@ fn through(tracks: &[Track], hist: &[(u64, BoxF)], n: u64, near: &[&Face]) -> Op
     let [c] = near.iter().filter(|f| f.detected).collect::<Vec<_>>()[..] else {
         return None;
     };
-    let k = n.abs_diff(pf) as f32;
-    let p = BoxF::new(prev.x + k * motion.v.0, prev.y + k * motion.v.1, prev.w, prev.h);
+    let p = moved(&prev, motion.v, n.abs_diff(pf) as f32);
     if c.bbox.iou(&p) < CONTINUE_IOU {
         return None;
     }
@@ -277,7 +260,7 @@ fn through(tracks: &[Track], hist: &[(u64, BoxF)], n: u64, near: &[&Face]) -> Op
         tracks
             .iter()
             .find(|t| t.id() == id)
-            .and_then(|t| on_frame(face_list(t), pf))
+            .and_then(|t| face_on(t, pf))
             .is_some_and(|b| b.bbox.iou(&prev) >= SAME_FACE_IOU)
     });
     let other_seen = faces_at(tracks, pf)
@@ -304,13 +287,13 @@ fn cross(
         if !within(m) {
             return None;
         }
-        let p = BoxF::new(b2.x + k as f32 * v.0, b2.y + k as f32 * v.1, b2.w, b2.h);
+        let p = moved(&b2, v, k as f32);
         let here = faces_at(tracks, m);
         let near: Vec<&Face> = here.iter().filter(|c| c.bbox.iou(&p) > 0.0).collect();
         let [c] = near.as_slice() else { continue };
         // Clean: detected where the prediction puts it, and continuing no other face of the
         // frame before (on the chain's side of the crossing, the prediction one frame earlier).
-        let ours = BoxF::new(p.x - v.0, p.y - v.1, p.w, p.h);
+        let ours = moved(&p, v, -1.0);
         let before = m.checked_add_signed(-step);
         if !c.detected
             || c.bbox.iou(&p) < CONTINUE_IOU
@@ -321,7 +304,7 @@ fn cross(
         let c = c.bbox;
         // It goes on at the same velocity: one face continues it on the next frame.
         let m2 = m.checked_add_signed(step)?;
-        let p2 = BoxF::new(c.x + v.0, c.y + v.1, c.w, c.h);
+        let p2 = moved(&c, v, 1.0);
         let after = faces_at(tracks, m2);
         let [d] = after
             .iter()
@@ -339,20 +322,16 @@ fn cross(
 /// its last three boxes towards that end, in the chain's order (for `step` -1, the
 /// first three, latest first).
 pub fn seed(faces: &[TrackBox], start: u64, end: u64, step: i64) -> Vec<(u64, BoxF)> {
-    let inside = faces
+    let inside: Vec<(u64, BoxF)> = faces
         .iter()
         .filter(|f| f.frame >= start && f.frame <= end)
-        .map(|f| (f.frame, f.bbox));
-    let mut v: Vec<(u64, BoxF)> = if step < 0 {
-        inside.take(3).collect()
-    } else {
-        let all: Vec<(u64, BoxF)> = inside.collect();
-        all[all.len().saturating_sub(3)..].to_vec()
-    };
+        .map(|f| (f.frame, f.bbox))
+        .collect();
     if step < 0 {
-        v.reverse();
+        inside.iter().take(3).rev().copied().collect()
+    } else {
+        inside[inside.len().saturating_sub(3)..].to_vec()
     }
-    v
 }
 
 /// Link person tracklets by face chains (run after the appearance links): a tracklet that
@@ -420,7 +399,7 @@ fn chain_origin(
         let holders: Vec<TrackletId> = tracks
             .iter()
             .filter(|t| t.class() == Class::Person)
-            .filter(|t| on_frame(t.faces(), n).is_some_and(|b| b.bbox.iou(&fb) >= SAME_FACE_IOU))
+            .filter(|t| face_on(t, n).is_some_and(|b| b.bbox.iou(&fb) >= SAME_FACE_IOU))
             .map(|t| TrackletId::new(t.id(), t.tracklet_at(n).index))
             .collect();
         let [holder] = holders.as_slice() else {

@@ -36,6 +36,17 @@ fn face_track(
     Track::new(id, Class::Face, boxes, Vec::new()).unwrap()
 }
 
+/// Every box of `chain` is A's (at `a_x(frame)`), never the other face's.
+fn assert_follows(chain: &[(u64, BoxF)], a_x: impl Fn(u64) -> f32) {
+    for (n, b) in chain {
+        assert!(
+            (b.x - a_x(*n)).abs() < 1.0,
+            "frame {n}: the chain holds B's face ({})",
+            b.x
+        );
+    }
+}
+
 /// Follow face track 1 forward from frame 0 (no stop, whole range).
 fn follow(tracks: &[Track], bridge: Option<u64>) -> Vec<(u64, BoxF)> {
     let start = tracks[0].boxes()[0].bbox;
@@ -76,13 +87,7 @@ fn a_crossing_is_followed_through_on_steady_motion_only_when_asked() {
     );
     let bridged = follow(&tracks, Some(5));
     assert_eq!(bridged.last().unwrap().0, 29, "{bridged:?}");
-    for (n, b) in &bridged {
-        assert!(
-            (b.x - a_x(*n)).abs() < 1.0,
-            "frame {n}: the chain holds B's face ({})",
-            b.x
-        );
-    }
+    assert_follows(&bridged, a_x);
     // A is in front (B's face is hidden, interpolated): A's face, the only one seen, is
     // followed on every frame, the crossing included.
     let frames: Vec<u64> = bridged.iter().map(|f| f.0).collect();
@@ -95,14 +100,11 @@ fn a_face_in_front_is_never_taken_for_the_hidden_one() {
     let tracks = crossing_with(true);
     for bridge in [None, Some(5)] {
         let chain = follow(&tracks, bridge);
-        for (n, b) in &chain {
-            assert!(
-                (b.x - a_x(*n)).abs() < 1.0,
-                "frame {n}: the chain holds B's face ({})",
-                b.x
-            );
-            assert!(!(9..=11).contains(n), "frame {n}: A is hidden there: {chain:?}");
-        }
+        assert_follows(&chain, a_x);
+        assert!(
+            chain.iter().all(|(n, _)| !(9..=11).contains(n)),
+            "A is hidden on frames 9 to 11: {chain:?}"
+        );
     }
 }
 
@@ -123,13 +125,7 @@ fn a_face_from_elsewhere_is_not_taken_across_a_gap() {
     let tracks = vec![a, face_track(2, 0..30, b_x, 0..0)];
     for bridge in [None, Some(5)] {
         let chain = follow(&tracks, bridge);
-        for (n, b) in &chain {
-            assert!(
-                (b.x - a_x(*n)).abs() < 1.0,
-                "frame {n}: the chain holds B's face ({})",
-                b.x
-            );
-        }
+        assert_follows(&chain, a_x);
     }
 }
 
@@ -144,13 +140,7 @@ fn a_face_passing_in_front_of_a_standing_one_is_followed_through() {
     let chain = follow(&tracks, Some(2));
     let frames: Vec<u64> = chain.iter().map(|f| f.0).collect();
     assert_eq!(frames, (1..30).collect::<Vec<u64>>());
-    for (n, b) in &chain {
-        assert!(
-            (b.x - a_x(*n)).abs() < 1.0,
-            "frame {n}: the chain holds B's face ({})",
-            b.x
-        );
-    }
+    assert_follows(&chain, a_x);
     // Without bridging the chain stops where the faces overlap.
     assert!(follow(&tracks, None).len() < 10);
 }
@@ -164,14 +154,11 @@ fn a_standing_face_in_front_is_never_taken_for_one_passing_behind() {
         face_track(2, 0..30, |_| 150.0, 0..0),
     ];
     let chain = follow(&tracks, Some(5));
-    for (n, b) in &chain {
-        assert!(
-            (b.x - a_x(*n)).abs() < 1.0,
-            "frame {n}: the chain holds B's face ({})",
-            b.x
-        );
-        assert!(!(8..14).contains(n), "frame {n}: A is hidden there: {chain:?}");
-    }
+    assert_follows(&chain, a_x);
+    assert!(
+        chain.iter().all(|(n, _)| !(8..14).contains(n)),
+        "A is hidden on frames 8 to 13: {chain:?}"
+    );
 }
 
 #[test]
@@ -194,13 +181,7 @@ fn a_meeting_where_both_stop_and_turn_back_is_not_bridged() {
     };
     let tracks = vec![face_track(1, 0..34, a, 0..0), face_track(2, 0..34, b, 0..0)];
     let chain = follow(&tracks, Some(5));
-    for (n, f) in &chain {
-        assert!(
-            (f.x - a(*n)).abs() < 1.0,
-            "frame {n}: the chain holds B's face ({})",
-            f.x
-        );
-    }
+    assert_follows(&chain, a);
     assert!(chain.last().unwrap().0 < 22, "{chain:?}");
 }
 

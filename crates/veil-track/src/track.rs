@@ -161,6 +161,15 @@ impl Track {
         &self.faces
     }
 
+    /// The face boxes this track holds: a face track's boxes, a person track's attached faces;
+    /// sorted by frame.
+    pub fn face_boxes(&self) -> &[TrackBox] {
+        match self.class {
+            Class::Face => &self.boxes,
+            Class::Person => &self.faces,
+        }
+    }
+
     /// The box for this track's contact-sheet thumbnail: the highest-scoring detected face box,
     /// else the highest-scoring detected body box (larger area on equal scores); interpolated
     /// boxes only if there is nothing else. `None` only for a track without boxes, which a
