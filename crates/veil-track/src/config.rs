@@ -76,6 +76,12 @@ pub struct TrackerConfig {
     /// A new track is compared with tracks that ended at most this many frames before it
     /// started. Default 750 (30 s at 25 fps).
     pub relink_max_gap: u64,
+    /// A re-link (someone lost from view, then a new track) needs motion evidence as well as
+    /// clothing: the new track starts at most this many frames after the old one was last
+    /// seen, where and when the old one's motion predicted, moving on as it did. A longer
+    /// absence is never linked automatically, because a newcomer dressed alike (a uniform)
+    /// cannot be told apart by clothing. Default 25 (1 s at 25 fps).
+    pub relink_motion_gap: u64,
 }
 
 impl Default for TrackerConfig {
@@ -100,6 +106,7 @@ impl Default for TrackerConfig {
             link_margin: 0.08,
             relink_max_dist: 0.15,
             relink_max_gap: 750,
+            relink_motion_gap: 25,
         }
     }
 }

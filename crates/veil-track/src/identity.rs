@@ -159,6 +159,10 @@ pub enum LinkBasis {
     /// The face, followed box to box by position and motion from one tracklet into the other
     /// with no other face that could be it (see [`crate::facechain`]); distance 0, no margin.
     Face,
+    /// Someone lost from view (left the picture, or hidden by scenery) and a new track: the
+    /// new track appeared shortly after, where and when the old one's motion predicted, moving
+    /// on as it did, and its clothing is close ([`Link::distance`]).
+    Motion,
 }
 
 impl LinkBasis {
@@ -214,8 +218,10 @@ pub struct Decision {
 }
 
 /// Link later tracklets (rows) to earlier ones (columns): for every row, its closest column,
-/// confident only when the distance is at most `max_dist`, both the row's other columns and
-/// the column's other rows are at least `margin` farther, and no other column of the row is
+/// confident only when the distance is at most `max_dist`, there is at least one alternative
+/// (a row with a single possible column is never decided on appearance alone: clothing can
+/// be shared), both the row's other columns and the column's other rows are at least
+/// `margin` farther, and no other column of the row is
 /// [`Cell::Unknown`] (an earlier tracklet never seen clearly may be who this row is). An
 /// unknown *row* does not block another row's column: rows start together, so they are
 /// different people, and a row that matches a column decisively against every earlier
@@ -250,7 +256,9 @@ pub fn decide(cells: &[Vec<Cell>], max_dist: f32, margin: f32) -> Vec<Option<Dec
                 }
             }
             let m = alt.map(|a| a - distance);
-            let confident = !unknown && distance <= max_dist && m.is_none_or(|m| m >= margin);
+            // No alternative is no evidence: a decision nobody competed for is not decisive
+            // (someone else in the same clothes would have matched just as well).
+            let confident = !unknown && distance <= max_dist && m.is_some_and(|m| m >= margin);
             Some(Decision {
                 col,
                 distance,

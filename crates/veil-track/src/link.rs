@@ -7,7 +7,7 @@ use crate::appearance::Appearance;
 use crate::config::TrackerConfig;
 use crate::identity::{decide, Cause, Cell, IdentityEvent, Link, LinkBasis, Tracklet, TrackletId};
 use crate::pool::LiveTracklet;
-use crate::track::Track;
+use crate::track::{Track, TrackBox};
 
 /// The surviving tracklets of a finished track: the live ones that hold at least one box,
 /// numbered from 1, each running to the frame before the next (the last to the track's end).
@@ -187,23 +187,108 @@ pub(crate) fn link_tracklets(
                 .collect()
         })
         .collect();
-    for ((r, _), d) in rows
+    for (ri, ((r, start), d)) in rows
         .iter()
         .zip(decide(&cells, cfg.relink_max_dist, cfg.link_margin))
+        .enumerate()
     {
         let Some(d) = d else { continue };
+        let (c, end) = cols[d.col];
+        // Positive evidence only: the clothing is close (and beats every alternative by the
+        // margin, if there is one), no alternative was never seen clearly, and the motion
+        // carries the old track into the new one. Without an alternative the appearance
+        // alone decides nothing (a newcomer in the same uniform would match as well).
+        let unknown = cells[ri]
+            .iter()
+            .enumerate()
+            .any(|(ci, x)| ci != d.col && *x == Cell::Unknown);
+        let moved = match (find(tracks, c.track), find(tracks, r.track)) {
+            (Some(ci), Some(ri)) => {
+                start - end <= cfg.relink_motion_gap && motion_continues(&tracks[ci], &tracks[ri], *start)
+            }
+            _ => false,
+        };
+        let confident = moved
+            && !unknown
+            && d.distance <= cfg.relink_max_dist
+            && d.margin.is_none_or(|m| m >= cfg.link_margin);
         if let Some(i) = find(tracks, r.track) {
             tracks[i].set_link(
                 r.index,
                 Link {
-                    to: cols[d.col].0,
+                    to: c,
                     distance: d.distance,
                     margin: d.margin,
-                    confident: d.confident,
-                    basis: LinkBasis::Appearance,
+                    confident,
+                    basis: if moved {
+                        LinkBasis::Motion
+                    } else {
+                        LinkBasis::Appearance
+                    },
                 },
             );
         }
     }
     crate::facechain::face_links(tracks);
+}
+
+/// Detected boxes at a track's end (or start) that give its motion: at most this many...
+const MOTION_BOXES: usize = 6;
+/// ...within this many frames.
+const MOTION_SPAN: u64 = 12;
+
+/// Where a track is at one end and how it moves there: the centre of its outermost detected
+/// box, its velocity (pixels per frame, from the detected boxes within [`MOTION_SPAN`] frames
+/// of that end) and its height. `None` without two detected boxes on different frames.
+fn end_motion(boxes: &[TrackBox], at_end: bool) -> Option<((f32, f32), (f32, f32), f32, u64)> {
+    let detected: Vec<&TrackBox> = if at_end {
+        boxes
+            .iter()
+            .rev()
+            .filter(|b| !b.interpolated)
+            .take(MOTION_BOXES)
+            .collect()
+    } else {
+        boxes
+            .iter()
+            .filter(|b| !b.interpolated)
+            .take(MOTION_BOXES)
+            .collect()
+    };
+    let edge = *detected.first()?;
+    let far = detected
+        .iter()
+        .rev()
+        .find(|b| b.frame.abs_diff(edge.frame) <= MOTION_SPAN && b.frame != edge.frame)?;
+    let (ex, ey) = edge.bbox.center();
+    let (fx, fy) = far.bbox.center();
+    let k = edge.frame.abs_diff(far.frame) as f32;
+    let sign = if at_end { 1.0 } else { -1.0 };
+    let v = (sign * (ex - fx) / k, sign * (ey - fy) / k);
+    Some(((ex, ey), v, edge.bbox.h.max(1.0), edge.frame))
+}
+
+/// Whether `new` (a track that starts at `start`) continues `old` by motion: `old`'s last
+/// detected box moved on at its velocity to `new`'s first one lands within a third of the
+/// body height of it, plus half the distance covered at that speed (the longer the gap, the
+/// less certain the prediction), `new` moves on at about the same velocity (within half the
+/// speed, plus 2 % of the height per frame for a standing person's jitter), and the two boxes
+/// are of about the same size (within 1.5x). Someone who turns back, reappears elsewhere or
+/// much later does not continue.
+fn motion_continues(old: &Track, new: &Track, start: u64) -> bool {
+    let (Some((c0, v0, h0, f0)), Some((c1, v1, h1, f1))) =
+        (end_motion(old.boxes(), true), end_motion(new.boxes(), false))
+    else {
+        return false;
+    };
+    if h0.max(h1) > 1.5 * h0.min(h1) || f1 < start || f1 <= f0 {
+        return false;
+    }
+    let gap = (f1 - f0) as f32;
+    let h = h0.max(h1);
+    let pred = (c0.0 + v0.0 * gap, c0.1 + v0.1 * gap);
+    let speed0 = v0.0.hypot(v0.1);
+    let off = (c1.0 - pred.0).hypot(c1.1 - pred.1);
+    let dv = (v1.0 - v0.0).hypot(v1.1 - v0.1);
+    off <= h / 3.0 + 0.5 * speed0 * gap && dv <= 0.5 * speed0.max(v1.0.hypot(v1.1)) + 0.02 * h
 }
