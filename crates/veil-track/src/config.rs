@@ -82,6 +82,11 @@ pub struct TrackerConfig {
     /// absence is never linked automatically, because a newcomer dressed alike (a uniform)
     /// cannot be told apart by clothing. Default 25 (1 s at 25 fps).
     pub relink_motion_gap: u64,
+    /// A track found again after at least this many frames unseen (not inside a meeting)
+    /// starts a new tracklet ([`Cause::Return`](crate::Cause::Return)): whoever comes out from
+    /// behind a pillar may be someone else, and is linked back only on motion and clothing,
+    /// as a re-entry is. Default 8.
+    pub reappear_gap: u64,
 }
 
 impl Default for TrackerConfig {
@@ -107,6 +112,7 @@ impl Default for TrackerConfig {
             relink_max_dist: 0.15,
             relink_max_gap: 750,
             relink_motion_gap: 25,
+            reappear_gap: 8,
         }
     }
 }
@@ -164,6 +170,9 @@ impl TrackerConfig {
             if !(0.0..=1.0).contains(&v) {
                 return bad(format!("{name} = {v} is not in 0..=1"));
             }
+        }
+        if self.reappear_gap == 0 {
+            return bad("reappear_gap is 0 (a track would start a new tracklet on every frame)".into());
         }
         if self.min_views == 0 {
             return bad("min_views is 0 (a tracklet needs at least one clear view)".into());

@@ -129,6 +129,10 @@ pub enum Cause {
     /// The track left the contact of an identity event ([`Tracklet::event`] says which):
     /// the tracklet after the meeting, linked to one before it on decisive evidence.
     Parting,
+    /// The track was found again after being lost from view for a while (hidden by scenery,
+    /// or gone): the person found may be someone else. Linked to the tracklet before it only
+    /// on motion and clothing evidence ([`LinkBasis::Motion`]).
+    Return,
 }
 
 /// A link from a tracklet back to the tracklet it continues.

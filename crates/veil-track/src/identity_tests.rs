@@ -467,6 +467,40 @@ fn reappearance_behind_scenery_links_only_where_the_motion_predicted() {
     assert!(!t.identity(&[a0]).contains(&other), "{:?}", t.tracks());
 }
 
+/// The same walk behind a pillar with the tracker's default patience: the track is found
+/// again, and the stretch after the pillar is a tracklet of its own (whoever comes out may
+/// be someone else), linked back on motion and clothing. Someone in other clothes coming out
+/// where the motion predicted is found by the same track, but not linked.
+#[test]
+fn a_track_found_again_after_a_while_starts_a_tracklet_linked_on_motion() {
+    let scenario = |shirt: [u8; 3]| {
+        run(60, move |n| {
+            let x = 20.0 + 4.0 * n as f32;
+            let who = if n < 20 { RED } else { shirt };
+            vec![
+                (fig(who, BLUE, x), !(20..34).contains(&n)),
+                (fig(GREEN, GREY, 340.0), true),
+            ]
+        })
+    };
+    let t = scenario(RED);
+    let a0 = tracklet_near(&t, 0, 20.0);
+    let out = tracklet_near(&t, 50, 220.0);
+    assert_eq!(a0.track, out.track, "re-matched by the tracker");
+    let tl = t.tracklet(out).unwrap();
+    assert_eq!(tl.cause, Cause::Return);
+    let link = tl.link.unwrap();
+    assert!(
+        link.confident && link.basis == LinkBasis::Motion && link.to == a0,
+        "{link:?}"
+    );
+    assert!(t.identity(&[a0]).contains(&out));
+    let t = scenario(YELLOW);
+    let a0 = tracklet_near(&t, 0, 20.0);
+    let out = tracklet_near(&t, 50, 220.0);
+    assert!(!t.identity(&[a0]).contains(&out), "{:?}", t.tracks());
+}
+
 #[test]
 fn tracks_file_round_trips_tracklets_events_and_links() {
     let (t, _, _) = meet_and_turn_back(true);

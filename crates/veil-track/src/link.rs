@@ -204,7 +204,8 @@ pub(crate) fn link_tracklets(
             .any(|(ci, x)| ci != d.col && *x == Cell::Unknown);
         let moved = match (find(tracks, c.track), find(tracks, r.track)) {
             (Some(ci), Some(ri)) => {
-                start - end <= cfg.relink_motion_gap && motion_continues(&tracks[ci], &tracks[ri], *start)
+                start - end <= cfg.relink_motion_gap
+                    && motion_continues(tracks[ci].boxes(), tracks[ri].boxes(), *start)
             }
             _ => false,
         };
@@ -229,6 +230,7 @@ pub(crate) fn link_tracklets(
             );
         }
     }
+    return_links(cfg, tracks, &look);
     crate::facechain::face_links(tracks);
 }
 
@@ -268,16 +270,16 @@ fn end_motion(boxes: &[TrackBox], at_end: bool) -> Option<((f32, f32), (f32, f32
     Some(((ex, ey), v, edge.bbox.h.max(1.0), edge.frame))
 }
 
-/// Whether `new` (a track that starts at `start`) continues `old` by motion: `old`'s last
+/// Whether boxes `new` (of a track or tracklet that starts at `start`) continue boxes `old` by
+/// motion: `old`'s last
 /// detected box moved on at its velocity to `new`'s first one lands within a third of the
 /// body height of it, plus half the distance covered at that speed (the longer the gap, the
 /// less certain the prediction), `new` moves on at about the same velocity (within half the
 /// speed, plus 2 % of the height per frame for a standing person's jitter), and the two boxes
 /// are of about the same size (within 1.5x). Someone who turns back, reappears elsewhere or
 /// much later does not continue.
-fn motion_continues(old: &Track, new: &Track, start: u64) -> bool {
-    let (Some((c0, v0, h0, f0)), Some((c1, v1, h1, f1))) =
-        (end_motion(old.boxes(), true), end_motion(new.boxes(), false))
+fn motion_continues(old: &[TrackBox], new: &[TrackBox], start: u64) -> bool {
+    let (Some((c0, v0, h0, f0)), Some((c1, v1, h1, f1))) = (end_motion(old, true), end_motion(new, false))
     else {
         return false;
     };
@@ -291,4 +293,56 @@ fn motion_continues(old: &Track, new: &Track, start: u64) -> bool {
     let off = (c1.0 - pred.0).hypot(c1.1 - pred.1);
     let dv = (v1.0 - v0.0).hypot(v1.1 - v0.1);
     off <= h / 3.0 + 0.5 * speed0 * gap && dv <= 0.5 * speed0.max(v1.0.hypot(v1.1)) + 0.02 * h
+}
+
+/// Link every tracklet of a track found again after a while unseen ([`Cause::Return`]) to the
+/// tracklet before it, when the motion carries one into the other within
+/// `relink_motion_gap` frames and the clothing of both is known and close
+/// (`relink_max_dist`). No alternative is needed: the motion is the evidence. Otherwise
+/// the link is recorded as a best guess (not confident), or not at all when a tracklet was
+/// never seen clearly.
+fn return_links(cfg: &TrackerConfig, tracks: &mut [Track], look: &dyn Fn(TrackletId) -> Option<Appearance>) {
+    for t in tracks.iter_mut() {
+        let mut links = Vec::new();
+        for pair in t.tracklets().windows(2) {
+            let (prev, tl) = (&pair[0], &pair[1]);
+            if tl.cause != Cause::Return || tl.link.is_some_and(|l| l.confident) {
+                continue;
+            }
+            let (a, b) = (
+                TrackletId::new(t.id(), prev.index),
+                TrackletId::new(t.id(), tl.index),
+            );
+            let (Some(la), Some(lb)) = (look(a), look(b)) else {
+                continue;
+            };
+            let distance = la.distance(&lb);
+            let boxes = t.boxes();
+            let split = boxes.partition_point(|x| x.frame < tl.start);
+            let before = &boxes[..split];
+            let before = &before[before.partition_point(|x| x.frame < prev.start)..];
+            let after = &boxes[split..];
+            let after = &after[..after.partition_point(|x| x.frame <= tl.end)];
+            let last_seen = before
+                .iter()
+                .rev()
+                .find(|x| !x.interpolated)
+                .map_or(prev.start, |x| x.frame);
+            let moved = tl.start - last_seen <= cfg.relink_motion_gap.saturating_add(1)
+                && motion_continues(before, after, tl.start);
+            links.push((
+                tl.index,
+                Link {
+                    to: a,
+                    distance,
+                    margin: None,
+                    confident: moved && distance <= cfg.relink_max_dist,
+                    basis: LinkBasis::Motion,
+                },
+            ));
+        }
+        for (index, link) in links {
+            t.set_link(index, link);
+        }
+    }
 }

@@ -186,6 +186,20 @@ impl Pool {
         for &(t, d) in &s.matches {
             let tr = &mut pool[t];
             let det = &dets[d];
+            // Found again after a while unseen, outside a meeting: whoever it is now starts a
+            // tracklet of its own, linked back only on evidence (see `link_tracklets`).
+            let unseen = frame - tr.last_hit - 1;
+            if tr.confirmed
+                && unseen >= cfg.reappear_gap
+                && tr.tracklets.last().is_some_and(|l| l.cause != Cause::Event)
+            {
+                tr.tracklets.push(LiveTracklet {
+                    start: frame,
+                    cause: Cause::Return,
+                    event: None,
+                    look: AppearanceMean::default(),
+                });
+            }
             tr.kf.update(&det.bbox);
             tr.boxes.push(TrackBox {
                 frame,
