@@ -98,8 +98,17 @@ pub struct ExportArgs {
     /// linked to it; N.K adds tracklet K of track N after review (e.g. 3,3.2).
     #[arg(long, value_name = "ID[,ID.K...]", value_delimiter = ',', requires = "tracks")]
     pub keep_track: Vec<String>,
-    /// Add tracklets to the requester after review (e.g. 3.2,7.3), also with --keep-at.
-    #[arg(long, value_name = "ID.K[,ID.K...]", value_delimiter = ',')]
+    /// Add tracklets of --tracks to the requester after review (e.g. 3.2,7.3), also with
+    /// --keep-at. Needs --tracks: the ids are that file's (an export without one analyses
+    /// again, and its numbering can differ). An event tracklet (people together) or one seen
+    /// at the same time as a kept tracklet of another person is refused. The manifest and the
+    /// audit entry record the additions with --actor.
+    #[arg(
+        long,
+        value_name = "ID.K[,ID.K...]",
+        value_delimiter = ',',
+        requires = "tracks"
+    )]
     pub add_tracklet: Vec<veil::redact::TrackletId>,
     /// Keep the person whose box contains pixel X,Y at TIME: TIME@X,Y (e.g. 12.5@640,360).
     #[arg(long, value_name = "TIME@X,Y", value_parser = parse_keep_at)]
@@ -115,6 +124,11 @@ pub struct ExportArgs {
     /// Tracks from `redact analyze` (without it, export runs the analysis itself).
     #[arg(long, value_name = "TRACKS.json")]
     pub tracks: Option<PathBuf>,
+    /// Without --tracks: also save the tracks of the export's own analysis, so that the
+    /// tracklet ids of its manifest and review strip can be given with --tracks (and
+    /// --add-tracklet) next time.
+    #[arg(long, value_name = "TRACKS.json", conflicts_with = "tracks")]
+    pub tracks_out: Option<PathBuf>,
     /// How bystanders are redacted.
     #[arg(long, value_enum, default_value_t = StyleArg::Blur)]
     pub style: StyleArg,
@@ -259,6 +273,14 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     opts.to = args.window.to;
     opts.zones = args.zones.clone();
     opts.tracks = args.tracks.clone();
+    opts.tracks_out = match &args.tracks_out {
+        Some(p) => {
+            crate::check_not_same(&args.input, p)?;
+            Some(outputs.stage(p)?)
+        }
+        None => None,
+    };
+    opts.actor = args.audit.actor.clone();
     opts.requester = if args.keep_none {
         Requester::None
     } else if let Some((time, x, y)) = args.keep_at {
@@ -331,6 +353,18 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         let names: Vec<String> = m.requester_tracklets.iter().map(|t| t.to_string()).collect();
         crate::note!("requester kept on tracklet(s) {}", names.join(", "));
     }
+    if !m.operator_tracklets.is_empty() {
+        let names: Vec<String> = m
+            .operator_tracklets
+            .iter()
+            .map(|o| o.tracklet.to_string())
+            .collect();
+        let by = m.operator_tracklets[0]
+            .added_by
+            .as_deref()
+            .unwrap_or("an operator not named (no --actor)");
+        crate::note!("added by {by} after review: tracklet(s) {}", names.join(", "));
+    }
     for w in &m.withheld {
         let names: Vec<String> = w.tracklets.iter().map(|t| t.to_string()).collect();
         crate::note!(
@@ -350,6 +384,12 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         crate::note!(
             "withheld stretches stay redacted; only after checking the footage, add a tracklet \
              that is the requester with --add-tracklet ID.K and export again"
+        );
+    }
+    if let Some(t) = &args.tracks_out {
+        crate::note!(
+            "tracks:   {} (give it with --tracks to reuse its tracklet ids)",
+            t.display()
         );
     }
     if let Some(r) = &args.review {

@@ -66,6 +66,7 @@ fn main() -> Result<(), AuditError> {
             recipient: None,
             reason: "check reported break-in".into(),
             manifest_sha256: None,
+            operator_tracklets: Vec::new(),
             prev,
             hash: String::new(),
         };

@@ -45,6 +45,12 @@ pub struct Entry {
     pub reason: String,
     /// For exports: SHA-256 (lowercase hex) of the export's manifest file.
     pub manifest_sha256: Option<String>,
+    /// For exports: the tracklets (`3.2`) the operator (`actor`) added to the requester
+    /// after review, kept on their word rather than Veil's evidence. Written only when not
+    /// empty, so entries without it (and every entry written before it existed) keep their
+    /// bytes and hashes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator_tracklets: Vec<String>,
     /// `hash` of the previous entry ([`GENESIS_PREV`] for the first).
     pub prev: String,
     /// SHA-256 (lowercase hex) of this entry's canonical bytes.
@@ -67,6 +73,8 @@ struct CanonicalBody<'a> {
     recipient: &'a Option<String>,
     reason: &'a str,
     manifest_sha256: &'a Option<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    operator_tracklets: &'a [String],
     prev: &'a str,
 }
 
@@ -85,6 +93,7 @@ impl Entry {
             recipient: &self.recipient,
             reason: &self.reason,
             manifest_sha256: &self.manifest_sha256,
+            operator_tracklets: &self.operator_tracklets,
             prev: &self.prev,
         }
     }
@@ -136,6 +145,8 @@ pub struct NewEntry {
     pub reason: String,
     /// The export manifest's SHA-256 (exports).
     pub manifest_sha256: Option<String>,
+    /// The tracklets the operator added to the requester (exports; empty: none).
+    pub operator_tracklets: Vec<String>,
 }
 
 impl NewEntry {
@@ -151,6 +162,7 @@ impl NewEntry {
             recipient: None,
             reason: reason.into(),
             manifest_sha256: None,
+            operator_tracklets: Vec::new(),
         }
     }
 
@@ -181,6 +193,12 @@ impl NewEntry {
     /// Sets the recipient of a disclosure.
     pub fn recipient(mut self, recipient: impl Into<String>) -> Self {
         self.recipient = Some(recipient.into());
+        self
+    }
+
+    /// Sets the tracklets the operator added to the requester of an export (`3.2`, ...).
+    pub fn operator_tracklets<S: Into<String>>(mut self, tracklets: impl IntoIterator<Item = S>) -> Self {
+        self.operator_tracklets = tracklets.into_iter().map(Into::into).collect();
         self
     }
 

@@ -278,6 +278,7 @@ fn append_locked(
         recipient: entry.recipient.clone(),
         reason: entry.reason.clone(),
         manifest_sha256: entry.manifest_sha256.clone(),
+        operator_tracklets: entry.operator_tracklets.clone(),
         prev,
         hash: String::new(),
     };

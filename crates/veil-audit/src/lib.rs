@@ -63,7 +63,9 @@
 //! ## Entry format and canonical form
 //!
 //! Every line is one JSON object with exactly these members, in this order, all present
-//! (absent optional values are `null`), with no whitespace between tokens:
+//! (absent optional values are `null`) except `operator_tracklets`, which is written only
+//! when it is not empty (so entries without it, including every entry written before it
+//! existed, keep their bytes), with no whitespace between tokens:
 //!
 //! | member | type | meaning |
 //! |---|---|---|
@@ -79,6 +81,7 @@
 //! | `recipient` | string or null | third party (disclosures) |
 //! | `reason` | string | free text |
 //! | `manifest_sha256` | string or null | export manifest's SHA-256, 64 lowercase hex digits |
+//! | `operator_tracklets` | array of strings, only when not empty | exports: the tracklets (`3.2`) the actor added to the requester after review |
 //! | `prev` | string | `hash` of the previous line; 64 `0`s for the first line |
 //! | `hash` | string | SHA-256 of this entry's canonical bytes, 64 lowercase hex digits |
 //!

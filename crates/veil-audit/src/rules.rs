@@ -21,7 +21,8 @@ impl NewEntry {
     ///   a basis the purpose may be left out (the basis is the justification);
     /// - `export`: camera, window, purpose, manifest hash, and a basis of `inzage`,
     ///   `police-order`, `own-report` or `incident` (evidence kept for an incident); purpose
-    ///   limitation as for `view`;
+    ///   limitation as for `view`; operator tracklets, if any, written `TRACK.INDEX` (only
+    ///   an export has them);
     /// - `disclose`: camera, recipient, and a basis of `police-order` or `own-report`
     ///   (otherwise [`AuditError::DisclosureWithoutLegalBasis`]);
     /// - `erase`: camera, window and an `erasure-request` basis; `hold`/`release`: camera and
@@ -67,6 +68,16 @@ impl NewEntry {
                     reason: format!("manifest_sha256 `{h}` is not 64 lowercase hex digits"),
                 });
             }
+        }
+        if !self.operator_tracklets.is_empty() && action != Action::Export {
+            return Err(AuditError::InvalidEntry {
+                reason: format!("operator_tracklets belong to an export entry, not {action}"),
+            });
+        }
+        if let Some(t) = self.operator_tracklets.iter().find(|t| !is_tracklet(t)) {
+            return Err(AuditError::InvalidEntry {
+                reason: format!("operator tracklet `{t}` is not TRACK.INDEX (e.g. 3.2)"),
+            });
         }
         let need_camera = || {
             self.camera
@@ -214,4 +225,11 @@ pub fn check_purpose(
             allowed: camera_purposes.to_vec(),
         }),
     }
+}
+
+/// `TRACK.INDEX`: digits, a dot, digits not all zero (a tracklet name, e.g. `3.2`).
+fn is_tracklet(s: &str) -> bool {
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    s.split_once('.')
+        .is_some_and(|(t, i)| digits(t) && digits(i) && i.bytes().any(|b| b != b'0'))
 }

@@ -53,6 +53,32 @@ pub enum RedactError {
         /// Pixel row.
         y: f32,
     },
+    /// `Requester::At` points at a place inside the boxes of several tracked people with no
+    /// clear winner (see [`veil_track::Tracks::at_point`]): Veil does not guess who was meant.
+    #[error("the point ({x}, {y}) at {time} s (frame {frame}) is inside the boxes of {}: no clear winner (pick a point on one person only, or on their face, or give track ids with --keep-track)", candidates_list(.candidates))]
+    AmbiguousPoint {
+        /// Time asked for, in seconds from the start of the input.
+        time: f64,
+        /// Frame the time maps to.
+        frame: u64,
+        /// Pixel column.
+        x: f32,
+        /// Pixel row.
+        y: f32,
+        /// Every track with a box containing the point, sorted by id.
+        candidates: Vec<veil_track::PointCandidate>,
+    },
+    /// A tracklet the operator added to the requester (`--add-tracklet`, or `N.K` in
+    /// `--keep-track`) cannot be the requester, or cannot be told apart from someone else.
+    #[error("tracklet {tracklet}{} cannot be added to the requester: {reason}", .tracks.as_ref().map(|p| format!(" of tracks file {}", p.display())).unwrap_or_default())]
+    TrackletRefused {
+        /// The tracklet added.
+        tracklet: veil_track::TrackletId,
+        /// The tracks file it was named from, when one was given.
+        tracks: Option<PathBuf>,
+        /// Why, naming the tracklets and frames involved.
+        reason: String,
+    },
     /// A requester track id is not in the tracks.
     #[error("track {id} is not in the tracks{}", .path.as_ref().map(|p| format!(" file {}", p.display())).unwrap_or_default())]
     UnknownTrack {
@@ -150,6 +176,11 @@ pub enum RedactError {
     /// aborted, as for any other error.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// `track 3 (person box ...), track 5 (...)`.
+fn candidates_list(c: &[veil_track::PointCandidate]) -> String {
+    c.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 impl RedactError {

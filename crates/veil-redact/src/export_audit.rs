@@ -58,13 +58,21 @@ impl ExportAudit {
     }
 
     /// Append the entry for the manifest at `manifest` (its SHA-256 as written) of an export
-    /// spanning `frames_span` seconds of the recording.
+    /// spanning `frames_span` seconds of the recording. The tracklets the operator added to
+    /// the requester, as the manifest lists them (`operator_tracklets`), are recorded in the
+    /// entry too.
     ///
     /// # Errors
     /// [`RedactError::Audit`] if the manifest cannot be hashed, the window lies outside the
-    /// representable years, or the log refuses the entry.
+    /// representable years, or the log refuses the entry; [`RedactError::Io`] if the
+    /// manifest cannot be read as one.
     pub fn log(&self, manifest: &Path, frames_span: [f64; 2]) -> Result<Entry, RedactError> {
         let hash = veil_audit::sha256_file(manifest)?;
+        let operator: Vec<String> = crate::Manifest::load(manifest)?
+            .operator_tracklets
+            .iter()
+            .map(|o| o.tracklet.to_string())
+            .collect();
         let at = |secs: f64| {
             if !secs.is_finite() {
                 return None;
@@ -80,7 +88,10 @@ impl ExportAudit {
                 })
             }
         };
-        let entry = self.entry.clone().manifest_sha256(hash).window(window);
+        let mut entry = self.entry.clone().manifest_sha256(hash).window(window);
+        if !operator.is_empty() {
+            entry = entry.operator_tracklets(operator);
+        }
         Ok(AuditLog::new(&self.log).append(&entry, &self.purposes)?)
     }
 

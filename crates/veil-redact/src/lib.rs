@@ -49,11 +49,13 @@ pub use export_audit::ExportAudit;
 /// The image crate, whose `RgbImage` the [`preview`] functions return.
 pub use image;
 pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, Keeps, LayerPlan, Padding, Style};
-pub use manifest::{sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord};
+pub use manifest::{
+    sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord, OperatorTracklet,
+};
 pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_identity, resolve_requester, KeepSet, Requester, Withheld};
 pub use veil_detect::InputSize;
-pub use veil_track::TrackletId;
+pub use veil_track::{PointCandidate, TrackletId};
 pub use veil_track::{TrackerConfig, Tracks};
 pub use veil_video::{EncodeOptions, VideoError};
 pub use verify::{verify, verify_audit_link, Verified, VerifyError};
@@ -273,8 +275,18 @@ pub struct ExportOptions {
     pub requester: Requester,
     /// Tracklets added to the requester by the operator after review (e.g. `3.2`, shown
     /// as withheld in an earlier manifest or review strip), with everything confidently
-    /// linked to them.
+    /// linked to them. They need [`ExportOptions::tracks`], the file their ids come from (a
+    /// one-shot export analyses again, and its numbering can differ), else the export is
+    /// refused with [`RedactError::InvalidOption`]. An event tracklet, or one that coexists
+    /// in time with a kept tracklet of another person, is refused
+    /// ([`RedactError::TrackletRefused`]). The manifest lists them apart
+    /// ([`Manifest::operator_tracklets`]) with [`ExportOptions::actor`], and so does the
+    /// audit entry.
     pub keep_tracklets: Vec<TrackletId>,
+    /// Who makes the export (the operator), recorded with the tracklets they added
+    /// (`None`: the audit entry's actor when [`ExportOptions::audit`] is set, else recorded
+    /// as unknown). When both are set they must be the same.
+    pub actor: Option<String>,
     /// The camera's zone file (TOML), applied to every frame before anything else.
     pub zones: Option<PathBuf>,
     /// Redaction style of bystanders.

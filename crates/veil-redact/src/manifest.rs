@@ -6,7 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Padding, RedactError, Requester, Style};
 
-/// Version of the manifest JSON schema.
+/// Version of the manifest JSON schema. Members added since (`requester_tracklets`,
+/// `withheld`, `operator_tracklets`, `settings.policy`, ...) are optional: a manifest
+/// without them (an older Veil's) reads as empty there, and a verifier needs only
+/// `output.sha256` ([`crate::verify()`]), so the version changes only when a member changes
+/// meaning or goes away.
 pub const MANIFEST_VERSION: u32 = 1;
 
 /// A file and its SHA-256 (lowercase hex).
@@ -89,6 +93,15 @@ pub struct ManifestCounts {
     pub boxes_kept: u64,
 }
 
+/// A tracklet the operator added to the requester (see [`Manifest::operator_tracklets`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorTracklet {
+    /// The tracklet (`track.index`, numbering of the tracks file).
+    pub tracklet: crate::TrackletId,
+    /// The operator (`--actor`, the audit entry's actor); `null` when the export named none.
+    pub added_by: Option<String>,
+}
+
 /// The manifest written beside an export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -113,9 +126,15 @@ pub struct Manifest {
     /// The requester's track ids (kept visible on their kept tracklets).
     pub requester_tracks: Vec<u64>,
     /// The requester's tracklets kept visible (`track.index`): the one selected, those the
-    /// operator added, and those confidently linked to them.
+    /// operator added (listed again in `operator_tracklets`), and those confidently linked to
+    /// them.
     #[serde(default)]
     pub requester_tracklets: Vec<crate::TrackletId>,
+    /// The tracklets the operator added to the requester after review (`--add-tracklet`, or
+    /// `N.K` in `--keep-track`), each with who added it: kept on a person's word, not on
+    /// Veil's evidence. Empty in manifests written before it was recorded.
+    #[serde(default)]
+    pub operator_tracklets: Vec<OperatorTracklet>,
     /// Stretches where the requester may be but was redacted because the identity there is
     /// uncertain, with the reason.
     #[serde(default)]

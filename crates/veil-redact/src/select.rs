@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use veil_core::BoxF;
 use veil_track::facechain::{follow_face, same_faces, seed};
-use veil_track::{TrackletId, Tracks};
+use veil_track::{AtPoint, Cause, Class, TrackletId, Tracks};
 
 use crate::RedactError;
 
@@ -23,8 +23,9 @@ pub enum Requester {
         ids: Vec<u64>,
     },
     /// The person whose box contains pixel `(x, y)` of the frame shown at `time` (seconds
-    /// from the start of the input); the nearest box centre if several boxes contain it.
-    /// Nobody there is an error, never a silent full redaction.
+    /// from the start of the input). Nobody there is an error, never a silent full
+    /// redaction; boxes of several people there are an error too, unless the point lies on
+    /// exactly one of their faces (see [`veil_track::Tracks::at_point`]).
     At {
         /// Time in seconds from the start of the input.
         time: f64,
@@ -51,7 +52,9 @@ pub fn frame_number(time: f64, fps: f64) -> u64 {
 ///
 /// # Errors
 /// [`RedactError::UnknownTrack`] for an id not in `tracks`; [`RedactError::NobodyAt`] when no
-/// box contains the point; [`RedactError::InvalidOption`] for a non-finite time or point.
+/// box contains the point; [`RedactError::AmbiguousPoint`], listing the candidates, when
+/// boxes of several tracks contain it with no clear winner; [`RedactError::InvalidOption`]
+/// for a non-finite time or point.
 pub fn resolve_requester(
     tracks: &Tracks,
     requester: &Requester,
@@ -82,10 +85,17 @@ pub fn resolve_requester(
                 });
             }
             let frame = frame_number(time, tracks.fps());
-            tracks
-                .track_at_point(frame, x, y)
-                .map(|id| vec![id])
-                .ok_or(RedactError::NobodyAt { time, frame, x, y })
+            match tracks.at_point(frame, x, y) {
+                AtPoint::Track(id) => Ok(vec![id]),
+                AtPoint::Nobody => Err(RedactError::NobodyAt { time, frame, x, y }),
+                AtPoint::Ambiguous(candidates) => Err(RedactError::AmbiguousPoint {
+                    time,
+                    frame,
+                    x,
+                    y,
+                    candidates,
+                }),
+            }
         }
     }
 }
@@ -171,7 +181,9 @@ pub(crate) fn clock(f: u64, fps: f64) -> String {
 ///
 /// # Errors
 /// As [`resolve_requester`]; [`RedactError::InvalidOption`] for a tracklet in `extra` that
-/// is not in `tracks`; [`RedactError::TracksCoverage`] when a requester is to be kept but the
+/// is not in `tracks`; [`RedactError::TrackletRefused`] for a tracklet in `extra` that cannot
+/// be the requester (an event tracklet, or one that coexists in time with a kept tracklet of
+/// another person); [`RedactError::TracksCoverage`] when a requester is to be kept but the
 /// tracks file records no identity (version 1).
 pub fn resolve_identity(
     tracks: &Tracks,
@@ -205,17 +217,8 @@ pub fn resolve_identity(
         }
         _ => seeds.extend(ids.iter().map(|&id| TrackletId::new(id, 1))),
     }
-    for &x in extra {
-        if tracks.tracklet(x).is_none() {
-            return Err(RedactError::InvalidOption {
-                reason: format!(
-                    "tracklet {x} is not in the tracks file{}",
-                    tracks_path.map_or(String::new(), |p| format!(" {}", p.display()))
-                ),
-            });
-        }
-        seeds.push(x);
-    }
+    check_additions(tracks, &seeds, extra, tracks_path)?;
+    seeds.extend(extra.iter().copied());
     let kept = tracks.identity(&seeds);
     let mut spans = Vec::new();
     for k in &kept {
@@ -280,6 +283,135 @@ pub fn resolve_identity(
         spans,
         faces,
     })
+}
+
+/// The operator's additions (`extra`) to the requester selected by `seeds`, checked before
+/// anything is kept:
+///
+/// - an event tracklet ([`Cause::Event`], people together) is refused: who is who there cannot
+///   be told, by the operator either;
+/// - an addition, or a tracklet confidently linked to it, that coexists in time (shares a
+///   frame) with another tracklet kept (the requester's, everything linked to it, or another
+///   addition) of another track of the same class is refused: two people tracked at the same
+///   time are two people, by the tracker's own rule. A face track beside a person track is not
+///   refused: it may be the requester's face that the tracker did not attach.
+///
+/// # Errors
+/// [`RedactError::InvalidOption`] for a tracklet not in `tracks`;
+/// [`RedactError::TrackletRefused`] naming the reason, the tracklets and the frames.
+fn check_additions(
+    tracks: &Tracks,
+    seeds: &[TrackletId],
+    extra: &[TrackletId],
+    tracks_path: Option<&Path>,
+) -> Result<(), RedactError> {
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let fps = tracks.fps();
+    let refuse = |tracklet: TrackletId, reason: String| RedactError::TrackletRefused {
+        tracklet,
+        tracks: tracks_path.map(Path::to_path_buf),
+        reason,
+    };
+    let span = |a: u64, b: u64| format!("frames {a}-{b}, {}-{}", clock(a, fps), clock(b, fps));
+    for &x in extra {
+        let Some(tl) = tracks.tracklet(x) else {
+            return Err(RedactError::InvalidOption {
+                reason: format!(
+                    "tracklet {x} is not in the tracks file{}",
+                    tracks_path.map_or(String::new(), |p| format!(" {}", p.display()))
+                ),
+            });
+        };
+        if tl.cause == Cause::Event {
+            let event = tl.event.and_then(|e| tracks.events().get(e));
+            let who = event.map_or_else(
+                || format!("track {} was together with someone else", x.track),
+                |e| {
+                    let o: Vec<String> = e
+                        .tracks
+                        .iter()
+                        .filter(|&&t| t != x.track)
+                        .map(u64::to_string)
+                        .collect();
+                    format!(
+                        "track {} was {} track{} {}",
+                        x.track,
+                        e.kind.describe(),
+                        if o.len() == 1 { "" } else { "s" },
+                        o.join(", ")
+                    )
+                },
+            );
+            return Err(refuse(
+                x,
+                format!(
+                    "it is an event tracklet ({}): {who}, and while people are together who is \
+                     who cannot be told; add the tracklet after they part instead",
+                    span(tl.start, tl.end)
+                ),
+            ));
+        }
+    }
+    let automatic = tracks.identity(seeds);
+    let mut all = seeds.to_vec();
+    all.extend_from_slice(extra);
+    let kept = tracks.identity(&all);
+    let class = |t: TrackletId| tracks.get(t.track).map(|t| t.class());
+    for &a in kept.iter().filter(|a| !automatic.contains(a)) {
+        // The addition that brought `a` in: itself, or one it is confidently linked to.
+        let by = extra
+            .iter()
+            .copied()
+            .find(|&x| x == a)
+            .or_else(|| {
+                extra
+                    .iter()
+                    .copied()
+                    .find(|&x| tracks.identity(&[x]).contains(&a))
+            })
+            .unwrap_or(a);
+        let Some(ta) = tracks.tracklet(a) else { continue };
+        for &b in &kept {
+            if b.track == a.track || class(a) != class(b) || (b < a && !automatic.contains(&b)) {
+                // (two additions are compared once)
+                continue;
+            }
+            let Some(tb) = tracks.tracklet(b) else { continue };
+            if ta.start > tb.end || tb.start > ta.end {
+                continue;
+            }
+            let what = if a == by {
+                "it".to_owned()
+            } else {
+                format!(
+                    "tracklet {a} ({}), confidently linked to it,",
+                    span(ta.start, ta.end)
+                )
+            };
+            let other = if automatic.contains(&b) {
+                format!("the requester's tracklet {b}")
+            } else {
+                format!("tracklet {b}, also added,")
+            };
+            let both = span(ta.start.max(tb.start), ta.end.min(tb.end));
+            let person = if class(a) == Some(Class::Face) {
+                "faces"
+            } else {
+                "people"
+            };
+            return Err(refuse(
+                by,
+                format!(
+                    "{what} coexists in time with {other} ({both}: both in view at once); two \
+                     {person} tracked at the same time are two different {person} (the tracker's \
+                     own rule), so it is not the requester"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// How far (frames) a followed face box is looked for as the source of a box held by

@@ -194,8 +194,12 @@ fn requester_selection() {
         y,
     };
     assert_eq!(resolve_requester(&t, &at(50.0, 80.0), None).unwrap(), vec![1]);
-    // Inside both bodies: the nearest box centre wins (bystander body centre is 130).
-    assert_eq!(resolve_requester(&t, &at(98.0, 100.0), None).unwrap(), vec![2]);
+    // Inside both bodies, on no face: no clear winner, an error naming both.
+    let e = resolve_requester(&t, &at(98.0, 100.0), None).unwrap_err();
+    assert!(
+        matches!(&e, RedactError::AmbiguousPoint { frame: 11, candidates, .. } if candidates.len() == 2),
+        "{e}"
+    );
     let e = resolve_requester(&t, &at(5.0, 5.0), None).unwrap_err();
     assert!(matches!(e, RedactError::NobodyAt { frame: 11, .. }), "{e}");
     let e = resolve_requester(&t, &Requester::Tracks { ids: vec![1, 7] }, None).unwrap_err();
@@ -348,15 +352,30 @@ fn the_requester_is_kept_only_on_confidently_linked_tracklets() {
     assert_eq!(w.tracklets, vec![TrackletId::new(1, 2), TrackletId::new(2, 2)]);
     assert_eq!(w.reason, "identity uncertain while meeting track 2 from 00:01.0");
     assert_eq!((w.from_frame, w.to_frame), (10, 13));
-    // After review, the operator adds 1.3: kept from then on.
-    let keep = resolve_identity(
+    // Adding 1.3 to the requester of track 1 is refused: 2.3, confidently linked to 1.1, is
+    // in view at the same time, and two people at once are two people.
+    let e = resolve_identity(
         &t,
         &Requester::Tracks { ids: vec![1] },
         &[TrackletId::new(1, 3)],
         None,
     )
+    .unwrap_err();
+    assert!(
+        matches!(e, RedactError::TrackletRefused { tracklet, .. } if tracklet == TrackletId::new(1, 3)),
+        "{e}"
+    );
+    assert!(e.to_string().contains("tracklet 2.3 (frames 14-20"), "{e}");
+    // After review, the operator adds 1.3 to the requester of track 2 (1.3's best, undecided
+    // link is to 2.1): kept from then on.
+    let keep = resolve_identity(
+        &t,
+        &Requester::Tracks { ids: vec![2] },
+        &[TrackletId::new(1, 3)],
+        None,
+    )
     .unwrap();
-    assert!(keep.keeps(1, 16));
+    assert!(keep.keeps(1, 16) && keep.keeps(2, 5) && !keep.keeps(2, 16));
     let e = resolve_identity(&t, &Requester::None, &[TrackletId::new(1, 9)], None).unwrap_err();
     assert!(matches!(e, RedactError::InvalidOption { .. }), "{e}");
     // A version 1 tracks file (no identity) is refused when someone is to be kept.

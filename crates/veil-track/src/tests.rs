@@ -485,13 +485,62 @@ fn point_query_and_thumbnail() {
         None,
         "no padding in point queries"
     );
-    // Nearest centre wins when boxes overlap.
-    let mut tr = tracker();
-    tr.update(0, &[person(0.9, 100.0, 100.0), person(0.9, 120.0, 100.0)])
-        .unwrap();
-    let tt = tr.finish();
-    assert_eq!(tt.track_at_point(0, 125.0, 150.0), Some(1));
-    assert_eq!(tt.track_at_point(0, 145.0, 150.0), Some(2));
+    // Two bodies and no face at the point: no clear winner (the nearest centre is no
+    // evidence), every candidate listed; a point on one body only, or on exactly one of the
+    // faces over the bodies, has one.
+    let tb = |x: f32, y: f32, w: f32, h: f32| TrackBox {
+        frame: 0,
+        bbox: BoxF::new(x, y, w, h),
+        score: 0.9,
+        interpolated: false,
+    };
+    let a = Track::new(
+        1,
+        Class::Person,
+        vec![tb(100.0, 100.0, 40.0, 100.0)],
+        vec![tb(122.0, 105.0, 16.0, 20.0)],
+    )
+    .unwrap();
+    let b = Track::new(2, Class::Person, vec![tb(120.0, 100.0, 40.0, 100.0)], vec![]).unwrap();
+    let f = Track::new(3, Class::Face, vec![tb(140.0, 105.0, 16.0, 20.0)], vec![]).unwrap();
+    let tt = Tracks::new(640, 480, 25.0, vec![a, b, f]).unwrap();
+    assert_eq!(tt.track_at_point(0, 125.0, 150.0), None);
+    let AtPoint::Ambiguous(c) = tt.at_point(0, 125.0, 150.0) else {
+        panic!("two bodies: ambiguous")
+    };
+    assert_eq!(c.iter().map(|c| c.track).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(c[0].body, Some(BoxF::new(100.0, 100.0, 40.0, 100.0)));
+    assert!(c.iter().all(|c| c.face.is_none()));
+    assert_eq!(
+        c[1].to_string(),
+        "track 2 (person box 120,100 40x100)",
+        "candidates name their boxes"
+    );
+    assert_eq!(tt.at_point(0, 105.0, 150.0), AtPoint::Track(1));
+    assert_eq!(tt.at_point(0, 150.0, 150.0), AtPoint::Track(2));
+    // On track 1's face, over both bodies: track 1; on the face-only track 3 over track 2's
+    // body: track 3.
+    assert_eq!(tt.at_point(0, 125.0, 110.0), AtPoint::Track(1));
+    assert_eq!(tt.at_point(0, 145.0, 110.0), AtPoint::Track(3));
+    // Two faces at the point (track 1's and the face track's boxes overlap): ambiguous.
+    let a = Track::new(
+        1,
+        Class::Person,
+        vec![tb(100.0, 100.0, 40.0, 100.0)],
+        vec![tb(122.0, 105.0, 16.0, 20.0)],
+    )
+    .unwrap();
+    let f = Track::new(3, Class::Face, vec![tb(130.0, 105.0, 16.0, 20.0)], vec![]).unwrap();
+    let tt = Tracks::new(640, 480, 25.0, vec![a, f]).unwrap();
+    let AtPoint::Ambiguous(c) = tt.at_point(0, 135.0, 110.0) else {
+        panic!("two faces: ambiguous")
+    };
+    assert_eq!(
+        c[0].to_string(),
+        "track 1 (person box 100,100 40x100; face box 122,105 16x20)"
+    );
+    assert_eq!(c[1].to_string(), "track 3 (face box 130,105 16x20)");
+    assert_eq!(tt.at_point(0, 5.0, 5.0), AtPoint::Nobody);
     // Thumbnail: best face box, else best detected body box.
     let p = t.get(1).unwrap();
     assert_eq!(p.best_thumbnail_box().unwrap().frame, 4);

@@ -317,26 +317,66 @@ impl Tracks {
             })
     }
 
-    /// The track whose box (body or face, interpolated included, no temporal padding) contains
-    /// point `(x, y)` on `frame`; if several do, the one whose box centre is nearest the point
-    /// (lower id on a tie).
-    pub fn track_at_point(&self, frame: u64, x: f32, y: f32) -> Option<u64> {
-        let mut best: Option<(f32, u64)> = None;
-        for (id, _, b, _) in self.boxes_at(frame, 0) {
+    /// Every track with a box (body or face, interpolated included, no temporal padding)
+    /// containing point `(x, y)` on `frame`, sorted by track id: the candidates for "the
+    /// person at this point".
+    pub fn candidates_at_point(&self, frame: u64, x: f32, y: f32) -> Vec<PointCandidate> {
+        let mut out: Vec<PointCandidate> = Vec::new();
+        for (id, class, b, is_face) in self.boxes_at(frame, 0) {
             if !b.contains(x, y) {
                 continue;
             }
-            let (cx, cy) = b.center();
-            let d = (cx - x).powi(2) + (cy - y).powi(2);
-            let better = match best {
-                None => true,
-                Some((bd, bid)) => d < bd || (d == bd && id < bid),
+            let i = match out.iter().position(|c| c.track == id) {
+                Some(i) => i,
+                None => {
+                    out.push(PointCandidate {
+                        track: id,
+                        class,
+                        body: None,
+                        face: None,
+                    });
+                    out.len() - 1
+                }
             };
-            if better {
-                best = Some((d, id));
+            if is_face {
+                out[i].face = Some(b);
+            } else {
+                out[i].body = Some(b);
             }
         }
-        best.map(|(_, id)| id)
+        out.sort_by_key(|c| c.track);
+        out
+    }
+
+    /// Who is at point `(x, y)` on `frame` (boxes as in [`Tracks::candidates_at_point`]):
+    /// the track whose box contains the point when there is a clear winner, else every
+    /// candidate. A winner is clear when the point lies in the boxes of one track only, or,
+    /// when several tracks' boxes contain it, in the face box of exactly one of them (someone
+    /// pointed at is pointed at by the face; a body box overlapping another person's face is
+    /// not who was meant). Two bodies and no face, or two faces, are ambiguous: the nearest box
+    /// centre is no evidence of who was meant, and a wrong guess reveals a bystander.
+    pub fn at_point(&self, frame: u64, x: f32, y: f32) -> AtPoint {
+        let candidates = self.candidates_at_point(frame, x, y);
+        match candidates.as_slice() {
+            [] => AtPoint::Nobody,
+            [one] => AtPoint::Track(one.track),
+            many => {
+                let mut faces = many.iter().filter(|c| c.face.is_some());
+                match (faces.next(), faces.next()) {
+                    (Some(one), None) => AtPoint::Track(one.track),
+                    _ => AtPoint::Ambiguous(candidates),
+                }
+            }
+        }
+    }
+
+    /// The track at point `(x, y)` on `frame` when there is a clear winner (see
+    /// [`Tracks::at_point`]); `None` when nobody is there or the point is ambiguous.
+    pub fn track_at_point(&self, frame: u64, x: f32, y: f32) -> Option<u64> {
+        match self.at_point(frame, x, y) {
+            AtPoint::Track(id) => Some(id),
+            AtPoint::Nobody | AtPoint::Ambiguous(_) => None,
+        }
     }
 
     pub(crate) fn check(&self) -> Result<(), String> {
@@ -376,7 +416,7 @@ impl Tracks {
                         // that starts with the body on that frame.
                         .is_some_and(|x| match l.basis {
                             LinkBasis::Face => x.start < tl.start && x.end <= tl.start,
-                            LinkBasis::Appearance => x.end < tl.start,
+                            LinkBasis::Appearance | LinkBasis::Motion => x.end < tl.start,
                         });
                     if !ok {
                         return Err(format!(
@@ -389,6 +429,46 @@ impl Tracks {
         }
         Ok(())
     }
+}
+
+/// A track with a box containing a point (see [`Tracks::candidates_at_point`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointCandidate {
+    /// The track id.
+    pub track: u64,
+    /// Person or face track.
+    pub class: Class,
+    /// The person box containing the point (`None`: only the face box does, or a face track).
+    pub body: Option<BoxF>,
+    /// The face box containing the point (a face track's own box, or a person's face).
+    pub face: Option<BoxF>,
+}
+
+impl std::fmt::Display for PointCandidate {
+    /// `track 3 (person box 120,40 80x200; face box 140,50 30x36)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = |b: &BoxF| format!("{:.0},{:.0} {:.0}x{:.0}", b.x, b.y, b.w, b.h);
+        let mut parts = Vec::new();
+        if let Some(body) = &self.body {
+            parts.push(format!("person box {}", b(body)));
+        }
+        if let Some(face) = &self.face {
+            parts.push(format!("face box {}", b(face)));
+        }
+        write!(f, "track {} ({})", self.track, parts.join("; "))
+    }
+}
+
+/// Who is at a point of a frame (see [`Tracks::at_point`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AtPoint {
+    /// No box contains the point.
+    Nobody,
+    /// The clear winner.
+    Track(u64),
+    /// Boxes of several tracks contain the point and none is a clear winner: all of them,
+    /// sorted by track id.
+    Ambiguous(Vec<PointCandidate>),
 }
 
 /// The two sides of identity event `ei`: the tracklets before it (for every track the event

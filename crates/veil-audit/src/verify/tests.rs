@@ -27,6 +27,7 @@ fn chain(n: u64) -> Vec<Entry> {
                 recipient: None,
                 reason: format!("entry {seq}"),
                 manifest_sha256: None,
+                operator_tracklets: Vec::new(),
                 prev: prev.clone(),
                 hash: String::new(),
             };

@@ -543,3 +543,82 @@ mod props {
         }
     }
 }
+
+/// `operator_tracklets` (the tracklets an operator added to an export's requester) is written
+/// only when not empty: a line of the format before it existed still verifies, byte for byte,
+/// and an export entry with it chains and verifies like any other.
+#[test]
+fn operator_tracklets_are_an_optional_member() {
+    let dir = temp_dir("operator-tracklets");
+    let path = dir.join("audit.jsonl");
+    // A line as written before the member existed, hashed by hand.
+    let body = format!(
+        concat!(
+            r#"{{"version":1,"seq":1,"time":"2026-03-01T10:00:00Z","actor":"j.jansen","action":"note","#,
+            r#""camera":"cam-entrance","window":null,"purpose":null,"basis":null,"recipient":null,"#,
+            r#""reason":"before operator tracklets","manifest_sha256":null,"prev":"{}"}}"#
+        ),
+        GENESIS_PREV
+    );
+    let hash = sha256_hex(body.as_bytes());
+    let old_line = format!("{},\"hash\":\"{hash}\"}}", &body[..body.len() - 1]);
+    write_lines(&path, std::slice::from_ref(&old_line));
+    let s = verify_file(&path).unwrap();
+    assert!(
+        s.is_intact(),
+        "an entry of the earlier format verifies: {:?}",
+        s.problem
+    );
+    let log = veil_audit::AuditLog::new(&path);
+    let old: Entry = log.read_entries().unwrap().remove(0);
+    assert!(old.operator_tracklets.is_empty());
+    assert_eq!(String::from_utf8(old.to_line().unwrap()).unwrap(), old_line);
+    // An export with two tracklets added by its actor.
+    let e = sample_entry(1).operator_tracklets(["3.2", "7.3"]);
+    let stored = log.append_at(&e, &purposes(), t("2026-03-01T10:01:00Z")).unwrap();
+    assert_eq!(stored.operator_tracklets, ["3.2", "7.3"]);
+    let lines = read_lines(&path);
+    assert!(
+        lines[1].contains(r#","operator_tracklets":["3.2","7.3"],"prev":""#),
+        "between manifest_sha256 and prev: {}",
+        lines[1]
+    );
+    let s = verify_file(&path).unwrap();
+    assert!(s.is_intact(), "{:?}", s.problem);
+    assert_eq!(log.read_entries().unwrap()[1], stored);
+    // An empty list has one spelling: absent.
+    let mut lines = read_lines(&path);
+    lines.truncate(1);
+    let mut empty = stored.clone();
+    empty.operator_tracklets.clear();
+    empty.hash = empty.compute_hash().unwrap();
+    let spelled = String::from_utf8(empty.to_line().unwrap())
+        .unwrap()
+        .replace(r#","prev":"#, r#","operator_tracklets":[],"prev":"#);
+    lines.push(spelled);
+    write_lines(&path, &lines);
+    let p = verify_file(&path).unwrap().problem.unwrap();
+    assert_eq!(p.line, 2);
+    assert!(
+        matches!(p.kind, TamperKind::NotCanonical | TamperKind::Altered { .. }),
+        "{:?}",
+        p.kind
+    );
+    // Only an export names them, and each is TRACK.INDEX.
+    let view = sample_entry(0).operator_tracklets(["3.2"]);
+    assert!(matches!(
+        view.validate(&purposes()),
+        Err(AuditError::InvalidEntry { .. })
+    ));
+    for bad in ["3", "3.0", "x.2", "3.2 ", ""] {
+        let e = sample_entry(1).operator_tracklets([bad]);
+        assert!(
+            matches!(e.validate(&purposes()), Err(AuditError::InvalidEntry { .. })),
+            "{bad:?}"
+        );
+    }
+    assert!(sample_entry(1)
+        .operator_tracklets(["12.10"])
+        .validate(&purposes())
+        .is_ok());
+}

@@ -66,6 +66,7 @@ impl<'o> ExportPlan<'o> {
         opts.padding
             .check()
             .map_err(|reason| RedactError::InvalidOption { reason })?;
+        check_operator(opts)?;
         let manifest_path = opts.manifest_path();
         for out in [&opts.output, &manifest_path] {
             if same_file(&opts.input, out) {
@@ -302,6 +303,7 @@ impl Manifest {
             requester: opts.requester.clone(),
             requester_tracks: plan.keep.tracks(),
             requester_tracklets: plan.keep.tracklets.clone(),
+            operator_tracklets: operator_tracklets(opts),
             withheld: plan.keep.withheld.clone(),
             redacted_tracks: stats.tracks.iter().copied().collect(),
             tracks_file: plan.tracks_file.clone(),
@@ -331,6 +333,52 @@ impl Manifest {
             },
         })
     }
+}
+
+/// Tracklets added by the operator come from a tracks file (a one-shot export analyses
+/// again and its numbering can differ), and the operator named is the audit entry's actor.
+fn check_operator(opts: &ExportOptions) -> Result<(), RedactError> {
+    if !opts.keep_tracklets.is_empty() && opts.tracks.is_none() {
+        let names: Vec<String> = opts.keep_tracklets.iter().map(ToString::to_string).collect();
+        return Err(RedactError::InvalidOption {
+            reason: format!(
+                "tracklet(s) {} added to the requester need the tracks file their ids come from \
+                 (--tracks): an export without one analyses the input again, and its tracklets \
+                 may be numbered differently",
+                names.join(", ")
+            ),
+        });
+    }
+    if let (Some(actor), Some(audit)) = (&opts.actor, &opts.audit) {
+        if *actor != audit.entry.actor {
+            return Err(RedactError::InvalidOption {
+                reason: format!(
+                    "actor {actor:?} is not the audit entry's actor {:?}",
+                    audit.entry.actor
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The operator's additions for the manifest, in the order given, each once, with the
+/// operator.
+fn operator_tracklets(opts: &ExportOptions) -> Vec<crate::OperatorTracklet> {
+    let by = opts
+        .actor
+        .clone()
+        .or_else(|| opts.audit.as_ref().map(|a| a.entry.actor.clone()));
+    let mut out: Vec<crate::OperatorTracklet> = Vec::new();
+    for &t in &opts.keep_tracklets {
+        if !out.iter().any(|o| o.tracklet == t) {
+            out.push(crate::OperatorTracklet {
+                tracklet: t,
+                added_by: by.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// Pass 2 (after pass 1 when no tracks file is given): redact and encode the window, then
