@@ -359,23 +359,28 @@ fn check_additions(
     all.extend_from_slice(extra);
     let kept = tracks.identity(&all);
     let class = |t: TrackletId| tracks.get(t.track).map(|t| t.class());
-    for &a in kept.iter().filter(|a| !automatic.contains(a)) {
-        // The addition that brought `a` in: itself, or one it is confidently linked to.
+    // The additions themselves first, then the tracklets they bring in, each with the
+    // addition that brought it (the one it is confidently linked to).
+    let mut added: Vec<(TrackletId, TrackletId)> = extra
+        .iter()
+        .filter(|x| !automatic.contains(x))
+        .map(|&x| (x, x))
+        .collect();
+    for &a in kept
+        .iter()
+        .filter(|a| !automatic.contains(a) && !extra.contains(a))
+    {
         let by = extra
             .iter()
             .copied()
-            .find(|&x| x == a)
-            .or_else(|| {
-                extra
-                    .iter()
-                    .copied()
-                    .find(|&x| tracks.identity(&[x]).contains(&a))
-            })
+            .find(|&x| tracks.identity(&[x]).contains(&a))
             .unwrap_or(a);
+        added.push((a, by));
+    }
+    for &(a, by) in &added {
         let Some(ta) = tracks.tracklet(a) else { continue };
         for &b in &kept {
-            if b.track == a.track || class(a) != class(b) || (b < a && !automatic.contains(&b)) {
-                // (two additions are compared once)
+            if b.track == a.track || class(a) != class(b) {
                 continue;
             }
             let Some(tb) = tracks.tracklet(b) else { continue };
