@@ -54,6 +54,8 @@ pub use manifest::{
 };
 pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_identity, resolve_requester, KeepSet, Requester, Withheld};
+#[doc(hidden)]
+pub use sheet::ReviewPlace;
 pub use veil_detect::InputSize;
 pub use veil_track::{PointCandidate, TrackletId};
 pub use veil_track::{TrackerConfig, Tracks};
@@ -202,6 +204,9 @@ pub struct AnalyzeOptions {
     pub tracks_out: PathBuf,
     /// Where the contact sheet PNG is written, atomically, if wanted.
     pub contact_sheet: Option<PathBuf>,
+    /// The camera's zone file (TOML): its zones are masked in the contact sheet as in an
+    /// export (the detectors still see the whole frame).
+    pub zones: Option<PathBuf>,
     /// Detector settings.
     pub detect: DetectOptions,
     /// Tracker settings.
@@ -346,6 +351,10 @@ pub struct ExportReport {
     pub export_seconds: f64,
     /// Busy time per stage, both passes.
     pub stages: StageTimes,
+    /// Where each picture of the review strip came from (empty without one): for Veil's own
+    /// tests, not part of the API.
+    #[doc(hidden)]
+    pub review_cells: Vec<ReviewPlace>,
 }
 
 /// `[from, to)` for messages.

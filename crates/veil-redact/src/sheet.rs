@@ -6,6 +6,9 @@
 //!   the track under it; tracks too small to show are listed instead of drawn;
 //! - the review strip of `export --review`: the kept identity as time-stamped thumbnails along
 //!   the window, one a second plus one at every identity event, uncertain stretches marked.
+//!   Its cells are cut from the redacted frame (zones and bystanders as in the export); a cell
+//!   about a withheld candidate shows that candidate clear within its own boxes only (see
+//!   [`CandidateCrop`]), never anyone else.
 
 use std::path::Path;
 
@@ -82,19 +85,8 @@ impl Thumb {
 
     /// Crop `b` (padded by `pad` of its size) from `frame`, scaled to fit `cw` x `ch`.
     pub fn crop_into(frame: &FrameRef<'_>, b: BoxF, pad: f32, cw: u32, ch: u32) -> Option<RgbImage> {
-        let r = b.pad(pad).to_rect().clamp_to(frame.width(), frame.height())?;
-        let scale = (cw as f32 / r.w as f32).min(ch as f32 / r.h as f32);
-        let w = ((r.w as f32 * scale).round() as u32).clamp(1, cw);
-        let h = ((r.h as f32 * scale).round() as u32).clamp(1, ch);
-        let mut img = RgbImage::new(w, h);
-        for ty in 0..h {
-            let y = (r.y as u32 + ((ty as f32 + 0.5) / scale) as u32).min(frame.height() - 1);
-            for tx in 0..w {
-                let x = (r.x as u32 + ((tx as f32 + 0.5) / scale) as u32).min(frame.width() - 1);
-                img.put_pixel(tx, ty, Rgb(rgb_at(frame, x, y)));
-            }
-        }
-        Some(img)
+        let size = (frame.width(), frame.height());
+        Some(Crop::new(size, b, pad, (cw, ch), |x, y| rgb_at(frame, x, y))?.img)
     }
 
     /// A contact-sheet thumbnail of `b`.
@@ -112,6 +104,46 @@ impl Thumb {
     /// Whether the view is big enough to show.
     fn big_enough(&self) -> bool {
         self.box_h >= if self.is_face { MIN_FACE_H } else { MIN_BODY_H }
+    }
+}
+
+/// A region of a frame scaled to fit a cell: the pixels, and where they come from.
+#[derive(Debug, Clone)]
+pub(crate) struct Crop {
+    pub img: RgbImage,
+    /// The frame region (frame pixels) the picture was scaled from.
+    pub region: veil_core::Rect,
+    /// Picture pixels per frame pixel.
+    pub scale: f32,
+}
+
+impl Crop {
+    /// `b` padded by `pad` of its size, inside a `size` frame, scaled to fit `cell`; each
+    /// picture pixel is `px` of the frame pixel it samples (called in row-major order).
+    fn new(
+        size: (u32, u32),
+        b: BoxF,
+        pad: f32,
+        cell: (u32, u32),
+        mut px: impl FnMut(u32, u32) -> [u8; 3],
+    ) -> Option<Crop> {
+        let r = b.pad(pad).to_rect().clamp_to(size.0, size.1)?;
+        let scale = (cell.0 as f32 / r.w as f32).min(cell.1 as f32 / r.h as f32);
+        let w = ((r.w as f32 * scale).round() as u32).clamp(1, cell.0);
+        let h = ((r.h as f32 * scale).round() as u32).clamp(1, cell.1);
+        let mut img = RgbImage::new(w, h);
+        for ty in 0..h {
+            let y = (r.y as u32 + ((ty as f32 + 0.5) / scale) as u32).min(size.1 - 1);
+            for tx in 0..w {
+                let x = (r.x as u32 + ((tx as f32 + 0.5) / scale) as u32).min(size.0 - 1);
+                img.put_pixel(tx, ty, Rgb(px(x, y)));
+            }
+        }
+        Some(Crop {
+            img,
+            region: r,
+            scale,
+        })
     }
 }
 
@@ -253,8 +285,29 @@ pub(crate) struct ReviewCell {
     pub uncertain: bool,
     /// The identity event at this frame, in words.
     pub event: Option<String>,
-    /// The requester's pixels (before redaction).
+    /// The picture: the redacted frame, the candidate clear within its own boxes.
     pub img: Option<RgbImage>,
+    /// The frame region the picture was scaled from, and the scale.
+    pub source: Option<(veil_core::Rect, f32)>,
+}
+
+/// Where one review cell's picture came from and where the strip draws it. Not part of the
+/// API: Veil's own tests use it to find each person's face in the strip.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewPlace {
+    /// Frame number of the cell.
+    pub frame: u64,
+    /// The tracklet shown, if anyone is.
+    pub tracklet: Option<TrackletId>,
+    /// A withheld candidate's cell.
+    pub uncertain: bool,
+    /// The frame region (x, y, w, h, frame pixels) the picture was scaled from.
+    pub region: [u32; 4],
+    /// Picture pixels per frame pixel.
+    pub scale: f32,
+    /// The picture in the strip's PNG (x, y, w, h).
+    pub png: [u32; 4],
 }
 
 /// The frames that get a review cell, beyond one per second: those of identity events that
@@ -281,16 +334,27 @@ pub(crate) fn review_events(tracks: &Tracks, keep: &KeepSet) -> Vec<(u64, String
         .collect()
 }
 
-/// The review cell of frame `n` (at `time` s) of `view`, before redaction: the kept person's
-/// body (else face) box, or, where nobody is kept, a withheld tracklet's box marked uncertain.
-pub(crate) fn review_cell(
-    view: &FrameRef<'_>,
-    tracks: &Tracks,
-    keep: &KeepSet,
-    n: u64,
-    time: f64,
-    event: Option<String>,
-) -> ReviewCell {
+/// The person a review cell is about on one frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ReviewPick {
+    /// The track.
+    pub id: u64,
+    /// Its tracklet on the frame.
+    pub tracklet: Option<TrackletId>,
+    /// The box shown: the body, else the face.
+    pub bbox: BoxF,
+    pub is_face: bool,
+    /// A withheld candidate (redacted in the export), not the kept requester.
+    pub uncertain: bool,
+}
+
+/// Whom the review cell of frame `n` is about: the kept person's body (else face) box, or,
+/// where nobody is kept, a withheld tracklet's box (uncertain); `None` when neither is in
+/// view. Of the withheld tracklets, those of a track the requester was kept on come first:
+/// the others of an identity event (the people the requester met) are candidates only in
+/// case the tracks swapped, and most often they are the bystanders themselves.
+pub(crate) fn review_pick(tracks: &Tracks, keep: &KeepSet, n: u64) -> Option<ReviewPick> {
+    let kept_track = |id: u64| keep.tracklets.iter().any(|t| t.track == id);
     let pick = |want: &dyn Fn(u64) -> bool| {
         let mut best: Option<(u64, BoxF, bool)> = None;
         for (id, _, b, is_face) in tracks.boxes_at(n, 0) {
@@ -299,7 +363,9 @@ pub(crate) fn review_cell(
             }
             let better = match best {
                 None => true,
-                Some((_, bb, bf)) => (bf && !is_face) || (bf == is_face && b.area() > bb.area()),
+                Some((bid, bb, bf)) => {
+                    (kept_track(id), !is_face, b.area()) > (kept_track(bid), !bf, bb.area())
+                }
             };
             if better {
                 best = Some((id, b, is_face));
@@ -312,27 +378,174 @@ pub(crate) fn review_cell(
             .get(id)
             .map(|t| TrackletId::new(id, t.tracklet_at(n).index))
     };
-    let kept = pick(&|id| keep.keeps(id, n));
-    let (found, uncertain) = match kept {
-        Some(k) => (Some(k), false),
+    let (found, uncertain) = match pick(&|id| keep.keeps(id, n)) {
+        Some(k) => (k, false),
         None => {
             let withheld = |id: u64| {
                 tracklet_of(id).is_some_and(|t| keep.withheld.iter().any(|w| w.tracklets.contains(&t)))
             };
-            (pick(&withheld), true)
+            (pick(&withheld)?, true)
         }
     };
-    let img = found.and_then(|(_, b, is_face)| {
-        Thumb::crop_into(view, b, if is_face { 0.6 } else { 0.1 }, REVIEW_W, REVIEW_H)
+    let (id, bbox, is_face) = found;
+    Some(ReviewPick {
+        id,
+        tracklet: tracklet_of(id),
+        bbox,
+        is_face,
+        uncertain,
+    })
+}
+
+/// Two person boxes are together when the smaller overlaps the other by at least this
+/// fraction of its area (the tracker's contact threshold, README "How Veil keeps the right
+/// person")...
+const TOGETHER_OVERLAP: f32 = 0.2;
+/// ...and their heights differ by at most this factor (one far behind the other is not).
+const TOGETHER_SIZE_RATIO: f32 = 2.0;
+
+/// What a withheld candidate's review cell shows clear, taken from the frame after the zones
+/// are masked and before anyone is redacted: the pixels inside the candidate's own boxes
+/// (padded as a kept box is) and inside nobody else's (padded as a bystander's, held in time
+/// as in the export). Nothing while the candidate is together with another person (their
+/// body boxes overlapping as at an identity event): a box can then hold either of them, so
+/// the cell shows the export's pixels only. Everywhere else a cell shows the export's pixels
+/// (zones masked a second time, bystanders redacted).
+pub(crate) struct CandidateCrop {
+    /// The picture, sampled like the cell's.
+    img: RgbImage,
+    /// Per picture pixel (row-major): shown clear.
+    clear: Vec<bool>,
+}
+
+impl CandidateCrop {
+    /// The clear pixels of `pick`'s cell on frame `n`, from `masked` (the frame with the zones
+    /// masked, nobody redacted); `None` when nothing of it may be shown.
+    pub(crate) fn new(
+        masked: &FrameRef<'_>,
+        tracks: &Tracks,
+        n: u64,
+        pick: &ReviewPick,
+        padding: &crate::Padding,
+    ) -> Option<CandidateCrop> {
+        let size = (masked.width(), masked.height());
+        let (mut own, mut others) = (Vec::new(), Vec::new());
+        for (id, class, b, is_face) in tracks.boxes_at(n, padding.frames) {
+            if id == pick.id {
+                let frac = if is_face {
+                    padding.face.max(padding.requester)
+                } else {
+                    padding.requester
+                };
+                own.push((b, b.pad(frac), is_face));
+            } else {
+                let frac = if is_face { padding.face } else { padding.body };
+                others.push((b, b.pad(frac), class == Class::Person && !is_face));
+            }
+        }
+        let together = own.iter().filter(|o| !o.2).any(|(a, ..)| {
+            others.iter().filter(|o| o.2).any(|(b, ..)| {
+                let (ha, hb) = (a.h.max(1.0), b.h.max(1.0));
+                let smaller = a.area().min(b.area()).max(1.0);
+                ha.max(hb) <= TOGETHER_SIZE_RATIO * ha.min(hb)
+                    && a.intersection_area(b) >= TOGETHER_OVERLAP * smaller
+            })
+        });
+        if together {
+            return None;
+        }
+        let inside = |bs: &[(BoxF, BoxF, bool)], x: u32, y: u32| {
+            let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+            bs.iter().any(|(_, p, _)| p.contains(fx, fy))
+        };
+        let mut clear = Vec::new();
+        let pad = if pick.is_face { 0.6 } else { 0.1 };
+        let crop = Crop::new(size, pick.bbox, pad, (REVIEW_W, REVIEW_H), |x, y| {
+            let shown = inside(&own, x, y) && !inside(&others, x, y);
+            clear.push(shown);
+            if shown {
+                rgb_at(masked, x, y)
+            } else {
+                [0, 0, 0]
+            }
+        })?;
+        Some(CandidateCrop { img: crop.img, clear })
+    }
+}
+
+/// The review cell of frame `n` (at `time` s) about `pick`, cut from the `redacted` frame
+/// (the export's pixels); in a withheld candidate's cell, the pixels its [`CandidateCrop`]
+/// shows clear replace them.
+pub(crate) fn review_cell(
+    redacted: &FrameRef<'_>,
+    candidate: Option<&CandidateCrop>,
+    pick: Option<&ReviewPick>,
+    n: u64,
+    time: f64,
+    event: Option<String>,
+) -> ReviewCell {
+    let mut crop = pick.and_then(|p| {
+        let size = (redacted.width(), redacted.height());
+        let pad = if p.is_face { 0.6 } else { 0.1 };
+        Crop::new(size, p.bbox, pad, (REVIEW_W, REVIEW_H), |x, y| {
+            rgb_at(redacted, x, y)
+        })
     });
+    if let (Some(c), Some(cand)) = (&mut crop, candidate) {
+        if c.img.dimensions() == cand.img.dimensions() {
+            for ((px, clear), shown) in c.img.pixels_mut().zip(&cand.clear).zip(cand.img.pixels()) {
+                if *clear {
+                    *px = *shown;
+                }
+            }
+        }
+    }
     ReviewCell {
         frame: n,
         time,
-        tracklet: found.and_then(|(id, _, _)| tracklet_of(id)),
-        uncertain: uncertain && found.is_some(),
+        tracklet: pick.and_then(|p| p.tracklet),
+        uncertain: pick.is_some_and(|p| p.uncertain),
         event,
-        img,
+        source: crop.as_ref().map(|c| (c.region, c.scale)),
+        img: crop.map(|c| c.img),
     }
+}
+
+/// Height of the review strip's title line.
+const REVIEW_HEADER: u32 = 34;
+
+/// Top-left corner of review cell `i` (its label strip) in the strip.
+fn review_origin(i: usize) -> (u32, u32) {
+    let (col, row) = (i as u32 % REVIEW_COLUMNS, i as u32 / REVIEW_COLUMNS);
+    let cell_h = LABEL_H + REVIEW_H + CAPTION_H;
+    (GAP + col * (REVIEW_W + GAP), REVIEW_HEADER + row * (cell_h + GAP))
+}
+
+/// Top-left corner of a `tw` x `th` picture in review cell `i`: centred under the label.
+fn review_picture_at(i: usize, tw: u32, th: u32) -> (u32, u32) {
+    let (x, y) = review_origin(i);
+    (x + (REVIEW_W - tw) / 2, y + LABEL_H + (REVIEW_H - th) / 2)
+}
+
+/// Where [`render_review`] draws each cell's picture, and where it came from.
+pub(crate) fn review_places(cells: &[ReviewCell]) -> Vec<ReviewPlace> {
+    cells
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let (img, (r, scale)) = (c.img.as_ref()?, c.source?);
+            let (tw, th) = img.dimensions();
+            let (x, y) = review_picture_at(i, tw, th);
+            Some(ReviewPlace {
+                frame: c.frame,
+                tracklet: c.tracklet,
+                uncertain: c.uncertain,
+                region: [r.x.max(0) as u32, r.y.max(0) as u32, r.w, r.h],
+                scale,
+                png: [x, y, tw, th],
+            })
+        })
+        .collect()
 }
 
 /// Render the review strip: the cells in time order, wrapped in rows; each with its time and
@@ -342,10 +555,9 @@ pub(crate) fn render_review(cells: &[ReviewCell]) -> Result<RgbImage, RedactErro
     let n = cells.len().max(1) as u32;
     let cols = n.min(REVIEW_COLUMNS);
     let rows = n.div_ceil(REVIEW_COLUMNS);
-    let header = 34;
     let cell_h = LABEL_H + REVIEW_H + CAPTION_H;
     let w = (GAP + cols * (REVIEW_W + GAP)).max(560);
-    let h = header + rows * (cell_h + GAP) + GAP;
+    let h = REVIEW_HEADER + rows * (cell_h + GAP) + GAP;
     let mut img = RgbImage::from_pixel(w, h, BG);
     text(
         &mut img,
@@ -357,9 +569,7 @@ pub(crate) fn render_review(cells: &[ReviewCell]) -> Result<RgbImage, RedactErro
         "requester, one view a second and at each identity event; red: withheld (uncertain)",
     );
     for (i, c) in cells.iter().enumerate() {
-        let (col, row) = (i as u32 % REVIEW_COLUMNS, i as u32 / REVIEW_COLUMNS);
-        let x = GAP + col * (REVIEW_W + GAP);
-        let y = header + row * (cell_h + GAP);
+        let (x, y) = review_origin(i);
         let label_bg = if c.uncertain { RED } else { WHITE };
         rect(&mut img, x, y, REVIEW_W, LABEL_H, label_bg);
         let s = clock_secs(c.time);
@@ -370,12 +580,8 @@ pub(crate) fn render_review(cells: &[ReviewCell]) -> Result<RgbImage, RedactErro
         match &c.img {
             Some(t) => {
                 let (tw, th) = t.dimensions();
-                image::imageops::overlay(
-                    &mut img,
-                    t,
-                    i64::from(x + (REVIEW_W - tw) / 2),
-                    i64::from(y + LABEL_H + (REVIEW_H - th) / 2),
-                );
+                let (px, py) = review_picture_at(i, tw, th);
+                image::imageops::overlay(&mut img, t, i64::from(px), i64::from(py));
             }
             None => text(
                 &mut img,

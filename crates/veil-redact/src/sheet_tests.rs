@@ -149,6 +149,7 @@ fn review_strip_marks_uncertain_cells() {
         uncertain,
         event: None,
         img: Some(RgbImage::from_pixel(50, 100, Rgb([10, 200, 10]))),
+        source: None,
     };
     let img = render_review(&[mk(false), mk(true)]).unwrap();
     let y = 34 + LABEL_H + REVIEW_H / 2;
@@ -156,4 +157,177 @@ fn review_strip_marks_uncertain_cells() {
     assert_ne!(img.get_pixel(GAP, y).0, RED.0);
     assert_eq!(img.get_pixel(GAP + REVIEW_W + GAP, y).0, RED.0);
     assert_eq!(img.get_pixel(GAP + REVIEW_W / 2, y).0, [10, 200, 10]);
+}
+
+/// A 200x120 RGB frame of one colour.
+fn plain_frame(c: [u8; 3]) -> Frame {
+    let mut frame = Frame::new(PixelFormat::Rgb24, 200, 120).unwrap();
+    {
+        let mut m = frame.as_mut();
+        for y in 0..120 {
+            for px in m.planes_mut()[0].row_mut(y).chunks_exact_mut(3) {
+                px.copy_from_slice(&c);
+            }
+        }
+    }
+    frame
+}
+
+fn one_box(frame: u64, b: BoxF) -> TrackBox {
+    TrackBox {
+        frame,
+        bbox: b,
+        score: 0.9,
+        interpolated: false,
+    }
+}
+
+/// The frame pixel a review cell's picture pixel `(tx, ty)` samples.
+fn sampled(cell: &ReviewCell, tx: u32, ty: u32) -> (f32, f32) {
+    let (r, scale) = cell.source.unwrap();
+    let x = r.x as u32 + ((tx as f32 + 0.5) / scale) as u32;
+    let y = r.y as u32 + ((ty as f32 + 0.5) / scale) as u32;
+    (x as f32 + 0.5, y as f32 + 0.5)
+}
+
+const GREY: [u8; 3] = [200, 200, 200];
+
+/// A withheld candidate's cell: clear (the zone-masked frame, grey here) exactly inside the
+/// candidate's own box padded as a kept box and outside everyone else's padded box (another
+/// person beside it, a face track over it, a small person far behind it); everything else is
+/// the export's pixels (black here).
+#[test]
+fn a_candidate_cell_shows_the_candidate_alone_clear() {
+    let cand = BoxF::new(20.0, 10.0, 40.0, 100.0);
+    let beside = BoxF::new(62.0, 10.0, 40.0, 100.0);
+    let face = BoxF::new(30.0, 20.0, 10.0, 10.0);
+    let far = BoxF::new(45.0, 60.0, 8.0, 20.0);
+    let tracks = Tracks::new(
+        200,
+        120,
+        25.0,
+        vec![
+            Track::new(1, Class::Person, vec![one_box(0, cand)], vec![]).unwrap(),
+            Track::new(2, Class::Person, vec![one_box(0, beside)], vec![]).unwrap(),
+            Track::new(3, Class::Face, vec![one_box(0, face)], vec![]).unwrap(),
+            Track::new(4, Class::Person, vec![one_box(0, far)], vec![]).unwrap(),
+        ],
+    )
+    .unwrap();
+    let pick = ReviewPick {
+        id: 1,
+        tracklet: Some(TrackletId::new(1, 1)),
+        bbox: cand,
+        is_face: false,
+        uncertain: true,
+    };
+    let (masked, redacted) = (plain_frame(GREY), plain_frame([0, 0, 0]));
+    let pad = crate::Padding::default();
+    let crop = CandidateCrop::new(&masked.as_ref(), &tracks, 0, &pick, &pad).unwrap();
+    let cell = review_cell(&redacted.as_ref(), Some(&crop), Some(&pick), 0, 0.0, None);
+    assert!(cell.uncertain);
+    let img = cell.img.as_ref().unwrap();
+    let (mut clear, mut dark) = (0, 0);
+    for (tx, ty, px) in img.enumerate_pixels() {
+        let (x, y) = sampled(&cell, tx, ty);
+        let want = cand.pad(pad.requester).contains(x, y)
+            && !beside.pad(pad.body).contains(x, y)
+            && !face.pad(pad.face).contains(x, y)
+            && !far.pad(pad.body).contains(x, y);
+        assert_eq!(px.0, if want { GREY } else { [0, 0, 0] }, "({x}, {y})");
+        if want {
+            clear += 1;
+        } else {
+            dark += 1;
+        }
+    }
+    assert!(clear > 1000 && dark > 100, "{clear} clear, {dark} redacted");
+
+    // The same cell about a kept person, or with nothing of the candidate clear: the export's
+    // pixels only.
+    for (candidate, uncertain) in [(None, false), (None, true)] {
+        let p = ReviewPick { uncertain, ..pick };
+        let cell = review_cell(&redacted.as_ref(), candidate, Some(&p), 0, 0.0, None);
+        assert!(cell.img.unwrap().pixels().all(|px| px.0 == [0, 0, 0]));
+    }
+}
+
+/// While the candidate is together with another person of about its size (their boxes
+/// overlapping as at an identity event), either may be in its box: nothing is shown clear.
+#[test]
+fn a_candidate_together_with_someone_is_not_shown_clear() {
+    let cand = BoxF::new(20.0, 10.0, 40.0, 100.0);
+    let pick = ReviewPick {
+        id: 1,
+        tracklet: None,
+        bbox: cand,
+        is_face: false,
+        uncertain: true,
+    };
+    let masked = plain_frame(GREY);
+    for (other, together) in [
+        (BoxF::new(40.0, 12.0, 40.0, 96.0), true),   // half over it
+        (BoxF::new(54.0, 10.0, 40.0, 100.0), false), // 15 % of it: beside it
+        (BoxF::new(30.0, 40.0, 20.0, 45.0), false),  // far behind (less than half its height)
+    ] {
+        let tracks = Tracks::new(
+            200,
+            120,
+            25.0,
+            vec![
+                Track::new(1, Class::Person, vec![one_box(0, cand)], vec![]).unwrap(),
+                Track::new(2, Class::Person, vec![one_box(0, other)], vec![]).unwrap(),
+            ],
+        )
+        .unwrap();
+        let crop = CandidateCrop::new(&masked.as_ref(), &tracks, 0, &pick, &crate::Padding::default());
+        assert_eq!(crop.is_none(), together, "{other:?}");
+    }
+}
+
+/// The places the strip reports are where it draws each picture, and the frame regions the
+/// pictures were scaled from.
+#[test]
+fn review_places_are_where_the_pictures_are_drawn() {
+    let frame = plain_frame(GREY);
+    let pick = |x: f32, h: f32| ReviewPick {
+        id: 1,
+        tracklet: Some(TrackletId::new(1, 1)),
+        bbox: BoxF::new(x, 5.0, 30.0, h),
+        is_face: false,
+        uncertain: false,
+    };
+    let mut cells: Vec<ReviewCell> = (0..13)
+        .map(|i| {
+            let p = pick(5.0 * i as f32, 40.0 + 5.0 * i as f32);
+            review_cell(&frame.as_ref(), None, Some(&p), i, i as f64, None)
+        })
+        .collect();
+    // One cell with nobody in view: no picture, no place.
+    cells.insert(4, review_cell(&frame.as_ref(), None, None, 99, 4.5, None));
+    for (i, c) in cells.iter_mut().enumerate() {
+        if let Some(img) = &mut c.img {
+            for px in img.pixels_mut() {
+                *px = Rgb([i as u8, 7, 9]);
+            }
+        }
+    }
+    let strip = render_review(&cells).unwrap();
+    let places = review_places(&cells);
+    assert_eq!(places.len(), 13);
+    for p in &places {
+        let i = cells.iter().position(|c| c.frame == p.frame).unwrap();
+        let [x, y, w, h] = p.png;
+        assert_eq!((w, h), cells[i].img.as_ref().unwrap().dimensions());
+        for (px, py) in [(x, y), (x + w - 1, y + h - 1), (x + w / 2, y + h / 2)] {
+            assert_eq!(
+                strip.get_pixel(px, py).0,
+                [i as u8, 7, 9],
+                "cell {i} at ({px}, {py})"
+            );
+        }
+        let (r, scale) = cells[i].source.unwrap();
+        assert_eq!(p.region, [r.x as u32, r.y as u32, r.w, r.h]);
+        assert_eq!(p.scale, scale);
+    }
 }

@@ -6,12 +6,13 @@ use std::path::Path;
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
-use veil_core::{Class, Detection};
+use veil_core::{CameraConfig, CaptureMasker, Class, Detection, Frame, FrameRef};
 use veil_detect::{CenterFace, Detector, FaceSearch, NanoDet, PersonSearch};
 use veil_track::{Appearance, Tracker, Tracks};
 use veil_video::DecodedFrame;
 
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
+use crate::outputs::check_distinct;
 use crate::sheet::{self, Thumb};
 use crate::{
     same_file, AnalyzeOptions, AnalyzeReport, DetectOptions, InjectedFault, ModelRecord, Pass, Progress,
@@ -27,6 +28,8 @@ pub(super) struct AnalysisPlan<'a> {
     pub(super) tracker: &'a TrackerConfig,
     /// Collect thumbnails for the contact sheet.
     pub(super) thumbs: bool,
+    /// The camera's zones, masked in the thumbnails.
+    pub(super) zones: Option<&'a CameraConfig>,
     /// The temporal padding the tracks will be used with (bounds `detect.every`).
     pub(super) pad_frames: u64,
     pub(super) progress: &'a Option<Progress>,
@@ -138,6 +141,19 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
     let fps = fps_of(&info);
     let total = info.frame_count_estimate;
     let mut tracker = Tracker::new(plan.tracker.clone())?;
+    // The thumbnails are cut from frames with the zones masked, as an export shows them.
+    let masker = match plan.zones.filter(|_| plan.thumbs) {
+        Some(cfg) => Some(
+            CaptureMasker::new(cfg, info.width, info.height, info.format).map_err(|source| {
+                RedactError::Mask {
+                    path: plan.input.to_path_buf(),
+                    frame: 0,
+                    source,
+                }
+            })?,
+        ),
+        None => None,
+    };
     let person_every = u64::from(det.person_every);
     let every = u64::from(det.every);
     let (face_fault, person_fault) = match det.fault {
@@ -236,7 +252,13 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
             ids.clear();
             ids.extend_from_slice(tracker.update_with_appearance(n, &dets, &looks)?);
             if plan.thumbs {
-                collect_thumbs(&mut thumbs, &tracker, &view, &dets, &ids);
+                collect_thumbs(&mut thumbs, &tracker, &view, masker.as_ref(), &dets, &ids).map_err(
+                    |source| RedactError::Mask {
+                        path: plan.input.to_path_buf(),
+                        frame: n,
+                        source,
+                    },
+                )?;
             }
             stages.track += t.elapsed().as_secs_f64();
         }
@@ -273,14 +295,17 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
     })
 }
 
-/// Keep, per track, the best thumbnail seen so far on this frame's detections.
+/// Keep, per track, the best thumbnail seen so far on this frame's detections, cut from the
+/// frame with `masker`'s zones masked (a copy, made once on a frame that gives a thumbnail).
 fn collect_thumbs(
     thumbs: &mut HashMap<u64, Thumb>,
     tracker: &Tracker,
-    view: &veil_core::FrameRef<'_>,
+    view: &FrameRef<'_>,
+    masker: Option<&CaptureMasker>,
     dets: &[Detection],
     ids: &[Option<u64>],
-) {
+) -> Result<(), veil_core::RedactError> {
+    let mut masked: Option<Frame> = None;
     for (i, (d, id)) in dets.iter().zip(ids).enumerate() {
         let Some(id) = id else { continue };
         // The contact sheet shows a track as it was before it met anyone: that person is
@@ -293,12 +318,26 @@ fn collect_thumbs(
         let better = thumbs
             .get(id)
             .is_none_or(|t| t.beaten_by(is_face, clear, d.score, &d.bbox));
-        if better {
-            if let Some(t) = Thumb::crop(view, d.bbox, is_face, clear, d.score) {
-                thumbs.insert(*id, t);
+        if !better {
+            continue;
+        }
+        let thumb = match masker {
+            None => Thumb::crop(view, d.bbox, is_face, clear, d.score),
+            Some(m) => {
+                if masked.is_none() {
+                    let mut f = Frame::from_ref(view);
+                    m.apply(&mut f.as_mut())?;
+                    masked = Some(f);
+                }
+                let src = masked.as_ref().map(Frame::as_ref);
+                src.and_then(|v| Thumb::crop(&v, d.bbox, is_face, clear, d.score))
             }
+        };
+        if let Some(t) = thumb {
+            thumbs.insert(*id, t);
         }
     }
+    Ok(())
 }
 
 /// Pass 1 on its own: detect, track, write the tracks file and, if asked, the contact sheet.
@@ -314,6 +353,12 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
             });
         }
     }
+    if let Some(sheet) = &opts.contact_sheet {
+        let mut others: Vec<(&str, &Path)> = vec![("input", &opts.input), ("tracks file", &opts.tracks_out)];
+        others.extend(opts.zones.as_deref().map(|z| ("zone file", z)));
+        check_distinct("contact sheet", sheet, &others)?;
+    }
+    let zones = opts.zones.as_deref().map(CameraConfig::from_file).transpose()?;
     // Hashed first, so that the tracks are tied to the file as it was when analysed.
     let source = crate::manifest::input_sha256(&opts.input)?;
     let mut a = run_analysis(&AnalysisPlan {
@@ -322,6 +367,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         detect: &opts.detect,
         tracker: &opts.tracker,
         thumbs: opts.contact_sheet.is_some(),
+        zones: zones.as_ref(),
         pad_frames: opts.tracker.pad_frames,
         progress: &opts.progress,
     })?;

@@ -17,7 +17,7 @@ use super::analysis::{run_analysis, AnalysisPlan};
 use super::checks::{check_tracks_file, check_tracks_video, uncovered};
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
 use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
-use crate::outputs::OutputGuard;
+use crate::outputs::{check_distinct, OutputGuard};
 use crate::sheet;
 use crate::{
     apply_layers, frame_layers, resolve_identity, same_file, ExportOptions, ExportReport, KeepSet, LayerPlan,
@@ -75,6 +75,18 @@ impl<'o> ExportPlan<'o> {
                 });
             }
         }
+        if let Some(review) = &opts.review {
+            let mut others: Vec<(&str, &Path)> = vec![
+                ("input", &opts.input),
+                ("output", &opts.output),
+                ("manifest", &manifest_path),
+            ];
+            others.extend(opts.tracks_out.as_deref().map(|p| ("tracks output", p)));
+            others.extend(opts.tracks.as_deref().map(|p| ("tracks file", p)));
+            others.extend(opts.zones.as_deref().map(|p| ("zone file", p)));
+            others.extend(opts.audit.as_ref().map(|a| ("audit log", a.log.as_path())));
+            check_distinct("review strip", review, &others)?;
+        }
         // An export that cannot be logged is refused before the work.
         if let Some(audit) = &opts.audit {
             audit.check()?;
@@ -99,6 +111,7 @@ impl<'o> ExportPlan<'o> {
                     detect: &opts.detect,
                     tracker: &opts.tracker,
                     thumbs: false,
+                    zones: None,
                     pad_frames: opts.padding.frames,
                     progress: &opts.progress,
                 })?;
@@ -198,22 +211,25 @@ impl<'o> ExportPlan<'o> {
                 if !tracks.covers(n, n) {
                     return Err(uncovered(tracks, tracks_path, input, n, f.time()));
                 }
-                // Review strip: the requester before redaction, once a second and at events.
-                if want_review {
-                    let event = review_events.iter().find(|e| e.0 == n).map(|e| e.1.clone());
-                    let second = f.time().floor() as i64;
-                    if event.is_some() || st.review_second != Some(second) {
-                        st.review_second = Some(second);
-                        let cell = sheet::review_cell(&f.frame_ref()?, tracks, keep, n, f.time(), event);
-                        st.review.push(cell);
-                    }
-                }
-                let fl = frame_layers(tracks, n, keep, &plan, w, h);
                 let merr = |source| RedactError::Mask {
                     path: input.to_path_buf(),
                     frame: n,
                     source,
                 };
+                // Review strip: once a second and at events, whom the cell is about. The cell is
+                // cut from the redacted frame; a withheld candidate's own pixels are taken with
+                // the zones masked, before anyone is redacted (sheet::CandidateCrop).
+                let mut review = None;
+                if want_review {
+                    let event = review_events.iter().find(|e| e.0 == n).map(|e| e.1.clone());
+                    let second = f.time().floor() as i64;
+                    if event.is_some() || st.review_second != Some(second) {
+                        st.review_second = Some(second);
+                        review = Some((sheet::review_pick(tracks, keep, n), event));
+                    }
+                }
+                let mut candidate = None;
+                let fl = frame_layers(tracks, n, keep, &plan, w, h);
                 {
                     // Zones win: masked before the layers, so that no blur or pixelation
                     // spreads their content, and again after, so that a redaction across a
@@ -223,10 +239,27 @@ impl<'o> ExportPlan<'o> {
                     if let Some(m) = masker {
                         m.apply(&mut view).map_err(merr)?;
                     }
+                    if let Some((Some(p), _)) = &review {
+                        if p.uncertain {
+                            candidate =
+                                sheet::CandidateCrop::new(&view.as_ref(), tracks, n, p, &plan.padding);
+                        }
+                    }
                     apply_layers(&mut view, &fl.layers, level).map_err(merr)?;
                     if let Some(m) = masker {
                         m.apply(&mut view).map_err(merr)?;
                     }
+                }
+                if let Some((pick, event)) = review {
+                    let cell = sheet::review_cell(
+                        &f.frame_ref()?,
+                        candidate.as_ref(),
+                        pick.as_ref(),
+                        n,
+                        f.time(),
+                        event,
+                    );
+                    st.review.push(cell);
                 }
                 if st.frames == 0 {
                     st.span[0] = f.time();
@@ -401,6 +434,8 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let mut guard = OutputGuard::default();
     let run = plan.run()?;
     guard.wrote(&opts.output);
+    // The review strip is written atomically (a temporary file renamed into place) and taken
+    // back with every other output if a later step fails.
     if let Some(p) = &opts.review {
         sheet::write_png(p, &sheet::render_review(&run.stats.review)?)?;
         guard.wrote(p);
@@ -430,5 +465,6 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         analysis_seconds: plan.analysis_seconds,
         export_seconds: run.seconds,
         stages: plan.stages,
+        review_cells: sheet::review_places(&run.stats.review),
     })
 }
