@@ -151,3 +151,228 @@ fn export_refusals_leave_nothing() {
     assert!(!log.exists());
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing left behind");
 }
+
+/// Operator overrides on the command line (issue 25): `--add-tracklet` needs the tracks file
+/// its ids come from (a one-shot export's own analysis is saved with `--tracks-out`); an
+/// addition in view at the same time as the requester, or an event tracklet, is refused with
+/// the reason; an allowed one is recorded with `--actor` in the manifest and the audit entry;
+/// a `--keep-at` point on two people and no face is an error listing them. On the bundled
+/// CCTV clip, with the real models.
+#[test]
+fn overrides_are_checked_and_recorded() {
+    use veil::redact::{resolve_identity, Requester, TrackletId, Tracks};
+    use veil::track::{Cause, Class};
+    let dir = scratch("inzage-overrides");
+    let clip = common::vtest();
+    let s = |s: &str| std::ffi::OsString::from(s);
+    let export = |extra: &[std::ffi::OsString]| {
+        let mut a: Vec<std::ffi::OsString> = vec![s("export"), clip.clone().into(), s("--to"), s("8")];
+        a.extend_from_slice(extra);
+        let refs: Vec<&OsStr> = a.iter().map(|x| x.as_os_str()).collect();
+        run(&refs)
+    };
+    let out = dir.join("export.mp4");
+    // Tracklet ids without the tracks file they come from: a usage error, nothing written.
+    let o = export(&[
+        s("-o"),
+        out.clone().into(),
+        s("--keep-at"),
+        s("0@660,280"),
+        s("--add-tracklet"),
+        s("1.2"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("--tracks <TRACKS.json>"), "{}", err(&o));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing left behind");
+
+    // The one-shot export saves its analysis; its ids are the ones to add next time.
+    let tracks = dir.join("tracks.json");
+    let o = export(&[
+        s("-o"),
+        out.clone().into(),
+        s("--keep-none"),
+        s("--tracks-out"),
+        tracks.clone().into(),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let t = Tracks::load(&tracks).unwrap();
+    let o = export(&[
+        s("-o"),
+        dir.join("x.mp4").into(),
+        s("--keep-none"),
+        s("--tracks"),
+        tracks.clone().into(),
+        s("--tracks-out"),
+        dir.join("t2.json").into(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--tracks-out is for the one-shot export: {}",
+        err(&o)
+    );
+
+    // From the tracks: a requester, an addition in view with them, one that is not, and an
+    // event tracklet.
+    let all: Vec<TrackletId> = t
+        .tracks()
+        .iter()
+        .filter(|x| x.class() == Class::Person)
+        .flat_map(|x| {
+            x.tracklets()
+                .iter()
+                .map(move |k| TrackletId::new(x.id(), k.index))
+        })
+        .collect();
+    let cause = |k: TrackletId| t.tracklet(k).unwrap().cause;
+    let mut pick = None;
+    for r in t
+        .tracks()
+        .iter()
+        .filter(|x| x.class() == Class::Person)
+        .map(|x| x.id())
+    {
+        let req = Requester::Tracks { ids: vec![r] };
+        let kept = resolve_identity(&t, &req, &[], None).unwrap().tracklets;
+        let ok = all.iter().copied().find(|&c| {
+            !kept.contains(&c) && cause(c) != Cause::Event && resolve_identity(&t, &req, &[c], None).is_ok()
+        });
+        let first = TrackletId::new(r, 1);
+        let bad = all.iter().copied().find(|&c| {
+            let (a, b) = (t.tracklet(c).unwrap(), t.tracklet(first).unwrap());
+            c.track != r && cause(c) != Cause::Event && a.start <= b.end && b.start <= a.end
+        });
+        if let (Some(ok), Some(bad)) = (ok, bad) {
+            pick = Some((r, ok, bad));
+            break;
+        }
+    }
+    let (r, ok, bad) = pick.expect("a requester with an addition allowed and one refused");
+    let event = all
+        .iter()
+        .copied()
+        .find(|&c| cause(c) == Cause::Event)
+        .expect("people meet in the clip");
+    let with_tracks = |add: TrackletId, more: &[std::ffi::OsString]| {
+        let mut a = vec![
+            s("-o"),
+            out.clone().into(),
+            s("--force"),
+            s("--tracks"),
+            tracks.clone().into(),
+            s("--keep-track"),
+            s(&r.to_string()),
+            s("--add-tracklet"),
+            s(&add.to_string()),
+        ];
+        a.extend_from_slice(more);
+        export(&a)
+    };
+    std::fs::remove_file(&out).unwrap();
+    std::fs::remove_file(dir.join("export.mp4.manifest.json")).unwrap();
+    let o = with_tracks(bad, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let e = err(&o);
+    assert!(
+        e.contains(&format!("tracklet {bad} of tracks file {}", tracks.display()))
+            && e.contains("coexists in time with the requester's tracklet")
+            && e.contains("two people tracked at the same time are two different people"),
+        "the refusal names the tracklets and the reason: {e}"
+    );
+    assert!(!out.exists(), "no export after a refusal");
+    let o = with_tracks(event, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(
+        err(&o).contains(&format!("tracklet {event} of tracks file"))
+            && err(&o).contains("it is an event tracklet"),
+        "{}",
+        err(&o)
+    );
+    assert!(!out.exists(), "no export after a refusal");
+
+    // Allowed: kept, and recorded apart with the operator, in the manifest and the log.
+    let log = dir.join("audit.jsonl");
+    let o = with_tracks(
+        ok,
+        &[
+            s("--audit-log"),
+            log.clone().into(),
+            s("--actor"),
+            s("j.jansen"),
+            s("--reason"),
+            s("inzage"),
+            s("--basis"),
+            s("inzage:REQ-25"),
+            s("--camera"),
+            s("courtyard"),
+            s("--recording-start"),
+            s("2026-03-01T09:00:00Z"),
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains(&format!("added by j.jansen after review: tracklet(s) {ok}")),
+        "{}",
+        err(&o)
+    );
+    let manifest = dir.join("export.mp4.manifest.json");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    assert_eq!(
+        m["operator_tracklets"],
+        serde_json::json!([{"tracklet": ok.to_string(), "added_by": "j.jansen"}])
+    );
+    assert!(m["requester_tracklets"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(ok.to_string())));
+    let entry: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
+    assert_eq!(entry["operator_tracklets"], serde_json::json!([ok.to_string()]));
+    let o = run(&["audit".as_ref(), "verify".as_ref(), log.as_os_str()]);
+    assert!(o.status.success(), "{}", err(&o));
+
+    // A point on two people's bodies and on no face: no clear winner.
+    let inside = |p: (f32, f32), b: &[f32; 4]| p.0 >= b[0] && p.1 >= b[1] && p.0 < b[2] && p.1 < b[3];
+    let mut point = None;
+    'search: for f in 0..80u64 {
+        let boxes: Vec<(u64, [f32; 4], bool)> = t
+            .boxes_at(f, 0)
+            .map(|(id, _, b, face)| (id, [b.x, b.y, b.x + b.w, b.y + b.h], face))
+            .collect();
+        for (i, a) in boxes.iter().enumerate().filter(|x| !x.1 .2) {
+            for b in boxes[i + 1..].iter().filter(|b| !b.2 && b.0 != a.0) {
+                let (x0, y0) = (a.1[0].max(b.1[0]), a.1[1].max(b.1[1]));
+                let (x1, y1) = (a.1[2].min(b.1[2]), a.1[3].min(b.1[3]));
+                let p = (((x0 + x1) / 2.0).round(), ((y0 + y1) / 2.0).round());
+                if x1 - x0 < 2.0 || y1 - y0 < 2.0 {
+                    continue;
+                }
+                let hits = boxes.iter().filter(|c| inside(p, &c.1)).count();
+                if hits == 2 && boxes.iter().all(|c| !(c.2 && inside(p, &c.1))) {
+                    point = Some((f, p, a.0.min(b.0), a.0.max(b.0)));
+                    break 'search;
+                }
+            }
+        }
+    }
+    let (f, (x, y), a, b) = point.expect("two people overlap somewhere in the clip");
+    let time = f as f64 / t.fps();
+    let o = export(&[
+        s("-o"),
+        dir.join("ambiguous.mp4").into(),
+        s("--tracks"),
+        tracks.clone().into(),
+        s("--keep-at"),
+        s(&format!("{time}@{x},{y}")),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let e = err(&o);
+    assert!(
+        e.contains(&format!(
+            "the point ({x}, {y}) at {time} s (frame {f}) is inside the boxes of track {a} (person box"
+        )) && e.contains(&format!("track {b} (person box"))
+            && e.contains("no clear winner"),
+        "the error lists the candidates: {e}"
+    );
+    assert!(!dir.join("ambiguous.mp4").exists());
+}
