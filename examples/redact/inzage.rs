@@ -1,6 +1,6 @@
 //! `redact analyze` and `redact export`: the inzage (right of access) export.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{ArgGroup, Args, ValueEnum};
@@ -64,6 +64,9 @@ pub struct AnalyzeArgs {
     /// Contact sheet: one numbered thumbnail per track, to point at the requester.
     #[arg(long, value_name = "SHEET.png")]
     pub sheet: Option<PathBuf>,
+    /// The camera's zone file: its zones are masked in the contact sheet as in every export.
+    #[arg(long, value_name = "ZONES.toml")]
+    pub zones: Option<PathBuf>,
     #[command(flatten)]
     pub detect: DetectArgs,
 }
@@ -189,6 +192,28 @@ fn parse_keep_at(s: &str) -> Result<(f64, f32, f32), String> {
     Ok((t, x, y))
 }
 
+/// Refuse `path`, where this command writes its `what`, when it names the file of one of
+/// `others` (an input or another output of the command; `None`: not given).
+fn check_distinct(what: &str, path: &Path, others: &[(&str, Option<&Path>)]) -> anyhow::Result<()> {
+    // A name not created yet is compared by its directory and file name.
+    let place = |p: &Path| {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+        (
+            dir.unwrap_or(Path::new(".")).canonicalize().ok(),
+            p.file_name().map(|n| n.to_owned()),
+        )
+    };
+    for (name, other) in others {
+        let same = |o: &Path| {
+            veil::core::fsutil::same_file(path, o) || (place(path) == place(o) && place(o).0.is_some())
+        };
+        if other.is_some_and(same) {
+            bail!("{}: the {what} would overwrite the {name}", path.display());
+        }
+    }
+    Ok(())
+}
+
 /// `redact analyze`
 pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     crate::check_not_same(&args.input, &args.output)?;
@@ -199,10 +224,19 @@ pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     opts.contact_sheet = match &args.sheet {
         Some(sheet) => {
             crate::check_not_same(&args.input, sheet)?;
+            check_distinct(
+                "contact sheet",
+                sheet,
+                &[
+                    ("tracks file", Some(args.output.as_path())),
+                    ("zone file", args.zones.as_deref()),
+                ],
+            )?;
             Some(outputs.stage(sheet)?)
         }
         None => None,
     };
+    opts.zones = args.zones.clone();
     opts.detect = args.detect.options();
     let bar = Reporter::new(1);
     opts.progress = Some(bar.callback());
@@ -306,7 +340,28 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         bail!("one of --keep-track, --keep-at, --keep-none is required");
     };
     opts.keep_tracklets.extend(args.add_tracklet.iter().copied());
-    opts.review = args.review.clone();
+    // The review strip is an output like the others: staged, never over the input or
+    // another output, an existing file refused without --force, withdrawn with the export.
+    opts.review = match &args.review {
+        Some(review) => {
+            crate::check_not_same(&args.input, review)?;
+            check_distinct(
+                "review strip",
+                review,
+                &[
+                    ("export", Some(args.output.as_path())),
+                    ("manifest", Some(manifest_path.as_path())),
+                    ("signature", signature.as_deref()),
+                    ("tracks file", args.tracks.as_deref()),
+                    ("tracks output", args.tracks_out.as_deref()),
+                    ("zone file", args.zones.as_deref()),
+                    ("audit log", args.audit_log.as_deref()),
+                ],
+            )?;
+            Some(outputs.stage(review)?)
+        }
+        None => None,
+    };
     opts.style = match args.style {
         StyleArg::Blur => Style::Blur,
         StyleArg::Pixelate => Style::Pixelate,
@@ -338,7 +393,11 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     outputs.publish()?;
     if let Some(audit) = &audit {
         // The rule is the library's: an export that cannot be logged is withdrawn.
-        let also: Vec<&std::path::Path> = signature.iter().map(|p| p.as_path()).collect();
+        let also: Vec<&std::path::Path> = signature
+            .iter()
+            .chain(&args.review)
+            .map(|p| p.as_path())
+            .collect();
         audit.log_or_withdraw(&args.output, &manifest_path, report.manifest.frames_span, &also)?;
         crate::note!("audit: export logged in {}", audit.log.display());
     }
