@@ -197,7 +197,8 @@ enum veil_status
   VEIL_STATUS_EXPORT_NOBODY_AT = 501,
   /**
    * An export option is invalid: a bad window (from >= to, negative, not finite), an
-   * output that is the input, a requester point that is not finite.
+   * output that is the input, a requester point that is not finite or lies inside the
+   * boxes of several people with no clear winner.
    */
   VEIL_STATUS_EXPORT_INVALID_OPTION = 502,
   /**
@@ -406,7 +407,9 @@ enum veil_requester
   /**
    * The person whose box contains pixel (`keep_at_x`, `keep_at_y`) of the frame shown at
    * `keep_at_time` seconds. Nobody there is an error (`VEIL_STATUS_EXPORT_NOBODY_AT`),
-   * never a silent full redaction.
+   * never a silent full redaction; so are the boxes of several people there with no clear
+   * winner (exactly one face there wins): `VEIL_STATUS_EXPORT_INVALID_OPTION`, the message
+   * listing the candidates.
    */
   VEIL_REQUESTER_AT = 2,
 #endif

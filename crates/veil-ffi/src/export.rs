@@ -21,7 +21,9 @@ pub enum veil_requester {
     VEIL_REQUESTER_TRACKS = 1,
     /// The person whose box contains pixel (`keep_at_x`, `keep_at_y`) of the frame shown at
     /// `keep_at_time` seconds. Nobody there is an error (`VEIL_STATUS_EXPORT_NOBODY_AT`),
-    /// never a silent full redaction.
+    /// never a silent full redaction; so are the boxes of several people there with no clear
+    /// winner (exactly one face there wins): `VEIL_STATUS_EXPORT_INVALID_OPTION`, the message
+    /// listing the candidates.
     VEIL_REQUESTER_AT = 2,
 }
 
@@ -106,7 +108,9 @@ impl From<RedactError> for Failure {
         };
         let status = match &e {
             RedactError::NobodyAt { .. } => veil_status::VEIL_STATUS_EXPORT_NOBODY_AT,
-            RedactError::InvalidOption { .. } => veil_status::VEIL_STATUS_EXPORT_INVALID_OPTION,
+            RedactError::InvalidOption { .. } | RedactError::AmbiguousPoint { .. } => {
+                veil_status::VEIL_STATUS_EXPORT_INVALID_OPTION
+            }
             RedactError::UnknownTrack { .. } => veil_status::VEIL_STATUS_EXPORT_UNKNOWN_TRACK,
             RedactError::Track(_)
             | RedactError::TracksMismatch { .. }

@@ -76,7 +76,8 @@ pub enum veil_status {
     /// time. Nothing was exported: pick a point inside the requester's box.
     VEIL_STATUS_EXPORT_NOBODY_AT = 501,
     /// An export option is invalid: a bad window (from >= to, negative, not finite), an
-    /// output that is the input, a requester point that is not finite.
+    /// output that is the input, a requester point that is not finite or lies inside the
+    /// boxes of several people with no clear winner.
     VEIL_STATUS_EXPORT_INVALID_OPTION = 502,
     /// A requester track id (`keep_tracks`) is not in the tracks file.
     VEIL_STATUS_EXPORT_UNKNOWN_TRACK = 503,
