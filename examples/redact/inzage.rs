@@ -121,7 +121,8 @@ pub struct ExportArgs {
     pub keep_none: bool,
     /// Write a review strip: the kept person as time-stamped thumbnails along the window (one
     /// a second and one at every identity event, withheld stretches framed in red). Check it
-    /// before release: the kept person must never switch.
+    /// before release: the kept person must never switch. Cut from the redacted frames: only
+    /// the person a cell is about is clear (a withheld one only where nobody else is).
     #[arg(long, value_name = "REVIEW.png")]
     pub review: Option<PathBuf>,
     /// Tracks from `redact analyze` (without it, export runs the analysis itself).

@@ -202,7 +202,8 @@ pub struct AnalyzeOptions {
     pub to: Option<f64>,
     /// Where the tracks file (veil-track JSON) is written, atomically.
     pub tracks_out: PathBuf,
-    /// Where the contact sheet PNG is written, atomically, if wanted.
+    /// Where the contact sheet PNG is written, atomically, if wanted (refused when it names
+    /// the input, the tracks file or the zone file).
     pub contact_sheet: Option<PathBuf>,
     /// The camera's zone file (TOML): its zones are masked in the contact sheet as in an
     /// export (the detectors still see the whole frame).
@@ -274,7 +275,12 @@ pub struct ExportOptions {
     /// One-shot only: also save the analysis' tracks here.
     pub tracks_out: Option<PathBuf>,
     /// Where to write the review strip PNG (the kept identity along the window, one view a
-    /// second and one at every identity event, withheld stretches marked), if wanted.
+    /// second and one at every identity event, withheld stretches marked), if wanted. Its
+    /// cells are cut from the redacted frames (zones and bystanders as in the export); a
+    /// withheld candidate is shown clear only inside its own boxes and nobody else's, and not
+    /// while it is together with another person. Written atomically, and removed again if the
+    /// export fails or is withdrawn. A path that names the input, or another file the export
+    /// reads or writes, is refused ([`RedactError::InvalidOption`]) before any work.
     pub review: Option<PathBuf>,
     /// Who is kept visible.
     pub requester: Requester,
