@@ -193,6 +193,13 @@ pub trait Keeps {
     fn keeps_face(&self, _frame: u64, _b: &BoxF) -> bool {
         false
     }
+
+    /// Whether face box `b` of track `id` on `frame` is kept. By default: every face of a
+    /// kept track, and faces kept by [`Keeps::keeps_face`]. A keep set of an inzage export
+    /// keeps only the faces owned by evidence, not every face over the requester's body.
+    fn keeps_face_of(&self, id: u64, frame: u64, b: &BoxF) -> bool {
+        self.keeps(id, frame) || self.keeps_face(frame, b)
+    }
 }
 
 impl Keeps for [u64] {
@@ -232,7 +239,12 @@ pub fn frame_layers<K: Keeps + ?Sized>(
     let mut keep_faces: Vec<Shape> = Vec::new();
     let mut out = FrameLayers::default();
     for (id, _class, b, is_face) in tracks.boxes_at(frame, pad.frames) {
-        if requester.keeps(id, frame) || (is_face && requester.keeps_face(frame, &b)) {
+        let kept = if is_face {
+            requester.keeps_face_of(id, frame, &b)
+        } else {
+            requester.keeps(id, frame)
+        };
+        if kept {
             // The requester's face is padded like a bystander's: detected face boxes are
             // tight, and the kept face must cover the head that bystander bodies would
             // otherwise redact.

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use veil_core::BoxF;
 use veil_track::facechain::{follow_face, same_faces, seed};
-use veil_track::{AtPoint, Cause, Class, TrackletId, Tracks};
+use veil_track::{AtPoint, Cause, Class, Track, TrackBox, TrackletId, Tracks};
 
 use crate::RedactError;
 
@@ -160,6 +160,12 @@ impl crate::layers::Keeps for KeepSet {
             .take_while(|f| f.0 <= frame.saturating_add(HELD_FRAMES))
             .any(|f| (f.0 == frame && f.1.iou(b) >= 0.5) || f.1 == *b)
     }
+
+    /// Only owned faces (see [`owned_faces`]) and faces followed from them: a face of a kept
+    /// track that is not established as the requester's is redacted.
+    fn keeps_face_of(&self, _id: u64, frame: u64, b: &BoxF) -> bool {
+        self.keeps_face(frame, b)
+    }
 }
 
 /// `mm:ss.s` for frame `f`.
@@ -244,26 +250,49 @@ pub fn resolve_identity(
     let range = tracks.analyzed().unwrap_or([0, u64::MAX]);
     // Crossings of up to 0.4 s are followed through on steady motion (see follow_face).
     let bridge = (tracks.fps() > 0.0).then(|| (CROSSING_S * tracks.fps()).ceil().max(1.0) as u64);
+    let pick = match *requester {
+        Requester::At { time, x, y } => Some((frame_number(time, tracks.fps()), x, y)),
+        _ => None,
+    };
     let mut faces: Vec<(u64, BoxF)> = Vec::new();
-    for k in &kept {
-        let (Some(t), Some(tl)) = (tracks.get(k.track), tracks.tracklet(*k)) else {
-            continue;
-        };
-        let list = t.face_boxes();
+    let mut withheld = withheld;
+    // Only the faces owned by evidence: a face lying over the requester's body is not theirs
+    // because it lies there (a bystander looking over the shoulder, a child carried in front).
+    let owned = owned_faces(tracks, &kept, pick);
+    for (k, (own, disowned)) in kept.iter().zip(&owned) {
+        let Some(tl) = tracks.tracklet(*k) else { continue };
+        // Out of the owned faces, through the rest of this tracklet (its first or last owned
+        // face need not be at its edge) and on until another kept tracklet.
+        let stop = |n: u64| (n < tl.start || n > tl.end) && kept_at(n);
         for step in [1, -1] {
-            let seed = seed(list, tl.start, tl.end, step);
-            faces.extend(follow_face(tracks.tracks(), &seed, step, range, &kept_at, bridge));
+            let seed = seed(own, tl.start, tl.end, step);
+            faces.extend(follow_face(tracks.tracks(), &seed, step, range, &stop, bridge));
         }
-        // The kept tracklet's own detected faces: another track holding the same detection
-        // (a face attached to two tracks, e.g. to a box around two people) holds the
-        // requester's face there. Interpolated boxes do not count: a hidden face's estimate
-        // may lie under someone else's face.
-        faces.extend(
-            list.iter()
-                .filter(|b| b.frame >= tl.start && b.frame <= tl.end && !b.interpolated)
-                .map(|b| (b.frame, b.bbox)),
-        );
+        // The owned faces themselves, interpolated ones included (between two owned detected
+        // ones). Another track holding the same detection (a face attached to two tracks, e.g.
+        // to a box around two people) holds the requester's face there (below).
+        faces.extend(own.iter().map(|b| (b.frame, b.bbox)));
+        if let (Some(&a), Some(&b)) = (disowned.first(), disowned.last()) {
+            let fps = tracks.fps();
+            let time = |f: u64| if fps > 0.0 { f as f64 / fps } else { 0.0 };
+            withheld.push(Withheld {
+                tracklets: vec![*k],
+                from_frame: a,
+                to_frame: b,
+                from: time(a),
+                to: time(b),
+                reason: format!(
+                    "{} face detection(s) over the requester's body from {} to {} are not established as \
+                     the requester's own face (not chained to a face seen unambiguously as theirs): \
+                     redacted as a bystander's",
+                    disowned.len(),
+                    clock(a, fps),
+                    clock(b, fps)
+                ),
+            });
+        }
     }
+    withheld.sort_by_key(|w| w.from_frame);
     // The same face held in other tracks too (their boxes may be held by temporal padding
     // after those tracks end, and must be recognised as the requester's face there).
     let mut all: Vec<(u64, BoxF)> = Vec::with_capacity(faces.len());
@@ -525,33 +554,289 @@ fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
             );
         }
     }
-    // Re-entries and events: a best guess into the identity that was not decisive.
+    // Re-entries, returns and events: a best guess into the identity that was not decisive,
+    // and every return of a kept track after a while unseen that is not linked back.
     for t in tracks.tracks() {
-        for tl in t.tracklets() {
-            // Only near misses: a best guess far off is just someone else.
-            let Some(l) = tl
-                .link
-                .filter(|l| !l.confident && kept.contains(&l.to) && l.distance <= NEAR_MISS)
-            else {
-                continue;
-            };
+        for (i, tl) in t.tracklets().iter().enumerate() {
             let me = TrackletId::new(t.id(), tl.index);
-            let why = match l.margin {
-                Some(m) => format!("distance {:.2}, margin {:.2}", l.distance, m),
-                None => format!("distance {:.2}", l.distance),
+            let before = i
+                .checked_sub(1)
+                .map(|j| TrackletId::new(t.id(), t.tracklets()[j].index));
+            let returned = tl.cause == veil_track::Cause::Return && before.is_some_and(|b| kept.contains(&b));
+            // Only near misses: a best guess far off is just someone else.
+            let guess = tl
+                .link
+                .filter(|l| !l.confident && kept.contains(&l.to) && l.distance <= NEAR_MISS);
+            if !returned && guess.is_none() {
+                continue;
+            }
+            let why = match tl.link {
+                Some(l) if l.confident => continue,
+                Some(l) => {
+                    let m = l.margin.map_or(String::new(), |m| format!(", margin {m:.2}"));
+                    format!("clothing distance {:.2}{m}", l.distance)
+                }
+                None => "never seen clearly enough to compare".to_owned(),
             };
-            push(
-                vec![me],
-                format!(
-                    "track {} appearing at {} looks like the requester ({}) but the appearance evidence is not decisive ({why})",
-                    t.id(),
+            let (gone, what) = match (tl.cause, tl.link) {
+                (veil_track::Cause::Return, _) => (before, "found again"),
+                (veil_track::Cause::Birth, Some(l)) => (Some(l.to), "a person appeared"),
+                (_, Some(l)) => (Some(l.to), "a person after an identity event"),
+                (_, None) => (None, "a person appeared"),
+            };
+            let last = gone.and_then(|g| tracks.get(g.track)).and_then(|g| {
+                g.tracklets()
+                    .iter()
+                    .take_while(|x| x.start < tl.start)
+                    .map(|x| x.end)
+                    .max()
+            });
+            let reason = match last {
+                Some(e) => format!(
+                    "the requester was lost from view at {}; {what} at {} (track {}): identity not established \
+                     (no motion continuity with clothing close enough; {why})",
+                    clock(e, fps),
                     clock(tl.start, fps),
-                    l.to
+                    t.id()
                 ),
-                &mut out,
-            );
+                None => format!(
+                    "{what} at {} (track {}) may be the requester: identity not established ({why})",
+                    clock(tl.start, fps),
+                    t.id()
+                ),
+            };
+            push(vec![me], reason, &mut out);
         }
     }
     out.sort_by_key(|w| w.from_frame);
     out
+}
+
+/// Frames between two faces of one chain of owned faces (the detector misses faces).
+const OWN_GAP: u64 = 6;
+
+/// Whether face `f` sits where a person's own face sits in body box `body`: centred over it
+/// (within half a face width), its top at most one face height below the body's top and at
+/// most half a face height above it, and no larger than a head can be. A face beside the
+/// head (looking over the shoulder) or at chest height (a child carried) is not.
+fn in_head_slot(f: &BoxF, body: &BoxF) -> bool {
+    let (fx, _) = f.center();
+    let (bx, _) = body.center();
+    (fx - bx).abs() <= 0.5 * f.w
+        && f.y - body.y <= f.h
+        && body.y - f.y <= 0.5 * f.h
+        && f.w <= 0.8 * body.w
+        && f.h <= 0.5 * body.h
+}
+
+/// The box of `list` on `frame` (detected or interpolated).
+fn box_on(list: &[TrackBox], frame: u64) -> Option<&TrackBox> {
+    list.binary_search_by_key(&frame, |b| b.frame)
+        .ok()
+        .map(|i| &list[i])
+}
+
+/// Whether face `g` continues owned face `p` (a few frames before or after it): of one
+/// person track with its body on both frames, it keeps its place relative to the body
+/// (within half a face width); otherwise (a face track, or the face going from one kept
+/// tracklet's track to another's) it overlaps `p` moved on at velocity `v` (IoU 0.3). The
+/// size stays within 1.5x either way.
+fn continues_owned(tp: &Track, p: &TrackBox, tg: &Track, g: &TrackBox, v: (f32, f32)) -> bool {
+    let (a, b) = (p.bbox.w.max(1.0), g.bbox.w.max(1.0));
+    if a.max(b) > 1.5 * a.min(b) {
+        return false;
+    }
+    let bodies = (tp.id() == tg.id() && tp.class() == Class::Person)
+        .then(|| (box_on(tp.boxes(), p.frame), box_on(tp.boxes(), g.frame)));
+    if let Some((Some(bp), Some(bg))) = bodies {
+        // Centre to centre across, top to top down: a body box's bottom moves with the legs
+        // and whatever the detector cuts off, its top stays with the head.
+        let rel = |f: &BoxF, body: &BoxF| {
+            let ((fx, _), (bx, _)) = (f.center(), body.center());
+            (fx - bx, f.y - body.y)
+        };
+        let (r0, r1) = (rel(&p.bbox, &bp.bbox), rel(&g.bbox, &bg.bbox));
+        return (r0.0 - r1.0).hypot(r0.1 - r1.1) <= 0.5 * a.max(b);
+    }
+    let k = g.frame as f32 - p.frame as f32;
+    let moved = BoxF::new(p.bbox.x + k * v.0, p.bbox.y + k * v.1, p.bbox.w, p.bbox.h);
+    moved.iou(&g.bbox) >= 0.3
+}
+
+/// Per kept tracklet (in the order of `kept`): its faces that are the requester's, and the
+/// frames of its detected faces that are not (sorted). A face is owned only on evidence:
+///
+/// - an *anchor*: the face the operator pointed at (`pick`: frame and point of `--keep-at`),
+///   a face of a face track kept as the requester, or a face seen unambiguously as the
+///   person's own: detected in the head slot of its track's detected body box (see
+///   [`in_head_slot`]), with no box of any other track touching the body on that frame;
+/// - or a face chained to an owned one, over all kept tracklets in time order: the next
+///   detected face at most [`OWN_GAP`] frames on (either way) that continues it (see
+///   [`continues_owned`]).
+///
+/// A face first seen over the body with no such chain (a bystander looking over the
+/// shoulder of a requester seen from behind, a child carried in front) is not owned; a
+/// requester whose own face is never seen keeps the body only. Interpolated boxes are owned
+/// when the detected faces of their track on both sides are.
+fn owned_faces(
+    tracks: &Tracks,
+    kept: &[TrackletId],
+    pick: Option<(u64, f32, f32)>,
+) -> Vec<(Vec<TrackBox>, Vec<u64>)> {
+    // Every detected face of the kept tracklets: (index into kept, track, box).
+    let mut detected: Vec<(usize, &Track, &TrackBox)> = Vec::new();
+    for (i, k) in kept.iter().enumerate() {
+        let (Some(t), Some(tl)) = (tracks.get(k.track), tracks.tracklet(*k)) else {
+            continue;
+        };
+        detected.extend(
+            t.face_boxes()
+                .iter()
+                .filter(|b| b.frame >= tl.start && b.frame <= tl.end && !b.interpolated)
+                .map(|b| (i, t, b)),
+        );
+    }
+    detected.sort_by_key(|d| (d.2.frame, d.0));
+    let anchor = |t: &Track, f: &TrackBox| -> bool {
+        if t.class() == Class::Face || pick.is_some_and(|(n, x, y)| n == f.frame && f.bbox.contains(x, y)) {
+            return true;
+        }
+        let Some(body) = box_on(t.boxes(), f.frame).filter(|b| !b.interpolated) else {
+            return false;
+        };
+        in_head_slot(&f.bbox, &body.bbox)
+            && !tracks
+                .boxes_at(f.frame, 0)
+                .any(|(id, _, b, _)| id != t.id() && b.intersection_area(&body.bbox) > 0.0)
+    };
+    let mut owned: Vec<bool> = detected.iter().map(|&(_, t, f)| anchor(t, f)).collect();
+    chain_owned(&detected, &mut owned);
+    // The requester's face slot: where their owned faces sit on their body (median, in face
+    // sizes). A face of a kept tracklet in that very slot is theirs too (a stable place
+    // relative to the body, e.g. after a meeting the body's tracklet is linked across); a
+    // face elsewhere on the body (over the shoulder, at the chest) is not.
+    let slots: Vec<(f32, f32, f32)> = detected
+        .iter()
+        .zip(&owned)
+        .filter(|(_, &o)| o)
+        .filter_map(|(&(_, t, f), _)| face_slot(t, f))
+        .collect();
+    if let Some(m) = median_slot(&slots) {
+        for (i, &(_, t, f)) in detected.iter().enumerate() {
+            if !owned[i] && face_slot(t, f).is_some_and(|s| same_slot(s, m)) {
+                owned[i] = true;
+            }
+        }
+        chain_owned(&detected, &mut owned);
+    }
+    let mut out = Vec::with_capacity(kept.len());
+    for (i, k) in kept.iter().enumerate() {
+        let (Some(t), Some(tl)) = (tracks.get(k.track), tracks.tracklet(*k)) else {
+            out.push((Vec::new(), Vec::new()));
+            continue;
+        };
+        let mine: Vec<(u64, bool)> = detected
+            .iter()
+            .zip(&owned)
+            .filter(|(d, _)| d.0 == i)
+            .map(|(d, &o)| (d.2.frame, o))
+            .collect();
+        let owned_at = |frame: u64| mine.iter().any(|&(f, o)| o && f == frame);
+        let mut own = Vec::new();
+        for b in t
+            .face_boxes()
+            .iter()
+            .filter(|b| b.frame >= tl.start && b.frame <= tl.end)
+        {
+            let keep = if b.interpolated {
+                let before = mine.iter().rev().find(|d| d.0 < b.frame);
+                let after = mine.iter().find(|d| d.0 > b.frame);
+                matches!((before, after), (Some(x), Some(y)) if x.1 && y.1)
+            } else {
+                owned_at(b.frame)
+            };
+            if keep {
+                own.push(*b);
+            }
+        }
+        let disowned = mine.iter().filter(|d| !d.1).map(|d| d.0).collect();
+        out.push((own, disowned));
+    }
+    out
+}
+
+/// Extend `owned` along chains (see [`owned_faces`]): forwards then backwards, each face
+/// continues the last owned one within [`OWN_GAP`] frames; a face that does not is skipped
+/// (the chain goes on from the last owned face), and the chain ends where the gap runs out.
+fn chain_owned(detected: &[(usize, &Track, &TrackBox)], owned: &mut [bool]) {
+    for forward in [true, false] {
+        let order: Vec<usize> = if forward {
+            (0..detected.len()).collect()
+        } else {
+            (0..detected.len()).rev().collect()
+        };
+        let mut last: Option<usize> = None;
+        let mut velocity = (0.0f32, 0.0f32);
+        for &i in &order {
+            let (_, tg, g) = detected[i];
+            if let Some(l) = last {
+                if g.frame.abs_diff(detected[l].2.frame) > OWN_GAP {
+                    last = None;
+                }
+            }
+            let joins = owned[i]
+                || last.is_some_and(|l| continues_owned(detected[l].1, detected[l].2, tg, g, velocity));
+            if !joins {
+                continue;
+            }
+            owned[i] = true;
+            velocity = match last {
+                Some(l) if detected[l].2.frame != g.frame => {
+                    let p = detected[l].2;
+                    let ((px, py), (gx, gy)) = (p.bbox.center(), g.bbox.center());
+                    let k = g.frame as f32 - p.frame as f32;
+                    ((gx - px) / k, (gy - py) / k)
+                }
+                Some(_) => velocity,
+                None => (0.0, 0.0),
+            };
+            last = Some(i);
+        }
+    }
+}
+
+/// Where face `f` of person track `t` sits on the track's detected body box of that frame:
+/// horizontal offset of the centres and offset of the tops, in face widths and heights, and
+/// the face's width as a fraction of the body's.
+fn face_slot(t: &Track, f: &TrackBox) -> Option<(f32, f32, f32)> {
+    if t.class() != Class::Person {
+        return None;
+    }
+    let body = box_on(t.boxes(), f.frame).filter(|b| !b.interpolated)?;
+    let (fw, fh) = (f.bbox.w.max(1.0), f.bbox.h.max(1.0));
+    let ((fx, _), (bx, _)) = (f.bbox.center(), body.bbox.center());
+    Some((
+        (fx - bx) / fw,
+        (f.bbox.y - body.bbox.y) / fh,
+        fw / body.bbox.w.max(1.0),
+    ))
+}
+
+/// The median of each component of `slots` (`None` if empty).
+fn median_slot(slots: &[(f32, f32, f32)]) -> Option<(f32, f32, f32)> {
+    if slots.is_empty() {
+        return None;
+    }
+    let med = |get: fn(&(f32, f32, f32)) -> f32| {
+        let mut v: Vec<f32> = slots.iter().map(get).collect();
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2]
+    };
+    Some((med(|s| s.0), med(|s| s.1), med(|s| s.2)))
+}
+
+/// Whether two face slots are the same place: within 0.4 face sizes either way, the relative
+/// size within 1.4x.
+fn same_slot(a: (f32, f32, f32), b: (f32, f32, f32)) -> bool {
+    (a.0 - b.0).abs() <= 0.4 && (a.1 - b.1).abs() <= 0.4 && a.2.max(b.2) <= 1.4 * a.2.min(b.2)
 }

@@ -382,3 +382,49 @@ fn the_requester_is_kept_only_on_confidently_linked_tracklets() {
     let old = Tracks::from_json(&t.to_json().unwrap().replace(r#""version":2"#, r#""version":1"#));
     assert!(old.is_err(), "version 1 with tracklets is refused on load");
 }
+
+/// Faces are owned by evidence: one requester (track 1, body 100x200 at (50, 40) on frames
+/// 0..=20) carrying a face at `face` on every frame, and a bystander far away. Returns whether
+/// that face is kept on frame 10, and how many withheld entries the keep set has.
+fn face_kept(face: (f32, f32), pick: Option<(f32, f32)>) -> (bool, usize) {
+    let frames = 0..=20u64;
+    let req = Track::new(
+        1,
+        Class::Person,
+        frames.clone().map(|f| tb(f, 50.0, 40.0, 100.0, 200.0)).collect(),
+        frames.clone().map(|f| tb(f, face.0, face.1, 30.0, 36.0)).collect(),
+    )
+    .unwrap();
+    let far = Track::new(
+        2,
+        Class::Person,
+        frames.clone().map(|f| tb(f, 300.0, 40.0, 100.0, 200.0)).collect(),
+        vec![],
+    )
+    .unwrap();
+    let t = Tracks::new_with_events(400, 300, 10.0, vec![req, far], vec![]).unwrap();
+    let requester = match pick {
+        Some((x, y)) => Requester::At { time: 0.0, x, y },
+        None => Requester::Tracks { ids: vec![1] },
+    };
+    let keep = resolve_identity(&t, &requester, &[], None).unwrap();
+    assert!(keep.keeps(1, 10), "the body is kept");
+    let b = BoxF::new(face.0, face.1, 30.0, 36.0);
+    (keep.keeps_face_of(1, 10, &b), keep.withheld.len())
+}
+
+#[test]
+fn only_faces_owned_by_evidence_are_kept() {
+    // The person's own face: centred at the top of the body, nobody else near.
+    assert_eq!(face_kept((85.0, 45.0), None), (true, 0));
+    // A face over the shoulder (beside the head) of a requester seen from behind: redacted,
+    // and reported.
+    assert_eq!(face_kept((122.0, 38.0), None), (false, 1));
+    // A child's face carried at the chest.
+    assert_eq!(face_kept((85.0, 110.0), None), (false, 1));
+    // Unless the operator pointed at that very face.
+    assert_eq!(face_kept((85.0, 110.0), Some((100.0, 128.0))), (true, 0));
+    // A list of track ids (no keep set) keeps every face of the kept tracks, as before.
+    let ids: Vec<u64> = vec![1];
+    assert!(ids.keeps_face_of(1, 10, &BoxF::new(122.0, 38.0, 30.0, 36.0)));
+}

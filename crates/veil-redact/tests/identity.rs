@@ -64,6 +64,24 @@ struct Cast {
     requester: Person,
     /// The woman third from the left (a bystander).
     bystander: Person,
+    /// Someone else in the requester's clothes: the requester's body with the bystander's
+    /// head (a uniform).
+    impostor: Person,
+    /// The bystander seen from behind: the face covered by the hair of the top of the head
+    /// (the faceless requester of the over-the-shoulder test).
+    back: Person,
+    /// The man's head alone (his body hidden behind the person seen from behind).
+    head: Person,
+    /// A child's head: the second person from the left of the photo, small.
+    child: Person,
+    /// A pillar: a strip of the scene itself.
+    pillar: Person,
+}
+
+/// `src` resized to `w` x `h` and pasted at (`x`, `y`) of `dst`.
+fn paste(dst: &mut RgbImage, src: &RgbImage, x: i64, y: i64, w: u32, h: u32) {
+    let r = imageops::resize(src, w, h, imageops::FilterType::Triangle);
+    imageops::overlay(dst, &r, x, y);
 }
 
 fn cast() -> &'static Cast {
@@ -72,10 +90,70 @@ fn cast() -> &'static Cast {
         let photo = image::open(fixture("images/group_t1.jpg")).unwrap().to_rgb8();
         let bg = image::open(fixture("images/vtest_f000.jpg")).unwrap().to_rgb8();
         let background = imageops::resize(&bg, W, H, imageops::FilterType::Triangle);
+        let requester = cut(&photo, [700, 310, 200, 576], [745, 340, 850, 480], 0.5);
+        let bystander = cut(&photo, [425, 240, 190, 646], [462, 268, 575, 410], 0.46);
+        // The bystander's head with a little hair and neck, from the photo.
+        let byst_head = imageops::crop_imm(&photo, 447, 240, 143, 190).to_image();
+        let rf = requester.face;
+        // The impostor: the bystander's head over the requester's face and hair.
+        let mut impostor = requester.img.clone();
+        let (hx, hy) = (rf[0] - 8.0, (rf[1] - 12.0).max(0.0));
+        let (hw, hh) = (rf[2] + 16.0, rf[3] + 22.0);
+        paste(
+            &mut impostor,
+            &byst_head,
+            hx as i64,
+            hy as i64,
+            hw as u32,
+            hh as u32,
+        );
+        // Where the bystander's face lands in the pasted head (photo face 462..575 x 268..410).
+        let (sx, sy) = (hw / 143.0, hh / 190.0);
+        let impostor_face = [hx + 15.0 * sx, hy + 28.0 * sy, 113.0 * sx, 142.0 * sy];
+        // The bystander seen from behind (the faceless requester of the over-the-shoulder
+        // test): hair from the top of the head stretched over the face.
+        let bf = bystander.face;
+        let mut back = bystander.img.clone();
+        let hair = imageops::crop_imm(&bystander.img, bf[0] as u32 + 8, 0, bf[2] as u32 - 16, 8).to_image();
+        paste(
+            &mut back,
+            &hair,
+            bf[0] as i64 - 4,
+            bf[1] as i64 - 4,
+            bf[2] as u32 + 8,
+            bf[3] as u32 + 10,
+        );
+        // The requester's head (photo face 745..850 x 340..480 with hair), at about 0.5.
+        let head_src = imageops::crop_imm(&photo, 730, 312, 135, 185).to_image();
+        let head = Person {
+            img: imageops::resize(&head_src, 67, 92, imageops::FilterType::Triangle),
+            face: [7.5, 14.0, 52.5, 70.0],
+        };
+        // The child: photo face 278..372 x 150..265 with some hair, at about 0.5.
+        let child_src = imageops::crop_imm(&photo, 266, 126, 118, 150).to_image();
+        let child = Person {
+            img: imageops::resize(&child_src, 59, 75, imageops::FilterType::Triangle),
+            face: [6.0, 12.0, 47.0, 57.5],
+        };
+        let pillar = Person {
+            img: imageops::crop_imm(&background, 560, 0, 80, H).to_image(),
+            face: [0.0; 4],
+        };
         Cast {
             background,
-            requester: cut(&photo, [700, 310, 200, 576], [745, 340, 850, 480], 0.5),
-            bystander: cut(&photo, [425, 240, 190, 646], [462, 268, 575, 410], 0.46),
+            impostor: Person {
+                img: impostor,
+                face: impostor_face,
+            },
+            back: Person {
+                img: back,
+                face: [0.0; 4],
+            },
+            requester,
+            bystander,
+            head,
+            child,
+            pillar,
         }
     })
 }
@@ -90,21 +168,46 @@ struct Clip {
 }
 
 /// Person 0 is the requester, 1 the bystander, 2 the bystander standing higher (on a step
-/// behind the requester: their face just above and behind the requester's head).
+/// behind the requester: their face just above and behind the requester's head), 3 someone
+/// else in the requester's clothes, 4 the bystander from behind (no face), 5 the man's head
+/// looking over the shoulder of person 4 standing at the bottom of the frame, 6 a child's
+/// head at the chest of the requester, 7 a pillar (in front of everyone).
 fn person(i: usize) -> &'static Person {
-    if i == 0 {
-        &cast().requester
-    } else {
-        &cast().bystander
+    let c = cast();
+    match i {
+        0 => &c.requester,
+        3 => &c.impostor,
+        4 => &c.back,
+        5 => &c.head,
+        6 => &c.child,
+        7 => &c.pillar,
+        _ => &c.bystander,
+    }
+}
+
+/// Whose face person `i` shows: 0 the requester's, 1 someone else's, `None` none.
+fn face_of(i: usize) -> Option<usize> {
+    match i {
+        0 => Some(0),
+        4 | 7 => None,
+        _ => Some(1),
     }
 }
 
 /// How far person `i` stands above the bottom of the frame.
 fn lift(i: usize) -> f32 {
-    if i == 2 {
-        72.0
-    } else {
-        0.0
+    // The requester's and the person from behind's patches start this far below the top.
+    let top = H as f32 - cast().requester.img.height() as f32;
+    let back_top = H as f32 - cast().back.img.height() as f32;
+    let h = person(i).img.height() as f32;
+    match i {
+        2 => 72.0,
+        // A head over the shoulder: a little lower than the head of the person from behind.
+        5 => H as f32 - h - (back_top + 14.0),
+        // A child's head at chest height.
+        6 => H as f32 - h - (top + 112.0),
+        7 => H as f32 - h,
+        _ => 0.0,
     }
 }
 
@@ -147,6 +250,7 @@ fn render(dir: &Path, frames: u64, layout: impl Fn(u64) -> Layout) -> Clip {
             // A face counts as in view when it is inside the frame and no later patch covers it.
             let mut row = [None, None];
             for (k, &(who, r)) in rects.iter().enumerate() {
+                let Some(whose) = face_of(who) else { continue };
                 let p = person(who);
                 let fb = [r[0] + p.face[0], r[1] + p.face[1], p.face[2], p.face[3]];
                 let inside = fb[0] >= 0.0 && fb[0] + fb[2] <= W as f32;
@@ -154,7 +258,7 @@ fn render(dir: &Path, frames: u64, layout: impl Fn(u64) -> Layout) -> Clip {
                     fb[0] < o[0] + o[2] && o[0] < fb[0] + fb[2] && fb[1] < o[1] + o[3] && o[1] < fb[1] + fb[3]
                 });
                 if inside && !covered && fb[1] >= 0.0 {
-                    row[who.min(1)] = Some(fb);
+                    row[whose] = Some(fb);
                 }
             }
             faces.push(row);
@@ -169,14 +273,21 @@ fn render(dir: &Path, frames: u64, layout: impl Fn(u64) -> Layout) -> Clip {
 /// frame. Returns (frames with the requester in view, of which clear).
 fn check(name: &str, clip: &Clip, at: u64) -> (usize, usize) {
     let face = clip.faces[at as usize][0].expect("requester in view at the pick");
+    let (seen, clear, _) = check_at(name, clip, at, face[0] + face[2] / 2.0, face[1] + face[3] / 2.0);
+    (seen, clear)
+}
+
+/// As [`check`], with the requester picked at pixel (`x`, `y`) of frame `at`; also returns
+/// the manifest.
+fn check_at(name: &str, clip: &Clip, at: u64, x: f32, y: f32) -> (usize, usize, veil_redact::Manifest) {
     let out = clip.path.with_file_name("export.mp4");
     let mut o = ExportOptions::new(&clip.path, &out);
     o.tracks_out = Some(clip.path.with_file_name("tracks.json"));
     o.review = Some(clip.path.with_file_name("review.png"));
     o.requester = Requester::At {
         time: at as f64 / FPS as f64,
-        x: face[0] + face[2] / 2.0,
-        y: face[1] + face[3] / 2.0,
+        x,
+        y,
     };
     let rep = export(&o).unwrap();
     let m = &rep.manifest;
@@ -225,7 +336,7 @@ fn check(name: &str, clip: &Clip, at: u64) -> (usize, usize) {
         }
     }
     eprintln!("{name}: requester clear on {clear} of {seen} frames in view");
-    (seen, clear)
+    (seen, clear, rep.manifest)
 }
 
 fn assert_mostly_clear(name: &str, (seen, clear): (usize, usize)) {
@@ -424,4 +535,45 @@ fn a_pedestrian_walking_into_a_group_is_withheld_not_swapped() {
         "walking into the group is an identity event: {:?}",
         m.withheld
     );
+}
+
+/// Someone else in the same clothes: the requester walks behind a pillar and stays there;
+/// a second later a different person in the same clothes (a uniform) comes out where the
+/// requester went in, walking back. Clothing alone proves nothing: that person is never
+/// shown (`check` asserts their face unrecognisable on every frame), and the stretch is
+/// withheld with a reason.
+#[test]
+fn a_different_person_in_the_same_clothes_coming_out_is_not_the_requester() {
+    let d = out_dir("uniform");
+    let clip = render(&d, 84, |n| {
+        let mut lay = Vec::new();
+        if n < 34 {
+            lay.push((0, Some(40.0 + 8.0 * n as f32)));
+        }
+        if n >= 46 {
+            lay.push((3, Some(300.0 - 8.0 * (n - 46) as f32)));
+        }
+        lay.push((7, Some(300.0)));
+        lay
+    });
+    assert!(
+        clip.faces[60..].iter().all(|f| f[1].is_some()),
+        "the other person's face is in view"
+    );
+    let f = clip.faces[0][0].unwrap();
+    let (seen, clear, _) = check_at("uniform", &clip, 0, f[0] + f[2] / 2.0, f[1] + f[3] / 2.0);
+    assert!(seen > 0 && clear > 0, "the requester is kept before the pillar");
+}
+
+/// A child carried in front of the requester (the child's face at the requester's chest,
+/// the requester's own face visible too): the child's face is not the requester's.
+#[test]
+fn a_child_carried_in_front_is_redacted() {
+    let d = out_dir("child");
+    let clip = render(&d, 36, |n| {
+        let rx = 200.0 + 4.0 * n as f32;
+        vec![(0, Some(rx)), (6, Some(rx + 20.0))]
+    });
+    assert!(clip.faces.iter().all(|f| f[1].is_some() && f[0].is_some()));
+    assert_mostly_clear("child", check("child", &clip, 0));
 }
