@@ -239,10 +239,13 @@ const MOTION_BOXES: usize = 6;
 /// ...within this many frames.
 const MOTION_SPAN: u64 = 12;
 
+/// A track's end: centre, velocity (pixels per frame), height, frame.
+type EndMotion = ((f32, f32), (f32, f32), f32, u64);
+
 /// Where a track is at one end and how it moves there: the centre of its outermost detected
 /// box, its velocity (pixels per frame, from the detected boxes within [`MOTION_SPAN`] frames
 /// of that end) and its height. `None` without two detected boxes on different frames.
-fn end_motion(boxes: &[TrackBox], at_end: bool) -> Option<((f32, f32), (f32, f32), f32, u64)> {
+fn end_motion(boxes: &[TrackBox], at_end: bool) -> Option<EndMotion> {
     let detected: Vec<&TrackBox> = if at_end {
         boxes
             .iter()
