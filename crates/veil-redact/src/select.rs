@@ -161,7 +161,7 @@ impl crate::layers::Keeps for KeepSet {
             .any(|f| (f.0 == frame && f.1.iou(b) >= 0.5) || f.1 == *b)
     }
 
-    /// Only owned faces (see [`owned_faces`]) and faces followed from them: a face of a kept
+    /// Only owned faces (see `owned_faces`) and faces followed from them: a face of a kept
     /// track that is not established as the requester's is redacted.
     fn keeps_face_of(&self, _id: u64, frame: u64, b: &BoxF) -> bool {
         self.keeps_face(frame, b)

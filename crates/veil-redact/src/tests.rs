@@ -392,7 +392,10 @@ fn face_kept(face: (f32, f32), pick: Option<(f32, f32)>) -> (bool, usize) {
         1,
         Class::Person,
         frames.clone().map(|f| tb(f, 50.0, 40.0, 100.0, 200.0)).collect(),
-        frames.clone().map(|f| tb(f, face.0, face.1, 30.0, 36.0)).collect(),
+        frames
+            .clone()
+            .map(|f| tb(f, face.0, face.1, 30.0, 36.0))
+            .collect(),
     )
     .unwrap();
     let far = Track::new(
