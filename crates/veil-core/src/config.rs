@@ -10,11 +10,11 @@
 //! kind = "dwelling-door"     # dwelling-door | dwelling-window | workplace | public-road | custom
 //! label = "Front door no. 12"
 //! polygon = [[0.10, 0.20], [0.18, 0.20], [0.18, 0.55], [0.10, 0.55]]   # x, y normalised
-//! style = "solid"            # optional: solid (default) | pixelate | blur
+//! style = "solid"            # optional: solid (default) | pixelate | blur | weak-blur
 //! ```
 //!
 //! Optional per-zone keys: `block` (pixelate block size in luma pixels, at least
-//! [`MIN_PIXELATE_BLOCK`]) and `radius` (blur radius in luma pixels). Unknown keys are errors,
+//! [`MIN_PIXELATE_BLOCK`]) and `radius` (radius of either blur in luma pixels). Unknown keys are errors,
 //! because a misspelt key in a privacy configuration must not be silently ignored.
 
 use std::path::{Path, PathBuf};
@@ -52,9 +52,13 @@ pub enum ZoneStyle {
     Solid,
     /// Blocks of their mean value: irreversible for blocks of at least [`MIN_PIXELATE_BLOCK`].
     Pixelate,
-    /// Strong box blur: NOT irreversible in theory (a blur is a linear filter that can be
-    /// partly inverted when the kernel is known), so not the default for zones.
+    /// A blur computed from noisy coarse cells (`blur`): irreversible, it keeps nothing finer
+    /// than a cell of two thirds of the radius, and the cells' means only to within random
+    /// noise (see [`crate::Redaction::Blur`]).
     Blur,
+    /// The plain box blur (`weak-blur`): NOT irreversible (a blur is a linear filter that can
+    /// be partly inverted when the kernel is known). Only by this explicit name.
+    WeakBlur,
 }
 
 /// One forbidden zone.
@@ -70,7 +74,7 @@ pub struct Zone {
     pub style: ZoneStyle,
     /// Pixelate block size in luma pixels (`None`: scaled to the frame width).
     pub block: Option<u32>,
-    /// Blur radius in luma pixels (`None`: scaled to the frame width).
+    /// Blur radius (either blur) in luma pixels (`None`: scaled to the frame width).
     pub radius: Option<u32>,
 }
 

@@ -72,4 +72,4 @@ pub use redact::apply_mask;
 #[cfg(feature = "rayon")]
 pub use redact::apply_mask_in_pool;
 pub use stack::{layers_by_strength, LayerStack};
-pub use style::Redaction;
+pub use style::{Redaction, BLUR_CELL_NOISE, MIN_BLUR_CELL};

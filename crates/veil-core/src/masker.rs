@@ -28,7 +28,7 @@ pub fn default_radius(width: u32) -> u32 {
 ///
 /// The zones are rasterised once, in [`CaptureMasker::new`]; [`CaptureMasker::apply`] is then
 /// a loop over precomputed row spans. Zones of different styles are applied strongest first
-/// (solid, pixelate, blur), and where zones overlap the strongest style wins.
+/// (solid, pixelate, blur, weak blur), and where zones overlap the strongest style wins.
 #[derive(Debug, Clone)]
 pub struct CaptureMasker {
     stack: LayerStack,
@@ -126,6 +126,9 @@ fn zone_redaction(z: &Zone, width: u32) -> Redaction {
             block: z.block.unwrap_or_else(|| default_block(width)),
         },
         ZoneStyle::Blur => Redaction::Blur {
+            radius: z.radius.unwrap_or_else(|| default_radius(width)),
+        },
+        ZoneStyle::WeakBlur => Redaction::WeakBlur {
             radius: z.radius.unwrap_or_else(|| default_radius(width)),
         },
     }

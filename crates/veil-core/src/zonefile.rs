@@ -84,12 +84,13 @@ impl ZoneKind {
 }
 
 impl ZoneStyle {
-    /// The name used in zone files (`solid`, `pixelate`, `blur`).
+    /// The name used in zone files (`solid`, `pixelate`, `blur`, `weak-blur`).
     pub fn as_str(self) -> &'static str {
         match self {
             ZoneStyle::Solid => "solid",
             ZoneStyle::Pixelate => "pixelate",
             ZoneStyle::Blur => "blur",
+            ZoneStyle::WeakBlur => "weak-blur",
         }
     }
 }
@@ -466,15 +467,22 @@ polygon = [[0.5, 0.5], [0.6, 0.5], [0.6, 0.6]]
                 0usize..5,
                 "\\PC{0,20}",
                 proptest::collection::vec((0.0f64..=1.0, 0.0f64..=1.0), 3..8),
-                0usize..4,
+                0usize..5,
             )
                 .prop_map(|(k, label, pts, st)| ZoneDraft {
                     kind: ZoneKind::ALL[k].as_str().to_owned(),
                     label,
                     polygon: pts.into_iter().map(|(x, y)| [x, y]).collect(),
-                    style: [None, Some("solid"), Some("pixelate"), Some("blur")][st].map(str::to_owned),
+                    style: [
+                        None,
+                        Some("solid"),
+                        Some("pixelate"),
+                        Some("blur"),
+                        Some("weak-blur"),
+                    ][st]
+                        .map(str::to_owned),
                     block: (st == 2).then_some(16),
-                    radius: (st == 3).then_some(9),
+                    radius: (st >= 3).then_some(9),
                     source: None,
                 })
         }

@@ -45,6 +45,9 @@ fn strength_orders_solid_then_pixelate_then_blur_and_larger_sizes_first() {
         Redaction::Blur { radius: 1024 },
         Redaction::Blur { radius: 12 },
         Redaction::Blur { radius: 1 },
+        Redaction::WeakBlur { radius: 1024 },
+        Redaction::WeakBlur { radius: 12 },
+        Redaction::WeakBlur { radius: 1 },
     ];
     for pair in order.windows(2) {
         assert!(
@@ -74,6 +77,10 @@ fn parameters_outside_their_range_are_refused() {
         (Redaction::Blur { radius: 1 }, true),
         (Redaction::Blur { radius: 1024 }, true),
         (Redaction::Blur { radius: 1025 }, false),
+        (Redaction::WeakBlur { radius: 0 }, false),
+        (Redaction::WeakBlur { radius: 1 }, true),
+        (Redaction::WeakBlur { radius: 1024 }, true),
+        (Redaction::WeakBlur { radius: 1025 }, false),
     ];
     for (r, ok) in cases {
         let mut f = frame(PixelFormat::Gray8, 16, 16);
@@ -130,8 +137,9 @@ fn shapes_are_grouped_per_redaction_weakest_first() {
 #[test]
 fn stack_applies_strongest_first_and_checks_the_geometry() {
     let g = Geometry::new(PixelFormat::I420, 32, 16);
+    // the weak blur: its bytes are exact, so the pooled run below can be compared with them
     let layers = [
-        rect_layer(Redaction::Blur { radius: 4 }, &[Rect::new(0, 0, 32, 16)]),
+        rect_layer(Redaction::WeakBlur { radius: 4 }, &[Rect::new(0, 0, 32, 16)]),
         Layer {
             action: Action::Keep,
             shapes: vec![Shape::Rect(Rect::new(0, 0, 4, 4))],
@@ -147,7 +155,7 @@ fn stack_applies_strongest_first_and_checks_the_geometry() {
         [
             Redaction::Solid,
             Redaction::Pixelate { block: 4 },
-            Redaction::Blur { radius: 4 }
+            Redaction::WeakBlur { radius: 4 }
         ]
     );
     // the kept corner belongs to no applied layer

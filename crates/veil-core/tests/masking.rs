@@ -220,8 +220,13 @@ const WIDTHS: [u32; 10] = [1, 7, 8, 9, 15, 16, 17, 33, 65, 1920];
 
 #[test]
 fn simd_matches_scalar_for_every_style_format_and_width() {
+    // the weak blur runs the same kernels as the irreversible one, whose random noise makes
+    // two runs differ (its levels are compared under equal noise in veil-core's unit tests)
     let zones = vec![
-        (vec![[0.05, 0.1], [0.4, 0.05], [0.45, 0.9], [0.1, 0.7]], "blur"),
+        (
+            vec![[0.05, 0.1], [0.4, 0.05], [0.45, 0.9], [0.1, 0.7]],
+            "weak-blur",
+        ),
         (vec![[0.5, 0.0], [1.0, 0.0], [1.0, 0.6], [0.7, 0.3]], "pixelate"),
         (vec![[0.3, 0.5], [0.8, 0.5], [0.8, 1.0], [0.3, 1.0]], "solid"),
     ];
@@ -258,7 +263,7 @@ fn simd_matches_scalar_for_every_style_format_and_width() {
 #[test]
 fn pixelate_and_blur_change_only_the_zone_and_destroy_detail() {
     let zone = vec![[0.25, 0.25], [0.75, 0.25], [0.75, 0.75], [0.25, 0.75]];
-    for style in ["pixelate", "blur"] {
+    for style in ["pixelate", "blur", "weak-blur"] {
         let cfg = config(&[(zone.clone(), style)]);
         let (w, h) = (128u32, 96u32);
         let orig = PaddedFrame::new(PixelFormat::Gray8, w, h, 0, 9);
@@ -413,7 +418,7 @@ fn missing_camera_purpose_and_missing_file() {
 fn thread_pool_gives_the_same_bytes() {
     let zones = vec![
         (vec![[0.0, 0.0], [0.9, 0.1], [0.5, 0.9]], "solid"),
-        (vec![[0.6, 0.5], [1.0, 0.5], [1.0, 1.0], [0.6, 1.0]], "blur"),
+        (vec![[0.6, 0.5], [1.0, 0.5], [1.0, 1.0], [0.6, 1.0]], "weak-blur"),
         (vec![[0.0, 0.6], [0.3, 0.6], [0.3, 1.0]], "pixelate"),
     ];
     let cfg = config(&zones);
