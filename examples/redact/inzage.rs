@@ -74,12 +74,14 @@ pub struct AnalyzeArgs {
 /// Redaction style of the bystanders.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum StyleArg {
-    /// Strong blur scaled with the box size (not irreversible, but unrecognisable).
+    /// Blur over noisy coarse cells, scaled with the box size (irreversible).
     Blur,
     /// Block means (irreversible).
     Pixelate,
     /// Black (irreversible).
     Solid,
+    /// Plain blur (NOT irreversible: deconvolution can partly undo it).
+    WeakBlur,
 }
 
 /// `redact export`
@@ -367,6 +369,7 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         StyleArg::Blur => Style::Blur,
         StyleArg::Pixelate => Style::Pixelate,
         StyleArg::Solid => Style::Solid,
+        StyleArg::WeakBlur => Style::WeakBlur,
     };
     opts.spotlight = args.spotlight;
     opts.encode = args.encode.options();

@@ -24,21 +24,26 @@ use veil_track::Tracks;
 
 /// How tracked people are redacted.
 ///
-/// Which styles are irreversible: [`Style::Solid`] (black fill, nothing survives) and
-/// [`Style::Pixelate`] (block means with blocks of at least 8 pixels). [`Style::Blur`] is
-/// not: a blur is a known linear filter that deconvolution can partly undo; its radius is
-/// scaled with the box so that a face cannot be recognised, but choose solid or pixelate when
-/// the export must be irreversible.
+/// Which styles are irreversible: [`Style::Solid`] (black fill, nothing survives),
+/// [`Style::Pixelate`] (block means with blocks of at least 8 pixels) and [`Style::Blur`], the
+/// default: it looks like a blur but is computed from cells of a sixth of the box height with
+/// random noise on every cell mean, so deconvolution cannot undo it
+/// ([`veil_core::Redaction::Blur`]). [`Style::WeakBlur`] is not irreversible: a plain blur is
+/// a known linear filter that deconvolution can partly undo; it is there by explicit name
+/// only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
-    /// Strong blur, radius scaled with the box height (default; not irreversible).
+    /// Blur over noisy coarse cells, radius scaled with the box height (default; irreversible).
     #[default]
     Blur,
     /// Block means, block scaled with the box height (irreversible).
     Pixelate,
     /// Black fill (irreversible).
     Solid,
+    /// Plain blur, radius scaled with the box height (NOT irreversible; by name only).
+    #[serde(rename = "weak-blur")]
+    WeakBlur,
 }
 
 /// Quantisation steps for blur radii and pixelate blocks: each distinct [`Redaction`] is one
@@ -57,13 +62,13 @@ pub fn bucket(v: u32) -> u32 {
 impl Style {
     /// Whether nothing of the original pixels can be recovered from the output.
     pub fn is_irreversible(self) -> bool {
-        !matches!(self, Style::Blur)
+        !matches!(self, Style::WeakBlur)
     }
 
-    /// The redaction for a box `box_height` pixels tall: blur radius `max(8, h/4)`, pixelate
-    /// block `max(8, h/6)`, both rounded up to a [`bucket`]. A blur of a quarter of the face
-    /// height (three box passes) leaves no recognisable feature; a face pixelated at h/6 is
-    /// at most 6 blocks tall.
+    /// The redaction for a box `box_height` pixels tall: blur radius `max(8, h/4)` (either
+    /// blur; the irreversible one's cells are two thirds of it, `h/6`), pixelate block
+    /// `max(8, h/6)`, all rounded up to a [`bucket`]. A blur of a quarter of the face height
+    /// leaves no recognisable feature; a face pixelated at h/6 is at most 6 blocks tall.
     pub fn for_box(self, box_height: f32) -> Redaction {
         let h = if box_height.is_finite() {
             box_height.max(0.0) as u32
@@ -72,6 +77,9 @@ impl Style {
         };
         match self {
             Style::Blur => Redaction::Blur {
+                radius: bucket((h / 4).max(8)),
+            },
+            Style::WeakBlur => Redaction::WeakBlur {
                 radius: bucket((h / 4).max(8)),
             },
             Style::Pixelate => Redaction::Pixelate {
@@ -86,6 +94,9 @@ impl Style {
     pub fn for_frame(self, height: u32) -> Redaction {
         match self {
             Style::Blur => Redaction::Blur {
+                radius: bucket((height / 24).max(16)),
+            },
+            Style::WeakBlur => Redaction::WeakBlur {
                 radius: bucket((height / 24).max(16)),
             },
             Style::Pixelate => Redaction::Pixelate {
@@ -339,16 +350,27 @@ mod tests {
     }
 
     #[test]
-    fn only_blur_is_reversible() {
-        assert!(!Style::Blur.is_irreversible());
+    fn only_the_weak_blur_is_reversible() {
+        assert!(!Style::WeakBlur.is_irreversible());
+        assert!(Style::Blur.is_irreversible());
         assert!(Style::Pixelate.is_irreversible());
         assert!(Style::Solid.is_irreversible());
+        // the style's flag agrees with the redaction it gives
+        for style in [Style::Blur, Style::Pixelate, Style::Solid, Style::WeakBlur] {
+            assert_eq!(style.is_irreversible(), style.for_box(100.0).is_irreversible(), "{style:?}");
+            assert_eq!(style.is_irreversible(), style.for_frame(1080).is_irreversible(), "{style:?}");
+        }
+        // names in manifests and options: the default `blur` is the irreversible one
+        assert_eq!(serde_json::to_string(&Style::default()).unwrap(), "\"blur\"");
+        assert_eq!(serde_json::to_string(&Style::WeakBlur).unwrap(), "\"weak-blur\"");
+        assert_eq!(serde_json::from_str::<Style>("\"weak-blur\"").unwrap(), Style::WeakBlur);
     }
 
     #[test]
     fn frame_sizes_scale_with_the_height() {
         // 1080 / 24 = 45 and 1080 / 30 = 36, both rounded up to the bucket 48
         assert_eq!(Style::Blur.for_frame(1080), Redaction::Blur { radius: 48 });
+        assert_eq!(Style::WeakBlur.for_frame(1080), Redaction::WeakBlur { radius: 48 });
         assert_eq!(Style::Pixelate.for_frame(1080), Redaction::Pixelate { block: 48 });
         // small frames: the floor of 16
         assert_eq!(Style::Blur.for_frame(120), Redaction::Blur { radius: 16 });

@@ -179,9 +179,13 @@ fn blur_radius_scales_with_the_box_in_buckets() {
         Style::Blur.for_box(f32::NAN),
         veil_core::Redaction::Blur { radius: 8 }
     );
+    assert_eq!(
+        Style::WeakBlur.for_box(100.0),
+        veil_core::Redaction::WeakBlur { radius: 32 }
+    );
     assert_eq!(bucket(100_000), 512);
     assert!(Style::Solid.is_irreversible() && Style::Pixelate.is_irreversible());
-    assert!(!Style::Blur.is_irreversible());
+    assert!(Style::Blur.is_irreversible() && !Style::WeakBlur.is_irreversible());
 }
 
 #[test]
