@@ -1,5 +1,5 @@
 //! Zone masking of 1080p and 2160p I420/NV12 frames, three zones covering ~15% of the frame,
-//! for each style, next to a memset and a memcpy of the same number of bytes (the bandwidth
+//! for each style (blur: the irreversible one, over noisy cells; weak-blur: the plain blur), next to a memset and a memcpy of the same number of bytes (the bandwidth
 //! bounds for fills and for copy-like work).
 //!
 //! `cargo bench --bench masking`; add `-- --quick` for a fast pass.
@@ -42,6 +42,7 @@ fn bench(c: &mut Criterion) {
                 ("solid", ZoneStyle::Solid),
                 ("pixelate", ZoneStyle::Pixelate),
                 ("blur", ZoneStyle::Blur),
+                ("weak-blur", ZoneStyle::WeakBlur),
             ] {
                 let cfg = zones(zone_style);
                 for level in CpuLevel::supported() {

@@ -434,7 +434,7 @@ enum veil_style
  {
 #if defined(VEIL_FEATURE_EXPORT)
   /**
-   * Strong blur scaled with the box height (not irreversible).
+   * Blur over noisy coarse cells scaled with the box height (irreversible).
    */
   VEIL_STYLE_BLUR = 0,
 #endif

@@ -31,7 +31,7 @@ pub enum veil_requester {
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum veil_style {
-    /// Strong blur scaled with the box height (not irreversible).
+    /// Blur over noisy coarse cells scaled with the box height (irreversible).
     VEIL_STYLE_BLUR = 0,
     /// Block means scaled with the box height (irreversible).
     VEIL_STYLE_PIXELATE = 1,

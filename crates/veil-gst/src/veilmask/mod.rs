@@ -7,7 +7,7 @@
 //! - `config` (string): the same TOML inline, for pipelines built in code. Setting `zones`
 //!   or `config` replaces the other.
 //! - `style-override` ([`StyleOverride`]): none (default: each zone's own style), solid,
-//!   pixelate or blur for every zone.
+//!   pixelate, blur or weak-blur for every zone.
 //! - `fail-closed` (bool, default true): on a failure, blank the frame and post an error
 //!   (true), or post the error and stop the stream (false). Either way no unmasked frame
 //!   leaves the element.
@@ -41,9 +41,12 @@ pub enum StyleOverride {
     /// Every zone pixelated (irreversible for blocks of at least 8 pixels).
     #[enum_value(name = "Pixelate: block means (irreversible)", nick = "pixelate")]
     Pixelate = 2,
-    /// Every zone blurred (NOT irreversible: a blur can be partly undone).
-    #[enum_value(name = "Blur: strong box blur (not irreversible)", nick = "blur")]
+    /// Every zone blurred over noisy coarse cells (irreversible: deconvolution cannot undo it).
+    #[enum_value(name = "Blur: blur over noisy coarse cells (irreversible)", nick = "blur")]
     Blur = 3,
+    /// Every zone under the plain box blur (NOT irreversible: it can be partly undone).
+    #[enum_value(name = "Weak blur: plain box blur (not irreversible)", nick = "weak-blur")]
+    WeakBlur = 4,
 }
 
 impl StyleOverride {
@@ -54,6 +57,7 @@ impl StyleOverride {
             StyleOverride::Solid => Some(veil_core::ZoneStyle::Solid),
             StyleOverride::Pixelate => Some(veil_core::ZoneStyle::Pixelate),
             StyleOverride::Blur => Some(veil_core::ZoneStyle::Blur),
+            StyleOverride::WeakBlur => Some(veil_core::ZoneStyle::WeakBlur),
         }
     }
 }
