@@ -1,6 +1,7 @@
 //! Zone masking of 1080p and 2160p I420/NV12 frames, three zones covering ~15% of the frame,
-//! for each style (blur: the irreversible one, over noisy cells; weak-blur: the plain blur), next to a memset and a memcpy of the same number of bytes (the bandwidth
-//! bounds for fills and for copy-like work).
+//! for each style (blur: the irreversible one, over noisy cells; weak-blur: the plain blur),
+//! next to a memset and a memcpy of the same number of bytes (the bandwidth bounds for fills
+//! and for copy-like work).
 //!
 //! `cargo bench --bench masking`; add `-- --quick` for a fast pass.
 #![allow(missing_docs)] // criterion's macros generate undocumented functions

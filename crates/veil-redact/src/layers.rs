@@ -357,20 +357,34 @@ mod tests {
         assert!(Style::Solid.is_irreversible());
         // the style's flag agrees with the redaction it gives
         for style in [Style::Blur, Style::Pixelate, Style::Solid, Style::WeakBlur] {
-            assert_eq!(style.is_irreversible(), style.for_box(100.0).is_irreversible(), "{style:?}");
-            assert_eq!(style.is_irreversible(), style.for_frame(1080).is_irreversible(), "{style:?}");
+            assert_eq!(
+                style.is_irreversible(),
+                style.for_box(100.0).is_irreversible(),
+                "{style:?}"
+            );
+            assert_eq!(
+                style.is_irreversible(),
+                style.for_frame(1080).is_irreversible(),
+                "{style:?}"
+            );
         }
         // names in manifests and options: the default `blur` is the irreversible one
         assert_eq!(serde_json::to_string(&Style::default()).unwrap(), "\"blur\"");
         assert_eq!(serde_json::to_string(&Style::WeakBlur).unwrap(), "\"weak-blur\"");
-        assert_eq!(serde_json::from_str::<Style>("\"weak-blur\"").unwrap(), Style::WeakBlur);
+        assert_eq!(
+            serde_json::from_str::<Style>("\"weak-blur\"").unwrap(),
+            Style::WeakBlur
+        );
     }
 
     #[test]
     fn frame_sizes_scale_with_the_height() {
         // 1080 / 24 = 45 and 1080 / 30 = 36, both rounded up to the bucket 48
         assert_eq!(Style::Blur.for_frame(1080), Redaction::Blur { radius: 48 });
-        assert_eq!(Style::WeakBlur.for_frame(1080), Redaction::WeakBlur { radius: 48 });
+        assert_eq!(
+            Style::WeakBlur.for_frame(1080),
+            Redaction::WeakBlur { radius: 48 }
+        );
         assert_eq!(Style::Pixelate.for_frame(1080), Redaction::Pixelate { block: 48 });
         // small frames: the floor of 16
         assert_eq!(Style::Blur.for_frame(120), Redaction::Blur { radius: 16 });
