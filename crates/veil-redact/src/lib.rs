@@ -33,12 +33,14 @@ mod export_audit;
 pub mod layers;
 pub mod manifest;
 mod outputs;
+mod owned;
 mod pipeline;
 pub mod preview;
 mod select;
 mod sheet;
 pub mod sign;
 pub mod verify;
+mod withheld;
 
 use std::path::PathBuf;
 use std::sync::Arc;
