@@ -217,6 +217,9 @@ pub struct Decision {
     pub distance: f32,
     /// Margin against the nearest alternative in the row and in the column.
     pub margin: Option<f32>,
+    /// Another column of the row is [`Cell::Unknown`] (an earlier tracklet never seen
+    /// clearly, who may be this row): no decision can be confident.
+    pub blocked: bool,
     /// Close enough and beating every alternative by `margin`, with no unknown alternative.
     pub confident: bool,
 }
@@ -267,6 +270,7 @@ pub fn decide(cells: &[Vec<Cell>], max_dist: f32, margin: f32) -> Vec<Option<Dec
                 col,
                 distance,
                 margin: m,
+                blocked: unknown,
                 confident,
             })
         })

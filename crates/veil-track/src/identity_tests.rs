@@ -191,7 +191,7 @@ fn decisions_need_distance_margin_and_no_unknown_alternative() {
     assert!(!r[0].unwrap().confident && r[0].unwrap().margin.is_none());
     // An unknown alternative (never seen clearly) blocks the decision.
     let r = decide(&[vec![d(0.05), d(0.5), Cell::Unknown]], 0.3, 0.08);
-    assert!(!r[0].unwrap().confident);
+    assert!(!r[0].unwrap().confident && r[0].unwrap().blocked);
     // An unknown later tracklet does not: it coexists with the first row, so it is someone
     // else, and the first row matched its column decisively against the other column.
     let r = decide(

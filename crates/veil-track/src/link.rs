@@ -187,10 +187,9 @@ pub(crate) fn link_tracklets(
                 .collect()
         })
         .collect();
-    for (ri, ((r, start), d)) in rows
+    for ((r, start), d) in rows
         .iter()
         .zip(decide(&cells, cfg.relink_max_dist, cfg.link_margin))
-        .enumerate()
     {
         let Some(d) = d else { continue };
         let (c, end) = cols[d.col];
@@ -198,10 +197,6 @@ pub(crate) fn link_tracklets(
         // margin, if there is one), no alternative was never seen clearly, and the motion
         // carries the old track into the new one. Without an alternative the appearance
         // alone decides nothing (a newcomer in the same uniform would match as well).
-        let unknown = cells[ri]
-            .iter()
-            .enumerate()
-            .any(|(ci, x)| ci != d.col && *x == Cell::Unknown);
         let moved = match (find(tracks, c.track), find(tracks, r.track)) {
             (Some(ci), Some(ri)) => {
                 start - end <= cfg.relink_motion_gap
@@ -210,7 +205,7 @@ pub(crate) fn link_tracklets(
             _ => false,
         };
         let confident = moved
-            && !unknown
+            && !d.blocked
             && d.distance <= cfg.relink_max_dist
             && d.margin.is_none_or(|m| m >= cfg.link_margin);
         if let Some(i) = find(tracks, r.track) {
