@@ -2,6 +2,7 @@
 //! (README, "How Veil keeps the right person"), never by lying inside the requester's box.
 
 use veil_core::BoxF;
+use veil_track::facechain::moved;
 use veil_track::{Class, Track, TrackBox, TrackletId, Tracks};
 
 /// Frames between two faces of one chain of owned faces (the detector misses faces).
@@ -50,9 +51,7 @@ fn continues_owned(tp: &Track, p: &TrackBox, tg: &Track, g: &TrackBox, v: (f32, 
         let (r0, r1) = (rel(&p.bbox, &bp.bbox), rel(&g.bbox, &bg.bbox));
         return (r0.0 - r1.0).hypot(r0.1 - r1.1) <= 0.5 * a.max(b);
     }
-    let k = g.frame as f32 - p.frame as f32;
-    let moved = BoxF::new(p.bbox.x + k * v.0, p.bbox.y + k * v.1, p.bbox.w, p.bbox.h);
-    moved.iou(&g.bbox) >= 0.3
+    moved(&p.bbox, v, g.frame as f32 - p.frame as f32).iou(&g.bbox) >= 0.3
 }
 
 /// Per kept tracklet (in the order of `kept`): its faces that are the requester's, and the

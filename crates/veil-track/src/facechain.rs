@@ -99,7 +99,7 @@ pub fn same_faces(tracks: &[Track], frame: u64, b: &BoxF) -> Vec<BoxF> {
 }
 
 /// `b` moved `k` frames on at velocity `v` (per frame).
-fn moved(b: &BoxF, v: (f32, f32), k: f32) -> BoxF {
+pub fn moved(b: &BoxF, v: (f32, f32), k: f32) -> BoxF {
     BoxF::new(b.x + k * v.0, b.y + k * v.1, b.w, b.h)
 }
 
