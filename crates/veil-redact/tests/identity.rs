@@ -8,9 +8,7 @@
 //! of those frames.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use image::{imageops, RgbImage};
@@ -23,47 +21,16 @@ use thumb::{detail, down16, luma, pearson};
 #[path = "support/dirs.rs"]
 mod dirs;
 
+#[path = "support/photo_clips.rs"]
+mod photo_clips;
+use photo_clips::{face_at, face_in_view, fixture, photos, Encoder, Person, FPS, H};
+
 fn out_dir(name: &str) -> PathBuf {
     dirs::out_dir("veil-identity-tests", name)
 }
 
-const W: u32 = 640;
-const H: u32 = 360;
-const FPS: u32 = 12;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-}
-
-/// A person cut out of the group photo: the patch and its face box in patch pixels.
-struct Person {
-    img: RgbImage,
-    face: [f32; 4],
-}
-
-/// Cut `crop` (x, y, w, h) out of the group photo, with the hand-annotated `face`
-/// (x0, y0, x1, y1, photo pixels, from fixtures/inzage/annotate.py), scaled by `s`.
-fn cut(photo: &RgbImage, crop: [u32; 4], face: [u32; 4], s: f32) -> Person {
-    let sub = imageops::crop_imm(photo, crop[0], crop[1], crop[2], crop[3]).to_image();
-    let (w, h) = ((crop[2] as f32 * s) as u32, (crop[3] as f32 * s) as u32);
-    let img = imageops::resize(&sub, w, h, imageops::FilterType::Triangle);
-    let f = [
-        (face[0] - crop[0]) as f32 * s,
-        (face[1] - crop[1]) as f32 * s,
-        (face[2] - face[0]) as f32 * s,
-        (face[3] - face[1]) as f32 * s,
-    ];
-    Person { img, face: f }
-}
-
+/// The people the identity tests add to [`photos`]'s two.
 struct Cast {
-    background: RgbImage,
-    /// The man in red at the centre of the photo (the requester).
-    requester: Person,
-    /// The woman third from the left (a bystander).
-    bystander: Person,
     /// Someone else in the requester's clothes: the requester's body with the bystander's
     /// head (a uniform).
     impostor: Person,
@@ -87,13 +54,10 @@ fn paste(dst: &mut RgbImage, src: &RgbImage, x: i64, y: i64, w: u32, h: u32) {
 fn cast() -> &'static Cast {
     static C: OnceLock<Cast> = OnceLock::new();
     C.get_or_init(|| {
-        let photo = image::open(fixture("images/group_t1.jpg")).unwrap().to_rgb8();
-        let bg = image::open(fixture("images/vtest_f000.jpg")).unwrap().to_rgb8();
-        let background = imageops::resize(&bg, W, H, imageops::FilterType::Triangle);
-        let requester = cut(&photo, [700, 310, 200, 576], [745, 340, 850, 480], 0.5);
-        let bystander = cut(&photo, [425, 240, 190, 646], [462, 268, 575, 410], 0.46);
+        let ph = photos();
+        let (photo, requester, bystander) = (&ph.photo, &ph.requester, &ph.bystander);
         // The bystander's head with a little hair and neck, from the photo.
-        let byst_head = imageops::crop_imm(&photo, 447, 240, 143, 190).to_image();
+        let byst_head = imageops::crop_imm(photo, 447, 240, 143, 190).to_image();
         let rf = requester.face;
         // The impostor: the bystander's head over the requester's face and hair.
         let mut impostor = requester.img.clone();
@@ -124,23 +88,22 @@ fn cast() -> &'static Cast {
             bf[3] as u32 + 10,
         );
         // The requester's head (photo face 745..850 x 340..480 with hair), at about 0.5.
-        let head_src = imageops::crop_imm(&photo, 730, 312, 135, 185).to_image();
+        let head_src = imageops::crop_imm(photo, 730, 312, 135, 185).to_image();
         let head = Person {
             img: imageops::resize(&head_src, 67, 92, imageops::FilterType::Triangle),
             face: [7.5, 14.0, 52.5, 70.0],
         };
         // The child: photo face 278..372 x 150..265 with some hair, at about 0.5.
-        let child_src = imageops::crop_imm(&photo, 266, 126, 118, 150).to_image();
+        let child_src = imageops::crop_imm(photo, 266, 126, 118, 150).to_image();
         let child = Person {
             img: imageops::resize(&child_src, 59, 75, imageops::FilterType::Triangle),
             face: [6.0, 12.0, 47.0, 57.5],
         };
         let pillar = Person {
-            img: imageops::crop_imm(&background, 560, 0, 80, H).to_image(),
+            img: imageops::crop_imm(&ph.background, 560, 0, 80, H).to_image(),
             face: [0.0; 4],
         };
         Cast {
-            background,
             impostor: Person {
                 img: impostor,
                 face: impostor_face,
@@ -149,8 +112,6 @@ fn cast() -> &'static Cast {
                 img: back,
                 face: [0.0; 4],
             },
-            requester,
-            bystander,
             head,
             child,
             pillar,
@@ -175,13 +136,13 @@ struct Clip {
 fn person(i: usize) -> &'static Person {
     let c = cast();
     match i {
-        0 => &c.requester,
+        0 => &photos().requester,
         3 => &c.impostor,
         4 => &c.back,
         5 => &c.head,
         6 => &c.child,
         7 => &c.pillar,
-        _ => &c.bystander,
+        _ => &photos().bystander,
     }
 }
 
@@ -197,7 +158,7 @@ fn face_of(i: usize) -> Option<usize> {
 /// How far person `i` stands above the bottom of the frame.
 fn lift(i: usize) -> f32 {
     // The requester's and the person from behind's patches start this far below the top.
-    let top = H as f32 - cast().requester.img.height() as f32;
+    let top = H as f32 - photos().requester.img.height() as f32;
     let back_top = H as f32 - cast().back.img.height() as f32;
     let h = person(i).img.height() as f32;
     match i {
@@ -214,58 +175,31 @@ fn lift(i: usize) -> f32 {
 /// Render `frames` frames from `layout(n)` and encode them with ffmpeg (x264, near lossless).
 fn render(dir: &Path, frames: u64, layout: impl Fn(u64) -> Layout) -> Clip {
     let path = dir.join("clip.mp4");
-    let mut ff = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-        ])
-        .args(["-s", &format!("{W}x{H}"), "-r", &FPS.to_string(), "-i", "-"])
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-pix_fmt", "yuv420p",
-        ])
-        .arg(&path)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("ffmpeg");
+    let mut enc = Encoder::create(&path);
     let mut faces = Vec::new();
-    {
-        let stdin = ff.stdin.as_mut().unwrap();
-        for n in 0..frames {
-            let mut f = cast().background.clone();
-            let lay = layout(n);
-            let mut rects: Vec<(usize, [f32; 4])> = Vec::new();
-            for &(who, x) in &lay {
-                let Some(x) = x else { continue };
-                let p = person(who);
-                let y = H as f32 - p.img.height() as f32 - lift(who);
-                imageops::overlay(&mut f, &p.img, x as i64, y as i64);
-                rects.push((who, [x, y, p.img.width() as f32, p.img.height() as f32]));
-            }
-            // A face counts as in view when it is inside the frame and no later patch covers it.
-            let mut row = [None, None];
-            for (k, &(who, r)) in rects.iter().enumerate() {
-                let Some(whose) = face_of(who) else { continue };
-                let p = person(who);
-                let fb = [r[0] + p.face[0], r[1] + p.face[1], p.face[2], p.face[3]];
-                let inside = fb[0] >= 0.0 && fb[0] + fb[2] <= W as f32;
-                let covered = rects[k + 1..].iter().any(|(_, o)| {
-                    fb[0] < o[0] + o[2] && o[0] < fb[0] + fb[2] && fb[1] < o[1] + o[3] && o[1] < fb[1] + fb[3]
-                });
-                if inside && !covered && fb[1] >= 0.0 {
-                    row[whose] = Some(fb);
-                }
-            }
-            faces.push(row);
-            stdin.write_all(f.as_raw()).unwrap();
+    for n in 0..frames {
+        let mut f = photos().background.clone();
+        let mut rects: Vec<(usize, [f32; 4])> = Vec::new();
+        for (who, x) in layout(n) {
+            let Some(x) = x else { continue };
+            let p = person(who);
+            let y = H as f32 - p.img.height() as f32 - lift(who);
+            imageops::overlay(&mut f, &p.img, x as i64, y as i64);
+            rects.push((who, [x, y, p.img.width() as f32, p.img.height() as f32]));
         }
+        // A face counts as in view when it is inside the frame and no later patch covers it.
+        let mut row = [None, None];
+        for (k, &(who, r)) in rects.iter().enumerate() {
+            let Some(whose) = face_of(who) else { continue };
+            let fb = face_at(person(who), r);
+            if face_in_view(fb, rects[k + 1..].iter().map(|o| o.1)) {
+                row[whose] = Some(fb);
+            }
+        }
+        faces.push(row);
+        enc.frame(&f);
     }
-    assert!(ff.wait().unwrap().success());
+    enc.finish();
     Clip { path, faces }
 }
 

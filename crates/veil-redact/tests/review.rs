@@ -11,10 +11,7 @@
 //!   export.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use image::{imageops, RgbImage};
 use veil_audit::{Action, LegalBasis, NewEntry, Timestamp};
@@ -34,63 +31,15 @@ fn out_dir(name: &str) -> PathBuf {
     dirs::out_dir("veil-review-tests", name)
 }
 
-const W: u32 = 640;
-const H: u32 = 360;
-const FPS: u32 = 12;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-}
-
-/// A person cut out of the group photo: the patch and its face box in patch pixels.
-struct Person {
-    img: RgbImage,
-    face: [f32; 4],
-}
-
-/// Cut `crop` (x, y, w, h) out of the group photo, with the hand-annotated `face`
-/// (x0, y0, x1, y1, photo pixels, from fixtures/inzage/annotate.py), scaled by `s`.
-fn cut(photo: &RgbImage, crop: [u32; 4], face: [u32; 4], s: f32) -> Person {
-    let sub = imageops::crop_imm(photo, crop[0], crop[1], crop[2], crop[3]).to_image();
-    let (w, h) = ((crop[2] as f32 * s) as u32, (crop[3] as f32 * s) as u32);
-    let img = imageops::resize(&sub, w, h, imageops::FilterType::Triangle);
-    let f = [
-        (face[0] - crop[0]) as f32 * s,
-        (face[1] - crop[1]) as f32 * s,
-        (face[2] - face[0]) as f32 * s,
-        (face[3] - face[1]) as f32 * s,
-    ];
-    Person { img, face: f }
-}
-
-struct Cast {
-    background: RgbImage,
-    /// Person 0, the man in red at the centre of the photo (the requester).
-    requester: Person,
-    /// Person 1, the woman third from the left (a bystander).
-    bystander: Person,
-}
-
-fn cast() -> &'static Cast {
-    static C: OnceLock<Cast> = OnceLock::new();
-    C.get_or_init(|| {
-        let photo = image::open(fixture("images/group_t1.jpg")).unwrap().to_rgb8();
-        let bg = image::open(fixture("images/vtest_f000.jpg")).unwrap().to_rgb8();
-        Cast {
-            background: imageops::resize(&bg, W, H, imageops::FilterType::Triangle),
-            requester: cut(&photo, [700, 310, 200, 576], [745, 340, 850, 480], 0.5),
-            bystander: cut(&photo, [425, 240, 190, 646], [462, 268, 575, 410], 0.46),
-        }
-    })
-}
+#[path = "support/photo_clips.rs"]
+mod photo_clips;
+use photo_clips::{face_at, face_in_view, fixture, photos, Encoder, Person, H, W};
 
 fn person(i: usize) -> &'static Person {
     if i == 0 {
-        &cast().requester
+        &photos().requester
     } else {
-        &cast().bystander
+        &photos().bystander
     }
 }
 
@@ -106,57 +55,38 @@ struct Clip {
 /// with ffmpeg (x264, near lossless).
 fn render(dir: &Path, frames: u64, layout: impl Fn(u64) -> Vec<(usize, f32)>) -> Clip {
     let path = dir.join("clip.mp4");
-    let mut ff = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo"])
-        .args(["-pix_fmt", "rgb24", "-s", &format!("{W}x{H}")])
-        .args(["-r", &FPS.to_string(), "-i", "-"])
-        .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", "16"])
-        .args(["-pix_fmt", "yuv420p"])
-        .arg(&path)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("ffmpeg");
+    let mut enc = Encoder::create(&path);
     let (mut faces, mut bystander_seen) = (Vec::new(), Vec::new());
-    {
-        let stdin = ff.stdin.as_mut().unwrap();
-        for n in 0..frames {
-            let mut f = cast().background.clone();
-            let mut rects: Vec<(usize, [f32; 4])> = Vec::new();
-            for (who, x) in layout(n) {
-                let p = person(who);
-                let y = H as f32 - p.img.height() as f32;
-                imageops::overlay(&mut f, &p.img, x as i64, y as i64);
-                rects.push((who, [x, y, p.img.width() as f32, p.img.height() as f32]));
-            }
-            // A face counts as in view when it is inside the frame and no later patch covers it.
-            let mut row = [None, None];
-            for (k, &(who, r)) in rects.iter().enumerate() {
-                let p = person(who);
-                let fb = [r[0] + p.face[0], r[1] + p.face[1], p.face[2], p.face[3]];
-                let inside = fb[0] >= 0.0 && fb[0] + fb[2] <= W as f32 && fb[1] >= 0.0;
-                let covered = rects[k + 1..].iter().any(|(_, o)| {
-                    fb[0] < o[0] + o[2] && o[0] < fb[0] + fb[2] && fb[1] < o[1] + o[3] && o[1] < fb[1] + fb[3]
-                });
-                if inside && !covered {
-                    row[who] = Some(fb);
-                }
-            }
-            faces.push(row);
-            bystander_seen.push(
-                rects
-                    .iter()
-                    .enumerate()
-                    .find(|(_, r)| r.0 == 1)
-                    .and_then(|(k, &(_, r))| {
-                        let p = person(1);
-                        let fb = [r[0] + p.face[0], r[1] + p.face[1], p.face[2], p.face[3]];
-                        seen_part(fb, rects[k + 1..].iter().map(|o| o.1))
-                    }),
-            );
-            stdin.write_all(f.as_raw()).unwrap();
+    for n in 0..frames {
+        let mut f = photos().background.clone();
+        let mut rects: Vec<(usize, [f32; 4])> = Vec::new();
+        for (who, x) in layout(n) {
+            let p = person(who);
+            let y = H as f32 - p.img.height() as f32;
+            imageops::overlay(&mut f, &p.img, x as i64, y as i64);
+            rects.push((who, [x, y, p.img.width() as f32, p.img.height() as f32]));
         }
+        // A face counts as in view when it is inside the frame and no later patch covers it.
+        let mut row = [None, None];
+        for (k, &(who, r)) in rects.iter().enumerate() {
+            let fb = face_at(person(who), r);
+            if face_in_view(fb, rects[k + 1..].iter().map(|o| o.1)) {
+                row[who] = Some(fb);
+            }
+        }
+        faces.push(row);
+        bystander_seen.push(
+            rects
+                .iter()
+                .enumerate()
+                .find(|(_, r)| r.0 == 1)
+                .and_then(|(k, &(_, r))| {
+                    seen_part(face_at(person(1), r), rects[k + 1..].iter().map(|o| o.1))
+                }),
+        );
+        enc.frame(&f);
     }
-    assert!(ff.wait().unwrap().success());
+    enc.finish();
     Clip {
         path,
         faces,
