@@ -12,25 +12,11 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{redact, root, scratch};
+use common::{listing, redact, root, scratch, stderr};
 use veil::video::{ReadOptions, VideoReader};
 
 fn clip() -> PathBuf {
     root().join("fixtures/vtest.mp4")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Names of the files in `dir`, sorted (hidden staging files included).
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 fn frames(path: &Path) -> u64 {

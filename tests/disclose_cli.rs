@@ -9,15 +9,11 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Output;
 
-use common::{redact, root, scratch};
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{redact, root, scratch, stderr};
 
 /// Exit status 1 and one line on stderr containing `needle`.
 fn fails_with(o: &Output, needle: &str) {
-    let e = err(o);
+    let e = stderr(o);
     assert_eq!(o.status.code(), Some(1), "{e}");
     assert_eq!(e.lines().count(), 1, "one line expected: {e}");
     assert!(
@@ -61,7 +57,7 @@ fn order_disclose_hand_over_verify() {
         "--out".as_ref(),
         key.as_os_str(),
     ]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("fingerprint: sha256:"), "{stdout}");
     let o = redact(&[
@@ -96,8 +92,8 @@ fn order_disclose_hand_over_verify() {
             key.as_os_str(),
         ],
     );
-    assert!(o.status.success(), "{}", err(&o));
-    assert!(err(&o).contains("delivered 2.500 s"), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("delivered 2.500 s"), "{}", stderr(&o));
 
     let out = dir.join("police.mp4");
     let man = dir.join("police.mp4.manifest.json");
@@ -115,7 +111,7 @@ fn order_disclose_hand_over_verify() {
     };
     let public = dir.join("site.pub");
     let o = verify(&out, Some(&public));
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("OK: "));
 
     fails_with(&verify(&out, Some(&dir.join("other.pub"))), "wrong key");
@@ -139,7 +135,7 @@ fn order_disclose_hand_over_verify() {
 
     // an unsigned disclosure verifies by hash, and fails as unsigned once a key is given
     let o = disclose(&dir, &input, "unsigned.mp4", "own-report:R-3", &[]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let man2 = dir.join("unsigned.mp4.manifest.json");
     let o = redact(&[
         "verify".as_ref(),
@@ -163,7 +159,7 @@ fn order_disclose_hand_over_verify() {
         ])
     };
     let o = link(&dir.join("audit.jsonl"));
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("audit entry 1"));
     // a log cut after the first entry still holds this disclosure's; an empty one does not
     let lines = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
@@ -182,7 +178,7 @@ fn order_disclose_hand_over_verify() {
         "verify".as_ref(),
         dir.join("audit.jsonl").as_os_str(),
     ]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -208,7 +204,7 @@ fn audio_only_with_keep_audio() {
     for (name, extra) in [("silent.mp4", None), ("audio.mp4", Some("--keep-audio"))] {
         let args: Vec<&OsStr> = extra.iter().map(|s| s.as_ref()).collect();
         let o = disclose(&dir, &input, name, "police-order:PV-1", &args);
-        assert!(o.status.success(), "{}", err(&o));
+        assert!(o.status.success(), "{}", stderr(&o));
         let m: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.manifest.json"))).unwrap())
                 .unwrap();
@@ -245,7 +241,7 @@ fn signed_export_verifies() {
         "--sign-key".as_ref(),
         key.as_os_str(),
     ]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let man = dir.join("inzage.mp4.manifest.json");
     assert_eq!(
         std::fs::metadata(dir.join("inzage.mp4.manifest.json.sig"))
@@ -264,7 +260,7 @@ fn signed_export_verifies() {
         ])
     };
     let o = verify(&dir.join("site.pub"));
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("export manifest"));
     // an export manifest names no signer: another key reads as an altered manifest
     assert!(redact(&[

@@ -6,15 +6,11 @@ mod common;
 use std::ffi::OsStr;
 use std::path::Path;
 
-use common::{redact, root, scratch};
+use common::{redact, root, scratch, stderr};
 
 fn run(args: &[&str]) -> std::process::Output {
     let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
     redact(&args)
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn append(log: &Path, extra: &[&str]) -> std::process::Output {

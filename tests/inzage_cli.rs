@@ -7,14 +7,10 @@ mod common;
 use std::ffi::OsStr;
 use std::process::Output;
 
-use common::{redact, root, scratch};
+use common::{redact, root, scratch, stderr};
 
 fn run(args: &[&OsStr]) -> Output {
     redact(args)
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
@@ -31,7 +27,7 @@ fn analyze_then_export_with_audit_entry() {
         "--sheet".as_ref(),
         sheet.as_os_str(),
     ]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&tracks).unwrap()).unwrap();
     assert_eq!(
         doc["version"], 2,
@@ -67,7 +63,7 @@ fn analyze_then_export_with_audit_entry() {
         "--recording-start".as_ref(),
         "2026-03-01T09:00:00Z".as_ref(),
     ]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let manifest = dir.join("export.mp4.manifest.json");
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
     assert_eq!(m["requester_tracks"], serde_json::json!([1]));
@@ -81,7 +77,7 @@ fn analyze_then_export_with_audit_entry() {
     );
     assert_eq!(entry["window"]["from"], "2026-03-01T09:00:00Z");
     let o = run(&["audit".as_ref(), "verify".as_ref(), log.as_os_str()]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]
@@ -98,12 +94,12 @@ fn export_refusals_leave_nothing() {
         "--keep-at".as_ref(),
         "0.5@2,2".as_ref(),
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
-    assert!(err(&o).starts_with("error: "), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
     assert!(
-        err(&o).contains("nobody is tracked at pixel (2, 2) at 0.5 s"),
+        stderr(&o).contains("nobody is tracked at pixel (2, 2) at 0.5 s"),
         "the refusal names the point: {}",
-        err(&o)
+        stderr(&o)
     );
     assert!(!out.exists(), "no export after a refusal");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing left behind");
@@ -131,8 +127,8 @@ fn export_refusals_leave_nothing() {
         "--recording-start".as_ref(),
         "2026-03-01T09:00:00Z".as_ref(),
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
-    let e = err(&o);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
     assert!(
         e.contains("the export could not be logged") && e.contains("marketing"),
         "the refusal names the log rule and the purpose: {e}"
@@ -181,8 +177,8 @@ fn overrides_are_checked_and_recorded() {
         s("--add-tracklet"),
         s("1.2"),
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
-    assert!(err(&o).contains("--tracks <TRACKS.json>"), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--tracks <TRACKS.json>"), "{}", stderr(&o));
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing left behind");
 
     // The one-shot export saves its analysis; its ids are the ones to add next time.
@@ -194,7 +190,7 @@ fn overrides_are_checked_and_recorded() {
         s("--tracks-out"),
         tracks.clone().into(),
     ]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let t = Tracks::load(&tracks).unwrap();
     let o = export(&[
         s("-o"),
@@ -209,7 +205,7 @@ fn overrides_are_checked_and_recorded() {
         o.status.code(),
         Some(2),
         "--tracks-out is for the one-shot export: {}",
-        err(&o)
+        stderr(&o)
     );
 
     // From the tracks: a requester, an addition in view with them, one that is not, and an
@@ -271,8 +267,8 @@ fn overrides_are_checked_and_recorded() {
     std::fs::remove_file(&out).unwrap();
     std::fs::remove_file(dir.join("export.mp4.manifest.json")).unwrap();
     let o = with_tracks(bad, &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
-    let e = err(&o);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
     assert!(
         e.contains(&format!("tracklet {bad} of tracks file {}", tracks.display()))
             && e.contains("coexists in time with the requester's tracklet")
@@ -281,12 +277,12 @@ fn overrides_are_checked_and_recorded() {
     );
     assert!(!out.exists(), "no export after a refusal");
     let o = with_tracks(event, &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        err(&o).contains(&format!("tracklet {event} of tracks file"))
-            && err(&o).contains("it is an event tracklet"),
+        stderr(&o).contains(&format!("tracklet {event} of tracks file"))
+            && stderr(&o).contains("it is an event tracklet"),
         "{}",
-        err(&o)
+        stderr(&o)
     );
     assert!(!out.exists(), "no export after a refusal");
 
@@ -309,11 +305,11 @@ fn overrides_are_checked_and_recorded() {
             s("2026-03-01T09:00:00Z"),
         ],
     );
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        err(&o).contains(&format!("added by j.jansen after review: tracklet(s) {ok}")),
+        stderr(&o).contains(&format!("added by j.jansen after review: tracklet(s) {ok}")),
         "{}",
-        err(&o)
+        stderr(&o)
     );
     let manifest = dir.join("export.mp4.manifest.json");
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
@@ -329,7 +325,7 @@ fn overrides_are_checked_and_recorded() {
         serde_json::from_str(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
     assert_eq!(entry["operator_tracklets"], serde_json::json!([ok.to_string()]));
     let o = run(&["audit".as_ref(), "verify".as_ref(), log.as_os_str()]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
 
     // A point on two people's bodies and on no face: no clear winner.
     let inside = |p: (f32, f32), b: &[f32; 4]| p.0 >= b[0] && p.1 >= b[1] && p.0 < b[2] && p.1 < b[3];
@@ -365,8 +361,8 @@ fn overrides_are_checked_and_recorded() {
         s("--keep-at"),
         s(&format!("{time}@{x},{y}")),
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
-    let e = err(&o);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
     assert!(
         e.contains(&format!(
             "the point ({x}, {y}) at {time} s (frame {f}) is inside the boxes of track {a} (person box"

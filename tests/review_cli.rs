@@ -11,20 +11,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{redact, root, scratch};
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
+use common::{listing, redact, root, scratch, stderr};
 
 /// A copy of the fixture clip in `dir` (the exports take its first second).
 fn recording(dir: &Path) -> PathBuf {
@@ -49,12 +36,12 @@ fn export_args<'a>(input: &'a Path, out: &'a Path, review: &'a Path) -> Vec<&'a 
 
 /// Exit 1 with one `error:` line containing `what`.
 fn assert_refused(o: &Output, what: &str) {
-    assert_eq!(o.status.code(), Some(1), "{}", err(o));
-    assert_eq!(err(o).lines().count(), 1, "{}", err(o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+    assert_eq!(stderr(o).lines().count(), 1, "{}", stderr(o));
     assert!(
-        err(o).starts_with("error: ") && err(o).contains(what),
+        stderr(o).starts_with("error: ") && stderr(o).contains(what),
         "{}",
-        err(o)
+        stderr(o)
     );
 }
 
@@ -96,7 +83,7 @@ fn a_review_strip_over_the_input_an_output_or_an_existing_file_is_refused() {
     std::fs::write(&review, b"yesterday's review").unwrap();
     let o = redact(&export_args(&input, &out, &review));
     assert_refused(&o, "already exists");
-    assert!(err(&o).contains("review.png"), "{}", err(&o));
+    assert!(stderr(&o).contains("review.png"), "{}", stderr(&o));
     assert_eq!(std::fs::read(&review).unwrap(), b"yesterday's review");
     assert_eq!(listing(&dir), ["recording.mp4", "review.png"]);
 
@@ -132,7 +119,7 @@ fn the_review_strip_is_published_and_withdrawn_with_the_export() {
     let mut args = export_args(&clip, &out, &review);
     args.push("--force".as_ref());
     let o = redact(&args);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(&std::fs::read(&review).unwrap()[1..4], b"PNG");
     assert_eq!(
         listing(&dir),
@@ -157,8 +144,8 @@ fn the_review_strip_is_published_and_withdrawn_with_the_export() {
         "2026-03-01T09:00:00Z".as_ref(),
     ]);
     let o = redact(&args);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
-    assert!(err(&o).contains("withdrawn"), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("withdrawn"), "{}", stderr(&o));
     assert_eq!(
         listing(&dir),
         ["audit-log-dir"],
@@ -187,7 +174,7 @@ fn analyze_takes_the_zones_for_the_contact_sheet() {
         "--sheet".as_ref(),
         sheet.as_os_str(),
     ]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(&std::fs::read(&sheet).unwrap()[1..4], b"PNG");
     assert_eq!(listing(&dir), ["sheet.png", "tracks.json"]);
     std::fs::remove_dir_all(&dir).unwrap();
