@@ -198,19 +198,8 @@ fn parse_keep_at(s: &str) -> Result<(f64, f32, f32), String> {
 /// Refuse `path`, where this command writes its `what`, when it names the file of one of
 /// `others` (an input or another output of the command; `None`: not given).
 fn check_distinct(what: &str, path: &Path, others: &[(&str, Option<&Path>)]) -> anyhow::Result<()> {
-    // A name not created yet is compared by its directory and file name.
-    let place = |p: &Path| {
-        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
-        (
-            dir.unwrap_or(Path::new(".")).canonicalize().ok(),
-            p.file_name().map(|n| n.to_owned()),
-        )
-    };
     for (name, other) in others {
-        let same = |o: &Path| {
-            veil::core::fsutil::same_file(path, o) || (place(path) == place(o) && place(o).0.is_some())
-        };
-        if other.is_some_and(same) {
+        if other.is_some_and(|o| veil::redact::same_destination(path, o)) {
             bail!("{}: the {what} would overwrite the {name}", path.display());
         }
     }

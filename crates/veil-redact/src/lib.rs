@@ -54,6 +54,7 @@ pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, Keeps, LayerPl
 pub use manifest::{
     sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord, OperatorTracklet,
 };
+pub use outputs::same_destination;
 pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_identity, resolve_requester, KeepSet, Requester, Withheld};
 #[doc(hidden)]

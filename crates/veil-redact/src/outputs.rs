@@ -35,7 +35,7 @@ impl Drop for OutputGuard {
 
 /// Whether `a` and `b` name the same file: [`same_file`] (one file on disk however spelt or
 /// linked), or, for a name that does not exist yet, the same name in the same directory.
-pub(crate) fn same_destination(a: &Path, b: &Path) -> bool {
+pub fn same_destination(a: &Path, b: &Path) -> bool {
     if same_file(a, b) {
         return true;
     }
