@@ -58,7 +58,7 @@ pub use outputs::same_destination;
 pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_identity, resolve_requester, KeepSet, Requester, Withheld};
 #[doc(hidden)]
-pub use sheet::ReviewPlace;
+pub use sheet::review::ReviewPlace;
 pub use veil_detect::InputSize;
 pub use veil_track::{PointCandidate, TrackletId};
 pub use veil_track::{TrackerConfig, Tracks};
