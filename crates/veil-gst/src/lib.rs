@@ -14,10 +14,12 @@
 //! veil-core's RGBA layout: the kernels treat the four bytes of a pixel alike, and black is
 //! `[0, 0, 0, 255]` in both.
 //!
-//! Privacy fails closed: a zone file that cannot be read or is invalid, or a frame that
-//! cannot be masked, never lets an unmasked frame through. With `fail-closed=true` (the
-//! default) the frame is blanked to black and an element error is posted; with
-//! `fail-closed=false` the error is posted and the stream stops (flow error).
+//! Privacy fails closed: a zone file that cannot be read or is invalid, a missing zone file
+//! (unless `allow-empty=true`), or a frame that cannot be masked, never lets an unmasked
+//! frame through. Zones that cannot be used when the pipeline starts fail its state change
+//! with an element error, so the pipeline ends at once. While playing, with
+//! `fail-closed=true` (the default) the frame is blanked to black and an element error is
+//! posted; with `fail-closed=false` the error is posted and the stream stops (flow error).
 //!
 //! An application that links this crate registers the element without the plugin loader:
 //!

@@ -1,6 +1,8 @@
 //! `veilmask` under the gstreamer-check `Harness`: every format with padded strides compared
 //! byte for byte with veil-core's `CaptureMasker` on the same frame, in-place operation,
-//! passthrough, caps renegotiation, style override, bad zone files and the re-read on PLAYING.
+//! no zones with `allow-empty`, caps renegotiation, style override, zone files that go bad
+//! while playing and the re-read on PLAYING. Failures when the element starts end a real
+//! pipeline (the harness cannot start it): `fail_closed.rs` tests those.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -287,24 +289,28 @@ fn caps_renegotiation_mid_stream_rasterises_anew() {
 }
 
 #[test]
-fn no_zones_is_passthrough_and_zero_copy() {
+fn allow_empty_runs_without_zones_through_the_masker() {
     let empty = "[camera]\nid = \"c\"\npurposes = [\"safety\"]\nresponsible = \"FM\"\n";
     for config in [None, Some(empty)] {
         let e = element(config);
+        assert!(
+            !e.property::<bool>("allow-empty"),
+            "allow-empty defaults to false"
+        );
+        e.set_property("allow-empty", true);
         let bt = e.clone().downcast::<gst_base::BaseTransform>().unwrap();
-        assert!(bt.is_passthrough(), "{config:?}");
+        // no passthrough: every frame is checked by the (empty) mask
+        assert!(!bt.is_passthrough(), "{config:?}");
         let mut h = harness(&e);
         h.set_src_caps(caps(VideoFormat::I420, 64, 48));
         let layout = padded_layout(PixelFormat::I420, 64, 48, 8);
         let input = buffer(VideoFormat::I420, 64, 48, &layout, 5);
-        let (ptr, before) = (input.as_ptr(), bytes(&input));
+        let before = bytes(&input);
         let out = h.push_and_pull(input).unwrap();
-        assert_eq!(out.as_ptr(), ptr);
         assert_eq!(bytes(&out), before);
 
         // zones set while playing: masking starts with the next frame
         e.set_property("config", ZONES);
-        assert!(!bt.is_passthrough());
         push_and_check(
             &mut h,
             VideoFormat::I420,
@@ -317,17 +323,25 @@ fn no_zones_is_passthrough_and_zero_copy() {
     }
 }
 
+/// [`ZONES`] with every zone under the weakest style: any override is at least as strong.
+fn weak_zones() -> String {
+    ZONES
+        .replace("label = \"door\"", "label = \"door\"\nstyle = \"weak-blur\"")
+        .replace("style = \"pixelate\"\nblock = 8", "style = \"weak-blur\"")
+}
+
 #[test]
 fn style_override_applies_to_every_zone() {
+    let weak = weak_zones();
     // byte for byte: the irreversible blur's noise differs from run to run (below)
     for (nick, style) in [
         ("solid", ZoneStyle::Solid),
         ("pixelate", ZoneStyle::Pixelate),
         ("weak-blur", ZoneStyle::WeakBlur),
     ] {
-        let e = element(Some(ZONES));
+        let e = element(Some(&weak));
         e.set_property_from_str("style-override", nick);
-        let mut config = config();
+        let mut config = CameraConfig::from_toml_str(&weak, "test").unwrap();
         for z in &mut config.zones {
             z.style = style;
         }
@@ -336,7 +350,7 @@ fn style_override_applies_to_every_zone() {
         push_and_check(&mut h, VideoFormat::Bgr, 70, 50, 3, 8, &config);
     }
     // the irreversible blur: every zone changes, with new noise on every frame
-    let e = element(Some(ZONES));
+    let e = element(Some(&weak));
     e.set_property_from_str("style-override", "blur");
     let mut h = harness(&e);
     h.set_src_caps(caps(VideoFormat::Bgr, 70, 50));
@@ -404,22 +418,44 @@ fn errors(bus: &gst::Bus) -> Vec<String> {
 }
 
 #[test]
-fn bad_zone_file_blanks_frames_and_posts_an_error_naming_the_file() {
+fn a_weakening_style_override_set_while_playing_blanks_frames() {
+    let e = element(Some(ZONES));
+    let bus = gst::Bus::new();
+    e.set_bus(Some(&bus));
+    let mut h = harness(&e);
+    h.set_src_caps(caps(VideoFormat::I420, 64, 48));
+    push_and_check(&mut h, VideoFormat::I420, 64, 48, 2, 1, &config());
+    // the door and the window are stronger than the plain blur: refused, frames blanked
+    e.set_property_from_str("style-override", "weak-blur");
+    let layout = padded_layout(PixelFormat::I420, 64, 48, 2);
+    let out = h
+        .push_and_pull(buffer(VideoFormat::I420, 64, 48, &layout, 2))
+        .unwrap();
+    assert_black(&bytes(&out), &layout, PixelFormat::I420, 64, 48);
+    let errs = errors(&bus);
+    assert!(
+        errs.len() == 1 && errs[0].contains("would weaken zone 0") && errs[0].contains("stronger"),
+        "{errs:?}"
+    );
+    // back to the zones' own styles
+    e.set_property_from_str("style-override", "none");
+    push_and_check(&mut h, VideoFormat::I420, 64, 48, 2, 3, &config());
+}
+
+#[test]
+fn bad_zone_file_set_while_playing_blanks_frames_and_posts_an_error_naming_the_file() {
     let bad = tmp("bad-zone.toml");
     std::fs::write(&bad, ZONES.replace("[0.95, 0.05]", "[1.5, 0.05]")).unwrap();
     let missing = tmp("does-not-exist.toml");
     let _ = std::fs::remove_file(&missing);
     for (path, reason) in [(&bad, "outside 0..1"), (&missing, "cannot read")] {
         for vf in [VideoFormat::I420, VideoFormat::Rgba, VideoFormat::Nv12] {
-            init();
-            let e = gst::ElementFactory::make("veilmask")
-                .property("zones", path.to_str().unwrap())
-                .build()
-                .unwrap();
+            let e = element(Some(ZONES));
             let bus = gst::Bus::new();
             e.set_bus(Some(&bus));
             let mut h = harness(&e);
             h.set_src_caps(caps(vf, 64, 48));
+            e.set_property("zones", path.to_str().unwrap());
             let format = veil_format(vf);
             let layout = padded_layout(format, 64, 48, 6);
             for seed in 1..=3 {
@@ -442,14 +478,16 @@ fn bad_zone_file_blanks_frames_and_posts_an_error_naming_the_file() {
 
 #[test]
 fn bad_zones_without_fail_closed_stop_the_stream() {
-    let e = element(Some(
-        &ZONES.replace("kind = \"public-road\"", "kind = \"pavement\""),
-    ));
+    let e = element(Some(ZONES));
     e.set_property("fail-closed", false);
     let bus = gst::Bus::new();
     e.set_bus(Some(&bus));
     let mut h = harness(&e);
     h.set_src_caps(caps(VideoFormat::I420, 64, 48));
+    e.set_property(
+        "config",
+        ZONES.replace("kind = \"public-road\"", "kind = \"pavement\""),
+    );
     let layout = padded_layout(PixelFormat::I420, 64, 48, 0);
     assert_eq!(
         h.push(buffer(VideoFormat::I420, 64, 48, &layout, 1)),
@@ -466,9 +504,10 @@ fn bad_zones_without_fail_closed_stop_the_stream() {
 
 #[test]
 fn a_fixed_zone_file_recovers_after_a_bad_one() {
-    let e = element(Some("not toml ["));
+    let e = element(Some(ZONES));
     let mut h = harness(&e);
     h.set_src_caps(caps(VideoFormat::Gray8, 32, 16));
+    e.set_property("config", "not toml [");
     let layout = padded_layout(PixelFormat::Gray8, 32, 16, 2);
     let out = h
         .push_and_pull(buffer(VideoFormat::Gray8, 32, 16, &layout, 1))
@@ -522,11 +561,12 @@ fn zones_and_config_replace_each_other() {
     // clearing the property not in use leaves the other alone
     e.set_property("config", None::<String>);
     assert_eq!(e.property::<Option<String>>("zones").as_deref(), path.to_str());
-    // clearing the one in use: no zones, passthrough
+    // clearing the one in use: no zones (an error unless allow-empty), never passthrough
     e.set_property("zones", None::<String>);
     let bt = e.clone().downcast::<gst_base::BaseTransform>().unwrap();
-    assert!(bt.is_passthrough());
+    assert!(!bt.is_passthrough());
     assert!(e.property::<bool>("fail-closed"));
+    assert!(!e.property::<bool>("allow-empty"));
     assert_eq!(
         e.property::<gstveil::StyleOverride>("style-override"),
         gstveil::StyleOverride::None

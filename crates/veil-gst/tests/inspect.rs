@@ -64,6 +64,7 @@ fn gst_inspect_finds_veilmask_in_the_build_directory() {
         "config",
         "style-override",
         "fail-closed",
+        "allow-empty",
         "GstBaseTransform",
         "I420",
         "NV12",

@@ -1,8 +1,13 @@
 //! The implementation of `veilmask`.
 //!
 //! All state sits in one mutex. It is never held while a message is posted (a synchronous
-//! bus handler may call back into the element) and never while the base class is asked to
-//! change passthrough.
+//! bus handler may call back into the element).
+//!
+//! Zones that cannot be loaded (a bad or missing file, no zones without `allow-empty`, a
+//! `style-override` that would weaken a zone) fail the transition to PAUSED and to PLAYING
+//! with an element error, so a pipeline ends at once instead of prerolling on blanked frames;
+//! set while PLAYING, they post the error and blank (or stop) from the next frame. The element
+//! never runs in passthrough: every frame goes through the masker, which checks it.
 
 use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex, MutexGuard};
@@ -14,7 +19,7 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
-use veil_core::{CameraConfig, CaptureMasker, FrameMut, PixelFormat};
+use veil_core::{CameraConfig, CaptureMasker, FrameMut, PixelFormat, ZoneStyle};
 
 use super::{pixel_format, StyleOverride, FORMATS};
 
@@ -32,7 +37,7 @@ const INLINE_ORIGIN: &str = "<veilmask config property>";
 /// Where the zones come from.
 #[derive(Debug, Clone, Default)]
 enum Source {
-    /// Neither `zones` nor `config` set: no zones.
+    /// Neither `zones` nor `config` set: no zones (refused unless `allow-empty`).
     #[default]
     Unset,
     /// The `zones` property: a zone file.
@@ -61,11 +66,14 @@ struct Inner {
     source: Source,
     style_override: StyleOverride,
     fail_closed: bool,
-    /// The loaded zones (override applied; `None` for no source), or why they failed to load.
-    zones: Result<Option<CameraConfig>, Failure>,
+    /// Whether running with no zones at all is allowed (`allow-empty`).
+    allow_empty: bool,
+    /// The loaded zones (override applied; empty only with `allow-empty`), or why they
+    /// cannot be used.
+    zones: Result<CameraConfig, Failure>,
     /// Negotiated geometry in veil-core terms (the GStreamer format kept for blanking).
     geometry: Option<(PixelFormat, u32, u32)>,
-    /// The rasterised mask for `zones` x `geometry` (`None`: nothing to mask or no caps yet).
+    /// The rasterised mask for `zones` x `geometry` (`None`: no caps yet).
     masker: Option<Result<CaptureMasker, Failure>>,
     /// Whether the current failure has been posted as an element error already.
     error_posted: bool,
@@ -77,7 +85,8 @@ impl Default for Inner {
             source: Source::Unset,
             style_override: StyleOverride::None,
             fail_closed: true,
-            zones: Ok(None),
+            allow_empty: false,
+            zones: Err(no_zones_failure(&Source::Unset)),
             geometry: None,
             masker: None,
             error_posted: false,
@@ -86,32 +95,31 @@ impl Default for Inner {
 }
 
 impl Inner {
-    /// Read the zones from the source and rebuild the mask. Returns whether the element can
-    /// run in passthrough (no zones at all, and nothing failed).
-    fn reload(&mut self) -> bool {
-        self.zones = load(&self.source, self.style_override);
-        self.rebuild()
+    /// Read the zones from the source and rebuild the mask.
+    fn reload(&mut self) {
+        self.zones = load(&self.source, self.style_override, self.allow_empty);
+        self.rebuild();
     }
 
-    /// Rebuild the mask for the current zones and geometry. Returns the passthrough flag.
-    fn rebuild(&mut self) -> bool {
+    /// Rebuild the mask for the current zones and geometry. With no zones (`allow-empty`)
+    /// the mask is empty, and frames still go through it: it checks every frame's geometry.
+    fn rebuild(&mut self) {
         let before = self.failure().map(|f| f.reason.clone());
         self.masker = match (&self.zones, self.geometry) {
             (Err(f), _) => Some(Err(f.clone())),
-            (Ok(Some(config)), Some((format, w, h))) if !config.zones.is_empty() => {
+            (Ok(config), Some((format, w, h))) => {
                 Some(CaptureMasker::new(config, w, h, format).map_err(|e| Failure {
                     kind: FailKind::Frame,
                     reason: format!("cannot mask {format:?} {w}x{h} frames: {e}"),
                 }))
             }
-            _ => None,
+            (Ok(_), None) => None,
         };
         // a new failure is posted anew; the same one again (e.g. the same bad file re-read
         // on PLAYING) is not
         if self.failure().map(|f| &f.reason) != before.as_ref() {
             self.error_posted = false;
         }
-        self.passthrough()
     }
 
     /// Why frames cannot be masked now, if they cannot.
@@ -121,20 +129,43 @@ impl Inner {
             _ => None,
         }
     }
+}
 
-    fn passthrough(&self) -> bool {
-        match &self.zones {
-            Ok(None) => true,
-            Ok(Some(config)) => config.zones.is_empty(),
-            Err(_) => false,
-        }
+/// Where `source` comes from, for messages.
+fn origin(source: &Source) -> String {
+    match source {
+        Source::Unset => "no zones property".into(),
+        Source::File(p) => p.display().to_string(),
+        Source::Inline(_) => INLINE_ORIGIN.into(),
     }
 }
 
-/// Load the zones of `source`, with `style_override` applied to every zone.
-fn load(source: &Source, style_override: StyleOverride) -> Result<Option<CameraConfig>, Failure> {
+/// No zones where `allow-empty` is false: a forgotten property must not pass every frame
+/// through unmasked.
+fn no_zones_failure(source: &Source) -> Failure {
+    let what = match source {
+        Source::Unset => "no zone file: set the zones (or config) property".to_owned(),
+        other => format!("{}: the zone file has no zones", origin(other)),
+    };
+    Failure {
+        kind: FailKind::Settings,
+        reason: format!("{what}; allow-empty=true is the only way to run without zones"),
+    }
+}
+
+/// Load the zones of `source`, with `style_override` applied to every zone. No zones are an
+/// error unless `allow_empty`; an override weaker than a zone's own style is an error.
+fn load(source: &Source, style_override: StyleOverride, allow_empty: bool) -> Result<CameraConfig, Failure> {
     let config = match source {
-        Source::Unset => return Ok(None),
+        Source::Unset if allow_empty => {
+            return Ok(CameraConfig {
+                id: String::new(),
+                purposes: Vec::new(),
+                responsible: String::new(),
+                zones: Vec::new(),
+            })
+        }
+        Source::Unset => return Err(no_zones_failure(source)),
         Source::File(path) => CameraConfig::from_file(path),
         Source::Inline(text) => CameraConfig::from_toml_str(text, INLINE_ORIGIN),
     };
@@ -142,12 +173,37 @@ fn load(source: &Source, style_override: StyleOverride) -> Result<Option<CameraC
         kind: FailKind::Settings,
         reason: format!("bad zones: {e}"),
     })?;
+    if config.zones.is_empty() && !allow_empty {
+        return Err(no_zones_failure(source));
+    }
     if let Some(style) = style_override.style() {
-        for zone in &mut config.zones {
+        for (i, zone) in config.zones.iter_mut().enumerate() {
+            if strength(style) < strength(zone.style) {
+                return Err(Failure {
+                    kind: FailKind::Settings,
+                    reason: format!(
+                        "{}: style-override {style:?} would weaken zone {i} ({:?}, {:?}): an override \
+                         may only make zones stronger (solid > pixelate > blur > weak-blur)",
+                        origin(source),
+                        zone.label,
+                        zone.style
+                    ),
+                });
+            }
             zone.style = style;
         }
     }
-    Ok(Some(config))
+    Ok(config)
+}
+
+/// How much of the scene a style removes: solid > pixelate > blur > weak-blur.
+fn strength(style: ZoneStyle) -> u8 {
+    match style {
+        ZoneStyle::Solid => 3,
+        ZoneStyle::Pixelate => 2,
+        ZoneStyle::Blur => 1,
+        ZoneStyle::WeakBlur => 0,
+    }
 }
 
 /// The `veilmask` element's implementation.
@@ -163,19 +219,36 @@ impl VeilMask {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Apply a changed source or style override: reload, rebuild, set passthrough, and post
+    /// Apply a changed source, style override or `allow-empty`: reload, rebuild, and post
     /// the error now when the element is already running.
     fn reconfigure(&self, mut inner: MutexGuard<'_, Inner>) {
-        let passthrough = inner.reload();
+        inner.reload();
         let failure = inner.zones.as_ref().err().cloned();
         drop(inner);
-        self.obj().set_passthrough(passthrough);
         if let Some(f) = failure {
             gst::warning!(CAT, imp = self, "{}", f.reason);
             if self.obj().current_state() > gst::State::Ready {
                 self.post_once(&f);
             }
         }
+    }
+
+    /// Re-read the zone file (when the zones come from one) and refuse the state change,
+    /// with an element error, if the zones cannot be used: the pipeline fails to start
+    /// instead of running on blanked frames.
+    fn check_zones(&self, reread: bool) -> Result<(), gst::StateChangeError> {
+        let mut inner = self.lock();
+        if reread && matches!(inner.source, Source::File(_)) {
+            gst::debug!(CAT, imp = self, "re-reading the zone file");
+            inner.reload();
+        }
+        let Err(failure) = inner.zones.clone() else {
+            return Ok(());
+        };
+        inner.error_posted = true;
+        drop(inner);
+        self.post(&failure);
+        Err(gst::StateChangeError)
     }
 
     /// Post `failure` as an element error unless this failure was posted already.
@@ -209,7 +282,7 @@ impl VeilMask {
         let masker = match masker {
             Some(Ok(m)) => m,
             Some(Err(f)) => return Err(f.clone()),
-            // not passthrough, yet no mask: no caps were negotiated for this frame
+            // no mask: no caps were negotiated for this frame
             None => {
                 return Err(Failure {
                     kind: FailKind::Frame,
@@ -327,6 +400,15 @@ impl ObjectImpl for VeilMask {
                     .default_value(true)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecBoolean::builder("allow-empty")
+                    .nick("Allow no zones")
+                    .blurb(
+                        "Run with no zones (no zones property, or a zone file without zones); \
+                         otherwise that is an error. Frames are still checked by the masker.",
+                    )
+                    .default_value(false)
+                    .mutable_playing()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -360,6 +442,10 @@ impl ObjectImpl for VeilMask {
             "fail-closed" => {
                 inner.fail_closed = value.get().unwrap_or(true);
             }
+            "allow-empty" => {
+                inner.allow_empty = value.get().unwrap_or(false);
+                self.reconfigure(inner);
+            }
             other => gst::warning!(CAT, imp = self, "unknown property {other}"),
         }
     }
@@ -377,6 +463,7 @@ impl ObjectImpl for VeilMask {
             },
             "style-override" => inner.style_override.to_value(),
             "fail-closed" => inner.fail_closed.to_value(),
+            "allow-empty" => inner.allow_empty.to_value(),
             // GObject only asks for the properties registered above
             _ => pspec.default_value().clone(),
         }
@@ -384,8 +471,8 @@ impl ObjectImpl for VeilMask {
 
     fn constructed(&self) {
         self.parent_constructed();
-        // no zones until a property names them
-        self.obj().set_passthrough(true);
+        // every frame goes through the masker, zones or not: it checks the frame
+        self.obj().set_passthrough(false);
         // every frame is masked, never dropped as late: a recording stays complete, and live
         // and non-live pipelines behave alike
         self.obj().set_qos(false);
@@ -435,19 +522,11 @@ impl ElementImpl for VeilMask {
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         match transition {
-            gst::StateChange::PausedToPlaying => {
-                let inner = self.lock();
-                if matches!(inner.source, Source::File(_)) {
-                    gst::debug!(CAT, imp = self, "re-reading the zone file");
-                    self.reconfigure(inner);
-                }
-            }
-            gst::StateChange::ReadyToPaused => {
-                // a zone file that failed while the element had no bus is reported now
-                let failure = self.lock().zones.as_ref().err().cloned();
-                if let Some(f) = failure {
-                    self.post_once(&f);
-                }
+            // Refused here, before any data flows: an error posted while the pipeline
+            // prerolls on blanked frames leaves gst-launch-1.0 (and applications that wait
+            // for the state change) hanging.
+            gst::StateChange::ReadyToPaused | gst::StateChange::PausedToPlaying => {
+                self.check_zones(true)?;
             }
             _ => {}
         }

@@ -7,13 +7,19 @@
 //! - `config` (string): the same TOML inline, for pipelines built in code. Setting `zones`
 //!   or `config` replaces the other.
 //! - `style-override` ([`StyleOverride`]): none (default: each zone's own style), solid,
-//!   pixelate, blur or weak-blur for every zone.
+//!   pixelate or blur for every zone. It may only make zones stronger (solid > pixelate >
+//!   blur > weak-blur): an override weaker than a zone's own style is refused like a bad
+//!   zone file.
 //! - `fail-closed` (bool, default true): on a failure, blank the frame and post an error
 //!   (true), or post the error and stop the stream (false). Either way no unmasked frame
 //!   leaves the element.
+//! - `allow-empty` (bool, default false): the only way to run with no zones (neither
+//!   property set, or a zone file without zones). Frames still go through the masker.
 //!
-//! With no zones (neither property set, or a zone file without zones) the element runs in
-//! passthrough mode and never touches a buffer.
+//! Zones that cannot be used (a bad, missing or unreadable zone file, no zones without
+//! `allow-empty`, a weakening override) fail the element's state change to PAUSED or PLAYING
+//! with an element error on the bus: the pipeline ends instead of starting. Set while
+//! PLAYING, they post the error and every later frame is blanked (or the stream stops).
 
 use gst::glib;
 use gst::prelude::*;
