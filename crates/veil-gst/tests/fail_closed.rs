@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use gst::prelude::*;
 use gst_video::VideoFormat;
-use veil_core::{CameraConfig, CaptureMasker, FrameMut, PixelFormat};
+use veil_core::{CameraConfig, CaptureMasker, FrameMut};
 
 /// A deadlock shows as this timeout; a healthy run of these tiny pipelines takes well under
 /// a second.
