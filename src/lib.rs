@@ -27,6 +27,7 @@
 
 pub use veil_audit as audit;
 pub use veil_core as core;
+pub use veil_crypt as crypt;
 pub use veil_detect as detect;
 pub use veil_record as record;
 pub use veil_redact as redact;

@@ -1,6 +1,7 @@
 //! Encoding: [`VideoWriter`] encodes frames to H.264 (libx264) in MP4, written atomically.
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ff::ffi;
@@ -106,6 +107,8 @@ pub struct VideoWriter {
     frames: u64,
     /// Fragmented output, written in place at `dest` (`tmp` is then `dest`).
     fragmented: bool,
+    /// Written to a caller's stream ([`VideoWriter::create_stream`]), not to a file.
+    streamed: bool,
 }
 
 fn enc_err(path: &Path, what: &str, e: impl std::fmt::Display) -> VideoError {
@@ -146,8 +149,51 @@ impl VideoWriter {
         info: &VideoInfo,
         opts: &EncodeOptions,
     ) -> Result<VideoWriter, VideoError> {
+        Self::create_with(dest.as_ref(), None, info, opts)
+    }
+
+    /// Prepare to write a fragmented MP4 into `sink` instead of a file: every byte the
+    /// muxer produces goes to `sink` (e.g. an encrypting writer), nothing is written to
+    /// disk by the writer itself. `label` names the output in errors. The MP4 is
+    /// written front to back without seeking, which only a fragmented MP4 allows, so
+    /// [`EncodeOptions::fragment`] must be set. [`VideoWriter::finish`] writes the last
+    /// fragment and flushes `sink`; closing what `sink` writes to is the caller's.
+    ///
+    /// # Errors
+    /// As [`VideoWriter::create`], and [`VideoError::InvalidOption`] without
+    /// [`EncodeOptions::fragment`].
+    pub fn create_stream(
+        label: impl AsRef<Path>,
+        sink: impl Write + Send + 'static,
+        info: &VideoInfo,
+        opts: &EncodeOptions,
+    ) -> Result<VideoWriter, VideoError> {
+        let label = label.as_ref();
+        if opts.fragment.is_none() {
+            return Err(VideoError::InvalidOption {
+                reason: format!(
+                    "{}: an MP4 written to a stream must be fragmented (EncodeOptions::fragment)",
+                    label.display()
+                ),
+            });
+        }
         init();
-        let dest = dest.as_ref().to_path_buf();
+        let io = ff::format::context::StreamIo::from_write(sink).map_err(|e| VideoError::Io {
+            path: label.to_path_buf(),
+            reason: format!("cannot set up the output stream: {e}"),
+        })?;
+        Self::create_with(label, Some(io), info, opts)
+    }
+
+    fn create_with(
+        dest: &Path,
+        stream: Option<ff::format::context::StreamIo>,
+        info: &VideoInfo,
+        opts: &EncodeOptions,
+    ) -> Result<VideoWriter, VideoError> {
+        init();
+        let dest = dest.to_path_buf();
+        let streamed = stream.is_some();
         if opts.crf > 51 {
             return Err(VideoError::InvalidOption {
                 reason: format!("crf {} is out of range 0..=51", opts.crf),
@@ -172,8 +218,14 @@ impl VideoWriter {
                 ),
             });
         }
-        let tmp = temp_path(&dest, false)?;
-        let tmp = if opts.fragment.is_some() {
+        let tmp = if streamed {
+            PathBuf::new()
+        } else {
+            temp_path(&dest, false)?
+        };
+        let tmp = if streamed {
+            tmp
+        } else if opts.fragment.is_some() {
             // In place: create the file exclusively, so that an existing recording is never
             // overwritten; FFmpeg then opens (and truncates) this empty file.
             fs::OpenOptions::new()
@@ -189,10 +241,16 @@ impl VideoWriter {
             tmp
         };
 
-        let mut out = ff::format::output_as(&tmp, "mp4").map_err(|e| VideoError::Io {
-            path: dest.clone(),
-            reason: format!("cannot create {}: {e}", tmp.display()),
-        })?;
+        let mut out = match stream {
+            Some(io) => ff::format::output_to_stream(io, None, Some("mp4")).map_err(|e| VideoError::Io {
+                path: dest.clone(),
+                reason: format!("cannot set up the MP4 muxer on the stream: {e}"),
+            })?,
+            None => ff::format::output_as(&tmp, "mp4").map_err(|e| VideoError::Io {
+                path: dest.clone(),
+                reason: format!("cannot create {}: {e}", tmp.display()),
+            })?,
+        };
         // From here on, dropping `guard` removes the temporary file.
         let guard = TempGuard::new(tmp.clone());
         // SAFETY: setting a flag on a valid output context before the header is written.
@@ -306,6 +364,7 @@ impl VideoWriter {
             pending_audio: Vec::new(),
             frames: 0,
             fragmented: opts.fragment.is_some(),
+            streamed,
         })
     }
 
@@ -531,6 +590,25 @@ impl VideoWriter {
         };
         out.write_trailer()
             .map_err(|e| enc_err(&self.dest, "cannot write the MP4 index", e))?;
+        if self.streamed {
+            // SAFETY: `pb` is the stream's valid I/O context, owned by `out`, which is alive.
+            let err = unsafe {
+                let pb = (*out.as_mut_ptr()).pb;
+                ffi::avio_flush(pb);
+                (*pb).error
+            };
+            drop(out); // hands the last bytes to the sink and flushes it
+            if err < 0 {
+                return Err(enc_err(
+                    &self.dest,
+                    "cannot write to the stream",
+                    ff::Error::from(err),
+                ));
+            }
+            let frames = self.frames;
+            self.frames = 0;
+            return Ok(frames);
+        }
         drop(out); // closes the file
         let io = |what: &str, e: std::io::Error| VideoError::Io {
             path: self.dest.clone(),
