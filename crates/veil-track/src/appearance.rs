@@ -35,6 +35,18 @@ const SIDE: f32 = 0.2;
 /// Smallest box (pixels) that yields a descriptor: smaller boxes hold too few body pixels.
 const MIN_SIDE: f32 = 8.0;
 
+/// The part of a person box that [`Appearance::from_frame`] samples: the torso and legs,
+/// without the head and the side margins. Another box reaching into this part spoils the
+/// descriptor; one that only grazes the sides of the box does not.
+pub(crate) fn sampled_region(bbox: &BoxF) -> BoxF {
+    BoxF::new(
+        bbox.x + SIDE * bbox.w,
+        bbox.y + TOP * bbox.h,
+        (1.0 - 2.0 * SIDE) * bbox.w,
+        (BOTTOM - TOP) * bbox.h,
+    )
+}
+
 /// A compact, non-biometric appearance descriptor of one person detection (clothing colour
 /// and coarse texture of the torso and legs). Compare two with [`Appearance::distance`].
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -54,11 +54,13 @@ pub struct TrackerConfig {
     /// when their intersection covers at least this fraction of the smaller box. Default 0.2.
     pub contact_overlap: f32,
     /// A contact between two tracks ends when they have not touched for more than this many
-    /// frames; touching again after that is a new identity event. Default 5.
+    /// frames; touching again after that is a new identity event. Boxes that still overlap
+    /// a little (below `contact_overlap`) but are both detected, each clear of the other's
+    /// sampled body, are apart: people walking side by side, each seen on their own. Default 5.
     pub contact_gap: u64,
     /// A person box contributes to its tracklet's appearance only when every other person box
-    /// covers at most this fraction of it (a clear view, not mixed with someone else).
-    /// Default 0.05.
+    /// covers at most this fraction of the part the descriptor samples (torso and legs
+    /// without the side margins): a clear view, not mixed with someone else. Default 0.05.
     pub clear_overlap: f32,
     /// A tracklet needs at least this many clear views to have an appearance; without one it
     /// can never be linked (its identity stays uncertain). Default 3.

@@ -3,7 +3,7 @@
 
 use veil_core::BoxF;
 
-use crate::appearance::Appearance;
+use crate::appearance::{sampled_region, Appearance};
 use crate::geom::{inside_area, overlap_of_smaller};
 use crate::identity::{Cause, EventKind, IdentityEvent};
 use crate::pool::{Live, Update};
@@ -74,10 +74,17 @@ impl Contacts {
                 present.push((p, t.pred, None));
             }
         }
+        // Group boxes: a detection over two people who are detected on their own as well is
+        // no one person, and its track makes no contact while it stays one.
+        for &(p, _, d) in present.iter() {
+            if let Some(d) = d {
+                persons[p].group = group_box(d, person_dets, dets);
+            }
+        }
         for i in 0..present.len() {
             for j in i + 1..present.len() {
                 let (a, b) = (present[i], present[j]);
-                if a.2.is_none() && b.2.is_none() {
+                if a.2.is_none() && b.2.is_none() || persons[a.0].group || persons[b.0].group {
                     continue;
                 }
                 // People of very different size in the picture (one far behind the other) are
@@ -90,7 +97,16 @@ impl Contacts {
                 let (ia, ib) = (persons[a.0].id, persons[b.0].id);
                 let pair = (ia.min(ib), ia.max(ib));
                 let ongoing = contacts.iter().any(|c| c.pair == pair);
-                if ov < cfg.contact_overlap * if ongoing { CONTACT_HOLD } else { 1.0 } {
+                let both_seen = a.2.is_some() && b.2.is_some();
+                // Below the start threshold, both detected and neither reaching into the
+                // other's sampled body: two people side by side, each seen on their own, who
+                // cannot be confused by IoU matching. The contact does not go on (it ends after
+                // `contact_gap` such frames, and its tracks part).
+                let apart = both_seen
+                    && ov < cfg.contact_overlap
+                    && clear_of(&a.1, &b.1, cfg.clear_overlap)
+                    && clear_of(&b.1, &a.1, cfg.clear_overlap);
+                if ov < cfg.contact_overlap * if ongoing { CONTACT_HOLD } else { 1.0 } || apart {
                     continue;
                 }
                 let kind = match (a.2, b.2) {
@@ -112,7 +128,6 @@ impl Contacts {
                         }
                     }
                 };
-                let both_seen = a.2.is_some() && b.2.is_some();
                 if let Some(i) = contacts
                     .iter()
                     .position(|c| c.pair == pair && c.provisional && both_seen)
@@ -228,14 +243,13 @@ impl Contacts {
         for k in 0..present.len() {
             let (p, b, Some(d)) = present[k] else { continue };
             let Some(Some(look)) = looks.get(d) else { continue };
-            let limit = cfg.clear_overlap * b.area();
             let clear = present
                 .iter()
                 .enumerate()
-                .all(|(k2, o)| k2 == k || inside_area(&b, &o.1) <= limit)
+                .all(|(k2, o)| k2 == k || clear_of(&b, &o.1, cfg.clear_overlap))
                 && person_dets
                     .iter()
-                    .all(|&d2| d2 == d || inside_area(&b, &dets[d2].bbox) <= limit);
+                    .all(|&d2| d2 == d || clear_of(&b, &dets[d2].bbox, cfg.clear_overlap));
             if clear {
                 if let Some(t) = persons[p].tracklets.last_mut() {
                     t.look.add(look);
@@ -243,4 +257,41 @@ impl Contacts {
             }
         }
     }
+}
+
+/// Whether `other` covers at most `limit` of the part of person box `b` that the appearance
+/// descriptor samples (see [`sampled_region`]).
+fn clear_of(b: &BoxF, other: &BoxF, limit: f32) -> bool {
+    let r = sampled_region(b);
+    inside_area(&r, other) <= limit * r.area()
+}
+
+/// A member of a group box lies at least this fraction inside it...
+const GROUP_MEMBER_INSIDE: f32 = 0.5;
+/// ...and the members together cover at least this fraction of it.
+const GROUP_COVER: f32 = 0.7;
+
+/// Whether person detection `d` is a group box: a box that two other person detections of
+/// the same frame each lie mostly inside ([`GROUP_MEMBER_INSIDE`]), side by side rather than
+/// one hiding the other, and whose union fills it ([`GROUP_COVER`]). The detector saw the
+/// pair once more as one. A single person standing in front of two smaller people farther
+/// back is no group box: their boxes do not fill the near person's.
+fn group_box(d: usize, person_dets: &[usize], dets: &[veil_core::Detection]) -> bool {
+    let g = &dets[d].bbox;
+    let inside: Vec<&BoxF> = person_dets
+        .iter()
+        .filter(|&&m| m != d)
+        .map(|&m| &dets[m].bbox)
+        .filter(|m| inside_area(m, g) >= GROUP_MEMBER_INSIDE * m.area())
+        .collect();
+    inside.iter().enumerate().any(|(i, a)| {
+        inside[i + 1..].iter().any(|b| {
+            let x0 = a.x.min(b.x);
+            let y0 = a.y.min(b.y);
+            let x1 = (a.x + a.w).max(b.x + b.w);
+            let y1 = (a.y + a.h).max(b.y + b.h);
+            let union = BoxF::new(x0, y0, x1 - x0, y1 - y0);
+            overlap_of_smaller(a, b) < 0.5 && inside_area(&union, g) >= GROUP_COVER * g.area()
+        })
+    })
 }

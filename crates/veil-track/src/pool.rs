@@ -32,6 +32,9 @@ pub(crate) struct Live {
     pub(crate) faces: Vec<TrackBox>,
     /// The track's tracklets so far (the last one is current); never empty.
     pub(crate) tracklets: Vec<LiveTracklet>,
+    /// Its last detection was a group box (one box over two people who are detected on their
+    /// own as well, see [`crate::contact`]): it is no one person, so it makes no contacts.
+    pub(crate) group: bool,
 }
 
 /// A tracklet while the tracker runs.
@@ -254,6 +257,7 @@ impl Pool {
                     interpolated: false,
                 }],
                 faces: Vec::new(),
+                group: false,
                 tracklets: vec![LiveTracklet {
                     start: frame,
                     cause: if first { Cause::Start } else { Cause::Birth },
