@@ -20,7 +20,7 @@ pub(crate) fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
     let others = |e: &veil_track::IdentityEvent, before: &[TrackletId]| -> String {
         let mut o: Vec<String> = before
             .iter()
-            .filter(|b| !kept.contains(b))
+            .filter(|b| !kept.contains(b) && !kept_tracks.contains(&b.track))
             .map(|b| b.track.to_string())
             .collect();
         if o.is_empty() {
@@ -60,109 +60,123 @@ pub(crate) fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
             reason,
         });
     };
-    for (ei, e) in tracks.events().iter().enumerate() {
-        let (before, after) = tracks.event_sides(ei);
-        let kept_before = before.iter().any(|b| kept.contains(b));
-        let kept_after = after.iter().any(|a| kept.contains(a));
-        let what = e.kind.describe();
-        let who = others(e, &before);
-        if kept_before || kept_after {
-            // While people are together, who is who cannot be told: always withheld.
-            let during: Vec<TrackletId> = e
-                .tracks
-                .iter()
-                .filter_map(|&id| tracks.get(id))
-                .flat_map(|t| {
-                    t.tracklets()
-                        .iter()
-                        .filter(|tl| tl.event == Some(ei) && tl.cause == Cause::Event)
-                        .map(|tl| TrackletId::new(t.id(), tl.index))
-                })
-                .collect();
-            push(
-                during,
-                format!(
-                    "identity uncertain while {what} {who} from {}",
-                    clock(e.frame, fps)
-                ),
-                &mut out,
-            );
-        }
-        if kept_before && !kept_after {
-            push(
-                after,
-                format!("identity uncertain after {what} {who} at {}", clock(e.frame, fps)),
-                &mut out,
-            );
-        } else if kept_after && !kept_before {
-            push(
-                before,
-                format!(
-                    "identity uncertain before {what} {who} at {}",
-                    clock(e.frame, fps)
-                ),
-                &mut out,
-            );
-        }
-    }
-    // Re-entries, returns and events: a best guess into the identity that was not decisive,
-    // and every return of a kept track after a while unseen that is not linked back.
-    for t in tracks.tracks() {
-        for (i, tl) in t.tracklets().iter().enumerate() {
-            let me = TrackletId::new(t.id(), tl.index);
-            let before = i
-                .checked_sub(1)
-                .map(|j| TrackletId::new(t.id(), t.tracklets()[j].index));
-            let returned = tl.cause == Cause::Return && before.is_some_and(|b| kept.contains(&b));
-            // Only near misses: a best guess far off is just someone else.
-            let guess = tl
-                .link
-                .filter(|l| !l.confident && kept.contains(&l.to) && l.distance <= NEAR_MISS);
-            if !returned && guess.is_none() {
-                continue;
-            }
-            let why = match tl.link {
-                Some(l) if l.confident => continue,
-                Some(l) => {
-                    let m = l.margin.map_or(String::new(), |m| format!(", margin {m:.2}"));
-                    format!("clothing distance {:.2}{m}", l.distance)
-                }
-                None => "never seen clearly enough to compare".to_owned(),
-            };
-            let (gone, what) = match (tl.cause, tl.link) {
-                (Cause::Return, _) => (before, "found again"),
-                (Cause::Birth, Some(l)) => (Some(l.to), "a person appeared"),
-                (_, Some(l)) => (Some(l.to), "a person after an identity event"),
-                (_, None) => (None, "a person appeared"),
-            };
-            let last = gone.and_then(|g| tracks.get(g.track)).and_then(|g| {
-                g.tracklets()
+    // Whether a tracklet may be the requester: kept, or already withheld.
+    let possible =
+        |i: &TrackletId, out: &[Withheld]| kept.contains(i) || out.iter().any(|w| w.tracklets.contains(i));
+    let scan = |out: &mut Vec<Withheld>| {
+        for (ei, e) in tracks.events().iter().enumerate() {
+            let (before, after) = tracks.event_sides(ei);
+            // Forward from anyone who may be the requester; backward only from the kept.
+            let kept_before = before.iter().any(|b| possible(b, out));
+            let kept_after = after.iter().any(|a| kept.contains(a));
+            let what = e.kind.describe();
+            let who = others(e, &before);
+            if kept_before || kept_after {
+                // While people are together, who is who cannot be told: always withheld.
+                let during: Vec<TrackletId> = e
+                    .tracks
                     .iter()
-                    .take_while(|x| x.start < tl.start)
-                    .map(|x| x.end)
-                    .max()
-            });
-            let reason = match last {
-                Some(e) => format!(
-                    "the requester was lost from view at {}; {what} at {} (track {}): identity not established \
-                     (no motion continuity with clothing close enough; {why})",
-                    clock(e, fps),
-                    clock(tl.start, fps),
-                    t.id()
-                ),
-                None => format!(
-                    "{what} at {} (track {}) may be the requester: identity not established ({why})",
-                    clock(tl.start, fps),
-                    t.id()
-                ),
-            };
-            push(vec![me], reason, &mut out);
+                    .filter_map(|&id| tracks.get(id))
+                    .flat_map(|t| {
+                        t.tracklets()
+                            .iter()
+                            .filter(|tl| tl.event == Some(ei) && tl.cause == Cause::Event)
+                            .map(|tl| TrackletId::new(t.id(), tl.index))
+                    })
+                    .collect();
+                push(
+                    during,
+                    format!(
+                        "identity uncertain while {what} {who} from {}",
+                        clock(e.frame, fps)
+                    ),
+                    out,
+                );
+            }
+            if kept_before && !kept_after {
+                push(
+                    after,
+                    format!("identity uncertain after {what} {who} at {}", clock(e.frame, fps)),
+                    out,
+                );
+            } else if kept_after && !kept_before {
+                push(
+                    before,
+                    format!(
+                        "identity uncertain before {what} {who} at {}",
+                        clock(e.frame, fps)
+                    ),
+                    out,
+                );
+            }
+        }
+        // Re-entries, returns and events: a best guess into the identity that was not decisive,
+        // and every return of a kept track after a while unseen that is not linked back.
+        for t in tracks.tracks() {
+            for (i, tl) in t.tracklets().iter().enumerate() {
+                let me = TrackletId::new(t.id(), tl.index);
+                let before = i
+                    .checked_sub(1)
+                    .map(|j| TrackletId::new(t.id(), t.tracklets()[j].index));
+                let returned = tl.cause == Cause::Return && before.is_some_and(|b| possible(&b, out));
+                // Only near misses: a best guess far off is just someone else.
+                let guess = tl
+                    .link
+                    .filter(|l| !l.confident && possible(&l.to, out) && l.distance <= NEAR_MISS);
+                if !returned && guess.is_none() {
+                    continue;
+                }
+                let why = match tl.link {
+                    Some(l) if l.confident => continue,
+                    Some(l) => {
+                        let m = l.margin.map_or(String::new(), |m| format!(", margin {m:.2}"));
+                        format!("clothing distance {:.2}{m}", l.distance)
+                    }
+                    None => "never seen clearly enough to compare".to_owned(),
+                };
+                let (gone, what) = match (tl.cause, tl.link) {
+                    (Cause::Return, _) => (before, "found again"),
+                    (Cause::Birth, Some(l)) => (Some(l.to), "a person appeared"),
+                    (_, Some(l)) => (Some(l.to), "a person after an identity event"),
+                    (_, None) => (None, "a person appeared"),
+                };
+                let last = gone.and_then(|g| tracks.get(g.track)).and_then(|g| {
+                    g.tracklets()
+                        .iter()
+                        .take_while(|x| x.start < tl.start)
+                        .map(|x| x.end)
+                        .max()
+                });
+                let reason = match last {
+                    Some(e) => format!(
+                        "the requester was lost from view at {}; {what} at {} (track {}): identity not established \
+                         (no motion continuity with clothing close enough; {why})",
+                        clock(e, fps),
+                        clock(tl.start, fps),
+                        t.id()
+                    ),
+                    None => format!(
+                        "{what} at {} (track {}) may be the requester: identity not established ({why})",
+                        clock(tl.start, fps),
+                        t.id()
+                    ),
+                };
+                push(vec![me], reason, out);
+            }
+        }
+    };
+    // Until nothing is added: the requester may also be anyone who comes out of an event
+    // that a withheld tracklet went into, or who continues a withheld one on a best guess.
+    loop {
+        let found = out.len();
+        scan(&mut out);
+        if out.len() == found {
+            break;
         }
     }
     out.sort_by_key(|w| w.from_frame);
     out
 }
-
 /// The report of the detected faces on `frames` of kept tracklet `k` that were not
 /// established as the requester's own (see `owned_faces`): redacted, and listed so the
 /// operator can check them. `None` when there are none.
