@@ -383,17 +383,18 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
             )
         })?;
     }
-    outputs.publish()?;
+    // Logged before anything is published (the library's order): an export the log
+    // refuses is never visible; its staged files go when `outputs` is dropped.
     if let Some(audit) = &audit {
-        // The rule is the library's: an export that cannot be logged is withdrawn.
-        let also: Vec<&std::path::Path> = signature
-            .iter()
-            .chain(&args.review)
-            .map(|p| p.as_path())
-            .collect();
-        audit.log_or_withdraw(&args.output, &manifest_path, report.manifest.frames_span, &also)?;
+        audit
+            .log(&staged_manifest, report.manifest.frames_span)
+            .map_err(|e| veil::redact::RedactError::ExportWithdrawn {
+                output: args.output.clone(),
+                source: Box::new(e),
+            })?;
         crate::note!("audit: export logged in {}", audit.log.display());
     }
+    outputs.publish()?;
     let m = &report.manifest;
     crate::note!(
         "exported {} frame(s): {} track(s) redacted, requester track(s) {:?} kept",

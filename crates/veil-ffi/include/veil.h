@@ -230,6 +230,12 @@ enum veil_status
    */
   VEIL_STATUS_EXPORT_WITHDRAWN = 508,
   /**
+   * An output of an export or disclosure exists already (the message names it): it was
+   * not replaced and is untouched (set `veil_export_options.overwrite` to replace it; a
+   * disclosure never does). No output file was left.
+   */
+  VEIL_STATUS_OUTPUT_EXISTS = 509,
+  /**
    * A disclosure was refused: its legal basis is not a police/justice order or the
    * operator's own report of a crime (an inzage copy goes through `veil_export_run`).
    * Nothing was written or logged.
@@ -736,6 +742,13 @@ typedef struct veil_export_options {
    * the recording starts.
    */
   const char *recording_start;
+  /**
+   * Replace existing files at `output` and `manifest`. False by default: an existing
+   * destination refuses the export before the work (`VEIL_STATUS_OUTPUT_EXISTS`, the file
+   * untouched), and publishing never replaces a file that appeared meanwhile. Either way
+   * a failed export removes only files it created.
+   */
+  bool overwrite;
 } veil_export_options;
 #endif
 
@@ -1001,13 +1014,16 @@ void veil_export_options_default(struct veil_export_options *opts);
  * it takes about as long as the video on a small machine.
  *
  * Privacy fails closed: on any status but `VEIL_STATUS_OK` no output or manifest file is
- * left (outputs are written to temporary files beside them and renamed when complete).
+ * left (outputs are written to temporary files beside them and published when complete,
+ * with a rename that never replaces a file unless `overwrite`); an existing file at a
+ * destination is refused (`VEIL_STATUS_OUTPUT_EXISTS`) and left untouched.
  * On failure, if `err_out` is not NULL, `*err_out` receives a new `veil_error` naming the
  * file and reason (`VEIL_STATUS_EXPORT_*`, `VEIL_STATUS_DETECT_*`, `VEIL_STATUS_CONFIG_*`
  * for the zone file, `VEIL_STATUS_INVALID_ARGUMENT` for a bad enum value).
  *
- * With `audit_log` set the export is logged there once its manifest is written (refused
- * before the work if the entry breaks a rule, withdrawn if it cannot be appended); without
+ * With `audit_log` set the export is logged there once its files are written and before
+ * any is published (refused before the work if the entry breaks a rule, never published
+ * if it cannot be appended); without
  * it, log the export yourself with `veil_audit_append` (action `export`, the manifest's
  * SHA-256 in `manifest_sha256`).
  *

@@ -97,6 +97,11 @@ pub struct veil_export_options {
     /// With `audit_log`: wall-clock time (RFC 3339, e.g. `2026-03-01T09:00:00Z`) at which
     /// the recording starts.
     pub recording_start: *const c_char,
+    /// Replace existing files at `output` and `manifest`. False by default: an existing
+    /// destination refuses the export before the work (`VEIL_STATUS_OUTPUT_EXISTS`, the file
+    /// untouched), and publishing never replaces a file that appeared meanwhile. Either way
+    /// a failed export removes only files it created.
+    pub overwrite: bool,
 }
 
 impl From<RedactError> for Failure {
@@ -126,6 +131,7 @@ impl From<RedactError> for Failure {
             RedactError::Detect(d) => detect_status(d),
             RedactError::Zones(c) => config_status(c),
             RedactError::ExportWithdrawn { .. } => veil_status::VEIL_STATUS_EXPORT_WITHDRAWN,
+            RedactError::OutputExists { .. } => veil_status::VEIL_STATUS_OUTPUT_EXISTS,
             _ => veil_status::VEIL_STATUS_EXPORT_FAILED,
         };
         Failure::new(status, e.to_string())
@@ -220,6 +226,7 @@ unsafe fn options(o: &veil_export_options) -> Result<ExportOptions, Failure> {
         s => return Err(invalid(format!("style {s} is not a VEIL_STYLE_* value (0..=2)"))),
     };
     opts.spotlight = o.spotlight;
+    opts.overwrite = o.overwrite;
     opts.detect.min_face = o.min_face;
     opts.detect.min_person = o.min_person;
     // SAFETY: NULL or NUL-terminated strings (contract).
@@ -318,6 +325,7 @@ pub unsafe extern "C" fn veil_export_options_default(opts: *mut veil_export_opti
                 audit_log: std::ptr::null(),
                 audit_entry_json: std::ptr::null(),
                 recording_start: std::ptr::null(),
+                overwrite: false,
             };
             // SAFETY: non-NULL and valid for a write (contract).
             unsafe { opts.write(d) };
@@ -335,13 +343,16 @@ pub unsafe extern "C" fn veil_export_options_default(opts: *mut veil_export_opti
 /// it takes about as long as the video on a small machine.
 ///
 /// Privacy fails closed: on any status but `VEIL_STATUS_OK` no output or manifest file is
-/// left (outputs are written to temporary files beside them and renamed when complete).
+/// left (outputs are written to temporary files beside them and published when complete,
+/// with a rename that never replaces a file unless `overwrite`); an existing file at a
+/// destination is refused (`VEIL_STATUS_OUTPUT_EXISTS`) and left untouched.
 /// On failure, if `err_out` is not NULL, `*err_out` receives a new `veil_error` naming the
 /// file and reason (`VEIL_STATUS_EXPORT_*`, `VEIL_STATUS_DETECT_*`, `VEIL_STATUS_CONFIG_*`
 /// for the zone file, `VEIL_STATUS_INVALID_ARGUMENT` for a bad enum value).
 ///
-/// With `audit_log` set the export is logged there once its manifest is written (refused
-/// before the work if the entry breaks a rule, withdrawn if it cannot be appended); without
+/// With `audit_log` set the export is logged there once its files are written and before
+/// any is published (refused before the work if the entry breaks a rule, never published
+/// if it cannot be appended); without
 /// it, log the export yourself with `veil_audit_append` (action `export`, the manifest's
 /// SHA-256 in `manifest_sha256`).
 ///

@@ -95,6 +95,10 @@ pub enum veil_status {
     /// The export was made but its audit entry could not be appended (`audit_log` set):
     /// the protocols require every export to be logged, so its files were removed.
     VEIL_STATUS_EXPORT_WITHDRAWN = 508,
+    /// An output of an export or disclosure exists already (the message names it): it was
+    /// not replaced and is untouched (set `veil_export_options.overwrite` to replace it; a
+    /// disclosure never does). No output file was left.
+    VEIL_STATUS_OUTPUT_EXISTS = 509,
     /// A disclosure was refused: its legal basis is not a police/justice order or the
     /// operator's own report of a crime (an inzage copy goes through `veil_export_run`).
     /// Nothing was written or logged.
@@ -126,7 +130,7 @@ pub type veil_status_t = u32;
 
 impl veil_status {
     /// Every status, for lookups from a raw value.
-    pub(crate) const ALL: [veil_status; 42] = [
+    pub(crate) const ALL: [veil_status; 43] = [
         veil_status::VEIL_STATUS_OK,
         veil_status::VEIL_STATUS_NULL_PARAMETER,
         veil_status::VEIL_STATUS_PANIC,
@@ -160,6 +164,7 @@ impl veil_status {
         veil_status::VEIL_STATUS_EXPORT_VIDEO,
         veil_status::VEIL_STATUS_EXPORT_IO,
         veil_status::VEIL_STATUS_EXPORT_WITHDRAWN,
+        veil_status::VEIL_STATUS_OUTPUT_EXISTS,
         veil_status::VEIL_STATUS_DISCLOSE_REFUSED,
         veil_status::VEIL_STATUS_DISCLOSE_WITHDRAWN,
         veil_status::VEIL_STATUS_KEY_INVALID,
@@ -230,6 +235,7 @@ impl veil_status {
             veil_status::VEIL_STATUS_EXPORT_WITHDRAWN => {
                 c"export could not be logged; its files were removed"
             }
+            veil_status::VEIL_STATUS_OUTPUT_EXISTS => c"an output file exists already; not replaced",
             veil_status::VEIL_STATUS_DISCLOSE_REFUSED => {
                 c"disclosure refused: the basis is not a police order or own report; nothing written"
             }
@@ -301,7 +307,8 @@ mod tests {
             | VEIL_STATUS_EXPORT_EMPTY_WINDOW
             | VEIL_STATUS_EXPORT_VIDEO
             | VEIL_STATUS_EXPORT_IO
-            | VEIL_STATUS_EXPORT_WITHDRAWN => 500..=599,
+            | VEIL_STATUS_EXPORT_WITHDRAWN
+            | VEIL_STATUS_OUTPUT_EXISTS => 500..=599,
             VEIL_STATUS_DISCLOSE_REFUSED
             | VEIL_STATUS_DISCLOSE_WITHDRAWN
             | VEIL_STATUS_KEY_INVALID

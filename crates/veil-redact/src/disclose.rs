@@ -20,7 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::outputs::OutputGuard;
+use crate::outputs::{fault, Staging};
 use serde::{Deserialize, Serialize};
 use veil_audit::{Action, AuditLog, BasisKind, Entry, LegalBasis, NewEntry, Timestamp, Window};
 use veil_video::{copy_or_reencode_lossless, CopyMethod, CopyOptions};
@@ -298,26 +298,6 @@ fn check_basis(basis: &LegalBasis) -> Result<(), RedactError> {
     })
 }
 
-fn refuse_existing(path: &Path) -> Result<(), RedactError> {
-    if path.exists() {
-        return Err(RedactError::io(
-            path,
-            "exists; a disclosure never overwrites a file",
-            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-        ));
-    }
-    Ok(())
-}
-
-/// A hidden staging path beside the output, with the output's extension (the container).
-fn staging_path(output: &Path) -> PathBuf {
-    let ext = output
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    veil_core::fsutil::temp_path_with_ext(output, &ext)
-}
-
 /// Wall-clock instant `secs` seconds after `start`, rounded down (`up`: up).
 fn at(start: Timestamp, secs: f64, up: bool) -> Option<Timestamp> {
     let s = if up { secs.ceil() } else { secs.floor() };
@@ -334,7 +314,8 @@ fn at(start: Timestamp, secs: f64, up: bool) -> Option<Timestamp> {
 /// [`RedactError::BasisRefused`] for a basis other than `police-order` / `own-report`
 /// (nothing is written, nothing logged); [`RedactError::Audit`] for an invalid entry or a
 /// log that cannot be appended to (the copy is withdrawn); [`RedactError::Key`] for a bad
-/// signing key; [`RedactError::Io`] when the output or manifest exists or cannot be written;
+/// signing key; [`RedactError::OutputExists`] when the output, manifest or signature exists
+/// (a disclosure never replaces a file); [`RedactError::Io`] when one cannot be written;
 /// [`RedactError::Video`] when the window cannot be copied. On any error no output,
 /// manifest or signature is left behind.
 pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
@@ -362,17 +343,17 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
         }
     }
     let sig_path = signature_path(&manifest_path);
-    refuse_existing(&opts.output)?;
-    refuse_existing(&manifest_path)?;
-    if opts.sign_key.is_some() {
-        refuse_existing(&sig_path)?;
-    }
+    // Every file staged out of sight until it is logged; a disclosure never replaces a file
+    // (refused now, and again atomically when published).
+    let mut staging = Staging::new(false);
+    let staged = staging.stage(&opts.output)?;
+    let staged_manifest = staging.stage(&manifest_path)?;
+    let staged_sig = match opts.sign_key {
+        Some(_) => Some(staging.stage(&sig_path)?),
+        None => None,
+    };
     let key = opts.sign_key.as_deref().map(SecretKey::load).transpose()?;
 
-    // The copy, staged out of sight until it is logged.
-    let staged = staging_path(&opts.output);
-    let mut cleanup = OutputGuard::default();
-    cleanup.wrote(&staged);
     let copy = copy_or_reencode_lossless(
         &opts.input,
         &staged,
@@ -441,7 +422,7 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
     };
     let digest = manifest.entry_digest()?;
 
-    // Logged before it is released: if the log refuses, the staged copy is removed (cleanup).
+    // Logged before it is released: if the log refuses, the staged files are removed.
     let stored =
         AuditLog::new(&opts.audit_log).append(&entry.manifest_sha256(&digest).window(wall_clock), &[])?;
     manifest.audit = Some(AuditLink {
@@ -456,25 +437,18 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
         seq: stored.seq,
         source: Box::new(e),
     };
-    cleanup.wrote(&manifest_path);
-    write_atomic(&manifest_path, &bytes).map_err(withdrawn)?;
-    let signature_path = match &key {
-        Some(k) => {
-            cleanup.wrote(&sig_path);
-            write_atomic(&sig_path, &k.sign(&bytes)).map_err(withdrawn)?;
+    write_atomic(&staged_manifest, &bytes).map_err(withdrawn)?;
+    let signature_path = match (&key, &staged_sig) {
+        (Some(k), Some(staged_sig)) => {
+            write_atomic(staged_sig, &k.sign(&bytes)).map_err(withdrawn)?;
             Some(sig_path)
         }
-        None => None,
+        _ => None,
     };
-    // Release: the copy appears under its name only now, complete and logged.
-    std::fs::rename(&staged, &opts.output).map_err(|e| {
-        withdrawn(RedactError::io(
-            &opts.output,
-            "cannot move the copy into place",
-            e,
-        ))
-    })?;
-    cleanup.commit();
+    fault::point(fault::LOGGED_NOT_PUBLISHED);
+    // Release: the files appear under their names only now, complete and logged, together
+    // or not at all, never over a file that appeared meanwhile.
+    staging.publish().map_err(withdrawn)?;
     Ok(DiscloseReport {
         output: opts.output.clone(),
         manifest_path,

@@ -128,6 +128,13 @@ pub enum RedactError {
         #[source]
         source: std::io::Error,
     },
+    /// An output's destination exists already: evidence is never replaced unless the caller
+    /// asks for it ([`crate::ExportOptions::overwrite`]). The existing file is untouched.
+    #[error("{}: already exists; not replaced (evidence is never overwritten: choose another name, or set the overwrite option)", path.display())]
+    OutputExists {
+        /// The destination.
+        path: PathBuf,
+    },
     /// The audit log refused the entry or could not be written (for a disclosure: nothing
     /// was released).
     #[error(transparent)]

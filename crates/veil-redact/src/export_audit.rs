@@ -1,9 +1,12 @@
 //! Logging an export in the audit log. Both camera protocols require every export to be
 //! logged (who, when, why, which window): an export that cannot be logged is refused before
-//! the work when that can be known, and withdrawn (its files removed) when the log refuses
-//! afterwards. [`crate::export`] applies this rule itself when [`crate::ExportOptions::audit`]
-//! is set; a caller that publishes the files itself (the CLI stages them first) calls
-//! [`ExportAudit::check`] before and [`ExportAudit::log_or_withdraw`] after.
+//! the work when that can be known, and never published when the log refuses afterwards.
+//! The entry is appended while the outputs are still staged, before any becomes visible: a
+//! crash in between leaves a logged export that was not released, never a released export
+//! nobody logged. [`crate::export`] applies this rule itself when
+//! [`crate::ExportOptions::audit`] is set; a caller that publishes the files itself (the CLI
+//! stages them first) calls [`ExportAudit::check`] before the work and [`ExportAudit::log`]
+//! on the staged manifest before publishing.
 
 use std::path::{Path, PathBuf};
 
@@ -93,28 +96,5 @@ impl ExportAudit {
             entry = entry.operator_tracklets(operator);
         }
         Ok(AuditLog::new(&self.log).append(&entry, &self.purposes)?)
-    }
-
-    /// [`ExportAudit::log`]; if that fails, the export is withdrawn: `output`, `manifest`
-    /// and every file in `also` (a signature, say) are removed.
-    ///
-    /// # Errors
-    /// [`RedactError::ExportWithdrawn`] with the reason the entry could not be logged.
-    pub fn log_or_withdraw(
-        &self,
-        output: &Path,
-        manifest: &Path,
-        frames_span: [f64; 2],
-        also: &[&Path],
-    ) -> Result<Entry, RedactError> {
-        self.log(manifest, frames_span).map_err(|e| {
-            for p in [output, manifest].iter().chain(also) {
-                let _ = std::fs::remove_file(p);
-            }
-            RedactError::ExportWithdrawn {
-                output: output.to_path_buf(),
-                source: Box::new(e),
-            }
-        })
     }
 }

@@ -54,7 +54,7 @@ pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, Keeps, LayerPl
 pub use manifest::{
     sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord, OperatorTracklet,
 };
-pub use outputs::same_destination;
+pub use outputs::{fault, refuse_existing, rename_no_replace, same_destination};
 pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_identity, resolve_requester, KeepSet, Requester, Withheld};
 #[doc(hidden)]
@@ -262,7 +262,8 @@ pub struct AnalyzeReport {
 pub struct ExportOptions {
     /// Input recording.
     pub input: PathBuf,
-    /// Output video (H.264 MP4), written atomically.
+    /// Output video (H.264 MP4), written atomically. Must not exist unless
+    /// [`ExportOptions::overwrite`].
     pub output: PathBuf,
     /// Manifest path (`None`: beside the output, `<output>.manifest.json`).
     pub manifest: Option<PathBuf>,
@@ -318,10 +319,16 @@ pub struct ExportOptions {
     pub tracker: TrackerConfig,
     /// Called after every analysed frame (one-shot) and every exported frame.
     pub progress: Option<Progress>,
-    /// Log the export in this audit log: checked before the work, appended once the
-    /// manifest is written; if the log refuses, the export is withdrawn (see
-    /// [`ExportAudit`]).
+    /// Log the export in this audit log: checked before the work, appended once every
+    /// output is written and before any is published; if the log refuses, nothing is
+    /// published (see [`ExportAudit`]).
     pub audit: Option<ExportAudit>,
+    /// Replace existing files at the destinations (the output, manifest, review strip and
+    /// tracks output). Off by default: an existing destination refuses the export before
+    /// the work ([`RedactError::OutputExists`]), and publishing never replaces a file that
+    /// appeared meanwhile (a no-replace rename). Either way a failed export removes only
+    /// files it created.
+    pub overwrite: bool,
 }
 
 impl ExportOptions {

@@ -165,7 +165,8 @@ fn an_existing_output_is_never_overwritten() {
     let dir = scratch("exists");
     std::fs::write(dir.join("disclosure.mp4"), b"earlier evidence").unwrap();
     let e = disclose(&options(&dir, "police-order:PV-1")).unwrap_err();
-    assert!(e.to_string().contains("never overwrites"), "{e}");
+    assert!(matches!(e, RedactError::OutputExists { .. }), "{e}");
+    assert!(e.to_string().contains("already exists; not replaced"), "{e}");
     assert_eq!(
         std::fs::read(dir.join("disclosure.mp4")).unwrap(),
         b"earlier evidence"

@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
 
     /* Never overwritten. */
     err = NULL;
-    expect_error(veil_disclose_run(&o, &err), VEIL_STATUS_EXPORT_IO, &err, "never overwrites");
+    expect_error(veil_disclose_run(&o, &err), VEIL_STATUS_OUTPUT_EXISTS, &err, "already exists; not replaced");
 
     /* The recipient's checks. */
     CHECK_STATUS(veil_verify(out, manifest, pub, NULL), VEIL_STATUS_OK);

@@ -1,7 +1,8 @@
 /* The inzage export through the C ABI on a real clip (fixtures/inzage/group_pan.mp4, first
  * second): everyone redacted (VEIL_REQUESTER_NONE, pixelate) with the camera's zone file
  * writes the video and the manifest; a requester point where nobody is fails with
- * VEIL_STATUS_EXPORT_NOBODY_AT and leaves no file; bad options are refused before any work.
+ * VEIL_STATUS_EXPORT_NOBODY_AT and leaves no file; bad options are refused before any work;
+ * an export onto an existing video or manifest is refused and leaves both untouched.
  * argv: input clip, empty scratch directory, zone file. The harness (tests/c_abi.rs) then
  * checks the content of what this wrote: the manifest's hashes and fields against the files,
  * and the decoded frames (zone black, bystanders redacted). */
@@ -18,6 +19,19 @@ static long file_size(const char *path) {
     long n = ftell(f);
     fclose(f);
     return n;
+}
+
+/* The whole file, NUL-terminated (*n: its length). */
+static char *slurp(const char *path, long *n) {
+    *n = file_size(path);
+    CHECK(*n >= 0);
+    char *buf = calloc((size_t)*n + 1, 1);
+    CHECK(buf != NULL);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    CHECK(fread(buf, 1, (size_t)*n, f) == (size_t)*n);
+    fclose(f);
+    return buf;
 }
 
 /* errp, not the error: the call in `got` writes it, and arguments are evaluated unsequenced. */
@@ -44,6 +58,7 @@ int main(int argc, char **argv) {
     CHECK(isnan(o.from_s) && isnan(o.to_s));
     CHECK(o.requester_kind == VEIL_REQUESTER_NONE && o.style == VEIL_STYLE_BLUR && !o.spotlight);
     CHECK(o.input == NULL && o.manifest == NULL && o.keep_tracks == NULL);
+    CHECK(!o.overwrite); /* evidence is never replaced unless asked */
     veil_export_options_default(NULL);
 
     /* Refused before any work. */
@@ -102,6 +117,30 @@ int main(int argc, char **argv) {
     CHECK_CONTAINS(text, "\"style\": \"pixelate\"");
     CHECK_CONTAINS(text, "\"zones\": {");
     free(text);
+
+    /* The same export again: the video exists, so it is refused before any work, and the
+     * video and manifest are untouched, byte for byte. */
+    long vn = 0, mn = 0, vn2 = 0, mn2 = 0;
+    char *video_before = slurp(out, &vn), *manifest_before = slurp(manifest, &mn);
+    err = NULL;
+    expect_error(veil_export_run(&o, &err), VEIL_STATUS_OUTPUT_EXISTS, &err, "already exists");
+    /* only the manifest's name is taken: refused too, and no video appears */
+    char again[4096];
+    snprintf(again, sizeof again, "%s/again.mp4", argv[2]);
+    o.output = again;
+    o.manifest = manifest;
+    err = NULL;
+    expect_error(veil_export_run(&o, &err), VEIL_STATUS_OUTPUT_EXISTS, &err, "inzage.mp4.manifest.json");
+    CHECK(file_size(again) < 0);
+    o.output = out;
+    o.manifest = NULL;
+    char *video_after = slurp(out, &vn2), *manifest_after = slurp(manifest, &mn2);
+    CHECK(vn == vn2 && memcmp(video_before, video_after, (size_t)vn) == 0);
+    CHECK(mn == mn2 && memcmp(manifest_before, manifest_after, (size_t)mn) == 0);
+    free(video_before);
+    free(video_after);
+    free(manifest_before);
+    free(manifest_after);
 
     /* Keep the person at a point where nobody is (the black padding at the left edge of
      * frame 0): an error, never a silent full redaction, and no file. */

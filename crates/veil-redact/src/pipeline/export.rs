@@ -1,8 +1,9 @@
 //! Pass 2: redact and encode the window (after pass 1 when no tracks file is given), then
 //! the manifest, the one-shot tracks file and the audit entry. [`ExportPlan::prepare`] does
 //! every check and opens everything before a frame is touched; [`ExportPlan::run`] is the
-//! three-stage pipeline; [`export`] writes the rest, under a guard that removes every output
-//! unless all of them were written (and the export logged, when asked).
+//! three-stage pipeline; [`export`] writes the rest. Every output is staged out of sight
+//! (an existing destination refused before the work, unless `overwrite`), the export is
+//! logged when asked, and only then are the outputs published, with a no-replace rename.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use super::analysis::{run_analysis, AnalysisPlan};
 use super::checks::{check_tracks_file, check_tracks_video, uncovered};
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
 use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
-use crate::outputs::{check_distinct, OutputGuard};
+use crate::outputs::{check_distinct, fault, Staging};
 use crate::sheet;
 use crate::{
     apply_layers, frame_layers, resolve_identity, same_file, ExportOptions, ExportReport, KeepSet, LayerPlan,
@@ -40,6 +41,17 @@ struct ExportPlan<'o> {
     reader: VideoReader,
     info: VideoInfo,
     masker: Option<CaptureMasker>,
+    /// Where this export writes its files until they are published.
+    staging: Staging,
+    staged: Staged,
+}
+
+/// The staging paths of an export's outputs (see [`Staging`]).
+struct Staged {
+    video: PathBuf,
+    manifest: PathBuf,
+    review: Option<PathBuf>,
+    tracks_out: Option<PathBuf>,
 }
 
 /// Per-frame statistics of the redaction stage.
@@ -91,6 +103,17 @@ impl<'o> ExportPlan<'o> {
         if let Some(audit) = &opts.audit {
             audit.check()?;
         }
+        // So is one whose destinations exist (unless `overwrite`): evidence is not replaced.
+        let mut staging = Staging::new(opts.overwrite);
+        let staged = Staged {
+            video: staging.stage(&opts.output)?,
+            manifest: staging.stage(&manifest_path)?,
+            review: opts.review.as_deref().map(|p| staging.stage(p)).transpose()?,
+            tracks_out: match (&opts.tracks, &opts.tracks_out) {
+                (None, Some(p)) => Some(staging.stage(p)?),
+                _ => None,
+            },
+        };
         let zones = opts
             .zones
             .as_ref()
@@ -154,10 +177,12 @@ impl<'o> ExportPlan<'o> {
             reader,
             info,
             masker,
+            staging,
+            staged,
         })
     }
 
-    /// Decode -> redact -> encode, three threads. On success the output video is in place.
+    /// Decode -> redact -> encode, three threads. On success the output video is staged.
     fn run(&mut self) -> Result<Run, RedactError> {
         let t1 = Instant::now();
         let opts = self.opts;
@@ -169,7 +194,7 @@ impl<'o> ExportPlan<'o> {
             padding: opts.padding,
             spotlight: opts.spotlight,
         };
-        let mut writer = VideoWriter::create(&opts.output, info, &opts.encode)?;
+        let mut writer = VideoWriter::create(&self.staged.video, info, &opts.encode)?;
         let level = CpuLevel::detect();
         let (w, h) = (info.width, info.height);
         let input = opts.input.as_path();
@@ -329,7 +354,11 @@ impl Manifest {
             veil_version: env!("CARGO_PKG_VERSION").to_owned(),
             exported_at: now_rfc3339(),
             input: plan.input_hash.clone(),
-            output: file_hash(&opts.output)?,
+            // the staged video, under the name it is published as (same bytes)
+            output: FileHash {
+                path: opts.output.clone(),
+                sha256: crate::manifest::sha256_file(&plan.staged.video)?,
+            },
             from: opts.from,
             to: opts.to,
             frames_span: stats.span,
@@ -426,45 +455,48 @@ fn operator_tracklets(opts: &ExportOptions) -> Vec<crate::OperatorTracklet> {
 /// when the tracks file records no analysed frame range or a frame of the window lies outside
 /// it (checked on every frame, for the one-shot analysis too);
 /// [`RedactError::ExportWithdrawn`] when the export was made but could not be logged in
-/// [`ExportOptions::audit`]; video, detector, tracker, zone, audit and I/O errors as they
-/// happen. On any error no output file, manifest, review strip or tracks file of this export
-/// is left at their destinations.
+/// [`ExportOptions::audit`]; [`RedactError::OutputExists`] when a destination exists
+/// (without [`ExportOptions::overwrite`]; checked before the work and again, atomically, when
+/// publishing); video, detector, tracker, zone, audit and I/O errors as they happen. On any
+/// error no output file, manifest, review strip or tracks file of this export is left at
+/// their destinations, and no file this export did not create is removed.
 pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     let mut plan = ExportPlan::prepare(opts)?;
-    let mut guard = OutputGuard::default();
     let run = plan.run()?;
-    guard.wrote(&opts.output);
-    // The review strip is written atomically (a temporary file renamed into place) and taken
-    // back with every other output if a later step fails.
-    if let Some(p) = &opts.review {
+    if let Some(p) = &plan.staged.review {
         sheet::write_png(p, &sheet::render_review(&run.stats.review)?)?;
-        guard.wrote(p);
     }
     let manifest = Manifest::from_run(&plan, &run)?;
-    manifest.save(&plan.manifest_path)?;
-    guard.wrote(&plan.manifest_path);
-    // The one-shot analysis is saved last, so that a failed export leaves nothing behind.
-    if let (None, Some(out)) = (&opts.tracks, &opts.tracks_out) {
-        plan.tracks.save(out)?;
-        guard.wrote(out);
+    manifest.save(&plan.staged.manifest)?;
+    if let Some(p) = &plan.staged.tracks_out {
+        plan.tracks.save(p)?;
     }
+    // Logged before anything is visible: an export the log refuses is never published (the
+    // staged files go when `plan` is dropped).
     if let Some(audit) = &opts.audit {
-        // The guard takes the outputs back if the log refuses.
         audit
-            .log(&plan.manifest_path, manifest.frames_span)
+            .log(&plan.staged.manifest, manifest.frames_span)
             .map_err(|e| RedactError::ExportWithdrawn {
                 output: opts.output.clone(),
                 source: Box::new(e),
             })?;
     }
-    guard.commit();
+    fault::point(fault::LOGGED_NOT_PUBLISHED);
+    let ExportPlan {
+        staging,
+        manifest_path,
+        analysis_seconds,
+        stages,
+        ..
+    } = plan;
+    staging.publish()?;
     Ok(ExportReport {
         output: opts.output.clone(),
-        manifest_path: plan.manifest_path,
+        manifest_path,
         manifest,
-        analysis_seconds: plan.analysis_seconds,
+        analysis_seconds,
         export_seconds: run.seconds,
-        stages: plan.stages,
+        stages,
         review_cells: sheet::review_places(&run.stats.review),
     })
 }
