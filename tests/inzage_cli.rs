@@ -372,3 +372,44 @@ fn overrides_are_checked_and_recorded() {
     );
     assert!(!dir.join("ambiguous.mp4").exists());
 }
+
+/// One camera per export (issue 28): `--camera` naming another camera than the zone file
+/// (whose purposes the entry is checked against) is refused before any work, as the C ABI
+/// refuses it; nothing is logged or written.
+#[test]
+fn export_camera_other_than_the_zone_files_is_refused() {
+    let dir = scratch("inzage-camera");
+    let clip = root().join("fixtures/inzage/group_pan.mp4");
+    let zones = root().join("fixtures/vtest-zones.toml");
+    let out = dir.join("export.mp4");
+    let log = dir.join("audit.jsonl");
+    let o = run(&[
+        "export".as_ref(),
+        clip.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--keep-none".as_ref(),
+        "--zones".as_ref(),
+        zones.as_os_str(),
+        "--audit-log".as_ref(),
+        log.as_os_str(),
+        "--actor".as_ref(),
+        "x".as_ref(),
+        "--reason".as_ref(),
+        "inzage request".as_ref(),
+        "--basis".as_ref(),
+        "inzage:REQ-1".as_ref(),
+        "--camera".as_ref(),
+        "garage-south".as_ref(),
+        "--recording-start".as_ref(),
+        "2026-03-01T09:00:00Z".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--camera \"garage-south\"") && e.contains("\"vtest-courtyard\""),
+        "the refusal names both cameras: {e}"
+    );
+    assert!(!log.exists(), "refused before anything was logged");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing left behind");
+}

@@ -177,7 +177,8 @@ pub struct AuditEntryArgs {
     /// footage concerned by its real time window.
     #[arg(long, value_name = "RFC3339")]
     pub recording_start: Option<String>,
-    /// Camera id for the audit entry (default: the id in --zones).
+    /// Camera id for the audit entry (default: the id in --zones; with --zones it must be
+    /// that id).
     #[arg(long)]
     pub camera: Option<String>,
 }
@@ -272,6 +273,17 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
                 purpose: args.audit.purpose.clone(),
             };
             let (camera, purposes) = camera_purposes(args.zones.as_deref())?;
+            // One camera per export: the purposes checked are those of the zone file's
+            // camera, so the entry may not name another (the C ABI refuses this too).
+            if let (Some(named), Some(zones_id), Some(zones)) = (&args.audit.camera, &camera, &args.zones) {
+                if named != zones_id {
+                    bail!(
+                        "--camera {named:?} but the zone file {} describes camera {zones_id:?}: \
+                         one export is of one camera (leave out --camera, or give that camera's zone file)",
+                        zones.display()
+                    );
+                }
+            }
             let mut entry = new_entry(Action::Export, &entry_args)?;
             if let Some(c) = args.audit.camera.clone().or(camera) {
                 entry = entry.camera(c);
