@@ -350,14 +350,16 @@ fn a_weakening_style_override_is_refused_and_a_stronger_one_applies() {
     }
 }
 
-/// A live pipeline, playing: `change` is called (on the streaming side of the test) once
-/// `veilmask` has passed `frames_first` frames; the run ends at the first error, which the
-/// test, like an application, answers by setting the pipeline to NULL. Returns the outcome
-/// and how many frames had left veilmask when `change` returned.
+/// A live pipeline, playing: `change` is called (on the test's thread) once `veilmask` has
+/// passed `frames_first` frames; the run ends at the first error, which the test, like an
+/// application, answers by setting the pipeline to NULL, after `frames_after` more frames
+/// have left veilmask. Returns the outcome and how many frames had left veilmask when
+/// `change` returned.
 fn run_live(
     props: &str,
     frames_first: usize,
-    change: impl FnOnce(&gst::Element) + Send + 'static,
+    frames_after: usize,
+    change: impl FnOnce(&gst::Bin) + Send + 'static,
 ) -> (Outcome, usize) {
     init();
     let launch = format!(
@@ -389,13 +391,13 @@ fn run_live(
             ..Outcome::default()
         };
         rx.recv().unwrap();
-        change(&pipeline.by_name("mask").unwrap());
+        change(&pipeline);
         let changed_at = after.lock().unwrap().len();
         if let Some(msg) = bus.timed_pop_filtered(gst::ClockTime::NONE, &[gst::MessageType::Error]) {
             out.errors.extend(error_text(&msg));
         }
-        // a few more frames after the error: all must be blank
-        let more = changed_at + 4;
+        // more frames after the error: all must be blank
+        let more = changed_at + frames_after;
         while after.lock().unwrap().len() < more {
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -412,7 +414,8 @@ fn zones_changed_to_a_bad_file_while_playing_post_an_error_and_blank_every_later
     let bad = zone_file("live-bad.toml", "[camera]\nid = \"c\"\n");
     let config = CameraConfig::from_file(&good).unwrap();
     let bad_path = bad.clone();
-    let (out, changed_at) = run_live(&format!("zones=\"{}\"", good.display()), 3, move |mask| {
+    let (out, changed_at) = run_live(&format!("zones=\"{}\"", good.display()), 3, 4, move |p| {
+        let mask = p.by_name("mask").unwrap();
         mask.set_property("zones", bad_path.to_str().unwrap());
     });
     assert!(out.started);
@@ -442,8 +445,8 @@ fn zones_changed_to_a_bad_file_while_playing_post_an_error_and_blank_every_later
 #[test]
 fn zones_removed_while_playing_post_an_error_and_blank_every_later_frame() {
     let good = zone_file("live-cleared.toml", ZONES);
-    let (out, changed_at) = run_live(&format!("zones=\"{}\"", good.display()), 2, |mask| {
-        mask.set_property("zones", None::<String>);
+    let (out, changed_at) = run_live(&format!("zones=\"{}\"", good.display()), 2, 4, |p| {
+        p.by_name("mask").unwrap().set_property("zones", None::<String>);
     });
     assert!(
         out.errors.iter().any(|e| e.contains("no zone file")),
@@ -454,6 +457,39 @@ fn zones_removed_while_playing_post_an_error_and_blank_every_later_frame() {
         assert!(
             is_black(after, VideoFormat::I420),
             "frame {i} after the zones were cleared is not blank"
+        );
+    }
+}
+
+#[test]
+fn a_zone_file_that_becomes_unreadable_while_playing_fails_the_next_start() {
+    // the file is read when set and on every transition to PLAYING: gone by the next one
+    // (a pause and resume), the transition fails with the error and nothing more is masked
+    let path = zone_file("vanishing-live.toml", ZONES);
+    let gone = path.clone();
+    let resumed = Arc::new(Mutex::new(None));
+    let r = resumed.clone();
+    let (out, changed_at) = run_live(&format!("zones=\"{}\"", path.display()), 2, 0, move |p| {
+        std::fs::remove_file(&gone).unwrap();
+        p.set_state(gst::State::Paused).unwrap();
+        *r.lock().unwrap() = Some(p.set_state(gst::State::Playing).is_ok());
+    });
+    assert_eq!(
+        *resumed.lock().unwrap(),
+        Some(false),
+        "the pipeline resumed without its zones"
+    );
+    assert!(
+        out.errors
+            .iter()
+            .any(|e| e.contains(path.to_str().unwrap()) && e.contains("cannot read")),
+        "{:?}",
+        out.errors
+    );
+    for (i, after) in out.after.iter().enumerate().skip(changed_at + 1) {
+        assert!(
+            is_black(after, VideoFormat::I420),
+            "frame {i} after the failed start is not blank"
         );
     }
 }
