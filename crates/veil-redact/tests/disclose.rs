@@ -283,3 +283,43 @@ fn key_files_are_pem_and_bad_keys_are_typed_errors() {
     assert!(!dir.join("disclosure.mp4").exists() && !dir.join("audit.jsonl").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Set in the child process of the crash test: the directory to disclose into.
+const CRASH_CHILD: &str = "VEIL_TEST_DISCLOSE_CRASH_CHILD_DIR";
+
+#[test]
+fn a_crash_between_logging_and_releasing_leaves_no_visible_copy() {
+    if let Some(d) = std::env::var_os(CRASH_CHILD) {
+        // The child: die (no unwinding, no destructors) right after the audit entry.
+        veil_redact::fault::set_hook(|point| {
+            if point == veil_redact::fault::LOGGED_NOT_PUBLISHED {
+                std::process::abort();
+            }
+        });
+        let _ = disclose(&options(Path::new(&d), "police-order:PV-1"));
+        panic!("the disclosure returned: the fault hook was never reached");
+    }
+    let dir = scratch("crash");
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_crash_between_logging_and_releasing_leaves_no_visible_copy",
+            "--test-threads=1",
+        ])
+        .env(CRASH_CHILD, &dir)
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child did not crash: {status}");
+    let log = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 1, "{log}");
+    let visible: Vec<String> = files_in(&dir)
+        .into_iter()
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(
+        visible,
+        ["audit.jsonl"],
+        "a copy, manifest or signature became visible"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
