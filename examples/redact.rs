@@ -24,6 +24,8 @@ mod detect_cmd;
 mod disclose;
 #[path = "redact/docs.rs"]
 mod docs;
+#[path = "redact/footage.rs"]
+mod footage;
 #[path = "redact/governance.rs"]
 mod governance;
 #[path = "redact/inzage.rs"]
@@ -85,9 +87,11 @@ enum Command {
     Disclose(Box<disclose::DiscloseArgs>),
     /// Check a received file against its manifest (and the manifest's signature with --pubkey).
     Verify(disclose::VerifyArgs),
-    /// Ed25519 keys for signing manifests.
+    /// Keys: Ed25519 for signing manifests; age X25519 (--encryption) for footage at rest.
     #[command(subcommand)]
-    Keys(disclose::KeysCommand),
+    Keys(footage::KeysCommand),
+    /// Decrypt a segment of an encrypted recording (the site's secret key opens its data key).
+    Decrypt(footage::DecryptArgs),
     /// Write the man pages into a directory (used by `make install`).
     #[command(hide = true)]
     GenerateMan(docs::ManArgs),
@@ -248,7 +252,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record(args) => record::cmd_record(*args),
         Command::Disclose(args) => disclose::cmd_disclose(*args),
         Command::Verify(args) => disclose::cmd_verify(args),
-        Command::Keys(cmd) => disclose::cmd_keys(cmd),
+        Command::Keys(cmd) => footage::cmd_keys(cmd),
+        Command::Decrypt(args) => footage::cmd_decrypt(args),
         Command::GenerateMan(args) => docs::cmd_generate_man(args),
         Command::Completions(args) => docs::cmd_completions(args),
         Command::Zones(cmd) => zones::cmd_zones(cmd),

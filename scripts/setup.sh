@@ -21,6 +21,8 @@ GST_PACKAGES=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-
 # tests/support/rtsp_server.py; rtph264pay and qtdemux are in -good, h264parse in -bad).
 RTSP_TEST_PACKAGES=(python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+# Encrypted recording: the tests decrypt a segment with the standard `age` tool (Debian 12: 1.1.1).
+RTSP_TEST_PACKAGES+=(age)
 # The zone editor's browser test (tests/zones_cli.rs) drives Debian's headless Chromium
 # through chromedriver.
 BROWSER_PACKAGES=(chromium chromium-driver)

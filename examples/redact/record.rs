@@ -42,12 +42,26 @@ pub struct RecordArgs {
     /// every retention pass.
     #[arg(long, value_name = "HOLDS.json")]
     holds: Option<PathBuf>,
-    /// The audit log: every deletion, every gap in the footage.
-    #[arg(long, value_name = "LOG", requires = "actor")]
-    audit_log: Option<PathBuf>,
-    /// Who the audit entries name (e.g. the recorder's system account).
-    #[arg(long, value_name = "NAME", requires = "audit_log")]
-    actor: Option<String>,
+    /// Access requests ({"version":1,"requests":[...]}, as for `retention plan`): footage a
+    /// pending request covers is kept. Read again at every retention pass.
+    #[arg(long, value_name = "A.json")]
+    access: Option<PathBuf>,
+    /// Erasure requests ({"version":1,"requests":[...]}): footage they cover is erased
+    /// early, unless a hold or a pending access request keeps it.
+    #[arg(long, value_name = "E.json")]
+    erasures: Option<PathBuf>,
+    /// The audit log (required): every deletion, every gap in the footage. Its own hold,
+    /// request, erase and release entries are honoured too.
+    #[arg(long, value_name = "LOG")]
+    audit_log: PathBuf,
+    /// Who the audit entries name (required; e.g. the recorder's system account).
+    #[arg(long, value_name = "NAME")]
+    actor: String,
+    /// Encrypt every segment as it is written to this public key (KEY.pub from `redact keys
+    /// generate --encryption`); repeat for more keys (any one reads the footage). The
+    /// recorder then holds no secret: a stolen recorder or disk reveals nothing.
+    #[arg(long, value_name = "KEY.pub")]
+    encrypt_to: Vec<PathBuf>,
     /// x264 quality, 0 (lossless) to 51.
     #[arg(long, value_name = "N", default_value_t = 18, value_parser = clap::value_parser!(u8).range(0..=51))]
     crf: u8,
@@ -74,16 +88,29 @@ pub struct ApplyArgs {
     /// Incident holds ({"version":1,"holds":[...]}).
     #[arg(long, value_name = "HOLDS.json")]
     holds: Option<PathBuf>,
-    /// Apply as of this instant (RFC 3339); default now.
-    #[arg(long, value_name = "RFC3339")]
+    /// Access requests ({"version":1,"requests":[...]}): pending ones keep footage.
+    #[arg(long, value_name = "A.json")]
+    access: Option<PathBuf>,
+    /// Erasure requests ({"version":1,"requests":[...]}): erased early unless held.
+    #[arg(long, value_name = "E.json")]
+    erasures: Option<PathBuf>,
+    /// Plan as of this instant (RFC 3339; default now). Only with --dry-run: a pass ahead of
+    /// time would delete footage before its time.
+    #[arg(long, value_name = "RFC3339", requires = "dry_run")]
     now: Option<String>,
     /// Only print what would be deleted.
     #[arg(long)]
     dry_run: bool,
-    /// The audit log: every deletion.
-    #[arg(long, value_name = "LOG", requires = "actor")]
+    /// The audit log (required unless --dry-run): every deletion. Its own hold, request,
+    /// erase and release entries are honoured too.
+    #[arg(
+        long,
+        value_name = "LOG",
+        required_unless_present = "dry_run",
+        requires = "actor"
+    )]
     audit_log: Option<PathBuf>,
-    /// Who the audit entries name.
+    /// Who the audit entries name (required with --audit-log).
     #[arg(long, value_name = "NAME", requires = "audit_log")]
     actor: Option<String>,
 }
@@ -111,7 +138,16 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
     cfg.segment = a.segment;
     cfg.retention = a.retention;
     cfg.holds = a.holds;
-    cfg.audit = audit_target(a.audit_log, a.actor);
+    cfg.access = a.access;
+    cfg.erasures = a.erasures;
+    cfg.audit = Some(AuditTarget {
+        log: a.audit_log,
+        actor: a.actor,
+    });
+    for p in &a.encrypt_to {
+        cfg.encrypt_to.extend(veil::crypt::load_recipients(p)?);
+    }
+    let encrypted = !cfg.encrypt_to.is_empty();
     cfg.encode = EncodeOptions {
         crf: a.crf,
         preset: a.preset,
@@ -130,9 +166,14 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
     }
     eprintln!(
-        "recording {} into {} (Ctrl-C or SIGTERM stops cleanly)",
+        "recording {} into {}{} (Ctrl-C or SIGTERM stops cleanly)",
         veil_display(&a.input),
-        recorder.camera_dir().display()
+        recorder.camera_dir().display(),
+        if encrypted {
+            format!(", encrypted to {} key(s)", a.encrypt_to.len())
+        } else {
+            String::new()
+        }
     );
     let summary = recorder.run(&mut |event| match event {
         Event::Connected { width, height, fps } => {
@@ -156,7 +197,7 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
                 retry_in.as_secs()
             )
         }
-        Event::Deleted(d) => eprintln!("deleted {}/{}: {}", d.camera, d.file, d.reason),
+        Event::Deleted(d) => eprintln!("deleted {}/{}: {}; {}", d.camera, d.file, d.reason, d.how),
         Event::Warning(w) => eprintln!("warning: {w}"),
         _ => {}
     })?;
@@ -198,21 +239,34 @@ pub fn cmd_apply(a: ApplyArgs) -> anyhow::Result<()> {
         Some(t) => Timestamp::parse(t).with_context(|| format!("--now {t}"))?,
         None => Timestamp::now(),
     };
-    let holds = HoldsWatch::new(a.holds).current()?;
+    let requests = HoldsWatch::new(a.holds)
+        .access(a.access)
+        .erasures(a.erasures)
+        .audit_log(a.audit_log.clone())
+        .current()?;
     let opts = RetentionOptions {
         retention: a.retention,
-        holds,
+        requests,
         now,
         dry_run: a.dry_run,
         audit: audit_target(a.audit_log, a.actor),
     };
     let out = apply_retention(&a.dir, &opts)?;
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
     let verb = if a.dry_run { "WOULD DELETE" } else { "DELETED" };
     for d in &out.deleted {
-        println!("{verb} {}/{}: {}", d.camera, d.file, d.reason);
+        println!("{verb} {}/{}: {}; {}", d.camera, d.file, d.reason, d.how);
     }
     for h in &out.held {
         println!("HELD {}/{}: {}", h.camera, h.file, h.reasons);
+    }
+    for p in &out.pending {
+        println!(
+            "PENDING erasure {} of {}/{}: waits while {}",
+            p.reference, p.camera, p.file, p.reasons
+        );
     }
     println!(
         "retention at {now}: {} {}, {} held past the period, {} within it",

@@ -25,9 +25,10 @@ impl NewEntry {
     ///   an export has them);
     /// - `disclose`: camera, recipient, and a basis of `police-order` or `own-report`
     ///   (otherwise [`AuditError::DisclosureWithoutLegalBasis`]);
-    /// - `erase`: camera, window and an `erasure-request` basis; `hold`/`release`: camera and
-    ///   an `incident` basis; `request`: camera, window and a basis; `delete` and `note`:
-    ///   camera.
+    /// - `erase`: camera, window and an `erasure-request` basis; `hold`: camera and an
+    ///   `incident` basis; `release`: camera and the basis of what it releases (an `incident`
+    ///   hold, or an `inzage` request whose footage need no longer be kept); `request`:
+    ///   camera, window and a basis; `delete` and `note`: camera.
     ///
     /// # Errors
     /// [`AuditError::MissingField`], [`AuditError::InvalidEntry`],
@@ -161,10 +162,18 @@ impl NewEntry {
                     return Err(missing("an erasure-request basis"));
                 }
             }
-            Action::Hold | Action::Release => {
+            Action::Hold => {
                 need_camera()?;
                 if basis_kind != Some(BasisKind::Incident) {
                     return Err(missing("an incident basis"));
+                }
+            }
+            Action::Release => {
+                need_camera()?;
+                if !matches!(basis_kind, Some(BasisKind::Incident | BasisKind::Inzage)) {
+                    return Err(missing(
+                        "the basis of what it releases (incident:REF for a hold, inzage:REF for an access request)",
+                    ));
                 }
             }
             Action::Request => {

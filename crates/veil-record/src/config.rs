@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use veil_core::CameraConfig;
+use veil_crypt::PublicKey;
 use veil_video::EncodeOptions;
 
 use crate::index::IndexEntry;
@@ -45,8 +46,21 @@ pub struct RecorderConfig {
     pub retention: Duration,
     /// The holds file (`{"version":1,"holds":[...]}`), read at every retention pass.
     pub holds: Option<PathBuf>,
-    /// Where deletions and gaps are logged.
+    /// Access requests (`{"version":1,"requests":[...]}`), read at every retention pass:
+    /// footage a pending request covers is kept.
+    pub access: Option<PathBuf>,
+    /// Erasure requests (`{"version":1,"requests":[...]}`), read at every retention pass:
+    /// footage they cover is erased early unless a hold or access request keeps it.
+    pub erasures: Option<PathBuf>,
+    /// Where deletions and gaps are logged. Required ([`crate::Recorder::new`] refuses to
+    /// start without it): every deletion is audited. The log's own `hold`, `request`,
+    /// `erase` and `release` entries are honoured as the files above are.
     pub audit: Option<AuditTarget>,
+    /// The site's public keys. When not empty every segment is encrypted as it is written
+    /// (`.mp4.age`), each to a fresh data key that is sealed to these keys in `keys/` and
+    /// then forgotten: the recorder holds no secret, and destroying a segment's sealed key
+    /// erases it for good.
+    pub encrypt_to: Vec<PublicKey>,
     /// Encoder settings; `fragment` and `keyframe_interval` are set by the recorder.
     pub encode: EncodeOptions,
     /// Stop after this long (for tests and scheduled jobs); `None`: until stopped.
@@ -54,7 +68,8 @@ pub struct RecorderConfig {
 }
 
 impl RecorderConfig {
-    /// Defaults: 60 s segments, 28 days' retention, no holds, no audit log.
+    /// Defaults: 60 s segments, 28 days' retention, no holds or requests files, no audit
+    /// log (one must be set before [`crate::Recorder::new`]), not encrypted.
     pub fn new(input: impl Into<String>, camera: CameraConfig, dir: impl Into<PathBuf>) -> Self {
         RecorderConfig {
             input: input.into(),
@@ -64,7 +79,10 @@ impl RecorderConfig {
             segment: DEFAULT_SEGMENT,
             retention: DEFAULT_RETENTION,
             holds: None,
+            access: None,
+            erasures: None,
             audit: None,
+            encrypt_to: Vec::new(),
             encode: EncodeOptions::default(),
             run_for: None,
         }

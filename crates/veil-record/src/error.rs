@@ -83,4 +83,7 @@ pub enum RecordError {
     /// The audit log or the holds file failed.
     #[error(transparent)]
     Audit(#[from] veil_audit::AuditError),
+    /// A key, or encrypting or decrypting footage, failed.
+    #[error(transparent)]
+    Crypt(#[from] veil_crypt::CryptError),
 }

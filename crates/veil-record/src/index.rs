@@ -68,6 +68,22 @@ pub struct IndexEntry {
     /// the file name (whole seconds), its end from the frames that could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered: Option<String>,
+    /// For an encrypted segment (`.mp4.age`): the file in the camera's `keys/` directory
+    /// holding its data key, sealed to the site's public keys. Destroying that file erases
+    /// the segment for good (crypto-erasure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// The directory of a camera directory holding the sealed data keys of its encrypted
+/// segments.
+pub const KEYS_DIR: &str = "keys";
+
+/// Whether `name` is a plain file name: not empty, no path separator, no NUL, not hidden,
+/// not `.` or `..`. Index entries name files inside the camera directory only; anything
+/// else (a path, `../x`) is refused before any file is touched.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0']) && name.len() <= 255
 }
 
 /// A camera directory's index, with the lock that keeps the recorder and
@@ -146,6 +162,17 @@ impl Index {
                     line: i + 1,
                     reason: format!("version {} (this Veil reads {INDEX_VERSION})", e.version),
                 });
+            }
+            for (what, name) in [("file", Some(&e.file)), ("key", e.key.as_ref())] {
+                if let Some(name) = name.filter(|n| !is_plain_name(n)) {
+                    return Err(RecordError::BadIndex {
+                        path: path.clone(),
+                        line: i + 1,
+                        reason: format!(
+                            "{what} {name:?} is not a plain file name inside the camera directory; nothing is read or deleted through this index"
+                        ),
+                    });
+                }
             }
             out.push(e);
         }

@@ -42,6 +42,7 @@
 //! ```
 
 mod config;
+mod decrypt;
 mod error;
 mod index;
 mod recorder;
@@ -54,14 +55,15 @@ pub use config::{
     Event, RecordSummary, RecorderConfig, StopReason, DEFAULT_RETENTION, DEFAULT_SEGMENT, FRAGMENT,
     MAX_BACKOFF,
 };
+pub use decrypt::{decrypt_segment, DecryptedSegment};
 pub use error::RecordError;
-pub use index::{Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION};
+pub use index::{is_plain_name, Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION, KEYS_DIR};
 pub use recorder::Recorder;
 pub use retention::{
-    apply_retention, apply_retention_camera, AuditTarget, HoldsWatch, RetentionOptions, RetentionOutcome,
-    SegmentDeletion, SegmentHeld,
+    apply_retention, apply_retention_camera, overwrite_and_remove, AuditTarget, HoldsWatch, PendingErasure,
+    Requests, RetentionOptions, RetentionOutcome, SegmentDeletion, SegmentHeld,
 };
-pub use segment::segment_name;
+pub use segment::{key_file_for, segment_name, ENCRYPTED_EXT};
 
 /// Parse a DURATION: `90` or `90s` (seconds), `15m`, `6h`, `28d`.
 ///
@@ -110,5 +112,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, RecordError> {
     Ok(Duration::from_secs(secs))
 }
 
+#[cfg(test)]
+mod erasure_tests;
 #[cfg(test)]
 mod tests;

@@ -18,6 +18,7 @@ use crate::index::Gap;
 use crate::retention::{apply_retention_camera, HoldsWatch, RetentionOptions};
 use crate::segment::{ms, ts, Segment, Segments};
 use crate::RecordError;
+use std::collections::HashSet;
 
 /// Records one camera. See the crate documentation.
 #[derive(Debug)]
@@ -29,6 +30,8 @@ pub struct Recorder {
     summary_frames: u64,
     summary_deleted: u64,
     last_retention: Option<Instant>,
+    /// Warnings already reported in this run (each is reported once).
+    warned: HashSet<String>,
 }
 
 impl Recorder {
@@ -36,9 +39,14 @@ impl Recorder {
     ///
     /// # Errors
     /// [`RecordError::InvalidOption`] for a camera id that is not a plain file name, a
-    /// segment under one second or a retention under one second; [`RecordError::Io`] when
-    /// the directory cannot be created.
+    /// segment under one second or a retention under one second, or no audit log (every
+    /// deletion is audited); [`RecordError::Io`] when the directory cannot be created.
     pub fn new(cfg: RecorderConfig) -> Result<Recorder, RecordError> {
+        if cfg.audit.is_none() {
+            return Err(RecordError::InvalidOption {
+                reason: "the recorder deletes footage and every deletion is audited: an audit log (and an actor) is required".into(),
+            });
+        }
         let id = &cfg.camera.id;
         let plain = !id.is_empty()
             && id != "."
@@ -69,13 +77,17 @@ impl Recorder {
             source,
         })?;
         Ok(Recorder {
-            segs: Segments::new(cam_dir, cfg.encode.clone()),
-            holds: HoldsWatch::new(cfg.holds.clone()),
+            segs: Segments::new(cam_dir, cfg.encode.clone(), cfg.encrypt_to.clone()),
+            holds: HoldsWatch::new(cfg.holds.clone())
+                .access(cfg.access.clone())
+                .erasures(cfg.erasures.clone())
+                .audit_log(cfg.audit.as_ref().map(|a| a.log.clone())),
             cfg,
             stop: Arc::new(AtomicBool::new(false)),
             summary_frames: 0,
             summary_deleted: 0,
             last_retention: None,
+            warned: HashSet::new(),
         })
     }
 
@@ -394,7 +406,7 @@ impl Recorder {
 
     fn retention_pass(&mut self, on_event: &mut dyn FnMut(&Event)) {
         self.last_retention = Some(Instant::now());
-        let holds = match self.holds.current() {
+        let requests = match self.holds.current() {
             Ok(h) => h,
             Err(e) => {
                 on_event(&Event::Warning(format!(
@@ -403,9 +415,14 @@ impl Recorder {
                 return;
             }
         };
+        let mut warnings = requests.unknown_cameras(&self.cfg.dir, Some(&self.cfg.camera.id));
+        warnings.retain(|w| !self.warned.contains(w));
+        if let Some(a) = &self.cfg.audit {
+            warnings.extend(requests.note_warnings(&warnings, a));
+        }
         let opts = RetentionOptions {
             retention: self.cfg.retention,
-            holds,
+            requests,
             now: Timestamp::now(),
             dry_run: false,
             audit: self.cfg.audit.clone(),
@@ -416,10 +433,21 @@ impl Recorder {
                     self.summary_deleted += 1;
                     on_event(&Event::Deleted(d));
                 }
+                for p in out.pending {
+                    warnings.push(format!(
+                        "erasure request {} for {}/{} waits: {}",
+                        p.reference, p.camera, p.file, p.reasons
+                    ));
+                }
             }
             Err(e) => on_event(&Event::Warning(format!(
                 "retention failed, nothing more deleted: {e}"
             ))),
+        }
+        for w in warnings {
+            if self.warned.insert(w.clone()) {
+                on_event(&Event::Warning(w));
+            }
         }
     }
 

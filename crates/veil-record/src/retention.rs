@@ -1,15 +1,24 @@
-//! Retention over a recording directory: segments past the retention period and not under
-//! a hold are deleted, each deletion written to the audit log first.
+//! Retention over a recording directory: segments past the retention period, or named by
+//! a granted erasure request, and not under a hold or a pending access request, are erased,
+//! each erasure written to the audit log first.
+//!
+//! Erasing a segment: an encrypted segment's data key (`keys/<name>.key.age`) is
+//! overwritten with zeros, synced and removed, then the segment is removed (its bytes,
+//! wherever copies of them are, no longer decrypt: crypto-erasure); an unencrypted segment
+//! is overwritten with zeros, synced and removed.
 
+use std::collections::BTreeSet;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use veil_audit::{
-    plan_with_retention, Action, AuditLog, Hold, NewEntry, PlanInput, Recording, Timestamp, Window,
+    plan_with_retention, AccessRequest, Action, AuditLog, BasisKind, DeleteReason, Entry, ErasureRequest,
+    Hold, LegalBasis, NewEntry, PlanInput, Recording, Timestamp, Window,
 };
 
-use crate::index::{sync_dir, Deleted, Index, INDEX_FILE};
+use crate::index::{sync_dir, Deleted, Index, INDEX_FILE, KEYS_DIR};
 use crate::RecordError;
 
 /// Where deletions and notes are logged, and as whom.
@@ -30,12 +39,167 @@ impl AuditTarget {
         window: Option<Window>,
         reason: &str,
     ) -> Result<(), RecordError> {
+        self.append_with(action, camera, window, None, reason)
+    }
+
+    fn append_with(
+        &self,
+        action: Action,
+        camera: &str,
+        window: Option<Window>,
+        basis: Option<LegalBasis>,
+        reason: &str,
+    ) -> Result<(), RecordError> {
         let mut e = NewEntry::new(&self.actor, action, reason).camera(camera);
         if let Some(w) = window {
             e = e.window(w);
         }
+        if let Some(b) = basis {
+            e = e.basis(b);
+        }
         AuditLog::new(&self.log).append(&e, &[])?;
         Ok(())
+    }
+}
+
+/// What protects footage and what asks for its early erasure: incident holds, access
+/// requests (inzage) and erasure requests, from their files and from the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requests {
+    /// Incident holds: open ones keep footage.
+    pub holds: Vec<Hold>,
+    /// Access requests: pending ones keep footage.
+    pub access: Vec<AccessRequest>,
+    /// Erasure requests: footage they cover is erased early unless a hold or a pending
+    /// access request covers it (then they stay pending).
+    pub erasures: Vec<ErasureRequest>,
+    /// The reasons of the `note` entries already in the audit log (a warning is noted once).
+    pub noted: BTreeSet<String>,
+}
+
+impl Requests {
+    /// The requests recorded in an audit log:
+    /// - a `hold` entry (basis `incident:REF`, its camera, its window or, without one, all
+    ///   of the camera's footage) is an incident hold, open until a later `release` entry
+    ///   with the same basis and camera;
+    /// - a `request` entry with an `inzage:REF` basis is a pending access request for its
+    ///   camera and window, until a later `release` entry with the same basis and camera;
+    /// - a `request` or `erase` entry with an `erasure-request:REF` basis is an erasure
+    ///   request for its camera and window. (Erasures carried out are logged as `delete`
+    ///   entries, so they are never read back as requests.)
+    pub fn from_log(entries: &[Entry]) -> Requests {
+        let mut r = Requests::default();
+        let released = |i: usize, e: &Entry| {
+            entries[i + 1..]
+                .iter()
+                .find(|x| x.action == Action::Release && x.basis == e.basis && x.camera == e.camera)
+                .map(|x| x.time)
+        };
+        for (i, e) in entries.iter().enumerate() {
+            if e.action == Action::Note {
+                r.noted.insert(e.reason.clone());
+                continue;
+            }
+            let (Some(camera), Some(basis)) = (&e.camera, &e.basis) else {
+                continue;
+            };
+            match (e.action, basis.kind) {
+                (Action::Hold, BasisKind::Incident) => r.holds.push(Hold {
+                    incident: basis.reference.clone(),
+                    camera: camera.clone(),
+                    window: e.window.unwrap_or_else(all_time),
+                    opened: e.time,
+                    resolved: released(i, e),
+                }),
+                (Action::Request, BasisKind::Inzage) => {
+                    if let Some(window) = e.window {
+                        r.access.push(AccessRequest {
+                            reference: basis.reference.clone(),
+                            camera: camera.clone(),
+                            window,
+                            received: e.time,
+                            handled: released(i, e),
+                        });
+                    }
+                }
+                (Action::Request | Action::Erase, BasisKind::ErasureRequest) => {
+                    if let Some(window) = e.window {
+                        r.erasures.push(ErasureRequest {
+                            reference: basis.reference.clone(),
+                            requester: e.actor.clone(),
+                            camera: camera.clone(),
+                            window,
+                            received: e.time,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        r
+    }
+
+    /// Add `other`'s requests to these.
+    pub fn extend(&mut self, other: Requests) {
+        self.holds.extend(other.holds);
+        self.access.extend(other.access);
+        self.erasures.extend(other.erasures);
+        self.noted.extend(other.noted);
+    }
+
+    /// A warning for every hold and request whose camera has no recording under `dir` (and
+    /// is not `own`, a recorder's own camera): it protects or erases nothing there, which
+    /// is most often a misspelt camera id.
+    pub fn unknown_cameras(&self, dir: &Path, own: Option<&str>) -> Vec<String> {
+        let known = |c: &str| {
+            own == Some(c) || (crate::index::is_plain_name(c) && dir.join(c).join(INDEX_FILE).is_file())
+        };
+        let mut out = Vec::new();
+        let mut say = |what: &str, reference: &str, camera: &str, effect: &str| {
+            if !known(camera) {
+                let w = format!(
+                    "{what} {reference} names camera {camera:?}, which has no recordings under {}: it {effect} nothing there (is the camera id spelt as in its zone file?)",
+                    dir.display()
+                );
+                if !out.contains(&w) {
+                    out.push(w);
+                }
+            }
+        };
+        for h in &self.holds {
+            say("hold", &h.incident, &h.camera, "protects");
+        }
+        for a in &self.access {
+            say("access request", &a.reference, &a.camera, "protects");
+        }
+        for e in &self.erasures {
+            say("erasure request", &e.reference, &e.camera, "erases");
+        }
+        out
+    }
+
+    /// Log each warning as a `note` (about the camera the warning names) unless the log has
+    /// it already; the warnings that could not be logged come back as errors' text.
+    pub fn note_warnings(&self, warnings: &[String], audit: &AuditTarget) -> Vec<String> {
+        let mut failed = Vec::new();
+        for w in warnings.iter().filter(|w| !self.noted.contains(*w)) {
+            let camera = w
+                .split_once("camera \"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map_or("unknown", |(c, _)| c);
+            if let Err(e) = audit.append(Action::Note, camera, None, w) {
+                failed.push(format!("cannot log the warning: {e}"));
+            }
+        }
+        failed
+    }
+}
+
+/// The whole of time, for a hold without a window.
+fn all_time() -> Window {
+    Window {
+        from: Timestamp::from_unix_seconds(-62_135_596_800).unwrap_or_else(Timestamp::now), // 0001-01-01
+        to: Timestamp::from_unix_seconds(253_402_300_799).unwrap_or_else(Timestamp::now), // 9999-12-31T23:59:59
     }
 }
 
@@ -44,14 +208,40 @@ impl AuditTarget {
 pub struct RetentionOptions {
     /// How long a segment is kept after its end.
     pub retention: Duration,
-    /// Incident holds (the holds file of `redact retention plan`).
-    pub holds: Vec<Hold>,
-    /// The instant the pass is made for.
+    /// Holds, access and erasure requests ([`HoldsWatch::current`]).
+    pub requests: Requests,
+    /// The instant the pass is made for. Without `dry_run` it may not lie in the future
+    /// (that would erase footage before its time).
     pub now: Timestamp,
     /// Only report what would be deleted.
     pub dry_run: bool,
-    /// Where each deletion is logged.
+    /// Where each deletion is logged: required unless `dry_run` (every deletion is
+    /// audited).
     pub audit: Option<AuditTarget>,
+}
+
+impl RetentionOptions {
+    /// Refuse a pass that would delete without an audit log, or before footage's time.
+    fn check(&self) -> Result<(), RecordError> {
+        if self.dry_run {
+            return Ok(());
+        }
+        if self.audit.is_none() {
+            return Err(RecordError::InvalidOption {
+                reason: "every deletion is audited: an audit log (and an actor) is required unless it is a dry run".into(),
+            });
+        }
+        let real_now = Timestamp::now();
+        if self.now.unix_millis() > real_now.unix_millis() + 60_000 {
+            return Err(RecordError::InvalidOption {
+                reason: format!(
+                    "retention as of {} (in the future; it is {real_now}) would delete footage before its time: only a dry run may look ahead",
+                    self.now
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A segment deleted (or, in a dry run, to be deleted).
@@ -63,6 +253,21 @@ pub struct SegmentDeletion {
     pub file: String,
     /// The rule.
     pub reason: String,
+    /// How it is erased: its data key destroyed (encrypted), or overwritten (plain).
+    pub how: String,
+}
+
+/// An erasure request that cannot be carried out (yet) for a segment, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingErasure {
+    /// Camera id.
+    pub camera: String,
+    /// The erasure request.
+    pub reference: String,
+    /// File name in the camera's directory.
+    pub file: String,
+    /// What keeps it (open holds, pending access requests).
+    pub reasons: String,
 }
 
 /// A segment past its retention period, kept because a hold covers it.
@@ -85,6 +290,10 @@ pub struct RetentionOutcome {
     pub held: Vec<SegmentHeld>,
     /// Segments within retention.
     pub kept: usize,
+    /// Erasure requests waiting for a hold or an access request to end.
+    pub pending: Vec<PendingErasure>,
+    /// Warnings for the operator (holds and requests naming an unknown camera).
+    pub warnings: Vec<String>,
 }
 
 /// Apply retention to every camera directory of `dir` (those holding an `index.jsonl`).
@@ -92,6 +301,7 @@ pub struct RetentionOutcome {
 /// # Errors
 /// As [`apply_retention_camera`], and [`RecordError::Io`] when `dir` cannot be listed.
 pub fn apply_retention(dir: &Path, opts: &RetentionOptions) -> Result<RetentionOutcome, RecordError> {
+    opts.check()?;
     let mut cams: Vec<(String, PathBuf)> = Vec::new();
     let entries = fs::read_dir(dir).map_err(|source| RecordError::Io {
         path: dir.to_path_buf(),
@@ -112,12 +322,20 @@ pub fn apply_retention(dir: &Path, opts: &RetentionOptions) -> Result<RetentionO
         }
     }
     cams.sort();
-    let mut total = RetentionOutcome::default();
+    let mut total = RetentionOutcome {
+        warnings: opts.requests.unknown_cameras(dir, None),
+        ..RetentionOutcome::default()
+    };
+    if let (Some(a), false) = (&opts.audit, opts.dry_run) {
+        let failed = opts.requests.note_warnings(&total.warnings, a);
+        total.warnings.extend(failed);
+    }
     for (camera, path) in cams {
         let o = apply_retention_camera(&path, &camera, opts)?;
         total.deleted.extend(o.deleted);
         total.held.extend(o.held);
         total.kept += o.kept;
+        total.pending.extend(o.pending);
     }
     Ok(total)
 }
@@ -125,17 +343,20 @@ pub fn apply_retention(dir: &Path, opts: &RetentionOptions) -> Result<RetentionO
 /// Apply retention to one camera directory (`DIR/<camera id>`), under the index lock.
 ///
 /// For each deletion: the audit entry is written first (so that no footage disappears
-/// unaccounted for, even if the process dies next), then the file is removed, then the
-/// index line is marked deleted.
+/// unaccounted for, even if the process dies next), then the segment is erased (its data
+/// key destroyed, or the file overwritten) and removed, then the index line is marked
+/// deleted.
 ///
 /// # Errors
-/// [`RecordError::Io`], [`RecordError::BadIndex`], [`RecordError::Audit`] (nothing more is
-/// deleted once logging fails).
+/// [`RecordError::InvalidOption`] without an audit log or with a future `now` (unless a dry
+/// run), [`RecordError::Io`], [`RecordError::BadIndex`] (an entry that is not a plain file
+/// name included), [`RecordError::Audit`] (nothing more is deleted once logging fails).
 pub fn apply_retention_camera(
     cam_dir: &Path,
     camera: &str,
     opts: &RetentionOptions,
 ) -> Result<RetentionOutcome, RecordError> {
+    opts.check()?;
     let index = Index::new(cam_dir);
     index.locked(|index| {
         let mut entries = index.read()?;
@@ -152,8 +373,9 @@ pub fn apply_retention_camera(
                     path: entries[i].file.clone(),
                 })
                 .collect(),
-            holds: opts.holds.clone(),
-            ..PlanInput::default()
+            holds: opts.requests.holds.clone(),
+            access: opts.requests.access.clone(),
+            erasures: opts.requests.erasures.clone(),
         };
         let plan = plan_with_retention(&input, opts.retention, opts.now)?;
         let mut out = RetentionOutcome {
@@ -172,6 +394,21 @@ pub fn apply_retention_camera(
                     .join("; "),
             });
         }
+        for decision in &plan.erasures {
+            for r in &decision.refused {
+                out.pending.push(PendingErasure {
+                    camera: camera.to_string(),
+                    reference: decision.reference.clone(),
+                    file: r.path.clone(),
+                    reasons: r
+                        .reasons
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                });
+            }
+        }
         let mut changed = false;
         let mut result = Ok(());
         for d in &plan.delete {
@@ -181,51 +418,54 @@ pub fn apply_retention_camera(
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; ");
-            out.deleted.push(SegmentDeletion {
-                camera: camera.to_string(),
-                file: d.recording.path.clone(),
-                reason: reason.clone(),
-            });
-            if opts.dry_run {
-                continue;
-            }
             let Some(entry) = entries
                 .iter_mut()
                 .find(|e| e.deleted.is_none() && e.file == d.recording.path)
             else {
                 continue;
             };
+            let how = match &entry.key {
+                Some(k) => format!("crypto-erased: its data key {KEYS_DIR}/{k} overwritten and removed"),
+                None => "overwritten with zeros and removed".to_string(),
+            };
+            out.deleted.push(SegmentDeletion {
+                camera: camera.to_string(),
+                file: d.recording.path.clone(),
+                reason: reason.clone(),
+                how: how.clone(),
+            });
+            if opts.dry_run {
+                continue;
+            }
             if let Some(a) = &opts.audit {
                 let window = Window {
                     from: entry.start,
                     to: entry.end,
                 };
                 let text = format!(
-                    "recording {camera}/{} deleted (sha256 {}, {} frames): {reason}",
+                    "recording {camera}/{} deleted (sha256 {}, {} frames): {reason}; {how}",
                     entry.file, entry.sha256, entry.frames
                 );
-                if let Err(e) = a.append(Action::Delete, camera, Some(window), &text) {
+                // An erasure on request names the request as its basis.
+                let basis = d.reasons.iter().find_map(|r| match r {
+                    DeleteReason::ErasureGranted { reference } => {
+                        LegalBasis::new(BasisKind::ErasureRequest, reference.clone()).ok()
+                    }
+                    _ => None,
+                });
+                if let Err(e) = a.append_with(Action::Delete, camera, Some(window), basis, &text) {
                     result = Err(e);
                     break;
                 }
             }
-            let path = cam_dir.join(&entry.file);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => {
-                    result = Err(RecordError::Io {
-                        path,
-                        op: "delete",
-                        source,
-                    });
-                    break;
-                }
+            if let Err(e) = erase_segment(cam_dir, &entry.file, entry.key.as_deref()) {
+                result = Err(e);
+                break;
             }
             entry.deleted = Some(Deleted {
                 // When the file was actually removed (`now` may be given for the rule).
                 time: Timestamp::now(),
-                reason,
+                reason: format!("{reason}; {how}"),
             });
             changed = true;
         }
@@ -237,30 +477,112 @@ pub fn apply_retention_camera(
     })
 }
 
-/// A holds file, read again at every retention pass, so that a hold added (or an incident
-/// resolved) takes effect at the next pass without restarting the recorder. The file is
-/// small; reading it each time also catches a change that keeps its size and modification
-/// time (coarse file system clocks).
-#[derive(Debug)]
+/// Erase one segment: destroy its data key (crypto-erasure) or overwrite it, then remove it.
+fn erase_segment(cam_dir: &Path, file: &str, key: Option<&str>) -> Result<(), RecordError> {
+    let path = cam_dir.join(file);
+    let io = |path: &Path, op| {
+        let path = path.to_path_buf();
+        move |source| RecordError::Io { path, op, source }
+    };
+    match key {
+        Some(k) => {
+            let keys = cam_dir.join(KEYS_DIR);
+            let kp = keys.join(k);
+            overwrite_and_remove(&kp).map_err(io(&kp, "destroy the data key"))?;
+            sync_dir(&keys);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(&path, "delete")(e)),
+            }
+        }
+        None => overwrite_and_remove(&path).map_err(io(&path, "overwrite and delete"))?,
+    }
+    Ok(())
+}
+
+/// Overwrite a file with zeros in place, sync, and remove it (a missing file is fine).
+///
+/// This reaches the blocks the file occupies on a disk that rewrites in place; on an SSD,
+/// a copy-on-write file system or a snapshot the old blocks may survive (SECURITY.md).
+pub fn overwrite_and_remove(path: &Path) -> std::io::Result<()> {
+    let mut f = match fs::OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut left = f.metadata()?.len();
+    let zeros = vec![0u8; 1 << 20];
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        f.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    f.sync_all()?;
+    drop(f);
+    fs::remove_file(path)
+}
+
+/// The holds file, the access and erasure requests files and the audit log, read again at
+/// every retention pass, so that a hold or request added (or released) takes effect at the
+/// next pass without restarting the recorder. The files are small; reading them each time
+/// also catches a change that keeps size and modification time (coarse file system clocks).
+#[derive(Debug, Clone, Default)]
 pub struct HoldsWatch {
-    path: Option<PathBuf>,
+    holds: Option<PathBuf>,
+    access: Option<PathBuf>,
+    erasures: Option<PathBuf>,
+    log: Option<PathBuf>,
 }
 
 impl HoldsWatch {
-    /// Watch `path` (`None`: no holds).
+    /// Watch the holds file `path` (`None`: no holds file).
     pub fn new(path: Option<PathBuf>) -> Self {
-        HoldsWatch { path }
+        HoldsWatch {
+            holds: path,
+            ..HoldsWatch::default()
+        }
     }
 
-    /// The current holds.
+    /// Also read access requests (`{"version":1,"requests":[...]}`, as for `retention plan`).
+    pub fn access(mut self, path: Option<PathBuf>) -> Self {
+        self.access = path;
+        self
+    }
+
+    /// Also read erasure requests (`{"version":1,"requests":[...]}`).
+    pub fn erasures(mut self, path: Option<PathBuf>) -> Self {
+        self.erasures = path;
+        self
+    }
+
+    /// Also honour the holds and requests recorded in this audit log
+    /// ([`Requests::from_log`]); a log that does not exist yet has none.
+    pub fn audit_log(mut self, path: Option<PathBuf>) -> Self {
+        self.log = path;
+        self
+    }
+
+    /// The current holds and requests.
     ///
     /// # Errors
-    /// [`RecordError::Audit`] when the file is missing or invalid: then nothing may be
-    /// deleted (a hold that cannot be read could be the one protecting a segment).
-    pub fn current(&self) -> Result<Vec<Hold>, RecordError> {
-        match &self.path {
-            Some(p) => Ok(veil_audit::load_holds(p)?),
-            None => Ok(Vec::new()),
+    /// [`RecordError::Audit`] when a file is missing or invalid, or the audit log does not
+    /// verify: then nothing may be deleted (a hold that cannot be read could be the one
+    /// protecting a segment).
+    pub fn current(&self) -> Result<Requests, RecordError> {
+        let mut r = match &self.log {
+            Some(p) if p.exists() => Requests::from_log(&AuditLog::new(p).read_entries()?),
+            _ => Requests::default(),
+        };
+        if let Some(p) = &self.holds {
+            r.holds.extend(veil_audit::load_holds(p)?);
         }
+        if let Some(p) = &self.access {
+            r.access.extend(veil_audit::load_access(p)?);
+        }
+        if let Some(p) = &self.erasures {
+            r.erasures.extend(veil_audit::load_erasures(p)?);
+        }
+        Ok(r)
     }
 }

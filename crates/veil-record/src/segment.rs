@@ -5,11 +5,24 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use veil_audit::Timestamp;
+use veil_crypt::{EncryptingFile, PublicKey, SecretKey};
 use veil_video::{EncodeOptions, ReadOptions, VideoInfo, VideoReader, VideoWriter};
 
 use crate::config::{Event, FRAGMENT};
-use crate::index::{sync_dir, Gap, Index, IndexEntry, INDEX_VERSION};
+use crate::index::{sync_dir, Gap, Index, IndexEntry, INDEX_VERSION, KEYS_DIR};
 use crate::RecordError;
+
+/// The extension of an encrypted segment (an age file holding the fragmented MP4).
+pub const ENCRYPTED_EXT: &str = ".mp4.age";
+
+/// The sealed data key's file name (in `keys/`) of the encrypted segment `file`.
+pub fn key_file_for(file: &str) -> String {
+    let stem = file
+        .strip_suffix(ENCRYPTED_EXT)
+        .or_else(|| file.strip_suffix(".mp4"))
+        .unwrap_or(file);
+    format!("{stem}.key.age")
+}
 
 /// Free space always left on the disk, on top of one segment's worth.
 const MIN_RESERVE: u64 = 256 * 1024;
@@ -23,6 +36,10 @@ pub(crate) struct Segment {
     /// End of the last frame written (its time plus one frame).
     pub(crate) end_ms: i64,
     pub(crate) gaps: Vec<Gap>,
+    /// The encrypted file the writer's bytes go to (encrypted recording only).
+    pub(crate) enc: Option<EncryptingFile>,
+    /// The sealed data key's file name in `keys/` (encrypted recording only).
+    pub(crate) key: Option<String>,
 }
 
 /// A camera's directory of segments, its index, and what this run has written there.
@@ -32,6 +49,9 @@ pub(crate) struct Segments {
     pub(crate) cam_dir: PathBuf,
     pub(crate) index: Index,
     encode: EncodeOptions,
+    /// The site's public keys: segments are encrypted (each to its own data key, sealed to
+    /// these) when not empty.
+    encrypt_to: Vec<PublicKey>,
     /// The largest segment so far (bytes): the free space one more needs.
     largest: u64,
     /// Segments closed and indexed in this run.
@@ -58,11 +78,12 @@ pub fn segment_name(t: Timestamp) -> String {
 
 impl Segments {
     /// The segments in `cam_dir`, encoded with `encode`.
-    pub(crate) fn new(cam_dir: PathBuf, encode: EncodeOptions) -> Self {
+    pub(crate) fn new(cam_dir: PathBuf, encode: EncodeOptions, encrypt_to: Vec<PublicKey>) -> Self {
         Segments {
             index: Index::new(&cam_dir),
             cam_dir,
             encode,
+            encrypt_to,
             largest: 0,
             closed: 0,
             last_end: None,
@@ -71,12 +92,20 @@ impl Segments {
 
     pub(crate) fn open(&mut self, info: &VideoInfo, start_ms: i64) -> Result<Segment, RecordError> {
         let base = segment_name(ts(start_ms));
-        let mut file = format!("{base}.mp4");
+        let encrypted = !self.encrypt_to.is_empty();
+        let ext = if encrypted { ENCRYPTED_EXT } else { ".mp4" };
+        let taken = |stem: &str| {
+            self.cam_dir.join(format!("{stem}.mp4")).exists()
+                || self.cam_dir.join(format!("{stem}{ENCRYPTED_EXT}")).exists()
+                || self.cam_dir.join(KEYS_DIR).join(key_file_for(stem)).exists()
+        };
+        let mut stem = base.clone();
         let mut n = 1;
-        while self.cam_dir.join(&file).exists() {
-            file = format!("{base}-{n}.mp4");
+        while taken(&stem) {
+            stem = format!("{base}-{n}");
             n += 1;
         }
+        let file = format!("{stem}{ext}");
         let path = self.cam_dir.join(&file);
         let fps = f64::from(info.fps.0) / f64::from(info.fps.1);
         let opts = EncodeOptions {
@@ -86,7 +115,56 @@ impl Segments {
             keep_audio: false,
             ..self.encode.clone()
         };
-        let writer = VideoWriter::create(&path, info, &opts)?;
+        if !encrypted {
+            let writer = VideoWriter::create(&path, info, &opts)?;
+            return Ok(Segment {
+                writer,
+                file,
+                path,
+                start_ms,
+                end_ms: start_ms,
+                gaps: Vec::new(),
+                enc: None,
+                key: None,
+            });
+        }
+        // A fresh data key for this segment, sealed to the site's public keys and written
+        // before any footage; the recorder keeps only its public half.
+        let key = key_file_for(&file);
+        let keys_dir = self.cam_dir.join(KEYS_DIR);
+        let key_path = keys_dir.join(&key);
+        let io = |path: &Path, op| {
+            let path = path.to_path_buf();
+            move |source| RecordError::Io { path, op, source }
+        };
+        fs::create_dir_all(&keys_dir).map_err(io(&keys_dir, "create"))?;
+        let data_public = {
+            let data = SecretKey::generate();
+            let sealed = data.seal(&self.encrypt_to)?;
+            veil_core::fsutil::write_atomic(&key_path, &sealed).map_err(io(&key_path, "write"))?;
+            sync_dir(&keys_dir);
+            data.public()
+            // `data` (the secret) is dropped here.
+        };
+        let cleanup = || {
+            let _ = fs::remove_file(&key_path);
+        };
+        let enc = match EncryptingFile::create(&path, &[data_public]) {
+            Ok(e) => e,
+            Err(e) => {
+                cleanup();
+                return Err(e.into());
+            }
+        };
+        let writer = match VideoWriter::create_stream(&path, enc.writer(), info, &opts) {
+            Ok(w) => w,
+            Err(e) => {
+                drop(enc);
+                let _ = fs::remove_file(&path);
+                cleanup();
+                return Err(e.into());
+            }
+        };
         Ok(Segment {
             writer,
             file,
@@ -94,6 +172,8 @@ impl Segments {
             start_ms,
             end_ms: start_ms,
             gaps: Vec::new(),
+            enc: Some(enc),
+            key: Some(key),
         })
     }
 
@@ -108,9 +188,19 @@ impl Segments {
         let frames = s.writer.frames_written();
         if frames == 0 {
             drop(s.writer); // removes the empty file
+            if let Some(enc) = s.enc {
+                drop(enc);
+                let _ = fs::remove_file(&s.path);
+            }
+            if let Some(k) = &s.key {
+                let _ = fs::remove_file(self.cam_dir.join(KEYS_DIR).join(k));
+            }
             return Ok(());
         }
         s.writer.finish()?;
+        if let Some(enc) = s.enc {
+            enc.finish()?;
+        }
         sync_dir(&self.cam_dir);
         let (sha256, size) = sha256_file(&s.path)?;
         self.largest = self.largest.max(size);
@@ -125,6 +215,7 @@ impl Segments {
             gaps: s.gaps,
             deleted: None,
             recovered: None,
+            key: s.key,
         };
         self.index.locked(|i| i.append(&entry))?;
         self.closed += 1;
@@ -146,7 +237,11 @@ impl Segments {
                     source,
                 })?
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|n| n.ends_with(".mp4") && !n.starts_with('.') && !known.contains(n))
+                .filter(|n| {
+                    (n.ends_with(".mp4") || n.ends_with(ENCRYPTED_EXT))
+                        && !n.starts_with('.')
+                        && !known.contains(n)
+                })
                 .collect();
             names.sort();
             let mut last_end = index.read()?.iter().map(|e| ms(e.end)).max();
@@ -202,22 +297,11 @@ impl Segments {
 /// The index entry of a segment left behind by an unclean stop, or `None` when its name is
 /// not a segment's or no frame of it can be read.
 fn recover_segment(dir: &Path, name: &str) -> Option<IndexEntry> {
-    let stem = name.strip_suffix(".mp4")?;
-    let stamp = stem.split('-').next()?;
-    let b = stamp.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
+    if name.ends_with(ENCRYPTED_EXT) {
+        return recover_encrypted(dir, name);
     }
-    let rfc = format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &stamp[0..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[9..11],
-        &stamp[11..13],
-        &stamp[13..15]
-    );
-    let start = Timestamp::parse(&rfc).ok()?;
+    let stem = name.strip_suffix(".mp4")?;
+    let start = start_from_name(stem)?;
     let path = dir.join(name);
     let mut reader = VideoReader::open(&path, &ReadOptions::default()).ok()?;
     let fps = reader.info().fps;
@@ -243,6 +327,63 @@ fn recover_segment(dir: &Path, name: &str) -> Option<IndexEntry> {
         gaps: Vec::new(),
         deleted: None,
         recovered: Some("indexed after an unclean stop; start from the file name".into()),
+        key: None,
+    })
+}
+
+/// The start a segment's name (`YYYYmmddTHHMMSSZ[-n]`) gives, to the second.
+fn start_from_name(stem: &str) -> Option<Timestamp> {
+    let stamp = stem.split('-').next()?;
+    let b = stamp.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !stamp.is_ascii() {
+        return None;
+    }
+    let rfc = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &stamp[0..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[9..11],
+        &stamp[11..13],
+        &stamp[13..15]
+    );
+    Timestamp::parse(&rfc).ok()
+}
+
+/// An encrypted segment left by an unclean stop: the recorder holds no secret key, so its
+/// frames cannot be counted; its end is the file's last modification (the last chunk
+/// written), its key the sealed key of the same name if there is one. Its last chunk (at
+/// most 64 KiB of the stream) was never written, so a reader decrypts the complete chunks
+/// and then reports the file as cut short.
+fn recover_encrypted(dir: &Path, name: &str) -> Option<IndexEntry> {
+    let start = start_from_name(name.strip_suffix(ENCRYPTED_EXT)?)?;
+    let path = dir.join(name);
+    let meta = fs::metadata(&path).ok()?;
+    if meta.len() == 0 {
+        return None;
+    }
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(ms(start), |d| d.as_millis() as i64);
+    let (sha256, _) = sha256_file(&path).ok()?;
+    let key = key_file_for(name);
+    let key = dir.join(KEYS_DIR).join(&key).is_file().then_some(key);
+    Some(IndexEntry {
+        version: INDEX_VERSION,
+        file: name.to_string(),
+        start,
+        end: ts(modified.max(ms(start) + 1)),
+        frames: 0,
+        sha256,
+        gaps: Vec::new(),
+        deleted: None,
+        recovered: Some(
+            "encrypted, indexed after an unclean stop: start from the file name, end from its last write, frames not counted (the recorder holds no secret key)"
+                .into(),
+        ),
+        key,
     })
 }
 

@@ -31,6 +31,7 @@ fn entry(file: &str, start: &str, end: &str) -> IndexEntry {
         gaps: Vec::new(),
         deleted: None,
         recovered: None,
+        key: None,
     }
 }
 
@@ -117,7 +118,10 @@ fn retention_deletes_expired_segments_audits_first_and_marks_the_index() {
     };
     let opts = |dry_run| RetentionOptions {
         retention: Duration::from_secs(6),
-        holds: vec![hold.clone()],
+        requests: Requests {
+            holds: vec![hold.clone()],
+            ..Requests::default()
+        },
         now: t("2026-03-01T10:00:11Z"),
         dry_run,
         audit: Some(AuditTarget {
@@ -140,6 +144,7 @@ fn retention_deletes_expired_segments_audits_first_and_marks_the_index() {
             camera: "cam-1".into(),
             file: "20260301T100000Z.mp4".into(),
             reason: "retention of 6 s ended 2026-03-01T10:00:08Z".into(),
+            how: "overwritten with zeros and removed".into(),
         }]
     );
     assert_eq!(o.held.len(), 1);
@@ -172,7 +177,7 @@ fn an_unwritable_audit_log_deletes_nothing() {
     let cam = camera_dir(&root);
     let opts = RetentionOptions {
         retention: Duration::from_secs(1),
-        holds: Vec::new(),
+        requests: Requests::default(),
         now: t("2026-03-02T00:00:00Z"),
         dry_run: false,
         audit: Some(AuditTarget {
@@ -208,7 +213,7 @@ fn an_unreadable_holds_file_is_an_error_not_an_empty_list() {
     assert!(HoldsWatch::new(Some(root.join("missing.json")))
         .current()
         .is_err());
-    assert!(HoldsWatch::new(None).current().unwrap().is_empty());
+    assert_eq!(HoldsWatch::new(None).current().unwrap(), Requests::default());
     std::fs::remove_dir_all(root).unwrap();
 }
 
@@ -236,7 +241,11 @@ fn camera_ids_that_are_not_plain_names_are_refused() {
         let Ok(camera) = veil_core::CameraConfig::from_toml_str(&toml, "inline") else {
             continue; // refused by the zone file already
         };
-        let cfg = RecorderConfig::new("in.ts", camera, &root);
+        let mut cfg = RecorderConfig::new("in.ts", camera, &root);
+        cfg.audit = Some(AuditTarget {
+            log: root.join("audit.jsonl"),
+            actor: "recorder".into(),
+        });
         assert!(
             matches!(Recorder::new(cfg), Err(RecordError::InvalidOption { .. })),
             "{id:?}"
