@@ -330,3 +330,63 @@ fn a_pass_without_an_audit_log_or_ahead_of_time_deletes_nothing() {
     assert!(outside.exists());
     std::fs::remove_dir_all(root).unwrap();
 }
+
+#[test]
+fn an_encrypted_segment_a_crash_left_is_indexed_with_its_data_key_and_reads_up_to_the_cut() {
+    let root = scratch("crash");
+    let files = veil_crypt::generate_key_files(&root.join("site.key")).unwrap();
+    let site_pub = veil_crypt::load_recipients(&files.public).unwrap();
+    let site = veil_crypt::load_identities(&files.secret).unwrap();
+    let cam = root.join("cam-1");
+    std::fs::create_dir_all(cam.join(KEYS_DIR)).unwrap();
+    let file = "20260301T100000Z.mp4.age";
+    let data = SecretKey::generate();
+    std::fs::write(
+        cam.join(KEYS_DIR).join(key_file_for(file)),
+        data.seal(&site_pub).unwrap(),
+    )
+    .unwrap();
+    // Three chunks' worth and part of a fourth written, then the process died (no finish).
+    let plain: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    {
+        let f = EncryptingFile::create(&cam.join(file), &[data.public()]).unwrap();
+        f.writer().write_all(&plain).unwrap();
+        f.writer().flush().unwrap();
+        drop(f);
+    }
+    let mut segs = segment::Segments::new(cam.clone(), veil_video::EncodeOptions::default(), site_pub);
+    let mut warned = Vec::new();
+    segs.recover(&mut |e| warned.push(format!("{e:?}"))).unwrap();
+    let entries = Index::new(&cam).read().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].file, file);
+    assert_eq!(entries[0].key.as_deref(), Some("20260301T100000Z.key.age"));
+    assert_eq!(entries[0].start, t("2026-03-01T10:00:00Z"));
+    assert!(entries[0].recovered.is_some() && entries[0].frames == 0);
+    assert_eq!(warned.len(), 1);
+    // The complete chunks decrypt; then the cut is reported, and no output is left.
+    let mut r = veil_crypt::decrypt_reader(
+        &[SecretKey::unseal(
+            &site,
+            &std::fs::read(cam.join(KEYS_DIR).join("20260301T100000Z.key.age")).unwrap(),
+            Path::new("k"),
+        )
+        .unwrap()
+        .remove(0)],
+        std::fs::File::open(cam.join(file)).unwrap(),
+        Path::new(file),
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let e = std::io::Read::read_to_end(&mut r, &mut got);
+    assert!(e.is_err());
+    assert!(
+        got.len() >= 2 * 65_536 && plain.starts_with(&got),
+        "{}",
+        got.len()
+    );
+    let out = root.join("out.mp4");
+    assert!(decrypt_segment(&cam.join(file), &site, &out).is_err());
+    assert!(!out.exists());
+    std::fs::remove_dir_all(root).unwrap();
+}

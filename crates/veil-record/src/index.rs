@@ -46,7 +46,8 @@ pub struct Deleted {
 pub struct IndexEntry {
     /// [`INDEX_VERSION`].
     pub version: u32,
-    /// File name inside the camera's directory (`YYYYmmddTHHMMSSZ.mp4`).
+    /// File name inside the camera's directory (`YYYYmmddTHHMMSSZ.mp4`, or `.mp4.age` when
+    /// encrypted).
     pub file: String,
     /// Time of the first frame (UTC).
     pub start: Timestamp,

@@ -1,30 +1,42 @@
-//! Veil as the recorder: a live camera stream, masked at capture, recorded in segments,
-//! deleted after the retention period unless an incident holds it, every deletion audited.
+//! Veil as the recorder: a live camera stream, masked at capture, recorded in segments
+//! (encrypted to the site's public keys if asked), erased after the retention period unless
+//! an incident holds it or a request covers it, every deletion audited.
 //!
 //! ```text
 //! camera URL -> decode -> CaptureMasker -> encode -> DIR/<camera id>/<UTC start>.mp4
-//!                                                    (fragmented MP4, back to back)
+//!                                          [-> age stream -> <UTC start>.mp4.age,
+//!                                              data key sealed to the site: keys/<UTC start>.key.age]
 //!                                                 -> DIR/<camera id>/index.jsonl
-//!            -> retention: segments past the period and not held are deleted, each
-//!               deletion written to the audit log first
+//!            -> retention: segments past the period (or named by an erasure request) and
+//!               neither held nor requested are erased, each erasure written to the audit
+//!               log first
 //! ```
 //!
 //! - **Masking before anything touches disk.** Every decoded frame goes through the
 //!   camera's [`veil_core::CaptureMasker`] before the encoder; there are no raw or unmasked
 //!   temporary files. A masking failure stops recording.
+//! - **Encryption as it is written** ([`RecorderConfig::encrypt_to`]): the encoder's bytes go
+//!   into an age stream (`veil-crypt`), so only ciphertext reaches the disk; each segment has
+//!   its own data key, sealed to the site's public keys and then forgotten. The recorder
+//!   holds no secret key. [`decrypt_segment`] reads a segment with the site's secret key.
 //! - **Segments** are fragmented MP4 files (a fragment per keyframe, at most one second),
 //!   written in place: a crash or power cut loses at most the last fragment and the frames
-//!   still inside the encoder (its lookahead). The next run indexes a segment a crash left
+//!   still inside the encoder (its lookahead), and for an encrypted segment the last chunk
+//!   of the stream (at most 64 KiB). The next run indexes a segment a crash left
 //!   without an index line ([`IndexEntry::recovered`]) and records the time it was not
 //!   running as a gap. Each segment starts on a keyframe (a new encoder per segment) and
 //!   begins where the previous one ended.
 //! - **The index** ([`IndexEntry`]) has one line per closed segment: file, start, end,
-//!   frames, SHA-256, gaps; a deleted segment's line is marked `deleted`.
+//!   frames, SHA-256, gaps, the sealed data key; a deleted segment's line is marked
+//!   `deleted`. Entries that are not plain file names are refused.
 //! - **Drops.** A camera that fails or ends is reopened with backoff (1, 2, 4 ... 30 s);
-//!   the gap goes to the index and, with an audit log, a `note` entry. A size change starts
-//!   a new segment with a new masker.
+//!   the gap goes to the index and a `note` entry. A size change starts a new segment with
+//!   a new masker.
 //! - **Retention** ([`apply_retention_camera`]) runs at every segment close and every few
-//!   seconds during an outage, with the holds file read again each time.
+//!   seconds during an outage, with the holds, requests files and audit log read again each
+//!   time ([`HoldsWatch`], [`Requests`]). Erasing destroys an encrypted segment's data key
+//!   (crypto-erasure) or overwrites a plain segment, then removes it.
+//! - **Every deletion is audited**: the recorder refuses to start without an audit log.
 //! - **A full disk** stops recording cleanly ([`RecordError::DiskFull`]); nothing is
 //!   deleted early to make room.
 //!
@@ -34,6 +46,11 @@
 //! let camera = veil_core::CameraConfig::from_file("zones.toml".as_ref())?;
 //! let mut cfg = RecorderConfig::new("rtsp://10.0.0.5/stream1", camera, "/srv/veil");
 //! cfg.segment = veil_record::parse_duration("60s")?;
+//! cfg.audit = Some(veil_record::AuditTarget {
+//!     log: "/srv/veil/audit.jsonl".into(),
+//!     actor: "recorder@site".into(),
+//! });
+//! cfg.encrypt_to = veil_crypt::load_recipients("footage.key.pub".as_ref())?;
 //! let mut recorder = Recorder::new(cfg)?;
 //! let stop = recorder.stop_flag(); // set it from a signal handler to stop cleanly
 //! # let _ = stop;
