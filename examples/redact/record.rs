@@ -102,7 +102,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     dry_run: bool,
     /// The audit log (required unless --dry-run): every deletion. Its own hold, request,
-    /// erase and release entries are honoured too.
+    /// erase and release entries are honoured too (give it to a dry run as well, or the
+    /// dry run does not see them).
     #[arg(
         long,
         value_name = "LOG",

@@ -232,6 +232,9 @@ fn requests_and_holds_in_the_audit_log_protect_footage_and_erasure_requests_wait
         ),
         (1, 2, 1)
     );
+    // A hold without a window keeps all of its camera's footage.
+    let whole = requests.holds.iter().find(|h| h.incident == "INC-10").unwrap();
+    assert!(whole.window.from < t("1970-01-01T00:00:00Z") && whole.window.to > t("2999-01-01T00:00:00Z"));
     // At 10:00:09 with 6 s: the first expired but is requested, the second is erased on
     // request, the third is within retention and held, so its erasure waits.
     let o = apply_retention(&root, &opts(requests, "2026-03-01T10:00:09Z", &log)).unwrap();
