@@ -274,6 +274,12 @@ pub fn frame_layers<K: Keeps + ?Sized>(
             }
             continue;
         }
+        // A group box (one detection over two people detected on their own as well) is no
+        // one person: its people are redacted or kept by their own boxes, and redacting it
+        // would hide a kept requester standing in it.
+        if !is_face && tracks.get(id).is_some_and(|t| t.group_at(frame)) {
+            continue;
+        }
         let (groups, frac) = if is_face {
             (&mut faces, pad.face)
         } else {

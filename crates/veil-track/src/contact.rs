@@ -78,7 +78,15 @@ impl Contacts {
         // no one person, and its track makes no contact while it stays one.
         for &(p, _, d) in present.iter() {
             if let Some(d) = d {
-                persons[p].group = group_box(d, person_dets, dets);
+                let g = group_box(d, person_dets, dets);
+                let live = &mut persons[p];
+                if g {
+                    match live.groups.last_mut() {
+                        Some(span) if live.group => span[1] = frame,
+                        _ => live.groups.push([frame, frame]),
+                    }
+                }
+                live.group = g;
             }
         }
         for i in 0..present.len() {

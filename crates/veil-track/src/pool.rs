@@ -35,6 +35,8 @@ pub(crate) struct Live {
     /// Its last detection was a group box (one box over two people who are detected on their
     /// own as well, see [`crate::contact`]): it is no one person, so it makes no contacts.
     pub(crate) group: bool,
+    /// The spans of group boxes so far (see [`crate::Track::group_at`]).
+    pub(crate) groups: Vec<[u64; 2]>,
 }
 
 /// A tracklet while the tracker runs.
@@ -258,6 +260,7 @@ impl Pool {
                 }],
                 faces: Vec::new(),
                 group: false,
+                groups: Vec::new(),
                 tracklets: vec![LiveTracklet {
                     start: frame,
                     cause: if first { Cause::Start } else { Cause::Birth },

@@ -50,6 +50,11 @@ pub struct Track {
     pub(crate) boxes: Vec<TrackBox>,
     pub(crate) faces: Vec<TrackBox>,
     pub(crate) tracklets: Vec<Tracklet>,
+    /// Frame spans `[first, last]` (sorted, disjoint) in which the track's boxes are group
+    /// boxes: its detections there each covered two people who were detected on their own as
+    /// well (see [`Track::group_at`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) groups: Vec<[u64; 2]>,
 }
 
 impl Track {
@@ -92,7 +97,20 @@ impl Track {
             boxes,
             faces,
             tracklets: vec![whole(first_frame, last_frame)],
+            groups: Vec::new(),
         }
+    }
+
+    pub(crate) fn set_groups(&mut self, groups: Vec<[u64; 2]>) {
+        self.groups = groups;
+    }
+
+    /// Whether the track's box on `frame` is a group box: one detection over two people who
+    /// were both detected on their own on the same frames, from one such detection to the
+    /// next with no single-person detection between. Its people are covered by their own
+    /// boxes, so the group box need not redact (over a kept requester, it would hide them).
+    pub fn group_at(&self, frame: u64) -> bool {
+        self.groups.iter().any(|g| g[0] <= frame && frame <= g[1])
     }
 
     /// The track with these tracklets instead of one over its whole span.
@@ -198,6 +216,14 @@ impl Track {
             return Err(format!(
                 "track {id} is a face track but has a \"faces\" list (only person tracks carry faces)"
             ));
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            if g[0] > g[1] || i > 0 && self.groups[i - 1][1] >= g[0] {
+                return Err(format!(
+                    "track {id} groups[{i}] [{}, {}] is empty or not after the one before (spans must be sorted and disjoint)",
+                    g[0], g[1]
+                ));
+            }
         }
         for (name, list) in [("boxes", &self.boxes), ("faces", &self.faces)] {
             for (i, b) in list.iter().enumerate() {

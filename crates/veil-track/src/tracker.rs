@@ -251,6 +251,7 @@ impl Tracker {
                 );
                 let tl = build_tracklets(&track, &t.tracklets, first_frame, cfg.min_views, &mut looks);
                 track.set_tracklets_unchecked(tl);
+                track.set_groups(t.groups);
                 track
             })
             .collect();

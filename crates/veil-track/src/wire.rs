@@ -67,6 +67,8 @@ struct TrackWire {
     faces: Vec<TrackBox>,
     #[serde(default)]
     tracklets: Option<Vec<Tracklet>>,
+    #[serde(default)]
+    groups: Vec<[u64; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -210,6 +212,7 @@ impl Tracks {
                 boxes: t.boxes,
                 faces: t.faces,
                 tracklets,
+                groups: t.groups,
             });
         }
         check_analyzed(w.analyzed)?;
