@@ -18,7 +18,6 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gst::prelude::*;
 use gst_check::Harness;
 use veil_core::{CameraConfig, CaptureMasker, FrameMut, PixelFormat, ZoneStyle};
 
