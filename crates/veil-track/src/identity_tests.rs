@@ -566,3 +566,56 @@ fn a_face_inside_two_persons_goes_on_with_the_one_it_continues() {
     assert_ne!(row[2], Some(a));
     assert_ne!(row[3], Some(a));
 }
+
+/// Two people walk side by side, their boxes grazing (15 % of a box width). A third detection
+/// covers both on frames 10 to 20 (the detector saw the pair once more as one): a group box.
+/// It makes no identity event, its track records the group span, and each person stays one
+/// tracklet, seen clearly throughout.
+#[test]
+fn a_group_box_over_two_people_side_by_side_is_no_identity_event() {
+    let t = run(30, |n| {
+        let x = 40.0 + 4.0 * n as f32;
+        let a = fig(RED, BLUE, x);
+        let b = fig(GREEN, GREY, x + 34.0);
+        let mut v = vec![(a, true), (b, true)];
+        if (10..=20).contains(&n) {
+            let group = Figure {
+                bbox: BoxF::new(x - 2.0, 38.0, 78.0, 124.0),
+                ..a
+            };
+            v.insert(0, (group, true));
+        }
+        v
+    });
+    assert!(t.events().is_empty(), "{:?}", t.events());
+    let group = t
+        .tracks()
+        .iter()
+        .find(|tr| tr.group_at(15))
+        .expect("the group box's track records its span");
+    assert!((10..=20).all(|f| group.group_at(f)) && !group.group_at(21));
+    for x in [40.0, 74.0] {
+        let id = track_near(&t, 0, x);
+        assert_eq!(t.get(id).unwrap().tracklets().len(), 1, "track {id} was cut");
+        assert!(!t.get(id).unwrap().group_at(15));
+    }
+}
+
+/// Two people meet (their boxes overlap by half), then walk on side by side, grazing (15 %):
+/// the contact ends once both are detected apart, each clear of the other's sampled body, so
+/// they part while still walking together, and the clothing links each back.
+#[test]
+fn people_walking_on_side_by_side_after_meeting_part() {
+    let t = run(40, |n| {
+        let x = 40.0 + 4.0 * n as f32;
+        let gap = if (8..=12).contains(&n) { 20.0 } else { 34.0 };
+        vec![(fig(RED, BLUE, x), true), (fig(GREEN, GREY, x + gap), true)]
+    });
+    assert_eq!(t.events().len(), 1, "{:?}", t.events());
+    let a0 = tracklet_near(&t, 0, 40.0);
+    let a_end = tracklet_near(&t, 39, 40.0 + 4.0 * 39.0);
+    let b_end = tracklet_near(&t, 39, 74.0 + 4.0 * 39.0);
+    assert_ne!(a0, a_end, "the meeting cut the track");
+    let ida = t.identity(&[a0]);
+    assert!(ida.contains(&a_end) && !ida.contains(&b_end), "{ida:?}");
+}
