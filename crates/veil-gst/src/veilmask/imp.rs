@@ -388,7 +388,10 @@ impl ObjectImpl for VeilMask {
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("style-override", StyleOverride::None)
                     .nick("Style override")
-                    .blurb("One redaction style for every zone, or none to keep each zone's own")
+                    .blurb(
+                        "One redaction style for every zone, or none to keep each zone's own; only \
+                         stronger (solid > pixelate > blur > weak-blur): a weaker one is an error",
+                    )
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecBoolean::builder("fail-closed")

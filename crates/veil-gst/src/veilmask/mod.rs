@@ -7,9 +7,9 @@
 //! - `config` (string): the same TOML inline, for pipelines built in code. Setting `zones`
 //!   or `config` replaces the other.
 //! - `style-override` ([`StyleOverride`]): none (default: each zone's own style), solid,
-//!   pixelate or blur for every zone. It may only make zones stronger (solid > pixelate >
-//!   blur > weak-blur): an override weaker than a zone's own style is refused like a bad
-//!   zone file.
+//!   pixelate, blur or weak-blur for every zone. It may only make zones stronger (solid >
+//!   pixelate > blur > weak-blur): an override weaker than a zone's own style is refused
+//!   like a bad zone file.
 //! - `fail-closed` (bool, default true): on a failure, blank the frame and post an error
 //!   (true), or post the error and stop the stream (false). Either way no unmasked frame
 //!   leaves the element.
