@@ -277,7 +277,12 @@ pub fn frame_layers<K: Keeps + ?Sized>(
         // A group box (one detection over two people detected on their own as well) is no
         // one person: its people are redacted or kept by their own boxes, and redacting it
         // would hide a kept requester standing in it.
-        if !is_face && tracks.get(id).is_some_and(|t| t.group_at(frame)) {
+        // (Temporal padding before a track's first box or after its last uses that box.)
+        if !is_face
+            && tracks
+                .get(id)
+                .is_some_and(|t| t.group_at(frame.clamp(t.first_frame(), t.last_frame())))
+        {
             continue;
         }
         let (groups, frac) = if is_face {
