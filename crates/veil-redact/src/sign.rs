@@ -78,16 +78,38 @@ impl SecretKey {
         Ok(SecretKey { key })
     }
 
-    /// Read a PKCS#8 PEM secret key file.
+    /// Read a PKCS#8 PEM secret key file. The file must be private to its owner.
     ///
     /// # Errors
     /// [`RedactError::Io`] when it cannot be read, [`RedactError::Key`] when it is not an
-    /// Ed25519 private key in PKCS#8 PEM.
+    /// Ed25519 private key in PKCS#8 PEM, or when group or others may access it (naming its
+    /// mode: such a key may have been copied, and is not used).
     pub fn load(path: &Path) -> Result<SecretKey, RedactError> {
-        let text = std::fs::read_to_string(path)
+        let mut f =
+            std::fs::File::open(path).map_err(|e| RedactError::io(path, "cannot read the secret key", e))?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut f, &mut text)
             .map_err(|e| RedactError::io(path, "cannot read the secret key", e))?;
         let key = SigningKey::from_pkcs8_pem(&text)
             .map_err(|e| key_err(path, format!("not an Ed25519 private key in PKCS#8 PEM: {e}")))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = f
+                .metadata()
+                .map_err(|e| RedactError::io(path, "cannot inspect the secret key", e))?
+                .permissions()
+                .mode()
+                & 0o7777;
+            if mode & 0o077 != 0 {
+                return Err(key_err(
+                    path,
+                    format!(
+                        "the secret key file is readable by group or others (mode {mode:04o}); make it private with `chmod 600` (and consider it exposed)"
+                    ),
+                ));
+            }
+        }
         Ok(SecretKey { key })
     }
 
@@ -242,4 +264,27 @@ pub fn sign_file(manifest: &Path, key: &SecretKey) -> Result<PathBuf, RedactErro
     let sig = signature_path(manifest);
     write_atomic(&sig, &key.sign(&bytes))?;
     Ok(sig)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_secret_key_others_can_read_is_refused_naming_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("veil-sign-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let k = generate_key_pair(&dir.join("site.key")).unwrap();
+        assert!(SecretKey::load(&k.secret).is_ok());
+        std::fs::set_permissions(&k.secret, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let e = SecretKey::load(&k.secret).err().unwrap().to_string();
+        assert!(
+            e.contains("site.key") && e.contains("0640") && e.contains("group or others"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
