@@ -357,6 +357,9 @@ fn an_encrypted_segment_a_crash_left_is_indexed_with_its_data_key_and_reads_up_t
         f.writer().flush().unwrap();
         drop(f);
     }
+    // And a sealed key whose segment was never begun.
+    let orphan = cam.join(KEYS_DIR).join("20260301T100002Z.key.age");
+    std::fs::write(&orphan, SecretKey::generate().seal(&site_pub).unwrap()).unwrap();
     let mut segs = segment::Segments::new(cam.clone(), veil_video::EncodeOptions::default(), site_pub);
     let mut warned = Vec::new();
     segs.recover(&mut |e| warned.push(format!("{e:?}"))).unwrap();
@@ -366,7 +369,9 @@ fn an_encrypted_segment_a_crash_left_is_indexed_with_its_data_key_and_reads_up_t
     assert_eq!(entries[0].key.as_deref(), Some("20260301T100000Z.key.age"));
     assert_eq!(entries[0].start, t("2026-03-01T10:00:00Z"));
     assert!(entries[0].recovered.is_some() && entries[0].frames == 0);
-    assert_eq!(warned.len(), 1);
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert!(!orphan.exists());
+    assert!(cam.join(KEYS_DIR).join("20260301T100000Z.key.age").exists());
     // The complete chunks decrypt; then the cut is reported, and no output is left.
     let mut r = veil_crypt::decrypt_reader(
         &[SecretKey::unseal(

@@ -265,13 +265,17 @@ impl Segments {
                 index.append(&entry)?;
                 found.push(entry);
             }
-            Ok(found)
+            Ok((found, remove_orphan_keys(&cam_dir, &index.read()?)))
         })?;
+        let (found, orphans) = found;
         for e in found {
             on_event(&Event::Warning(format!(
                 "{}: found without an index line after an unclean stop; indexed ({} frames)",
                 e.file, e.frames
             )));
+        }
+        for k in orphans {
+            on_event(&Event::Warning(k));
         }
         Ok(())
     }
@@ -329,6 +333,42 @@ fn recover_segment(dir: &Path, name: &str) -> Option<IndexEntry> {
         recovered: Some("indexed after an unclean stop; start from the file name".into()),
         key: None,
     })
+}
+
+/// Destroy the sealed data keys in `keys/` that no index entry names and whose segment does
+/// not exist: an unclean stop between sealing a segment's key and writing its first byte
+/// leaves one. They protect nothing, so they go (overwritten, as at erasure). Returns a
+/// warning for each, and for each that could not be removed.
+fn remove_orphan_keys(cam_dir: &Path, entries: &[IndexEntry]) -> Vec<String> {
+    let keys_dir = cam_dir.join(KEYS_DIR);
+    let Ok(list) = fs::read_dir(&keys_dir) else {
+        return Vec::new();
+    };
+    let named: std::collections::HashSet<&str> = entries.iter().filter_map(|e| e.key.as_deref()).collect();
+    let mut out = Vec::new();
+    for name in list.filter_map(|e| e.ok()?.file_name().into_string().ok()) {
+        let Some(stem) = name.strip_suffix(".key.age") else {
+            continue;
+        };
+        if named.contains(name.as_str()) || cam_dir.join(format!("{stem}{ENCRYPTED_EXT}")).exists() {
+            continue;
+        }
+        let path = keys_dir.join(&name);
+        out.push(match crate::retention::overwrite_and_remove(&path) {
+            Ok(()) => format!(
+                "{}: a data key without a segment (an unclean stop before the segment began); destroyed",
+                path.display()
+            ),
+            Err(e) => format!(
+                "{}: cannot destroy a data key without a segment: {e}",
+                path.display()
+            ),
+        });
+    }
+    if !out.is_empty() {
+        sync_dir(&keys_dir);
+    }
+    out
 }
 
 /// The start a segment's name (`YYYYmmddTHHMMSSZ[-n]`) gives, to the second.
