@@ -78,7 +78,7 @@ pub use index::{is_plain_name, Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDE
 pub use recorder::Recorder;
 pub use retention::{
     apply_retention, apply_retention_camera, overwrite_and_remove, AuditTarget, HoldsWatch, PendingErasure,
-    Requests, RetentionOptions, RetentionOutcome, SegmentDeletion, SegmentHeld,
+    Requests, RetentionOptions, RetentionOutcome, SegmentDeletion, SegmentHeld, UnknownCamera,
 };
 pub use segment::{key_file_for, segment_name, ENCRYPTED_EXT};
 

@@ -415,10 +415,11 @@ impl Recorder {
                 return;
             }
         };
-        let mut warnings = requests.unknown_cameras(&self.cfg.dir, Some(&self.cfg.camera.id));
-        warnings.retain(|w| !self.warned.contains(w));
+        let mut unknown = requests.unknown_cameras(&self.cfg.dir, Some(&self.cfg.camera.id));
+        unknown.retain(|u| !self.warned.contains(&u.warning));
+        let mut warnings: Vec<String> = unknown.iter().map(|u| u.warning.clone()).collect();
         if let Some(a) = &self.cfg.audit {
-            warnings.extend(requests.note_warnings(&warnings, a));
+            warnings.extend(requests.note_warnings(&unknown, a));
         }
         let opts = RetentionOptions {
             retention: self.cfg.retention,

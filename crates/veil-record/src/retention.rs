@@ -150,19 +150,22 @@ impl Requests {
     /// A warning for every hold and request whose camera has no recording under `dir` (and
     /// is not `own`, a recorder's own camera): it protects or erases nothing there, which
     /// is most often a misspelt camera id.
-    pub fn unknown_cameras(&self, dir: &Path, own: Option<&str>) -> Vec<String> {
+    pub fn unknown_cameras(&self, dir: &Path, own: Option<&str>) -> Vec<UnknownCamera> {
         let known = |c: &str| {
             own == Some(c) || (crate::index::is_plain_name(c) && dir.join(c).join(INDEX_FILE).is_file())
         };
-        let mut out = Vec::new();
+        let mut out: Vec<UnknownCamera> = Vec::new();
         let mut say = |what: &str, reference: &str, camera: &str, effect: &str| {
             if !known(camera) {
-                let w = format!(
+                let warning = format!(
                     "{what} {reference} names camera {camera:?}, which has no recordings under {}: it {effect} nothing there (is the camera id spelt as in its zone file?)",
                     dir.display()
                 );
-                if !out.contains(&w) {
-                    out.push(w);
+                if !out.iter().any(|u| u.warning == warning) {
+                    out.push(UnknownCamera {
+                        camera: camera.to_string(),
+                        warning,
+                    });
                 }
             }
         };
@@ -178,21 +181,26 @@ impl Requests {
         out
     }
 
-    /// Log each warning as a `note` (about the camera the warning names) unless the log has
-    /// it already; the warnings that could not be logged come back as errors' text.
-    pub fn note_warnings(&self, warnings: &[String], audit: &AuditTarget) -> Vec<String> {
+    /// Log each warning as a `note` about the camera it names, unless the log has it
+    /// already; the warnings that could not be logged come back as text.
+    pub fn note_warnings(&self, found: &[UnknownCamera], audit: &AuditTarget) -> Vec<String> {
         let mut failed = Vec::new();
-        for w in warnings.iter().filter(|w| !self.noted.contains(*w)) {
-            let camera = w
-                .split_once("camera \"")
-                .and_then(|(_, rest)| rest.split_once('"'))
-                .map_or("unknown", |(c, _)| c);
-            if let Err(e) = audit.append(Action::Note, camera, None, w) {
+        for u in found.iter().filter(|u| !self.noted.contains(&u.warning)) {
+            if let Err(e) = audit.append(Action::Note, &u.camera, None, &u.warning) {
                 failed.push(format!("cannot log the warning: {e}"));
             }
         }
         failed
     }
+}
+
+/// A hold or request naming a camera that has no recordings under the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCamera {
+    /// The camera id as the hold or request spells it.
+    pub camera: String,
+    /// The warning for the operator (also the text of its audit note).
+    pub warning: String,
 }
 
 /// The whole of time, for a hold without a window.
@@ -322,12 +330,13 @@ pub fn apply_retention(dir: &Path, opts: &RetentionOptions) -> Result<RetentionO
         }
     }
     cams.sort();
+    let unknown = opts.requests.unknown_cameras(dir, None);
     let mut total = RetentionOutcome {
-        warnings: opts.requests.unknown_cameras(dir, None),
+        warnings: unknown.iter().map(|u| u.warning.clone()).collect(),
         ..RetentionOutcome::default()
     };
     if let (Some(a), false) = (&opts.audit, opts.dry_run) {
-        let failed = opts.requests.note_warnings(&total.warnings, a);
+        let failed = opts.requests.note_warnings(&unknown, a);
         total.warnings.extend(failed);
     }
     for (camera, path) in cams {
