@@ -1,7 +1,7 @@
 //! Reading an encrypted segment: the site's secret key opens the segment's sealed data key,
 //! the data key opens the segment.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +27,7 @@ pub struct DecryptedSegment {
 /// Decrypt an encrypted segment (`DIR/<camera>/<start>.mp4.age`) to `output`: its data key
 /// is found through the camera directory's index (`keys/<start>.key.age`) and opened with
 /// one of `site` (the site's secret keys). `output` is written atomically (a temporary file
-/// beside it, synced, renamed): on any failure nothing is left at `output`.
+/// beside it, mode 0600, synced, renamed): on any failure nothing is left at `output`.
 ///
 /// # Errors
 /// [`RecordError::Input`] for a segment that is not in a camera directory, was erased, or
@@ -92,7 +92,15 @@ pub fn decrypt_segment(
         let path = path.to_path_buf();
         move |source| RecordError::Io { path, op, source }
     };
-    let mut f = File::create(tmp.path()).map_err(io(output, "create"))?;
+    // Plain footage: readable by its owner only.
+    let mut open = fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.mode(0o600);
+    }
+    let mut f = open.open(tmp.path()).map_err(io(output, "create"))?;
     let bytes = {
         let mut w = std::io::BufWriter::new(&mut f);
         let n = veil_crypt::decrypt_file_to(&data, segment, &mut w)?;

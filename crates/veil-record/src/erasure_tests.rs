@@ -111,6 +111,14 @@ fn retention_destroys_the_expired_data_key_and_leftover_bytes_no_longer_decrypt(
     let d = decrypt_segment(&cam.join(first), &site, &out).unwrap();
     assert_eq!(d.camera, "cam-1");
     assert!(std::fs::read(&out).unwrap().starts_with(b"....ftypisom"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
     assert!(matches!(
         veil_crypt::decrypt_bytes(&site, &leftover, Path::new(first)),
         Err(veil_crypt::CryptError::WrongKey { .. })
