@@ -8,6 +8,9 @@ use veil_track::{Class, Track, TrackBox, TrackletId, Tracks};
 /// Frames between two faces of one chain of owned faces (the detector misses faces).
 const OWN_GAP: u64 = 6;
 
+/// Where a face sits on its person's body (see [`face_slot`]).
+type Slot = (f32, f32, f32);
+
 /// Whether face `f` sits where a person's own face sits in body box `body`: centred over it
 /// (within half a face width), its top at most one face height below the body's top and at
 /// most half a face height above it, and no larger than a head can be. A face beside the
@@ -60,7 +63,10 @@ fn continues_owned(tp: &Track, p: &TrackBox, tg: &Track, g: &TrackBox, v: (f32, 
 /// - an *anchor*: the face the operator pointed at (`pick`: frame and point of `--keep-at`),
 ///   a face of a face track kept as the requester, or a face seen unambiguously as the
 ///   person's own: detected in the head slot of its track's detected body box (see
-///   [`in_head_slot`]), with no box of any other track touching the body on that frame;
+///   [`in_head_slot`]), where the track's faces typically sit (their median slot is a head
+///   slot, and this face is in it: one frame's narrow body box does not make a face over
+///   the shoulder the person's), with no box of any other track touching the body on that
+///   frame;
 /// - or a face chained to an owned one, over all kept tracklets in time order: the next
 ///   detected face at most [`OWN_GAP`] frames on (either way) that continues it (see
 ///   [`continues_owned`]).
@@ -88,6 +94,26 @@ pub(crate) fn owned_faces(
         );
     }
     detected.sort_by_key(|d| (d.2.frame, d.0));
+    // Where each kept track's detected faces typically sit on its body (median slot). One
+    // frame's head slot can be a coincidence: a body box that narrows for a frame or two
+    // centres a bystander's face looking over the shoulder. A face in the head slot anchors
+    // only where the track's faces typically are there too.
+    let mut typical: Vec<(u64, Option<Slot>)> = Vec::new();
+    for &(_, t, _) in &detected {
+        if !typical.iter().any(|(id, _)| *id == t.id()) {
+            let slots: Vec<(f32, f32, f32)> = detected
+                .iter()
+                .filter(|d| d.1.id() == t.id())
+                .filter_map(|&(_, t, f)| face_slot(t, f))
+                .collect();
+            typical.push((t.id(), median_slot(&slots)));
+        }
+    }
+    let typical_head = |t: &Track, f: &TrackBox| -> bool {
+        let m = typical.iter().find(|(id, _)| *id == t.id()).and_then(|(_, m)| *m);
+        m.is_some_and(|m| m.0.abs() <= 0.5 && (-0.5..=1.0).contains(&m.1))
+            && face_slot(t, f).zip(m).is_some_and(|(s, m)| same_slot(s, m))
+    };
     let anchor = |t: &Track, f: &TrackBox| -> bool {
         if t.class() == Class::Face || pick.is_some_and(|(n, x, y)| n == f.frame && f.bbox.contains(x, y)) {
             return true;
@@ -96,6 +122,7 @@ pub(crate) fn owned_faces(
             return false;
         };
         in_head_slot(&f.bbox, &body.bbox)
+            && typical_head(t, f)
             && !tracks
                 .boxes_at(f.frame, 0)
                 .any(|(id, _, b, _)| id != t.id() && b.intersection_area(&body.bbox) > 0.0)

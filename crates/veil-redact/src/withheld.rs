@@ -20,7 +20,7 @@ pub(crate) fn withheld(tracks: &Tracks, kept: &[TrackletId]) -> Vec<Withheld> {
     let others = |e: &veil_track::IdentityEvent, before: &[TrackletId]| -> String {
         let mut o: Vec<String> = before
             .iter()
-            .filter(|b| !kept.contains(b) && !kept_tracks.contains(&b.track))
+            .filter(|b| !kept.contains(b))
             .map(|b| b.track.to_string())
             .collect();
         if o.is_empty() {

@@ -43,6 +43,10 @@ struct Cast {
     child: Person,
     /// A pillar: a strip of the scene itself.
     pillar: Person,
+    /// A man standing, seen from behind: the cameraman of fixtures/images/camera.png, his
+    /// face covered with the hair of the top of his head (the detector finds his body, never
+    /// his face). Grey, as the photo.
+    cameraman: Person,
 }
 
 /// `src` resized to `w` x `h` and pasted at (`x`, `y`) of `dst`.
@@ -103,6 +107,16 @@ fn cast() -> &'static Cast {
             img: imageops::crop_imm(&ph.background, 560, 0, 80, H).to_image(),
             face: [0.0; 4],
         };
+        // camera.png (512 x 512): the man from the knees up; his face at about
+        // (199, 111) 60 x 88, his hair above it. Cropped to him and scaled to 300 px high.
+        let cam = image::open(fixture("images/camera.png")).unwrap().to_rgb8();
+        let mut man = imageops::crop_imm(&cam, 20, 40, 280, 472).to_image();
+        let hair = imageops::crop_imm(&man, 185, 35, 70, 14).to_image();
+        paste(&mut man, &hair, 172, 62, 94, 110);
+        let cameraman = Person {
+            img: imageops::resize(&man, 178, 300, imageops::FilterType::Triangle),
+            face: [0.0; 4],
+        };
         Cast {
             impostor: Person {
                 img: impostor,
@@ -115,6 +129,7 @@ fn cast() -> &'static Cast {
             head,
             child,
             pillar,
+            cameraman,
         }
     })
 }
@@ -132,7 +147,8 @@ struct Clip {
 /// behind the requester: their face just above and behind the requester's head), 3 someone
 /// else in the requester's clothes, 4 the bystander from behind (no face), 5 the man's head
 /// looking over the shoulder of person 4 standing at the bottom of the frame, 6 a child's
-/// head at the chest of the requester, 7 a pillar (in front of everyone).
+/// head at the chest of the requester, 7 a pillar (in front of everyone), 8 the cameraman
+/// seen from behind (no face), 9 the man's head looking over the cameraman's shoulder.
 fn person(i: usize) -> &'static Person {
     let c = cast();
     match i {
@@ -140,8 +156,15 @@ fn person(i: usize) -> &'static Person {
         3 => &c.impostor,
         4 => &c.back,
         5 => &c.head,
-        6 => &c.child,
+        6 | 9 => {
+            if i == 6 {
+                &c.child
+            } else {
+                &c.head
+            }
+        }
         7 => &c.pillar,
+        8 => &c.cameraman,
         _ => &photos().bystander,
     }
 }
@@ -150,7 +173,7 @@ fn person(i: usize) -> &'static Person {
 fn face_of(i: usize) -> Option<usize> {
     match i {
         0 => Some(0),
-        4 | 7 => None,
+        4 | 7 | 8 => None,
         _ => Some(1),
     }
 }
@@ -167,6 +190,8 @@ fn lift(i: usize) -> f32 {
         5 => H as f32 - h - (back_top + 14.0),
         // A child's head at chest height.
         6 => H as f32 - h - (top + 112.0),
+        // A head over the cameraman's shoulder: its chin at his collar.
+        9 => H as f32 - h - (H as f32 - cast().cameraman.img.height() as f32 + 10.0),
         7 => H as f32 - h,
         _ => 0.0,
     }
@@ -638,5 +663,31 @@ fn a_couple_walking_together_on_real_cctv_is_linked_back_after_parting() {
     assert!(
         kept_b.iter().all(|k| k.track != *a),
         "the man kept with the woman: {kept_b:?}"
+    );
+}
+
+/// Over the shoulder: the requester (the cameraman, seen from behind: the detector never
+/// finds his face) walks slowly; a bystander whose body is hidden behind him looks over his
+/// shoulder, their face inside the requester's box all the time. Nothing makes that face the
+/// requester's: it is redacted on every frame (`check_at` asserts it unrecognisable), listed
+/// as withheld, and the requester's body is kept.
+#[test]
+fn a_bystander_face_over_the_shoulder_of_a_faceless_requester_is_redacted() {
+    let d = out_dir("over-the-shoulder");
+    let clip = render(&d, 30, |n| {
+        let x = 200.0 + 3.0 * n as f32;
+        vec![(8, Some(x)), (9, Some(x + 4.0))]
+    });
+    assert!(
+        clip.faces.iter().all(|f| f[1].is_some() && f[0].is_none()),
+        "the bystander's face is in view, the requester's never"
+    );
+    // Picked on the requester's coat, at mid-height.
+    let (_, _, m) = check_at("over the shoulder", &clip, 0, 290.0, 250.0);
+    assert!(!m.requester_tracklets.is_empty(), "the requester is kept");
+    assert!(
+        m.withheld.iter().any(|w| w.reason.contains("face")),
+        "the face over the requester is listed: {:?}",
+        m.withheld
     );
 }
