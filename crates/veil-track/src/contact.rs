@@ -76,9 +76,12 @@ impl Contacts {
         }
         // Group boxes: a detection over two people who are detected on their own as well is
         // no one person, and its track makes no contact while it stays one.
+        // Its members must be people the export redacts or keeps on their own: detections
+        // matched to confirmed tracks (the present ones).
+        let members: Vec<usize> = present.iter().filter_map(|x| x.2).collect();
         for &(p, _, d) in present.iter() {
             if let Some(d) = d {
-                let g = group_box(d, person_dets, dets);
+                let g = group_box(d, &members, dets);
                 let live = &mut persons[p];
                 if g {
                     match live.groups.last_mut() {
@@ -280,13 +283,13 @@ const GROUP_MEMBER_INSIDE: f32 = 0.5;
 const GROUP_COVER: f32 = 0.7;
 
 /// Whether person detection `d` is a group box: a box that two other person detections of
-/// the same frame each lie mostly inside ([`GROUP_MEMBER_INSIDE`]), side by side rather than
+/// the same frame (`members`: those of confirmed tracks) each lie mostly inside ([`GROUP_MEMBER_INSIDE`]), side by side rather than
 /// one hiding the other, and whose union fills it ([`GROUP_COVER`]). The detector saw the
 /// pair once more as one. A single person standing in front of two smaller people farther
 /// back is no group box: their boxes do not fill the near person's.
-fn group_box(d: usize, person_dets: &[usize], dets: &[veil_core::Detection]) -> bool {
+fn group_box(d: usize, members: &[usize], dets: &[veil_core::Detection]) -> bool {
     let g = &dets[d].bbox;
-    let inside: Vec<&BoxF> = person_dets
+    let inside: Vec<&BoxF> = members
         .iter()
         .filter(|&&m| m != d)
         .map(|&m| &dets[m].bbox)
