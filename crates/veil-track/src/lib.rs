@@ -62,7 +62,7 @@ pub use error::TrackError;
 pub use identity::{Cause, EventKind, IdentityEvent, Link, LinkBasis, Tracklet, TrackletId};
 pub use track::{Track, TrackBox};
 pub use tracker::Tracker;
-pub use tracks::{AtPoint, PointCandidate, Tracks};
+pub use tracks::{AtPoint, DetectorModel, PointCandidate, Provenance, Tracks};
 pub use veil_core::{Class, Detection};
 pub use wire::{TRACKS_VERSION, TRACKS_VERSION_MIN};
 

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use serde::{Deserialize, Serialize};
 use veil_core::{BoxF, Class};
 
 use crate::error::TrackError;
@@ -20,7 +21,10 @@ use crate::track::Track;
 /// "event":0,"link":{"to":"n.1","distance":d,"margin":m,"confident":true}}]}],
 /// "events":[{"frame":e+1,"kind":"overlap","tracks":[n,m]}]}`, where `analyzed`,
 /// `source_sha256`, `min_face` and `min_person` (the smallest face and person heights searched
-/// for, in pixels) are present only when set (files written before they existed still load).
+/// for, in pixels) and the members of [`Provenance`] (`veil_version`, `models`:
+/// `[{"name":"centerface","file":"centerface.onnx","sha256":"<hex>"}]`, `face_threshold`,
+/// `person_threshold`, `every`, `person_every`) are present only when set (files written
+/// before they existed still load, without them).
 /// Version 1 (no `tracklets`, no `events`) still loads; see [`Tracks::has_identity`].
 ///
 /// The analysed range matters for privacy: a frame outside it has no tracks because nobody
@@ -34,6 +38,7 @@ pub struct Tracks {
     pub(crate) source_sha256: Option<String>,
     pub(crate) min_face: Option<u32>,
     pub(crate) min_person: Option<u32>,
+    pub(crate) provenance: Provenance,
     pub(crate) tracks: Vec<Track>,
     pub(crate) events: Vec<IdentityEvent>,
     /// Whether the document records identity (tracklets, events, links): version 2 and later.
@@ -56,6 +61,7 @@ impl Tracks {
             source_sha256: None,
             min_face: None,
             min_person: None,
+            provenance: Provenance::default(),
             tracks,
             events: Vec::new(),
             identity: true,
@@ -85,6 +91,7 @@ impl Tracks {
             source_sha256: None,
             min_face: None,
             min_person: None,
+            provenance: Provenance::default(),
             tracks,
             events,
             identity: true,
@@ -116,6 +123,7 @@ impl Tracks {
             source_sha256: None,
             min_face: None,
             min_person: None,
+            provenance: Provenance::default(),
             tracks,
             events,
             identity: true,
@@ -191,6 +199,25 @@ impl Tracks {
     /// The smallest person height (frame pixels) the analysis searched for, if recorded.
     pub fn min_person(&self) -> Option<u32> {
         self.min_person
+    }
+
+    /// Record how the analysis detected (models, thresholds, frame step, Veil version).
+    ///
+    /// # Errors
+    /// [`TrackError::InvalidTrack`] if a threshold is not in 0..=1, `every` or `person_every`
+    /// is 0, or a model's SHA-256 is not 64 hex digits (see [`Provenance`]); the document is
+    /// left unchanged.
+    pub fn set_provenance(&mut self, p: Provenance) -> Result<(), TrackError> {
+        self.provenance = p
+            .checked()
+            .map_err(|reason| TrackError::InvalidTrack { reason })?;
+        Ok(())
+    }
+
+    /// How the analysis detected, as far as the document records it (files written before
+    /// these were recorded have none of it).
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
     }
 
     /// SHA-256 of the analysed input file (64 lowercase hex digits), if recorded.
@@ -429,6 +456,77 @@ impl Tracks {
         }
         Ok(())
     }
+}
+
+/// How the analysis that made a tracks document detected: with [`Tracks::min_face`] and
+/// [`Tracks::min_person`], what an auditor needs to reproduce its boxes, and what an export
+/// needs to know that its temporal padding covers the frames between detections. Every member
+/// is optional in the file (`None`, no models: not recorded, as in files written before
+/// Veil recorded them).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Provenance {
+    /// The Veil version that ran the analysis.
+    pub veil_version: Option<String>,
+    /// The models that ran, with the SHA-256 verified when each was loaded.
+    pub models: Vec<DetectorModel>,
+    /// Score threshold of the face detector (a higher one can leave faces unredacted).
+    pub face_threshold: Option<f32>,
+    /// Score threshold of the person detector.
+    pub person_threshold: Option<f32>,
+    /// The detectors ran on every `every`-th frame (and the last of the window); 1: every
+    /// frame. The frames between have only interpolated and padded boxes, so an export must
+    /// hold boxes at least `every - 1` frames.
+    pub every: Option<u32>,
+    /// Of the frames detected, the person detector ran on every `person_every`-th.
+    pub person_every: Option<u32>,
+}
+
+impl Provenance {
+    /// The record, validated, with hashes in lowercase.
+    pub(crate) fn checked(mut self) -> Result<Provenance, String> {
+        for (name, t) in [
+            ("face_threshold", self.face_threshold),
+            ("person_threshold", self.person_threshold),
+        ] {
+            if let Some(t) = t.filter(|t| !(0.0..=1.0).contains(t)) {
+                return Err(format!("{name} {t} is not in 0..=1"));
+            }
+        }
+        for (name, n) in [("every", self.every), ("person_every", self.person_every)] {
+            if n == Some(0) {
+                return Err(format!("{name} is 0 (at least 1)"));
+            }
+        }
+        if self.veil_version.as_deref().is_some_and(str::is_empty) {
+            return Err("veil_version is empty".into());
+        }
+        for (i, m) in self.models.iter_mut().enumerate() {
+            if m.name.is_empty() || m.file.is_empty() {
+                return Err(format!("models[{i}] has an empty name or file"));
+            }
+            m.sha256 = check_sha256(Some(&m.sha256))
+                .map_err(|_| {
+                    format!(
+                        "models[{i}] ({}): sha256 {:?} is not 64 hexadecimal digits",
+                        m.file, m.sha256
+                    )
+                })?
+                .unwrap_or_default();
+        }
+        Ok(self)
+    }
+}
+
+/// A model that ran in the analysis (see [`Provenance::models`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorModel {
+    /// Model name in the models directory's manifest (`centerface`, `nanodet`).
+    pub name: String,
+    /// Model file name.
+    pub file: String,
+    /// SHA-256 of the file, verified when it was loaded (64 lowercase hex digits).
+    pub sha256: String,
 }
 
 /// A track with a box containing a point (see [`Tracks::candidates_at_point`]).

@@ -272,3 +272,101 @@ fn broken_json_gives_typed_errors() {
     assert!(Tracks::new(0, 0, f64::NAN, vec![t.clone()]).is_err());
     assert!(Tracks::new(0, 0, 0.0, vec![t.clone(), t]).is_err());
 }
+
+fn provenance() -> Provenance {
+    Provenance {
+        veil_version: Some("0.1.0".into()),
+        models: vec![DetectorModel {
+            name: "centerface".into(),
+            file: "centerface.onnx".into(),
+            sha256: HASH.to_ascii_uppercase(),
+        }],
+        face_threshold: Some(0.25),
+        person_threshold: Some(0.5),
+        every: Some(6),
+        person_every: Some(2),
+    }
+}
+
+#[test]
+fn provenance_round_trips_and_older_files_load_without_it() {
+    let mut t = sample_tracks();
+    assert_eq!(t.provenance(), &Provenance::default());
+    t.set_provenance(provenance()).unwrap();
+    assert_eq!(t.provenance().models[0].sha256, HASH, "stored in lowercase");
+    assert_eq!(t.provenance().every, Some(6));
+    // Written after fps (and the minimum sizes), each member by its name.
+    let json = t.to_json().unwrap();
+    let with = SAMPLE_JSON.replace(
+        r#""fps":25.0,"#,
+        &format!(
+            r#""fps":25.0,"veil_version":"0.1.0","models":[{{"name":"centerface","file":"centerface.onnx","sha256":"{HASH}"}}],"face_threshold":0.25,"person_threshold":0.5,"every":6,"person_every":2,"#
+        ),
+    );
+    assert_eq!(json, with);
+    assert_eq!(Tracks::from_json(&json).unwrap(), t);
+    // Through a file.
+    let dir = std::env::temp_dir().join(format!("veil-track-test-prov-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    t.save(dir.join("t.json")).unwrap();
+    assert_eq!(
+        Tracks::load(dir.join("t.json")).unwrap().provenance(),
+        t.provenance()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    // Files written before the members existed (versions 2 and 1) load, without them.
+    for old in [SAMPLE_JSON, SAMPLE_JSON_V1] {
+        assert_eq!(
+            Tracks::from_json(old).unwrap().provenance(),
+            &Provenance::default()
+        );
+    }
+    // Any one member alone.
+    let only = SAMPLE_JSON.replace(r#""fps":25.0,"#, r#""fps":25.0,"every":3,"#);
+    let t = Tracks::from_json(&only).unwrap();
+    assert_eq!(t.provenance().every, Some(3));
+    assert_eq!(t.to_json().unwrap(), only);
+}
+
+#[test]
+fn bad_provenance_is_refused() {
+    let parse = |extra: &str| {
+        Tracks::from_json(&SAMPLE_JSON.replace(r#""fps":25.0,"#, &format!(r#""fps":25.0,{extra},"#)))
+    };
+    for (extra, needle) in [
+        (r#""every":0"#, "every is 0"),
+        (r#""person_every":0"#, "person_every is 0"),
+        (r#""face_threshold":1.5"#, "face_threshold 1.5"),
+        (r#""person_threshold":-0.1"#, "person_threshold -0.1"),
+        (r#""veil_version":"""#, "veil_version"),
+        (
+            r#""models":[{"name":"nanodet","file":"nanodet.onnx","sha256":"abc"}]"#,
+            "nanodet.onnx",
+        ),
+    ] {
+        let e = parse(extra).unwrap_err();
+        assert!(
+            matches!(e, TrackError::Invalid { .. }) && e.to_string().contains(needle),
+            "{extra}: {e}"
+        );
+    }
+    for extra in [
+        r#""every":-1"#,
+        r#""every":"6""#,
+        r#""models":[{"name":"n","file":"n.onnx","sha256":"ab","size":3}]"#,
+    ] {
+        let e = parse(extra).unwrap_err();
+        assert!(matches!(e, TrackError::Parse { .. }), "{extra}: {e}");
+    }
+    // The setter checks the same and leaves the document unchanged.
+    let mut t = sample_tracks();
+    let bad = Provenance {
+        every: Some(0),
+        ..provenance()
+    };
+    assert!(matches!(
+        t.set_provenance(bad),
+        Err(TrackError::InvalidTrack { .. })
+    ));
+    assert_eq!(t, sample_tracks());
+}

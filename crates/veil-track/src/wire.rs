@@ -8,7 +8,7 @@ use veil_core::Class;
 use crate::error::TrackError;
 use crate::identity::{IdentityEvent, Tracklet};
 use crate::track::{whole, Track, TrackBox};
-use crate::tracks::{check_analyzed, check_sha256, Tracks};
+use crate::tracks::{check_analyzed, check_sha256, DetectorModel, Provenance, Tracks};
 
 /// The tracks document version this build writes. Version 2 added tracklets, identity
 /// events and links; version 1 files still load (each track then is one tracklet without
@@ -32,6 +32,18 @@ struct TracksRef<'a> {
     min_face: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     min_person: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    veil_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    models: &'a [DetectorModel],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    face_threshold: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    person_threshold: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    every: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    person_every: Option<u32>,
     tracks: &'a [Track],
     events: &'a [IdentityEvent],
 }
@@ -51,6 +63,18 @@ struct TracksWire {
     min_face: Option<u32>,
     #[serde(default)]
     min_person: Option<u32>,
+    #[serde(default)]
+    veil_version: Option<String>,
+    #[serde(default)]
+    models: Vec<DetectorModel>,
+    #[serde(default)]
+    face_threshold: Option<f32>,
+    #[serde(default)]
+    person_threshold: Option<f32>,
+    #[serde(default)]
+    every: Option<u32>,
+    #[serde(default)]
+    person_every: Option<u32>,
     tracks: Vec<TrackWire>,
     #[serde(default)]
     events: Option<Vec<IdentityEvent>>,
@@ -87,6 +111,12 @@ impl Serialize for Tracks {
             source_sha256: self.source_sha256.as_deref(),
             min_face: self.min_face,
             min_person: self.min_person,
+            veil_version: self.provenance.veil_version.as_deref(),
+            models: &self.provenance.models,
+            face_threshold: self.provenance.face_threshold,
+            person_threshold: self.provenance.person_threshold,
+            every: self.provenance.every,
+            person_every: self.provenance.person_every,
             tracks: &self.tracks,
             events: &self.events,
         }
@@ -217,6 +247,15 @@ impl Tracks {
         }
         check_analyzed(w.analyzed)?;
         let source_sha256 = check_sha256(w.source_sha256.as_deref())?;
+        let provenance = Provenance {
+            veil_version: w.veil_version,
+            models: w.models,
+            face_threshold: w.face_threshold,
+            person_threshold: w.person_threshold,
+            every: w.every,
+            person_every: w.person_every,
+        }
+        .checked()?;
         let mut t = Tracks {
             width: w.width,
             height: w.height,
@@ -225,6 +264,7 @@ impl Tracks {
             source_sha256,
             min_face: w.min_face,
             min_person: w.min_person,
+            provenance,
             tracks,
             events: w.events.unwrap_or_default(),
             identity,
