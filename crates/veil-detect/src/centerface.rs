@@ -184,6 +184,11 @@ impl CenterFace {
         }
     }
 
+    /// The score threshold faces are reported above (manifests record it).
+    pub fn threshold(&self) -> f32 {
+        self.common.threshold
+    }
+
     /// Where a `width` x `height` frame goes in the network input with this detector's
     /// input size setting.
     pub fn letterbox_for(&self, width: u32, height: u32) -> Letterbox {

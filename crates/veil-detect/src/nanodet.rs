@@ -143,6 +143,11 @@ impl NanoDet {
         }
     }
 
+    /// The score threshold persons are reported above (manifests record it).
+    pub fn threshold(&self) -> f32 {
+        self.common.threshold
+    }
+
     /// Where a `width` x `height` frame goes in the network input: scaled to fit 416x416,
     /// in an input of that size rounded up to multiples of 32 (or the whole 416x416 square
     /// with [`NanoDetBuilder::square_input`]).

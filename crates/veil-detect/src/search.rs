@@ -245,6 +245,12 @@ impl<D: RegionDetector> Search<D> {
         self.min_size
     }
 
+    /// The detector searched with (its settings, e.g. the threshold, are what a manifest
+    /// records).
+    pub fn detector(&self) -> &D {
+        &self.det
+    }
+
     /// What the search has cost so far.
     pub fn stats(&self) -> SearchStats {
         self.stats

@@ -76,6 +76,23 @@ pub struct ManifestSettings {
     /// (`None` as for `min_face`).
     #[serde(default)]
     pub min_person: Option<u32>,
+    /// Score threshold of the face detector in the analysis (a higher one can leave faces
+    /// unredacted; `None`: a tracks file that does not record it, made by an older Veil).
+    #[serde(default)]
+    pub face_threshold: Option<f32>,
+    /// Score threshold of the person detector in the analysis (`None` as for
+    /// `face_threshold`).
+    #[serde(default)]
+    pub person_threshold: Option<f32>,
+    /// The analysis detected on every `every`-th frame (and the window's last); the frames
+    /// between have interpolated and padded boxes only (`None` as for `face_threshold`; an
+    /// export refuses such a tracks file, so only manifests of older Veils lack it).
+    #[serde(default)]
+    pub every: Option<u32>,
+    /// Of the frames detected, persons were detected on every `person_every`-th (`None` as
+    /// for `face_threshold`).
+    #[serde(default)]
+    pub person_every: Option<u32>,
 }
 
 /// Counts of what was processed.
@@ -143,8 +160,15 @@ pub struct Manifest {
     pub redacted_tracks: Vec<u64>,
     /// The tracks file used, if the export did not run its own analysis.
     pub tracks_file: Option<FileHash>,
-    /// Models that ran (the one-shot analysis), with their verified hashes.
+    /// Models that ran in the analysis, with their verified hashes: the one-shot analysis's,
+    /// or those the tracks file records (empty for a tracks file that records none, made by
+    /// an older Veil).
     pub models: Vec<ModelRecord>,
+    /// The Veil version that ran the analysis (the one-shot export's own, or the one that
+    /// wrote the tracks file; `None`: a tracks file that does not record it). `veil_version`
+    /// is the one that made the export.
+    #[serde(default)]
+    pub analysis_veil_version: Option<String>,
     /// Settings.
     pub settings: ManifestSettings,
     /// Counts.
@@ -219,6 +243,13 @@ impl Manifest {
         floats.extend(m.from.iter().chain(m.to.iter()).copied());
         let p = &m.settings.padding;
         floats.extend([p.face, p.body, p.requester].map(f64::from));
+        let st = &m.settings;
+        floats.extend(
+            st.face_threshold
+                .iter()
+                .chain(&st.person_threshold)
+                .map(|&t| f64::from(t)),
+        );
         if let Requester::At { time, x, y } = m.requester {
             floats.extend([time, f64::from(x), f64::from(y)]);
         }

@@ -626,3 +626,134 @@ polygon = [[0.68, 0.02], [0.74, 0.02], [0.74, 0.30], [0.68, 0.30]]
         );
     }
 }
+
+/// The first two seconds analysed on every other frame, with a raised face threshold: the
+/// tracks file and its directory (a file of its own, so that the tests may edit copies).
+fn analysed_every_2() -> &'static PathBuf {
+    static A: OnceLock<PathBuf> = OnceLock::new();
+    A.get_or_init(|| {
+        let d = out_dir("analysis-every-2");
+        let mut o = AnalyzeOptions::new(clip(), d.join("tracks.json"));
+        o.to = Some(2.0);
+        o.detect.every = 2;
+        o.detect.face_threshold = Some(0.25);
+        analyze(&o).unwrap();
+        d.join("tracks.json")
+    })
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The models as the models directory lists them: `[{name, file, sha256}]`.
+fn models_listed() -> serde_json::Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let model = |name: &str, file: &str| {
+        let sha256 = veil_redact::sha256_file(&dir.join(file)).unwrap();
+        serde_json::json!({"name": name, "file": file, "sha256": sha256})
+    };
+    serde_json::json!([
+        model("centerface", "centerface.onnx"),
+        model("nanodet", "nanodet-m-416.onnx")
+    ])
+}
+
+#[test]
+fn tracks_files_and_every_manifest_record_how_the_boxes_were_made() {
+    // Read as JSON: what an auditor sees in the files, whatever this build's types say.
+    let t = json(analysed_every_2());
+    let version = env!("CARGO_PKG_VERSION");
+    let members: Vec<&String> = t.as_object().unwrap().keys().collect();
+    assert_eq!(t["veil_version"], version, "members: {members:?}");
+    assert_eq!(t["models"], models_listed());
+    assert_eq!(t["face_threshold"], 0.25);
+    assert_eq!(t["person_threshold"], 0.3, "the person detector's default");
+    assert_eq!(
+        (t["every"].clone(), t["person_every"].clone()),
+        (2.into(), 1.into())
+    );
+    assert_eq!(
+        (t["min_face"].clone(), t["min_person"].clone()),
+        (24.into(), 80.into())
+    );
+
+    // An export from that tracks file carries them, as does a one-shot export (from its own
+    // analysis, run here with the same settings).
+    let d = out_dir("provenance");
+    let mut o = ExportOptions::new(clip(), d.join("from-tracks.mp4"));
+    o.to = Some(2.0);
+    o.tracks = Some(analysed_every_2().clone());
+    let from_tracks = export(&o).unwrap();
+    o.tracks = None;
+    o.to = Some(1.0);
+    o.output = d.join("one-shot.mp4");
+    o.detect.every = 2;
+    o.detect.face_threshold = Some(0.25);
+    let one_shot = export(&o).unwrap();
+    for rep in [&from_tracks, &one_shot] {
+        let m = json(&rep.manifest_path);
+        let name = rep.manifest_path.display();
+        assert_eq!(m["models"], models_listed(), "{name}");
+        assert_eq!(m["analysis_veil_version"], version, "{name}");
+        let s = &m["settings"];
+        assert_eq!(s["face_threshold"], 0.25, "{name}: {s}");
+        assert_eq!(s["person_threshold"], 0.3, "{name}: {s}");
+        assert_eq!(
+            (s["every"].clone(), s["person_every"].clone()),
+            (2.into(), 1.into()),
+            "{name}"
+        );
+        assert_eq!(
+            (s["min_face"].clone(), s["min_person"].clone()),
+            (24.into(), 80.into()),
+            "{name}"
+        );
+        // and the library reads them back
+        let back = Manifest::load(&rep.manifest_path).unwrap();
+        assert_eq!(
+            (&back.settings, &back.models),
+            (&rep.manifest.settings, &rep.manifest.models)
+        );
+    }
+}
+
+#[test]
+fn a_tracks_file_whose_every_the_padding_does_not_cover_is_refused_and_writes_nothing() {
+    let d = out_dir("every-padding");
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.to = Some(2.0);
+    o.tracks = Some(analysed_every_2().clone());
+    // Detected on every other frame: the frame between needs one frame of padding.
+    o.padding.frames = 0;
+    let e = export(&o).unwrap_err();
+    assert!(
+        matches!(&e, RedactError::TracksCoverage { tracks: Some(t), reason, .. }
+            if t == analysed_every_2() && reason.contains("every") && reason.contains("0 frames")),
+        "{e}"
+    );
+    assert!(listing(&d).is_empty(), "files left behind: {:?}", listing(&d));
+
+    // A tracks file that does not say how often it detected (an older Veil's) is refused
+    // whatever the padding.
+    let a = out_dir("every-padding-tracks");
+    let mut doc = json(analysed_every_2());
+    assert!(doc.as_object_mut().unwrap().remove("every").is_some());
+    let old = a.join("no-every.json");
+    std::fs::write(&old, serde_json::to_vec(&doc).unwrap()).unwrap();
+    o.tracks = Some(old.clone());
+    o.padding.frames = 5;
+    let e = export(&o).unwrap_err();
+    assert!(
+        matches!(&e, RedactError::TracksCoverage { tracks: Some(t), reason, .. }
+            if t == &old && reason.contains("every")),
+        "{e}"
+    );
+    assert!(listing(&d).is_empty(), "files left behind: {:?}", listing(&d));
+
+    // One frame of padding covers it.
+    o.tracks = Some(analysed_every_2().clone());
+    o.padding.frames = 1;
+    let rep = export(&o).unwrap();
+    assert_eq!(rep.manifest.counts.frames, 24);
+}

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use veil_core::{CameraConfig, CaptureMasker, Class, Detection, Frame, FrameRef};
 use veil_detect::{CenterFace, Detector, FaceSearch, NanoDet, PersonSearch};
-use veil_track::{Appearance, Tracker, Tracks};
+use veil_track::{Appearance, DetectorModel, Provenance, Tracker, Tracks};
 use veil_video::DecodedFrame;
 
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
@@ -137,6 +137,21 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
     let (mut faces, mut persons) = detectors(det)?;
     let (faces_min, persons_min) = (faces.min_size(), persons.min_size());
     let models = vec![record(&faces), record(&persons)];
+    let provenance = Provenance {
+        veil_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        models: models
+            .iter()
+            .map(|m| DetectorModel {
+                name: m.name.clone(),
+                file: m.file.clone(),
+                sha256: m.sha256.clone(),
+            })
+            .collect(),
+        face_threshold: Some(faces.detector().threshold()),
+        person_threshold: Some(persons.detector().threshold()),
+        every: Some(det.every),
+        person_every: Some(det.person_every),
+    };
     let info = reader.info().clone();
     let fps = fps_of(&info);
     let total = info.frame_count_estimate;
@@ -279,6 +294,7 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
     tracks.set_video(info.width, info.height, fps)?;
     tracks.set_min_face(Some(faces_min));
     tracks.set_min_person(Some(persons_min));
+    tracks.set_provenance(provenance)?;
     // Recorded even when nobody was seen: an export may only use these tracks on these
     // frames (empty tracks there mean "nobody", elsewhere "not looked at").
     tracks.set_analyzed(Some(seen.range))?;

@@ -81,6 +81,40 @@ pub(super) fn check_tracks_file(
     Ok(())
 }
 
+/// Refuse a tracks file whose frames between detections the export's temporal padding
+/// (`pad_frames`) does not cover: detected on every n-th frame, its boxes on the n - 1 frames
+/// between are interpolated or held by padding, and a person who appears there (or whose
+/// track ends just before) is hidden only if boxes are held at least n - 1 frames. A file that
+/// does not record how often it detected cannot be checked, and is refused too.
+pub(super) fn check_tracks_step(
+    tracks: &Tracks,
+    path: &Path,
+    input: &Path,
+    pad_frames: u64,
+) -> Result<(), RedactError> {
+    let refuse = |reason: String| RedactError::TracksCoverage {
+        tracks: Some(path.to_path_buf()),
+        input: input.to_path_buf(),
+        reason,
+    };
+    let Some(every) = tracks.provenance().every else {
+        return Err(refuse(
+            "it does not record how often the analysis detected (`every`; made by an older Veil, \
+             or edited), so the temporal padding cannot be checked against it; run the analysis again"
+                .to_owned(),
+        ));
+    };
+    let needed = u64::from(every).saturating_sub(1);
+    if needed > pad_frames {
+        return Err(refuse(format!(
+            "its detectors ran on one frame in {every} (`every` {every}), and the {pad_frames} frames of temporal \
+             padding do not cover the {needed} frames between two detections (pad at least \
+             {needed} frames, or analyse with a smaller `every`)"
+        )));
+    }
+    Ok(())
+}
+
 /// The error for frame `frame` (at `time` seconds) of the export lying outside the analysis.
 pub(super) fn uncovered(
     tracks: &Tracks,

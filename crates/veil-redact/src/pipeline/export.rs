@@ -15,7 +15,7 @@ use veil_track::Tracks;
 use veil_video::{AudioPacket, DecodedFrame, VideoInfo, VideoReader, VideoWriter};
 
 use super::analysis::{run_analysis, AnalysisPlan};
-use super::checks::{check_tracks_file, check_tracks_video, uncovered};
+use super::checks::{check_tracks_file, check_tracks_step, check_tracks_video, uncovered};
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
 use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
 use crate::outputs::{check_distinct, fault, Staging};
@@ -32,8 +32,6 @@ struct ExportPlan<'o> {
     zones: Option<(CameraConfig, &'o Path)>,
     input_hash: FileHash,
     tracks: Tracks,
-    /// The models of the one-shot analysis (none with a tracks file).
-    models: Vec<ModelRecord>,
     tracks_file: Option<FileHash>,
     analysis_seconds: f64,
     stages: StageTimes,
@@ -121,11 +119,12 @@ impl<'o> ExportPlan<'o> {
             .transpose()?;
         // Hashed once, up front: the manifest records it and a tracks file is checked against it.
         let input_hash = file_hash(&opts.input)?;
-        let (tracks, models, tracks_file, analysis_seconds, stages) = match &opts.tracks {
+        let (tracks, tracks_file, analysis_seconds, stages) = match &opts.tracks {
             Some(p) => {
                 let t = Tracks::load(p)?;
                 check_tracks_file(&t, p, &opts.input, &input_hash.sha256)?;
-                (t, Vec::new(), Some(file_hash(p)?), 0.0, StageTimes::default())
+                check_tracks_step(&t, p, &opts.input, opts.padding.frames)?;
+                (t, Some(file_hash(p)?), 0.0, StageTimes::default())
             }
             None => {
                 let mut a = run_analysis(&AnalysisPlan {
@@ -139,7 +138,7 @@ impl<'o> ExportPlan<'o> {
                     progress: &opts.progress,
                 })?;
                 a.tracks.set_source_sha256(Some(&input_hash.sha256))?;
-                (a.tracks, a.models, None, a.seconds, a.stages)
+                (a.tracks, None, a.seconds, a.stages)
             }
         };
         let keep = resolve_identity(
@@ -169,7 +168,6 @@ impl<'o> ExportPlan<'o> {
             zones,
             input_hash,
             tracks,
-            models,
             tracks_file,
             analysis_seconds,
             stages,
@@ -349,6 +347,9 @@ impl Manifest {
         let opts = plan.opts;
         let stats = &run.stats;
         let tracks = &plan.tracks;
+        // How the boxes were made, as the tracks record it: the one-shot analysis's own
+        // settings, or those of the analysis that wrote the tracks file.
+        let made = tracks.provenance();
         Ok(Manifest {
             version: MANIFEST_VERSION,
             veil_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -369,7 +370,16 @@ impl Manifest {
             withheld: plan.keep.withheld.clone(),
             redacted_tracks: stats.tracks.iter().copied().collect(),
             tracks_file: plan.tracks_file.clone(),
-            models: plan.models.clone(),
+            models: made
+                .models
+                .iter()
+                .map(|m| ModelRecord {
+                    name: m.name.clone(),
+                    file: m.file.clone(),
+                    sha256: m.sha256.clone(),
+                })
+                .collect(),
+            analysis_veil_version: made.veil_version.clone(),
             settings: ManifestSettings {
                 policy: crate::manifest::LAYER_POLICY.to_owned(),
                 style: opts.style,
@@ -385,6 +395,10 @@ impl Manifest {
                 audio: opts.encode.keep_audio,
                 min_face: tracks.min_face(),
                 min_person: tracks.min_person(),
+                face_threshold: made.face_threshold,
+                person_threshold: made.person_threshold,
+                every: made.every,
+                person_every: made.person_every,
             },
             counts: ManifestCounts {
                 frames: stats.frames,
