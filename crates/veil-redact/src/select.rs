@@ -234,10 +234,24 @@ pub fn resolve_identity(
         let list = t.tracklets();
         let Some(tl) = tracks.tracklet(*k) else { continue };
         let a = if tl.index == 1 { 0 } else { tl.start };
+        let next_kept = list
+            .iter()
+            .find(|x| x.index == tl.index + 1)
+            .is_none_or(|x| kept.contains(&TrackletId::new(k.track, x.index)));
         let b = if tl.index as usize == list.len() {
             u64::MAX
-        } else {
+        } else if next_kept {
             tl.end
+        } else {
+            // Before a tracklet that is not the requester (after a meeting, or someone found
+            // again after a while unseen), the boxes filled in after the last detection lead
+            // to that person: not kept (the spotlight would otherwise cut them out).
+            t.boxes()
+                .iter()
+                .rev()
+                .filter(|x| x.frame >= tl.start && x.frame <= tl.end)
+                .find(|x| !x.interpolated)
+                .map_or(tl.end, |x| x.frame)
         };
         spans.push((k.track, a, b));
     }

@@ -435,3 +435,40 @@ fn only_faces_owned_by_evidence_are_kept() {
     let ids: Vec<u64> = vec![1];
     assert!(ids.keeps_face_of(1, 10, &BoxF::new(122.0, 38.0, 30.0, 36.0)));
 }
+
+/// A kept tracklet followed by one that is not kept (someone found again after a while
+/// unseen, identity not established): the boxes filled in across the gap, which lead to the
+/// person found, are not kept, so the spotlight does not cut them out.
+#[test]
+fn boxes_filled_in_before_an_unlinked_return_are_not_kept() {
+    use veil_track::{Cause, Tracklet, TrackletId};
+    let boxes: Vec<TrackBox> = (0..=20u64)
+        .map(|f| TrackBox {
+            interpolated: (6..=11).contains(&f),
+            ..tb(f, 20.0 + 4.0 * f as f32, 10.0, 40.0, 100.0)
+        })
+        .collect();
+    let tl = |index, start, end, cause| Tracklet {
+        index,
+        start,
+        end,
+        cause,
+        event: None,
+        link: None,
+    };
+    let t = Tracks::new_with_events(
+        200,
+        120,
+        10.0,
+        vec![Track::new(1, Class::Person, boxes, vec![])
+            .unwrap()
+            .with_tracklets(vec![tl(1, 0, 11, Cause::Start), tl(2, 12, 20, Cause::Return)])
+            .unwrap()],
+        vec![],
+    )
+    .unwrap();
+    let keep = resolve_identity(&t, &Requester::Tracks { ids: vec![1] }, &[], None).unwrap();
+    assert_eq!(keep.tracklets, vec![TrackletId::new(1, 1)]);
+    assert!(keep.keeps(1, 0) && keep.keeps(1, 5));
+    assert!((6..=20).all(|f| !keep.keeps(1, f)));
+}
