@@ -26,12 +26,13 @@ cargo build --release --quiet --example redact
 printf '%-10s %8s %8s %10s %12s %14s %10s %10s\n' preset frames cpu_s fps cores/cam "GB/hour" "2-core" "16-core"
 for preset in veryfast ultrafast; do
   dir="$WORK/record-$preset"
-  rm -rf "$dir"
+  rm -rf "$dir" "$dir.audit.jsonl"
   ffmpeg -v quiet -re -stream_loop -1 -i "$src" -c copy -f mpegts -listen 1 "http://127.0.0.1:$PORT/cam.ts" &
   server=$!
   sleep 0.5
   measure "$EX/redact" record "http://127.0.0.1:$PORT/cam.ts" --zones fixtures/vtest-zones.toml \
-    --dir "$dir" --segment 10s --preset "$preset" --for "${SECS}s"
+    --dir "$dir" --segment 10s --preset "$preset" --for "${SECS}s" \
+    --audit-log "$dir.audit.jsonl" --actor bench
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   read -r frames bytes < <(python3 - "$dir" <<'PY'
@@ -54,5 +55,5 @@ print(f'{s:.1f} {c:.3f} {f / wall:.1f} {b / s * 3600 / 1e9:.2f} {int(2 / c)} {in
   emit record.jsonl preset="$preset" crf=18 width=1920 height=1080 fps_source=25 frames="$frames" \
     footage_s="$seconds" wall_s="$WALL" cpu_s="$CPU" rss_kib="$RSS" cores_per_camera="$cores" \
     bytes="$bytes" gb_per_hour="$gbh" cameras_2_cores="$two" cameras_16_cores="$sixteen"
-  rm -rf "$dir"
+  rm -rf "$dir" "$dir.audit.jsonl"
 done
