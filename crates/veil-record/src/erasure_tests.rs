@@ -406,3 +406,40 @@ fn an_encrypted_segment_a_crash_left_is_indexed_with_its_data_key_and_reads_up_t
     assert!(!out.exists());
     std::fs::remove_dir_all(root).unwrap();
 }
+
+#[test]
+fn access_and_erasure_files_are_read_with_the_holds_and_the_log() {
+    let root = scratch("files");
+    let cam = camera_dir(&root, None);
+    let log = root.join("audit.jsonl");
+    let access = root.join("access.json");
+    let erasures = root.join("erasures.json");
+    std::fs::write(
+        &access,
+        r#"{"version":1,"requests":[{"reference":"AR-2","camera":"cam-1","window":{"from":"2026-03-01T10:00:00.5Z","to":"2026-03-01T10:00:01Z"},"received":"2026-03-01T11:00:00Z","handled":null}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &erasures,
+        r#"{"version":1,"requests":[{"reference":"ER-2","requester":"resident","camera":"cam-1","window":{"from":"2026-03-01T10:00:04.5Z","to":"2026-03-01T10:00:05Z"},"received":"2026-03-01T11:00:00Z"}]}"#,
+    )
+    .unwrap();
+    let watch = HoldsWatch::new(None)
+        .access(Some(access.clone()))
+        .erasures(Some(erasures))
+        .audit_log(Some(log.clone()));
+    let r = watch.current().unwrap();
+    assert_eq!((r.access.len(), r.erasures.len()), (1, 1));
+    // At 10:00:11: the first expired but is requested, the second expired, the third is
+    // within retention but erased on request.
+    let o = apply_retention(&root, &opts(r, "2026-03-01T10:00:11Z", &log)).unwrap();
+    let files: Vec<&str> = o.deleted.iter().map(|d| d.file.as_str()).collect();
+    assert_eq!(files, ["20260301T100002Z.mp4", "20260301T100004Z.mp4"]);
+    assert!(o.deleted[1].reason.contains("ER-2"));
+    assert!(o.held[0].reasons.contains("AR-2"));
+    assert!(cam.join("20260301T100000Z.mp4").exists());
+    // A file that cannot be read stops every deletion.
+    std::fs::write(&access, "{").unwrap();
+    assert!(matches!(watch.current(), Err(RecordError::Audit(_))));
+    std::fs::remove_dir_all(root).unwrap();
+}
