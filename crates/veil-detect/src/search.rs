@@ -12,11 +12,12 @@
 //!      taking out the camera's own translation when it pans, see [`crate::motion`]; a
 //!      lighting change or a zoom makes every cell active and the search falls back to the
 //!      whole frame at the fine scale),
-//!    - hold a **small face found recently** (so a face keeps being found when its owner
-//!      stops moving), and
+//!    - hold a **small face found recently**, in the last [`RECENT_FRAMES`] frames (so a
+//!      face keeps being found when its owner stops moving), and
 //!    - a **sweep band** that moves down the frame and covers all of it every
-//!      [`SWEEP_FRAMES`] frames (one band of six every fourth frame) (someone who stands still from the start, or turns to
-//!      the camera without moving, is found within that many frames);
+//!      [`SWEEP_FRAMES`] frames (one band of six every fourth frame): someone who stands
+//!      still from the start is found on the first frame, and someone who turns to the
+//!      camera without moving within [`SWEEP_FRAMES`] frames;
 //!
 //!    each active cell grown by a margin of one face (so a face at the edge of a moving
 //!    region lies wholly inside it), joined into rectangles;
@@ -26,6 +27,12 @@
 //! Detections of all of them are merged with non-maximum suppression. The cost is bounded
 //! by one run of the whole frame at the fine scale plus one at the default size, and on a
 //! static camera it is the default run plus the moving regions.
+//!
+//! **The bounds count frames, not searches.** A caller that searches only every n-th frame
+//! says so ([`Search::detect_after`]): a search then runs every sweep band whose turn came
+//! in the frames since the previous search, and a small face stays "recent" for
+//! [`RECENT_FRAMES`] frames (and at least until the next search). Someone who turns to the
+//! camera without moving is then found within `SWEEP_FRAMES + n - 1` frames, whatever n is.
 
 use veil_core::{BoxF, FrameRef, PixelFormat, Rect};
 
@@ -120,10 +127,12 @@ pub const DEFAULT_MIN_FACE: u32 = 24;
 pub const MIN_MIN_FACE: u32 = 8;
 /// Largest fine scale (network pixels per frame pixel).
 pub const MAX_SCALE: f32 = 14.0 / 8.0;
-/// Frames a small face keeps its region active after it was last found.
-const RECENT_FRAMES: u32 = 12;
-/// The sweep covers the whole frame once every this many frames: one of `SWEEP_BANDS`
-/// bands of rows every `SWEEP_EVERY` frames.
+/// Frames a small face keeps its region active after it was last found (and at least
+/// until the next search, when searches are further apart).
+pub const RECENT_FRAMES: u32 = 12;
+/// The sweep covers the whole frame once every this many frames of the stream (not
+/// searches): one of `SWEEP_BANDS` bands of rows every `SWEEP_EVERY` frames; a search
+/// `n` frames after the previous one runs every band whose turn came in between.
 pub const SWEEP_FRAMES: u32 = SWEEP_BANDS * SWEEP_EVERY;
 /// Bands of rows the sweep divides the frame into.
 const SWEEP_BANDS: u32 = 6;
@@ -183,8 +192,11 @@ pub struct Search<D> {
     prev: Samples,
     cur: Samples,
     active: Vec<bool>,
+    /// Small objects found recently, with the frames since they were found.
     recent: Vec<(BoxF, u32)>,
-    sweep: u32,
+    /// The frame of the stream being searched, counted from its first (`None`: no frame
+    /// yet); the sweep's position.
+    at: Option<u64>,
     compensate: bool,
     stats: SearchStats,
 }
@@ -216,7 +228,7 @@ impl<D: RegionDetector> Search<D> {
             cur: Samples::default(),
             active: Vec::new(),
             recent: Vec::new(),
-            sweep: 0,
+            at: None,
             compensate: true,
             stats: SearchStats::default(),
         })
@@ -261,7 +273,7 @@ impl<D: RegionDetector> Search<D> {
         self.geo = None;
         self.prev = Samples::default();
         self.recent.clear();
-        self.sweep = 0;
+        self.at = None;
     }
 
     fn geometry(&self, width: u32, height: u32) -> Geometry {
@@ -288,7 +300,19 @@ impl<D: RegionDetector> Search<D> {
         }
     }
 
-    fn search(&mut self, frame: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
+    /// Search `frame`, which comes `frames` frames after the previous frame searched in this
+    /// stream: 1 for the next frame, n when the caller searches only every n-th frame (0
+    /// counts as 1; the first frame of a stream ignores it). The sweep and the recent small
+    /// objects count these frames, so their bounds hold in frames whatever the step (see the
+    /// module docs). [`Detector::detect`] is `detect_after(frame, 1)`.
+    ///
+    /// # Errors
+    /// As [`Detector::detect`].
+    pub fn detect_after(&mut self, frame: &FrameRef<'_>, frames: u64) -> Result<Vec<Detection>, DetectError> {
+        self.search(frame, frames)
+    }
+
+    fn search(&mut self, frame: &FrameRef<'_>, frames: u64) -> Result<Vec<Detection>, DetectError> {
         let (w, h) = (frame.width(), frame.height());
         if !self.geo.as_ref().is_some_and(|g| g.width == w && g.height == h) {
             self.reset();
@@ -297,6 +321,18 @@ impl<D: RegionDetector> Search<D> {
         let Some(g) = self.geo.clone() else {
             return Ok(Vec::new());
         };
+        // Where the stream is: the sweep bands due and the age of recent objects follow it.
+        let step = if self.at.is_some() { frames.max(1) } else { 0 };
+        let at = self.at.map_or(0, |a| a.saturating_add(step));
+        self.at = Some(at);
+        let age = u32::try_from(step).unwrap_or(u32::MAX);
+        // Small faces keep their surroundings active for a while: RECENT_FRAMES frames, and
+        // at least on the first search after they were found.
+        self.recent.retain_mut(|(_, a)| {
+            let found_last_search = *a == 0;
+            *a = a.saturating_add(age);
+            found_last_search || *a <= RECENT_FRAMES
+        });
         self.stats.frames += 1;
         if g.coarse >= g.fine {
             self.stats.default_only += 1;
@@ -304,7 +340,7 @@ impl<D: RegionDetector> Search<D> {
             return self.det.detect(frame);
         }
         sample_luma(frame, &g, &mut self.cur);
-        let plan = self.plan(&g);
+        let plan = self.plan(&g, sweep_due(at, step));
         std::mem::swap(&mut self.prev, &mut self.cur);
         let whole = Rect::new(0, 0, w, h);
         let dets = match plan {
@@ -331,22 +367,16 @@ impl<D: RegionDetector> Search<D> {
                 }
             }
         };
-        // Small faces keep their surroundings active for a while.
-        self.recent.retain_mut(|(_, age)| {
-            *age += 1;
-            *age <= RECENT_FRAMES
-        });
         self.recent.extend(
             dets.iter()
                 .filter(|d| d.bbox.h < g.coarse_min * 1.5)
                 .map(|d| (d.bbox, 0)),
         );
-        self.sweep = (self.sweep + 1) % SWEEP_FRAMES;
         Ok(dets)
     }
 
     /// The fine-scale regions of this frame, or `None` to search the whole frame finely.
-    fn plan(&mut self, g: &Geometry) -> Option<Vec<Rect>> {
+    fn plan(&mut self, g: &Geometry, due: [bool; SWEEP_BANDS as usize]) -> Option<Vec<Rect>> {
         if self.prev.data.len() != self.cur.data.len() || self.prev.data.is_empty() {
             return None; // first frame of the stream
         }
@@ -397,14 +427,24 @@ impl<D: RegionDetector> Search<D> {
             }
         }
         let mut rects = cover(&self.active, cols, rows, m);
-        // The sweep: every SWEEP_EVERY frames, the next of SWEEP_BANDS bands of rows, as a
-        // rectangle of its own (joined with the others it would span the frame). Bands
+        // The sweep: the bands of rows due on this frame (one every SWEEP_EVERY frames of
+        // the stream, several when searches are further apart), each run of adjacent bands
+        // as a rectangle of its own (joined with the others it would span the frame). Bands
         // overlap by one margin, so a face up to the margin tall lies wholly inside one.
-        if self.sweep.is_multiple_of(SWEEP_EVERY) {
-            let band = rows.div_ceil(SWEEP_BANDS as usize);
-            let b0 = ((self.sweep / SWEEP_EVERY) as usize * band).min(rows);
-            let half = m.div_ceil(2);
-            let band_rect = [0, b0.saturating_sub(half), cols, (b0 + band + half).min(rows)];
+        let band = rows.div_ceil(SWEEP_BANDS as usize);
+        let half = m.div_ceil(2);
+        let mut b = 0;
+        while b < due.len() {
+            if !due[b] {
+                b += 1;
+                continue;
+            }
+            let first = b;
+            while b < due.len() && due[b] {
+                b += 1;
+            }
+            let (r0, r1) = ((first * band).min(rows), (b * band).min(rows));
+            let band_rect = [0, r0.saturating_sub(half), cols, (r1 + half).min(rows)];
             rects.retain(|r| !(r[1] >= band_rect[1] && r[3] <= band_rect[3]));
             if band_rect[1] < band_rect[3] {
                 rects.push(band_rect);
@@ -420,6 +460,23 @@ impl<D: RegionDetector> Search<D> {
         }
         (cost < g.whole_fine_px).then_some(out)
     }
+}
+
+/// The sweep bands due on frame `at` of the stream, searched `step` frames after the
+/// previous search (0: the first frame): band `k` has its turn on the frames `t` with
+/// `t % SWEEP_FRAMES == k * SWEEP_EVERY`, and is due when such a frame lies in
+/// `at - step + 1 ..= at`.
+fn sweep_due(at: u64, step: u64) -> [bool; SWEEP_BANDS as usize] {
+    let mut due = [false; SWEEP_BANDS as usize];
+    if step >= u64::from(SWEEP_FRAMES) {
+        return [true; SWEEP_BANDS as usize];
+    }
+    for t in (at - step + 1)..=at {
+        if t % u64::from(SWEEP_EVERY) == 0 {
+            due[((t / u64::from(SWEEP_EVERY)) % u64::from(SWEEP_BANDS)) as usize] = true;
+        }
+    }
+    due
 }
 
 /// Share of a box's area a larger box must cover for [`merge_contained`] to take it as the
@@ -519,7 +576,7 @@ fn sample_luma(frame: &FrameRef<'_>, g: &Geometry, out: &mut Samples) {
 
 impl<D: RegionDetector> Detector for Search<D> {
     fn detect(&mut self, frame: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
-        self.search(frame)
+        self.search(frame, 1)
     }
 
     fn model(&self) -> &ModelInfo {
@@ -534,6 +591,186 @@ impl<D: RegionDetector> Detector for Search<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use veil_core::Frame;
+
+    /// The search's schedule with a stand-in for the network (the real detectors are tested
+    /// in tests/detect.rs): a face detector of CenterFace's default input geometry that never
+    /// finds the small face in the whole-frame run, and finds it in a fine-scale run whose
+    /// region holds it whole, from the frame it becomes visible on. Frames are identical (no
+    /// motion): the face is someone who turns to the camera without moving.
+    struct TurningFace {
+        info: ModelInfo,
+        /// Long side of the whole-frame input (CenterFace's default: 640).
+        long_side: f32,
+        face: BoxF,
+        /// The face is visible from this frame on (`None`: on no frame).
+        visible: Option<u64>,
+        /// Only on this frame (after it, not visible).
+        only: bool,
+        /// The frame being searched, set by the test.
+        now: u64,
+        /// Whether a fine-scale run of the current frame held the face's box.
+        searched: bool,
+    }
+
+    impl TurningFace {
+        fn new(long_side: f32, face: BoxF, visible: Option<u64>, only: bool) -> Self {
+            TurningFace {
+                info: ModelInfo {
+                    name: "turning-face".into(),
+                    file: "none".into(),
+                    sha256: String::new(),
+                    licence: String::new(),
+                    source: String::new(),
+                },
+                long_side,
+                face,
+                visible,
+                only,
+                now: 0,
+                searched: false,
+            }
+        }
+    }
+
+    impl Detector for TurningFace {
+        fn detect(&mut self, _: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
+            Ok(Vec::new()) // too small for the whole-frame run
+        }
+        fn model(&self) -> &ModelInfo {
+            &self.info
+        }
+        fn class(&self) -> Class {
+            Class::Face
+        }
+    }
+
+    impl RegionDetector for TurningFace {
+        const NET_MIN_PX: f32 = NET_FACE_PX;
+        const WHAT: &'static str = "face";
+        const MERGE_CONTAINED: bool = true;
+        fn frame_scale(&self, width: u32, height: u32) -> f32 {
+            self.long_side / width.max(height) as f32
+        }
+        fn frame_cost(&self, width: u32, height: u32) -> u64 {
+            let lb = region_letterbox(width, height, self.frame_scale(width, height));
+            (lb.net_w * lb.net_h) as u64
+        }
+        fn detect_region(
+            &mut self,
+            _: &FrameRef<'_>,
+            r: Rect,
+            _: f32,
+        ) -> Result<Vec<Detection>, DetectError> {
+            let f = self.face;
+            let holds = r.x as f32 <= f.x
+                && r.y as f32 <= f.y
+                && f.x + f.w <= (r.x as i64 + i64::from(r.w)) as f32
+                && f.y + f.h <= (r.y as i64 + i64::from(r.h)) as f32;
+            self.searched |= holds;
+            let shown = self
+                .visible
+                .is_some_and(|v| if self.only { self.now == v } else { self.now >= v });
+            Ok(if holds && shown {
+                vec![Detection::new(Class::Face, 0.9, f)]
+            } else {
+                Vec::new()
+            })
+        }
+        fn merge_iou(&self) -> f32 {
+            0.3
+        }
+    }
+
+    /// A frame of `width` x `height` and a small face in the middle of sweep band `band` (of
+    /// six). With a whole-frame input a third of the frame's size (1080p at the default
+    /// input), a 20 px face needs the fine scale.
+    fn frame_and_face(width: u32, height: u32, band: u32) -> (Frame, BoxF) {
+        let frame = Frame::new(PixelFormat::Gray8, width, height).unwrap();
+        let band_px = height as f32 / SWEEP_BANDS as f32;
+        let face = BoxF::new(
+            width as f32 / 2.0,
+            band_px * (band as f32 + 0.5) - 10.0,
+            16.0,
+            20.0,
+        );
+        (frame, face)
+    }
+
+    #[test]
+    fn the_sweep_finds_a_still_face_within_its_frames_whatever_the_step() {
+        // A frame of a quarter of 1080p, seen at a third of its size as 1080p is at the
+        // default input: the same schedule, at a quarter of the test's cost.
+        for step in [1u64, 2, 5, 6, 7, 23, 24, 60] {
+            for band in 0..SWEEP_BANDS {
+                for appears in [5u64, 18] {
+                    let (frame, face) = frame_and_face(960, 540, band);
+                    let mut s = Search::new(
+                        TurningFace::new(320.0, face, Some(appears), false),
+                        DEFAULT_MIN_FACE,
+                    )
+                    .unwrap();
+                    let mut found = None;
+                    let mut t = 0;
+                    while found.is_none() && t < appears + 1000 {
+                        s.det.now = t;
+                        let dets = s.detect_after(&frame.as_ref(), step).unwrap();
+                        if !dets.is_empty() {
+                            found = Some(t);
+                        }
+                        t += step;
+                    }
+                    let found = found.unwrap_or_else(|| panic!("step {step}, band {band}: never found"));
+                    // Within SWEEP_FRAMES frames of appearing, plus the frames to the next search.
+                    let bound = u64::from(SWEEP_FRAMES) + step - 1;
+                    assert!(
+                        found >= appears && found - appears <= bound,
+                        "step {step}, band {band}: appeared on frame {appears}, found on frame {found} \
+                         ({} frames later; bound {bound})",
+                        found - appears
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_recent_small_face_is_searched_around_for_recent_frames_whatever_the_step() {
+        // A face in band 2 seen on the first frame only (someone who then looks away): the
+        // searches within RECENT_FRAMES frames, and the first one after, look where it was;
+        // later ones do not (unless the sweep's band 2 is due: frames 8, 32, 56, ...).
+        for (step, around, not_around) in [
+            (1u64, vec![1u64, 5, 7, 12], vec![13u64, 14, 15]),
+            (6, vec![6], vec![18, 24]),
+            (13, vec![13], vec![26]),
+        ] {
+            let (frame, face) = frame_and_face(1920, 1080, 2);
+            let mut s = Search::new(TurningFace::new(640.0, face, Some(0), true), DEFAULT_MIN_FACE).unwrap();
+            s.set_motion_compensation(false);
+            let mut t = 0;
+            while t <= 30 {
+                s.det.now = t;
+                s.det.searched = false;
+                let dets = s.detect_after(&frame.as_ref(), step).unwrap();
+                if t == 0 {
+                    assert_eq!(dets.len(), 1, "found on the first frame (searched whole)");
+                }
+                if around.contains(&t) {
+                    assert!(
+                        s.det.searched,
+                        "step {step}: frame {t} did not search where the face was"
+                    );
+                }
+                if not_around.contains(&t) {
+                    assert!(
+                        !s.det.searched,
+                        "step {step}: frame {t} still searched where the face was"
+                    );
+                }
+                t += step;
+            }
+        }
+    }
 
     fn face(x: f32, y: f32, w: f32, h: f32, score: f32) -> Detection {
         Detection::new(Class::Face, score, BoxF::new(x, y, w, h))

@@ -667,7 +667,11 @@ typedef struct veil_export_options {
   const char *zones_toml_path;
   /**
    * Tracks file from a previous analysis (`redact analyze`); NULL: the export analyses
-   * the window itself first.
+   * the window itself first. Refused (`VEIL_STATUS_EXPORT_TRACKS`) when it was made from
+   * another recording, does not cover the window, or was analysed on one frame in more
+   * than 6 (`every`; the 5 frames of temporal padding would not cover the frames between
+   * detections) or does not record how often (an older Veil's). The manifest copies the
+   * file's models, thresholds, `every` and minimum sizes.
    */
   const char *tracks_path;
   /**
@@ -866,9 +870,11 @@ veil_status veil_detector_detect(struct veil_detector *detector,
  * every frame (defaults 24 and 80; at least 8 and 16; 0 leaves a value unchanged). Faces
  * and persons smaller than the whole-frame network input can see are searched at a finer
  * scale where they can be: where the picture moved since the previous frame, around small
- * ones found recently, and in a band that sweeps the frame every 24 frames (the first frame
- * is searched whole). The detector therefore keeps state between calls: feed it the frames
- * of one stream, in order (a frame of another size starts afresh).
+ * ones found in the last 12 frames, and in a band that sweeps the frame every 24 frames (the
+ * first frame is searched whole). The detector therefore keeps state between calls: feed it
+ * the frames of one stream, in order (a frame of another size starts afresh). It counts the
+ * frames it is given: a caller that detects on every n-th frame only stretches these bounds
+ * n times (`veil_export_run`'s own analysis tells the search how many frames passed).
  *
  * On failure (`VEIL_STATUS_INVALID_ARGUMENT` for a value below the minimum, or
  * `VEIL_STATUS_NULL_PARAMETER`) nothing changes and, if `err_out` is not NULL, `*err_out`

@@ -284,9 +284,11 @@ pub unsafe extern "C" fn veil_detector_detect(
 /// every frame (defaults 24 and 80; at least 8 and 16; 0 leaves a value unchanged). Faces
 /// and persons smaller than the whole-frame network input can see are searched at a finer
 /// scale where they can be: where the picture moved since the previous frame, around small
-/// ones found recently, and in a band that sweeps the frame every 24 frames (the first frame
-/// is searched whole). The detector therefore keeps state between calls: feed it the frames
-/// of one stream, in order (a frame of another size starts afresh).
+/// ones found in the last 12 frames, and in a band that sweeps the frame every 24 frames (the
+/// first frame is searched whole). The detector therefore keeps state between calls: feed it
+/// the frames of one stream, in order (a frame of another size starts afresh). It counts the
+/// frames it is given: a caller that detects on every n-th frame only stretches these bounds
+/// n times (`veil_export_run`'s own analysis tells the search how many frames passed).
 ///
 /// On failure (`VEIL_STATUS_INVALID_ARGUMENT` for a value below the minimum, or
 /// `VEIL_STATUS_NULL_PARAMETER`) nothing changes and, if `err_out` is not NULL, `*err_out`

@@ -53,7 +53,11 @@ pub struct veil_export_options {
     /// The camera's zone file (TOML), masked on every frame first; NULL: none.
     pub zones_toml_path: *const c_char,
     /// Tracks file from a previous analysis (`redact analyze`); NULL: the export analyses
-    /// the window itself first.
+    /// the window itself first. Refused (`VEIL_STATUS_EXPORT_TRACKS`) when it was made from
+    /// another recording, does not cover the window, or was analysed on one frame in more
+    /// than 6 (`every`; the 5 frames of temporal padding would not cover the frames between
+    /// detections) or does not record how often (an older Veil's). The manifest copies the
+    /// file's models, thresholds, `every` and minimum sizes.
     pub tracks_path: *const c_char,
     /// Window start in seconds from the start of the input; NaN: the start.
     pub from_s: f64,

@@ -211,13 +211,18 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
     };
     let face_stage = move || -> Result<f64, RedactError> {
         let mut busy = Busy::default();
+        // The search's sweep and recent faces count frames, not searches: it is told how
+        // many frames passed since the last one it saw.
+        let mut last: Option<u64> = None;
         for (i, (n, f, detect)) in rx_dec.into_iter().enumerate() {
             if face_fault == Some(i as u64) {
                 return Err(injected("CenterFace", i));
             }
             let d = if detect {
                 let view = f.frame_ref()?;
-                Some(busy.time(|| faces.detect(&view))?)
+                let passed = last.map_or(1, |l| n.saturating_sub(l));
+                last = Some(n);
+                Some(busy.time(|| faces.detect_after(&view, passed))?)
             } else {
                 None
             };
@@ -232,6 +237,7 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
         let mut looks: Vec<Option<Appearance>> = Vec::new();
         let mut ids: Vec<Option<u64>> = Vec::new();
         let mut person_countdown = 0u64;
+        let mut person_last: Option<u64> = None;
         for (n, f, face_dets) in rx_face {
             if person_fault == Some(seen.frames) {
                 return Err(injected("NanoDet", seen.frames as usize));
@@ -252,7 +258,9 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
             dets.extend(face_dets);
             if person_countdown == 0 {
                 let t = Instant::now();
-                dets.extend(persons.detect(&view)?);
+                let passed = person_last.map_or(1, |l| n.saturating_sub(l));
+                person_last = Some(n);
+                dets.extend(persons.detect_after(&view, passed)?);
                 stages.persons += t.elapsed().as_secs_f64();
                 person_countdown = person_every;
             }
