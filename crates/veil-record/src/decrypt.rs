@@ -38,6 +38,60 @@ pub fn decrypt_segment(
     site: &[SecretKey],
     output: &Path,
 ) -> Result<DecryptedSegment, RecordError> {
+    if veil_core::fsutil::same_file(segment, output) {
+        return Err(RecordError::Input {
+            reason: format!("{}: the output would overwrite the segment", segment.display()),
+        });
+    }
+    let SegmentKey {
+        camera,
+        entry,
+        key_file,
+        key: data,
+    } = segment_key(segment, site)?;
+    let tmp = veil_core::fsutil::TempFile::new(veil_core::fsutil::temp_path_for(output));
+    let io = |path: &Path, op| {
+        let path = path.to_path_buf();
+        move |source| RecordError::Io { path, op, source }
+    };
+    // Plain footage: readable by its owner only.
+    let mut open = fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.mode(0o600);
+    }
+    let mut f = open.open(tmp.path()).map_err(io(output, "create"))?;
+    let bytes = {
+        let mut w = std::io::BufWriter::new(&mut f);
+        let n = veil_crypt::decrypt_file_to(&data, segment, &mut w)?;
+        w.flush().map_err(io(output, "write"))?;
+        n
+    };
+    f.sync_all().map_err(io(output, "sync"))?;
+    drop(f);
+    fs::rename(tmp.path(), output).map_err(io(output, "move into place"))?;
+    tmp.disarm();
+    Ok(DecryptedSegment {
+        camera,
+        entry,
+        key_file,
+        bytes,
+    })
+}
+
+/// An encrypted segment's data key, opened.
+pub(crate) struct SegmentKey {
+    pub(crate) camera: String,
+    pub(crate) entry: Option<IndexEntry>,
+    pub(crate) key_file: PathBuf,
+    pub(crate) key: Vec<SecretKey>,
+}
+
+/// Find the data key of `segment` (`DIR/<camera>/<start>.mp4.age`) through its camera
+/// directory's index (`keys/<start>.key.age`) and open it with one of `site`.
+pub(crate) fn segment_key(segment: &Path, site: &[SecretKey]) -> Result<SegmentKey, RecordError> {
     let bad = |reason: String| RecordError::Input {
         reason: format!("{}: {reason}", segment.display()),
     };
@@ -49,9 +103,6 @@ pub fn decrypt_segment(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    if veil_core::fsutil::same_file(segment, output) {
-        return Err(bad("the output would overwrite the segment".into()));
-    }
     let camera = cam_dir
         .canonicalize()
         .ok()
@@ -86,35 +137,11 @@ pub fn decrypt_segment(
             })
         }
     };
-    let data = SecretKey::unseal(site, &sealed, &key_file)?;
-    let tmp = veil_core::fsutil::TempFile::new(veil_core::fsutil::temp_path_for(output));
-    let io = |path: &Path, op| {
-        let path = path.to_path_buf();
-        move |source| RecordError::Io { path, op, source }
-    };
-    // Plain footage: readable by its owner only.
-    let mut open = fs::OpenOptions::new();
-    open.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.mode(0o600);
-    }
-    let mut f = open.open(tmp.path()).map_err(io(output, "create"))?;
-    let bytes = {
-        let mut w = std::io::BufWriter::new(&mut f);
-        let n = veil_crypt::decrypt_file_to(&data, segment, &mut w)?;
-        w.flush().map_err(io(output, "write"))?;
-        n
-    };
-    f.sync_all().map_err(io(output, "sync"))?;
-    drop(f);
-    fs::rename(tmp.path(), output).map_err(io(output, "move into place"))?;
-    tmp.disarm();
-    Ok(DecryptedSegment {
+    let key = SecretKey::unseal(site, &sealed, &key_file)?;
+    Ok(SegmentKey {
         camera,
         entry,
         key_file,
-        bytes,
+        key,
     })
 }

@@ -62,6 +62,7 @@ mod config;
 mod decrypt;
 mod error;
 mod index;
+mod plain;
 mod recorder;
 mod retention;
 mod segment;
@@ -75,6 +76,7 @@ pub use config::{
 pub use decrypt::{decrypt_segment, DecryptedSegment};
 pub use error::RecordError;
 pub use index::{is_plain_name, Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION, KEYS_DIR};
+pub use plain::{DataKey, EncryptedInput, PlainInput};
 pub use recorder::Recorder;
 pub use retention::{
     apply_retention, apply_retention_camera, overwrite_and_remove, AuditTarget, HoldsWatch, PendingErasure,
