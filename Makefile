@@ -1,15 +1,23 @@
-# Two commands on a fresh Debian machine: `make demo` and `make test`. Both run `make setup` first.
+# Two commands on a fresh Debian machine: `make demo` and `make test`. The demo installs only
+# what building and running Veil need (`make setup`); the tests add their own tools
+# (`make setup-test`), the benchmarks theirs (`make setup-bench`). See scripts/setup.sh.
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup demo test bench
+.PHONY: setup setup-test setup-bench demo test bench
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh demo
+
+setup-test:
+	@bash scripts/setup.sh test
+
+setup-bench:
+	@bash scripts/setup.sh bench
 
 demo: setup
 	@bash scripts/demo.sh
 
-test: setup
+test: setup-test
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
@@ -22,7 +30,7 @@ test: setup
 	$(MAKE) --no-print-directory test-deny
 
 # Every benchmark and the comparisons with OpenCV, FFmpeg and deface; writes BENCHMARKS.md.
-bench: setup
+bench: setup-bench
 	@bash scripts/bench/run.sh
 
 # ---------------------------------------------------------------------------------------------
