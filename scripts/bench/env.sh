@@ -4,8 +4,11 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+# the commit measured, and the tracked files that differed from it (none on a clean tree)
+changed() { git status --porcelain --untracked-files=no 2>/dev/null | wc -l; }
 if [ "${1:-start}" = end ]; then
-  emit env.json load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+  emit env.json load_end="$(cut -d' ' -f1-3 /proc/loadavg)" \
+    veil_end="$(git describe --always --dirty 2>/dev/null || echo unknown)" changed_end="$(changed)"
   exit 0
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -16,11 +19,11 @@ emit env.json \
   cpu="$cpu" cores="$(nproc)" simd="${flags% }" \
   memory_gib="$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" \
   kernel="$(uname -sr)" os="$(. /etc/os-release && echo "$PRETTY_NAME")" \
-  rustc="$(rustc -V)" veil="$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+  rustc="$(rustc -V)" veil="$(git describe --always --dirty 2>/dev/null || echo unknown)" changed="$(changed)" \
   ffmpeg="$(ffmpeg -version | head -1 | cut -d' ' -f1-3)" \
   libx264="$(dpkg-query -W -f='${Package} ${Version}' 'libx264-*' 2>/dev/null | head -1)" \
   onnxruntime="${ort:-unknown}" \
   opencv="$("$VENV/bin/python" -c 'import cv2; print(cv2.__version__)')" \
-  deface="$("$DEFACE_VENV/bin/pip" show deface 2>/dev/null | awk '/^Version/ { print $2 }')" \
+  deface="$("$DEFACE_VENV/bin/pip" show deface 2>/dev/null | awk '/^Version/ { print $2 }' || true)" \
   deface_onnxruntime="$("$DEFACE_VENV/bin/pip" show onnxruntime 2>/dev/null | awk '/^Version/ { print $2 }')" \
   load_start="$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -11,7 +11,8 @@ if [ "${BENCH_SKIP_CRITERION:-0}" != 1 ]; then
   stamp="$WORK/criterion.stamp"; touch "$stamp"
   # each criterion target by name: `cargo bench --workspace -- ARGS` would also hand the
   # arguments to libtest's bench harness of every library, which refuses them
-  for target in "veil masking" "veil-detect detect" "veil-track track" "veil-redact layers"; do
+  # (appearance: the identity descriptors' cost per 1080p frame, its own section in BENCHMARKS.md)
+  for target in "veil masking" "veil-detect detect" "veil-track track" "veil-track appearance" "veil-redact layers"; do
     set -- $target
     echo "bench: criterion: cargo bench -p $1 --bench $2" >&2
     if ! cargo bench -p "$1" --bench "$2" -- --noplot ${CRITERION_ARGS:-} >"$WORK/criterion-$2.log" 2>&1; then

@@ -81,6 +81,18 @@ for k, label in [("date", "date (UTC)"), ("cpu", "CPU"), ("cores", "cores"), ("s
                  ("load_start", "load average at start"), ("load_end", "load average at end")]:
     if k in env:
         w(f"| {label} | {env[k]} |")
+# a clean tree: no tracked file differed from the commit, at the start and at the end
+DIRTY = [f"{env.get(k)} tracked files changed ({when})" for k, when in (("changed", "start"), ("changed_end", "end"))
+         if env.get(k, 0) not in (0, "0")]
+if "veil" in env and "veil_end" in env and env["veil"] != env["veil_end"]:
+    DIRTY.append(f"commit {env['veil_end']} at the end")
+if "-dirty" in str(env.get("veil", "")) and not DIRTY:
+    DIRTY.append("uncommitted changes")
+w(f"| working tree | {'**dirty**: ' + ', '.join(DIRTY) if DIRTY else 'clean'} |")
+STEPS = str(env.get("steps", "")).split()
+MISSING = [x for x in str(env.get("all_steps", "")).split() if x not in STEPS]
+if STEPS:
+    w(f"| steps run | {' '.join(STEPS)}" + (f" (not run: {' '.join(MISSING)}; their sections are absent)" if MISSING else "") + " |")
 w("")
 
 GOALS_AT = len(md)  # the goals table goes here, once every section has been measured
@@ -167,6 +179,7 @@ if crit:
     for r in sorted(crit, key=lambda r: r["id"]):
         w(f"| `{r['id']}` | {fmt_us(r['median_ns'] / 1000)} | {fmt_us(r['p10_ns'] / 1000)}-{fmt_us(r['p90_ns'] / 1000)} |")
     w("")
+APPEARANCE = next((r for r in crit if r["id"] == "appearance_1080p_20_persons"), None)
 
 # ---------------------------------------------------------------- redact mask vs ffmpeg
 mask = load("mask_e2e.jsonl")
@@ -222,7 +235,9 @@ if exp:
     w("Veil: the whole one-shot `redact export --keep-none` (decode, CenterFace faces + NanoDet")
     w("persons, tracking, blur of every face and body, x264 CRF 18, manifest). deface 1.5")
     w("(`--backend onnxrt`, CenterFace only, faces only) at its default size (the full frame) and")
-    w("with `--scale 640x360`. Frames per second of the whole command (wall clock, model loading")
+    w("with `--scale 640x360`. Veil coarse-only: `--min-face 4096 --min-person 4096`, the detectors'")
+    w("default input on the whole frame only (the export before the minimum-size search, for its cost).")
+    w("Frames per second of the whole command (wall clock, model loading")
     w("included), median over rounds with min-max; speed-ups are medians of per-round ratios.")
     w("Goal: at least 3x deface's fps at equal or better recall.")
     w("")
@@ -240,18 +255,21 @@ if exp:
 
     bars = []
     for clip in ("720p", "1080p"):
-        for tool, config in (("veil", "one-shot"), ("veil", "every-2"), ("deface", "640x360"), ("deface", "default")):
+        for tool, config in (("veil", "one-shot"), ("veil", "every-2"), ("veil", "coarse-only"), ("deface", "640x360"),
+                             ("deface", "default")):
             rows = groups[(clip, tool, config)]
             if not rows:
                 continue
             fps = [r["fps"] for r in rows]
             ratios = export_ratios(clip, "one-shot", config) if tool == "deface" else []
             cpf = med(r["cpu_s"] / r["frames"] for r in rows)
-            label = {"one-shot": "Veil one-shot export", "every-2": "Veil one-shot, --every 2"}.get(config) if tool == "veil" else f"deface {config}"
+            label = {"one-shot": "Veil one-shot export", "every-2": "Veil one-shot, --every 2",
+                     "coarse-only": "Veil coarse-only (no minimum-size search)"}.get(config) if tool == "veil" else f"deface {config}"
             rt = "" if tool == "veil" else (f"{med(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} rounds)" if ratios else "-")
             w(f"| {clip} | {label} | {med(fps):.2f} ({min(fps):.2f}-{max(fps):.2f}) | {cpf:.3f} | "
               f"{med(r['maxrss_kib'] for r in rows) / 1024:.0f} MiB | {rt} |")
-            bars.append((f"{clip}\n{label.replace(' one-shot export', '').replace(' one-shot,', '')}", med(fps), tool))
+            short = label.replace(" one-shot export", "").replace(" one-shot,", "").replace(" (no minimum-size search)", "")
+            bars.append((f"{clip}\n{short}", med(fps), tool))
     w("")
     fig, ax = plt.subplots(figsize=(7, 3.4))
     ax.bar(range(len(bars)), [b[1] for b in bars], color=["C0" if b[2] == "veil" else "C1" for b in bars])
@@ -281,6 +299,26 @@ if qual:
         w(f"| {q['clip']} | {label} | {q['recall']:.3f} ({q['hidden']}/{q['faces']}) | "
           f"{q['precision'] if q['precision'] is not None else '-'} | {q['regions']} | {q['redacted_area'] * 100:.0f}% | "
           f"{q.get('fps', '-')} |")
+    w("")
+
+# ---------------------------------------------------------------- identity cost
+if crit and APPEARANCE:
+    a_us = APPEARANCE["median_ns"] / 1000
+    w("## Identity cost: appearance descriptors")
+    w("")
+    w("`cargo bench -p veil-track --bench appearance` (criterion, in the table above): one 1920x1080")
+    w("I420 frame with 20 person boxes of 60 to 345 px, every box described (torso and legs colour")
+    w("samples and the texture pass), as the analysis does per frame for the people in view.")
+    w("")
+    w("| what | time |")
+    w("|---|---|")
+    w(f"| 20 descriptors, 1080p frame | {fmt_us(a_us)} ({fmt_us(APPEARANCE['p10_ns'] / 1000)}-{fmt_us(APPEARANCE['p90_ns'] / 1000)}) |")
+    w(f"| one descriptor | {fmt_us(a_us / 20)} |")
+    one = [r for r in exp if r["clip"] == "1080p" and r["tool"] == "veil" and r["config"] == "one-shot"] if exp else []
+    if one:
+        per_frame_us = med(r["wall_s"] / r["frames"] for r in one) * 1e6
+        w(f"| share of a 1080p one-shot export frame ({fmt_us(per_frame_us)} wall, table above), 20 people | "
+          f"{a_us / per_frame_us * 100:.1f}% |")
     w("")
 
 # ---------------------------------------------------------------- scaling
@@ -328,7 +366,7 @@ dist = load("distant.jsonl")
 dist_goal = []
 if dist:
     thr = [r for r in dist if r["kind"] == "throughput"]
-    rec = {(r["tool"], r["config"]): r for r in dist if r["kind"] == "recall"}
+    drec = {(r["tool"], r["config"]): r for r in dist if r["kind"] == "recall"}
     w("## Distant faces")
     w("")
     w("`scripts/bench/export.sh` (step `distant`): 60 frames of 1080p, real photographs of people")
@@ -339,16 +377,17 @@ if dist:
     w("deface `--scale 640x360`, alternating over rounds; face recall by face height of the last")
     w("output of each (hidden = the 16x16 thumbnail no longer matches, as in the tests).")
     w("")
-    w("| tool | fps (median) | CPU s | recall | 16-24 px | 24-32 px | 32-48 px | 48+ px |")
-    w("|---|---|---|---|---|---|---|---|")
+    w("| tool | fps (median) | CPU s | peak RSS | recall | 16-24 px | 24-32 px | 32-48 px | 48+ px |")
+    w("|---|---|---|---|---|---|---|---|---|")
     for tool, config, label in (("veil", "one-shot", "Veil"), ("veil", "coarse-only", "Veil coarse-only"),
                                 ("deface", "640x360", "deface 640x360")):
         rows = [r for r in thr if r["tool"] == tool and r["config"] == config]
-        q = rec.get((tool, config))
+        q = drec.get((tool, config))
         bs = q["by_size"] if q else {}
         cell = lambda k: f"{bs[k][0]}/{bs[k][1]}" if k in bs else "-"  # noqa: E731
         w(f"| {label} | {med(r['fps'] for r in rows):.2f} | {med(r['cpu_s'] for r in rows):.1f} | "
-          f"{q['recall']:.3f} | {cell('16-24')} | {cell('24-32')} | {cell('32-48')} | {cell('48+')} |" if rows and q else f"| {label} | - | - | - | - | - | - | - |")
+          f"{med(r['maxrss_kib'] for r in rows) / 1024:.0f} MiB | "
+          f"{q['recall']:.3f} | {cell('16-24')} | {cell('24-32')} | {cell('32-48')} | {cell('48+')} |" if rows and q else f"| {label} | - | - | - | - | - | - | - | - |")
     w("")
     by = defaultdict(dict)
     for r in thr:
@@ -358,7 +397,7 @@ if dist:
     if ratios:
         dist_goal.append(("`redact export` on the 1080p distant-face clip no slower than deface --scale 640x360",
                           f"{med(ratios):.2f}x", med(ratios) >= 1.0))
-    qv = rec.get(("veil", "one-shot"))
+    qv = drec.get(("veil", "one-shot"))
     if qv:
         big = [qv["by_size"][k] for k in ("24-32", "32-48", "48+") if k in qv["by_size"]]
         h, t = sum(b[0] for b in big), sum(b[1] for b in big)
@@ -411,7 +450,62 @@ if rec:
     w("")
 
 # ---------------------------------------------------------------- goals
-goals = list(dist_goal)
+goals = []
+# The figures describe one commit: the first row says whether the tree was clean.
+if "veil" in env:
+    goals.append(("measured on a clean commit", f"{env['veil']}" + (f" (**dirty**: {', '.join(DIRTY)})" if DIRTY else ""),
+                  not DIRTY))
+
+
+def wall_ratios(rows, clip, vconf="one-shot", dconf="640x360"):
+    """Per-round ratios of Veil's wall time over deface's on the same input (same frames)."""
+    by = defaultdict(dict)
+    for r in rows:
+        if r.get("clip") == clip and r.get("kind", "throughput") == "throughput":
+            by[r["round"]][(r["tool"], r["config"])] = r
+    return [d[("veil", vconf)]["wall_s"] / d[("deface", dconf)]["wall_s"] for d in by.values()
+            if ("veil", vconf) in d and ("deface", dconf) in d]
+
+
+NO_DEFACE = "deface not measured (not installed: see run.sh)" if not env.get("deface") else "no deface run in the results"
+# Issue 26's targets: wall time against deface --scale 640x360 run alternately, and 1080p25.
+if exp:
+    rs = wall_ratios(exp, "720p")
+    goals.append(("`redact export` wall time at most 0.5x deface --scale 640x360, 720p large faces (issue 26)",
+                  f"{med(rs):.2f}x (median of {len(rs)} rounds)" if rs else NO_DEFACE, med(rs) <= 0.5 if rs else None))
+if dist:
+    rs = wall_ratios([r for r in dist if r["kind"] == "throughput"], "1080p")
+    qv, qd = drec.get(("veil", "one-shot")), drec.get(("deface", "640x360"))
+
+    def big(q):
+        b = [q["by_size"][k] for k in ("24-32", "32-48", "48+") if k in q["by_size"]]
+        return sum(x[0] for x in b), sum(x[1] for x in b)
+    leak = ""
+    ok_leak = False
+    if qv:
+        h, t = big(qv)
+        ok_leak = h == t
+        leak = f", Veil hides {h}/{t} faces of 24 px or more"
+        if qd:
+            leak += " (deface 640x360 {}/{})".format(*big(qd))
+    goals.append(("`redact export` wall time at most 0.75x deface --scale 640x360, 1080p distant faces, "
+                  "no face of 24 px or more leaked (issue 26)",
+                  (f"{med(rs):.2f}x (median of {len(rs)} rounds)" if rs else NO_DEFACE) + leak,
+                  (med(rs) <= 0.75 and ok_leak) if rs else None))
+fps_rows = []
+if dist:
+    v = [r["fps"] for r in dist if r["kind"] == "throughput" and r["tool"] == "veil" and r["config"] == "one-shot"]
+    if v:
+        fps_rows.append(("distant-face clip", med(v)))
+if exp:
+    v = [r["fps"] for r in exp if r["clip"] == "1080p" and r["tool"] == "veil" and r["config"] == "one-shot"]
+    if v:
+        fps_rows.append(("group-pan clip", med(v)))
+if fps_rows:
+    goals.append((f"`redact export` at 1080p in real time (25 fps) on this machine's {env.get('cores', '?')} cores (issue 26)",
+                  "; ".join(f"{f:.1f} fps on the {c} = {f / 25:.2f}x real time" for c, f in fps_rows),
+                  min(f for _, f in fps_rows) >= 25))
+goals += dist_goal
 if kern:
     for size in sorted({(r["width"], r["height"]) for r in kern}):
         vb = per_round(size, "solid", "veil", "memset", "veil")
@@ -458,7 +552,7 @@ if exp:
 goals += gst_goals
 if goals:
     block = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
-    block += [f"| {g} | {m} | {'yes' if ok else '**no**'} |" for g, m, ok in goals]
+    block += [f"| {g} | {m} | {'not measured' if ok is None else 'yes' if ok else '**no**'} |" for g, m, ok in goals]
     md[GOALS_AT:GOALS_AT] = block + [""]
 
 tmp = OUT + ".tmp"
