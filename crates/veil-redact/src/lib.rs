@@ -30,6 +30,7 @@
 pub mod disclose;
 mod error;
 mod export_audit;
+mod footage;
 pub mod layers;
 pub mod manifest;
 mod outputs;
@@ -199,14 +200,20 @@ pub struct StageTimes {
 pub struct AnalyzeOptions {
     /// Input recording.
     pub input: PathBuf,
+    /// The secret key file (age X25519, private to its owner) that opens an encrypted input:
+    /// a recorder segment (`.mp4.age`, through its data key sealed in the camera directory)
+    /// or a file encrypted to the key. It is decrypted in memory, never to disk. `None`: an
+    /// encrypted input is refused ([`RedactError::Footage`]).
+    pub key: Option<PathBuf>,
     /// Window start in seconds from the start of the input (`None`: the start).
     pub from: Option<f64>,
     /// Window end in seconds, exclusive (`None`: the end).
     pub to: Option<f64>,
-    /// Where the tracks file (veil-track JSON) is written, atomically.
+    /// Where the tracks file (veil-track JSON) is written: staged beside it and published at
+    /// the end with a no-replace rename (an existing file is refused, see `overwrite`).
     pub tracks_out: PathBuf,
-    /// Where the contact sheet PNG is written, atomically, if wanted (refused when it names
-    /// the input, the tracks file or the zone file).
+    /// Where the contact sheet PNG is written, as the tracks file, if wanted (refused when it
+    /// names the input, the tracks file or the zone file).
     pub contact_sheet: Option<PathBuf>,
     /// The camera's zone file (TOML): its zones are masked in the contact sheet as in an
     /// export (the detectors still see the whole frame).
@@ -217,6 +224,10 @@ pub struct AnalyzeOptions {
     pub tracker: TrackerConfig,
     /// Called after every analysed frame.
     pub progress: Option<Progress>,
+    /// Replace an existing tracks file and contact sheet. Off by default: an existing one
+    /// refuses the analysis before the work ([`RedactError::OutputExists`]), and publishing
+    /// never replaces a file that appeared meanwhile (a no-replace rename).
+    pub overwrite: bool,
 }
 
 impl AnalyzeOptions {
@@ -262,6 +273,16 @@ pub struct AnalyzeReport {
 pub struct ExportOptions {
     /// Input recording.
     pub input: PathBuf,
+    /// The secret key file that opens an encrypted input (as [`AnalyzeOptions::key`]). The
+    /// manifest's input hash is then the decrypted stream's, and it records the encrypted
+    /// file's hash too ([`manifest::FileHash::decrypted_from`]).
+    pub key: Option<PathBuf>,
+    /// Deliver the output video encrypted (age) to these public key files (`age1...`, as
+    /// `redact keys generate --encryption` writes them): written in memory, encrypted into its
+    /// staging file, then logged and published as usual. The manifest stays plain (hashes and
+    /// settings, no picture), records the recipients, and its output hash is of the decrypted
+    /// copy. Empty: the video is written in the clear.
+    pub encrypt_to: Vec<PathBuf>,
     /// Output video (H.264 MP4), written atomically. Must not exist unless
     /// [`ExportOptions::overwrite`].
     pub output: PathBuf,

@@ -1,8 +1,7 @@
-//! Output files of an export or disclosure: staged out of sight beside their destinations
-//! ([`Staging`]), logged, then published together with a no-replace rename, so that evidence
-//! already at a destination is never replaced (unless the caller asked for it) and a failed
-//! run removes only files it created itself. [`OutputGuard`] takes back files an operation
-//! wrote in place (the analysis).
+//! Output files of an analysis, export or disclosure: staged out of sight beside their
+//! destinations ([`Staging`]), logged (exports and disclosures), then published together with
+//! a no-replace rename, so that evidence already at a destination is never replaced (unless
+//! the caller asked for it) and a failed run removes only files it created itself.
 
 use std::path::{Path, PathBuf};
 
@@ -171,34 +170,6 @@ impl Drop for Staging {
     fn drop(&mut self) {
         for (_, staging) in &self.files {
             let _ = std::fs::remove_file(staging);
-        }
-    }
-}
-
-/// Removes every file recorded with [`OutputGuard::wrote`] when dropped, unless
-/// [`OutputGuard::commit`] was called. Only files this operation wrote are recorded, so a
-/// failure before an output is written never touches a file that was already there.
-#[derive(Debug, Default)]
-pub(crate) struct OutputGuard {
-    written: Vec<PathBuf>,
-}
-
-impl OutputGuard {
-    /// `path` now holds this operation's output.
-    pub(crate) fn wrote(&mut self, path: &Path) {
-        self.written.push(path.to_path_buf());
-    }
-
-    /// The operation succeeded: keep every file.
-    pub(crate) fn commit(mut self) {
-        self.written.clear();
-    }
-}
-
-impl Drop for OutputGuard {
-    fn drop(&mut self) {
-        for p in &self.written {
-            let _ = std::fs::remove_file(p);
         }
     }
 }

@@ -757,3 +757,38 @@ fn a_tracks_file_whose_every_the_padding_does_not_cover_is_refused_and_writes_no
     let rep = export(&o).unwrap();
     assert_eq!(rep.manifest.counts.frames, 24);
 }
+
+#[test]
+fn analysis_never_replaces_an_existing_tracks_file_or_contact_sheet_unless_asked() {
+    let d = out_dir("analysis-exists");
+    let (tracks, sheet) = (d.join("tracks.json"), d.join("sheet.png"));
+    let mut o = AnalyzeOptions::new(clip(), &tracks);
+    o.to = Some(0.5);
+    o.contact_sheet = Some(sheet.clone());
+    // An earlier tracks file: refused, untouched, and no contact sheet written either.
+    std::fs::write(&tracks, b"earlier analysis").unwrap();
+    let e = analyze(&o).unwrap_err();
+    assert!(
+        matches!(&e, RedactError::OutputExists { path } if path == &tracks),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&tracks).unwrap(), b"earlier analysis");
+    assert_eq!(listing(&d), ["tracks.json"]);
+    // An earlier contact sheet: the same, and no tracks file written.
+    std::fs::remove_file(&tracks).unwrap();
+    std::fs::write(&sheet, b"earlier sheet").unwrap();
+    let e = analyze(&o).unwrap_err();
+    assert!(
+        matches!(&e, RedactError::OutputExists { path } if path == &sheet),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&sheet).unwrap(), b"earlier sheet");
+    assert_eq!(listing(&d), ["sheet.png"]);
+    // Asked to: both replaced.
+    o.overwrite = true;
+    std::fs::write(&tracks, b"earlier analysis").unwrap();
+    analyze(&o).unwrap();
+    assert!(Tracks::load(&tracks).unwrap().covers(0, 5));
+    assert!(image::open(&sheet).is_ok());
+    assert_eq!(listing(&d), ["sheet.png", "tracks.json"]);
+}

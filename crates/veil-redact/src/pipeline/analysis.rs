@@ -12,7 +12,7 @@ use veil_track::{Appearance, DetectorModel, Provenance, Tracker, Tracks};
 use veil_video::DecodedFrame;
 
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
-use crate::outputs::check_distinct;
+use crate::outputs::{check_distinct, Staging};
 use crate::sheet::{self, Thumb};
 use crate::{
     same_file, AnalyzeOptions, AnalyzeReport, DetectOptions, InjectedFault, ModelRecord, Pass, Progress,
@@ -365,11 +365,29 @@ fn collect_thumbs(
 }
 
 /// Pass 1 on its own: detect, track, write the tracks file and, if asked, the contact sheet.
+/// Both are written out of sight beside their destinations and published together at the
+/// end with a no-replace rename, as an export's outputs are.
 ///
 /// # Errors
-/// [`RedactError::EmptyWindow`] when the window holds no frame; video, detector, tracker and
-/// I/O errors as they happen. Nothing is written on error.
+/// [`RedactError::OutputExists`] when the tracks file or the contact sheet exists (without
+/// [`AnalyzeOptions::overwrite`]; checked before the work and again, atomically, when
+/// publishing); [`RedactError::EmptyWindow`] when the window holds no frame; video,
+/// detector, tracker and I/O errors as they happen. Nothing is written on error, and no file
+/// the analysis did not create is removed.
 pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
+    // Encrypted footage is read from memory (`key`); the checks below use the input's name.
+    let plain = crate::footage::open_input(&opts.input, opts.key.as_deref())?;
+    let decrypted;
+    let read = match plain.encrypted() {
+        Some(_) => {
+            decrypted = AnalyzeOptions {
+                input: plain.path().to_path_buf(),
+                ..opts.clone()
+            };
+            &decrypted
+        }
+        None => opts,
+    };
     for out in std::iter::once(&opts.tracks_out).chain(opts.contact_sheet.as_ref()) {
         if same_file(&opts.input, out) {
             return Err(RedactError::InvalidOption {
@@ -382,11 +400,20 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         others.extend(opts.zones.as_deref().map(|z| ("zone file", z)));
         check_distinct("contact sheet", sheet, &others)?;
     }
+    // An existing tracks file or contact sheet (evidence of an earlier analysis) is refused
+    // before the work, unless `overwrite`.
+    let mut staging = Staging::new(opts.overwrite);
+    let staged_tracks = staging.stage(&opts.tracks_out)?;
+    let staged_sheet = opts
+        .contact_sheet
+        .as_deref()
+        .map(|p| staging.stage(p))
+        .transpose()?;
     let zones = opts.zones.as_deref().map(CameraConfig::from_file).transpose()?;
     // Hashed first, so that the tracks are tied to the file as it was when analysed.
-    let source = crate::manifest::input_sha256(&opts.input)?;
+    let source = crate::manifest::input_sha256(&read.input)?;
     let mut a = run_analysis(&AnalysisPlan {
-        input: &opts.input,
+        input: &read.input,
         window: (opts.from, opts.to),
         detect: &opts.detect,
         tracker: &opts.tracker,
@@ -396,13 +423,11 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         progress: &opts.progress,
     })?;
     a.tracks.set_source_sha256(source.as_deref())?;
-    let mut guard = crate::outputs::OutputGuard::default();
-    if let Some(path) = &opts.contact_sheet {
+    if let Some(path) = &staged_sheet {
         sheet::write_png(path, &sheet::render(&a.tracks, &a.thumbs)?)?;
-        guard.wrote(path);
     }
-    a.tracks.save(&opts.tracks_out)?;
-    guard.commit();
+    a.tracks.save(&staged_tracks)?;
+    staging.publish()?;
     let count = |c: Class| a.tracks.tracks().iter().filter(|t| t.class() == c).count();
     Ok(AnalyzeReport {
         person_tracks: count(Class::Person),
