@@ -20,6 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::footage::Sealer;
 use crate::outputs::{fault, Staging};
 use serde::{Deserialize, Serialize};
 use veil_audit::{Action, AuditLog, BasisKind, Entry, LegalBasis, NewEntry, Timestamp, Window};
@@ -40,6 +41,17 @@ pub const DEFAULT_RECIPIENT: &str = "police or justice";
 pub struct DiscloseOptions {
     /// The recording.
     pub input: PathBuf,
+    /// The secret key file that opens an encrypted recording (a recorder segment
+    /// `.mp4.age`, or a file encrypted to the key). It is decrypted in memory, never to disk;
+    /// the copy is then bit-exact to the decrypted stream, and the manifest's input hash is the
+    /// decrypted stream's, with the encrypted file's beside it
+    /// ([`FileHash::decrypted_from`](crate::manifest::FileHash::decrypted_from)).
+    pub key: Option<PathBuf>,
+    /// Deliver the copy encrypted (age) to these public key files: written in memory,
+    /// encrypted into its staging file before it is logged, published as usual. The
+    /// manifest (and signature) stay plain: they hold hashes, times and names, no picture, and
+    /// the recipient checks the decrypted copy against them. Empty: the copy is in the clear.
+    pub encrypt_to: Vec<PathBuf>,
     /// The copy to hand over; its extension chooses the container (`.mp4`, `.mkv`). Must not
     /// exist.
     pub output: PathBuf,
@@ -86,6 +98,8 @@ impl DiscloseOptions {
     ) -> Self {
         DiscloseOptions {
             input: input.into(),
+            key: None,
+            encrypt_to: Vec::new(),
             output: output.into(),
             manifest: None,
             from: None,
@@ -346,16 +360,19 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
     // Every file staged out of sight until it is logged; a disclosure never replaces a file
     // (refused now, and again atomically when published).
     let mut staging = Staging::new(false);
-    let staged = staging.stage(&opts.output)?;
+    let mut sealer = Sealer::new(crate::footage::load_recipients(&opts.encrypt_to)?);
+    let staged = sealer.divert(staging.stage(&opts.output)?)?;
     let staged_manifest = staging.stage(&manifest_path)?;
     let staged_sig = match opts.sign_key {
         Some(_) => Some(staging.stage(&sig_path)?),
         None => None,
     };
     let key = opts.sign_key.as_deref().map(SecretKey::load).transpose()?;
+    // Encrypted footage is copied from its plaintext in memory.
+    let plain = crate::footage::open_input(&opts.input, opts.key.as_deref())?;
 
     let copy = copy_or_reencode_lossless(
-        &opts.input,
+        plain.path(),
         &staged,
         &CopyOptions {
             from: opts.from,
@@ -363,10 +380,12 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
             keep_audio: opts.keep_audio,
         },
     )?;
-    let input = file_hash(&opts.input)?;
+    let input = crate::footage::record_input(&plain, file_hash(plain.path())?);
     let output = FileHash {
         path: opts.output.clone(),
         sha256: crate::manifest::sha256_file(&staged)?,
+        decrypted_from: None,
+        encrypted_to: sealer.recipients(),
     };
     let wall_clock = match (
         at(opts.recording_start, copy.first, false),
@@ -422,6 +441,8 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
     };
     let digest = manifest.entry_digest()?;
 
+    // Encrypted before it is logged: a copy that cannot be encrypted is never logged.
+    sealer.seal()?;
     // Logged before it is released: if the log refuses, the staged files are removed.
     let stored =
         AuditLog::new(&opts.audit_log).append(&entry.manifest_sha256(&digest).window(wall_clock), &[])?;

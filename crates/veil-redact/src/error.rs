@@ -139,6 +139,13 @@ pub enum RedactError {
     /// was released).
     #[error(transparent)]
     Audit(#[from] veil_audit::AuditError),
+    /// Encrypted footage could not be read: no key, a wrong key, a crypto-erased segment, a
+    /// key file others can read.
+    #[error(transparent)]
+    Footage(#[from] veil_record::RecordError),
+    /// A copy could not be encrypted to its recipients, or a recipient key file is invalid.
+    #[error(transparent)]
+    Crypt(#[from] veil_crypt::CryptError),
     /// A disclosure's legal basis does not allow it (an `inzage` copy goes through
     /// `export`). Nothing is written, nothing logged.
     #[error("disclosure refused: basis {basis}: {reason}")]

@@ -30,6 +30,7 @@
 pub mod disclose;
 mod error;
 mod export_audit;
+mod footage;
 pub mod layers;
 pub mod manifest;
 mod outputs;
@@ -199,6 +200,11 @@ pub struct StageTimes {
 pub struct AnalyzeOptions {
     /// Input recording.
     pub input: PathBuf,
+    /// The secret key file (age X25519, private to its owner) that opens an encrypted input:
+    /// a recorder segment (`.mp4.age`, through its data key sealed in the camera directory)
+    /// or a file encrypted to the key. It is decrypted in memory, never to disk. `None`: an
+    /// encrypted input is refused ([`RedactError::Footage`]).
+    pub key: Option<PathBuf>,
     /// Window start in seconds from the start of the input (`None`: the start).
     pub from: Option<f64>,
     /// Window end in seconds, exclusive (`None`: the end).
@@ -267,6 +273,16 @@ pub struct AnalyzeReport {
 pub struct ExportOptions {
     /// Input recording.
     pub input: PathBuf,
+    /// The secret key file that opens an encrypted input (as [`AnalyzeOptions::key`]). The
+    /// manifest's input hash is then the decrypted stream's, and it records the encrypted
+    /// file's hash too ([`manifest::FileHash::decrypted_from`]).
+    pub key: Option<PathBuf>,
+    /// Deliver the output video encrypted (age) to these public key files (`age1...`, as
+    /// `redact keys generate --encryption` writes them): written in memory, encrypted into its
+    /// staging file, then logged and published as usual. The manifest stays plain (hashes and
+    /// settings, no picture), records the recipients, and its output hash is of the decrypted
+    /// copy. Empty: the video is written in the clear.
+    pub encrypt_to: Vec<PathBuf>,
     /// Output video (H.264 MP4), written atomically. Must not exist unless
     /// [`ExportOptions::overwrite`].
     pub output: PathBuf,

@@ -20,8 +20,29 @@ pub struct FileHash {
     /// U+FFFD in place of the undecodable bytes: JSON holds text; the hash identifies the file).
     #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
-    /// SHA-256 of the contents, lowercase hex.
+    /// SHA-256 of the contents, lowercase hex. For an encrypted input or a copy delivered
+    /// encrypted, the SHA-256 of the plaintext stream (what was read, what a decrypted copy
+    /// hashes to): the fields below say so.
     pub sha256: String,
+    /// The input was encrypted footage, decrypted in memory: `sha256` is the decrypted
+    /// stream's, and this names the encrypted file as stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decrypted_from: Option<EncryptedFile>,
+    /// The file was delivered encrypted to these age public keys (`--encrypt-to`): `sha256` is
+    /// of the decrypted copy (decrypt it, e.g. `age -d -i KEY`, before checking the hash).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub encrypted_to: Vec<String>,
+}
+
+/// An encrypted input as stored (see [`FileHash::decrypted_from`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptedFile {
+    /// SHA-256 of the encrypted file's bytes, lowercase hex.
+    pub sha256: String,
+    /// The sealed data key that opened a recorder segment (`None`: the file is encrypted to
+    /// the key given itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_key: Option<PathBuf>,
 }
 
 fn lossy_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
@@ -190,6 +211,8 @@ pub(crate) fn file_hash(path: &Path) -> Result<FileHash, RedactError> {
     Ok(FileHash {
         path: path.to_path_buf(),
         sha256: sha256_file(path)?,
+        decrypted_from: None,
+        encrypted_to: Vec::new(),
     })
 }
 

@@ -375,6 +375,19 @@ fn collect_thumbs(
 /// detector, tracker and I/O errors as they happen. Nothing is written on error, and no file
 /// the analysis did not create is removed.
 pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
+    // Encrypted footage is read from memory (`key`); the checks below use the input's name.
+    let plain = crate::footage::open_input(&opts.input, opts.key.as_deref())?;
+    let decrypted;
+    let read = match plain.encrypted() {
+        Some(_) => {
+            decrypted = AnalyzeOptions {
+                input: plain.path().to_path_buf(),
+                ..opts.clone()
+            };
+            &decrypted
+        }
+        None => opts,
+    };
     for out in std::iter::once(&opts.tracks_out).chain(opts.contact_sheet.as_ref()) {
         if same_file(&opts.input, out) {
             return Err(RedactError::InvalidOption {
@@ -398,9 +411,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         .transpose()?;
     let zones = opts.zones.as_deref().map(CameraConfig::from_file).transpose()?;
     // Hashed first, so that the tracks are tied to the file as it was when analysed.
-    let source = crate::manifest::input_sha256(&opts.input)?;
+    let source = crate::manifest::input_sha256(&read.input)?;
     let mut a = run_analysis(&AnalysisPlan {
-        input: &opts.input,
+        input: &read.input,
         window: (opts.from, opts.to),
         detect: &opts.detect,
         tracker: &opts.tracker,

@@ -17,6 +17,7 @@ use veil_video::{AudioPacket, DecodedFrame, VideoInfo, VideoReader, VideoWriter}
 use super::analysis::{run_analysis, AnalysisPlan};
 use super::checks::{check_tracks_file, check_tracks_step, check_tracks_video, uncovered};
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
+use crate::footage::Sealer;
 use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
 use crate::outputs::{check_distinct, fault, Staging};
 use crate::sheet;
@@ -42,6 +43,8 @@ struct ExportPlan<'o> {
     /// Where this export writes its files until they are published.
     staging: Staging,
     staged: Staged,
+    /// Encrypts the video for its recipients before it is logged (`encrypt_to`).
+    sealer: Sealer,
 }
 
 /// The staging paths of an export's outputs (see [`Staging`]).
@@ -103,8 +106,9 @@ impl<'o> ExportPlan<'o> {
         }
         // So is one whose destinations exist (unless `overwrite`): evidence is not replaced.
         let mut staging = Staging::new(opts.overwrite);
+        let mut sealer = Sealer::new(crate::footage::load_recipients(&opts.encrypt_to)?);
         let staged = Staged {
-            video: staging.stage(&opts.output)?,
+            video: sealer.divert(staging.stage(&opts.output)?)?,
             manifest: staging.stage(&manifest_path)?,
             review: opts.review.as_deref().map(|p| staging.stage(p)).transpose()?,
             tracks_out: match (&opts.tracks, &opts.tracks_out) {
@@ -177,6 +181,7 @@ impl<'o> ExportPlan<'o> {
             masker,
             staging,
             staged,
+            sealer,
         })
     }
 
@@ -359,6 +364,8 @@ impl Manifest {
             output: FileHash {
                 path: opts.output.clone(),
                 sha256: crate::manifest::sha256_file(&plan.staged.video)?,
+                decrypted_from: None,
+                encrypted_to: plan.sealer.recipients(),
             },
             from: opts.from,
             to: opts.to,
@@ -475,7 +482,28 @@ fn operator_tracklets(opts: &ExportOptions) -> Vec<crate::OperatorTracklet> {
 /// error no output file, manifest, review strip or tracks file of this export is left at
 /// their destinations, and no file this export did not create is removed.
 pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
+    // Encrypted footage is read from memory (`key`); the manifest names the input as given.
+    let plain = crate::footage::open_input(&opts.input, opts.key.as_deref())?;
+    let decrypted;
+    let opts = match plain.encrypted() {
+        Some(_) => {
+            for out in [&opts.output, &opts.manifest_path()] {
+                if same_file(&opts.input, out) {
+                    return Err(RedactError::InvalidOption {
+                        reason: format!("output {} is the input", out.display()),
+                    });
+                }
+            }
+            decrypted = ExportOptions {
+                input: plain.path().to_path_buf(),
+                ..opts.clone()
+            };
+            &decrypted
+        }
+        None => opts,
+    };
     let mut plan = ExportPlan::prepare(opts)?;
+    plan.input_hash = crate::footage::record_input(&plain, plan.input_hash);
     let run = plan.run()?;
     if let Some(p) = &plan.staged.review {
         sheet::write_png(p, &sheet::render_review(&run.stats.review)?)?;
@@ -485,6 +513,9 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
     if let Some(p) = &plan.staged.tracks_out {
         plan.tracks.save(p)?;
     }
+    // Encrypted for its recipients before it is logged: a copy that cannot be encrypted is
+    // never logged as delivered.
+    plan.sealer.seal()?;
     // Logged before anything is visible: an export the log refuses is never published (the
     // staged files go when `plan` is dropped).
     if let Some(audit) = &opts.audit {
