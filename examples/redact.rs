@@ -149,6 +149,11 @@ struct MaskArgs {
     /// Input recording: a file, or any URL FFmpeg reads (rtsp://, http://).
     #[arg(value_name = "INPUT")]
     input: PathBuf,
+    /// The secret key that opens an encrypted input (age: a recorder segment .mp4.age, through
+    /// its data key sealed in the camera directory, or a file encrypted to this key). The
+    /// footage is decrypted in memory, never to disk.
+    #[arg(long, value_name = "KEY")]
+    key: Option<PathBuf>,
     /// The camera's zone file (TOML).
     #[arg(long, value_name = "ZONES.toml")]
     zones: PathBuf,
@@ -299,7 +304,9 @@ fn cmd_mask(args: MaskArgs) -> anyhow::Result<()> {
         audio: args.encode.keep_audio,
         ..ReadOptions::default()
     };
-    let mut reader = VideoReader::open(&args.input, &opts)?;
+    // Encrypted footage is decrypted in memory (--key) and read from there.
+    let plain = veil::record::PlainInput::open(&args.input, args.key.as_deref())?;
+    let mut reader = VideoReader::open(plain.path(), &opts)?;
     let info = reader.info().clone();
     if args.encode.keep_audio && !info.has_audio {
         eprintln!(

@@ -17,6 +17,16 @@ use crate::parse_time;
 pub struct DiscloseArgs {
     /// Recording to copy from.
     pub input: PathBuf,
+    /// The secret key that opens an encrypted input (age: a recorder segment .mp4.age, through
+    /// its data key sealed in the camera directory, or a file encrypted to this key). The
+    /// footage is decrypted in memory, never to disk.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Deliver the copy encrypted (age) to this public key (age1..., a .pub file from `redact
+    /// keys generate --encryption`); repeatable, any one key decrypts it (`age -d -i KEY`).
+    /// The manifest stays plain and records the recipients; its output hash is the decrypted copy's.
+    #[arg(long, value_name = "RECIPIENT.pub")]
+    pub encrypt_to: Vec<PathBuf>,
     /// The copy to hand over (its extension chooses the container: .mp4, .mkv). Never overwritten.
     #[arg(short, long, value_name = "OUTPUT.mp4")]
     pub output: PathBuf,
@@ -104,6 +114,8 @@ pub fn cmd_disclose(a: DiscloseArgs) -> anyhow::Result<()> {
         start,
         &a.camera,
     );
+    opts.key = a.key.clone();
+    opts.encrypt_to = a.encrypt_to.clone();
     opts.from = a.from;
     opts.to = a.to;
     opts.recipient = a.recipient;

@@ -56,6 +56,11 @@ impl DetectArgs {
 pub struct AnalyzeArgs {
     /// Recording to read.
     pub input: PathBuf,
+    /// The secret key that opens an encrypted input (age: a recorder segment .mp4.age, through
+    /// its data key sealed in the camera directory, or a file encrypted to this key). The
+    /// footage is decrypted in memory, never to disk.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Where to write the tracks (JSON).
@@ -90,6 +95,16 @@ pub enum StyleArg {
 pub struct ExportArgs {
     /// Recording to read.
     pub input: PathBuf,
+    /// The secret key that opens an encrypted input (age: a recorder segment .mp4.age, through
+    /// its data key sealed in the camera directory, or a file encrypted to this key). The
+    /// footage is decrypted in memory, never to disk.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Deliver the copy encrypted (age) to this public key (age1..., a .pub file from `redact
+    /// keys generate --encryption`); repeatable, any one key decrypts it (`age -d -i KEY`).
+    /// The manifest stays plain and records the recipients; its output hash is the decrypted copy's.
+    #[arg(long, value_name = "RECIPIENT.pub")]
+    pub encrypt_to: Vec<PathBuf>,
     /// Where to write the export (H.264 MP4).
     #[arg(short, long, value_name = "OUTPUT.mp4")]
     pub output: PathBuf,
@@ -212,6 +227,7 @@ pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     crate::check_not_same(&args.input, &args.output)?;
     let mut outputs = Outputs::new();
     let mut opts = AnalyzeOptions::new(&args.input, outputs.stage(&args.output)?);
+    opts.key = args.key.clone();
     opts.from = args.window.from;
     opts.to = args.window.to;
     opts.contact_sheet = match &args.sheet {
@@ -306,6 +322,8 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         None => None,
     };
     let mut opts = ExportOptions::new(&args.input, &staged_output);
+    opts.key = args.key.clone();
+    opts.encrypt_to = args.encrypt_to.clone();
     opts.manifest = Some(staged_manifest.clone());
     opts.from = args.window.from;
     opts.to = args.window.to;

@@ -37,6 +37,11 @@ pub struct PreviewArgs {
     /// Input: a recording, a still image, or any URL FFmpeg reads (rtsp://, http://).
     #[arg(value_name = "INPUT")]
     input: PathBuf,
+    /// The secret key that opens an encrypted input (age: a recorder segment .mp4.age, through
+    /// its data key sealed in the camera directory, or a file encrypted to this key). The
+    /// footage is decrypted in memory, never to disk.
+    #[arg(long, value_name = "KEY")]
+    key: Option<PathBuf>,
     /// The camera's zone file (TOML).
     #[arg(long, value_name = "ZONES.toml")]
     zones: PathBuf,
@@ -79,7 +84,9 @@ pub fn cmd_zones(cmd: ZonesCommand) -> anyhow::Result<()> {
 fn cmd_preview(a: PreviewArgs) -> anyhow::Result<()> {
     crate::check_not_same(&a.input, &a.output)?;
     let config = CameraConfig::from_file(&a.zones)?;
-    let still = grab_still(&a.input, a.at, &[])?;
+    let plain = veil::record::PlainInput::open(&a.input, a.key.as_deref())?;
+    let mut still = grab_still(plain.path(), a.at, &[])?;
+    still.source = a.input.clone();
     let opts = PreviewOptions {
         side_by_side: a.side_by_side,
         bare: false,
