@@ -236,6 +236,14 @@ enum veil_status
    */
   VEIL_STATUS_OUTPUT_EXISTS = 509,
   /**
+   * Encrypted footage could not be opened, or a copy could not be encrypted (the message
+   * says which file and why): the input is encrypted and no `key` was given, the key opens
+   * neither the file nor its sealed data key (a wrong key), the segment was crypto-erased,
+   * the secret key file is readable by group or others, or an `encrypt_to` file holds no
+   * age public key. Nothing was written.
+   */
+  VEIL_STATUS_FOOTAGE_KEY = 510,
+  /**
    * A disclosure was refused: its legal basis is not a police/justice order or the
    * operator's own report of a crime (an inzage copy goes through `veil_export_run`).
    * Nothing was written or logged.
@@ -640,6 +648,25 @@ typedef struct veil_disclose_options {
    * Copy the audio too (off by default: audio can carry bystanders' voices).
    */
   bool keep_audio;
+  /**
+   * The secret key file (age X25519, mode 0600, as `redact keys generate --encryption`
+   * writes it) that opens an encrypted input: a recorder segment (`.mp4.age`, through its
+   * data key sealed in the camera directory's `keys/`) or a file encrypted to the key. It
+   * is decrypted in memory, never to disk. NULL: an encrypted input is refused
+   * (`VEIL_STATUS_FOOTAGE_KEY`), as is a wrong key.
+   */
+  const char *key;
+  /**
+   * Deliver the copy encrypted (age) to these public key files (`age1...`, e.g.
+   * `footage.key.pub`), `encrypt_to_len` of them (NULL and 0: in the clear). Any one of
+   * the matching secret keys decrypts it, with Veil or the standard `age` tool. The
+   * manifest stays plain, lists the recipients, and hashes the decrypted copy.
+   */
+  const char *const *encrypt_to;
+  /**
+   * Number of paths in `encrypt_to`.
+   */
+  size_t encrypt_to_len;
 } veil_disclose_options;
 #endif
 
@@ -753,6 +780,25 @@ typedef struct veil_export_options {
    * a failed export removes only files it created.
    */
   bool overwrite;
+  /**
+   * The secret key file (age X25519, mode 0600, as `redact keys generate --encryption`
+   * writes it) that opens an encrypted input: a recorder segment (`.mp4.age`, through its
+   * data key sealed in the camera directory's `keys/`) or a file encrypted to the key. It
+   * is decrypted in memory, never to disk. NULL: an encrypted input is refused
+   * (`VEIL_STATUS_FOOTAGE_KEY`), as is a wrong key.
+   */
+  const char *key;
+  /**
+   * Deliver the output video encrypted (age) to these public key files (`age1...`, e.g.
+   * `footage.key.pub`), `encrypt_to_len` of them (NULL and 0: in the clear). Any one of
+   * the matching secret keys decrypts it, with Veil or the standard `age` tool. The
+   * manifest stays plain, lists the recipients, and hashes the decrypted copy.
+   */
+  const char *const *encrypt_to;
+  /**
+   * Number of paths in `encrypt_to`.
+   */
+  size_t encrypt_to_len;
 } veil_export_options;
 #endif
 

@@ -48,6 +48,19 @@ pub struct veil_disclose_options {
     pub to_s: f64,
     /// Copy the audio too (off by default: audio can carry bystanders' voices).
     pub keep_audio: bool,
+    /// The secret key file (age X25519, mode 0600, as `redact keys generate --encryption`
+    /// writes it) that opens an encrypted input: a recorder segment (`.mp4.age`, through its
+    /// data key sealed in the camera directory's `keys/`) or a file encrypted to the key. It
+    /// is decrypted in memory, never to disk. NULL: an encrypted input is refused
+    /// (`VEIL_STATUS_FOOTAGE_KEY`), as is a wrong key.
+    pub key: *const c_char,
+    /// Deliver the copy encrypted (age) to these public key files (`age1...`, e.g.
+    /// `footage.key.pub`), `encrypt_to_len` of them (NULL and 0: in the clear). Any one of
+    /// the matching secret keys decrypts it, with Veil or the standard `age` tool. The
+    /// manifest stays plain, lists the recipients, and hashes the decrypted copy.
+    pub encrypt_to: *const *const c_char,
+    /// Number of paths in `encrypt_to`.
+    pub encrypt_to_len: usize,
 }
 
 fn disclose_failure(e: RedactError) -> Failure {
@@ -117,6 +130,9 @@ unsafe fn options(o: &veil_disclose_options) -> Result<DiscloseOptions, Failure>
     opts.from = (!o.from_s.is_nan()).then_some(o.from_s);
     opts.to = (!o.to_s.is_nan()).then_some(o.to_s);
     opts.keep_audio = o.keep_audio;
+    opts.key = optional_path(o.key, "key")?;
+    // SAFETY: NULL with length 0, or valid for encrypt_to_len strings (contract).
+    opts.encrypt_to = unsafe { crate::export::path_list(o.encrypt_to, o.encrypt_to_len, "encrypt_to") }?;
     Ok(opts)
 }
 
@@ -145,6 +161,9 @@ pub unsafe extern "C" fn veil_disclose_options_default(opts: *mut veil_disclose_
                 from_s: f64::NAN,
                 to_s: f64::NAN,
                 keep_audio: false,
+                key: null,
+                encrypt_to: std::ptr::null(),
+                encrypt_to_len: 0,
             };
             // SAFETY: non-NULL and valid for a write (contract).
             unsafe { opts.write(d) };

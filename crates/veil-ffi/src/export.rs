@@ -106,6 +106,19 @@ pub struct veil_export_options {
     /// untouched), and publishing never replaces a file that appeared meanwhile. Either way
     /// a failed export removes only files it created.
     pub overwrite: bool,
+    /// The secret key file (age X25519, mode 0600, as `redact keys generate --encryption`
+    /// writes it) that opens an encrypted input: a recorder segment (`.mp4.age`, through its
+    /// data key sealed in the camera directory's `keys/`) or a file encrypted to the key. It
+    /// is decrypted in memory, never to disk. NULL: an encrypted input is refused
+    /// (`VEIL_STATUS_FOOTAGE_KEY`), as is a wrong key.
+    pub key: *const c_char,
+    /// Deliver the output video encrypted (age) to these public key files (`age1...`, e.g.
+    /// `footage.key.pub`), `encrypt_to_len` of them (NULL and 0: in the clear). Any one of
+    /// the matching secret keys decrypts it, with Veil or the standard `age` tool. The
+    /// manifest stays plain, lists the recipients, and hashes the decrypted copy.
+    pub encrypt_to: *const *const c_char,
+    /// Number of paths in `encrypt_to`.
+    pub encrypt_to_len: usize,
 }
 
 impl From<RedactError> for Failure {
@@ -136,6 +149,7 @@ impl From<RedactError> for Failure {
             RedactError::Zones(c) => config_status(c),
             RedactError::ExportWithdrawn { .. } => veil_status::VEIL_STATUS_EXPORT_WITHDRAWN,
             RedactError::OutputExists { .. } => veil_status::VEIL_STATUS_OUTPUT_EXISTS,
+            RedactError::Footage(_) | RedactError::Crypt(_) => veil_status::VEIL_STATUS_FOOTAGE_KEY,
             _ => veil_status::VEIL_STATUS_EXPORT_FAILED,
         };
         Failure::new(status, e.to_string())
@@ -162,6 +176,33 @@ unsafe fn optional(s: *const c_char, what: &str) -> Result<Option<PathBuf>, Fail
         // SAFETY: forwarded contract.
         unsafe { cstr_path(s, what) }.map(Some)
     }
+}
+
+/// The `encrypt_to` paths (`len` of them at `paths`).
+///
+/// # Safety
+/// `paths` is NULL with `len` 0, or valid for `len` reads of NULL or NUL-terminated strings.
+pub(crate) unsafe fn path_list(
+    paths: *const *const c_char,
+    len: usize,
+    what: &str,
+) -> Result<Vec<PathBuf>, Failure> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    if paths.is_null() {
+        return Err(Failure::new(
+            veil_status::VEIL_STATUS_NULL_PARAMETER,
+            format!("{what} is NULL but {what}_len is {len}"),
+        ));
+    }
+    // SAFETY: non-NULL and valid for `len` reads (contract); copied at once.
+    let ptrs = unsafe { std::slice::from_raw_parts(paths, len) };
+    ptrs.iter()
+        .enumerate()
+        // SAFETY: each entry is NULL or NUL-terminated (contract); NULL is refused by cstr_path.
+        .map(|(i, &p)| unsafe { cstr_path(p, &format!("{what}[{i}]")) })
+        .collect()
 }
 
 fn time(v: f64) -> Option<f64> {
@@ -231,6 +272,10 @@ unsafe fn options(o: &veil_export_options) -> Result<ExportOptions, Failure> {
     };
     opts.spotlight = o.spotlight;
     opts.overwrite = o.overwrite;
+    // SAFETY: NULL or NUL-terminated (contract).
+    opts.key = unsafe { optional(o.key, "key") }?;
+    // SAFETY: NULL with length 0, or valid for encrypt_to_len strings (contract).
+    opts.encrypt_to = unsafe { path_list(o.encrypt_to, o.encrypt_to_len, "encrypt_to") }?;
     opts.detect.min_face = o.min_face;
     opts.detect.min_person = o.min_person;
     // SAFETY: NULL or NUL-terminated strings (contract).
@@ -330,6 +375,9 @@ pub unsafe extern "C" fn veil_export_options_default(opts: *mut veil_export_opti
                 audit_entry_json: std::ptr::null(),
                 recording_start: std::ptr::null(),
                 overwrite: false,
+                key: std::ptr::null(),
+                encrypt_to: std::ptr::null(),
+                encrypt_to_len: 0,
             };
             // SAFETY: non-NULL and valid for a write (contract).
             unsafe { opts.write(d) };

@@ -99,6 +99,12 @@ pub enum veil_status {
     /// not replaced and is untouched (set `veil_export_options.overwrite` to replace it; a
     /// disclosure never does). No output file was left.
     VEIL_STATUS_OUTPUT_EXISTS = 509,
+    /// Encrypted footage could not be opened, or a copy could not be encrypted (the message
+    /// says which file and why): the input is encrypted and no `key` was given, the key opens
+    /// neither the file nor its sealed data key (a wrong key), the segment was crypto-erased,
+    /// the secret key file is readable by group or others, or an `encrypt_to` file holds no
+    /// age public key. Nothing was written.
+    VEIL_STATUS_FOOTAGE_KEY = 510,
     /// A disclosure was refused: its legal basis is not a police/justice order or the
     /// operator's own report of a crime (an inzage copy goes through `veil_export_run`).
     /// Nothing was written or logged.
@@ -130,7 +136,7 @@ pub type veil_status_t = u32;
 
 impl veil_status {
     /// Every status, for lookups from a raw value.
-    pub(crate) const ALL: [veil_status; 43] = [
+    pub(crate) const ALL: [veil_status; 44] = [
         veil_status::VEIL_STATUS_OK,
         veil_status::VEIL_STATUS_NULL_PARAMETER,
         veil_status::VEIL_STATUS_PANIC,
@@ -165,6 +171,7 @@ impl veil_status {
         veil_status::VEIL_STATUS_EXPORT_IO,
         veil_status::VEIL_STATUS_EXPORT_WITHDRAWN,
         veil_status::VEIL_STATUS_OUTPUT_EXISTS,
+        veil_status::VEIL_STATUS_FOOTAGE_KEY,
         veil_status::VEIL_STATUS_DISCLOSE_REFUSED,
         veil_status::VEIL_STATUS_DISCLOSE_WITHDRAWN,
         veil_status::VEIL_STATUS_KEY_INVALID,
@@ -236,6 +243,9 @@ impl veil_status {
                 c"export could not be logged; its files were removed"
             }
             veil_status::VEIL_STATUS_OUTPUT_EXISTS => c"an output file exists already; not replaced",
+            veil_status::VEIL_STATUS_FOOTAGE_KEY => {
+                c"encrypted footage: no key, a wrong key, an erased segment or an unusable key file; nothing written"
+            }
             veil_status::VEIL_STATUS_DISCLOSE_REFUSED => {
                 c"disclosure refused: the basis is not a police order or own report; nothing written"
             }
@@ -308,7 +318,8 @@ mod tests {
             | VEIL_STATUS_EXPORT_VIDEO
             | VEIL_STATUS_EXPORT_IO
             | VEIL_STATUS_EXPORT_WITHDRAWN
-            | VEIL_STATUS_OUTPUT_EXISTS => 500..=599,
+            | VEIL_STATUS_OUTPUT_EXISTS
+            | VEIL_STATUS_FOOTAGE_KEY => 500..=599,
             VEIL_STATUS_DISCLOSE_REFUSED
             | VEIL_STATUS_DISCLOSE_WITHDRAWN
             | VEIL_STATUS_KEY_INVALID

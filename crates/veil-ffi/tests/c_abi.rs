@@ -529,6 +529,75 @@ fn disclosure_and_verification_of_a_real_clip() {
     }
 }
 
+/// Encrypted footage (`tests/c/encrypted.c`): the clip encrypted with the standard `age` tool
+/// to a key made by `age-keygen` is refused without it and with another key, and disclosed
+/// with it, delivered encrypted to the police's key; `age -d` opens the copy, which is the
+/// file the manifest hashes, and the manifest records the decrypted stream's hash (the
+/// clip's) and the encrypted file's. Static and shared under the sanitizers.
+#[cfg(feature = "export")]
+#[test]
+fn encrypted_footage_in_and_out() {
+    let run = |cmd: &mut Command| {
+        let o = cmd
+            .output()
+            .expect("the age tools (Debian's age package, installed by scripts/setup.sh)");
+        assert!(
+            o.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    };
+    let clip = repo_file("fixtures/vtest.mp4");
+    for link in [Link::Static, Link::Shared] {
+        let data = scratch(&format!("encrypted-{link:?}-data"));
+        let keys = scratch(&format!("encrypted-{link:?}-keys"));
+        let keygen = |name: &str| {
+            let key = keys.join(name);
+            run(Command::new("age-keygen").arg("-o").arg(&key));
+            let public = run(Command::new("age-keygen").arg("-y").arg(&key));
+            (key, public)
+        };
+        let (key, public) = keygen("footage.key");
+        let (wrong, _) = keygen("wrong.key");
+        let (police, police_public) = keygen("police.key");
+        let police_pub = keys.join("police.key.pub");
+        std::fs::write(&police_pub, format!("{police_public}\n")).unwrap();
+        let encrypted = keys.join("clip.mp4.age");
+        run(Command::new("age")
+            .args(["-r", &public, "-o"])
+            .arg(&encrypted)
+            .arg(&clip));
+        let args = [
+            encrypted.clone().into_os_string(),
+            data.clone().into_os_string(),
+            key.into_os_string(),
+            wrong.into_os_string(),
+            police_pub.into_os_string(),
+        ];
+        build_and_run_with("encrypted", link, Check::Sanitizers, &args);
+        let opened = keys.join("opened.mp4");
+        run(Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&police)
+            .arg("-o")
+            .arg(&opened)
+            .arg(data.join("police.mp4")));
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(data.join("police.mp4.manifest.json")).unwrap()).unwrap();
+        assert_eq!(m["output"]["sha256"], sha256_hex(&opened).as_str());
+        assert_eq!(m["output"]["encrypted_to"][0], police_public.as_str());
+        assert_eq!(m["input"]["path"], encrypted.to_str().unwrap());
+        assert_eq!(m["input"]["sha256"], sha256_hex(&clip).as_str());
+        assert_eq!(
+            m["input"]["decrypted_from"]["sha256"],
+            sha256_hex(&encrypted).as_str()
+        );
+        assert!(m["input"]["decrypted_from"].get("data_key").is_none(), "{m}");
+    }
+}
+
 /// Hostile inputs (`tests/c/hostile.c`): absurd and zero sizes, hostile strides, garbage and
 /// deeply nested TOML, tiny message buffers, non-UTF-8 paths, hostile export options and
 /// inputs. Static under the sanitizers and under Valgrind (the exports there stop before
