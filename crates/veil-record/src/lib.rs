@@ -134,4 +134,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, RecordError> {
 #[cfg(test)]
 mod erasure_tests;
 #[cfg(test)]
+mod plain_tests;
+#[cfg(test)]
 mod tests;
