@@ -162,3 +162,7 @@ fn private_dir() -> Result<PathBuf, RedactError> {
     })?;
     Ok(dir)
 }
+
+#[cfg(test)]
+#[path = "footage_tests.rs"]
+mod tests;
