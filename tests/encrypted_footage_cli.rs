@@ -1,7 +1,7 @@
 //! Encrypted footage read and delivered (issue 27, items 3 and 4): a segment that
-//! `redact record --encrypt-to` wrote is exported, disclosed, masked, analysed and previewed
-//! directly with `--key` (decrypted in memory); a wrong or missing key is refused with
-//! nothing left behind; a copy delivered with `--encrypt-to` decrypts with the standard
+//! `redact record --encrypt-to` wrote is exported, disclosed, masked, analysed, searched for
+//! detections and previewed directly with `--key` (decrypted in memory); a wrong or missing
+//! key is refused with nothing left behind; a copy delivered with `--encrypt-to` decrypts with the standard
 //! `age` tool (Debian's age package) to the file the manifest describes.
 #![allow(clippy::unwrap_used)]
 
@@ -321,5 +321,18 @@ fn an_encrypted_segment_is_read_with_key_and_copies_delivered_encrypted_open_wit
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::metadata(&preview).unwrap().len() > 0);
+    let detections = base.join("detections.json");
+    let o = redact(&[
+        "detect".as_ref(),
+        segment.as_os_str(),
+        "--key".as_ref(),
+        key.as_os_str(),
+        "--to".as_ref(),
+        "0.5".as_ref(),
+        "-o".as_ref(),
+        detections.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(manifest(&detections)["frames"].as_array().unwrap().len(), 5);
     std::fs::remove_dir_all(base).unwrap();
 }

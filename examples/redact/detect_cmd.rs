@@ -18,6 +18,10 @@ use crate::WindowArgs;
 pub struct DetectArgs {
     /// Recording to read (file path or URL).
     pub input: PathBuf,
+    /// The secret key that opens an encrypted input (a recorder segment .mp4.age, or a file
+    /// encrypted to this key); decrypted in memory, never to disk.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Where to write the detections (JSON).
@@ -46,7 +50,8 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
         to: args.window.to,
         ..ReadOptions::default()
     };
-    let mut reader = VideoReader::open(&args.input, &opts)?;
+    let plain = veil::record::PlainInput::open(&args.input, args.key.as_deref())?;
+    let mut reader = VideoReader::open(plain.path(), &opts)?;
     let info = reader.info().clone();
     let mut faces = FaceSearch::new(args.model.faces().build()?, args.min_face)?;
     let mut persons = PersonSearch::new(args.model.persons().build()?, args.min_person)?;

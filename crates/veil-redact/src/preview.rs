@@ -48,7 +48,9 @@ pub struct Still {
 }
 
 /// Decode the first frame at or after `at` seconds (`None`: the first frame) of anything
-/// [`VideoReader`] opens: a recording, a still image, a live URL.
+/// [`VideoReader`] opens: a recording, a still image, a live URL. Encrypted footage: open it
+/// with [`veil_record::PlainInput`] (decrypted in memory) and pass its path, as `redact zones
+/// preview --key` does.
 ///
 /// # Errors
 /// [`RedactError::Video`] when the input cannot be opened or decoded,
