@@ -86,6 +86,11 @@ pub struct VideoInfo {
     pub has_audio: bool,
     /// Whether the video uses full-range ("JPEG") levels rather than limited range.
     pub full_range: bool,
+    /// Degrees (0, 90, 180 or 270) the decoded pictures are turned clockwise to be upright,
+    /// from the stream's display matrix (phones and some cameras store pictures sideways
+    /// and say so there). Frames are handed out upright: `width` and `height` are the
+    /// upright size, and an encoded copy plays upright without the matrix.
+    pub rotation: u16,
     pub(crate) audio: Option<AudioStream>,
 }
 
@@ -104,6 +109,7 @@ impl VideoInfo {
             frame_count_estimate: None,
             has_audio: false,
             full_range: false,
+            rotation: 0,
             audio: None,
         }
     }
@@ -172,6 +178,14 @@ pub(crate) fn probe(input: &Path, path: &Arc<Path>, opts: &ReadOptions) -> Resul
         return Err(too_many_pixels(path, width, height, max_pixels));
     }
     let (format, full_range) = output_format(decoder.format(), decoder.color_range());
+    let rotation = display_rotation(&stream, path)?;
+    // Turned frames are handed out as I420 (the turn is done on its planes), at the upright
+    // size.
+    let (format, width, height) = match rotation {
+        0 => (format, width, height),
+        180 => (PixelFormat::I420, width, height),
+        _ => (PixelFormat::I420, height, width),
+    };
     let fps = frame_rate(&ictx, &stream, path)?;
     let (duration, stream_duration, container_duration, live) = durations(&ictx, &stream, start_abs);
     let fps_f = f64::from(fps.0) / f64::from(fps.1);
@@ -199,6 +213,7 @@ pub(crate) fn probe(input: &Path, path: &Arc<Path>, opts: &ReadOptions) -> Resul
         frame_count_estimate,
         has_audio: audio.is_some(),
         full_range,
+        rotation,
         audio: audio.as_ref().map(|(_, a)| a.clone()),
     };
     let clock = Clock {
@@ -382,4 +397,54 @@ fn durations(
             ictx.duration() as f64 / f64::from(ffi::AV_TIME_BASE) - offset
         });
     (duration, stream_duration, container_duration, live)
+}
+
+/// Degrees (0, 90, 180, 270) to turn the stream's decoded pictures clockwise so that they
+/// are upright, from its display matrix (as FFmpeg's own players do).
+///
+/// # Errors
+/// [`VideoError::Open`] for a matrix that mirrors the picture or turns it by other than a
+/// quarter turn: Veil would otherwise detect people in a picture shown differently from the
+/// one it analysed.
+fn display_rotation(stream: &ff::format::stream::Stream<'_>, path: &Path) -> Result<u16, VideoError> {
+    let bad = |reason: String| VideoError::Open {
+        path: path.to_path_buf(),
+        reason,
+    };
+    for sd in stream.side_data() {
+        if sd.kind() != ff::packet::side_data::Type::DisplayMatrix {
+            continue;
+        }
+        let d = sd.data();
+        if d.len() < 36 {
+            return Err(bad(format!(
+                "display matrix of {} bytes (9 values of 4 bytes expected)",
+                d.len()
+            )));
+        }
+        let mut m = [0i32; 9];
+        for (v, b) in m.iter_mut().zip(d.chunks_exact(4)) {
+            *v = i32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        let det = f64::from(m[0]) * f64::from(m[4]) - f64::from(m[1]) * f64::from(m[3]);
+        if det < 0.0 {
+            return Err(bad(
+                "the display matrix mirrors the picture (not supported: re-encode it upright)".into(),
+            ));
+        }
+        // SAFETY: `m` holds the 9 values av_display_rotation_get reads.
+        let ccw = unsafe { ffi::av_display_rotation_get(m.as_ptr()) };
+        if !ccw.is_finite() {
+            return Err(bad("the display matrix is degenerate".into()));
+        }
+        let cw = (-ccw).rem_euclid(360.0);
+        let quarters = (cw / 90.0).round();
+        if (cw - 90.0 * quarters).abs() > 1.0 {
+            return Err(bad(format!(
+                "the display matrix turns the picture by {cw:.1} degrees (only quarter turns are supported)"
+            )));
+        }
+        return Ok((quarters as u16 % 4) * 90);
+    }
+    Ok(0)
 }

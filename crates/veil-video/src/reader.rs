@@ -96,7 +96,7 @@ impl VideoReader {
                 start_abs: probed.start_abs,
                 queue: VecDeque::new(),
             },
-            pixels: Normaliser::new(path, info.width, info.height, info.format),
+            pixels: Normaliser::new(path, &info),
             info,
             done: false,
         };
