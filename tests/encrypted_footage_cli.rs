@@ -275,6 +275,25 @@ fn an_encrypted_segment_is_read_with_key_and_copies_delivered_encrypted_open_wit
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
         assert_eq!(listing(&base), before);
     }
+    // Errors name the segment, not its plaintext in memory.
+    let o = redact(&[
+        "export".as_ref(),
+        segment.as_os_str(),
+        "--key".as_ref(),
+        key.as_os_str(),
+        "-o".as_ref(),
+        base.join("late.mp4").as_os_str(),
+        "--keep-none".as_ref(),
+        "--from".as_ref(),
+        "100".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(segment.to_str().unwrap()) && !stderr(&o).contains("/proc/"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(listing(&base), before);
     // The recording's directory is as it was: no plaintext written beside the segment.
     assert_eq!(listing(&cam), cam_files);
 

@@ -371,6 +371,8 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
     // Encrypted footage is copied from its plaintext in memory.
     let plain = crate::footage::open_input(&opts.input, opts.key.as_deref())?;
 
+    // Errors name the input as given, not its plaintext in memory.
+    let named = |e: RedactError| crate::footage::named(e, &plain);
     let copy = copy_or_reencode_lossless(
         plain.path(),
         &staged,
@@ -379,8 +381,9 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
             to: opts.to,
             keep_audio: opts.keep_audio,
         },
-    )?;
-    let input = crate::footage::record_input(&plain, file_hash(plain.path())?);
+    )
+    .map_err(|e| named(e.into()))?;
+    let input = crate::footage::record_input(&plain, file_hash(plain.path()).map_err(named)?);
     let output = FileHash {
         path: opts.output.clone(),
         sha256: crate::manifest::sha256_file(&staged)?,

@@ -43,6 +43,42 @@ pub(crate) fn record_input(plain: &PlainInput, mut hash: FileHash) -> FileHash {
     hash
 }
 
+/// `e` naming the input as given where it names the plaintext in memory (a
+/// `/proc/self/fd` path means nothing to the operator).
+pub(crate) fn named(mut e: RedactError, plain: &PlainInput) -> RedactError {
+    use veil_video::VideoError as V;
+    if plain.encrypted().is_none() {
+        return e;
+    }
+    let fix = |p: &mut PathBuf| {
+        if p == plain.path() {
+            *p = plain.original().to_path_buf();
+        }
+    };
+    match &mut e {
+        RedactError::EmptyWindow { path, .. }
+        | RedactError::Io { path, .. }
+        | RedactError::Mask { path, .. } => fix(path),
+        RedactError::TracksMismatch { input, .. } | RedactError::TracksCoverage { input, .. } => fix(input),
+        RedactError::Video(
+            V::Open { path, .. }
+            | V::NoVideoStream { path, .. }
+            | V::UnsupportedCodec { path, .. }
+            | V::UnsupportedSize { path, .. }
+            | V::UnsupportedRate { path, .. }
+            | V::GeometryChanged { path, .. }
+            | V::Read { path, .. }
+            | V::Truncated { path, .. }
+            | V::Decode { path, .. }
+            | V::CopyUnsupported { path, .. }
+            | V::Io { path, .. }
+            | V::Frame { path, .. },
+        ) => fix(path),
+        _ => {}
+    }
+    e
+}
+
 /// Load the recipients' public key files (`--encrypt-to`).
 ///
 /// # Errors

@@ -411,7 +411,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         .transpose()?;
     let zones = opts.zones.as_deref().map(CameraConfig::from_file).transpose()?;
     // Hashed first, so that the tracks are tied to the file as it was when analysed.
-    let source = crate::manifest::input_sha256(&read.input)?;
+    // Errors name the input as given, not its plaintext in memory.
+    let named = |e| crate::footage::named(e, &plain);
+    let source = crate::manifest::input_sha256(&read.input).map_err(named)?;
     let mut a = run_analysis(&AnalysisPlan {
         input: &read.input,
         window: (opts.from, opts.to),
@@ -421,7 +423,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         zones: zones.as_ref(),
         pad_frames: opts.tracker.pad_frames,
         progress: &opts.progress,
-    })?;
+    })
+    .map_err(named)?;
     a.tracks.set_source_sha256(source.as_deref())?;
     if let Some(path) = &staged_sheet {
         sheet::write_png(path, &sheet::render(&a.tracks, &a.thumbs)?)?;

@@ -502,8 +502,14 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         }
         None => opts,
     };
+    // Errors name the input as given, not its plaintext in memory.
+    export_from(opts, &plain).map_err(|e| crate::footage::named(e, &plain))
+}
+
+/// [`export`] of an opened input.
+fn export_from(opts: &ExportOptions, plain: &veil_record::PlainInput) -> Result<ExportReport, RedactError> {
     let mut plan = ExportPlan::prepare(opts)?;
-    plan.input_hash = crate::footage::record_input(&plain, plan.input_hash);
+    plan.input_hash = crate::footage::record_input(plain, plan.input_hash);
     let run = plan.run()?;
     if let Some(p) = &plan.staged.review {
         sheet::write_png(p, &sheet::render_review(&run.stats.review)?)?;
