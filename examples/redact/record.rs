@@ -11,13 +11,17 @@ use clap::Args;
 use veil::audit::Timestamp;
 use veil::core::CameraConfig;
 use veil::record::{
-    apply_retention, parse_duration, AuditTarget, Event, HoldsWatch, Recorder, RecorderConfig,
-    RetentionOptions, StopReason,
+    apply_retention, format_size, format_span, parse_duration, parse_size, AuditTarget, Capacity, Event,
+    HoldsWatch, Recorder, RecorderConfig, RetentionOptions, StopReason,
 };
 use veil::video::{EncodeOptions, PRESETS};
 
 fn duration(s: &str) -> Result<Duration, String> {
     parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn size(s: &str) -> Result<u64, String> {
+    parse_size(s).map_err(|e| e.to_string())
 }
 
 /// `redact record`
@@ -68,6 +72,15 @@ pub struct RecordArgs {
     /// x264 preset.
     #[arg(long, value_name = "P", default_value_t = EncodeOptions::default().preset, value_parser = PRESETS)]
     preset: String,
+    /// The storage budget: the footage under --dir (every camera's segments and keys) is
+    /// kept within SIZE (800G, 6M; powers of 1024). Before the next segment would break it,
+    /// the oldest segments no hold or request protects are deleted early, each audited.
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    max_disk: Option<u64>,
+    /// Free space always left on the file system (SIZE), deleting early as for the budget.
+    /// Default: two segments of the largest so far.
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    min_free: Option<u64>,
     /// Stop after this long (for tests and scheduled jobs).
     #[arg(long = "for", value_name = "DURATION", value_parser = duration)]
     run_for: Option<Duration>,
@@ -155,6 +168,8 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         ..EncodeOptions::default()
     };
     cfg.run_for = a.run_for;
+    cfg.max_disk = a.max_disk;
+    cfg.min_free = a.min_free;
     if let Some(t) = a.rtsp_transport {
         cfg.input_options.push(("rtsp_transport".into(), t));
     }
@@ -175,6 +190,17 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         } else {
             String::new()
         }
+    );
+    eprintln!(
+        "{}; retention {}",
+        match a.max_disk {
+            Some(b) => format!(
+                "storage budget {} (the oldest unprotected footage is deleted early to keep within it)",
+                format_size(b)
+            ),
+            None => "no storage budget (the free-space floor alone)".to_string(),
+        },
+        format_span(a.retention)
     );
     let summary = recorder.run(&mut |event| match event {
         Event::Connected { width, height, fps } => {
@@ -200,13 +226,32 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         }
         Event::Deleted(d) => eprintln!("deleted {}/{}: {}; {}", d.camera, d.file, d.reason, d.how),
         Event::Warning(w) => eprintln!("warning: {w}"),
+        Event::Capacity(c) => eprintln!("capacity: {}", capacity_line(c)),
+        Event::Stalled(e) => {
+            eprintln!("ALARM: recording stopped: {e}; waiting for room (checked every few seconds)")
+        }
+        Event::Resumed => eprintln!("recording resumes: there is room for footage again"),
         _ => {}
     })?;
+    let oldest = match summary.oldest_kept {
+        Some(t) => format!(
+            "oldest footage kept {} old",
+            format_span(Duration::from_millis(
+                (Timestamp::now().unix_millis() - t.unix_millis()).max(0) as u64
+            ))
+        ),
+        None => "no footage kept".to_string(),
+    };
     println!(
-        "recorded {} segment(s), {} frame(s); deleted {} segment(s); {}",
+        "recorded {} segment(s), {} frame(s); deleted {} segment(s), {} early for storage; {oldest}; {}; {}",
         summary.segments,
         summary.frames,
         summary.deleted,
+        summary.early_deleted,
+        summary
+            .capacity
+            .as_ref()
+            .map_or_else(|| "capacity not measured".to_string(), capacity_line),
         match summary.reason {
             StopReason::Stopped => "stopped by signal",
             StopReason::TimeUp => "time up",
@@ -215,6 +260,16 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         }
     );
     Ok(())
+}
+
+/// "1.3 GiB an hour, 9.5 d fit in 300 GiB".
+fn capacity_line(c: &Capacity) -> String {
+    format!(
+        "{} an hour, {} fit in {}",
+        format_size(c.bytes_per_hour as u64),
+        format_span(Duration::from_secs_f64((c.days_fit * 86_400.0).min(1e12))),
+        format_size(c.room)
+    )
 }
 
 /// An input URL without its `user:password@` part.

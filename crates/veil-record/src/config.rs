@@ -65,6 +65,15 @@ pub struct RecorderConfig {
     pub encode: EncodeOptions,
     /// Stop after this long (for tests and scheduled jobs); `None`: until stopped.
     pub run_for: Option<Duration>,
+    /// The storage budget: the bytes of footage (segments and sealed data keys of every
+    /// camera) under `dir` are kept within it. Before the next segment would break it, the
+    /// site's oldest segments that no hold or pending request protects are deleted early
+    /// (audited, reason "early: storage budget"). `None`: no budget, the free-space floor
+    /// alone.
+    pub max_disk: Option<u64>,
+    /// The free space always left on the file system, deleting early as for the budget.
+    /// `None`: two segments of the largest seen (so the next one and two more fit).
+    pub min_free: Option<u64>,
 }
 
 impl RecorderConfig {
@@ -85,6 +94,8 @@ impl RecorderConfig {
             encrypt_to: Vec::new(),
             encode: EncodeOptions::default(),
             run_for: None,
+            max_disk: None,
+            min_free: None,
         }
     }
 }
@@ -115,6 +126,48 @@ pub enum Event {
     Deleted(SegmentDeletion),
     /// Something the operator should know that does not stop recording.
     Warning(String),
+    /// What the storage holds at the current rate (at start when footage exists, after the
+    /// first segment otherwise, and once a day).
+    Capacity(Capacity),
+    /// Recording stopped for want of room that early deletion cannot make (protected
+    /// footage alone fills the budget); the recorder waits and resumes when there is room.
+    Stalled(String),
+    /// Recording resumed after [`Event::Stalled`].
+    Resumed,
+}
+
+/// The capacity of the storage at the current rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capacity {
+    /// Bytes of footage per hour, the site's (every camera under the directory), measured
+    /// over the segments of the last hours.
+    pub bytes_per_hour: f64,
+    /// The bytes footage may take: the storage budget, or without one what the footage
+    /// holds plus the free space above the floor.
+    pub room: u64,
+    /// Days of footage that fit in `room` at this rate.
+    pub days_fit: f64,
+    /// The retention period asked.
+    pub retention: Duration,
+}
+
+impl Capacity {
+    /// Fewer days fit than the retention period asks: footage will be deleted early.
+    pub fn short(&self) -> bool {
+        self.days_fit * 86_400.0 < self.retention.as_secs_f64()
+    }
+
+    /// The warning when [`Capacity::short`]: "retention 28 d asked, 9 d fit at the current
+    /// rate (...)".
+    pub fn warning(&self) -> String {
+        format!(
+            "retention {} asked, {} fit at the current rate ({} an hour in {}): the oldest unprotected footage will be deleted early",
+            crate::format_span(self.retention),
+            crate::format_span(Duration::from_secs_f64((self.days_fit * 86_400.0).min(1e12))),
+            crate::format_size(self.bytes_per_hour as u64),
+            crate::format_size(self.room)
+        )
+    }
 }
 
 /// Why [`Recorder::run`](crate::Recorder::run) returned.
@@ -136,8 +189,14 @@ pub struct RecordSummary {
     pub segments: u64,
     /// Frames recorded.
     pub frames: u64,
-    /// Segments deleted by retention.
+    /// Segments deleted (by retention, on request, or early).
     pub deleted: u64,
+    /// Of those, deleted early for the storage budget or the free-space floor.
+    pub early_deleted: u64,
+    /// Start of the oldest footage of this camera still kept.
+    pub oldest_kept: Option<veil_audit::Timestamp>,
+    /// The capacity at the end of the run, once measured.
+    pub capacity: Option<Capacity>,
     /// Why the run ended.
     pub reason: StopReason,
 }

@@ -46,16 +46,26 @@ pub enum RecordError {
         /// What went wrong, naming the input.
         reason: String,
     },
-    /// The disk holding the recordings is full (or nearly so): recording stopped cleanly.
-    /// Veil never deletes footage early to make room, since that would defeat holds.
-    #[error("{}: the disk is full ({free} bytes free, {needed} needed for the next segment); recording stopped, no footage was deleted to make room", path.display())]
-    DiskFull {
+    /// A SIZE (`800G`, `6M`, `4096`) could not be parsed.
+    #[error("invalid size {input:?}: {reason}")]
+    InvalidSize {
+        /// The text given.
+        input: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The next segment would break the storage budget or the free-space floor, and every
+    /// segment left is protected (open holds, pending access requests), so nothing can be
+    /// deleted early to make room: recording stops until a hold or request is released or
+    /// space comes back.
+    #[error("{}: no room for the next segment ({limit}) and protected footage alone fills it: {protecting}; recording stopped until a hold or request is released or space comes back", path.display())]
+    StorageFull {
         /// The camera's directory.
         path: PathBuf,
-        /// Bytes free.
-        free: u64,
-        /// Bytes wanted.
-        needed: u64,
+        /// The budget and free space, in words.
+        limit: String,
+        /// The holds and requests that keep the footage left (or why none could be read).
+        protecting: String,
     },
     /// Masking a frame failed: nothing unmasked is ever written, so recording stops.
     #[error("{}: masking failed: {source}", path.display())]

@@ -9,7 +9,7 @@
 //!                                                 -> DIR/<camera id>/index.jsonl
 //!            -> retention: segments past the period (or named by an erasure request) and
 //!               neither held nor requested are erased, each erasure written to the audit
-//!               log first
+//!               log first; under a storage budget the oldest unprotected segments go early
 //! ```
 //!
 //! - **Masking before anything touches disk.** Every decoded frame goes through the
@@ -37,8 +37,20 @@
 //!   time ([`HoldsWatch`], [`Requests`]). Erasing destroys an encrypted segment's data key
 //!   (crypto-erasure) or overwrites a plain segment, then removes it.
 //! - **Every deletion is audited**: the recorder refuses to start without an audit log.
-//! - **A full disk** stops recording cleanly ([`RecordError::DiskFull`]); nothing is
-//!   deleted early to make room.
+//! - **A storage budget** ([`RecorderConfig::max_disk`]) and a free-space floor
+//!   ([`RecorderConfig::min_free`]): before the next segment would break either, the site's
+//!   oldest segments that no open hold or pending access request protects are deleted
+//!   early, as retention deletes them (audited first with the reason "early: storage
+//!   budget", naming the budget and the free space; erased; marked in the index).
+//!   Retention is a maximum: deleting unprotected footage early breaks no hold, while
+//!   stopping would lose every new frame. Only when protected footage alone fills the
+//!   storage does recording stop ([`RecordError::StorageFull`], naming the holds and
+//!   requests, with an audit note); the recorder then checks for room every few seconds
+//!   and resumes by itself when a hold is released or space comes back
+//!   ([`Event::Stalled`], [`Event::Resumed`]).
+//! - **Capacity** ([`Capacity`]): the bytes per hour measured over the last hours and the
+//!   days that fit, reported at start (or after the first segment) and once a day, with a
+//!   warning, also noted in the audit log, when fewer days fit than the retention period.
 //!
 //! ```no_run
 //! use veil_record::{Recorder, RecorderConfig};
@@ -58,6 +70,7 @@
 //! # Ok(()) }
 //! ```
 
+mod budget;
 mod config;
 mod decrypt;
 mod error;
@@ -69,8 +82,9 @@ mod segment;
 
 use std::time::Duration;
 
+pub use budget::{format_size, format_span, parse_size, EARLY_REASON};
 pub use config::{
-    Event, RecordSummary, RecorderConfig, StopReason, DEFAULT_RETENTION, DEFAULT_SEGMENT, FRAGMENT,
+    Capacity, Event, RecordSummary, RecorderConfig, StopReason, DEFAULT_RETENTION, DEFAULT_SEGMENT, FRAGMENT,
     MAX_BACKOFF,
 };
 pub use decrypt::{decrypt_segment, DecryptedSegment};
@@ -131,6 +145,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, RecordError> {
     Ok(Duration::from_secs(secs))
 }
 
+#[cfg(test)]
+mod budget_tests;
 #[cfg(test)]
 mod erasure_tests;
 #[cfg(test)]

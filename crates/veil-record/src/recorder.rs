@@ -10,15 +10,26 @@ use veil_audit::{Action, Timestamp, Window};
 use veil_core::CaptureMasker;
 use veil_video::{DecodedFrame, ReadOptions, VideoError, VideoReader};
 
+use crate::budget::{
+    bytes_per_hour, delete_early, footage_bytes, format_size, oldest_kept, oldest_unprotected, Oldest,
+    EARLY_REASON,
+};
 use crate::config::{
-    Event, RecordSummary, RecorderConfig, StopReason, BACKWARDS_LIMIT, MAX_BACKOFF, RETENTION_EVERY,
-    STREAM_ENDED,
+    Capacity, Event, RecordSummary, RecorderConfig, StopReason, BACKWARDS_LIMIT, MAX_BACKOFF,
+    RETENTION_EVERY, STREAM_ENDED,
 };
 use crate::index::Gap;
-use crate::retention::{apply_retention_camera, HoldsWatch, RetentionOptions};
-use crate::segment::{ms, ts, Segment, Segments};
+use crate::retention::{apply_retention_camera, HoldsWatch, Requests, RetentionOptions};
+use crate::segment::{free_space, ms, ts, Segment, Segments};
 use crate::RecordError;
 use std::collections::HashSet;
+
+/// How often a recorder stopped for want of room checks for room again.
+const ROOM_CHECK: Duration = Duration::from_secs(5);
+/// The smallest free-space floor (before any segment size is known).
+const MIN_FLOOR: u64 = 512 * 1024;
+/// The stretch of recent footage the bytes per hour are measured over.
+const RATE_WINDOW: Duration = Duration::from_secs(3 * 3600);
 
 /// Records one camera. See the crate documentation.
 #[derive(Debug)]
@@ -29,7 +40,11 @@ pub struct Recorder {
     holds: HoldsWatch,
     summary_frames: u64,
     summary_deleted: u64,
+    /// Segments deleted early (storage budget, free-space floor) in this run.
+    summary_early: u64,
     last_retention: Option<Instant>,
+    /// When the capacity was last reported (once a day).
+    capacity_reported: Option<Instant>,
     /// Warnings already reported in this run (each is reported once).
     warned: HashSet<String>,
 }
@@ -86,7 +101,9 @@ impl Recorder {
             stop: Arc::new(AtomicBool::new(false)),
             summary_frames: 0,
             summary_deleted: 0,
+            summary_early: 0,
             last_retention: None,
+            capacity_reported: None,
             warned: HashSet::new(),
         })
     }
@@ -112,17 +129,20 @@ impl Recorder {
         }
     }
 
-    /// Record until stopped, the time is up, or a local failure (full disk, masking,
-    /// encoding, the index). The camera dropping or the network failing never ends it.
+    /// Record until stopped, the time is up, or a local failure (masking, encoding, the
+    /// index, the audit log). The camera dropping or the network failing never ends it.
     ///
     /// # Errors
-    /// [`RecordError::DiskFull`], [`RecordError::Video`] for a segment that cannot be
+    /// [`RecordError::StorageFull`] when the run is to stop (time up, stop flag) while
+    /// protected footage fills the storage (the recorder waits for room until then) or at
+    /// once for a file input, [`RecordError::Video`] for a segment that cannot be
     /// written, [`RecordError::Mask`]/[`RecordError::Zones`], [`RecordError::Io`] for the
     /// index. The segment being written is closed first when it can be; what was written
     /// of it stays (fragments are playable).
     pub fn run(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<RecordSummary, RecordError> {
         let deadline = self.cfg.run_for.map(|d| Instant::now() + d);
         self.segs.recover(on_event)?;
+        self.segs.seed_largest();
         self.retention_pass(on_event);
         let mut backoff = Duration::from_secs(1);
         // The end of the footage before an outage, and why it ended. Footage indexed by an
@@ -154,11 +174,29 @@ impl Recorder {
                 Ok(reader) => self.record_connection(reader, deadline, &mut outage, on_event)?,
                 Err(e) => (Ended::Dropped(e.to_string()), 0),
             };
+            let ended = match ended {
+                Ended::Full(e) if is_file => return Err(e),
+                Ended::Full(e) => {
+                    let why = format!("no room for footage: {e}");
+                    if outage.is_none() {
+                        outage = self.segs.last_end.map(|end| (end, why));
+                    }
+                    match self.wait_for_room(e, deadline, on_event)? {
+                        Some(r) => break r,
+                        None => {
+                            backoff = Duration::from_secs(1);
+                            continue;
+                        }
+                    }
+                }
+                other => other,
+            };
             if is_file {
                 // A file is read once: its end is the end of the recording, and a file that
                 // cannot be read is an error, not a camera to wait for.
                 match ended {
                     Ended::Stop(r) => break r,
+                    Ended::Full(e) => return Err(e),
                     Ended::Dropped(why) if frames > 0 && why == STREAM_ENDED => break StopReason::EndOfInput,
                     Ended::Dropped(why) | Ended::Restart(why) => {
                         return Err(RecordError::Input { reason: why })
@@ -167,6 +205,7 @@ impl Recorder {
             }
             let (why, at_once) = match ended {
                 Ended::Stop(r) => break r,
+                Ended::Full(e) => return Err(e),
                 Ended::Dropped(why) => (why, false),
                 // A size or format change: reconnect at once, with a new masker.
                 Ended::Restart(why) => (why, frames > 0),
@@ -212,6 +251,9 @@ impl Recorder {
             segments: self.segs.closed,
             frames: self.summary_frames,
             deleted: self.summary_deleted,
+            early_deleted: self.summary_early,
+            oldest_kept: oldest_kept(&self.segs.cam_dir),
+            capacity: self.capacity(),
             reason,
         })
     }
@@ -355,11 +397,16 @@ impl Recorder {
                     .as_ref()
                     .and_then(|s| fs::metadata(&s.path).ok())
                     .map_or(0, |m| m.len());
-                if let Err(e) = self.segs.check_space(current) {
+                if let Err(e) = self.make_room(current, on_event) {
                     if let Some(s) = seg.take() {
                         self.segs.close(s, None, on_event)?;
                     }
                     self.note(&format!("recording stopped: {e}"), on_event);
+                    if matches!(e, RecordError::StorageFull { .. }) {
+                        // Protected footage fills the storage: wait for room (a hold
+                        // released, space freed) instead of going dark for good.
+                        break Ended::Full(e);
+                    }
                     return Err(e);
                 }
             }
@@ -450,6 +497,161 @@ impl Recorder {
                 on_event(&Event::Warning(w));
             }
         }
+        self.report_capacity(on_event);
+    }
+
+    /// The free space kept on the file system: [`RecorderConfig::min_free`], or two
+    /// segments of the largest seen.
+    fn floor(&self) -> u64 {
+        self.cfg
+            .min_free
+            .unwrap_or_else(|| (2 * self.segs.largest()).max(MIN_FLOOR))
+    }
+
+    /// Make room for the rest of the current segment (`current`: the bytes it holds) and
+    /// keep the free-space floor, deleting the site's oldest unprotected segments early.
+    ///
+    /// # Errors
+    /// [`RecordError::StorageFull`] when what is left is protected (or the holds and
+    /// requests cannot be read, so nothing may be deleted), naming what protects it; the
+    /// audit log's and the index's errors.
+    fn make_room(&mut self, current: u64, on_event: &mut dyn FnMut(&Event)) -> Result<(), RecordError> {
+        let mut requests: Option<Requests> = None;
+        let mut tried: HashSet<(String, String)> = HashSet::new();
+        loop {
+            let need = self.segs.next_need(current);
+            let free = free_space(&self.segs.cam_dir);
+            let floor = self.floor();
+            let used = self.cfg.max_disk.map(|_| footage_bytes(&self.cfg.dir));
+            let over_budget = matches!((self.cfg.max_disk, used), (Some(b), Some(u)) if u + need > b);
+            let under_floor = free.is_some_and(|f| f < need.saturating_add(floor));
+            if !over_budget && !under_floor {
+                return Ok(());
+            }
+            let mut limit = match (self.cfg.max_disk, used) {
+                (Some(b), Some(u)) => {
+                    format!("storage budget {}, footage {}", format_size(b), format_size(u))
+                }
+                _ => "no storage budget".to_string(),
+            };
+            limit.push_str(&format!(", next segment about {}", format_size(need)));
+            if let Some(f) = free {
+                limit.push_str(&format!(
+                    ", {} free with a floor of {}",
+                    format_size(f),
+                    format_size(floor)
+                ));
+            }
+            let full = |protecting: String| RecordError::StorageFull {
+                path: self.segs.cam_dir.clone(),
+                limit: limit.clone(),
+                protecting,
+            };
+            let reqs = match &mut requests {
+                Some(r) => &*r,
+                None => match self.holds.current() {
+                    Ok(r) => &*requests.insert(r),
+                    Err(e) => {
+                        return Err(full(format!(
+                            "the holds and requests cannot be read, so nothing may be deleted ({e})"
+                        )))
+                    }
+                },
+            };
+            match oldest_unprotected(&self.cfg.dir, reqs, self.cfg.retention)? {
+                Oldest::Unprotected {
+                    camera,
+                    cam_dir,
+                    file,
+                } => {
+                    if !tried.insert((camera.clone(), file.clone())) {
+                        return Err(full(format!("{camera}/{file} could not be deleted")));
+                    }
+                    let Some(audit) = &self.cfg.audit else {
+                        return Err(full("no audit log to record a deletion in".into()));
+                    };
+                    let reason = format!(
+                        "{EARLY_REASON} ({limit}): the site's oldest footage that no hold or request protects"
+                    );
+                    if let Some(d) = delete_early(&cam_dir, &camera, &file, &reason, audit)? {
+                        self.summary_deleted += 1;
+                        self.summary_early += 1;
+                        on_event(&Event::Deleted(d));
+                    }
+                }
+                Oldest::AllProtected(p) => {
+                    return Err(full(if p.is_empty() {
+                        "there is no footage left to delete (is the budget smaller than a segment?)".into()
+                    } else {
+                        p.join(", ")
+                    }))
+                }
+            }
+        }
+    }
+
+    /// After [`RecordError::StorageFull`]: report it, then check every few seconds (holds
+    /// and requests read again) until there is room (`None`: record again) or the run is to
+    /// stop (then the error, since the recorder stopped for want of room).
+    fn wait_for_room(
+        &mut self,
+        e: RecordError,
+        deadline: Option<Instant>,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<Option<StopReason>, RecordError> {
+        on_event(&Event::Stalled(e.to_string()));
+        loop {
+            if self.wait(ROOM_CHECK, deadline, on_event).is_some() {
+                return Err(e);
+            }
+            self.retention_pass(on_event);
+            match self.make_room(0, on_event) {
+                Ok(()) => {
+                    self.note("recording resumes: there is room for footage again", on_event);
+                    on_event(&Event::Resumed);
+                    return Ok(None);
+                }
+                Err(RecordError::StorageFull { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    /// The storage's capacity at the current rate, once measured.
+    fn capacity(&self) -> Option<Capacity> {
+        let bytes_per_hour = bytes_per_hour(&self.cfg.dir, RATE_WINDOW)?;
+        let room = match self.cfg.max_disk {
+            Some(b) => b,
+            None => {
+                let free = free_space(&self.segs.cam_dir)?;
+                (footage_bytes(&self.cfg.dir) + free).saturating_sub(self.floor())
+            }
+        };
+        Some(Capacity {
+            bytes_per_hour,
+            room,
+            days_fit: room as f64 / bytes_per_hour.max(1.0) / 24.0,
+            retention: self.cfg.retention,
+        })
+    }
+
+    /// Report the capacity once measured, and again once a day; when fewer days fit than
+    /// the retention period, warn and note it in the audit log.
+    fn report_capacity(&mut self, on_event: &mut dyn FnMut(&Event)) {
+        if self
+            .capacity_reported
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(86_400))
+        {
+            return;
+        }
+        let Some(c) = self.capacity() else { return };
+        self.capacity_reported = Some(Instant::now());
+        on_event(&Event::Capacity(c.clone()));
+        if c.short() {
+            let w = c.warning();
+            self.note(&w, on_event);
+            on_event(&Event::Warning(w));
+        }
     }
 
     fn note_gap(&self, gap: &Gap, on_event: &mut dyn FnMut(&Event)) {
@@ -487,6 +689,8 @@ enum Ended {
     Stop(StopReason),
     /// The input failed or ended: reconnect after the backoff.
     Dropped(String),
+    /// No room that early deletion can make: wait for room, then reconnect.
+    Full(RecordError),
     /// The stream changed (size, timestamps): reconnect at once.
     Restart(String),
 }

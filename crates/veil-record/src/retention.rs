@@ -18,7 +18,7 @@ use veil_audit::{
     Hold, LegalBasis, NewEntry, PlanInput, Recording, Timestamp, Window,
 };
 
-use crate::index::{sync_dir, Deleted, Index, INDEX_FILE, KEYS_DIR};
+use crate::index::{sync_dir, Deleted, Index, IndexEntry, INDEX_FILE, KEYS_DIR};
 use crate::RecordError;
 
 /// Where deletions and notes are logged, and as whom.
@@ -263,6 +263,9 @@ pub struct SegmentDeletion {
     pub reason: String,
     /// How it is erased: its data key destroyed (encrypted), or overwritten (plain).
     pub how: String,
+    /// Deleted before its retention period ended, to keep within the storage budget or
+    /// the free-space floor (the reason starts "early: storage budget").
+    pub early: bool,
 }
 
 /// An erasure request that cannot be carried out (yet) for a segment, and why.
@@ -310,26 +313,7 @@ pub struct RetentionOutcome {
 /// As [`apply_retention_camera`], and [`RecordError::Io`] when `dir` cannot be listed.
 pub fn apply_retention(dir: &Path, opts: &RetentionOptions) -> Result<RetentionOutcome, RecordError> {
     opts.check()?;
-    let mut cams: Vec<(String, PathBuf)> = Vec::new();
-    let entries = fs::read_dir(dir).map_err(|source| RecordError::Io {
-        path: dir.to_path_buf(),
-        op: "list",
-        source,
-    })?;
-    for e in entries {
-        let e = e.map_err(|source| RecordError::Io {
-            path: dir.to_path_buf(),
-            op: "list",
-            source,
-        })?;
-        let p = e.path();
-        if p.join(INDEX_FILE).is_file() {
-            if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
-                cams.push((name.to_string(), p.clone()));
-            }
-        }
-    }
-    cams.sort();
+    let cams = camera_dirs(dir)?;
     let unknown = opts.requests.unknown_cameras(dir, None);
     let mut total = RetentionOutcome {
         warnings: unknown.iter().map(|u| u.warning.clone()).collect(),
@@ -347,6 +331,26 @@ pub fn apply_retention(dir: &Path, opts: &RetentionOptions) -> Result<RetentionO
         total.pending.extend(o.pending);
     }
     Ok(total)
+}
+
+/// The camera directories of `dir` (those holding an `index.jsonl`), by camera id.
+pub(crate) fn camera_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, RecordError> {
+    let mut cams: Vec<(String, PathBuf)> = Vec::new();
+    let io = |source| RecordError::Io {
+        path: dir.to_path_buf(),
+        op: "list",
+        source,
+    };
+    for e in fs::read_dir(dir).map_err(io)? {
+        let p = e.map_err(io)?.path();
+        if p.join(INDEX_FILE).is_file() {
+            if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
+                cams.push((name.to_string(), p.clone()));
+            }
+        }
+    }
+    cams.sort();
+    Ok(cams)
 }
 
 /// Apply retention to one camera directory (`DIR/<camera id>`), under the index lock.
@@ -433,50 +437,30 @@ pub fn apply_retention_camera(
             else {
                 continue;
             };
-            let how = match &entry.key {
-                Some(k) => format!("crypto-erased: its data key {KEYS_DIR}/{k} overwritten and removed"),
-                None => "overwritten with zeros and removed".to_string(),
-            };
             out.deleted.push(SegmentDeletion {
                 camera: camera.to_string(),
                 file: d.recording.path.clone(),
                 reason: reason.clone(),
-                how: how.clone(),
+                how: how_erased(entry),
+                early: false,
             });
             if opts.dry_run {
                 continue;
             }
+            // An erasure on request names the request as its basis.
+            let basis = d.reasons.iter().find_map(|r| match r {
+                DeleteReason::ErasureGranted { reference } => {
+                    LegalBasis::new(BasisKind::ErasureRequest, reference.clone()).ok()
+                }
+                _ => None,
+            });
             if let Some(a) = &opts.audit {
-                let window = Window {
-                    from: entry.start,
-                    to: entry.end,
-                };
-                let text = format!(
-                    "recording {camera}/{} deleted (sha256 {}, {} frames): {reason}; {how}",
-                    entry.file, entry.sha256, entry.frames
-                );
-                // An erasure on request names the request as its basis.
-                let basis = d.reasons.iter().find_map(|r| match r {
-                    DeleteReason::ErasureGranted { reference } => {
-                        LegalBasis::new(BasisKind::ErasureRequest, reference.clone()).ok()
-                    }
-                    _ => None,
-                });
-                if let Err(e) = a.append_with(Action::Delete, camera, Some(window), basis, &text) {
+                if let Err(e) = delete_entry(cam_dir, camera, entry, &reason, basis, a) {
                     result = Err(e);
                     break;
                 }
+                changed = true;
             }
-            if let Err(e) = erase_segment(cam_dir, &entry.file, entry.key.as_deref()) {
-                result = Err(e);
-                break;
-            }
-            entry.deleted = Some(Deleted {
-                // When the file was actually removed (`now` may be given for the rule).
-                time: Timestamp::now(),
-                reason: format!("{reason}; {how}"),
-            });
-            changed = true;
         }
         if changed {
             sync_dir(cam_dir);
@@ -484,6 +468,45 @@ pub fn apply_retention_camera(
         }
         result.map(|()| out)
     })
+}
+
+/// How a segment is erased: its data key destroyed (encrypted), or overwritten (plain).
+pub(crate) fn how_erased(entry: &IndexEntry) -> String {
+    match &entry.key {
+        Some(k) => format!("crypto-erased: its data key {KEYS_DIR}/{k} overwritten and removed"),
+        None => "overwritten with zeros and removed".to_string(),
+    }
+}
+
+/// Delete one indexed segment for `reason`: the audit entry first (so that no footage
+/// disappears unaccounted for, even if the process dies next), then the erasure (data key
+/// destroyed, or file overwritten) and removal, then the entry is marked deleted (the caller
+/// holds the index lock and rewrites the index).
+pub(crate) fn delete_entry(
+    cam_dir: &Path,
+    camera: &str,
+    entry: &mut IndexEntry,
+    reason: &str,
+    basis: Option<LegalBasis>,
+    audit: &AuditTarget,
+) -> Result<(), RecordError> {
+    let how = how_erased(entry);
+    let window = Window {
+        from: entry.start,
+        to: entry.end,
+    };
+    let text = format!(
+        "recording {camera}/{} deleted (sha256 {}, {} frames): {reason}; {how}",
+        entry.file, entry.sha256, entry.frames
+    );
+    audit.append_with(Action::Delete, camera, Some(window), basis, &text)?;
+    erase_segment(cam_dir, &entry.file, entry.key.as_deref())?;
+    entry.deleted = Some(Deleted {
+        // When the file was actually removed (`now` may be given for the rule).
+        time: Timestamp::now(),
+        reason: format!("{reason}; {how}"),
+    });
+    Ok(())
 }
 
 /// Erase one segment: destroy its data key (crypto-erasure) or overwrite it, then remove it.

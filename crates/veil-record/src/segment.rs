@@ -24,7 +24,7 @@ pub fn key_file_for(file: &str) -> String {
     format!("{stem}.key.age")
 }
 
-/// Free space always left on the disk, on top of one segment's worth.
+/// The least room planned for the rest of a segment.
 const MIN_RESERVE: u64 = 256 * 1024;
 
 /// The segment being written.
@@ -280,21 +280,29 @@ impl Segments {
         Ok(())
     }
 
-    /// Stop before the disk is full: there must be room for a segment as large as the
-    /// largest so far (less what the current one already holds), plus a margin.
-    pub(crate) fn check_space(&self, current: u64) -> Result<(), RecordError> {
-        let Some(free) = free_space(&self.cam_dir) else {
-            return Ok(());
-        };
-        let needed = self.largest.saturating_sub(current).max(MIN_RESERVE) + MIN_RESERVE;
-        if free < needed {
-            return Err(RecordError::DiskFull {
-                path: self.cam_dir.clone(),
-                free,
-                needed,
-            });
+    /// The largest segment so far (bytes).
+    pub(crate) fn largest(&self) -> u64 {
+        self.largest
+    }
+
+    /// The bytes the rest of the current segment (holding `current` so far) will need: as
+    /// much as the largest segment so far, at least a margin.
+    pub(crate) fn next_need(&self, current: u64) -> u64 {
+        self.largest.saturating_sub(current).max(MIN_RESERVE)
+    }
+
+    /// Start from the largest live segment already on disk (footage of earlier runs), so
+    /// that the first segment of this run is planned for too.
+    pub(crate) fn seed_largest(&mut self) {
+        let Ok(entries) = self.index.read() else { return };
+        for e in entries
+            .iter()
+            .filter(|e| e.deleted.is_none() && crate::is_plain_name(&e.file))
+        {
+            if let Ok(m) = fs::metadata(self.cam_dir.join(&e.file)) {
+                self.largest = self.largest.max(m.len());
+            }
         }
-        Ok(())
     }
 }
 
@@ -439,7 +447,7 @@ fn sha256_file(path: &Path) -> Result<(String, u64), RecordError> {
 #[cfg(unix)]
 // The statvfs field types differ between platforms (u32 on some 32-bit ones).
 #[allow(clippy::useless_conversion)]
-fn free_space(dir: &Path) -> Option<u64> {
+pub(crate) fn free_space(dir: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
     // SAFETY: an all-zero statvfs is a valid value to be overwritten.

@@ -145,6 +145,7 @@ fn retention_deletes_expired_segments_audits_first_and_marks_the_index() {
             file: "20260301T100000Z.mp4".into(),
             reason: "retention of 6 s ended 2026-03-01T10:00:08Z".into(),
             how: "overwritten with zeros and removed".into(),
+            early: false,
         }]
     );
     assert_eq!(o.held.len(), 1);
