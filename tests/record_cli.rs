@@ -377,7 +377,8 @@ fn http_source_is_recorded_masked_back_to_back_through_a_drop_and_sigterm() {
         .read_entries()
         .unwrap()
         .into_iter()
-        .filter(|e| e.action == Action::Note)
+        // (A capacity note, when this disk holds fewer days than 28, has no window.)
+        .filter(|e| e.action == Action::Note && !e.reason.starts_with("retention 28 d asked"))
         .collect();
     assert_eq!(notes.len(), 1, "{notes:#?}");
     let w = notes[0].window.unwrap();
@@ -618,26 +619,49 @@ impl Drop for Mount {
 }
 
 #[test]
-fn a_full_disk_stops_recording_cleanly_with_nothing_unmasked_written() {
+fn a_full_disk_of_held_footage_stops_recording_naming_the_hold_with_nothing_unmasked_written() {
     let base = scratch("record-full");
     let mnt = base.join("disk");
     std::fs::create_dir_all(&mnt).unwrap();
-    if !common::mount_tmpfs(&mnt, "1536k", "a_full_disk_stops_recording_cleanly") {
+    if !common::mount_tmpfs(&mnt, "1536k", "a_full_disk_of_held_footage_stops_recording") {
         return;
     }
     let _mount = Mount(mnt.clone());
     let dir = mnt.join("rec");
     let audit = base.join("audit.jsonl");
+    // An incident hold over all of the camera's footage (an audit-log hold without a
+    // window): nothing may be deleted early, so the full disk stops recording.
+    let o = redact(&[
+        "audit",
+        "append",
+        audit.to_str().unwrap(),
+        "--action",
+        "hold",
+        "--basis",
+        "incident:INC-9",
+        "--camera",
+        CAMERA,
+        "--actor",
+        "dpo",
+        "--reason",
+        "break-in, all footage",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
     let port = free_port();
     let _source = http_source(port);
     std::thread::sleep(Duration::from_millis(300));
     let url = format!("http://127.0.0.1:{port}/cam.ts");
+    // The recorder waits for room once stopped; --for ends the wait.
     let rec = record(
         &url,
         &dir,
         &[
             "--segment",
             "2s",
+            "--for",
+            "16s",
+            "--min-free",
+            "64K",
             "--audit-log",
             audit.to_str().unwrap(),
             "--actor",
@@ -648,11 +672,13 @@ fn a_full_disk_stops_recording_cleanly_with_nothing_unmasked_written() {
     assert_eq!(code, Some(1), "{log}");
     let error = log.lines().last().unwrap();
     assert!(
-        error.starts_with("error: ") && error.contains("disk is full"),
+        error.starts_with("error: ")
+            && error.contains("protected footage alone fills it: open incident INC-9 (vtest-courtyard)"),
         "{log}"
     );
-    assert!(error.contains("no footage was deleted"), "{log}");
-    // Every file on the disk is an indexed, playable, masked segment (or the index).
+    assert!(log.contains("ALARM: recording stopped"), "{log}");
+    // Every file on the disk is an indexed, playable, masked segment (or the index), and
+    // nothing was deleted.
     let entries = check_recording(&dir, zone_map());
     assert!(entries.len() >= 2, "{entries:#?}");
     assert!(entries.iter().all(|e| e.deleted.is_none()));
@@ -661,14 +687,261 @@ fn a_full_disk_stops_recording_cleanly_with_nothing_unmasked_written() {
         .map(|d| d.unwrap().file_name())
         .collect();
     assert_eq!(on_disk, ["rec"]);
-    let notes: Vec<_> = AuditLog::new(&audit)
-        .read_entries()
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == Action::Note && e.reason.contains("disk is full"))
+    let log_entries = AuditLog::new(&audit).read_entries().unwrap();
+    assert!(!log_entries.iter().any(|e| e.action == Action::Delete));
+    let notes: Vec<_> = log_entries
+        .iter()
+        .filter(|e| e.action == Action::Note && e.reason.starts_with("recording stopped: "))
         .collect();
-    assert_eq!(notes.len(), 1);
+    assert_eq!(notes.len(), 1, "{log_entries:#?}");
+    assert!(notes[0].reason.contains("INC-9"), "{}", notes[0].reason);
     drop(_mount);
+    std::fs::remove_dir_all(base).unwrap();
+}
+
+/// The bytes of footage in a recording directory's camera directory, and the largest file.
+fn footage_on_disk(dir: &Path) -> (u64, u64) {
+    let Ok(list) = std::fs::read_dir(dir.join(CAMERA)) else {
+        return (0, 0);
+    };
+    let sizes: Vec<u64> = list
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            name.ends_with(".mp4")
+                .then(|| e.metadata().map_or(0, |m| m.len()))
+        })
+        .collect();
+    (sizes.iter().sum(), sizes.iter().copied().max().unwrap_or(0))
+}
+
+/// Sample the footage on disk every 20 ms until the flag is set: (largest total, largest
+/// file).
+fn sample_footage(
+    dir: &Path,
+    done: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(u64, u64)> {
+    let (dir, done) = (dir.to_path_buf(), std::sync::Arc::clone(done));
+    std::thread::spawn(move || {
+        let mut most = (0, 0);
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let (total, file) = footage_on_disk(&dir);
+            most = (most.0.max(total), most.1.max(file));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        most
+    })
+}
+
+#[test]
+fn a_storage_budget_deletes_the_oldest_unprotected_segments_early_and_keeps_the_held_one() {
+    let base = scratch("record-budget");
+    let dir = base.join("rec");
+    let audit = base.join("audit.jsonl");
+    let holds = base.join("holds.json");
+    let plus = |t: Timestamp, ms: i64| Timestamp::from_unix_millis(t.unix_millis() + ms).unwrap();
+    write_holds(&holds, &[]);
+    let port = free_port();
+    let _source = http_source(port);
+    std::thread::sleep(Duration::from_millis(300));
+    let url = format!("http://127.0.0.1:{port}/cam.ts");
+    // About three 2 s segments of the fixture (300-400 KB each).
+    let budget: u64 = 1200 << 10;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = sample_footage(&dir, &done);
+    let rec = record(
+        &url,
+        &dir,
+        &[
+            "--segment",
+            "2s",
+            "--for",
+            "20s",
+            "--max-disk",
+            "1200K",
+            "--holds",
+            holds.to_str().unwrap(),
+            "--audit-log",
+            audit.to_str().unwrap(),
+            "--actor",
+            "recorder@test",
+        ],
+    );
+    // An incident is opened on the first segment as soon as it is indexed.
+    let first = wait_for_segments(&dir, 1)[0].clone();
+    write_holds(
+        &holds,
+        &[("INC-1", plus(first.start, 100), plus(first.start, 200))],
+    );
+    let (code, log) = finish(rec, &dir);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (most, largest) = sampler.join().unwrap();
+    assert_eq!(code, Some(0), "{log}");
+
+    let entries = check_recording(&dir, zone_map());
+    // The held segment is kept; the oldest others went early, in order.
+    assert_eq!(entries[0].file, first.file);
+    assert!(entries[0].deleted.is_none(), "held: {entries:#?}");
+    let deleted: Vec<&IndexEntry> = entries.iter().filter(|e| e.deleted.is_some()).collect();
+    assert!(deleted.len() >= 3, "{log}\n{entries:#?}");
+    let live: Vec<&IndexEntry> = entries[1..].iter().filter(|e| e.deleted.is_none()).collect();
+    assert!(
+        deleted.iter().all(|d| live.iter().all(|l| d.start < l.start)),
+        "not the oldest first: {entries:#?}"
+    );
+    for e in &deleted {
+        let reason = &e.deleted.as_ref().unwrap().reason;
+        assert!(
+            reason.starts_with("early: storage budget (storage budget 1.2 MiB, footage ")
+                && reason.contains(" free with a floor of ")
+                && reason.ends_with("overwritten with zeros and removed"),
+            "{}: {reason}",
+            e.file
+        );
+    }
+    // Each early deletion is audited with its reason; the log verifies.
+    let log_entries = AuditLog::new(&audit).read_entries().unwrap();
+    let deletions: Vec<_> = log_entries
+        .iter()
+        .filter(|e| e.action == Action::Delete)
+        .collect();
+    assert_eq!(deletions.len(), deleted.len(), "{log_entries:#?}");
+    for e in &deleted {
+        assert!(
+            deletions.iter().any(|a| a.reason.contains(&e.file)
+                && a.reason.contains(&e.sha256)
+                && a.reason.contains("early: storage budget (storage budget 1.2 MiB")),
+            "no audit entry for {}",
+            e.file
+        );
+    }
+    assert!(verify_file(&audit).unwrap().is_intact());
+    // Never more than the budget and one segment on disk.
+    assert!(
+        most <= budget + largest,
+        "{most} bytes on disk, budget {budget} + largest segment {largest}"
+    );
+    // No frame was lost to the deletions: the segments follow each other without a gap
+    // (check_recording) and hold at least 95% of the fixture's 10 frames a second.
+    assert!(entries.iter().all(|e| e.gaps.is_empty()), "{entries:#?}");
+    let frames: u64 = entries.iter().map(|e| e.frames).sum();
+    let span_ms = ms(entries.last().unwrap().end) - ms(entries[0].start);
+    assert!(
+        frames * 1000 * 100 >= span_ms as u64 * 10 * 95,
+        "{frames} frames in {span_ms} ms"
+    );
+    // The output counts early deletions, the oldest footage kept and what fits.
+    assert!(log.contains("capacity: "), "{log}");
+    assert!(log.contains("warning: retention 28 d asked, "), "{log}");
+    let summary = log.lines().find(|l| l.starts_with("recorded ")).unwrap();
+    assert!(
+        summary.contains(&format!(
+            "deleted {0} segment(s), {0} early for storage",
+            deleted.len()
+        )) && summary.contains("oldest footage kept ")
+            && summary.contains(" fit in 1.2 MiB"),
+        "{summary}"
+    );
+    // The capacity warning is noted in the audit log (once a day).
+    let notes = log_entries
+        .iter()
+        .filter(|e| e.action == Action::Note && e.reason.starts_with("retention 28 d asked, "))
+        .count();
+    assert_eq!(notes, 1, "{log_entries:#?}");
+    std::fs::remove_dir_all(base).unwrap();
+}
+
+#[test]
+fn held_footage_filling_the_budget_stops_recording_until_the_hold_is_released() {
+    let base = scratch("record-budget-held");
+    let dir = base.join("rec");
+    let audit = base.join("audit.jsonl");
+    let holds = base.join("holds.json");
+    let all = (
+        Timestamp::parse("2000-01-01T00:00:00Z").unwrap(),
+        Timestamp::parse("2100-01-01T00:00:00Z").unwrap(),
+    );
+    write_holds(&holds, &[("INC-4", all.0, all.1)]);
+    let port = free_port();
+    let source = http_source(port);
+    std::thread::sleep(Duration::from_millis(300));
+    let url = format!("http://127.0.0.1:{port}/cam.ts");
+    let rec = record(
+        &url,
+        &dir,
+        &[
+            "--segment",
+            "2s",
+            "--for",
+            "30s",
+            "--max-disk",
+            "900K",
+            "--holds",
+            holds.to_str().unwrap(),
+            "--audit-log",
+            audit.to_str().unwrap(),
+            "--actor",
+            "recorder@test",
+        ],
+    );
+    let note = |start: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let entries = if audit.exists() {
+                AuditLog::new(&audit).read_entries().unwrap()
+            } else {
+                Vec::new()
+            };
+            if let Some(e) = entries
+                .iter()
+                .find(|e| e.action == Action::Note && e.reason.starts_with(start))
+            {
+                return (e.reason.clone(), entries);
+            }
+            assert!(Instant::now() < deadline, "no note {start:?}: {entries:#?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // The held footage fills the budget: recording stops, naming the hold, deleting nothing.
+    let (stopped, entries) = note("recording stopped: ");
+    assert!(
+        stopped.contains("protected footage alone fills it: open incident INC-4 (vtest-courtyard)")
+            && stopped.contains("storage budget 900 KiB"),
+        "{stopped}"
+    );
+    assert!(!entries.iter().any(|e| e.action == Action::Delete));
+    let held = index(&dir);
+    assert!(held.iter().all(|e| e.deleted.is_none()));
+    // The hold is released: recording resumes without a restart (it connects again: the
+    // source serves one client, so a new one takes its place) and the oldest footage goes
+    // early.
+    drop(source);
+    let _source = http_source(port);
+    write_holds(&holds, &[]);
+    note("recording resumes");
+    let (code, log) = finish(rec, &dir);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("ALARM: recording stopped") && log.contains("recording resumes"),
+        "{log}"
+    );
+    let entries = check_recording(&dir, zone_map());
+    assert!(entries.len() > held.len(), "{entries:#?}");
+    assert!(
+        entries[0]
+            .deleted
+            .as_ref()
+            .is_some_and(|d| d.reason.starts_with("early: storage budget")),
+        "{entries:#?}"
+    );
+    // The time without room is a gap in the index, noted in the audit log.
+    assert!(
+        entries[held.len()..]
+            .iter()
+            .any(|e| e.gaps.iter().any(|g| g.reason.contains("no room for footage"))),
+        "{entries:#?}"
+    );
+    assert!(verify_file(&audit).unwrap().is_intact());
     std::fs::remove_dir_all(base).unwrap();
 }
 

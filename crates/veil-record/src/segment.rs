@@ -1,5 +1,5 @@
 //! The segments of one camera: opening, closing and indexing them, finding segments an
-//! unclean stop left unindexed, and the free-space check before the disk is full.
+//! unclean stop left unindexed, and the room the next one needs.
 
 use std::fs;
 use std::path::{Path, PathBuf};
