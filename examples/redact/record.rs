@@ -11,8 +11,9 @@ use clap::Args;
 use veil::audit::Timestamp;
 use veil::core::CameraConfig;
 use veil::record::{
-    apply_retention, format_size, format_span, parse_duration, parse_size, AuditTarget, Capacity, Event,
-    HoldsWatch, Recorder, RecorderConfig, RetentionOptions, StopReason,
+    apply_budget, apply_retention, format_size, format_span, parse_duration, parse_size, AuditTarget,
+    BudgetOutcome, Capacity, Event, HoldsWatch, Recorder, RecorderConfig, RetentionOptions, StopReason,
+    StorageBudget,
 };
 use veil::video::{EncodeOptions, PRESETS};
 
@@ -114,6 +115,14 @@ pub struct ApplyArgs {
     /// Only print what would be deleted.
     #[arg(long)]
     dry_run: bool,
+    /// The storage budget (SIZE: 800G, 6M), as for `redact record`: after retention, the
+    /// oldest segments no hold or request protects are deleted early until the footage under
+    /// --dir fits.
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    max_disk: Option<u64>,
+    /// Free space to keep on the file system (SIZE), deleting early as for the budget.
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    min_free: Option<u64>,
     /// The audit log (required unless --dry-run): every deletion. Its own hold, request,
     /// erase and release entries are honoured too (give it to a dry run as well, or the
     /// dry run does not see them).
@@ -311,8 +320,20 @@ pub fn cmd_apply(a: ApplyArgs) -> anyhow::Result<()> {
     for w in &out.warnings {
         eprintln!("warning: {w}");
     }
+    let budget = StorageBudget {
+        max_disk: a.max_disk,
+        min_free: a.min_free,
+    };
+    let early = if budget == StorageBudget::default() {
+        BudgetOutcome::default()
+    } else {
+        apply_budget(&a.dir, budget, &opts, &out.deleted)?
+    };
+    if let Some(full) = &early.full {
+        eprintln!("warning: {full}");
+    }
     let verb = if a.dry_run { "WOULD DELETE" } else { "DELETED" };
-    for d in &out.deleted {
+    for d in out.deleted.iter().chain(&early.deleted) {
         println!("{verb} {}/{}: {}; {}", d.camera, d.file, d.reason, d.how);
     }
     for h in &out.held {
@@ -325,9 +346,14 @@ pub fn cmd_apply(a: ApplyArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "retention at {now}: {} {}, {} held past the period, {} within it",
-        out.deleted.len(),
+        "retention at {now}: {} {}{}, {} held past the period, {} within it",
+        out.deleted.len() + early.deleted.len(),
         if a.dry_run { "to delete" } else { "deleted" },
+        if budget == StorageBudget::default() {
+            String::new()
+        } else {
+            format!(" ({} early for the storage budget)", early.deleted.len())
+        },
         out.held.len(),
         out.kept
     );

@@ -192,15 +192,38 @@ pub(crate) enum Oldest {
     AllProtected(Vec<String>),
 }
 
-/// Find the oldest live segment under `dir` (every camera: the site's oldest footage goes
-/// first) that no open hold or pending access request covers.
-pub(crate) fn oldest_unprotected(
+/// A live segment nothing protects.
+struct Candidate {
+    start_ms: i64,
+    camera: String,
+    cam_dir: PathBuf,
+    file: String,
+    /// Its sealed data key's file in `keys/`, when encrypted.
+    key: Option<String>,
+}
+
+impl Candidate {
+    /// Its bytes on disk: the segment and its sealed data key.
+    fn bytes(&self) -> u64 {
+        let len = |p: PathBuf| fs::metadata(p).map_or(0, |m| m.len());
+        len(self.cam_dir.join(&self.file))
+            + self
+                .key
+                .as_ref()
+                .map_or(0, |k| len(self.cam_dir.join(KEYS_DIR).join(k)))
+    }
+}
+
+/// Every live segment under `dir` (every camera) that no open hold or pending access
+/// request covers at `now`, oldest first, with its data key; and the holds and requests
+/// that keep the others, each once.
+fn unprotected(
     dir: &Path,
     requests: &Requests,
     retention: Duration,
-) -> Result<Oldest, RecordError> {
-    let now = Timestamp::now();
-    let mut best: Option<(i64, String, PathBuf, String)> = None;
+    now: Timestamp,
+) -> Result<(Vec<Candidate>, Vec<String>), RecordError> {
+    let mut out = Vec::new();
     let mut protecting: Vec<String> = Vec::new();
     for (camera, cam_dir) in camera_dirs(dir)? {
         let live: Vec<IndexEntry> = Index::new(&cam_dir)
@@ -209,12 +232,15 @@ pub(crate) fn oldest_unprotected(
             .filter(|e| e.deleted.is_none() && is_plain_name(&e.file))
             .collect();
         let kept_by = protection(&camera, &live, requests, retention, now)?;
-        for (e, reasons) in live.iter().zip(kept_by) {
+        for (e, reasons) in live.into_iter().zip(kept_by) {
             if reasons.is_empty() {
-                let start = e.start.unix_millis();
-                if best.as_ref().is_none_or(|b| start < b.0) {
-                    best = Some((start, camera.clone(), cam_dir.clone(), e.file.clone()));
-                }
+                out.push(Candidate {
+                    start_ms: e.start.unix_millis(),
+                    camera: camera.clone(),
+                    cam_dir: cam_dir.clone(),
+                    file: e.file,
+                    key: e.key,
+                });
             } else {
                 for r in reasons {
                     let r = format!("{r} ({camera})");
@@ -225,14 +251,137 @@ pub(crate) fn oldest_unprotected(
             }
         }
     }
-    Ok(match best {
-        Some((_, camera, cam_dir, file)) => Oldest::Unprotected {
-            camera,
-            cam_dir,
-            file,
+    out.sort_by(|a, b| (a.start_ms, &a.camera).cmp(&(b.start_ms, &b.camera)));
+    Ok((out, protecting))
+}
+
+/// Find the oldest live segment under `dir` (every camera: the site's oldest footage goes
+/// first) that no open hold or pending access request covers.
+pub(crate) fn oldest_unprotected(
+    dir: &Path,
+    requests: &Requests,
+    retention: Duration,
+) -> Result<Oldest, RecordError> {
+    let (candidates, protecting) = unprotected(dir, requests, retention, Timestamp::now())?;
+    Ok(match candidates.into_iter().next() {
+        Some(c) => Oldest::Unprotected {
+            camera: c.camera,
+            cam_dir: c.cam_dir,
+            file: c.file,
         },
         None => Oldest::AllProtected(protecting),
     })
+}
+
+/// A storage budget applied once, as `redact retention apply --max-disk` does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageBudget {
+    /// The bytes footage may take under the directory.
+    pub max_disk: Option<u64>,
+    /// The free space to keep on the file system.
+    pub min_free: Option<u64>,
+}
+
+/// What [`apply_budget`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BudgetOutcome {
+    /// Segments deleted early (in a dry run: to be deleted), oldest first.
+    pub deleted: Vec<SegmentDeletion>,
+    /// Set when the budget or the floor is still broken once nothing unprotected is left:
+    /// the limit and the holds and requests that fill it.
+    pub full: Option<String>,
+}
+
+/// Keep the footage under `dir` within a storage budget once, as the recorder does before
+/// each segment: the site's oldest segments that no open hold or pending access request
+/// covers (at `opts.now`) are deleted early, audited with the reason "early: storage
+/// budget", erased and marked as retention's are. `already`: segments a retention pass
+/// just deleted (in a dry run still on disk), not counted.
+///
+/// # Errors
+/// As [`crate::apply_retention_camera`].
+pub fn apply_budget(
+    dir: &Path,
+    budget: StorageBudget,
+    opts: &crate::RetentionOptions,
+    already: &[SegmentDeletion],
+) -> Result<BudgetOutcome, RecordError> {
+    opts.check()?;
+    let (candidates, protecting) = unprotected(dir, &opts.requests, opts.retention, opts.now)?;
+    let gone = |c: &Candidate| already.iter().any(|d| d.camera == c.camera && d.file == c.file);
+    let mut used = footage_bytes(dir);
+    let mut free = crate::segment::free_space(dir);
+    if opts.dry_run {
+        for c in candidates.iter().filter(|c| gone(c)) {
+            let b = c.bytes();
+            used = used.saturating_sub(b);
+            free = free.map(|f| f + b);
+        }
+    }
+    let over = |used: u64, free: Option<u64>| {
+        budget.max_disk.is_some_and(|b| used > b)
+            || matches!((budget.min_free, free), (Some(m), Some(f)) if f < m)
+    };
+    let limit = |used: u64, free: Option<u64>| {
+        let mut l = match budget.max_disk {
+            Some(b) => format!("storage budget {}, footage {}", format_size(b), format_size(used)),
+            None => format!("no storage budget, footage {}", format_size(used)),
+        };
+        match (free, budget.min_free) {
+            (Some(f), Some(m)) => l.push_str(&format!(
+                ", {} free with a floor of {}",
+                format_size(f),
+                format_size(m)
+            )),
+            (Some(f), None) => l.push_str(&format!(", {} free", format_size(f))),
+            (None, _) => {}
+        }
+        l
+    };
+    let mut out = BudgetOutcome::default();
+    for c in candidates.iter().filter(|c| !gone(c)) {
+        if !over(used, free) {
+            break;
+        }
+        let reason = format!(
+            "{EARLY_REASON} ({}): the site's oldest footage that no hold or request protects",
+            limit(used, free)
+        );
+        let bytes = c.bytes();
+        if opts.dry_run {
+            out.deleted.push(SegmentDeletion {
+                camera: c.camera.clone(),
+                file: c.file.clone(),
+                reason,
+                how: how_erased(c.key.as_deref()),
+                early: true,
+            });
+        } else {
+            let Some(audit) = &opts.audit else {
+                return Err(RecordError::InvalidOption {
+                    reason: "every deletion is audited: an audit log (and an actor) is required unless it is a dry run".into(),
+                });
+            };
+            match delete_early(&c.cam_dir, &c.camera, &c.file, &reason, audit)? {
+                Some(d) => out.deleted.push(d),
+                None => continue,
+            }
+        }
+        used = used.saturating_sub(bytes);
+        free = free.map(|f| f + bytes);
+    }
+    if over(used, free) {
+        out.full = Some(format!(
+            "{}; protected footage alone fills it: {}",
+            limit(used, free),
+            if protecting.is_empty() {
+                "there is no footage left to delete".to_string()
+            } else {
+                protecting.join(", ")
+            }
+        ));
+    }
+    Ok(out)
 }
 
 /// Delete `file` of `camera` early, for `reason` (which starts with [`EARLY_REASON`]),
@@ -251,7 +400,7 @@ pub(crate) fn delete_early(
         let Some(entry) = entries.iter_mut().find(|e| e.deleted.is_none() && e.file == file) else {
             return Ok(None);
         };
-        let how = how_erased(entry);
+        let how = how_erased(entry.key.as_deref());
         let result = delete_entry(cam_dir, camera, entry, reason, None, audit);
         if entry.deleted.is_some() {
             sync_dir(cam_dir);

@@ -203,3 +203,105 @@ fn sizes_parse_and_print() {
     assert_eq!(format_span(Duration::from_secs(9 * 86_400 + 43_200)), "9.5 d");
     assert_eq!(format_span(Duration::from_secs(180)), "3 min");
 }
+
+#[test]
+fn a_budget_applied_once_deletes_the_oldest_unprotected_until_the_footage_fits() {
+    let root = scratch("apply");
+    let a = camera(&root, "cam-a", &[100, 60]);
+    let b = camera(&root, "cam-b", &[80, 40]);
+    let first = Index::new(&a).read().unwrap()[0].clone();
+    let log = root.join("audit.jsonl");
+    let opts = |dry_run: bool, holds: Vec<Hold>| RetentionOptions {
+        retention: Duration::from_secs(28 * 86_400),
+        requests: Requests {
+            holds,
+            ..Requests::default()
+        },
+        now: Timestamp::now(),
+        dry_run,
+        audit: (!dry_run).then(|| AuditTarget {
+            log: log.clone(),
+            actor: "dpo".into(),
+        }),
+    };
+    let budget = StorageBudget {
+        max_disk: Some(2500),
+        min_free: None,
+    };
+    let held = vec![hold(
+        "cam-a",
+        "INC-2",
+        Window {
+            from: first.start,
+            to: first.end,
+        },
+    )];
+    // A dry run: cam-a's first is held, so cam-b's first and cam-a's second would go
+    // (4000 bytes down to 2000), and nothing changes.
+    let plan = apply_budget(&root, budget, &opts(true, held.clone()), &[]).unwrap();
+    let names: Vec<(&str, &str)> = plan
+        .deleted
+        .iter()
+        .map(|d| (d.camera.as_str(), d.file.as_str()))
+        .collect();
+    let (a_files, b_files) = (Index::new(&a).read().unwrap(), Index::new(&b).read().unwrap());
+    assert_eq!(
+        names,
+        [
+            ("cam-b", b_files[0].file.as_str()),
+            ("cam-a", a_files[1].file.as_str())
+        ]
+    );
+    assert!(plan.deleted.iter().all(|d| d.early
+        && d.reason
+            .starts_with("early: storage budget (storage budget 2.4 KiB, footage ")));
+    assert_eq!(plan.full, None);
+    assert!(!log.exists() && footage_bytes(&root) == 4000);
+    // A segment a retention pass of the same dry run deletes already counts as gone.
+    let plan = apply_budget(&root, budget, &opts(true, held.clone()), &plan.deleted[..1]).unwrap();
+    assert_eq!(plan.deleted.len(), 1);
+    assert_eq!(plan.deleted[0].file, a_files[1].file);
+    // For real: deleted, audited, marked.
+    let done = apply_budget(&root, budget, &opts(false, held.clone()), &[]).unwrap();
+    assert_eq!(done.deleted.len(), 2);
+    assert_eq!(footage_bytes(&root), 2000);
+    let deletes = AuditLog::new(&log)
+        .read_entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == Action::Delete && e.reason.contains("early: storage budget"))
+        .count();
+    assert_eq!(deletes, 2);
+    assert!(Index::new(&b).read().unwrap()[0].deleted.is_some());
+    // With everything left held, a smaller budget cannot be met: it says what fills it.
+    let all = vec![
+        hold(
+            "cam-a",
+            "INC-2",
+            Window {
+                from: at(0),
+                to: at(i64::from(i32::MAX) * 1000),
+            },
+        ),
+        hold(
+            "cam-b",
+            "INC-3",
+            Window {
+                from: at(0),
+                to: at(i64::from(i32::MAX) * 1000),
+            },
+        ),
+    ];
+    let small = StorageBudget {
+        max_disk: Some(1000),
+        min_free: None,
+    };
+    let out = apply_budget(&root, small, &opts(false, all), &[]).unwrap();
+    assert!(out.deleted.is_empty());
+    let full = out.full.unwrap();
+    assert!(
+        full.contains("open incident INC-2 (cam-a), open incident INC-3 (cam-b)"),
+        "{full}"
+    );
+    std::fs::remove_dir_all(root).unwrap();
+}

@@ -82,7 +82,9 @@ mod segment;
 
 use std::time::Duration;
 
-pub use budget::{format_size, format_span, parse_size, EARLY_REASON};
+pub use budget::{
+    apply_budget, format_size, format_span, parse_size, BudgetOutcome, StorageBudget, EARLY_REASON,
+};
 pub use config::{
     Capacity, Event, RecordSummary, RecorderConfig, StopReason, DEFAULT_RETENTION, DEFAULT_SEGMENT, FRAGMENT,
     MAX_BACKOFF,

@@ -230,7 +230,7 @@ pub struct RetentionOptions {
 
 impl RetentionOptions {
     /// Refuse a pass that would delete without an audit log, or before footage's time.
-    fn check(&self) -> Result<(), RecordError> {
+    pub(crate) fn check(&self) -> Result<(), RecordError> {
         if self.dry_run {
             return Ok(());
         }
@@ -441,7 +441,7 @@ pub fn apply_retention_camera(
                 camera: camera.to_string(),
                 file: d.recording.path.clone(),
                 reason: reason.clone(),
-                how: how_erased(entry),
+                how: how_erased(entry.key.as_deref()),
                 early: false,
             });
             if opts.dry_run {
@@ -471,8 +471,8 @@ pub fn apply_retention_camera(
 }
 
 /// How a segment is erased: its data key destroyed (encrypted), or overwritten (plain).
-pub(crate) fn how_erased(entry: &IndexEntry) -> String {
-    match &entry.key {
+pub(crate) fn how_erased(key: Option<&str>) -> String {
+    match key {
         Some(k) => format!("crypto-erased: its data key {KEYS_DIR}/{k} overwritten and removed"),
         None => "overwritten with zeros and removed".to_string(),
     }
@@ -490,7 +490,7 @@ pub(crate) fn delete_entry(
     basis: Option<LegalBasis>,
     audit: &AuditTarget,
 ) -> Result<(), RecordError> {
-    let how = how_erased(entry);
+    let how = how_erased(entry.key.as_deref());
     let window = Window {
         from: entry.start,
         to: entry.end,
