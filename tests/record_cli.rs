@@ -699,6 +699,64 @@ fn a_full_disk_of_held_footage_stops_recording_naming_the_hold_with_nothing_unma
     std::fs::remove_dir_all(base).unwrap();
 }
 
+#[test]
+fn a_full_disk_deletes_the_oldest_footage_early_and_recording_goes_on() {
+    let base = scratch("record-full-early");
+    let mnt = base.join("disk");
+    std::fs::create_dir_all(&mnt).unwrap();
+    if !common::mount_tmpfs(&mnt, "3m", "a_full_disk_deletes_the_oldest_footage_early") {
+        return;
+    }
+    let _mount = Mount(mnt.clone());
+    let dir = mnt.join("rec");
+    let audit = base.join("audit.jsonl");
+    let port = free_port();
+    let _source = http_source(port);
+    std::thread::sleep(Duration::from_millis(300));
+    let url = format!("http://127.0.0.1:{port}/cam.ts");
+    // No budget: the free-space floor alone (two segments of the largest, by default).
+    let rec = record(
+        &url,
+        &dir,
+        &[
+            "--segment",
+            "2s",
+            "--for",
+            "16s",
+            "--audit-log",
+            audit.to_str().unwrap(),
+            "--actor",
+            "recorder@test",
+        ],
+    );
+    let (code, log) = finish(rec, &dir);
+    assert_eq!(code, Some(0), "{log}");
+    let entries = check_recording(&dir, zone_map());
+    let deleted: Vec<&IndexEntry> = entries.iter().filter(|e| e.deleted.is_some()).collect();
+    assert!(!deleted.is_empty(), "{log}\n{entries:#?}");
+    for e in &deleted {
+        let reason = &e.deleted.as_ref().unwrap().reason;
+        assert!(
+            reason.starts_with("early: storage budget (no storage budget, next segment about ")
+                && reason.contains(" free with a floor of "),
+            "{reason}"
+        );
+    }
+    // Oldest first, and no footage lost to the full disk: back to back, no gap.
+    let live: Vec<&IndexEntry> = entries.iter().filter(|e| e.deleted.is_none()).collect();
+    assert!(deleted.iter().all(|d| live.iter().all(|l| d.start < l.start)));
+    assert!(entries.iter().all(|e| e.gaps.is_empty()), "{entries:#?}");
+    let deletions = AuditLog::new(&audit)
+        .read_entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == Action::Delete && e.reason.contains("early: storage budget"))
+        .count();
+    assert_eq!(deletions, deleted.len());
+    drop(_mount);
+    std::fs::remove_dir_all(base).unwrap();
+}
+
 /// The bytes of footage in a recording directory's camera directory, and the largest file.
 fn footage_on_disk(dir: &Path) -> (u64, u64) {
     let Ok(list) = std::fs::read_dir(dir.join(CAMERA)) else {
