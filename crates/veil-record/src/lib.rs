@@ -63,6 +63,8 @@
 //!     actor: "recorder@site".into(),
 //! });
 //! cfg.encrypt_to = veil_crypt::load_recipients("footage.key.pub".as_ref())?;
+//! // Footage is kept within 800 GiB: the oldest unprotected segments go early when it is full.
+//! cfg.max_disk = Some(veil_record::parse_size("800G")?);
 //! let mut recorder = Recorder::new(cfg)?;
 //! let stop = recorder.stop_flag(); // set it from a signal handler to stop cleanly
 //! # let _ = stop;
