@@ -256,9 +256,10 @@ static void test_hostile_exports(const char *small, const char *damaged, const c
     path_in(weird_out, sizeof weird_out, "export-\xff\xfe.mp4");
     path_in(weird_in, sizeof weird_in, "no-such-input-\xc3\x28.mp4");
     /* an analysis of small.mp4 in which nobody was found: no detector needed. It names the
-       fixture's SHA-256 (a tracks file that names none is refused); regenerate it with
+       fixture's SHA-256 (a tracks file that names none is refused) and its `every` (one that
+       does not record it is refused too); regenerate the hash with
        `sha256sum fixtures/hostile/small.mp4` if the fixture ever changes */
-    write_file(tracks, "{\"version\":1,\"width\":64,\"height\":48,\"fps\":10.0,\"analyzed\":[0,9],"
+    write_file(tracks, "{\"version\":1,\"width\":64,\"height\":48,\"fps\":10.0,\"analyzed\":[0,9],\"every\":1,"
                        "\"source_sha256\":\"7e0533efbdb788a3b44698992b6704511c7409a5633b1e234847666f88c38b5b\",\"tracks\":[]}");
     write_file(zones, "[camera\n\x01");
     write_file(junk, "{\"version\":1,\"width\":64,\"height\":48,\"fps\":1e999,\"tracks\":[]}");
@@ -326,7 +327,7 @@ static void test_hostile_exports(const char *small, const char *damaged, const c
        above) lets the export reach its decoder without loading a detector */
     char damaged_tracks[4096];
     path_in(damaged_tracks, sizeof damaged_tracks, "keep-damaged-tracks.json");
-    write_file(damaged_tracks, "{\"version\":1,\"width\":64,\"height\":48,\"fps\":10.0,\"analyzed\":[0,9],"
+    write_file(damaged_tracks, "{\"version\":1,\"width\":64,\"height\":48,\"fps\":10.0,\"analyzed\":[0,9],\"every\":1,"
                                "\"source_sha256\":\"daa039ee6ec3645a27a13a8c3cd2ab34e9d7e1479a14496c02b04b5fc3046474\","
                                "\"tracks\":[]}");
     o.tracks_path = damaged_tracks;
