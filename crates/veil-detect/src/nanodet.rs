@@ -6,6 +6,11 @@
 //! a frame runs at its letterboxed size rounded up to a multiple of 32: 416x256 for 16:9
 //! instead of a 416x416 square that is 44% padding. The scale, and so what the network
 //! sees of each person, is the same as in the square; only padding rows are left out.
+//! A frame smaller than the square is not upscaled in that mode: it runs at its own size
+//! (rounded up to a multiple of 32), where every person of about 28 px and more is found
+//! (the minimum-size search, `crate::Search`, upsamples where a smaller `min_person` asks
+//! for it). Upscaling a 176x144 frame to 416x352 cost 4.8x the network input for persons
+//! far below any minimum size.
 
 use std::path::PathBuf;
 
@@ -148,16 +153,18 @@ impl NanoDet {
         self.common.threshold
     }
 
-    /// Where a `width` x `height` frame goes in the network input: scaled to fit 416x416,
-    /// in an input of that size rounded up to multiples of 32 (or the whole 416x416 square
-    /// with [`NanoDetBuilder::square_input`]).
+    /// Where a `width` x `height` frame goes in the network input: scaled down to fit
+    /// 416x416 (never up), in an input of that size rounded up to multiples of 32 (or scaled
+    /// to fit, up or down, in the whole 416x416 square with [`NanoDetBuilder::square_input`]).
     pub fn letterbox_for(&self, width: u32, height: u32) -> Letterbox {
         letterbox(self.square, width, height)
     }
 }
 
 fn letterbox(square: bool, width: u32, height: u32) -> Letterbox {
-    let mut lb = Letterbox::fit(width, height, SIDE, SIDE, true);
+    // The published square scales every frame to fit, small ones up; the compact input keeps
+    // small frames at their own size (see the module documentation).
+    let mut lb = Letterbox::fit(width, height, SIDE, SIDE, square);
     if !square {
         lb.net_w = lb.content_w.div_ceil(32) * 32;
         lb.net_h = lb.content_h.div_ceil(32) * 32;
@@ -368,8 +375,17 @@ mod tests {
         assert_eq!(c.scale_x, s.scale_x);
         let p = letterbox(false, 576, 768);
         assert_eq!((p.net_w, p.net_h, p.content_h), (320, 416, 416));
+        // small frames are not upscaled in the compact input (the square still fits them)
+        let small = letterbox(false, 176, 144);
+        assert_eq!(
+            (small.net_w, small.net_h, small.content_w, small.content_h),
+            (192, 160, 176, 144)
+        );
+        assert_eq!((small.scale_x, small.scale_y), (1.0, 1.0));
         let tiny = letterbox(false, 2, 2);
-        assert_eq!((tiny.net_w, tiny.net_h), (416, 416));
+        assert_eq!((tiny.net_w, tiny.net_h), (32, 32));
+        let sq = letterbox(true, 176, 144);
+        assert_eq!((sq.net_w, sq.net_h, sq.content_h), (416, 416, 340));
     }
 
     /// The compact input finds the persons the published square input finds, at nearly the
