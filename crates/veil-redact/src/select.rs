@@ -246,12 +246,7 @@ pub fn resolve_identity(
             // Before a tracklet that is not the requester (after a meeting, or someone found
             // again after a while unseen), the boxes filled in after the last detection lead
             // to that person: not kept (the spotlight would otherwise cut them out).
-            t.boxes()
-                .iter()
-                .rev()
-                .filter(|x| x.frame >= tl.start && x.frame <= tl.end)
-                .find(|x| !x.interpolated)
-                .map_or(tl.end, |x| x.frame)
+            t.last_detected_in(tl.start, tl.end).unwrap_or(tl.end)
         };
         spans.push((k.track, a, b));
     }

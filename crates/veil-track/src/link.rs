@@ -321,11 +321,7 @@ fn return_links(cfg: &TrackerConfig, tracks: &mut [Track], look: &dyn Fn(Trackle
             let before = &before[before.partition_point(|x| x.frame < prev.start)..];
             let after = &boxes[split..];
             let after = &after[..after.partition_point(|x| x.frame <= tl.end)];
-            let last_seen = before
-                .iter()
-                .rev()
-                .find(|x| !x.interpolated)
-                .map_or(prev.start, |x| x.frame);
+            let last_seen = t.last_detected_in(prev.start, tl.start - 1).unwrap_or(prev.start);
             let moved = tl.start - last_seen <= cfg.relink_motion_gap.saturating_add(1)
                 && motion_continues(before, after, tl.start);
             links.push((

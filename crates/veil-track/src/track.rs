@@ -174,6 +174,17 @@ impl Track {
         &self.boxes
     }
 
+    /// The frame of the last detected (not interpolated) box in frames `first..=last`.
+    pub fn last_detected_in(&self, first: u64, last: u64) -> Option<u64> {
+        let b = &self.boxes;
+        b[..b.partition_point(|x| x.frame <= last)]
+            .iter()
+            .rev()
+            .take_while(|x| x.frame >= first)
+            .find(|x| !x.interpolated)
+            .map(|x| x.frame)
+    }
+
     /// Face boxes attached to a person track (empty for face tracks); sorted by frame.
     pub fn faces(&self) -> &[TrackBox] {
         &self.faces
