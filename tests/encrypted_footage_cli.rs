@@ -65,6 +65,24 @@ fn encrypted_segment(base: &Path, public: &Path) -> (PathBuf, String) {
     (cam.join(&first.file), first.start.to_string())
 }
 
+/// The logging arguments of a disclosure on a police order (as `disclose` requires them).
+fn police_order<'a>(audit: &'a Path, start: &'a str) -> [&'a OsStr; 12] {
+    [
+        "--basis".as_ref(),
+        "police-order:PO-1".as_ref(),
+        "--audit-log".as_ref(),
+        audit.as_os_str(),
+        "--actor".as_ref(),
+        "operator@test".as_ref(),
+        "--reason".as_ref(),
+        "order".as_ref(),
+        "--recording-start".as_ref(),
+        start.as_ref(),
+        "--camera".as_ref(),
+        CAMERA.as_ref(),
+    ]
+}
+
 fn manifest(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -172,28 +190,21 @@ fn an_encrypted_segment_is_read_with_key_and_copies_delivered_encrypted_open_wit
 
     // Disclosed directly with --key: bit-exact to the decrypted stream, delivered encrypted.
     let copy = base.join("copy.mp4");
-    let o = redact(&[
-        "disclose".as_ref(),
-        segment.as_os_str(),
-        "--key".as_ref(),
-        key.as_os_str(),
-        "--encrypt-to".as_ref(),
-        police_pub.as_os_str(),
-        "-o".as_ref(),
-        copy.as_os_str(),
-        "--basis".as_ref(),
-        "police-order:PO-1".as_ref(),
-        "--audit-log".as_ref(),
-        audit.as_os_str(),
-        "--actor".as_ref(),
-        "operator@test".as_ref(),
-        "--reason".as_ref(),
-        "order".as_ref(),
-        "--recording-start".as_ref(),
-        start.as_ref(),
-        "--camera".as_ref(),
-        CAMERA.as_ref(),
-    ]);
+    let o = redact(
+        &[
+            "disclose".as_ref(),
+            segment.as_os_str(),
+            "--key".as_ref(),
+            key.as_os_str(),
+            "--encrypt-to".as_ref(),
+            police_pub.as_os_str(),
+            "-o".as_ref(),
+            copy.as_os_str(),
+        ]
+        .into_iter()
+        .chain(police_order(&audit, &start))
+        .collect::<Vec<_>>(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let dm = manifest(&base.join("copy.mp4.manifest.json"));
     assert_eq!(dm["input"]["sha256"], plain_sha.as_str());
@@ -214,24 +225,17 @@ fn an_encrypted_segment_is_read_with_key_and_copies_delivered_encrypted_open_wit
     assert!(o.status.success(), "{}", stderr(&o));
     // Bit-exact: the same bytes as a disclosure of the plain segment.
     let plain_copy = base.join("plain-copy.mp4");
-    let o = redact(&[
-        "disclose".as_ref(),
-        plain.as_os_str(),
-        "-o".as_ref(),
-        plain_copy.as_os_str(),
-        "--basis".as_ref(),
-        "police-order:PO-1".as_ref(),
-        "--audit-log".as_ref(),
-        audit.as_os_str(),
-        "--actor".as_ref(),
-        "operator@test".as_ref(),
-        "--reason".as_ref(),
-        "order".as_ref(),
-        "--recording-start".as_ref(),
-        start.as_ref(),
-        "--camera".as_ref(),
-        CAMERA.as_ref(),
-    ]);
+    let o = redact(
+        &[
+            "disclose".as_ref(),
+            plain.as_os_str(),
+            "-o".as_ref(),
+            plain_copy.as_os_str(),
+        ]
+        .into_iter()
+        .chain(police_order(&audit, &start))
+        .collect::<Vec<_>>(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read(&copy_opened).unwrap() == std::fs::read(&plain_copy).unwrap());
 
