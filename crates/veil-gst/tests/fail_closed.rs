@@ -9,57 +9,28 @@
 //! measures no performance.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gst::prelude::*;
 use gst_video::VideoFormat;
 use veil_core::{CameraConfig, CaptureMasker, FrameMut};
 
+mod support;
+use support::{build_plugin, init};
+
 /// A deadlock shows as this timeout; a healthy run of these tiny pipelines takes well under
 /// a second.
 const HANG: Duration = Duration::from_secs(60);
 
 /// Three zones, deterministic styles (solid, pixelate, weak blur), one concave.
-const ZONES: &str = r#"
-[camera]
-id = "pipeline"
-purposes = ["safety"]
-responsible = "FM"
-
-[[zones]]
-kind = "dwelling-door"
-label = "door"
-polygon = [[0.05, 0.10], [0.30, 0.10], [0.30, 0.60], [0.20, 0.35], [0.05, 0.60]]
-
-[[zones]]
-kind = "dwelling-window"
-label = "window"
-polygon = [[0.40, 0.05], [0.95, 0.05], [0.95, 0.45], [0.40, 0.45]]
-style = "pixelate"
-block = 8
-
-[[zones]]
-kind = "public-road"
-label = "road"
-polygon = [[0.0, 0.70], [1.0, 0.65], [1.0, 0.95], [0.0, 0.98]]
-style = "weak-blur"
-radius = 3
-"#;
+const ZONES: &str = support::zones!("pipeline");
 
 const W: u32 = 64;
 const H: u32 = 48;
-
-fn init() {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        gst::init().unwrap();
-        gstveil::plugin_register_static().unwrap();
-    });
-}
 
 fn tmp(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("veil-gst-fail-closed");
@@ -492,33 +463,6 @@ fn a_zone_file_that_becomes_unreadable_while_playing_fails_the_next_start() {
             "frame {i} after the failed start is not blank"
         );
     }
-}
-
-/// Build the plugin as the file GStreamer loads (see `inspect.rs`) and return its directory.
-fn build_plugin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let target_dir = profile_dir.parent().unwrap();
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()).unwrap() {
-        "debug" => "dev",
-        other => other,
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
-        .args([
-            "build",
-            "-p",
-            "veil-gst",
-            "--lib",
-            "--profile",
-            profile,
-            "--target-dir",
-        ])
-        .arg(target_dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build -p veil-gst failed: {status}");
-    profile_dir
 }
 
 #[test]

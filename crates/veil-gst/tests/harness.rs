@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::sync::Once;
 
 use gst::prelude::*;
 use gst_base::prelude::*;
@@ -14,40 +13,11 @@ use gst_check::Harness;
 use gst_video::VideoFormat;
 use veil_core::{CameraConfig, CaptureMasker, FrameMut, PixelFormat, ZoneStyle};
 
+mod support;
+use support::init;
+
 /// Three zones, one of each style, one of them concave: every kernel runs.
-const ZONES: &str = r#"
-[camera]
-id = "harness"
-purposes = ["safety"]
-responsible = "FM"
-
-[[zones]]
-kind = "dwelling-door"
-label = "door"
-polygon = [[0.05, 0.10], [0.30, 0.10], [0.30, 0.60], [0.20, 0.35], [0.05, 0.60]]
-
-[[zones]]
-kind = "dwelling-window"
-label = "window"
-polygon = [[0.40, 0.05], [0.95, 0.05], [0.95, 0.45], [0.40, 0.45]]
-style = "pixelate"
-block = 8
-
-[[zones]]
-kind = "public-road"
-label = "road"
-polygon = [[0.0, 0.70], [1.0, 0.65], [1.0, 0.95], [0.0, 0.98]]
-style = "weak-blur"
-radius = 3
-"#;
-
-fn init() {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        gst::init().unwrap();
-        gstveil::plugin_register_static().unwrap();
-    });
-}
+const ZONES: &str = support::zones!("harness");
 
 fn veil_format(f: VideoFormat) -> PixelFormat {
     gstveil::veilmask::pixel_format(f).unwrap()

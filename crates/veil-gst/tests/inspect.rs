@@ -3,43 +3,11 @@
 //! `libgstveil.so` and lists its properties and caps.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-/// Build the plugin (`cargo build -p veil-gst --lib`, this test binary's profile and target
-/// directory) and return the directory holding `libgstveil.so`.
-///
-/// `cargo test` builds only the rlib its tests link; the cdylib, the file GStreamer loads,
-/// is built by `cargo build`. Cargo releases its lock on the target directory before it runs
-/// tests, so this nested build does not wait on the outer one.
-fn build_plugin() -> PathBuf {
-    // this binary lives in <target-dir>/<profile>/deps/
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let target_dir = profile_dir.parent().unwrap();
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()).unwrap() {
-        "debug" => "dev",
-        other => other,
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
-        .args([
-            "build",
-            "-p",
-            "veil-gst",
-            "--lib",
-            "--profile",
-            profile,
-            "--target-dir",
-        ])
-        .arg(target_dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build -p veil-gst failed: {status}");
-    let so = profile_dir.join("libgstveil.so");
-    assert!(so.is_file(), "{} not found after building", so.display());
-    profile_dir
-}
+mod support;
+use support::build_plugin;
 
 #[test]
 fn gst_inspect_finds_veilmask_in_the_build_directory() {
