@@ -472,3 +472,43 @@ fn boxes_filled_in_before_an_unlinked_return_are_not_kept() {
     assert!(keep.keeps(1, 0) && keep.keeps(1, 5));
     assert!((6..=20).all(|f| !keep.keeps(1, f)));
 }
+
+/// A group box (one detection over two people detected on their own: the tracks file's
+/// `groups` span of its track) is not redacted inside its span, where it would hide the kept
+/// requester; its people are covered by their own boxes. Outside the span the same box is
+/// an ordinary person box and is redacted.
+#[test]
+fn a_group_box_is_not_redacted_inside_its_span_only() {
+    let mut doc: serde_json::Value = serde_json::from_str(&scene().to_json().unwrap()).unwrap();
+    let group = Track::new(
+        4,
+        Class::Person,
+        (10..=12u64).map(|f| tb(f, 15.0, 8.0, 160.0, 104.0)).collect(),
+        vec![],
+    )
+    .unwrap();
+    let mut one: serde_json::Value = serde_json::from_str(
+        &Tracks::new(200, 120, 25.0, vec![group])
+            .unwrap()
+            .to_json()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut g = one["tracks"][0].take();
+    g["groups"] = serde_json::json!([[10, 11]]);
+    doc["tracks"].as_array_mut().unwrap().push(g);
+    let t: Tracks = serde_json::from_str(&doc.to_string()).unwrap();
+    assert!(t.get(4).unwrap().group_at(11) && !t.get(4).unwrap().group_at(12));
+    for (frame, group) in [(11, true), (12, false)] {
+        let orig = textured();
+        let mut out = textured();
+        let fl = frame_layers(&t, frame, &[1], &plan(Style::Solid, false), 200, 120);
+        apply_layers(&mut out.as_mut(), &fl.layers, CpuLevel::Scalar).unwrap();
+        // The requester's body outside the bystander's box: kept only where the group box
+        // is one.
+        assert_eq!(!changed(&orig, &out, 30, 100), group, "frame {frame}");
+        assert_eq!(!fl.redacted_tracks.contains(&4), group, "frame {frame}");
+        // The bystander stays redacted by their own box either way.
+        assert!(changed(&orig, &out, 150, 100), "frame {frame}");
+    }
+}
