@@ -619,3 +619,28 @@ fn people_walking_on_side_by_side_after_meeting_part() {
     let ida = t.identity(&[a0]);
     assert!(ida.contains(&a_end) && !ida.contains(&b_end), "{ida:?}");
 }
+
+/// A box over a confirmed person and a detection that never becomes a track (seen once, the
+/// tracker asks for two hits) is no group box: that second person is covered by nothing
+/// else, so the box over them must stay an ordinary, redacted person box.
+#[test]
+fn a_box_over_someone_not_tracked_is_no_group_box() {
+    let cfg = TrackerConfig {
+        min_hits: 2,
+        ..TrackerConfig::default()
+    };
+    let t = run_with(cfg, 20, |n| {
+        let x = 40.0 + 4.0 * n as f32;
+        let a = fig(RED, BLUE, x);
+        let b = fig(GREEN, GREY, x + 34.0);
+        let group = Figure {
+            bbox: BoxF::new(x - 2.0, 38.0, 78.0, 124.0),
+            ..a
+        };
+        vec![(group, true), (a, true), (b, n == 10)]
+    });
+    assert!(
+        t.tracks().iter().all(|tr| (0..20).all(|f| !tr.group_at(f))),
+        "a group span over someone who is not tracked"
+    );
+}
