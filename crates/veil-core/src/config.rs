@@ -105,6 +105,10 @@ struct RawCamera {
     id: String,
     purposes: Vec<String>,
     responsible: String,
+    /// The recorder's keys ([`crate::zonefile::CameraRecording`]): accepted here, read and
+    /// checked by [`crate::zonefile::camera_recording`].
+    #[serde(flatten)]
+    _recording: crate::zonefile::RecordingKeys,
 }
 
 #[derive(Deserialize)]
