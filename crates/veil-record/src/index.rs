@@ -135,6 +135,15 @@ impl Index {
     /// # Errors
     /// [`RecordError::Io`], [`RecordError::BadIndex`] naming the line.
     pub fn read(&self) -> Result<Vec<IndexEntry>, RecordError> {
+        Ok(self.read_numbered()?.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// [`Index::read`], each entry with its line number in the file (from 1), as a
+    /// manifest names the index line a segment was read by.
+    ///
+    /// # Errors
+    /// As [`Index::read`].
+    pub fn read_numbered(&self) -> Result<Vec<(usize, IndexEntry)>, RecordError> {
         let path = self.path();
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
@@ -175,7 +184,7 @@ impl Index {
                     });
                 }
             }
-            out.push(e);
+            out.push((i + 1, e));
         }
         Ok(out)
     }

@@ -79,6 +79,7 @@ mod error;
 mod index;
 mod plain;
 mod recorder;
+mod recordings;
 mod retention;
 mod segment;
 
@@ -96,6 +97,10 @@ pub use error::RecordError;
 pub use index::{is_plain_name, Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION, KEYS_DIR};
 pub use plain::{DataKey, EncryptedInput, PlainInput};
 pub use recorder::Recorder;
+pub use recordings::{
+    Hole, HoleKind, IndexFile, OpenedRecordings, Recordings, RecordingsError, RecordingsRecord, Segment, SegmentUsed,
+    WallWindow,
+};
 pub use retention::{
     apply_retention, apply_retention_camera, overwrite_and_remove, AuditTarget, HoldsWatch, PendingErasure,
     Requests, RetentionOptions, RetentionOutcome, SegmentDeletion, SegmentHeld, UnknownCamera,

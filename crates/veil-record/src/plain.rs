@@ -156,7 +156,7 @@ fn in_camera_dir(input: &Path) -> bool {
 }
 
 #[cfg(target_os = "linux")]
-fn memory_file(input: &Path) -> Result<File, RecordError> {
+pub(crate) fn memory_file(input: &Path) -> Result<File, RecordError> {
     use std::os::fd::FromRawFd;
     // SAFETY: memfd_create takes a NUL-terminated name and flags; it returns a new file
     // descriptor that nothing else owns, or -1.
@@ -178,7 +178,7 @@ fn memory_file(input: &Path) -> Result<File, RecordError> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn memory_file(input: &Path) -> Result<File, RecordError> {
+pub(crate) fn memory_file(input: &Path) -> Result<File, RecordError> {
     Err(RecordError::Input {
         reason: format!(
             "{}: reading encrypted footage needs anonymous in-memory files (Linux memfd); decrypt it with `redact decrypt` instead",
@@ -204,7 +204,7 @@ fn seal(f: &File) {
 #[cfg(not(target_os = "linux"))]
 fn seal(_: &File) {}
 
-fn memory_path(f: &File) -> PathBuf {
+pub(crate) fn memory_path(f: &File) -> PathBuf {
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;

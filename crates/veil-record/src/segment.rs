@@ -380,7 +380,7 @@ fn remove_orphan_keys(cam_dir: &Path, entries: &[IndexEntry]) -> Vec<String> {
 }
 
 /// The start a segment's name (`YYYYmmddTHHMMSSZ[-n]`) gives, to the second.
-fn start_from_name(stem: &str) -> Option<Timestamp> {
+pub(crate) fn start_from_name(stem: &str) -> Option<Timestamp> {
     let stamp = stem.split('-').next()?;
     let b = stamp.as_bytes();
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !stamp.is_ascii() {

@@ -36,6 +36,7 @@ mod pixels;
 mod probe;
 mod reader;
 pub mod remux;
+mod segments;
 mod timeline;
 mod writer;
 
@@ -51,6 +52,7 @@ pub const MAX_FPS: f64 = 1000.0;
 pub use frame::{AudioPacket, DecodedFrame};
 pub use probe::{ReadOptions, VideoInfo};
 pub use reader::VideoReader;
+pub use segments::{concat_segments, ConcatReport, SegmentInput, SegmentSpan};
 pub use remux::{copy_or_reencode_lossless, copy_window, CopyMethod, CopyOptions, CopyReport};
 pub use writer::{EncodeOptions, VideoWriter, PRESETS};
 
