@@ -38,6 +38,8 @@ mod output;
 mod progress;
 #[path = "redact/record.rs"]
 mod record;
+#[path = "redact/record_site.rs"]
+mod record_site;
 #[path = "redact/zones.rs"]
 mod zones;
 
@@ -82,6 +84,7 @@ enum Command {
     #[command(subcommand)]
     Retention(governance::RetentionCommand),
     /// Record a live camera: masked at capture, fragmented MP4 segments, retention applied.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Record(Box<record::RecordArgs>),
     /// Disclosure to police or justice: an exact copy of a window, logged, with a (signed) manifest.
     Disclose(Box<disclose::DiscloseArgs>),

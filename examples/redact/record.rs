@@ -28,66 +28,87 @@ fn size(s: &str) -> Result<u64, String> {
 /// `redact record`
 #[derive(Debug, Args)]
 pub struct RecordArgs {
+    /// `redact record status DIR`: which cameras recorded when, and where the gaps are.
+    #[command(subcommand)]
+    pub command: Option<crate::record_site::RecordCommand>,
     /// The camera: rtsp://..., http://... (MPEG-TS), or anything FFmpeg reads live.
-    #[arg(value_name = "INPUT")]
-    input: String,
+    #[arg(
+        value_name = "INPUT",
+        required_unless_present = "cameras",
+        conflicts_with = "cameras"
+    )]
+    input: Option<String>,
     /// The camera's zone file (TOML); its [camera] id names the directory.
-    #[arg(long, value_name = "ZONES.toml")]
-    zones: PathBuf,
-    /// The recording directory: segments go to DIR/<camera id>/<UTC start>.mp4.
+    #[arg(
+        long,
+        value_name = "ZONES.toml",
+        required_unless_present = "cameras",
+        conflicts_with = "cameras"
+    )]
+    zones: Option<PathBuf>,
+    /// Record every camera of a site: each zone file DIR/*.toml whose [camera] table has a
+    /// url (and its own segment, retention, preset, crf, encrypt_to, credentials_file or
+    /// credentials_env), each on its own thread; SIGHUP or a changed file reloads.
     #[arg(long, value_name = "DIR")]
-    dir: PathBuf,
+    pub cameras: Option<PathBuf>,
+    /// Serve per-camera counters at http://ADDR/metrics (Prometheus text format); a
+    /// loopback address only (127.0.0.1:9464).
+    #[arg(long, value_name = "127.0.0.1:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// The recording directory: segments go to DIR/<camera id>/<UTC start>.mp4.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub dir: Option<PathBuf>,
     /// Segment length: 90, 90s, 15m, 6h or 28d.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
-    segment: Duration,
+    pub segment: Duration,
     /// Segments whose end is older than this are deleted (unless a hold covers them).
     #[arg(long, value_name = "DURATION", default_value = "28d", value_parser = duration)]
-    retention: Duration,
+    pub retention: Duration,
     /// Incident holds ({"version":1,"holds":[...]}, as for `retention plan`); read again at
     /// every retention pass.
     #[arg(long, value_name = "HOLDS.json")]
-    holds: Option<PathBuf>,
+    pub holds: Option<PathBuf>,
     /// Access requests ({"version":1,"requests":[...]}, as for `retention plan`): footage a
     /// pending request covers is kept. Read again at every retention pass.
     #[arg(long, value_name = "A.json")]
-    access: Option<PathBuf>,
+    pub access: Option<PathBuf>,
     /// Erasure requests ({"version":1,"requests":[...]}): footage they cover is erased
     /// early, unless a hold or a pending access request keeps it.
     #[arg(long, value_name = "E.json")]
-    erasures: Option<PathBuf>,
+    pub erasures: Option<PathBuf>,
     /// The audit log (required): every deletion, every gap in the footage. Its own hold,
     /// request, erase and release entries are honoured too.
-    #[arg(long, value_name = "LOG")]
-    audit_log: PathBuf,
+    #[arg(long, value_name = "LOG", required = true)]
+    pub audit_log: Option<PathBuf>,
     /// Who the audit entries name (required; e.g. the recorder's system account).
-    #[arg(long, value_name = "NAME")]
-    actor: String,
+    #[arg(long, value_name = "NAME", required = true)]
+    pub actor: Option<String>,
     /// Encrypt every segment as it is written to this public key (KEY.pub from `redact keys
     /// generate --encryption`); repeat for more keys (any one reads the footage). The
     /// recorder then holds no secret: a stolen recorder or disk reveals nothing.
     #[arg(long, value_name = "KEY.pub")]
-    encrypt_to: Vec<PathBuf>,
+    pub encrypt_to: Vec<PathBuf>,
     /// x264 quality, 0 (lossless) to 51.
     #[arg(long, value_name = "N", default_value_t = 18, value_parser = clap::value_parser!(u8).range(0..=51))]
-    crf: u8,
+    pub crf: u8,
     /// x264 preset.
     #[arg(long, value_name = "P", default_value_t = EncodeOptions::default().preset, value_parser = PRESETS)]
-    preset: String,
+    pub preset: String,
     /// The storage budget: the footage under --dir (every camera's segments and keys) is
     /// kept within SIZE (800G, 6M; powers of 1024). Before the next segment would break it,
     /// the oldest segments no hold or request protects are deleted early, each audited.
     #[arg(long, value_name = "SIZE", value_parser = size)]
-    max_disk: Option<u64>,
+    pub max_disk: Option<u64>,
     /// Free space always left on the file system (SIZE), deleting early as for the budget.
     /// Default: two segments of the largest so far.
     #[arg(long, value_name = "SIZE", value_parser = size)]
-    min_free: Option<u64>,
+    pub min_free: Option<u64>,
     /// Stop after this long (for tests and scheduled jobs).
     #[arg(long = "for", value_name = "DURATION", value_parser = duration)]
-    run_for: Option<Duration>,
+    pub run_for: Option<Duration>,
     /// RTSP transport (FFmpeg's default: UDP, then TCP).
     #[arg(long, value_name = "tcp|udp", value_parser = ["tcp", "udp"])]
-    rtsp_transport: Option<String>,
+    pub rtsp_transport: Option<String>,
 }
 
 /// `redact retention apply`
@@ -146,6 +167,7 @@ fn audit_target(log: Option<PathBuf>, actor: Option<String>) -> Option<AuditTarg
 }
 
 static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+static RELOAD: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
 extern "C" fn on_signal(_: libc::c_int) {
     // Only an atomic store: async-signal-safe.
@@ -154,19 +176,59 @@ extern "C" fn on_signal(_: libc::c_int) {
     }
 }
 
+extern "C" fn on_hangup(_: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    if let Some(flag) = RELOAD.get() {
+        flag.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Stop cleanly on SIGINT/SIGTERM (`stop`), reload on SIGHUP (`reload`, when given).
+pub fn install_signals(stop: Arc<AtomicBool>, reload: Option<Arc<AtomicBool>>) {
+    let _ = STOP.set(stop);
+    let hup = reload.is_some_and(|r| RELOAD.set(r).is_ok());
+    // SAFETY: installing handlers that only perform an atomic store; done before the
+    // recorder starts any thread of its own.
+    unsafe {
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        if hup {
+            libc::signal(libc::SIGHUP, on_hangup as *const () as libc::sighandler_t);
+        }
+    }
+}
+
+/// The audit log and actor, both required to record.
+pub fn required_audit(a: &RecordArgs) -> anyhow::Result<AuditTarget> {
+    match (&a.audit_log, &a.actor) {
+        (Some(log), Some(actor)) => Ok(AuditTarget {
+            log: log.clone(),
+            actor: actor.clone(),
+        }),
+        _ => bail!("record: --audit-log LOG and --actor NAME are required (every deletion is audited)"),
+    }
+}
+
 /// `redact record`
 pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
-    let camera = CameraConfig::from_file(&a.zones)?;
-    let mut cfg = RecorderConfig::new(a.input.clone(), camera, &a.dir);
+    if let Some(cmd) = a.command {
+        return crate::record_site::cmd_record_command(cmd);
+    }
+    if a.cameras.is_some() {
+        return crate::record_site::cmd_record_site(a);
+    }
+    let (Some(input), Some(zones), Some(dir)) = (a.input.clone(), a.zones.clone(), a.dir.clone()) else {
+        bail!("record: INPUT, --zones and --dir are required (or --cameras DIR with --dir)");
+    };
+    let audit = required_audit(&a)?;
+    let camera = CameraConfig::from_file(&zones)?;
+    let mut cfg = RecorderConfig::new(input.clone(), camera, &dir);
     cfg.segment = a.segment;
     cfg.retention = a.retention;
     cfg.holds = a.holds;
     cfg.access = a.access;
     cfg.erasures = a.erasures;
-    cfg.audit = Some(AuditTarget {
-        log: a.audit_log,
-        actor: a.actor,
-    });
+    cfg.audit = Some(audit);
     for p in &a.encrypt_to {
         cfg.encrypt_to.extend(veil::crypt::load_recipients(p)?);
     }
@@ -183,16 +245,20 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         cfg.input_options.push(("rtsp_transport".into(), t));
     }
     let mut recorder = Recorder::new(cfg)?;
-    let _ = STOP.set(recorder.stop_flag());
-    // SAFETY: installing a handler that only performs an atomic store; done before the
-    // recorder starts any thread of its own.
-    unsafe {
-        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
-    }
+    install_signals(recorder.stop_flag(), None);
+    let metrics_server = match a.metrics {
+        Some(addr) => {
+            let m = veil::record::Metrics::new();
+            recorder.set_metrics(Arc::clone(&m));
+            let h = veil::record::serve_metrics(addr, m, recorder.stop_flag())?;
+            eprintln!("metrics at http://{addr}/metrics");
+            Some(h)
+        }
+        None => None,
+    };
     eprintln!(
         "recording {} into {}{} (Ctrl-C or SIGTERM stops cleanly)",
-        veil_display(&a.input),
+        veil_display(&input),
         recorder.camera_dir().display(),
         if encrypted {
             format!(", encrypted to {} key(s)", a.encrypt_to.len())
@@ -211,12 +277,24 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         },
         format_span(a.retention)
     );
-    let summary = recorder.run(&mut |event| match event {
+    let summary = recorder.run(&mut |event| print_event("", event));
+    if let Some(h) = metrics_server {
+        recorder.stop_flag().store(true, Ordering::Relaxed);
+        let _ = h.join();
+    }
+    let summary = summary?;
+    println!("{}", summary_line(&summary));
+    Ok(())
+}
+
+/// One recorder event on stderr, prefixed by the camera (`"cam-1: "`) on a site.
+pub fn print_event(prefix: &str, event: &Event) {
+    match event {
         Event::Connected { width, height, fps } => {
-            eprintln!("connected: {width}x{height} at {}/{} fps", fps.0, fps.1)
+            eprintln!("{prefix}connected: {width}x{height} at {}/{} fps", fps.0, fps.1)
         }
         Event::SegmentClosed(e) => eprintln!(
-            "segment {} {} .. {} ({} frames){}",
+            "{prefix}segment {} {} .. {} ({} frames){}",
             e.file,
             e.start,
             e.end,
@@ -229,19 +307,31 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         ),
         Event::Disconnected { reason, retry_in } => {
             eprintln!(
-                "warning: camera lost ({reason}); retrying in {} s",
+                "{prefix}warning: camera lost ({reason}); retrying in {} s",
                 retry_in.as_secs()
             )
         }
-        Event::Deleted(d) => eprintln!("deleted {}/{}: {}; {}", d.camera, d.file, d.reason, d.how),
-        Event::Warning(w) => eprintln!("warning: {w}"),
-        Event::Capacity(c) => eprintln!("capacity: {}", capacity_line(c)),
+        Event::Deleted(d) => eprintln!("{prefix}deleted {}/{}: {}; {}", d.camera, d.file, d.reason, d.how),
+        Event::Warning(w) => eprintln!("{prefix}warning: {w}"),
+        Event::Capacity(c) => eprintln!("{prefix}capacity: {}", capacity_line(c)),
         Event::Stalled(e) => {
-            eprintln!("ALARM: recording stopped: {e}; waiting for room (checked every few seconds)")
+            eprintln!("{prefix}ALARM: recording stopped: {e}; waiting for room (checked every few seconds)")
         }
-        Event::Resumed => eprintln!("recording resumes: there is room for footage again"),
+        Event::Resumed => eprintln!("{prefix}recording resumes: there is room for footage again"),
+        Event::Lagging { lag, at, shed, .. } => eprintln!(
+            "{prefix}warning: recording is {:.1} s behind the camera (its frame of {at}); {shed}",
+            lag.as_secs_f64()
+        ),
+        Event::CaughtUp => eprintln!("{prefix}recording caught up with the camera"),
+        Event::FramesLost { frames, from, to } => eprintln!(
+            "{prefix}warning: {frames} frame(s) the camera sent between {from} and {to} were not recorded"
+        ),
         _ => {}
-    })?;
+    }
+}
+
+/// The last line of a run: what it recorded, deleted, keeps, and why it ended.
+pub fn summary_line(summary: &veil::record::RecordSummary) -> String {
     let oldest = match summary.oldest_kept {
         Some(t) => format!(
             "oldest footage kept {} old",
@@ -251,7 +341,7 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         ),
         None => "no footage kept".to_string(),
     };
-    println!(
+    format!(
         "recorded {} segment(s), {} frame(s); deleted {} segment(s), {} early for storage; {oldest}; {}; {}",
         summary.segments,
         summary.frames,
@@ -267,8 +357,7 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
             StopReason::EndOfInput => "end of the input file",
             _ => "stopped",
         }
-    );
-    Ok(())
+    )
 }
 
 /// "1.3 GiB an hour, 9.5 d fit in 300 GiB".

@@ -74,6 +74,30 @@ pub struct RecorderConfig {
     /// The free space always left on the file system, deleting early as for the budget.
     /// `None`: two segments of the largest seen (so the next one and two more fit).
     pub min_free: Option<u64>,
+    /// The camera's `user:password`, inserted into the URL only when it is opened; every
+    /// message that could quote it (FFmpeg's errors name the URL) has it replaced by `***`.
+    pub credentials: Option<Credentials>,
+}
+
+/// A camera's `user:password`. Its `Debug` shows nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials(String);
+
+impl Credentials {
+    /// `user:password` (or a user alone).
+    pub fn new(user_password: impl Into<String>) -> Self {
+        Credentials(user_password.into())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(***)")
+    }
 }
 
 impl RecorderConfig {
@@ -96,6 +120,7 @@ impl RecorderConfig {
             run_for: None,
             max_disk: None,
             min_free: None,
+            credentials: None,
         }
     }
 }
@@ -134,6 +159,31 @@ pub enum Event {
     Stalled(String),
     /// Recording resumed after [`Event::Stalled`].
     Resumed,
+    /// Recording fell behind the camera's clock by more than [`crate::LAG_LIMIT`] (again
+    /// each time the lag doubles): audited and marked in the index, load shed
+    /// ([`crate::health`]).
+    Lagging {
+        /// How far behind.
+        lag: Duration,
+        /// The camera's time of the frame recorded late.
+        at: veil_audit::Timestamp,
+        /// The preset the next segments are encoded with, when load was shed that way.
+        preset: Option<String>,
+        /// What was done, in words.
+        shed: String,
+    },
+    /// Recording is back within half of [`crate::LAG_LIMIT`] of the camera's clock.
+    CaughtUp,
+    /// Frames the camera sent were not recorded (its timestamps jumped): audited and marked
+    /// in the index at the first loss of a segment, counted in its mark after that.
+    FramesLost {
+        /// Frames missing in this jump.
+        frames: u64,
+        /// The last frame before the jump (its end).
+        from: veil_audit::Timestamp,
+        /// The first frame after it.
+        to: veil_audit::Timestamp,
+    },
 }
 
 /// The capacity of the storage at the current rate.

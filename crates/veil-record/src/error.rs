@@ -96,4 +96,7 @@ pub enum RecordError {
     /// A key, or encrypting or decrypting footage, failed.
     #[error(transparent)]
     Crypt(#[from] veil_crypt::CryptError),
+    /// A camera's zone file (a site's configuration) is invalid.
+    #[error(transparent)]
+    Config(#[from] veil_core::ConfigError),
 }

@@ -28,6 +28,28 @@ pub struct Gap {
     pub to: Timestamp,
     /// Why (the camera's stream ended, a network error, a size change...).
     pub reason: String,
+    /// Set on a lag mark ([`crate::health`]): recording ran this many milliseconds behind
+    /// the camera's clock at `from` (`to` is `from`: no footage is missing there, it was
+    /// recorded late). Lag marks are not holes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_ms: Option<u64>,
+    /// Frames the camera sent in this stretch that were never recorded (timestamps that
+    /// jumped: packets lost, frames not decoded), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_frames: Option<u64>,
+}
+
+impl Gap {
+    /// A stretch without footage, `from` to `to`, and why.
+    pub fn new(from: Timestamp, to: Timestamp, reason: impl Into<String>) -> Gap {
+        Gap {
+            from,
+            to,
+            reason: reason.into(),
+            lag_ms: None,
+            lost_frames: None,
+        }
+    }
 }
 
 /// How a segment was deleted.

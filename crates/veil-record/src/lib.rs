@@ -76,12 +76,16 @@ mod budget;
 mod config;
 mod decrypt;
 mod error;
+mod health;
 mod index;
+mod metrics;
 mod plain;
 mod recorder;
 mod recordings;
 mod retention;
 mod segment;
+mod site;
+mod status;
 
 use std::time::Duration;
 
@@ -89,23 +93,27 @@ pub use budget::{
     apply_budget, format_size, format_span, parse_size, BudgetOutcome, StorageBudget, EARLY_REASON,
 };
 pub use config::{
-    Capacity, Event, RecordSummary, RecorderConfig, StopReason, DEFAULT_RETENTION, DEFAULT_SEGMENT, FRAGMENT,
-    MAX_BACKOFF,
+    Capacity, Credentials, Event, RecordSummary, RecorderConfig, StopReason, DEFAULT_RETENTION,
+    DEFAULT_SEGMENT, FRAGMENT, MAX_BACKOFF,
 };
 pub use decrypt::{decrypt_segment, DecryptedSegment};
 pub use error::RecordError;
+pub use health::{LAG_LIMIT, MAX_LAG};
 pub use index::{is_plain_name, Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION, KEYS_DIR};
+pub use metrics::{serve_metrics, CameraStats, Metrics};
 pub use plain::{DataKey, EncryptedInput, PlainInput};
 pub use recorder::Recorder;
 pub use recordings::{
-    Hole, HoleKind, IndexFile, OpenedRecordings, Recordings, RecordingsError, RecordingsRecord, Segment, SegmentUsed,
-    WallWindow,
+    Hole, HoleKind, IndexFile, OpenedRecordings, Recordings, RecordingsError, RecordingsRecord, Segment,
+    SegmentUsed, WallWindow,
 };
 pub use retention::{
     apply_retention, apply_retention_camera, overwrite_and_remove, AuditTarget, HoldsWatch, PendingErasure,
     Requests, RetentionOptions, RetentionOutcome, SegmentDeletion, SegmentHeld, UnknownCamera,
 };
 pub use segment::{key_file_for, segment_name, ENCRYPTED_EXT};
+pub use site::{load_camera, Site, SiteCallback, SiteCamera, SiteConfig, SiteEvent};
+pub use status::{site_status, CameraStatus};
 
 /// Parse a DURATION: `90` or `90s` (seconds), `15m`, `6h`, `28d`.
 ///

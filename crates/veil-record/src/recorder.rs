@@ -18,7 +18,9 @@ use crate::config::{
     Capacity, Event, RecordSummary, RecorderConfig, StopReason, BACKWARDS_LIMIT, MAX_BACKOFF,
     RETENTION_EVERY, STREAM_ENDED,
 };
+use crate::health::{scrub, test_delay, with_credentials, Health, Verdict};
 use crate::index::Gap;
+use crate::metrics::{CameraStats, Metrics};
 use crate::retention::{apply_retention_camera, HoldsWatch, Requests, RetentionOptions};
 use crate::segment::{free_space, ms, ts, Segment, Segments};
 use crate::RecordError;
@@ -34,9 +36,13 @@ const RATE_WINDOW: Duration = Duration::from_secs(3 * 3600);
 /// Records one camera. See the crate documentation.
 #[derive(Debug)]
 pub struct Recorder {
-    cfg: RecorderConfig,
-    segs: Segments,
+    pub(crate) cfg: RecorderConfig,
+    pub(crate) segs: Segments,
     stop: Arc<AtomicBool>,
+    metrics: Arc<Metrics>,
+    pub(crate) stats: Arc<CameraStats>,
+    /// The tests' artificial encoder delay ([`crate::health`]).
+    delay: Option<Duration>,
     holds: HoldsWatch,
     summary_frames: u64,
     summary_deleted: u64,
@@ -91,8 +97,14 @@ impl Recorder {
             op: "create",
             source,
         })?;
+        let metrics = Metrics::new();
+        let stats = metrics.camera(id);
+        stats.set_preset(&cfg.encode.preset);
         Ok(Recorder {
             segs: Segments::new(cam_dir, cfg.encode.clone(), cfg.encrypt_to.clone()),
+            metrics,
+            stats,
+            delay: test_delay(),
             holds: HoldsWatch::new(cfg.holds.clone())
                 .access(cfg.access.clone())
                 .erasures(cfg.erasures.clone())
@@ -112,6 +124,19 @@ impl Recorder {
     /// thread) and the run closes its segment and returns; a blocked read is interrupted.
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.stop)
+    }
+
+    /// Use `stop` as the stop flag (a site's recorders share one).
+    pub fn set_stop_flag(&mut self, stop: Arc<AtomicBool>) {
+        self.stop = stop;
+    }
+
+    /// Count into `metrics` (a site's recorders share one registry, served by
+    /// [`crate::serve_metrics`]).
+    pub fn set_metrics(&mut self, metrics: Arc<Metrics>) {
+        self.stats = metrics.camera(&self.cfg.camera.id);
+        self.stats.set_preset(self.segs.preset());
+        self.metrics = metrics;
     }
 
     /// The camera's directory.
@@ -140,6 +165,24 @@ impl Recorder {
     /// index. The segment being written is closed first when it can be; what was written
     /// of it stays (fragments are playable).
     pub fn run(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<RecordSummary, RecordError> {
+        let (metrics, id, cam_dir) = (
+            Arc::clone(&self.metrics),
+            self.cfg.camera.id.clone(),
+            self.segs.cam_dir.clone(),
+        );
+        let mut counted = |e: &Event| {
+            metrics.observe(&id, &cam_dir, e);
+            on_event(e);
+        };
+        let out = self.run_counted(&mut counted);
+        self.stats.up.store(0, Ordering::Relaxed);
+        if let Err(e) = &out {
+            self.stats.set_error(&e.to_string());
+        }
+        out
+    }
+
+    fn run_counted(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<RecordSummary, RecordError> {
         let deadline = self.cfg.run_for.map(|d| Instant::now() + d);
         self.segs.recover(on_event)?;
         self.segs.seed_largest();
@@ -169,10 +212,16 @@ impl Recorder {
                 interrupt: Some(Arc::clone(&self.stop)),
                 ..ReadOptions::default()
             };
-            let reader = VideoReader::open(&self.cfg.input, &opts);
+            let creds = self.cfg.credentials.as_ref().map(|c| c.expose());
+            let url = match creds {
+                Some(c) => with_credentials(&self.cfg.input, c),
+                None => self.cfg.input.clone(),
+            };
+            let reader = VideoReader::open(&url, &opts);
+            drop(url);
             let (ended, frames) = match reader {
                 Ok(reader) => self.record_connection(reader, deadline, &mut outage, on_event)?,
-                Err(e) => (Ended::Dropped(e.to_string()), 0),
+                Err(e) => (Ended::Dropped(scrub(&e.to_string(), creds)), 0),
             };
             let ended = match ended {
                 Ended::Full(e) if is_file => return Err(e),
@@ -239,11 +288,11 @@ impl Recorder {
         if let Some((from, why)) = outage {
             // Stopped during an outage: the footage missing until now is still a gap.
             self.note_gap(
-                &Gap {
-                    from: ts(from),
-                    to: Timestamp::now(),
-                    reason: format!("{why} (recording stopped before the camera came back)"),
-                },
+                &Gap::new(
+                    ts(from),
+                    Timestamp::now(),
+                    format!("{why} (recording stopped before the camera came back)"),
+                ),
                 on_event,
             );
         }
@@ -312,7 +361,10 @@ impl Recorder {
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<(Ended, u64), RecordError> {
         let info = reader.info().clone();
-        let input = reader.path().to_path_buf();
+        // The input as configured: never the URL with credentials the reader opened.
+        let input = std::path::PathBuf::from(&self.cfg.input);
+        let creds = self.cfg.credentials.clone();
+        let scrubbed = |e: VideoError| scrub(&e.to_string(), creds.as_ref().map(|c| c.expose()));
         let masker =
             CaptureMasker::new(&self.cfg.camera, info.width, info.height, info.format).map_err(|source| {
                 RecordError::Zones {
@@ -336,6 +388,7 @@ impl Recorder {
         let mut last_pts: Option<i64> = None;
         let mut backwards = 0u32;
         let mut frames = 0u64;
+        let mut health = Health::new(frame_ms);
         let mut last_space_check = Instant::now();
         let ended = loop {
             if let Some(r) = self.stopping(deadline) {
@@ -348,8 +401,8 @@ impl Recorder {
                     let _ = e;
                     break Ended::Stop(StopReason::Stopped);
                 }
-                Err(e @ VideoError::GeometryChanged { .. }) => break Ended::Restart(e.to_string()),
-                Err(e) => break Ended::Dropped(e.to_string()),
+                Err(e @ VideoError::GeometryChanged { .. }) => break Ended::Restart(scrubbed(e)),
+                Err(e) => break Ended::Dropped(scrubbed(e)),
             };
             if last_pts.is_some_and(|p| frame.pts() <= p) {
                 // A frame that does not follow the last one: a live stream's first frame
@@ -370,14 +423,15 @@ impl Recorder {
             last_pts = Some(frame.pts());
             let (a_ms, a_t) = *anchor.get_or_insert((ms(Timestamp::now()), frame.time()));
             let t_ms = a_ms + ((frame.time() - a_t) * 1000.0).round() as i64;
+            let now_ms = ms(Timestamp::now());
+            let missing = health.missing(t_ms);
+            self.stats.frames_in.fetch_add(1 + missing, Ordering::Relaxed);
+            self.stats.frames_lost.fetch_add(missing, Ordering::Relaxed);
+            self.stats.lag((now_ms - t_ms).max(0) as u64);
             // The footage missing since the last drop ends here.
             let mut pending_gap = None;
             if let Some((from, why)) = outage.take() {
-                let gap = Gap {
-                    from: ts(from.min(t_ms)),
-                    to: ts(t_ms),
-                    reason: why,
-                };
+                let gap = Gap::new(ts(from.min(t_ms)), ts(t_ms), why);
                 self.note_gap(&gap, on_event);
                 pending_gap = Some(gap);
             }
@@ -419,13 +473,24 @@ impl Recorder {
             }
             // Frames missing inside a connection (a stalled camera) are a gap too.
             if t_ms - s.end_ms > (3 * frame_ms).max(1000) {
-                let gap = Gap {
-                    from: ts(s.end_ms),
-                    to: ts(t_ms),
-                    reason: "no frames from the camera".into(),
-                };
+                let mut gap = Gap::new(ts(s.end_ms), ts(t_ms), "no frames from the camera");
+                gap.lost_frames = Some(missing);
                 self.note_gap(&gap, on_event);
                 s.gaps.push(gap);
+            } else if missing > 0 {
+                self.frames_lost(s, t_ms, missing, on_event);
+            }
+            match health.lag(t_ms, now_ms) {
+                Verdict::Behind { lag_ms } => {
+                    if let Some(why) = self.behind(s, t_ms, now_ms, lag_ms, on_event) {
+                        break Ended::Restart(why);
+                    }
+                }
+                Verdict::CaughtUp => self.caught_up(now_ms - t_ms, on_event),
+                Verdict::Fine => {}
+            }
+            if let Some(d) = self.delay {
+                std::thread::sleep(d);
             }
             if let Err(e) = write_masked(&masker, &mut frame, s, &input) {
                 if let Some(s) = seg.take() {
@@ -654,7 +719,7 @@ impl Recorder {
         }
     }
 
-    fn note_gap(&self, gap: &Gap, on_event: &mut dyn FnMut(&Event)) {
+    pub(crate) fn note_gap(&self, gap: &Gap, on_event: &mut dyn FnMut(&Event)) {
         let Some(a) = &self.cfg.audit else { return };
         let text = format!(
             "no footage from {} to {}: {}",
@@ -675,7 +740,7 @@ impl Recorder {
         }
     }
 
-    fn note(&self, text: &str, on_event: &mut dyn FnMut(&Event)) {
+    pub(crate) fn note(&self, text: &str, on_event: &mut dyn FnMut(&Event)) {
         let Some(a) = &self.cfg.audit else { return };
         if let Err(e) = a.append(Action::Note, &self.cfg.camera.id, None, text) {
             on_event(&Event::Warning(format!("cannot log the note: {e}")));

@@ -36,6 +36,8 @@ pub(crate) struct Segment {
     /// End of the last frame written (its time plus one frame).
     pub(crate) end_ms: i64,
     pub(crate) gaps: Vec<Gap>,
+    /// The entry of `gaps` counting this segment's lost frames ([`crate::health`]).
+    pub(crate) lost_mark: Option<usize>,
     /// The encrypted file the writer's bytes go to (encrypted recording only).
     pub(crate) enc: Option<EncryptingFile>,
     /// The sealed data key's file name in `keys/` (encrypted recording only).
@@ -124,6 +126,7 @@ impl Segments {
                 start_ms,
                 end_ms: start_ms,
                 gaps: Vec::new(),
+                lost_mark: None,
                 enc: None,
                 key: None,
             });
@@ -172,6 +175,7 @@ impl Segments {
             start_ms,
             end_ms: start_ms,
             gaps: Vec::new(),
+            lost_mark: None,
             enc: Some(enc),
             key: Some(key),
         })
@@ -278,6 +282,16 @@ impl Segments {
             on_event(&Event::Warning(k));
         }
         Ok(())
+    }
+
+    /// The x264 preset of the next segment.
+    pub(crate) fn preset(&self) -> &str {
+        &self.encode.preset
+    }
+
+    /// Encode the next segments with preset `p` (shedding load).
+    pub(crate) fn set_preset(&mut self, p: &str) {
+        self.encode.preset = p.to_string();
     }
 
     /// The largest segment so far (bytes).

@@ -1,0 +1,332 @@
+//! Never losing frames silently: how far recording falls behind the source's clock, the
+//! frames the source sent that were never recorded, and shedding load in a fixed order.
+//!
+//! **Lag.** A live source's frames carry the source's clock; the recorder places a
+//! connection's first frame at the wall-clock time it arrived and every later frame at its
+//! stream offset from there. When the recorder cannot keep up (the encoder is too slow for
+//! the machine), frames queue in the network and the decoder, and a frame's place on the
+//! wall clock falls further and further behind the wall clock when it is recorded: that
+//! difference is the lag. Past [`LAG_LIMIT`] the camera is *behind*: a warning at once
+//! ([`crate::Event::Lagging`]), a `note` in the audit log with the window (the frame's
+//! time to the time it was recorded) and the lag, a mark in the index (a [`crate::Gap`]
+//! with `lag_ms`: no footage is missing there, it is recorded late), and load is shed. It
+//! is marked again each time the lag doubles; below half the limit the camera has caught up.
+//!
+//! **Shedding load**, in this order, one step per mark:
+//! 1. the next faster x264 preset, from the next segment on (down to `ultrafast`); the
+//!    change is in the mark's reason (index) and the audit note;
+//! 2. at `ultrafast`, once the lag passes [`MAX_LAG`], the backlog is dropped: the input is
+//!    reopened at the live edge, and the footage skipped is a gap (index, audit log) like
+//!    any outage.
+//!
+//! **Lost frames.** Timestamps that jump by more than one frame mean frames the source sent
+//! were never recorded (packets lost, frames the decoder could not decode and dropped, a
+//! camera that skipped). Each jump counts the frames missing; a jump shorter than an
+//! outage is a mark in the segment's index line (a [`crate::Gap`] with `lost_frames`, the
+//! jumps of one segment merged into one mark), a warning and an audit note at the first
+//! jump of each segment.
+
+use std::time::Duration;
+
+/// The lag past which a camera is behind.
+pub const LAG_LIMIT: Duration = Duration::from_secs(2);
+/// The lag past which, at the fastest preset, the backlog is dropped.
+pub const MAX_LAG: Duration = Duration::from_secs(30);
+
+/// What a frame showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Nothing to report.
+    Fine,
+    /// The camera fell (further) behind: `lag_ms` at this frame.
+    Behind { lag_ms: i64 },
+    /// The camera is back within half the limit.
+    CaughtUp,
+}
+
+/// Lag and loss of one connection.
+#[derive(Debug)]
+pub(crate) struct Health {
+    frame_ms: i64,
+    prev_t: Option<i64>,
+    /// The lag last marked, while behind.
+    marked: Option<i64>,
+}
+
+impl Health {
+    pub(crate) fn new(frame_ms: i64) -> Self {
+        Health {
+            frame_ms: frame_ms.max(1),
+            prev_t: None,
+            marked: None,
+        }
+    }
+
+    /// Frames missing before the frame at `t_ms` (the source's clock), from the jump since
+    /// the previous frame: a jump of one and a half frames or more.
+    pub(crate) fn missing(&mut self, t_ms: i64) -> u64 {
+        let prev = self.prev_t.replace(t_ms);
+        match prev {
+            Some(p) if 2 * (t_ms - p) >= 3 * self.frame_ms => {
+                (((t_ms - p) as f64 / self.frame_ms as f64).round() as u64).saturating_sub(1)
+            }
+            _ => 0,
+        }
+    }
+
+    /// The lag of a frame placed at `t_ms` and recorded at `now_ms`, and whether it makes
+    /// the camera behind (first past [`LAG_LIMIT`], then each doubling) or caught up.
+    pub(crate) fn lag(&mut self, t_ms: i64, now_ms: i64) -> Verdict {
+        let lag = (now_ms - t_ms).max(0);
+        let limit = LAG_LIMIT.as_millis() as i64;
+        match self.marked {
+            None if lag > limit => {
+                self.marked = Some(lag);
+                Verdict::Behind { lag_ms: lag }
+            }
+            Some(m) if lag > 2 * m => {
+                self.marked = Some(lag);
+                Verdict::Behind { lag_ms: lag }
+            }
+            Some(_) if 2 * lag < limit => {
+                self.marked = None;
+                Verdict::CaughtUp
+            }
+            _ => Verdict::Fine,
+        }
+    }
+}
+
+/// The next faster x264 preset than `p` (`None` at `ultrafast` or for an unknown name).
+pub(crate) fn faster_preset(p: &str) -> Option<&'static str> {
+    let presets = veil_video::PRESETS;
+    let i = presets.iter().position(|&q| q == p)?;
+    i.checked_sub(1).map(|j| presets[j])
+}
+
+/// A delay before every frame is encoded, to overload the recorder on purpose in tests
+/// (`VEIL_RECORD_TEST_DELAY_MS`). Only debug builds (the tests') read it: a release build
+/// never slows down.
+pub(crate) fn test_delay() -> Option<Duration> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    std::env::var("VEIL_RECORD_TEST_DELAY_MS")
+        .ok()?
+        .parse::<u64>()
+        .ok()
+        .filter(|&ms| ms > 0)
+        .map(Duration::from_millis)
+}
+
+/// `input` with `credentials` (`user:password`) inserted as the URL's userinfo,
+/// percent-encoded. Only the reader ever sees this string.
+pub(crate) fn with_credentials(input: &str, credentials: &str) -> String {
+    let Some((scheme, rest)) = input.split_once("://") else {
+        return input.to_string();
+    };
+    let (user, pass) = credentials.split_once(':').unwrap_or((credentials, ""));
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    if pass.is_empty() {
+        format!("{scheme}://{}@{rest}", enc(user))
+    } else {
+        format!("{scheme}://{}:{}@{rest}", enc(user), enc(pass))
+    }
+}
+
+/// `text` with every form of the credentials' secret (the password as given and
+/// percent-encoded, the whole `user:password`) replaced by `***`: for every message
+/// that may quote the input (FFmpeg's errors name the URL).
+pub(crate) fn scrub(text: &str, credentials: Option<&str>) -> String {
+    let Some(c) = credentials else {
+        return text.to_string();
+    };
+    let mut out = text.to_string();
+    let (_, pass) = c.split_once(':').unwrap_or(("", c));
+    let encoded = with_credentials("x://h", c);
+    let encoded_pass = encoded
+        .strip_prefix("x://")
+        .and_then(|s| s.strip_suffix("@h"))
+        .and_then(|s| s.split_once(':'))
+        .map(|(_, p)| p.to_string());
+    for secret in [Some(c.to_string()), Some(pass.to_string()), encoded_pass]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+    {
+        out = out.replace(&secret, "***");
+    }
+    out
+}
+
+impl crate::Recorder {
+    /// `missing` frames lost before the frame at `t_ms` (a jump shorter than an outage):
+    /// the first of a segment is warned, audited and marked; later ones join its mark.
+    pub(crate) fn frames_lost(
+        &self,
+        s: &mut crate::segment::Segment,
+        t_ms: i64,
+        missing: u64,
+        on_event: &mut dyn FnMut(&crate::Event),
+    ) {
+        use crate::segment::ts;
+        let lost_reason = |n: u64| {
+            format!("{n} frame(s) the camera sent were not recorded (its timestamps jumped: packets lost or frames not decoded)")
+        };
+        if let Some(g) = s.lost_mark.and_then(|i| s.gaps.get_mut(i)) {
+            let n = g.lost_frames.unwrap_or(0) + missing;
+            g.lost_frames = Some(n);
+            g.to = ts(t_ms);
+            g.reason = lost_reason(n);
+            return;
+        }
+        let mut gap = crate::Gap::new(ts(s.end_ms), ts(t_ms), lost_reason(missing));
+        gap.lost_frames = Some(missing);
+        on_event(&crate::Event::FramesLost {
+            frames: missing,
+            from: gap.from,
+            to: gap.to,
+        });
+        self.note_gap(&gap, on_event);
+        s.lost_mark = Some(s.gaps.len());
+        s.gaps.push(gap);
+    }
+
+    /// The camera fell (further) behind: warn, shed load, audit and mark. Returns the
+    /// reason to reopen the input when the backlog is to be dropped.
+    pub(crate) fn behind(
+        &mut self,
+        s: &mut crate::segment::Segment,
+        t_ms: i64,
+        now_ms: i64,
+        lag_ms: i64,
+        on_event: &mut dyn FnMut(&crate::Event),
+    ) -> Option<String> {
+        use crate::segment::ts;
+        let current = self.segs.preset().to_string();
+        let (shed, preset, drop_backlog) = match faster_preset(&current) {
+            Some(p) => {
+                self.segs.set_preset(p);
+                (
+                    format!("load shed: x264 preset {current} -> {p} from the next segment"),
+                    Some(p.to_string()),
+                    false,
+                )
+            }
+            None if lag_ms > MAX_LAG.as_millis() as i64 => (
+                format!(
+                    "load shed: at preset {current} and more than {} s behind, the backlog is dropped and the input reopened at its live edge",
+                    MAX_LAG.as_secs()
+                ),
+                None,
+                true,
+            ),
+            None => (
+                format!(
+                    "already at the fastest preset {current}; the backlog is dropped past {} s",
+                    MAX_LAG.as_secs()
+                ),
+                None,
+                false,
+            ),
+        };
+        let lag = Duration::from_millis(lag_ms.max(0) as u64);
+        let reason = format!(
+            "recording fell {:.1} s behind the camera's clock (the frame of {} recorded at {}): {shed}",
+            lag.as_secs_f64(),
+            ts(t_ms),
+            ts(now_ms)
+        );
+        if let Some(a) = &self.cfg.audit {
+            let window = veil_audit::Window {
+                from: ts(t_ms),
+                to: ts(now_ms.max(t_ms)),
+            };
+            if let Err(e) = a.append(
+                veil_audit::Action::Note,
+                &self.cfg.camera.id,
+                Some(window),
+                &reason,
+            ) {
+                on_event(&crate::Event::Warning(format!("cannot log the lag: {e}")));
+            }
+        }
+        let mut mark = crate::Gap::new(ts(t_ms), ts(t_ms), reason);
+        mark.lag_ms = Some(lag_ms.max(0) as u64);
+        s.gaps.push(mark);
+        on_event(&crate::Event::Lagging {
+            lag,
+            at: ts(t_ms),
+            preset,
+            shed: shed.clone(),
+        });
+        drop_backlog.then_some(shed)
+    }
+
+    /// The camera is back within half the limit.
+    pub(crate) fn caught_up(&self, lag_ms: i64, on_event: &mut dyn FnMut(&crate::Event)) {
+        self.note(
+            &format!(
+                "recording caught up with the camera's clock ({:.1} s behind); preset {}",
+                lag_ms.max(0) as f64 / 1000.0,
+                self.segs.preset()
+            ),
+            on_event,
+        );
+        on_event(&crate::Event::CaughtUp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn lag_is_marked_past_the_limit_then_at_each_doubling_then_caught_up() {
+        let mut h = Health::new(100);
+        assert_eq!(h.lag(0, 1_000), Verdict::Fine);
+        assert_eq!(h.lag(100, 2_200), Verdict::Behind { lag_ms: 2_100 });
+        assert_eq!(h.lag(200, 4_000), Verdict::Fine);
+        assert_eq!(h.lag(300, 4_600), Verdict::Behind { lag_ms: 4_300 });
+        assert_eq!(h.lag(400, 1_300), Verdict::CaughtUp);
+        assert_eq!(h.lag(500, 1_400), Verdict::Fine);
+    }
+
+    #[test]
+    fn timestamp_jumps_count_the_frames_missing() {
+        let mut h = Health::new(40);
+        assert_eq!(h.missing(0), 0);
+        assert_eq!(h.missing(40), 0);
+        assert_eq!(h.missing(90), 0); // jitter
+        assert_eq!(h.missing(210), 2);
+        assert_eq!(h.missing(1_210), 24);
+    }
+
+    #[test]
+    fn presets_shed_towards_ultrafast() {
+        assert_eq!(faster_preset("veryfast"), Some("superfast"));
+        assert_eq!(faster_preset("superfast"), Some("ultrafast"));
+        assert_eq!(faster_preset("ultrafast"), None);
+    }
+
+    #[test]
+    fn credentials_go_into_the_url_and_never_out() {
+        let url = with_credentials("rtsp://10.0.0.5/s1", "admin:p@ss:w/rd");
+        assert_eq!(url, "rtsp://admin:p%40ss%3Aw%2Frd@10.0.0.5/s1");
+        let msg = format!("{url}: Connection refused; login admin:p@ss:w/rd");
+        let clean = scrub(&msg, Some("admin:p@ss:w/rd"));
+        assert!(!clean.contains("p@ss") && !clean.contains("p%40ss"), "{clean}");
+        assert!(clean.contains("10.0.0.5"), "{clean}");
+    }
+}
