@@ -54,6 +54,7 @@ MODEL_FILES := $(shell awk -F'\t' 'NR > 1 && !/^\#/ && NF >= 2 { print "models/"
 BASH_COMPLETION = $(DATADIR)/bash-completion/completions/redact
 ZSH_COMPLETION = $(DATADIR)/zsh/site-functions/_redact
 FISH_COMPLETION = $(DATADIR)/fish/vendor_completions.d/redact.fish
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 .PHONY: install-build install uninstall test-install
 install-build:
@@ -67,7 +68,7 @@ install: $(if $(NOBUILD),,install-build)
 	    || { echo "install: no release build: run make install-build first" >&2; exit 1; }
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(DATADIR)/veil/models $(DESTDIR)$(MANDIR)/man1 $(dir $(DESTDIR)$(BASH_COMPLETION)) \
-	    $(dir $(DESTDIR)$(ZSH_COMPLETION)) $(dir $(DESTDIR)$(FISH_COMPLETION))
+	    $(dir $(DESTDIR)$(ZSH_COMPLETION)) $(dir $(DESTDIR)$(FISH_COMPLETION)) $(DESTDIR)$(SYSTEMD_UNITDIR)
 	install -m 0755 $(RELEASE_DIR)/examples/redact $(DESTDIR)$(BINDIR)/redact
 	install -m 0755 $(RELEASE_DIR)/libveil.so $(DESTDIR)$(LIBDIR)/libveil.so.$(VEIL_VERSION)
 	ln -sfn libveil.so.$(VEIL_VERSION) $(DESTDIR)$(LIBDIR)/libveil.so.$(VEIL_SOMAJOR)
@@ -82,6 +83,9 @@ install: $(if $(NOBUILD),,install-build)
 	install -m 0644 $(GEN_DIR)/redact.bash $(DESTDIR)$(BASH_COMPLETION)
 	install -m 0644 $(GEN_DIR)/redact.zsh $(DESTDIR)$(ZSH_COMPLETION)
 	install -m 0644 $(GEN_DIR)/redact.fish $(DESTDIR)$(FISH_COMPLETION)
+	sed -e 's|@BINDIR@|$(BINDIR)|' -e 's|@UNITDIR@|$(SYSTEMD_UNITDIR)|' scripts/install/veil-recorder.service.in \
+	    > $(DESTDIR)$(SYSTEMD_UNITDIR)/veil-recorder.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/veil-recorder.service
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig 2>/dev/null || true; fi
 	@echo "installed redact, libveil $(VEIL_VERSION) and the models under $(DESTDIR)$(PREFIX)"
 
@@ -90,7 +94,8 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libveil.so.$(VEIL_VERSION) $(DESTDIR)$(LIBDIR)/libveil.a \
 	    $(DESTDIR)$(INCLUDEDIR)/veil.h $(DESTDIR)$(LIBDIR)/pkgconfig/veil.pc \
 	    $(DESTDIR)$(MANDIR)/man1/redact.1 $(DESTDIR)$(MANDIR)/man1/redact-*.1 \
-	    $(DESTDIR)$(BASH_COMPLETION) $(DESTDIR)$(ZSH_COMPLETION) $(DESTDIR)$(FISH_COMPLETION)
+	    $(DESTDIR)$(BASH_COMPLETION) $(DESTDIR)$(ZSH_COMPLETION) $(DESTDIR)$(FISH_COMPLETION) \
+	    $(DESTDIR)$(SYSTEMD_UNITDIR)/veil-recorder.service
 	rm -rf $(DESTDIR)$(DATADIR)/veil/models
 	-rmdir $(DESTDIR)$(DATADIR)/veil 2>/dev/null
 

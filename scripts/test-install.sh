@@ -40,7 +40,7 @@ rm -rf "$src"
 for f in bin/redact lib/libveil.a lib/libveil.so.0 include/veil.h lib/pkgconfig/veil.pc \
     share/veil/models/manifest.tsv share/man/man1/redact.1 share/man/man1/redact-export.1 \
     share/bash-completion/completions/redact share/zsh/site-functions/_redact \
-    share/fish/vendor_completions.d/redact.fish; do
+    share/fish/vendor_completions.d/redact.fish lib/systemd/system/veil-recorder.service; do
   [ -e "$prefix/$f" ] || fail "$prefix/$f was not installed"
 done
 [ "$(readlink "$prefix/lib/libveil.so")" = libveil.so.0 ] || fail "libveil.so is not a link to libveil.so.0"
@@ -49,6 +49,10 @@ soname=$(readelf -d "$prefix/lib/libveil.so.0" | sed -n 's/.*Library soname: \[\
 grep -q '^\.TH' "$prefix/share/man/man1/redact.1" || fail "redact.1 is not a man page"
 grep -q 'VEIL_MODELS_DIR' "$prefix/share/man/man1/redact.1" || fail "redact.1 does not document the environment"
 bash -n "$prefix/share/bash-completion/completions/redact" || fail "the bash completion does not parse"
+# The recorder's unit runs the installed redact, restarted on failure.
+grep -qx "ExecStart=$prefix/bin/redact record --cameras .*" "$prefix/lib/systemd/system/veil-recorder.service" \
+  || fail "veil-recorder.service does not run $prefix/bin/redact record --cameras"
+grep -qx 'Restart=on-failure' "$prefix/lib/systemd/system/veil-recorder.service" || fail "veil-recorder.service: no Restart=on-failure"
 
 # Nothing may point into a checkout: no VEIL_MODELS_DIR, an empty XDG data home, and the
 # fixtures copied out of the checkout first.
