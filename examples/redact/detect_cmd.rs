@@ -8,22 +8,19 @@ use serde_json::json;
 use veil::detect::{Class, Detector, FaceSearch, PersonSearch};
 use veil::video::{ReadOptions, VideoReader};
 
+use crate::footage::SourceArgs;
 use crate::models::ModelArgs;
 use crate::output::Outputs;
 use crate::progress::Reporter;
-use crate::WindowArgs;
 
 /// `redact detect`
 #[derive(Debug, Args)]
 pub struct DetectArgs {
-    /// Recording to read (file path or URL).
-    pub input: PathBuf,
-    /// The secret key that opens an encrypted input (a recorder segment .mp4.age, or a file
-    /// encrypted to this key); decrypted in memory, never to disk.
-    #[arg(long, value_name = "KEY")]
-    pub key: Option<PathBuf>,
     #[command(flatten)]
-    pub window: WindowArgs,
+    pub source: SourceArgs,
+    /// The camera whose recordings are read (with --recordings).
+    #[arg(long, requires = "recordings")]
+    pub camera: Option<String>,
     /// Where to write the detections (JSON).
     #[arg(short, long, value_name = "DETECTIONS.json")]
     pub output: PathBuf,
@@ -43,14 +40,16 @@ pub struct DetectArgs {
 /// Run both detectors on every frame of the window and write
 /// `{"version":1,"width":W,"height":H,"fps":F,"frames":[{"index":i,"time":t,"detections":[...]}]}`.
 pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
+    let source = args.source.open(args.camera.as_deref())?;
+    source.check_not_same(&args.output)?;
     let mut outputs = Outputs::new();
     let staged = outputs.stage(&args.output)?;
     let opts = ReadOptions {
-        from: args.window.from,
-        to: args.window.to,
+        from: source.from,
+        to: source.to,
         ..ReadOptions::default()
     };
-    let plain = veil::record::PlainInput::open(&args.input, args.key.as_deref())?;
+    let plain = veil::record::PlainInput::open(&source.input, source.key.as_deref())?;
     let mut reader = VideoReader::open(plain.path(), &opts)?;
     let info = reader.info().clone();
     let mut faces = FaceSearch::new(args.model.faces().build()?, args.min_face)?;
@@ -73,13 +72,20 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        frames.push(json!({"index": decoded.index(), "time": decoded.time(), "detections": list}));
+        let mut f = json!({"index": decoded.index(), "time": decoded.time(), "detections": list});
+        if let Some(r) = &source.recordings {
+            f["wall_clock"] = json!(r.record().wall_at(decoded.time()).to_string());
+        }
+        frames.push(f);
         bar.update(1, "detect", frames.len() as u64, info.frame_count_estimate);
     }
     bar.finish();
     let fps = f64::from(info.fps.0) / f64::from(info.fps.1.max(1));
-    let doc = json!({"version": 1, "width": info.width, "height": info.height, "fps": fps,
+    let mut doc = json!({"version": 1, "width": info.width, "height": info.height, "fps": fps,
                      "min_face": args.min_face, "min_person": args.min_person, "frames": frames});
+    if let Some(r) = &source.recordings {
+        doc["recordings"] = serde_json::to_value(r.record())?;
+    }
     let text = serde_json::to_string(&doc)?;
     veil::core::fsutil::write_atomic(&staged, text.as_bytes())
         .with_context(|| format!("{}: cannot write", args.output.display()))?;

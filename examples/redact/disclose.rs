@@ -10,18 +10,15 @@ use veil::redact::disclose::DeliveryMethod;
 use veil::redact::sign::generate_key_pair;
 use veil::redact::{disclose, verify, verify_audit_link, DiscloseOptions};
 
-use crate::parse_time;
+use crate::footage::SourceArgs;
 
 /// `redact disclose`
 #[derive(Debug, Args)]
 pub struct DiscloseArgs {
-    /// Recording to copy from.
-    pub input: PathBuf,
-    /// The secret key that opens an encrypted input (age: a recorder segment .mp4.age, through
-    /// its data key sealed in the camera directory, or a file encrypted to this key). The
-    /// footage is decrypted in memory, never to disk.
-    #[arg(long, value_name = "KEY")]
-    pub key: Option<PathBuf>,
+    /// Recording to copy from (or --recordings DIR with --camera, --from and --to: the
+    /// copy is then the recorded packets of the camera's segments, bit for bit, joined).
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Deliver the copy encrypted (age) to this public key (age1..., a .pub file from `redact
     /// keys generate --encryption`); repeatable, any one key decrypts it (`age -d -i KEY`).
     /// The manifest stays plain and records the recipients; its output hash is the decrypted copy's.
@@ -30,12 +27,6 @@ pub struct DiscloseArgs {
     /// The copy to hand over (its extension chooses the container: .mp4, .mkv). Never overwritten.
     #[arg(short, long, value_name = "OUTPUT.mp4")]
     pub output: PathBuf,
-    /// Start of the window: seconds or [HH:]MM:SS[.fff]. The copy starts at the keyframe at or before it.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub from: Option<f64>,
-    /// End of the window (inclusive: the frame on screen at TIME is delivered).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub to: Option<f64>,
     /// Legal basis: police-order:REF | own-report:REF (an inzage copy goes through `redact export`).
     #[arg(long, value_name = "KIND:REF")]
     pub basis: String,
@@ -48,9 +39,10 @@ pub struct DiscloseArgs {
     /// Why (e.g. the order's description).
     #[arg(long)]
     pub reason: String,
-    /// Wall-clock time (RFC 3339) at which the recording starts.
-    #[arg(long, value_name = "RFC3339")]
-    pub recording_start: String,
+    /// Wall-clock time (RFC 3339) at which the recording starts (not with --recordings,
+    /// whose index gives it).
+    #[arg(long, value_name = "RFC3339", conflicts_with = "recordings")]
+    pub recording_start: Option<String>,
     /// Camera id (for the audit entry and the manifest).
     #[arg(long)]
     pub camera: String,
@@ -103,9 +95,14 @@ pub struct GenerateArgs {
 /// `redact disclose`
 pub fn cmd_disclose(a: DiscloseArgs) -> anyhow::Result<()> {
     let basis: LegalBasis = a.basis.parse().with_context(|| format!("--basis {}", a.basis))?;
-    let start = Timestamp::parse(&a.recording_start).context("--recording-start")?;
+    let source = a.source.open(Some(&a.camera))?;
+    let start = match (&source.recordings, a.recording_start.as_deref()) {
+        (Some(r), _) => r.record().wall_at(0.0),
+        (None, Some(s)) => Timestamp::parse(s).context("--recording-start")?,
+        (None, None) => anyhow::bail!("--recording-start RFC3339 is required (or read --recordings)"),
+    };
     let mut opts = DiscloseOptions::new(
-        &a.input,
+        &source.input,
         &a.output,
         basis,
         &a.audit_log,
@@ -114,10 +111,15 @@ pub fn cmd_disclose(a: DiscloseArgs) -> anyhow::Result<()> {
         start,
         &a.camera,
     );
-    opts.key = a.key.clone();
+    opts.key = source.key.clone();
     opts.encrypt_to = a.encrypt_to.clone();
-    opts.from = a.from;
-    opts.to = a.to;
+    opts.from = source.from;
+    // A wall-clock window ends before `to`; a copy's `to` is inclusive.
+    opts.to = match &source.recordings {
+        Some(_) => source.to.map(|t| (t - 0.001).max(source.from.unwrap_or(0.0))),
+        None => source.to,
+    };
+    opts.recordings = source.record();
     opts.recipient = a.recipient;
     opts.keep_audio = a.keep_audio;
     opts.sign_key = a.sign_key;
@@ -135,6 +137,19 @@ pub fn cmd_disclose(a: DiscloseArgs) -> anyhow::Result<()> {
         m.delivered.wall_clock.from,
         m.delivered.wall_clock.to
     );
+    if let Some(r) = &m.recordings {
+        for s in &r.segments {
+            if let Some([a, b]) = s.output {
+                eprintln!(
+                    "  {a:.3} .. {b:.3} s of the copy: segment {} (SHA-256 {})",
+                    s.file, s.sha256
+                );
+            }
+        }
+        for h in &r.holes {
+            eprintln!("  hole: {h}");
+        }
+    }
     match &m.method {
         DeliveryMethod::StreamCopy => eprintln!(
             "method:   stream copy ({}), the recorded packets bit for bit",

@@ -134,3 +134,189 @@ pub fn cmd_decrypt(a: DecryptArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A TIME on the command line: seconds from the start of an input file (`12.5`,
+/// `[HH:]MM:SS[.fff]`), or a wall-clock instant in RFC 3339 with its zone
+/// (`2026-03-01T14:05:00+01:00`), as a request names it, for `--recordings`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum When {
+    /// Seconds from the start of the input.
+    Seconds(f64),
+    /// A wall-clock instant.
+    Wall(veil::audit::Timestamp),
+}
+
+/// Parse a [`When`].
+pub fn parse_when(s: &str) -> Result<When, String> {
+    if s.contains('T') || s.contains('-') {
+        return veil::audit::Timestamp::parse(s.trim())
+            .map(When::Wall)
+            .map_err(|e| {
+                format!("{e} (a wall-clock time is RFC 3339 with its zone, e.g. 2026-03-01T14:05:00+01:00)")
+            });
+    }
+    crate::parse_time(s).map(When::Seconds)
+}
+
+/// Where the footage is read from: a file (INPUT), or a camera's recordings for a
+/// wall-clock window (`--recordings DIR --camera ID --from RFC3339 --to RFC3339`).
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Recording to read (file path or URL); or --recordings with --camera, --from and --to.
+    #[arg(required_unless_present = "recordings")]
+    pub input: Option<PathBuf>,
+    /// The secret key that opens encrypted footage (a recorder segment .mp4.age, or a file
+    /// encrypted to this key); decrypted in memory, never to disk.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Read a camera's recordings instead of INPUT: the recorder's directory (`redact record
+    /// --dir`). The segments covering --from .. --to (wall-clock, RFC 3339) of --camera are
+    /// chosen from DIR/<camera>/index.jsonl, each checked against its recorded SHA-256 (an
+    /// altered, missing or unindexed segment is refused), decrypted in memory with --key,
+    /// and read as one stream; holes (gaps, deleted segments, time not recorded) are
+    /// listed in the output and the manifest.
+    #[arg(long, value_name = "DIR", conflicts_with = "input", requires_all = ["from", "to"])]
+    pub recordings: Option<PathBuf>,
+    /// Start of the window: seconds (12.5) or [HH:]MM:SS[.fff] into INPUT; with
+    /// --recordings a wall-clock time, RFC 3339 (2026-03-01T14:05:00+01:00).
+    #[arg(long, value_name = "TIME", value_parser = parse_when)]
+    pub from: Option<When>,
+    /// End of the window (exclusive), same format as --from.
+    #[arg(long, value_name = "TIME", value_parser = parse_when)]
+    pub to: Option<When>,
+}
+
+/// The footage opened: what the pipelines read, and the window in its seconds.
+#[derive(Debug)]
+pub struct Source {
+    /// The path to read (INPUT, or the recordings joined in memory).
+    pub input: PathBuf,
+    /// The key for INPUT (`None` for recordings: they are decrypted already).
+    pub key: Option<PathBuf>,
+    /// Window start, seconds of `input`.
+    pub from: Option<f64>,
+    /// Window end, seconds of `input`.
+    pub to: Option<f64>,
+    /// The recordings, when read from them.
+    pub recordings: Option<veil::record::OpenedRecordings>,
+}
+
+impl SourceArgs {
+    /// Open the footage: INPUT as it is, or `camera`'s recordings for the window (checked,
+    /// decrypted, joined), their segments and holes noted on stderr.
+    pub fn open(&self, camera: Option<&str>) -> anyhow::Result<Source> {
+        let Some(dir) = &self.recordings else {
+            let secs = |w: Option<When>, name: &str| -> anyhow::Result<Option<f64>> {
+                match w {
+                    None => Ok(None),
+                    Some(When::Seconds(s)) => Ok(Some(s)),
+                    Some(When::Wall(t)) => bail!(
+                        "--{name} {t}: a wall-clock time needs --recordings DIR --camera ID (for a file, give seconds)"
+                    ),
+                }
+            };
+            let Some(input) = self.input.clone() else {
+                bail!("give INPUT, or --recordings DIR --camera ID --from TIME --to TIME");
+            };
+            return Ok(Source {
+                input,
+                key: self.key.clone(),
+                from: secs(self.from, "from")?,
+                to: secs(self.to, "to")?,
+                recordings: None,
+            });
+        };
+        let Some(camera) = camera else {
+            bail!(
+                "--recordings needs --camera ID (the camera's directory under {})",
+                dir.display()
+            );
+        };
+        let wall = |w: Option<When>, name: &str| -> anyhow::Result<veil::audit::Timestamp> {
+            match w {
+                Some(When::Wall(t)) => Ok(t),
+                Some(When::Seconds(s)) => bail!(
+                    "--{name} {s}: with --recordings the window is wall-clock time, RFC 3339 (2026-03-01T14:05:00+01:00)"
+                ),
+                None => bail!("--recordings needs --{name} (RFC 3339)"),
+            }
+        };
+        let window = veil::record::WallWindow {
+            from: wall(self.from, "from")?,
+            to: wall(self.to, "to")?,
+        };
+        let list = veil::record::Recordings::from_index(dir, camera, window)?;
+        let opened = list.open(self.key.as_deref())?;
+        let (from, to) = opened.window();
+        let r = opened.record();
+        crate::note!(
+            "camera {}: {} .. {} from {} segment(s):",
+            r.camera,
+            r.asked.from,
+            r.asked.to,
+            r.segments.len()
+        );
+        for s in &r.segments {
+            crate::note!(
+                "  {} ({} .. {}, {} frame(s), SHA-256 checked{})",
+                s.file,
+                s.start,
+                s.end,
+                s.frames,
+                if s.encrypted { ", decrypted in memory" } else { "" }
+            );
+        }
+        for h in &r.holes {
+            crate::note!("  hole: {h}");
+        }
+        Ok(Source {
+            input: opened.path().to_path_buf(),
+            key: None,
+            from: Some(from),
+            to: Some(to),
+            recordings: Some(opened),
+        })
+    }
+}
+
+impl Source {
+    /// Seconds of the input for a TIME given with the window (`--keep-at`): a wall-clock time
+    /// inside the window for recordings, seconds for a file.
+    pub fn seconds(&self, w: When, name: &str) -> anyhow::Result<f64> {
+        match (w, &self.recordings) {
+            (When::Seconds(s), None) => Ok(s),
+            (When::Wall(t), Some(r)) => r.seconds_at(t).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{name} {t}: outside the window {} .. {}",
+                    r.record().asked.from,
+                    r.record().asked.to
+                )
+            }),
+            (When::Seconds(s), Some(_)) => {
+                bail!("{name} {s}: with --recordings, times are wall-clock, RFC 3339")
+            }
+            (When::Wall(t), None) => bail!("{name} {t}: a wall-clock time needs --recordings"),
+        }
+    }
+
+    /// What the recordings record holds, for the library's options.
+    pub fn record(&self) -> Option<veil::record::RecordingsRecord> {
+        self.recordings.as_ref().map(|r| r.record().clone())
+    }
+
+    /// How messages name the footage.
+    pub fn name(&self) -> PathBuf {
+        match &self.recordings {
+            Some(r) => r.display_name(),
+            None => self.input.clone(),
+        }
+    }
+
+    /// Refuse an output over the input file.
+    pub fn check_not_same(&self, output: &std::path::Path) -> anyhow::Result<()> {
+        if self.recordings.is_none() {
+            crate::check_not_same(&self.input, output)?;
+        }
+        Ok(())
+    }
+}

@@ -10,11 +10,12 @@ use veil::redact::{
     analyze, export, AnalyzeOptions, DetectOptions, ExportAudit, ExportOptions, Requester, Style,
 };
 
+use crate::footage::{parse_when, SourceArgs, When};
 use crate::governance::{camera_purposes, new_entry, EntryArgs};
 use crate::models::ModelArgs;
 use crate::output::Outputs;
 use crate::progress::Reporter;
-use crate::{parse_time, EncodeArgs, WindowArgs};
+use crate::EncodeArgs;
 
 /// Detection settings shared by `analyze` and `export`.
 #[derive(Debug, Args)]
@@ -54,15 +55,11 @@ impl DetectArgs {
 /// `redact analyze`
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Recording to read.
-    pub input: PathBuf,
-    /// The secret key that opens an encrypted input (age: a recorder segment .mp4.age, through
-    /// its data key sealed in the camera directory, or a file encrypted to this key). The
-    /// footage is decrypted in memory, never to disk.
-    #[arg(long, value_name = "KEY")]
-    pub key: Option<PathBuf>,
     #[command(flatten)]
-    pub window: WindowArgs,
+    pub source: SourceArgs,
+    /// The camera whose recordings are read (with --recordings).
+    #[arg(long, requires = "recordings")]
+    pub camera: Option<String>,
     /// Where to write the tracks (JSON).
     #[arg(short, long, value_name = "TRACKS.json")]
     pub output: PathBuf,
@@ -93,13 +90,8 @@ pub enum StyleArg {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("requester").required(true).args(["keep_track", "keep_at", "keep_none"])))]
 pub struct ExportArgs {
-    /// Recording to read.
-    pub input: PathBuf,
-    /// The secret key that opens an encrypted input (age: a recorder segment .mp4.age, through
-    /// its data key sealed in the camera directory, or a file encrypted to this key). The
-    /// footage is decrypted in memory, never to disk.
-    #[arg(long, value_name = "KEY")]
-    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Deliver the copy encrypted (age) to this public key (age1..., a .pub file from `redact
     /// keys generate --encryption`); repeatable, any one key decrypts it (`age -d -i KEY`).
     /// The manifest stays plain and records the recipients; its output hash is the decrypted copy's.
@@ -108,8 +100,6 @@ pub struct ExportArgs {
     /// Where to write the export (H.264 MP4).
     #[arg(short, long, value_name = "OUTPUT.mp4")]
     pub output: PathBuf,
-    #[command(flatten)]
-    pub window: WindowArgs,
     /// The camera's zone file: its zones are masked on every frame too.
     #[arg(long, value_name = "ZONES.toml")]
     pub zones: Option<PathBuf>,
@@ -132,7 +122,7 @@ pub struct ExportArgs {
     pub add_tracklet: Vec<veil::redact::TrackletId>,
     /// Keep the person whose box contains pixel X,Y at TIME: TIME@X,Y (e.g. 12.5@640,360).
     #[arg(long, value_name = "TIME@X,Y", value_parser = parse_keep_at)]
-    pub keep_at: Option<(f64, f32, f32)>,
+    pub keep_at: Option<(When, f32, f32)>,
     /// Keep nobody: redact every person.
     #[arg(long)]
     pub keep_none: bool,
@@ -164,7 +154,7 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub detect: DetectArgs,
     /// Append an `export` entry (with the manifest's SHA-256) to this audit log.
-    #[arg(long, value_name = "LOG", requires_all = ["actor", "reason", "basis", "recording_start"])]
+    #[arg(long, value_name = "LOG", requires_all = ["actor", "reason", "basis"])]
     pub audit_log: Option<PathBuf>,
     #[command(flatten)]
     pub audit: AuditEntryArgs,
@@ -198,11 +188,15 @@ pub struct AuditEntryArgs {
     pub camera: Option<String>,
 }
 
-fn parse_keep_at(s: &str) -> Result<(f64, f32, f32), String> {
-    let bad = || format!("{s:?}: expected TIME@X,Y, e.g. 12.5@640,360");
+fn parse_keep_at(s: &str) -> Result<(When, f32, f32), String> {
+    let bad = || {
+        format!(
+            "{s:?}: expected TIME@X,Y, e.g. 12.5@640,360 (with --recordings 2026-03-01T14:05:07Z@640,360)"
+        )
+    };
     let (t, xy) = s.split_once('@').ok_or_else(bad)?;
     let (x, y) = xy.split_once(',').ok_or_else(bad)?;
-    let t = parse_time(t)?;
+    let t = parse_when(t)?;
     let x: f32 = x.trim().parse().map_err(|_| bad())?;
     let y: f32 = y.trim().parse().map_err(|_| bad())?;
     if !(x.is_finite() && y.is_finite() && x >= 0.0 && y >= 0.0) {
@@ -224,15 +218,16 @@ fn check_distinct(what: &str, path: &Path, others: &[(&str, Option<&Path>)]) -> 
 
 /// `redact analyze`
 pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
-    crate::check_not_same(&args.input, &args.output)?;
+    let source = args.source.open(args.camera.as_deref())?;
+    source.check_not_same(&args.output)?;
     let mut outputs = Outputs::new();
-    let mut opts = AnalyzeOptions::new(&args.input, outputs.stage(&args.output)?);
-    opts.key = args.key.clone();
-    opts.from = args.window.from;
-    opts.to = args.window.to;
+    let mut opts = AnalyzeOptions::new(&source.input, outputs.stage(&args.output)?);
+    opts.key = source.key.clone();
+    opts.from = source.from;
+    opts.to = source.to;
     opts.contact_sheet = match &args.sheet {
         Some(sheet) => {
-            crate::check_not_same(&args.input, sheet)?;
+            source.check_not_same(sheet)?;
             check_distinct(
                 "contact sheet",
                 sheet,
@@ -255,7 +250,7 @@ pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     crate::note!(
         "analysed {} frame(s) of {}: {} person track(s), {} face-only track(s) -> {}",
         report.frames,
-        args.input.display(),
+        source.name().display(),
         report.person_tracks,
         report.face_tracks,
         args.output.display()
@@ -268,14 +263,15 @@ pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
 
 /// `redact export`
 pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
-    crate::check_not_same(&args.input, &args.output)?;
+    let source = args.source.open(args.audit.camera.as_deref())?;
+    source.check_not_same(&args.output)?;
     // The export and its manifest are written to staging files and published together at
     // the end, never replacing existing files (unless --force).
     let manifest_path = args
         .manifest
         .clone()
-        .unwrap_or_else(|| ExportOptions::new(&args.input, &args.output).manifest_path());
-    crate::check_not_same(&args.input, &manifest_path)?;
+        .unwrap_or_else(|| ExportOptions::new(&source.input, &args.output).manifest_path());
+    source.check_not_same(&manifest_path)?;
     let mut outputs = Outputs::new();
     let staged_output = outputs.stage(&args.output)?;
     let staged_manifest = outputs.stage(&manifest_path)?;
@@ -304,8 +300,12 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
             if let Some(c) = args.audit.camera.clone().or(camera) {
                 entry = entry.camera(c);
             }
-            let start = Timestamp::parse(args.audit.recording_start.as_deref().unwrap_or_default())
-                .context("--recording-start")?;
+            // Recordings name their own wall clock; a file needs --recording-start.
+            let start = match (&source.recordings, args.audit.recording_start.as_deref()) {
+                (Some(r), _) => r.record().asked.from,
+                (None, Some(s)) => Timestamp::parse(s).context("--recording-start")?,
+                (None, None) => bail!("--audit-log needs --recording-start RFC3339 (or read --recordings)"),
+            };
             let audit = ExportAudit::new(log, entry, purposes, start);
             audit
                 .check()
@@ -321,17 +321,18 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         Some(sig) => Some(outputs.stage(sig)?),
         None => None,
     };
-    let mut opts = ExportOptions::new(&args.input, &staged_output);
-    opts.key = args.key.clone();
+    let mut opts = ExportOptions::new(&source.input, &staged_output);
+    opts.key = source.key.clone();
     opts.encrypt_to = args.encrypt_to.clone();
     opts.manifest = Some(staged_manifest.clone());
-    opts.from = args.window.from;
-    opts.to = args.window.to;
+    opts.from = source.from;
+    opts.to = source.to;
+    opts.recordings = source.record();
     opts.zones = args.zones.clone();
     opts.tracks = args.tracks.clone();
     opts.tracks_out = match &args.tracks_out {
         Some(p) => {
-            crate::check_not_same(&args.input, p)?;
+            source.check_not_same(p)?;
             Some(outputs.stage(p)?)
         }
         None => None,
@@ -339,8 +340,12 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     opts.actor = args.audit.actor.clone();
     opts.requester = if args.keep_none {
         Requester::None
-    } else if let Some((time, x, y)) = args.keep_at {
-        Requester::At { time, x, y }
+    } else if let Some((when, x, y)) = args.keep_at {
+        Requester::At {
+            time: source.seconds(when, "--keep-at")?,
+            x,
+            y,
+        }
     } else if !args.keep_track.is_empty() {
         let mut ids = Vec::new();
         for k in &args.keep_track {
@@ -366,7 +371,7 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
     // another output, an existing file refused without --force, withdrawn with the export.
     opts.review = match &args.review {
         Some(review) => {
-            crate::check_not_same(&args.input, review)?;
+            source.check_not_same(review)?;
             check_distinct(
                 "review strip",
                 review,
@@ -432,6 +437,24 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         m.redacted_tracks.len(),
         m.requester_tracks
     );
+    if let Some(r) = &m.recordings {
+        if let Some(d) = &r.delivered {
+            crate::note!(
+                "delivered {} .. {} (wall clock, camera {})",
+                d.from,
+                d.to,
+                r.camera
+            );
+        }
+        for s in r.segments.iter().filter(|s| s.output.is_some()) {
+            if let Some([a, b]) = s.output {
+                crate::note!("  {a:.3} .. {b:.3} s of the export: segment {}", s.file);
+            }
+        }
+        for h in &r.holes {
+            crate::note!("  hole: {h}");
+        }
+    }
     if !m.requester_tracklets.is_empty() {
         let names: Vec<String> = m.requester_tracklets.iter().map(|t| t.to_string()).collect();
         crate::note!("requester kept on tracklet(s) {}", names.join(", "));

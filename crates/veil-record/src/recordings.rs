@@ -717,6 +717,32 @@ impl RecordingsRecord {
         }
     }
 
+    /// Where the joined stream jumps in wall-clock time: the stream seconds at which a
+    /// segment begins that does not follow the previous one without a break (a gap or a
+    /// deleted segment lies between them), with the wall-clock stretch skipped. Pictures
+    /// on either side are not continuous: a track that seems to go on across such a point
+    /// may be two people.
+    pub fn discontinuities(&self) -> Vec<(f64, WallWindow)> {
+        self.segments
+            .windows(2)
+            .filter_map(|p| {
+                let frame_ms = if p[0].frames > 0 {
+                    (p[0].stream[1] - p[0].stream[0]) * 1000.0 / p[0].frames as f64
+                } else {
+                    0.0
+                };
+                let skipped = (ms(p[1].start) - ms(p[0].end)) as f64;
+                (skipped > (1.5 * frame_ms).max(1.0)).then_some((
+                    p[1].stream[0],
+                    WallWindow {
+                        from: p[0].end,
+                        to: p[1].start,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// One line per hole, for a command's output.
     pub fn hole_lines(&self) -> Vec<String> {
         self.holes.iter().map(|h| h.to_string()).collect()

@@ -80,6 +80,12 @@ pub struct DiscloseOptions {
     pub keep_audio: bool,
     /// Sign the manifest with this Ed25519 secret key (PKCS#8 PEM, see [`crate::sign`]).
     pub sign_key: Option<PathBuf>,
+    /// Set when `input` is the joined stream of a camera's recordings
+    /// ([`veil_record::Recordings::open`]; `from` and `to` its seconds, `recording_start`
+    /// its first segment's start): the manifest maps each part of the copy to its segment,
+    /// lists the holes, and names the wall-clock window delivered, which the audit entry
+    /// records too.
+    pub recordings: Option<veil_record::RecordingsRecord>,
 }
 
 impl DiscloseOptions {
@@ -113,6 +119,7 @@ impl DiscloseOptions {
             recipient: None,
             keep_audio: false,
             sign_key: None,
+            recordings: None,
         }
     }
 
@@ -234,6 +241,11 @@ pub struct DisclosureManifest {
     pub signer: Option<Signer>,
     /// The audit entry (`None` only in the form hashed for the entry itself).
     pub audit: Option<AuditLink>,
+    /// When the recording is a camera's recordings read as one stream: the window asked and
+    /// delivered (wall clock), each segment used (file, SHA-256, index line) with the part of
+    /// the copy it gave (`output`, seconds of the copy), and every hole in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<veil_record::RecordingsRecord>,
 }
 
 impl DisclosureManifest {
@@ -383,7 +395,15 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
         },
     )
     .map_err(|e| named(e.into()))?;
-    let input = crate::footage::record_input(&plain, file_hash(plain.path()).map_err(named)?);
+    let input = crate::footage::record_input(
+        &plain,
+        file_hash(plain.path()).map_err(named)?,
+        opts.recordings.as_ref(),
+    );
+    let recordings = opts
+        .recordings
+        .as_ref()
+        .map(|r| r.delivered(copy.first, copy.end));
     let output = FileHash {
         path: opts.output.clone(),
         sha256: crate::manifest::sha256_file(&staged)?,
@@ -391,10 +411,13 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
         encrypted_to: sealer.recipients(),
     };
     let wall_clock = match (
+        recordings.as_ref().and_then(|r| r.delivered),
         at(opts.recording_start, copy.first, false),
         at(opts.recording_start, copy.end, true),
     ) {
-        (Some(f), Some(t)) => Window::new(f, t)?,
+        // Recordings: the wall clock of the segments the copy came from, holes left out.
+        (Some(d), _, _) => Window::new(d.from, d.to)?,
+        (None, Some(f), Some(t)) => Window::new(f, t)?,
         _ => {
             return Err(RedactError::InvalidOption {
                 reason: "--recording-start: the window lies outside the representable years".into(),
@@ -441,14 +464,22 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
         reason: opts.reason.clone(),
         signer,
         audit: None,
+        recordings,
     };
     let digest = manifest.entry_digest()?;
 
     // Encrypted before it is logged: a copy that cannot be encrypted is never logged.
     sealer.seal()?;
     // Logged before it is released: if the log refuses, the staged files are removed.
-    let stored =
-        AuditLog::new(&opts.audit_log).append(&entry.manifest_sha256(&digest).window(wall_clock), &[])?;
+    let mut entry = entry.manifest_sha256(&digest).window(wall_clock);
+    if let Some(r) = &manifest.recordings {
+        entry.reason = format!(
+            "{} [{}]",
+            entry.reason,
+            crate::export_audit::recordings_summary(r)
+        );
+    }
+    let stored = AuditLog::new(&opts.audit_log).append(&entry, &[])?;
     manifest.audit = Some(AuditLink {
         log: opts.audit_log.clone(),
         seq: stored.seq,

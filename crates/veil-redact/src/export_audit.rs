@@ -71,7 +71,8 @@ impl ExportAudit {
     /// manifest cannot be read as one.
     pub fn log(&self, manifest: &Path, frames_span: [f64; 2]) -> Result<Entry, RedactError> {
         let hash = veil_audit::sha256_file(manifest)?;
-        let operator: Vec<String> = crate::Manifest::load(manifest)?
+        let loaded = crate::Manifest::load(manifest)?;
+        let operator: Vec<String> = loaded
             .operator_tracklets
             .iter()
             .map(|o| o.tracklet.to_string())
@@ -83,8 +84,11 @@ impl ExportAudit {
             Timestamp::from_unix_seconds(self.recording_start.unix_seconds().saturating_add(secs as i64))
         };
         let [a, b] = frames_span;
-        let window = match (at(a.floor()), at(b.ceil())) {
-            (Some(f), Some(t)) => Window::new(f, t)?,
+        let delivered = loaded.recordings.as_ref().and_then(|r| r.delivered);
+        let window = match (delivered, at(a.floor()), at(b.ceil())) {
+            // Recordings: the wall-clock window delivered, as the manifest records it.
+            (Some(d), _, _) => Window::new(d.from, d.to)?,
+            (None, Some(f), Some(t)) => Window::new(f, t)?,
             _ => {
                 return Err(RedactError::InvalidOption {
                     reason: "recording start: the export window lies outside the representable years".into(),
@@ -92,9 +96,31 @@ impl ExportAudit {
             }
         };
         let mut entry = self.entry.clone().manifest_sha256(hash).window(window);
+        if let Some(r) = &loaded.recordings {
+            entry.reason = format!("{} [{}]", entry.reason, recordings_summary(r));
+        }
         if !operator.is_empty() {
             entry = entry.operator_tracklets(operator);
         }
         Ok(AuditLog::new(&self.log).append(&entry, &self.purposes)?)
     }
+}
+
+/// What an audit entry states of recordings read as one stream: each segment used (file and
+/// SHA-256) and every hole. The manifest, whose hash the entry holds, has the rest.
+pub(crate) fn recordings_summary(r: &veil_record::RecordingsRecord) -> String {
+    let segs: Vec<String> = r
+        .segments
+        .iter()
+        .filter(|s| s.output.is_some())
+        .map(|s| format!("{} sha256:{}", s.file, s.sha256))
+        .collect();
+    let mut out = format!("camera {}: segment(s) {}", r.camera, segs.join(", "));
+    if r.holes.is_empty() {
+        out.push_str("; no hole");
+    } else {
+        let holes: Vec<String> = r.holes.iter().map(ToString::to_string).collect();
+        out.push_str(&format!("; hole(s): {}", holes.join("; ")));
+    }
+    out
 }

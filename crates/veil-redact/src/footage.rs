@@ -31,8 +31,18 @@ pub(crate) fn open_input(input: &Path, key: Option<&Path>) -> Result<PlainInput,
 
 /// `hash` (of what was read) as the manifest records it: under the input's own name, and
 /// for an encrypted input with the encrypted file's hash and data key.
-pub(crate) fn record_input(plain: &PlainInput, mut hash: FileHash) -> FileHash {
-    hash.path = plain.original().to_path_buf();
+///
+/// The joined stream of a camera's recordings (`recordings`) is named by its camera and
+/// window: the segments it was read from, each with its recorded hash, are in the record.
+pub(crate) fn record_input(
+    plain: &PlainInput,
+    mut hash: FileHash,
+    recordings: Option<&veil_record::RecordingsRecord>,
+) -> FileHash {
+    hash.path = match recordings {
+        Some(r) => r.source_name(),
+        None => plain.original().to_path_buf(),
+    };
     hash.decrypted_from = plain.encrypted().map(|e| EncryptedFile {
         sha256: e.sha256.clone(),
         data_key: match &e.key {
@@ -41,6 +51,38 @@ pub(crate) fn record_input(plain: &PlainInput, mut hash: FileHash) -> FileHash {
         },
     });
     hash
+}
+
+/// Refuse to keep anyone visible across a break in recordings read as one stream: on
+/// either side of a hole the pictures are not continuous, and a track (or a tracklet linked
+/// by motion) that seems to go on across it may be a bystander standing where the requester
+/// stood. Fail closed: such an export is refused, naming the stretches that can be exported
+/// one by one; `--keep-none` (everyone redacted) goes on across holes.
+pub(crate) fn check_continuous(
+    recordings: Option<&veil_record::RecordingsRecord>,
+    keeps_someone: bool,
+    window: (Option<f64>, Option<f64>),
+) -> Result<(), RedactError> {
+    let Some(r) = recordings.filter(|_| keeps_someone) else {
+        return Ok(());
+    };
+    let (from, to) = (window.0.unwrap_or(0.0), window.1.unwrap_or(f64::INFINITY));
+    let breaks: Vec<String> = r
+        .discontinuities()
+        .into_iter()
+        .filter(|(t, _)| *t > from && *t < to)
+        .map(|(_, w)| format!("{} .. {}", w.from, w.to))
+        .collect();
+    if breaks.is_empty() {
+        return Ok(());
+    }
+    Err(RedactError::InvalidOption {
+        reason: format!(
+            "the window of camera {} has no footage at {}: a person cannot be followed across a hole, so nobody is kept visible across one; export the stretches before and after it separately (or --keep-none)",
+            r.camera,
+            breaks.join(", ")
+        ),
+    })
 }
 
 /// `e` naming the input as given where it names the plaintext in memory (a

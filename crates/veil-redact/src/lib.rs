@@ -344,6 +344,11 @@ pub struct ExportOptions {
     /// output is written and before any is published; if the log refuses, nothing is
     /// published (see [`ExportAudit`]).
     pub audit: Option<ExportAudit>,
+    /// Set when `input` is the joined stream of a camera's recordings
+    /// ([`veil_record::Recordings::open`]; `from` and `to` its seconds): the manifest records
+    /// the segments used, the holes and the wall-clock window delivered, and the audit entry
+    /// its wall-clock window.
+    pub recordings: Option<veil_record::RecordingsRecord>,
     /// Replace existing files at the destinations (the output, manifest, review strip and
     /// tracks output). Off by default: an existing destination refuses the export before
     /// the work ([`RedactError::OutputExists`]), and publishing never replaces a file that

@@ -194,6 +194,12 @@ pub struct Manifest {
     pub settings: ManifestSettings,
     /// Counts.
     pub counts: ManifestCounts,
+    /// When the input is a camera's recordings read as one stream: the window asked and
+    /// delivered (wall clock), each segment used (file, SHA-256, index line, the part of the
+    /// export it gave) and every hole in the window. `frames_span`, `from` and `to` are then
+    /// seconds of the joined stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<veil_record::RecordingsRecord>,
 }
 
 /// SHA-256 of a file's contents, lowercase hex.
