@@ -284,7 +284,8 @@ fn check_recording(dir: &Path, map: &ZoneMap) -> Vec<IndexEntry> {
         assert!(e.start < e.end, "{}: empty span", e.file);
         if k > 0 {
             let prev = &entries[k - 1];
-            match e.gaps.first() {
+            // Lag and lost-frame marks are inside the footage: the hole is the other kind.
+            match e.gaps.iter().find(|g| !g.is_mark()) {
                 // A segment indexed after a crash knows its start from its name only.
                 None if e.recovered.is_some() => {
                     assert!(
@@ -370,7 +371,11 @@ fn http_source_is_recorded_masked_back_to_back_through_a_drop_and_sigterm() {
     let entries = check_recording(&dir, zone_map());
     assert!(entries.len() >= 5, "{entries:#?}");
     // The drop is one gap in the index, in the segment after it, and a note in the audit log.
-    let gaps: Vec<_> = entries.iter().flat_map(|e| &e.gaps).collect();
+    let gaps: Vec<_> = entries
+        .iter()
+        .flat_map(|e| &e.gaps)
+        .filter(|g| !g.is_mark())
+        .collect();
     assert_eq!(gaps.len(), 1, "{entries:#?}");
     assert!(ms(gaps[0].to) - ms(gaps[0].from) >= 1000, "{:?}", gaps[0]);
     let notes: Vec<_> = AuditLog::new(&audit)
@@ -379,6 +384,11 @@ fn http_source_is_recorded_masked_back_to_back_through_a_drop_and_sigterm() {
         .into_iter()
         // (A capacity note, when this disk holds fewer days than 28, has no window.)
         .filter(|e| e.action == Action::Note && !e.reason.starts_with("retention 28 d asked"))
+        // (Frames lost as the source was killed, or lag on a loaded machine, are marks of their own.)
+        .filter(|e| {
+            !e.reason.contains("were not recorded") && !e.reason.contains("behind the camera's clock")
+        })
+        .filter(|e| !e.reason.starts_with("recording caught up"))
         .collect();
     assert_eq!(notes.len(), 1, "{notes:#?}");
     let w = notes[0].window.unwrap();
@@ -427,7 +437,10 @@ fn rtsp_source_over_tcp_and_udp_is_recorded_masked() {
         assert!(log.contains("time up"), "{log}");
         let entries = check_recording(dir, map);
         assert!(entries.len() >= 2, "{}: {entries:#?}", dir.display());
-        assert!(entries.iter().all(|e| e.gaps.is_empty()), "{entries:#?}");
+        assert!(
+            entries.iter().all(|e| e.gaps.iter().all(|g| g.is_mark())),
+            "{entries:#?}"
+        );
         // At least a full segment's worth (10 fps): the stream kept flowing.
         assert!(
             entries.iter().map(|e| e.frames).sum::<u64>() >= 20,
@@ -745,7 +758,10 @@ fn a_full_disk_deletes_the_oldest_footage_early_and_recording_goes_on() {
     // Oldest first, and no footage lost to the full disk: back to back, no gap.
     let live: Vec<&IndexEntry> = entries.iter().filter(|e| e.deleted.is_none()).collect();
     assert!(deleted.iter().all(|d| live.iter().all(|l| d.start < l.start)));
-    assert!(entries.iter().all(|e| e.gaps.is_empty()), "{entries:#?}");
+    assert!(
+        entries.iter().all(|e| e.gaps.iter().all(|g| g.is_mark())),
+        "{entries:#?}"
+    );
     let deletions = AuditLog::new(&audit)
         .read_entries()
         .unwrap()
@@ -881,7 +897,10 @@ fn a_storage_budget_deletes_the_oldest_unprotected_segments_early_and_keeps_the_
     );
     // No frame was lost to the deletions: the segments follow each other without a gap
     // (check_recording) and hold at least 95% of the fixture's 10 frames a second.
-    assert!(entries.iter().all(|e| e.gaps.is_empty()), "{entries:#?}");
+    assert!(
+        entries.iter().all(|e| e.gaps.iter().all(|g| g.is_mark())),
+        "{entries:#?}"
+    );
     let frames: u64 = entries.iter().map(|e| e.frames).sum();
     let span_ms = ms(entries.last().unwrap().end) - ms(entries[0].start);
     assert!(
@@ -1052,8 +1071,9 @@ fn a_killed_recorder_leaves_playable_fragments_that_the_next_run_indexes() {
     // and the last fragment are lost).
     assert!(entries[1].frames >= 1, "{entries:#?}");
     assert!(entries[2].recovered.is_none());
-    assert_eq!(entries[2].gaps.len(), 1, "{entries:#?}");
-    assert!(entries[2].gaps[0].reason.contains("not running"));
+    let holes: Vec<_> = entries[2].gaps.iter().filter(|g| !g.is_mark()).collect();
+    assert_eq!(holes.len(), 1, "{entries:#?}");
+    assert!(holes[0].reason.contains("not running"));
     std::fs::remove_dir_all(base).unwrap();
 }
 

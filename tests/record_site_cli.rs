@@ -309,6 +309,19 @@ fn four_cameras_from_a_directory_are_masked_independent_reloaded_and_counted() {
         break;
     }
     assert!(matched, "the metrics never held still between two scrapes");
+    // Reload: a camera whose file goes is stopped (its footage stays); the others go on.
+    std::fs::remove_file(cameras.join("cam-5.toml")).unwrap();
+    wait_until("cam-5's removal in the audit log", || {
+        AuditLog::new(&audit).read_entries().unwrap().iter().any(|e| {
+            e.action == Action::ConfigChange
+                && e.camera.as_deref() == Some("cam-5")
+                && e.reason.contains("removed")
+        })
+    });
+    let n1 = index(&dir, "cam-1").len();
+    wait_until("cam-1 going on after the removal", || {
+        index(&dir, "cam-1").len() > n1
+    });
     sigterm(&rec);
     assert_eq!(finish(rec), Some(0));
     drop(sources);

@@ -170,11 +170,13 @@ pub(crate) fn scrub(text: &str, credentials: Option<&str>) -> String {
 }
 
 impl crate::Recorder {
-    /// `missing` frames lost before the frame at `t_ms` (a jump shorter than an outage):
+    /// `missing` frames lost between `from_ms` and the frame at `t_ms` (a jump shorter than
+    /// an outage):
     /// the first of a segment is warned, audited and marked; later ones join its mark.
     pub(crate) fn frames_lost(
         &self,
         s: &mut crate::segment::Segment,
+        from_ms: i64,
         t_ms: i64,
         missing: u64,
         on_event: &mut dyn FnMut(&crate::Event),
@@ -190,7 +192,7 @@ impl crate::Recorder {
             g.reason = lost_reason(n);
             return;
         }
-        let mut gap = crate::Gap::new(ts(s.end_ms), ts(t_ms), lost_reason(missing));
+        let mut gap = crate::Gap::new(ts(from_ms), ts(t_ms), lost_reason(missing));
         gap.lost_frames = Some(missing);
         on_event(&crate::Event::FramesLost {
             frames: missing,

@@ -40,6 +40,13 @@ pub struct Gap {
 }
 
 impl Gap {
+    /// A mark inside recorded footage rather than a stretch without any: a lag mark
+    /// (`lag_ms`, zero length) or frames lost in timestamp jumps (`lost_frames` frames
+    /// missing somewhere between `from` and `to`, the rest recorded).
+    pub fn is_mark(&self) -> bool {
+        self.lag_ms.is_some() || self.lost_frames.is_some()
+    }
+
     /// A stretch without footage, `from` to `to`, and why.
     pub fn new(from: Timestamp, to: Timestamp, reason: impl Into<String>) -> Gap {
         Gap {

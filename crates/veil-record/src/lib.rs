@@ -168,5 +168,7 @@ mod budget_tests;
 mod erasure_tests;
 #[cfg(test)]
 mod plain_tests;
+#[cfg(all(test, unix))]
+mod site_tests;
 #[cfg(test)]
 mod tests;

@@ -473,12 +473,15 @@ impl Recorder {
             }
             // Frames missing inside a connection (a stalled camera) are a gap too.
             if t_ms - s.end_ms > (3 * frame_ms).max(1000) {
-                let mut gap = Gap::new(ts(s.end_ms), ts(t_ms), "no frames from the camera");
-                gap.lost_frames = Some(missing);
+                let gap = Gap::new(
+                    ts(s.end_ms),
+                    ts(t_ms),
+                    format!("no frames from the camera ({missing} frame(s) missing by its timestamps)"),
+                );
                 self.note_gap(&gap, on_event);
                 s.gaps.push(gap);
             } else if missing > 0 {
-                self.frames_lost(s, t_ms, missing, on_event);
+                self.frames_lost(s, t_ms - missing as i64 * frame_ms, t_ms, missing, on_event);
             }
             match health.lag(t_ms, now_ms) {
                 Verdict::Behind { lag_ms } => {

@@ -158,6 +158,13 @@ pub struct SiteCamera {
     fingerprint: String,
 }
 
+impl SiteCamera {
+    /// A digest of what the camera was built from: its zone file, credentials and keys.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+}
+
 /// Read one camera's zone file: `Ok(None)` for a zone file without `url` (a camera this
 /// site does not record).
 ///

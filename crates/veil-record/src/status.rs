@@ -69,7 +69,7 @@ pub fn site_status(dir: &Path, audit_log: Option<&Path>) -> Result<Vec<CameraSta
         };
         let mut span: Option<(Timestamp, Timestamp)> = None;
         for e in &index {
-            let holes: Vec<&Gap> = e.gaps.iter().filter(|g| g.lag_ms.is_none()).collect();
+            let holes: Vec<&Gap> = e.gaps.iter().filter(|g| !g.is_mark()).collect();
             for g in &e.gaps {
                 st.lost_frames += g.lost_frames.unwrap_or(0);
                 if g.lag_ms.is_some() {
