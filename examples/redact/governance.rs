@@ -109,6 +109,11 @@ pub struct PlanArgs {
     /// Print a readable report instead of JSON.
     #[arg(long)]
     pub text: bool,
+    /// A storage budget (SIZE: 800G, 6M), as for `redact record --max-disk`: the oldest
+    /// recordings no hold or pending request protects are deleted early until the rest fits
+    /// (rule "early-storage-budget"). Every recording then needs its "bytes".
+    #[arg(long, value_name = "SIZE", value_parser = |s: &str| veil::record::parse_size(s).map_err(|e| e.to_string()))]
+    pub max_disk: Option<u64>,
 }
 
 /// The camera's purposes from a zone file (empty without one: then only an overriding basis passes).
@@ -204,7 +209,7 @@ pub fn cmd_retention(cmd: RetentionCommand) -> anyhow::Result<()> {
         Some(t) => Timestamp::parse(t)?,
         None => Timestamp::now(),
     };
-    let plan = plan_from_files(
+    let mut plan = plan_from_files(
         &a.recordings,
         a.holds.as_deref(),
         a.access.as_deref(),
@@ -212,6 +217,16 @@ pub fn cmd_retention(cmd: RetentionCommand) -> anyhow::Result<()> {
         &policy,
         now,
     )?;
+    if let Some(max_disk) = a.max_disk {
+        let b = veil::audit::apply_storage_budget(&mut plan, max_disk)?;
+        if b.over_budget {
+            eprintln!(
+                "warning: {} of footage is left, over the budget of {}: what is left is protected (open holds, pending access requests)",
+                veil::record::format_size(b.footage),
+                veil::record::format_size(max_disk)
+            );
+        }
+    }
     if a.text {
         println!("{plan}");
     } else {

@@ -218,7 +218,7 @@
 //! use veil_audit::{plan, Hold, KeepReason, PlanInput, Policy, Recording, Timestamp, Window};
 //! let t = |s: &str| Timestamp::parse(s).unwrap();
 //! let rec = |path: &str, start: &str, end: &str| Recording {
-//!     camera: "cam-entrance".into(), start: t(start), end: t(end), path: path.into(),
+//!     camera: "cam-entrance".into(), start: t(start), end: t(end), path: path.into(), bytes: None,
 //! };
 //! let input = PlanInput {
 //!     recordings: vec![
@@ -260,10 +260,10 @@ pub use error::AuditError;
 pub use file::{append_entry, AuditLog, TornTailRepair};
 pub use hash::{sha256_file, sha256_hex};
 pub use retention::{
-    load_access, load_erasures, load_holds, load_recordings, plan, plan_from_files, plan_with_retention,
-    AccessFile, AccessRequest, DeleteReason, Deletion, ErasureDecision, ErasureOutcome, ErasureRequest,
-    ErasuresFile, Hold, HoldsFile, KeepReason, Plan, PlanInput, Policy, Recording, RecordingsFile,
-    RefusedErasure, Retained, DEFAULT_RETENTION_DAYS, PLAN_VERSION,
+    apply_storage_budget, load_access, load_erasures, load_holds, load_recordings, plan, plan_from_files,
+    plan_with_retention, AccessFile, AccessRequest, BudgetPlan, DeleteReason, Deletion, ErasureDecision,
+    ErasureOutcome, ErasureRequest, ErasuresFile, Hold, HoldsFile, KeepReason, Plan, PlanInput, Policy,
+    Recording, RecordingsFile, RefusedErasure, Retained, DEFAULT_RETENTION_DAYS, PLAN_VERSION,
 };
 pub use rules::{check_purpose, PurposeCheck};
 pub use tamper::{Anchor, Tamper, TamperKind, VerifySummary};

@@ -148,6 +148,7 @@ fn protection(
                 start: e.start,
                 end: e.end,
                 path: e.file.clone(),
+                bytes: None,
             })
             .collect(),
         holds: requests.holds.clone(),

@@ -384,6 +384,7 @@ pub fn apply_retention_camera(
                     start: entries[i].start,
                     end: entries[i].end,
                     path: entries[i].file.clone(),
+                    bytes: None,
                 })
                 .collect(),
             holds: opts.requests.holds.clone(),

@@ -25,6 +25,9 @@ pub struct Recording {
     pub end: Timestamp,
     /// Where the file is (as the NVR names it; the planner never touches it).
     pub path: String,
+    /// Its size in bytes, for a storage budget ([`crate::apply_storage_budget`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 /// `recordings.json`: `{"version": 1, "recordings": [...]}`.

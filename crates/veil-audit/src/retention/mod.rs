@@ -3,11 +3,13 @@
 //! `input` reads and checks what the planner looks at, `policy` holds the limits, `plan`
 //! decides, and `report` prints a plan for people.
 
+mod budget;
 mod input;
 mod plan;
 mod policy;
 mod report;
 
+pub use budget::{apply_storage_budget, BudgetPlan};
 pub use input::{
     load_access, load_erasures, load_holds, load_recordings, AccessFile, AccessRequest, ErasureRequest,
     ErasuresFile, Hold, HoldsFile, PlanInput, Recording, RecordingsFile, PLAN_VERSION,

@@ -38,6 +38,15 @@ pub enum DeleteReason {
         /// The erasure request's reference.
         reference: String,
     },
+    /// Deleted before its retention period ended, to keep the footage within a storage
+    /// budget: the oldest recording no hold or pending access request protects
+    /// ([`crate::apply_storage_budget`]). Retention is a maximum, not a minimum.
+    EarlyStorageBudget {
+        /// The budget, in bytes.
+        max_disk: u64,
+        /// The bytes of footage kept before this recording went.
+        footage: u64,
+    },
 }
 
 /// Why a recording is kept.

@@ -31,6 +31,10 @@ impl fmt::Display for DeleteReason {
                 write!(f, "retention of {limit_seconds} s ended {expired_at}")
             }
             DeleteReason::ErasureGranted { reference } => write!(f, "erasure request {reference} granted"),
+            DeleteReason::EarlyStorageBudget { max_disk, footage } => write!(
+                f,
+                "early: storage budget ({max_disk} bytes, footage {footage} bytes): the oldest footage no hold or request protects"
+            ),
         }
     }
 }

@@ -17,6 +17,7 @@ fn rec(path: &str, start: &str) -> Recording {
         start,
         end: start.checked_add_seconds(3600).unwrap(),
         path: path.into(),
+        bytes: None,
     }
 }
 
@@ -449,4 +450,67 @@ fn plan_report_is_readable() {
         text.contains("ERASURE ER-4: refused; kept incident.mp4 (open incident INC-31)"),
         "{text}"
     );
+}
+
+/// A storage budget deletes the oldest unprotected recordings early (issue 32, item 4):
+/// protected ones never, retention's own deletions not counted twice, and a budget that
+/// protected footage alone breaks says so.
+#[test]
+fn a_storage_budget_plans_early_deletions_oldest_first_and_never_of_protected_footage() {
+    let sized = |path: &str, start: &str| Recording {
+        bytes: Some(1000),
+        ..rec(path, start)
+    };
+    let input = PlanInput {
+        recordings: vec![
+            sized("expired.mp4", "2026-02-01T00:00:00Z"),
+            sized("held.mp4", "2026-03-01T00:00:00Z"),
+            sized("newest.mp4", "2026-03-03T00:00:00Z"),
+            sized("older.mp4", "2026-03-02T00:00:00Z"),
+        ],
+        holds: vec![hold(None)],
+        ..PlanInput::default()
+    };
+    let now = t("2026-03-10T00:00:00Z");
+    let mut p = plan(&input, &Policy::default(), now).unwrap();
+    assert_eq!(p.delete.len(), 1, "retention deletes the expired one");
+    let b = veil_audit::apply_storage_budget(&mut p, 2000).unwrap();
+    assert_eq!((b.early, b.footage, b.over_budget), (1, 2000, false));
+    let early: Vec<_> = p
+        .delete
+        .iter()
+        .filter(|d| matches!(d.reasons[..], [DeleteReason::EarlyStorageBudget { .. }]))
+        .map(|d| d.recording.path.as_str())
+        .collect();
+    assert_eq!(
+        early,
+        ["older.mp4"],
+        "the oldest unprotected goes first, the held one stays"
+    );
+    assert!(
+        p.to_string()
+            .contains("DELETE older.mp4 [cam-entrance]: early: storage budget"),
+        "{p}"
+    );
+    let kept: Vec<_> = p.keep.iter().map(|k| k.recording.path.as_str()).collect();
+    assert_eq!(kept, ["held.mp4", "newest.mp4"]);
+    // Protected footage alone over the budget: everything unprotected goes, and it is said.
+    let mut p = plan(&input, &Policy::default(), now).unwrap();
+    let b = veil_audit::apply_storage_budget(&mut p, 500).unwrap();
+    assert_eq!((b.early, b.footage, b.over_budget), (2, 1000, true));
+    assert_eq!(p.keep.len(), 1);
+    // Every recording needs its size.
+    let mut p = plan(
+        &PlanInput {
+            recordings: vec![rec("unsized.mp4", "2026-03-02T00:00:00Z")],
+            ..PlanInput::default()
+        },
+        &Policy::default(),
+        now,
+    )
+    .unwrap();
+    let e = veil_audit::apply_storage_budget(&mut p, 500)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unsized.mp4") && e.contains("bytes"), "{e}");
 }

@@ -59,6 +59,7 @@ fn schedule() -> impl Strategy<Value = (PlanInput, Policy, Timestamp)> {
                     start: ts(start),
                     end: ts(start + len),
                     path: format!("rec-{i}.mp4"),
+                    bytes: None,
                 })
                 .collect(),
             holds: h

@@ -17,6 +17,7 @@ fn input() -> PlanInput {
         start: t(start),
         end: t(end),
         path: path.into(),
+        bytes: None,
     };
     PlanInput {
         recordings: vec![
