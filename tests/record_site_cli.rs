@@ -469,6 +469,18 @@ fn an_overloaded_camera_reports_its_lag_in_the_output_the_audit_log_and_the_inde
     let w = notes[0].window.unwrap();
     assert_eq!(w.from, first.from);
     assert!(w.to.unix_millis() - w.from.unix_millis() > 2000, "{w:?}");
+    // Stopped while behind: the frames queued and never recorded are said to be lost.
+    let stop_note = AuditLog::new(&audit)
+        .read_entries()
+        .unwrap()
+        .into_iter()
+        .find(|e| {
+            e.action == Action::Note
+                && e.reason.contains("recording stopped")
+                && e.reason.contains("never recorded")
+        });
+    assert!(stop_note.is_some_and(|n| n.window.is_some()), "{out}");
+    assert!(out.contains("were not recorded"), "{out}");
     assert!(verify_file(&audit).unwrap().is_intact());
     std::fs::remove_dir_all(base).unwrap();
 }

@@ -275,6 +275,37 @@ impl crate::Recorder {
         drop_backlog.then_some(shed)
     }
 
+    /// The run stops while recording is behind (its last frame recorded ends at `end_ms`):
+    /// the frames the camera sent since, queued and never recorded, are lost; warned,
+    /// counted and noted in the audit log with their window (the next run's index records
+    /// the time from `end_ms` as a gap).
+    pub(crate) fn stopped_behind(&self, end_ms: i64, frame_ms: i64, on_event: &mut dyn FnMut(&crate::Event)) {
+        use crate::segment::{ms, ts};
+        let now = ms(veil_audit::Timestamp::now());
+        let lag = now - end_ms;
+        if lag <= LAG_LIMIT.as_millis() as i64 {
+            return;
+        }
+        let frames = (lag / frame_ms.max(1)) as u64;
+        self.stats
+            .frames_lost
+            .fetch_add(frames, std::sync::atomic::Ordering::Relaxed);
+        let gap = crate::Gap::new(
+            ts(end_ms),
+            ts(now),
+            format!(
+                "recording stopped {:.1} s behind the camera: about {frames} frame(s) it had sent were never recorded",
+                lag as f64 / 1000.0
+            ),
+        );
+        on_event(&crate::Event::FramesLost {
+            frames,
+            from: gap.from,
+            to: gap.to,
+        });
+        self.note_gap(&gap, on_event);
+    }
+
     /// The camera is back within half the limit.
     pub(crate) fn caught_up(&self, lag_ms: i64, on_event: &mut dyn FnMut(&crate::Event)) {
         self.note(

@@ -505,6 +505,9 @@ impl Recorder {
             frames += 1;
             self.summary_frames += 1;
         };
+        if let (Ended::Stop(_), Some(s)) = (&ended, seg.as_ref()) {
+            self.stopped_behind(s.end_ms, frame_ms, on_event);
+        }
         if let Some(s) = seg.take() {
             self.segs.close(s, None, on_event)?;
         }
