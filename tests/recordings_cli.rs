@@ -586,3 +586,75 @@ fn a_disclosure_across_segments_is_the_recorded_frames_bit_for_bit() {
     let _ = root();
     std::fs::remove_dir_all(base).unwrap();
 }
+
+#[test]
+fn encrypted_segments_are_read_with_the_key_from_inside_a_segment() {
+    let base = scratch("recordings-encrypted");
+    let key = base.join("site.key");
+    let o = redact(&[
+        os("keys"),
+        os("generate"),
+        os("--encryption"),
+        os("--out"),
+        key.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = base.join("rec");
+    let o = Command::new(redact_bin())
+        .arg("record")
+        .arg(vtest())
+        .arg("--zones")
+        .arg(vtest_zones())
+        .arg("--dir")
+        .arg(&dir)
+        .args(["--segment", "5s", "--actor", "recorder", "--encrypt-to"])
+        .arg(base.join("site.key.pub"))
+        .arg("--audit-log")
+        .arg(base.join("record-audit.jsonl"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let entries = Index::new(dir.join(CAMERA)).read().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert!(entries.iter().all(|e| e.file.ends_with(".mp4.age")));
+    // From 3.5 s into the first segment (past its keyframes inside it) to 1.5 s into the
+    // second: 30 frames at 10 fps, across the boundary.
+    let (from, to) = (plus(entries[0].start, 3500), plus(entries[1].start, 1500));
+    let out = base.join("det.json");
+    let o = over_recordings("detect", &dir, &from, &to, &[os("-o"), out.as_os_str()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(&entries[0].file) && err.contains("--key"), "{err}");
+    assert!(!out.exists());
+    let o = over_recordings(
+        "detect",
+        &dir,
+        &from,
+        &to,
+        &[os("--key"), key.as_os_str(), os("-o"), out.as_os_str()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = manifest(&out);
+    let frames = d["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 30);
+    assert_eq!(frames[0]["wall_clock"], from.as_str());
+    assert_eq!(frames[29]["wall_clock"], plus(entries[1].start, 1400).as_str());
+    let segs = d["recordings"]["segments"].as_array().unwrap();
+    assert_eq!(segs.len(), 2);
+    for (s, e) in segs.iter().zip(&entries) {
+        assert_eq!(s["encrypted"], true);
+        assert_eq!(s["sha256"], e.sha256.as_str());
+    }
+    // Persons are found on both sides of the boundary.
+    for f in [&frames[0], &frames[29]] {
+        assert!(
+            f["detections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["class"] == "person"),
+            "{f}"
+        );
+    }
+    std::fs::remove_dir_all(base).unwrap();
+}

@@ -95,7 +95,7 @@ pub struct GenerateArgs {
 /// `redact disclose`
 pub fn cmd_disclose(a: DiscloseArgs) -> anyhow::Result<()> {
     let basis: LegalBasis = a.basis.parse().with_context(|| format!("--basis {}", a.basis))?;
-    let source = a.source.open(Some(&a.camera))?;
+    let source = a.source.open_for_copy(Some(&a.camera))?;
     let start = match (&source.recordings, a.recording_start.as_deref()) {
         (Some(r), _) => r.record().wall_at(0.0),
         (None, Some(s)) => Timestamp::parse(s).context("--recording-start")?,

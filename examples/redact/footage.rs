@@ -205,6 +205,16 @@ impl SourceArgs {
     /// Open the footage: INPUT as it is, or `camera`'s recordings for the window (checked,
     /// decrypted, joined), their segments and holes noted on stderr.
     pub fn open(&self, camera: Option<&str>) -> anyhow::Result<Source> {
+        self.open_as(camera, false)
+    }
+
+    /// [`SourceArgs::open`] for a stream copy: recordings keep every recorded keyframe
+    /// (see `Recordings::open_for_copy`).
+    pub fn open_for_copy(&self, camera: Option<&str>) -> anyhow::Result<Source> {
+        self.open_as(camera, true)
+    }
+
+    fn open_as(&self, camera: Option<&str>, copy: bool) -> anyhow::Result<Source> {
         let Some(dir) = &self.recordings else {
             let secs = |w: Option<When>, name: &str| -> anyhow::Result<Option<f64>> {
                 match w {
@@ -246,7 +256,11 @@ impl SourceArgs {
             to: wall(self.to, "to")?,
         };
         let list = veil::record::Recordings::from_index(dir, camera, window)?;
-        let opened = list.open(self.key.as_deref())?;
+        let opened = if copy {
+            list.open_for_copy(self.key.as_deref())?
+        } else {
+            list.open(self.key.as_deref())?
+        };
         let (from, to) = opened.window();
         let r = opened.record();
         crate::note!(

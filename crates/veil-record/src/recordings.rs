@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use veil_audit::Timestamp;
-use veil_video::{concat_segments, SegmentInput};
+use veil_video::{concat_segments, Keyframes, SegmentInput};
 
 use crate::index::{Index, INDEX_FILE};
 use crate::plain::{memory_file, memory_path};
@@ -447,6 +447,25 @@ impl Recordings {
     /// [`RecordingsError::Record`] for a key that opens nothing or a crypto-erased segment,
     /// [`RecordingsError::Video`] for a damaged segment or one whose stream differs.
     pub fn open(&self, key: Option<&Path>) -> Result<OpenedRecordings, RecordingsError> {
+        self.open_with(key, Keyframes::SegmentStarts)
+    }
+
+    /// [`Recordings::open`] for a stream copy (a disclosure): every recorded keyframe stays
+    /// marked, so the copy starts at the recorded keyframe at or before the window rather
+    /// than at its segment's start. Decoding readers use [`Recordings::open`]: decoding
+    /// from a keyframe inside a segment may fail where it is an open-GOP recovery point.
+    ///
+    /// # Errors
+    /// As [`Recordings::open`].
+    pub fn open_for_copy(&self, key: Option<&Path>) -> Result<OpenedRecordings, RecordingsError> {
+        self.open_with(key, Keyframes::AsRecorded)
+    }
+
+    fn open_with(
+        &self,
+        key: Option<&Path>,
+        keyframes: Keyframes,
+    ) -> Result<OpenedRecordings, RecordingsError> {
         let mut plains = Vec::with_capacity(self.segments.len());
         for s in &self.segments {
             let (actual, _) = veil_core::hash::sha256_file(&s.path).map_err(|source| {
@@ -487,7 +506,7 @@ impl Recordings {
                 name: p.original().to_path_buf(),
             })
             .collect();
-        let report = concat_segments(&inputs, &path)?;
+        let report = concat_segments(&inputs, &path, keyframes)?;
         let segments = self
             .segments
             .iter()

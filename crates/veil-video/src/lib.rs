@@ -52,8 +52,8 @@ pub const MAX_FPS: f64 = 1000.0;
 pub use frame::{AudioPacket, DecodedFrame};
 pub use probe::{ReadOptions, VideoInfo};
 pub use reader::VideoReader;
-pub use segments::{concat_segments, ConcatReport, SegmentInput, SegmentSpan};
 pub use remux::{copy_or_reencode_lossless, copy_window, CopyMethod, CopyOptions, CopyReport};
+pub use segments::{concat_segments, ConcatReport, Keyframes, SegmentInput, SegmentSpan};
 pub use writer::{EncodeOptions, VideoWriter, PRESETS};
 
 use ffmpeg_next as ff;

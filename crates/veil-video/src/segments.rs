@@ -29,6 +29,21 @@ pub struct SegmentInput {
     pub name: PathBuf,
 }
 
+/// Which packets of the joined stream are marked as keyframes (where a reader may seek).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Keyframes {
+    /// Only each segment's first packet. A recorder's encoder starts every segment with an
+    /// IDR picture, but its keyframes inside a segment may be open-GOP recovery points whose
+    /// neighbours refer to pictures before them: a decoder that starts there reports
+    /// damage. Decoding readers seek to a segment start and decode forward.
+    #[default]
+    SegmentStarts,
+    /// As recorded: a stream copy may start at any recorded keyframe (it leaves out the
+    /// pictures before it that it could not decode).
+    AsRecorded,
+}
+
 /// Where one segment lies in the joined stream.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SegmentSpan {
@@ -98,7 +113,8 @@ fn shape(params: &ff::codec::Parameters) -> StreamShape {
 }
 
 /// Copy the video packets of `inputs`, in order, into the MP4 file `dest` (which may exist,
-/// e.g. an empty in-memory file; it is overwritten), with continuous timestamps.
+/// e.g. an empty in-memory file; it is overwritten), with continuous timestamps, keyframes
+/// marked as `keyframes` says.
 ///
 /// # Errors
 /// [`VideoError::InvalidOption`] for an empty list, [`VideoError::Open`] /
@@ -106,7 +122,11 @@ fn shape(params: &ff::codec::Parameters) -> StreamShape {
 /// segment whose stream differs from the first one's or has no timestamps,
 /// [`VideoError::Read`] / [`VideoError::Truncated`] for a damaged segment,
 /// [`VideoError::Encode`] when the muxer fails.
-pub fn concat_segments(inputs: &[SegmentInput], dest: &Path) -> Result<ConcatReport, VideoError> {
+pub fn concat_segments(
+    inputs: &[SegmentInput],
+    dest: &Path,
+    keyframes: Keyframes,
+) -> Result<ConcatReport, VideoError> {
     init();
     let Some(first) = inputs.first() else {
         return Err(VideoError::InvalidOption {
@@ -251,6 +271,9 @@ pub fn concat_segments(inputs: &[SegmentInput], dest: &Path) -> Result<ConcatRep
             first_pts = Some(first_pts.map_or(pts, |f| f.min(pts)));
             last_dts = Some(dts);
             frames += 1;
+            if keyframes == Keyframes::SegmentStarts && frames > 1 {
+                pkt.set_flags(pkt.flags() - ff::codec::packet::Flags::KEY);
+            }
             pkt.set_stream(0);
             pkt.set_pts(Some(pts));
             pkt.set_dts(Some(dts));
