@@ -158,6 +158,14 @@ pub enum HoleKind {
         /// Why.
         reason: String,
     },
+    /// Frames the camera sent somewhere in this recorded stretch that were never recorded
+    /// (timestamps that jumped), as the recorder marked them; the rest is recorded.
+    LostFrames {
+        /// How many.
+        frames: u64,
+        /// Why, as the recorder wrote it.
+        reason: String,
+    },
     /// Nothing recorded covers this time (before the first or after the last footage, or
     /// a segment not indexed yet).
     NotRecorded,
@@ -185,6 +193,9 @@ impl std::fmt::Display for Hole {
                 deleted_at,
                 reason,
             } => write!(f, "segment {file} deleted at {deleted_at} ({reason})"),
+            HoleKind::LostFrames { frames, reason } => {
+                write!(f, "{frames} frame(s) lost in recorded footage ({reason})")
+            }
             HoleKind::NotRecorded => write!(f, "not recorded"),
         }
     }
@@ -378,15 +389,26 @@ impl Recordings {
         let mut segments = Vec::new();
         let mut holes = Vec::new();
         for (line, e) in &entries {
-            // A mark with no length (recording ran late there) is not a hole.
-            for g in e.gaps.iter().filter(|g| g.to > g.from) {
-                holes.push(Hole {
-                    from: g.from,
-                    to: g.to,
-                    kind: HoleKind::Gap {
+            for g in &e.gaps {
+                let kind = match (g.lost_frames, g.is_mark()) {
+                    // Frames lost somewhere in a recorded stretch: stated, with their count.
+                    (Some(frames), _) => HoleKind::LostFrames {
+                        frames,
                         reason: g.reason.clone(),
                     },
-                });
+                    // A lag mark (recording ran late there) is no hole: nothing is missing.
+                    (None, true) => continue,
+                    (None, false) => HoleKind::Gap {
+                        reason: g.reason.clone(),
+                    },
+                };
+                if g.to > g.from {
+                    holes.push(Hole {
+                        from: g.from,
+                        to: g.to,
+                        kind,
+                    });
+                }
             }
             match &e.deleted {
                 Some(d) => holes.push(Hole {

@@ -105,3 +105,93 @@ fn wall_clock_and_stream_seconds_map_across_a_hole() {
     assert_eq!(d.segments[0].output, Some([0.0, 5.0]));
     assert_eq!(d.segments[1].output, Some([5.0, 10.0]));
 }
+
+fn entry(file: &str, a: &str, b: &str, bytes: &[u8], dir: &Path) -> crate::IndexEntry {
+    std::fs::write(dir.join(file), bytes).unwrap();
+    let (sha256, _) = veil_core::hash::sha256_file(&dir.join(file)).unwrap();
+    crate::IndexEntry {
+        version: crate::INDEX_VERSION,
+        file: file.into(),
+        start: t(a),
+        end: t(b),
+        frames: 100,
+        sha256,
+        gaps: Vec::new(),
+        deleted: None,
+        recovered: None,
+        key: None,
+    }
+}
+
+#[test]
+fn the_index_gives_segments_with_their_lines_gaps_deletions_and_lost_frames_but_no_lag_marks() {
+    let base = std::env::temp_dir().join(format!("veil-recordings-index-{}", std::process::id()));
+    let cam = base.join("cam");
+    std::fs::create_dir_all(&cam).unwrap();
+    let a = entry("20260301T100000Z.mp4", "00:00", "00:10", b"a", &cam);
+    let mut b = entry("20260301T100010Z.mp4", "00:10", "00:20", b"b", &cam);
+    std::fs::remove_file(cam.join(&b.file)).unwrap();
+    b.deleted = Some(crate::Deleted {
+        time: t("50:00"),
+        reason: "retention of 28 days ended".into(),
+    });
+    let mut c = entry("20260301T100030Z.mp4", "00:30", "00:40", b"c", &cam);
+    let mut lag = crate::Gap::new(t("00:32"), t("00:32"), "recording ran late");
+    lag.lag_ms = Some(2500);
+    let mut lost = crate::Gap::new(t("00:33"), t("00:35"), "timestamps jumped");
+    lost.lost_frames = Some(7);
+    c.gaps = vec![
+        crate::Gap::new(t("00:20"), t("00:30"), "the camera's stream ended"),
+        lag,
+        lost,
+    ];
+    Index::new(&cam).rewrite(&[a, b, c]).unwrap();
+    let r = Recordings::from_index(&base, "cam", window("00:05", "00:45")).unwrap();
+    let lines: Vec<Option<usize>> = r.segments().iter().map(|s| s.index_line).collect();
+    assert_eq!(lines, [Some(1), Some(3)]);
+    let holes: Vec<String> = r.holes().iter().map(|h| h.to_string()).collect();
+    assert_eq!(holes.len(), 4, "{holes:#?}");
+    assert!(holes[0].contains("20260301T100010Z.mp4 deleted at") && holes[0].contains("retention"));
+    assert!(
+        holes[1].contains("recorder gap (the camera's stream ended)"),
+        "{holes:#?}"
+    );
+    assert!(holes[2].contains("7 frame(s) lost"), "{holes:#?}");
+    assert!(
+        holes[3].ends_with("not recorded") && holes[3].starts_with("2026-03-01T10:00:40Z"),
+        "{holes:#?}"
+    );
+    // A segment file inside the recorded time that the index does not name is refused.
+    std::fs::write(cam.join("20260301T100020Z.mp4"), b"x").unwrap();
+    let e = Recordings::from_index(&base, "cam", window("00:05", "00:45")).unwrap_err();
+    assert!(matches!(e, RecordingsError::Unindexed { .. }), "{e}");
+    assert!(e.to_string().contains("20260301T100020Z.mp4"), "{e}");
+    // One after the last indexed segment is the one being recorded: its time is a hole.
+    std::fs::remove_file(cam.join("20260301T100020Z.mp4")).unwrap();
+    std::fs::write(cam.join("20260301T100040Z.mp4"), b"x").unwrap();
+    Recordings::from_index(&base, "cam", window("00:05", "00:45")).unwrap();
+    // A segment changed after indexing is refused before anything is read, naming it.
+    std::fs::write(cam.join("20260301T100030Z.mp4"), b"C").unwrap();
+    let e = Recordings::from_index(&base, "cam", window("00:05", "00:45"))
+        .unwrap()
+        .open(None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            RecordingsError::Altered {
+                index_line: Some(3),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    std::fs::remove_file(cam.join("20260301T100030Z.mp4")).unwrap();
+    let e = Recordings::from_index(&base, "cam", window("00:05", "00:45"))
+        .unwrap()
+        .open(None)
+        .unwrap_err();
+    assert!(matches!(e, RecordingsError::Missing { .. }), "{e}");
+    assert!(e.to_string().contains("20260301T100030Z.mp4"), "{e}");
+    std::fs::remove_dir_all(base).unwrap();
+}
