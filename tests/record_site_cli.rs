@@ -186,7 +186,7 @@ fn scrape(port: u16) -> BTreeMap<(String, String), f64> {
     assert!(text.starts_with("HTTP/1.0 200"), "{text}");
     let body = text.split_once("\r\n\r\n").unwrap().1;
     let mut out = BTreeMap::new();
-    for line in body.lines().filter(|l| !l.starts_with('#')) {
+    for line in body.lines().filter(|l| !l.starts_with('#') && l.contains('{')) {
         let (series, value) = line.rsplit_once(' ').unwrap();
         let (name, labels) = series.split_once('{').unwrap();
         let cam = labels
@@ -263,6 +263,9 @@ fn four_cameras_from_a_directory_are_masked_independent_reloaded_and_counted() {
     wait_until("a segment of the added camera", || {
         dir.join("cam-5/index.jsonl").exists() && !index(&dir, "cam-5").is_empty()
     });
+    // SIGHUP reloads (it does not end the recorder: it exits 0 on SIGTERM below).
+    // SAFETY: sending a signal to our own child process by its id.
+    assert_eq!(unsafe { libc::kill(rec.0.id() as libc::pid_t, libc::SIGHUP) }, 0);
     // The metrics match the index: read the index between two scrapes that agree.
     let mut matched = false;
     for _ in 0..50 {
@@ -399,6 +402,7 @@ fn four_cameras_from_a_directory_are_masked_independent_reloaded_and_counted() {
         assert!(status.contains(&format!("camera {c}: ")), "{status}");
     }
     assert!(status.contains("  recorded "), "{status}");
+    assert!(status.contains("capacity: "), "{status}");
     std::fs::remove_dir_all(base).unwrap();
 }
 

@@ -28,6 +28,9 @@ pub struct StatusArgs {
     /// The site's audit log: configuration changes and notes per camera.
     #[arg(long, value_name = "LOG")]
     audit_log: Option<PathBuf>,
+    /// The storage budget (SIZE), for the days of footage that fit.
+    #[arg(long, value_name = "SIZE", value_parser = |s: &str| veil::record::parse_size(s).map_err(|e| e.to_string()))]
+    max_disk: Option<u64>,
 }
 
 /// `redact record <subcommand>`
@@ -129,6 +132,18 @@ fn cmd_status(a: StatusArgs) -> anyhow::Result<()> {
     let cams = site_status(&a.dir, a.audit_log.as_deref())?;
     if cams.is_empty() {
         bail!("{}: no camera directory with an index", a.dir.display());
+    }
+    match veil::record::site_rate(&a.dir, a.max_disk) {
+        Some((rate, days)) => println!(
+            "capacity: {} an hour (every camera, last 3 h), {:.1} d fit in {}",
+            format_size(rate as u64),
+            days,
+            match a.max_disk {
+                Some(b) => format!("the budget of {}", format_size(b)),
+                None => "the footage plus the free space".to_string(),
+            }
+        ),
+        None => println!("capacity: not measured (no segment ended in the last 3 h)"),
     }
     for c in &cams {
         println!(

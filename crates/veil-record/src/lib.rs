@@ -113,7 +113,7 @@ pub use retention::{
 };
 pub use segment::{key_file_for, segment_name, ENCRYPTED_EXT};
 pub use site::{load_camera, Site, SiteCallback, SiteCamera, SiteConfig, SiteEvent};
-pub use status::{site_status, CameraStatus};
+pub use status::{site_rate, site_status, CameraStatus};
 
 /// Parse a DURATION: `90` or `90s` (seconds), `15m`, `6h`, `28d`.
 ///

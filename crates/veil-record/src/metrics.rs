@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::config::Event;
+use crate::config::{Capacity, Event};
 use crate::RecordError;
 
 /// One camera's counters.
@@ -91,6 +91,8 @@ impl CameraStats {
 #[derive(Debug, Default)]
 pub struct Metrics {
     cameras: Mutex<BTreeMap<String, Arc<CameraStats>>>,
+    /// The site's capacity, as last reported by a recorder.
+    capacity: Mutex<Option<Capacity>>,
 }
 
 impl Metrics {
@@ -155,6 +157,9 @@ impl Metrics {
                 s.set_error(e);
             }
             Event::Resumed => s.stalled.store(0, Ordering::Relaxed),
+            Event::Capacity(c) => {
+                *self.capacity.lock().unwrap_or_else(PoisonError::into_inner) = Some(c.clone());
+            }
             Event::Lagging { lag, preset, .. } => {
                 s.lag_events.fetch_add(1, Ordering::Relaxed);
                 s.lag(lag.as_millis() as u64);
@@ -288,6 +293,28 @@ impl Metrics {
                 "veil_record_preset_info{{camera=\"{}\",preset=\"{}\"}} 1",
                 escape(id),
                 escape(&s.preset())
+            );
+        }
+        let capacity = self
+            .capacity
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(c) = capacity {
+            let _ = writeln!(
+                out,
+                "# HELP veil_record_site_bytes_per_hour Bytes of footage an hour, every camera, over the last hours.\n# TYPE veil_record_site_bytes_per_hour gauge\nveil_record_site_bytes_per_hour {:.0}",
+                c.bytes_per_hour
+            );
+            let _ = writeln!(
+                out,
+                "# HELP veil_record_site_days_fit Days of footage that fit in the storage at that rate.\n# TYPE veil_record_site_days_fit gauge\nveil_record_site_days_fit {:.2}",
+                c.days_fit
+            );
+            let _ = writeln!(
+                out,
+                "# HELP veil_record_site_retention_days The retention period asked.\n# TYPE veil_record_site_retention_days gauge\nveil_record_site_retention_days {:.2}",
+                c.retention.as_secs_f64() / 86_400.0
             );
         }
         out

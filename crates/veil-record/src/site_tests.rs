@@ -116,7 +116,22 @@ fn metrics_count_events_per_camera_and_are_served_on_loopback_only() {
             shed: "load shed".into(),
         },
     );
+    m.observe(
+        "c1",
+        &d,
+        &Event::Capacity(crate::Capacity {
+            bytes_per_hour: 3600.0,
+            room: 86_400,
+            days_fit: 1.0,
+            retention: std::time::Duration::from_secs(28 * 86_400),
+        }),
+    );
     let text = m.render();
+    assert!(text.contains("\nveil_record_site_days_fit 1.00\n"), "{text}");
+    assert!(
+        text.contains("\nveil_record_site_retention_days 28.00\n"),
+        "{text}"
+    );
     assert!(
         text.contains("veil_record_segments_total{camera=\"c1\"} 1\n"),
         "{text}"

@@ -36,6 +36,18 @@ pub struct CameraStatus {
     pub notes: Vec<Entry>,
 }
 
+/// The bytes per hour of the whole site, measured over the segments of the last three hours
+/// (`None` without any), and the days they fit in `max_disk` (or, without a budget, in the
+/// footage plus the free space left).
+pub fn site_rate(dir: &Path, max_disk: Option<u64>) -> Option<(f64, f64)> {
+    let rate = crate::budget::bytes_per_hour(dir, std::time::Duration::from_secs(3 * 3600))?;
+    let room = match max_disk {
+        Some(b) => b,
+        None => crate::budget::footage_bytes(dir) + crate::segment::free_space(dir)?,
+    };
+    Some((rate, room as f64 / rate.max(1.0) / 24.0))
+}
+
 /// Every camera directory's status under a recording directory, by camera id.
 ///
 /// # Errors
