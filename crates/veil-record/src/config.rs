@@ -161,7 +161,7 @@ pub enum Event {
     Resumed,
     /// Recording fell behind the camera's clock by more than [`crate::LAG_LIMIT`] (again
     /// each time the lag doubles): audited and marked in the index, load shed
-    /// ([`crate::health`]).
+    /// (see the crate documentation).
     Lagging {
         /// How far behind.
         lag: Duration,

@@ -28,7 +28,7 @@ pub struct Gap {
     pub to: Timestamp,
     /// Why (the camera's stream ended, a network error, a size change...).
     pub reason: String,
-    /// Set on a lag mark ([`crate::health`]): recording ran this many milliseconds behind
+    /// Set on a lag mark (past [`crate::LAG_LIMIT`]): recording ran this many milliseconds behind
     /// the camera's clock at `from` (`to` is `from`: no footage is missing there, it was
     /// recorded late). Lag marks are not holes.
     #[serde(default, skip_serializing_if = "Option::is_none")]

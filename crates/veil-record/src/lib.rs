@@ -51,6 +51,15 @@
 //! - **Capacity** ([`Capacity`]): the bytes per hour measured over the last hours and the
 //!   days that fit, reported at start (or after the first segment) and once a day, with a
 //!   warning, also noted in the audit log, when fewer days fit than the retention period.
+//! - **Never losing frames silently**: the lag behind the camera's clock and the frames lost
+//!   in timestamp jumps are warned ([`Event::Lagging`], [`Event::FramesLost`]), audited and
+//!   marked in the index ([`Gap::is_mark`]); load is shed in a fixed order (a faster preset,
+//!   then dropping the backlog); see the `health` module's documentation in the source.
+//! - **A site** ([`Site`]): every camera of a directory of zone files (the `[camera]` table's
+//!   `url` and recording keys), each on its own thread, reloaded when the files change or on
+//!   request, each change a `config-change` audit entry; [`Metrics`] and
+//!   [`serve_metrics`] serve per-camera counters in the Prometheus text format on loopback;
+//!   [`site_status`] reads what each camera recorded, its gaps, lag marks and deletions.
 //!
 //! ```no_run
 //! use veil_record::{Recorder, RecorderConfig};

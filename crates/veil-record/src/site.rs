@@ -342,8 +342,12 @@ impl Site {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        for r in running.values() {
-            r.stop.store(true, Ordering::Relaxed);
+        // Stopped: every camera stops now. Time up: each recorder ends by itself (its own
+        // `run_for` is the time that was left), and says so.
+        if self.stop.load(Ordering::Relaxed) {
+            for r in running.values() {
+                r.stop.store(true, Ordering::Relaxed);
+            }
         }
         for (_, r) in std::mem::take(&mut running) {
             collect(r, &mut summaries, &on_event);
