@@ -244,6 +244,24 @@ enum veil_status
    */
   VEIL_STATUS_FOOTAGE_KEY = 510,
   /**
+   * No recording of the camera overlaps the wall-clock window asked
+   * (`veil_export_recordings_run`, `veil_disclose_recordings_run`); the message names the
+   * nearest recorded times. Nothing was written or logged.
+   */
+  VEIL_STATUS_RECORDINGS_NO_FOOTAGE = 511,
+  /**
+   * A segment of the window is not what the recorder's index recorded: altered (its
+   * SHA-256 differs), missing, or not named by the index (the message names the file and
+   * its index line). Nothing was written or logged.
+   */
+  VEIL_STATUS_RECORDINGS_INTEGRITY = 512,
+  /**
+   * The recordings cannot be read as asked: no index for the camera, a window that ends
+   * before it starts, a camera id that is not a plain name, segments that are not one
+   * stream. Nothing was written or logged.
+   */
+  VEIL_STATUS_RECORDINGS_INVALID = 513,
+  /**
    * A disclosure was refused: its legal basis is not a police/justice order or the
    * operator's own report of a crime (an inzage copy goes through `veil_export_run`).
    * Nothing was written or logged.
@@ -802,6 +820,41 @@ typedef struct veil_export_options {
 } veil_export_options;
 #endif
 
+#if defined(VEIL_FEATURE_EXPORT)
+/**
+ * Where the footage of a recordings export or disclosure comes from. Every string is
+ * NUL-terminated; times are RFC 3339 with their zone (`2026-03-01T14:05:00+01:00`).
+ */
+typedef struct veil_recordings {
+  /**
+   * The recorder's directory (`redact record --dir`; required).
+   */
+  const char *dir;
+  /**
+   * The camera id: its directory under `dir` (required).
+   */
+  const char *camera;
+  /**
+   * Start of the window, RFC 3339 (required).
+   */
+  const char *from;
+  /**
+   * End of the window (exclusive), RFC 3339 (required).
+   */
+  const char *to;
+  /**
+   * The secret key file that opens encrypted segments (`.mp4.age`); NULL: none (an
+   * encrypted segment is then refused with `VEIL_STATUS_FOOTAGE_KEY`).
+   */
+  const char *key;
+  /**
+   * For `VEIL_REQUESTER_AT` exports: the wall-clock time (RFC 3339) of the point
+   * `keep_at_x`, `keep_at_y` (`keep_at_time` is not used); NULL otherwise.
+   */
+  const char *keep_at;
+} veil_recordings;
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1179,6 +1232,62 @@ veil_status veil_masker_last_error(const struct veil_masker *masker,
  * thread; it must not be used afterwards.
  */
 void veil_masker_free(struct veil_masker *masker);
+
+#if defined(VEIL_FEATURE_EXPORT)
+/**
+ * `veil_export_run` over a camera's recordings for a wall-clock window (see
+ * `veil_recordings`): `opts` as for `veil_export_run`, except that `input`, `key`, `from_s`
+ * and `to_s` are left unset (NULL, NaN) and `recording_start` may be NULL (the index gives
+ * the wall clock); a `VEIL_REQUESTER_AT` point is given by `recordings->keep_at`.
+ *
+ * The segments covering the window are chosen from `<dir>/<camera>/index.jsonl`, each
+ * checked against its recorded SHA-256 before any frame of it is used, and read as one
+ * stream. The manifest's `recordings` section records the window asked and delivered (wall
+ * clock), each segment used (file, SHA-256, index line, the seconds of the export it gave)
+ * and every hole (gaps, deleted segments, time not recorded); the audit entry's window is
+ * the wall-clock window delivered. Keeping a requester visible across a hole between two
+ * segments is refused (`VEIL_STATUS_EXPORT_INVALID_OPTION`).
+ *
+ * Besides `veil_export_run`'s statuses: `VEIL_STATUS_RECORDINGS_NO_FOOTAGE`,
+ * `VEIL_STATUS_RECORDINGS_INTEGRITY` (a segment altered, missing or not indexed: the message
+ * names it), `VEIL_STATUS_RECORDINGS_INVALID`. Nothing is written on failure.
+ *
+ * # Safety
+ * `opts` and `recordings` are NULL or point to their structs, whose strings are NULL or
+ * NUL-terminated (and `keep_tracks` valid for `keep_tracks_len` reads); `err_out` is NULL
+ * or valid for a write.
+ */
+veil_status veil_export_recordings_run(const struct veil_export_options *opts,
+                                       const struct veil_recordings *recordings,
+                                       struct veil_error **err_out);
+#endif
+
+#if defined(VEIL_FEATURE_EXPORT)
+/**
+ * `veil_disclose_run` over a camera's recordings for a wall-clock window (see
+ * `veil_recordings`): `opts` as for `veil_disclose_run`, except that `input`, `key`,
+ * `recording_start`, `from_s` and `to_s` are left unset (NULL, NaN) and `camera` is NULL or
+ * `recordings->camera`.
+ *
+ * The recorded packets of the segments are joined without re-encoding (the copy is the
+ * recorded frames, bit for bit), after each segment is checked against its recorded
+ * SHA-256. The manifest's `recordings` section maps each part of the copy (seconds of the
+ * copy) to its segment (file, SHA-256, index line) and lists the holes;
+ * `delivered.wall_clock` and the audit entry's window are the wall clock of the segments
+ * the copy came from.
+ *
+ * Besides `veil_disclose_run`'s statuses: `VEIL_STATUS_RECORDINGS_NO_FOOTAGE`,
+ * `VEIL_STATUS_RECORDINGS_INTEGRITY`, `VEIL_STATUS_RECORDINGS_INVALID`. Nothing is written or
+ * logged on failure before the entry.
+ *
+ * # Safety
+ * `opts` and `recordings` are NULL or point to their structs, whose strings are NULL or
+ * NUL-terminated; `err_out` is NULL or valid for a write.
+ */
+veil_status veil_disclose_recordings_run(const struct veil_disclose_options *opts,
+                                         const struct veil_recordings *recordings,
+                                         struct veil_error **err_out);
+#endif
 
 /**
  * Static, NUL-terminated English text for `status`; never NULL, never to be freed. An

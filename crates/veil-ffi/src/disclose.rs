@@ -63,7 +63,7 @@ pub struct veil_disclose_options {
     pub encrypt_to_len: usize,
 }
 
-fn disclose_failure(e: RedactError) -> Failure {
+pub(crate) fn disclose_failure(e: RedactError) -> Failure {
     let code = |status, e: RedactError| Failure::new(status, e.to_string());
     match e {
         // the audit log's own codes say more (refused by a rule, damaged log, I/O)
@@ -88,7 +88,7 @@ unsafe fn text(s: *const c_char, what: &str) -> Result<String, Failure> {
 ///
 /// # Safety
 /// `o`'s strings are NULL or NUL-terminated.
-unsafe fn options(o: &veil_disclose_options) -> Result<DiscloseOptions, Failure> {
+pub(crate) unsafe fn options(o: &veil_disclose_options) -> Result<DiscloseOptions, Failure> {
     let invalid = |m: String| Failure::new(veil_status::VEIL_STATUS_INVALID_ARGUMENT, m);
     // SAFETY: NULL or NUL-terminated strings (contract), as for every field below.
     let input = unsafe { cstr_path(o.input, "input") }?;

@@ -218,7 +218,7 @@ fn invalid(message: String) -> Failure {
 /// # Safety
 /// `o`'s strings are NULL or NUL-terminated; `keep_tracks` is valid for `keep_tracks_len`
 /// reads when the requester is `VEIL_REQUESTER_TRACKS`.
-unsafe fn options(o: &veil_export_options) -> Result<ExportOptions, Failure> {
+pub(crate) unsafe fn options(o: &veil_export_options) -> Result<ExportOptions, Failure> {
     // SAFETY: NULL or NUL-terminated strings, like every path field below (contract).
     let input = unsafe { required(o.input, "input") }?;
     // SAFETY: as above.

@@ -51,6 +51,8 @@ mod error;
 #[cfg(feature = "export")]
 mod export;
 mod masker;
+#[cfg(feature = "export")]
+mod recordings;
 mod status;
 mod util;
 
@@ -71,4 +73,6 @@ pub use masker::{
     veil_frame, veil_masker, veil_masker_apply, veil_masker_apply_ex, veil_masker_free,
     veil_masker_last_error, veil_masker_new, veil_masker_new_ex, veil_pixel_format, veil_pixel_format_t,
 };
+#[cfg(feature = "export")]
+pub use recordings::{veil_disclose_recordings_run, veil_export_recordings_run, veil_recordings};
 pub use status::{veil_status, veil_status_str, veil_status_t};

@@ -105,6 +105,18 @@ pub enum veil_status {
     /// the secret key file is readable by group or others, or an `encrypt_to` file holds no
     /// age public key. Nothing was written.
     VEIL_STATUS_FOOTAGE_KEY = 510,
+    /// No recording of the camera overlaps the wall-clock window asked
+    /// (`veil_export_recordings_run`, `veil_disclose_recordings_run`); the message names the
+    /// nearest recorded times. Nothing was written or logged.
+    VEIL_STATUS_RECORDINGS_NO_FOOTAGE = 511,
+    /// A segment of the window is not what the recorder's index recorded: altered (its
+    /// SHA-256 differs), missing, or not named by the index (the message names the file and
+    /// its index line). Nothing was written or logged.
+    VEIL_STATUS_RECORDINGS_INTEGRITY = 512,
+    /// The recordings cannot be read as asked: no index for the camera, a window that ends
+    /// before it starts, a camera id that is not a plain name, segments that are not one
+    /// stream. Nothing was written or logged.
+    VEIL_STATUS_RECORDINGS_INVALID = 513,
     /// A disclosure was refused: its legal basis is not a police/justice order or the
     /// operator's own report of a crime (an inzage copy goes through `veil_export_run`).
     /// Nothing was written or logged.
@@ -136,7 +148,7 @@ pub type veil_status_t = u32;
 
 impl veil_status {
     /// Every status, for lookups from a raw value.
-    pub(crate) const ALL: [veil_status; 44] = [
+    pub(crate) const ALL: [veil_status; 47] = [
         veil_status::VEIL_STATUS_OK,
         veil_status::VEIL_STATUS_NULL_PARAMETER,
         veil_status::VEIL_STATUS_PANIC,
@@ -172,6 +184,9 @@ impl veil_status {
         veil_status::VEIL_STATUS_EXPORT_WITHDRAWN,
         veil_status::VEIL_STATUS_OUTPUT_EXISTS,
         veil_status::VEIL_STATUS_FOOTAGE_KEY,
+        veil_status::VEIL_STATUS_RECORDINGS_NO_FOOTAGE,
+        veil_status::VEIL_STATUS_RECORDINGS_INTEGRITY,
+        veil_status::VEIL_STATUS_RECORDINGS_INVALID,
         veil_status::VEIL_STATUS_DISCLOSE_REFUSED,
         veil_status::VEIL_STATUS_DISCLOSE_WITHDRAWN,
         veil_status::VEIL_STATUS_KEY_INVALID,
@@ -246,6 +261,13 @@ impl veil_status {
             veil_status::VEIL_STATUS_FOOTAGE_KEY => {
                 c"encrypted footage: no key, a wrong key, an erased segment or an unusable key file; nothing written"
             }
+            veil_status::VEIL_STATUS_RECORDINGS_NO_FOOTAGE => {
+                c"no recording of the camera in the window; nothing written"
+            }
+            veil_status::VEIL_STATUS_RECORDINGS_INTEGRITY => {
+                c"a segment is altered, missing or not indexed; nothing written"
+            }
+            veil_status::VEIL_STATUS_RECORDINGS_INVALID => c"the recordings cannot be read as asked; nothing written",
             veil_status::VEIL_STATUS_DISCLOSE_REFUSED => {
                 c"disclosure refused: the basis is not a police order or own report; nothing written"
             }
@@ -319,7 +341,10 @@ mod tests {
             | VEIL_STATUS_EXPORT_IO
             | VEIL_STATUS_EXPORT_WITHDRAWN
             | VEIL_STATUS_OUTPUT_EXISTS
-            | VEIL_STATUS_FOOTAGE_KEY => 500..=599,
+            | VEIL_STATUS_FOOTAGE_KEY
+            | VEIL_STATUS_RECORDINGS_NO_FOOTAGE
+            | VEIL_STATUS_RECORDINGS_INTEGRITY
+            | VEIL_STATUS_RECORDINGS_INVALID => 500..=599,
             VEIL_STATUS_DISCLOSE_REFUSED
             | VEIL_STATUS_DISCLOSE_WITHDRAWN
             | VEIL_STATUS_KEY_INVALID

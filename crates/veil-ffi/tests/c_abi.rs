@@ -633,3 +633,52 @@ fn hostile_args(tag: &str) -> Vec<std::ffi::OsString> {
 fn detector_hostile_frames() {
     build_and_run_with("detect_hostile", Link::Static, Check::Sanitizers, &[]);
 }
+
+/// The bundled clip recorded by Veil's recorder in 5 s segments (three, back to back) under
+/// a fresh directory: (directory, the camera's index entries).
+fn recorded_clip() -> (PathBuf, Vec<veil_record::IndexEntry>) {
+    let dir = scratch("recordings-rec");
+    let camera =
+        veil_core::CameraConfig::from_file(&repo_file("fixtures/vtest-zones.toml")).expect("the zone file");
+    let id = camera.id.clone();
+    let clip = repo_file("fixtures/vtest.mp4");
+    let mut cfg = veil_record::RecorderConfig::new(clip.to_str().expect("a UTF-8 path"), camera, &dir);
+    cfg.segment = std::time::Duration::from_secs(5);
+    cfg.audit = Some(veil_record::AuditTarget {
+        log: dir.join("audit.jsonl"),
+        actor: "recorder".into(),
+    });
+    veil_record::Recorder::new(cfg)
+        .expect("a recorder")
+        .run(&mut |_| {})
+        .expect("the clip recorded");
+    let entries = veil_record::Index::new(dir.join(&id)).read().expect("the index");
+    assert_eq!(entries.len(), 3, "{entries:#?}");
+    (dir, entries)
+}
+
+#[test]
+fn recordings_disclosure_and_refusals() {
+    let (dir, entries) = recorded_clip();
+    let camera = "vtest-courtyard";
+    let at = |t: veil_audit::Timestamp, ms: i64| {
+        veil_audit::Timestamp::from_unix_millis(t.unix_millis() + ms)
+            .expect("a time")
+            .to_string()
+    };
+    for (link, check) in [
+        (Link::Static, Check::Sanitizers),
+        (Link::Shared, Check::Sanitizers),
+        (Link::Static, Check::Valgrind),
+    ] {
+        let args: Vec<std::ffi::OsString> = vec![
+            dir.clone().into_os_string(),
+            camera.into(),
+            at(entries[0].start, 2500).into(),
+            at(entries[2].start, 2500).into(),
+            dir.join(camera).join(&entries[1].file).into_os_string(),
+            scratch(&format!("recordings-{link:?}-{check:?}-data")).into_os_string(),
+        ];
+        build_and_run_with("recordings", link, check, &args);
+    }
+}
