@@ -369,7 +369,11 @@ impl Site {
         };
         let mut wanted: BTreeMap<PathBuf, SiteCamera> = BTreeMap::new();
         let mut ids: BTreeMap<String, PathBuf> = BTreeMap::new();
-        for file in &files {
+        // The files of running cameras first: a new file naming a camera id already
+        // recorded is the one refused, not the running camera.
+        let mut order: Vec<&PathBuf> = files.iter().collect();
+        order.sort_by_key(|f| !running.contains_key(*f));
+        for file in order {
             let once = |reported: &mut BTreeMap<PathBuf, String>, reason: String| {
                 if reported.get(file) != Some(&reason) {
                     reported.insert(file.clone(), reason.clone());
