@@ -490,28 +490,7 @@ impl Recordings {
     ) -> Result<OpenedRecordings, RecordingsError> {
         let mut plains = Vec::with_capacity(self.segments.len());
         for s in &self.segments {
-            let (actual, _) = veil_core::hash::sha256_file(&s.path).map_err(|source| {
-                if source.kind() == std::io::ErrorKind::NotFound {
-                    RecordingsError::Missing {
-                        path: s.path.clone(),
-                        index_line: s.index_line,
-                    }
-                } else {
-                    RecordingsError::Record(RecordError::Io {
-                        path: s.path.clone(),
-                        op: "read",
-                        source,
-                    })
-                }
-            })?;
-            if !actual.eq_ignore_ascii_case(&s.sha256) {
-                return Err(RecordingsError::Altered {
-                    path: s.path.clone(),
-                    expected: s.sha256.to_ascii_lowercase(),
-                    actual,
-                    index_line: s.index_line,
-                });
-            }
+            check_hash(s)?;
             plains.push(PlainInput::open(&s.path, key)?);
         }
         let memory = memory_file(
@@ -529,6 +508,13 @@ impl Recordings {
             })
             .collect();
         let report = concat_segments(&inputs, &path, keyframes)?;
+        // A plain segment was read twice, to hash it and to join it: it must not have
+        // changed in between (an encrypted one is authenticated by its decryption).
+        for (s, p) in self.segments.iter().zip(&plains) {
+            if p.encrypted().is_none() {
+                check_hash(s)?;
+            }
+        }
         let segments = self
             .segments
             .iter()
@@ -571,6 +557,33 @@ impl Recordings {
             _memory: memory,
         })
     }
+}
+
+/// Refuse a segment whose file is missing or whose SHA-256 is not the one recorded.
+fn check_hash(s: &Segment) -> Result<(), RecordingsError> {
+    let (actual, _) = veil_core::hash::sha256_file(&s.path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            RecordingsError::Missing {
+                path: s.path.clone(),
+                index_line: s.index_line,
+            }
+        } else {
+            RecordingsError::Record(RecordError::Io {
+                path: s.path.clone(),
+                op: "read",
+                source,
+            })
+        }
+    })?;
+    if !actual.eq_ignore_ascii_case(&s.sha256) {
+        return Err(RecordingsError::Altered {
+            path: s.path.clone(),
+            expected: s.sha256.to_ascii_lowercase(),
+            actual,
+            index_line: s.index_line,
+        });
+    }
+    Ok(())
 }
 
 /// The end of the last footage before the window and the start of the first after it.

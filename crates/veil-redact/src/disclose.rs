@@ -384,7 +384,7 @@ pub fn disclose(opts: &DiscloseOptions) -> Result<DiscloseReport, RedactError> {
     let plain = crate::footage::open_input(&opts.input, opts.key.as_deref())?;
 
     // Errors name the input as given, not its plaintext in memory.
-    let named = |e: RedactError| crate::footage::named(e, &plain);
+    let named = |e: RedactError| crate::footage::named_as(e, &plain, opts.recordings.as_ref());
     let copy = copy_or_reencode_lossless(
         plain.path(),
         &staged,

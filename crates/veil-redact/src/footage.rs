@@ -87,14 +87,26 @@ pub(crate) fn check_continuous(
 
 /// `e` naming the input as given where it names the plaintext in memory (a
 /// `/proc/self/fd` path means nothing to the operator).
-pub(crate) fn named(mut e: RedactError, plain: &PlainInput) -> RedactError {
+pub(crate) fn named(e: RedactError, plain: &PlainInput) -> RedactError {
+    named_as(e, plain, None)
+}
+
+/// [`named`], naming the joined stream of a camera's recordings (`recordings`) by its camera
+/// and window rather than its `/proc/self/fd` path in memory.
+pub(crate) fn named_as(
+    mut e: RedactError,
+    plain: &PlainInput,
+    recordings: Option<&veil_record::RecordingsRecord>,
+) -> RedactError {
     use veil_video::VideoError as V;
-    if plain.encrypted().is_none() {
-        return e;
-    }
+    let name = match recordings {
+        Some(r) => r.source_name(),
+        None if plain.encrypted().is_some() => plain.original().to_path_buf(),
+        None => return e,
+    };
     let fix = |p: &mut PathBuf| {
         if p == plain.path() {
-            *p = plain.original().to_path_buf();
+            *p = name.clone();
         }
     };
     match &mut e {

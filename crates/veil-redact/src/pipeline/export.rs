@@ -506,7 +506,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
         None => opts,
     };
     // Errors name the input as given, not its plaintext in memory.
-    export_from(opts, &plain).map_err(|e| crate::footage::named(e, &plain))
+    export_from(opts, &plain).map_err(|e| crate::footage::named_as(e, &plain, opts.recordings.as_ref()))
 }
 
 /// [`export`] of an opened input.
