@@ -217,11 +217,19 @@ fn four_cameras_from_a_directory_are_masked_independent_reloaded_and_counted() {
     let secret = base.join("cam-4.secret");
     std::fs::write(&secret, "admin:s3cr3t-pw\n").unwrap();
     std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    // cam-2 records encrypted to the site key (issue 27's encrypted recording).
+    let key = base.join("site.key");
+    let o = Command::new(redact_bin())
+        .args(["keys", "generate", "--encryption", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for (i, id) in ids.iter().enumerate() {
-        let creds = if *id == "cam-4" {
-            "credentials_file = \"../cam-4.secret\"\n"
-        } else {
-            ""
+        let creds = match *id {
+            "cam-4" => "credentials_file = \"../cam-4.secret\"\n",
+            "cam-2" => "encrypt_to = [\"../site.key.pub\"]\n",
+            _ => "",
         };
         camera_file(
             &cameras,
@@ -362,7 +370,23 @@ fn four_cameras_from_a_directory_are_masked_independent_reloaded_and_counted() {
         let entries = index(&dir, c);
         assert!(!entries.is_empty(), "{c}");
         for e in &entries {
-            let n = check_masked(&dir.join(c).join(&e.file), &pixels);
+            let mut path = dir.join(c).join(&e.file);
+            if *c == "cam-2" {
+                assert!(e.file.ends_with(".mp4.age") && e.key.is_some(), "{c}: {e:?}");
+                let plain = base.join(format!("{}.mp4", e.file));
+                let o = Command::new(redact_bin())
+                    .arg("decrypt")
+                    .arg(&path)
+                    .arg("--key")
+                    .arg(&key)
+                    .arg("-o")
+                    .arg(&plain)
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                path = plain;
+            }
+            let n = check_masked(&path, &pixels);
             assert_eq!(n, e.frames, "{c}/{}", e.file);
         }
         // cam-3 was restarted by its change (a gap), cam-4 lost its source.
