@@ -300,3 +300,7 @@ pub fn concat_segments(
         .map_err(|e| enc(dest, "cannot finish the joined stream", e))?;
     Ok(ConcatReport { spans, codec })
 }
+
+#[cfg(test)]
+#[path = "segments_tests.rs"]
+mod tests;
