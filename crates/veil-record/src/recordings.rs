@@ -375,9 +375,11 @@ impl Recordings {
                 ),
             });
         }
-        // The index is read under its lock, so that a line being rewritten by retention is
-        // never read half way; its hash is the one of the text read.
-        let (entries, sha256) = index.locked(|i| {
+        // The index is read under its lock, so that it does not change between reading it
+        // and hashing it. A reader that may not write in the camera directory (an operator
+        // account reading footage) cannot take the lock; it reads without: the recorder
+        // appends whole lines and retention replaces the file by a rename.
+        let read = |i: &Index| -> Result<_, RecordError> {
             let entries = i.read_numbered()?;
             let (sha, _) = veil_core::hash::sha256_file(&i.path()).map_err(|source| RecordError::Io {
                 path: i.path(),
@@ -385,7 +387,15 @@ impl Recordings {
                 source,
             })?;
             Ok((entries, sha))
-        })?;
+        };
+        let (entries, sha256) = match index.locked(read) {
+            Err(RecordError::Io {
+                op: "open the index lock",
+                source,
+                ..
+            }) if source.kind() == std::io::ErrorKind::PermissionDenied => read(&index)?,
+            other => other?,
+        };
         let mut segments = Vec::new();
         let mut holes = Vec::new();
         for (line, e) in &entries {
