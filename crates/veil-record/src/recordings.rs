@@ -219,8 +219,37 @@ pub struct IndexFile {
     pub sha256: String,
 }
 
-/// A camera's footage for a wall-clock window: the segments that cover it, in order, and
-/// its holes. See the [module documentation](self).
+/// A camera's footage for a wall-clock window: the segments that cover it, in order, each
+/// with its wall-clock start and recorded SHA-256, and every hole in the window (a recorder
+/// gap, a segment deleted by retention with when and why, time not covered at all).
+///
+/// [`Recordings::from_index`] builds it from the recorder's `DIR/<camera>/index.jsonl`; an
+/// NVR with its own storage builds it with [`Recordings::new`]. [`Recordings::open`] checks
+/// every segment against its SHA-256 before any of its frames is used (altered, missing:
+/// refused, naming it), decrypts encrypted segments in memory ([`PlainInput`]) and joins the
+/// recorded packets into one stream with continuous timestamps, in memory; every reader
+/// (analysis, export, disclosure, detection) reads it like a file, and
+/// [`RecordingsRecord`] maps its seconds to the wall clock and to the segments for
+/// manifests and audit entries. Holes are reported, never refused; a window that touches no
+/// recording is an error naming the nearest recorded times.
+///
+/// ```no_run
+/// use veil_audit::Timestamp;
+/// use veil_record::{Recordings, WallWindow};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let window = WallWindow {
+///     from: Timestamp::parse("2026-03-01T14:05:00+01:00")?,
+///     to: Timestamp::parse("2026-03-01T14:20:00+01:00")?,
+/// };
+/// let list = Recordings::from_index("/srv/veil".as_ref(), "entrance", window)?;
+/// for hole in list.holes() {
+///     eprintln!("hole: {hole}");
+/// }
+/// let opened = list.open(Some("site.key".as_ref()))?;
+/// let (from, to) = opened.window(); // seconds of the joined stream at opened.path()
+/// # let _ = (from, to);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recordings {
     camera: String,
