@@ -35,8 +35,29 @@ pub struct DetectArgs {
     #[arg(long, value_name = "PX", default_value_t = veil::detect::DEFAULT_MIN_PERSON,
           value_parser = clap::value_parser!(u32).range(16..=4096))]
     pub min_person: u32,
+    /// Activity gating: a frame is left unsearched only when it shows the same scene (within
+    /// sensor noise and slow light changes) as the last full search that found nobody, with
+    /// no track alive; the first frame, every frame that changed and every frame while a
+    /// track lives are searched, and a full search runs every SECONDS whatever is skipped.
+    /// `off`: search every frame.
+    #[arg(long, value_name = "SECONDS|off", default_value = "1", value_parser = parse_interval)]
+    pub full_search_every: Interval,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// `--full-search-every`: seconds, or off.
+#[derive(Debug, Clone, Copy)]
+pub struct Interval(Option<f64>);
+
+fn parse_interval(s: &str) -> Result<Interval, String> {
+    if s == "off" {
+        return Ok(Interval(None));
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(Interval(Some(v))),
+        _ => Err(format!("{s:?} is not a number of seconds in (0, 3600] or off")),
+    }
 }
 
 impl DetectArgs {
@@ -45,6 +66,7 @@ impl DetectArgs {
             every: self.every,
             min_face: self.min_face,
             min_person: self.min_person,
+            full_search_every: self.full_search_every.0,
             ..DetectOptions::default()
         };
         self.model.apply(&mut o);
@@ -248,9 +270,10 @@ pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     bar.finish();
     outputs.publish()?;
     crate::note!(
-        "analysed {} frame(s) of {}: {} person track(s), {} face-only track(s) -> {}",
+        "analysed {} frame(s) of {} ({} unchanged empty scene, not searched): {} person track(s), {} face-only track(s) -> {}",
         report.frames,
         source.name().display(),
+        report.frames_skipped,
         report.person_tracks,
         report.face_tracks,
         args.output.display()

@@ -95,6 +95,14 @@ pub struct DetectOptions {
     /// Of the frames detected, run the person detector on every n-th frame only (1 = every frame; the tracker
     /// interpolates between). Faces are detected on every frame regardless. Default 1.
     pub person_every: u32,
+    /// Activity gating, in seconds: `Some(s)` leaves a frame unsearched only when it shows
+    /// the same scene (within sensor noise and slow light changes) as the last frame searched
+    /// in full with nobody found and no track alive, and runs a full search at least every
+    /// `s` seconds whatever is skipped; the first frame, every frame that changed and every
+    /// frame while a track lives (coasting included) are searched. `None`: every frame the
+    /// detectors are due on is searched. Default `Some(1.0)`; recorded in the tracks file
+    /// and the manifest.
+    pub full_search_every: Option<f64>,
     /// ONNX Runtime intra-op threads of each detector. The two detectors run in separate
     /// pipeline stages at the same time, so the default is half the cores (at least 1).
     pub threads: usize,
@@ -131,6 +139,7 @@ impl Default for DetectOptions {
             min_person: veil_detect::DEFAULT_MIN_PERSON,
             every: 1,
             person_every: 1,
+            full_search_every: Some(1.0),
             threads: (cores / 2).max(1),
             models_dir: None,
             fault: None,
@@ -252,6 +261,9 @@ pub struct AnalyzeReport {
     pub contact_sheet: Option<PathBuf>,
     /// Frames analysed.
     pub frames: u64,
+    /// Of them, frames the activity gate left unsearched (the empty background, see
+    /// [`DetectOptions::full_search_every`]).
+    pub frames_skipped: u64,
     /// First and last frame number analysed (see [`frame_number`]).
     pub frame_range: [u64; 2],
     /// Time of the first and last analysed frame, seconds from the start of the input.

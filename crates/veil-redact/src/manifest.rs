@@ -114,6 +114,11 @@ pub struct ManifestSettings {
     /// for `face_threshold`).
     #[serde(default)]
     pub person_every: Option<u32>,
+    /// The analysis's activity gate: a full search at least every this many seconds, frames
+    /// between left unsearched only where they showed the empty background (`None`: every
+    /// frame due was searched, or an older Veil).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_search_every: Option<f64>,
 }
 
 /// Counts of what was processed.

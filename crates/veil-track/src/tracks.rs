@@ -479,6 +479,11 @@ pub struct Provenance {
     pub every: Option<u32>,
     /// Of the frames detected, the person detector ran on every `person_every`-th.
     pub person_every: Option<u32>,
+    /// Activity gating: a frame was left unsearched only when it showed the same scene as
+    /// one searched in full with nobody found and no track alive, and a full search ran at
+    /// least every `full_search_every` seconds whatever was skipped. `None`: every frame
+    /// the detectors were due on was searched (gating off, or a file of an older Veil).
+    pub full_search_every: Option<f64>,
 }
 
 impl Provenance {
@@ -496,6 +501,11 @@ impl Provenance {
             if n == Some(0) {
                 return Err(format!("{name} is 0 (at least 1)"));
             }
+        }
+        if let Some(s) = self.full_search_every.filter(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(format!(
+                "full_search_every {s} is not a positive number of seconds"
+            ));
         }
         if self.veil_version.as_deref().is_some_and(str::is_empty) {
             return Err("veil_version is empty".into());

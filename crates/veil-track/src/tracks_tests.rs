@@ -285,6 +285,7 @@ fn provenance() -> Provenance {
         person_threshold: Some(0.5),
         every: Some(6),
         person_every: Some(2),
+        full_search_every: Some(1.0),
     }
 }
 
@@ -300,7 +301,7 @@ fn provenance_round_trips_and_older_files_load_without_it() {
     let with = SAMPLE_JSON.replace(
         r#""fps":25.0,"#,
         &format!(
-            r#""fps":25.0,"veil_version":"0.1.0","models":[{{"name":"centerface","file":"centerface.onnx","sha256":"{HASH}"}}],"face_threshold":0.25,"person_threshold":0.5,"every":6,"person_every":2,"#
+            r#""fps":25.0,"veil_version":"0.1.0","models":[{{"name":"centerface","file":"centerface.onnx","sha256":"{HASH}"}}],"face_threshold":0.25,"person_threshold":0.5,"every":6,"person_every":2,"full_search_every":1.0,"#
         ),
     );
     assert_eq!(json, with);
@@ -336,6 +337,7 @@ fn bad_provenance_is_refused() {
     for (extra, needle) in [
         (r#""every":0"#, "every is 0"),
         (r#""person_every":0"#, "person_every is 0"),
+        (r#""full_search_every":-1.0"#, "full_search_every -1"),
         (r#""face_threshold":1.5"#, "face_threshold 1.5"),
         (r#""person_threshold":-0.1"#, "person_threshold -0.1"),
         (r#""veil_version":"""#, "veil_version"),
@@ -360,13 +362,24 @@ fn bad_provenance_is_refused() {
     }
     // The setter checks the same and leaves the document unchanged.
     let mut t = sample_tracks();
-    let bad = Provenance {
-        every: Some(0),
-        ..provenance()
-    };
-    assert!(matches!(
-        t.set_provenance(bad),
-        Err(TrackError::InvalidTrack { .. })
-    ));
+    for bad in [
+        Provenance {
+            every: Some(0),
+            ..provenance()
+        },
+        Provenance {
+            full_search_every: Some(0.0),
+            ..provenance()
+        },
+        Provenance {
+            full_search_every: Some(f64::NAN),
+            ..provenance()
+        },
+    ] {
+        assert!(matches!(
+            t.set_provenance(bad),
+            Err(TrackError::InvalidTrack { .. })
+        ));
+    }
     assert_eq!(t, sample_tracks());
 }

@@ -44,6 +44,8 @@ struct TracksRef<'a> {
     every: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     person_every: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    full_search_every: Option<f64>,
     tracks: &'a [Track],
     events: &'a [IdentityEvent],
 }
@@ -75,6 +77,8 @@ struct TracksWire {
     every: Option<u32>,
     #[serde(default)]
     person_every: Option<u32>,
+    #[serde(default)]
+    full_search_every: Option<f64>,
     tracks: Vec<TrackWire>,
     #[serde(default)]
     events: Option<Vec<IdentityEvent>>,
@@ -117,6 +121,7 @@ impl Serialize for Tracks {
             person_threshold: self.provenance.person_threshold,
             every: self.provenance.every,
             person_every: self.provenance.person_every,
+            full_search_every: self.provenance.full_search_every,
             tracks: &self.tracks,
             events: &self.events,
         }
@@ -254,6 +259,7 @@ impl Tracks {
             person_threshold: w.person_threshold,
             every: w.every,
             person_every: w.person_every,
+            full_search_every: w.full_search_every,
         }
         .checked()?;
         let mut t = Tracks {

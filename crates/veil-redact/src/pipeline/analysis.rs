@@ -11,6 +11,7 @@ use veil_detect::{CenterFace, Detector, FaceSearch, NanoDet, PersonSearch};
 use veil_track::{Appearance, DetectorModel, Provenance, Tracker, Tracks};
 use veil_video::DecodedFrame;
 
+use super::activity::{FaceStep, Feedback, Gate, Luma, Verdict};
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
 use crate::outputs::{check_distinct, Staging};
 use crate::sheet::{self, Thumb};
@@ -40,6 +41,8 @@ pub(super) struct Analysis {
     pub(super) tracks: Tracks,
     pub(super) thumbs: HashMap<u64, Thumb>,
     pub(super) frames: u64,
+    /// Frames the activity gate left unsearched (they show the empty background).
+    pub(super) skipped: u64,
     pub(super) range: [u64; 2],
     pub(super) span: [f64; 2],
     pub(super) models: Vec<ModelRecord>,
@@ -83,6 +86,14 @@ fn check_detect(det: &DetectOptions, tcfg: &TrackerConfig, pad_frames: u64) -> R
             ),
         });
     }
+    if det.full_search_every.is_some_and(|s| !(s > 0.0 && s <= 3600.0)) {
+        return Err(RedactError::InvalidOption {
+            reason: format!(
+                "full search interval {:?} s outside (0, 3600]",
+                det.full_search_every.unwrap_or_default()
+            ),
+        });
+    }
     if det.person_every == 0 {
         return Err(RedactError::InvalidOption {
             reason: "person_every must be at least 1".into(),
@@ -98,30 +109,36 @@ fn check_detect(det: &DetectOptions, tcfg: &TrackerConfig, pad_frames: u64) -> R
 
 /// The two detectors of the analysis, built from the options.
 fn detectors(det: &DetectOptions) -> Result<(FaceSearch, PersonSearch), RedactError> {
-    let mut fb = CenterFace::builder()
-        .threads(det.threads)
-        .input_size(det.face_input);
     let mut pb = NanoDet::builder().threads(det.threads);
-    if let Some(t) = det.face_threshold {
-        fb = fb.threshold(t);
-    }
     if let Some(t) = det.person_threshold {
         pb = pb.threshold(t);
     }
     if let Some(dir) = &det.models_dir {
-        fb = fb.models_dir(dir);
         pb = pb.models_dir(dir);
     }
-    Ok((
-        FaceSearch::new(fb.build()?, det.min_face)?,
-        PersonSearch::new(pb.build()?, det.min_person)?,
-    ))
+    Ok((face_search(det)?, PersonSearch::new(pb.build()?, det.min_person)?))
+}
+
+/// The face search of the analysis, built from the options.
+fn face_search(det: &DetectOptions) -> Result<FaceSearch, RedactError> {
+    let mut fb = CenterFace::builder()
+        .threads(det.threads)
+        .input_size(det.face_input);
+    if let Some(t) = det.face_threshold {
+        fb = fb.threshold(t);
+    }
+    if let Some(dir) = &det.models_dir {
+        fb = fb.models_dir(dir);
+    }
+    Ok(FaceSearch::new(fb.build()?, det.min_face)?)
 }
 
 /// Where the analysis has got to, kept by its last stage.
 #[derive(Default)]
 struct Seen {
     frames: u64,
+    /// Frames the face stage skipped that the tracking stage searched after all.
+    rescued: u64,
     range: [u64; 2],
     span: [f64; 2],
 }
@@ -151,6 +168,7 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
         person_threshold: Some(persons.detector().threshold()),
         every: Some(det.every),
         person_every: Some(det.person_every),
+        full_search_every: det.full_search_every,
     };
     let info = reader.info().clone();
     let fps = fps_of(&info);
@@ -181,7 +199,12 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
     let mut stages = StageTimes::default();
     let mut seen = Seen::default();
     let (tx_dec, rx_dec) = sync_channel::<(u64, DecodedFrame, bool)>(DEPTH);
-    let (tx_face, rx_face) = sync_channel::<(u64, DecodedFrame, Option<Vec<Detection>>)>(DEPTH);
+    let (tx_face, rx_face) = sync_channel::<(u64, DecodedFrame, FaceStep)>(DEPTH);
+    // The activity gate (see `activity`): the face stage decides, the tracking stage tells it
+    // what it found.
+    let feedback = Feedback::new(plan.tracker.max_age);
+    let fb = &feedback;
+    let mut gate = det.full_search_every.map(Gate::new);
     let decode = move || -> Result<f64, RedactError> {
         let mut reader = reader;
         let mut clock = FrameClock::new(fps);
@@ -209,7 +232,7 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
         }
         Ok(busy.0)
     };
-    let face_stage = move || -> Result<f64, RedactError> {
+    let face_stage = move || -> Result<(f64, u64), RedactError> {
         let mut busy = Busy::default();
         // The search's sweep and recent faces count frames, not searches: it is told how
         // many frames passed since the last one it saw.
@@ -218,19 +241,47 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
             if face_fault == Some(i as u64) {
                 return Err(injected("CenterFace", i));
             }
-            let d = if detect {
+            let step = if detect {
                 let view = f.frame_ref()?;
-                let passed = last.map_or(1, |l| n.saturating_sub(l));
-                last = Some(n);
-                Some(busy.time(|| faces.detect_after(&view, passed))?)
+                let (verdict, luma) = match gate.as_mut() {
+                    None => (
+                        Verdict::Search {
+                            full: false,
+                            renew: false,
+                        },
+                        None,
+                    ),
+                    Some(g) => {
+                        let luma = busy.time(|| Luma::of(&view));
+                        (g.decide(fb, (n, f.time()), &luma), Some(luma))
+                    }
+                };
+                match (verdict, luma) {
+                    (Verdict::Skip, Some(luma)) => FaceStep::Skipped(luma),
+                    (v, luma) => {
+                        // Only the gate skips, and it has the block means: anything else is
+                        // searched.
+                        let (full, renew) = match v {
+                            Verdict::Search { full, renew } => (full, renew),
+                            Verdict::Skip => (true, false),
+                        };
+                        let passed = last.map_or(1, |l| n.saturating_sub(l));
+                        last = Some(n);
+                        FaceStep::Searched {
+                            faces: busy.time(|| faces.detect_after(&view, passed))?,
+                            full,
+                            renew: luma.filter(|_| renew),
+                        }
+                    }
+                }
             } else {
-                None
+                FaceStep::Between
             };
-            if tx_face.send((n, f, d)).is_err() {
+            if tx_face.send((n, f, step)).is_err() {
                 break;
             }
         }
-        Ok(busy.0)
+        Ok((busy.0, gate.as_ref().map_or(0, Gate::skipped)))
     };
     let track_stage = || -> Result<(), RedactError> {
         let mut dets: Vec<Detection> = Vec::new();
@@ -238,7 +289,10 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
         let mut ids: Vec<Option<u64>> = Vec::new();
         let mut person_countdown = 0u64;
         let mut person_last: Option<u64> = None;
-        for (n, f, face_dets) in rx_face {
+        // A face search of this stage's own, for frames the face stage skipped that must be
+        // searched after all (loaded when first needed: it rarely is).
+        let mut rescue: Option<(FaceSearch, u64)> = None;
+        for (n, f, step) in rx_face {
             if person_fault == Some(seen.frames) {
                 return Err(injected("NanoDet", seen.frames as usize));
             }
@@ -251,12 +305,30 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
             seen.frames += 1;
             Progress::report(plan.progress, Pass::Analysis, seen.frames, total);
             // Frames between detections are left to the tracker's interpolation and
-            // temporal padding.
-            let Some(face_dets) = face_dets else { continue };
+            // temporal padding; frames the gate skipped show the empty background, as checked
+            // here with every earlier frame's detections known.
             let view = f.frame_ref()?;
+            let (face_dets, full, renew) = match step {
+                FaceStep::Between => continue,
+                FaceStep::Skipped(luma) if !fb.must_search(n, &luma) => continue,
+                FaceStep::Skipped(_) => {
+                    seen.rescued += 1;
+                    let t = Instant::now();
+                    let (search, last) = match rescue.as_mut() {
+                        Some(r) => r,
+                        None => rescue.insert((face_search(det)?, n)),
+                    };
+                    let passed = n.saturating_sub(*last).max(1);
+                    *last = n;
+                    let found = search.detect_after(&view, passed)?;
+                    stages.faces += t.elapsed().as_secs_f64();
+                    (found, true, None)
+                }
+                FaceStep::Searched { faces, full, renew } => (faces, full, renew),
+            };
             dets.clear();
             dets.extend(face_dets);
-            if person_countdown == 0 {
+            if person_countdown == 0 || full {
                 let t = Instant::now();
                 let passed = person_last.map_or(1, |l| n.saturating_sub(l));
                 person_last = Some(n);
@@ -265,6 +337,8 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
                 person_countdown = person_every;
             }
             person_countdown -= 1;
+            // Both detectors ran on a renewing search (`full`).
+            fb.searched(n, !dets.is_empty(), renew.filter(|_| dets.is_empty()));
             let t = Instant::now();
             // Clothing descriptors of the persons (never of faces), for identity links.
             looks.clear();
@@ -287,10 +361,10 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
         }
         Ok(())
     };
-    let (decode_busy, faces_busy, ()) =
+    let (decode_busy, (faces_busy, skipped), ()) =
         three_stages(("decoding", decode), ("face detection", face_stage), track_stage)?;
     stages.decode = decode_busy;
-    stages.faces = faces_busy;
+    stages.faces += faces_busy;
     if seen.frames == 0 {
         return Err(RedactError::EmptyWindow {
             path: plan.input.to_path_buf(),
@@ -311,6 +385,7 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
         tracks,
         thumbs,
         frames: seen.frames,
+        skipped: skipped - seen.rescued,
         range: seen.range,
         span: seen.span,
         models,
@@ -439,6 +514,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         tracks_path: opts.tracks_out.clone(),
         contact_sheet: opts.contact_sheet.clone(),
         frames: a.frames,
+        frames_skipped: a.skipped,
         frame_range: a.range,
         time_span: a.span,
         models: a.models,

@@ -406,6 +406,7 @@ impl Manifest {
                 person_threshold: made.person_threshold,
                 every: made.every,
                 person_every: made.person_every,
+                full_search_every: made.full_search_every,
             },
             counts: ManifestCounts {
                 frames: stats.frames,

@@ -7,11 +7,13 @@
 //! around it then stop, and the encoder only finishes (renames its temporary file onto the
 //! destination) after every upstream stage has ended without error.
 //!
+//! - `activity`: the activity gate of pass 1 (the detectors run where something can be);
 //! - `stages`: the three-stage runner, busy timers, the frame clock;
 //! - `analysis`: pass 1 and [`analyze`];
 //! - `checks`: whether a tracks file may be used for an export;
 //! - `export`: the export plan, pass 2, the manifest and [`export`].
 
+mod activity;
 mod analysis;
 mod checks;
 mod export;
