@@ -429,7 +429,7 @@ fn an_altered_segment_is_refused_naming_it_and_a_window_without_footage_names_th
 }
 
 #[test]
-fn a_window_over_a_deleted_segment_lists_the_hole_and_delivers_the_rest() {
+fn a_window_over_a_deleted_segment_lists_the_hole_delivers_the_rest_and_keeps_nobody_across_it() {
     let base = scratch("recordings-deleted");
     let (dir, entries) = record_clip(&base);
     // An erasure request for the middle segment, carried out by `redact retention apply`.
@@ -492,22 +492,62 @@ fn a_window_over_a_deleted_segment_lists_the_hole_and_delivers_the_rest() {
     assert_eq!(h["to"], entries[1].end.to_string());
     assert!(h["reason"].as_str().unwrap().contains("E-31"), "{h}");
     assert!(h["deleted_at"].is_string());
-    // Nobody is kept visible across the hole: the pictures on either side do not continue.
-    let o = over_recordings(
-        "export",
-        &dir,
-        &from,
-        &to,
-        &[
-            os("--keep-at"),
-            os(&format!("{}@400,300", plus(entries[0].start, 1000))),
-            os("-o"),
-            base.join("k.mp4").as_os_str(),
-        ],
+    // A requester is kept on one side of the hole, never on both: the pictures on either
+    // side do not continue, so a person after it may be someone else.
+    let tracks = base.join("tracks.json");
+    let o = over_recordings("analyze", &dir, &from, &to, &[os("-o"), tracks.as_os_str()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = manifest(&tracks);
+    let persons: Vec<&Value> = t["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|tr| tr["class"] == "person")
+        .collect();
+    // Frame 50 of the joined stream is the third segment's first frame.
+    let before = persons
+        .iter()
+        .find(|tr| tr["last_frame"].as_u64().unwrap() < 40)
+        .expect("a person seen only before the hole")["id"]
+        .as_u64()
+        .unwrap();
+    let after = persons
+        .iter()
+        .find(|tr| tr["first_frame"].as_u64().unwrap() >= 50)
+        .expect("a person seen only after the hole")["id"]
+        .as_u64()
+        .unwrap();
+    let keep = |ids: &str, out: &Path| {
+        over_recordings(
+            "export",
+            &dir,
+            &from,
+            &to,
+            &[
+                os("--tracks"),
+                tracks.as_os_str(),
+                os("--keep-track"),
+                os(ids),
+                os("-o"),
+                out.as_os_str(),
+            ],
+        )
+    };
+    let both = base.join("both.mp4");
+    let o = keep(&format!("{before},{after}"), &both);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("both sides of a hole") && err.contains(&entries[1].end.to_string()),
+        "{err}"
     );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("hole"), "{}", stderr(&o));
-    assert!(!base.join("k.mp4").exists());
+    assert!(!both.exists());
+    let one = base.join("one.mp4");
+    let o = keep(&before.to_string(), &one);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = manifest(&base.join("one.mp4.manifest.json"));
+    assert_eq!(m["requester_tracks"], serde_json::json!([before]));
+    assert_eq!(m["counts"]["frames"], 100);
     std::fs::remove_dir_all(base).unwrap();
 }
 

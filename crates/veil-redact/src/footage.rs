@@ -53,24 +53,36 @@ pub(crate) fn record_input(
     hash
 }
 
-/// Refuse to keep anyone visible across a break in recordings read as one stream: on
-/// either side of a hole the pictures are not continuous, and a track (or a tracklet linked
-/// by motion) that seems to go on across it may be a bystander standing where the requester
-/// stood. Fail closed: such an export is refused, naming the stretches that can be exported
-/// one by one; `--keep-none` (everyone redacted) goes on across holes.
-pub(crate) fn check_continuous(
+/// Refuse to keep the requester visible on both sides of a break in recordings read as one
+/// stream: on either side of a hole the pictures are not continuous, and a track (or a
+/// tracklet linked by motion) that seems to go on across it may be a bystander standing
+/// where the requester stood. Fail closed: such an export is refused, naming the hole, and
+/// the stretches on either side can be exported one by one. A requester kept on one side
+/// only, and `--keep-none`, go on across holes (everyone else is redacted either way).
+pub(crate) fn check_keep_continuous(
     recordings: Option<&veil_record::RecordingsRecord>,
-    keeps_someone: bool,
-    window: (Option<f64>, Option<f64>),
+    keep: &crate::KeepSet,
+    tracks: &veil_track::Tracks,
 ) -> Result<(), RedactError> {
-    let Some(r) = recordings.filter(|_| keeps_someone) else {
+    let Some(r) = recordings else {
         return Ok(());
     };
-    let (from, to) = (window.0.unwrap_or(0.0), window.1.unwrap_or(f64::INFINITY));
+    let kept: Vec<(u64, u64)> = keep
+        .tracklets
+        .iter()
+        .filter_map(|id| tracks.tracklet(*id))
+        .map(|t| (t.start, t.end))
+        .collect();
+    let (Some(first), Some(last)) = (kept.iter().map(|k| k.0).min(), kept.iter().map(|k| k.1).max()) else {
+        return Ok(());
+    };
     let breaks: Vec<String> = r
         .discontinuities()
         .into_iter()
-        .filter(|(t, _)| *t > from && *t < to)
+        .filter(|(t, _)| {
+            let d = crate::frame_number(*t, tracks.fps());
+            first < d && d <= last
+        })
         .map(|(_, w)| format!("{} .. {}", w.from, w.to))
         .collect();
     if breaks.is_empty() {
@@ -78,7 +90,9 @@ pub(crate) fn check_continuous(
     }
     Err(RedactError::InvalidOption {
         reason: format!(
-            "the window of camera {} has no footage at {}: a person cannot be followed across a hole, so nobody is kept visible across one; export the stretches before and after it separately (or --keep-none)",
+            "the requester would be kept on both sides of a hole in the recordings of camera {} ({}): \
+             a person cannot be followed across a hole, so the one after it may be someone else; \
+             export the stretches before and after it separately",
             r.camera,
             breaks.join(", ")
         ),

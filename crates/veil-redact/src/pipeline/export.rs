@@ -484,8 +484,6 @@ fn operator_tracklets(opts: &ExportOptions) -> Vec<crate::OperatorTracklet> {
 /// error no output file, manifest, review strip or tracks file of this export is left at
 /// their destinations, and no file this export did not create is removed.
 pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
-    let keeps = !matches!(opts.requester, crate::Requester::None) || !opts.keep_tracklets.is_empty();
-    crate::footage::check_continuous(opts.recordings.as_ref(), keeps, (opts.from, opts.to))?;
     // Encrypted footage is read from memory (`key`); the manifest names the input as given.
     let plain = crate::footage::open_input(&opts.input, opts.key.as_deref())?;
     let decrypted;
@@ -513,6 +511,7 @@ pub fn export(opts: &ExportOptions) -> Result<ExportReport, RedactError> {
 /// [`export`] of an opened input.
 fn export_from(opts: &ExportOptions, plain: &veil_record::PlainInput) -> Result<ExportReport, RedactError> {
     let mut plan = ExportPlan::prepare(opts)?;
+    crate::footage::check_keep_continuous(opts.recordings.as_ref(), &plan.keep, &plan.tracks)?;
     plan.input_hash = crate::footage::record_input(plain, plan.input_hash, opts.recordings.as_ref());
     let run = plan.run()?;
     if let Some(p) = &plan.staged.review {
