@@ -12,7 +12,8 @@
 # Steps (each can be run alone, see its header): env.sh (machine, versions), kernels.sh
 # (criterion benches + masking kernels vs memset/memcpy/OpenCV), mask_e2e.sh (`redact mask` vs
 # the FFmpeg CLI), export.sh (`redact export` vs deface: fps, recall, precision, scaling,
-# memory), record.sh (`redact record`: cores and bytes per hour of a 1080p25 camera). Results are JSON lines in target/bench-results/; report.py turns them into the
+# memory), record.sh (`redact record`: cores and bytes per hour of a 1080p25 camera),
+# empty_busy.sh (`redact analyze` on a mostly empty 10-minute clip and on its busy 40 s). Results are JSON lines in target/bench-results/; report.py turns them into the
 # Markdown and the charts. Comparison tools come from PyPI into venvs under target/:
 # opencv-python-headless + matplotlib (bench-venv) and deface 1.5 (deface-venv).
 set -euo pipefail
@@ -61,7 +62,7 @@ fi
 
 # BENCH_STEPS: the steps to run (default all); BENCHMARKS.md names the steps left out, and
 # their sections and goals are absent from it.
-ALL_STEPS="kernels mask_e2e gst export record"
+ALL_STEPS="kernels mask_e2e gst export record empty_busy"
 STEPS=${BENCH_STEPS:-$ALL_STEPS}
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
