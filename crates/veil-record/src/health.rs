@@ -6,7 +6,10 @@
 //! stream offset from there. When the recorder cannot keep up (the encoder is too slow for
 //! the machine), frames queue in the network and the decoder, and a frame's place on the
 //! wall clock falls further and further behind the wall clock when it is recorded: that
-//! difference is the lag. Past [`LAG_LIMIT`] the camera is *behind*: a warning at once
+//! difference is the lag. It is measured from the live edge: whenever the recorder had to
+//! wait a whole frame interval for a frame (nothing was queued), that frame's offset is the
+//! baseline, so the camera's clock drifting from the recorder's (tens of ppm, seconds a day)
+//! is not counted as lag. Past [`LAG_LIMIT`] the camera is *behind*: a warning at once
 //! ([`crate::Event::Lagging`]), a `note` in the audit log with the window (the frame's
 //! time to the time it was recorded) and the lag, a mark in the index (a [`crate::Gap`]
 //! with `lag_ms`: no footage is missing there, it is recorded late), and load is shed. It
@@ -51,6 +54,10 @@ pub(crate) struct Health {
     prev_t: Option<i64>,
     /// The lag last marked, while behind.
     marked: Option<i64>,
+    /// Wall clock minus the frames' place on it (ms) at the live edge: the offset of a frame
+    /// the recorder had to wait for. A camera's clock drifts from the recorder's (tens of
+    /// ppm: seconds a day), which would otherwise count as lag on a long connection.
+    baseline: i64,
 }
 
 impl Health {
@@ -59,6 +66,7 @@ impl Health {
             frame_ms: frame_ms.max(1),
             prev_t: None,
             marked: None,
+            baseline: 0,
         }
     }
 
@@ -74,10 +82,25 @@ impl Health {
         }
     }
 
-    /// The lag of a frame placed at `t_ms` and recorded at `now_ms`, and whether it makes
-    /// the camera behind (first past [`LAG_LIMIT`], then each doubling) or caught up.
-    pub(crate) fn lag(&mut self, t_ms: i64, now_ms: i64) -> Verdict {
-        let lag = (now_ms - t_ms).max(0);
+    /// The lag of a frame placed at `t_ms` and recorded at `now_ms` (`at_edge`: the
+    /// recorder waited a whole frame interval or more for it, so nothing was queued: it is
+    /// at the live edge, and the offset there is the baseline), and whether it makes the
+    /// camera behind (first past [`LAG_LIMIT`], then each doubling) or caught up.
+    pub(crate) fn lag(&mut self, t_ms: i64, now_ms: i64, at_edge: bool) -> (i64, Verdict) {
+        let offset = now_ms - t_ms;
+        if at_edge || offset < self.baseline {
+            self.baseline = offset;
+        }
+        let lag = offset - self.baseline;
+        (lag, self.verdict(lag))
+    }
+
+    /// The lag of footage ending at `end_ms` at `now_ms`.
+    pub(crate) fn lag_at(&self, end_ms: i64, now_ms: i64) -> i64 {
+        (now_ms - end_ms - self.baseline).max(0)
+    }
+
+    fn verdict(&mut self, lag: i64) -> Verdict {
         let limit = LAG_LIMIT.as_millis() as i64;
         match self.marked {
             None if lag > limit => {
@@ -279,10 +302,15 @@ impl crate::Recorder {
     /// the frames the camera sent since, queued and never recorded, are lost; warned,
     /// counted and noted in the audit log with their window (the next run's index records
     /// the time from `end_ms` as a gap).
-    pub(crate) fn stopped_behind(&self, end_ms: i64, frame_ms: i64, on_event: &mut dyn FnMut(&crate::Event)) {
-        use crate::segment::{ms, ts};
-        let now = ms(veil_audit::Timestamp::now());
-        let lag = now - end_ms;
+    pub(crate) fn stopped_behind(
+        &self,
+        end_ms: i64,
+        lag: i64,
+        frame_ms: i64,
+        on_event: &mut dyn FnMut(&crate::Event),
+    ) {
+        use crate::segment::ts;
+        let now = end_ms + lag;
         if lag <= LAG_LIMIT.as_millis() as i64 {
             return;
         }
@@ -328,12 +356,29 @@ mod tests {
     #[test]
     fn lag_is_marked_past_the_limit_then_at_each_doubling_then_caught_up() {
         let mut h = Health::new(100);
-        assert_eq!(h.lag(0, 1_000), Verdict::Fine);
-        assert_eq!(h.lag(100, 2_200), Verdict::Behind { lag_ms: 2_100 });
-        assert_eq!(h.lag(200, 4_000), Verdict::Fine);
-        assert_eq!(h.lag(300, 4_600), Verdict::Behind { lag_ms: 4_300 });
-        assert_eq!(h.lag(400, 1_300), Verdict::CaughtUp);
-        assert_eq!(h.lag(500, 1_400), Verdict::Fine);
+        let v = |h: &mut Health, t, now| h.lag(t, now, false).1;
+        assert_eq!(v(&mut h, 0, 1_000), Verdict::Fine);
+        assert_eq!(v(&mut h, 100, 2_200), Verdict::Behind { lag_ms: 2_100 });
+        assert_eq!(v(&mut h, 200, 4_000), Verdict::Fine);
+        assert_eq!(v(&mut h, 300, 4_600), Verdict::Behind { lag_ms: 4_300 });
+        assert_eq!(v(&mut h, 400, 1_300), Verdict::CaughtUp);
+        assert_eq!(v(&mut h, 500, 1_400), Verdict::Fine);
+    }
+
+    #[test]
+    fn clock_drift_at_the_live_edge_is_no_lag() {
+        let mut h = Health::new(40);
+        // The camera's clock runs slow: frames it was waited for sit ever later on the wall.
+        assert_eq!(h.lag(0, 0, true), (0, Verdict::Fine));
+        assert_eq!(h.lag(3_600_000, 3_602_500, true), (0, Verdict::Fine));
+        // Then the recorder falls behind (frames queued, never waited for): that is lag.
+        assert_eq!(
+            h.lag(3_600_040, 3_605_000, false),
+            (2_460, Verdict::Behind { lag_ms: 2_460 })
+        );
+        assert_eq!(h.lag_at(3_600_080, 3_605_000), 2_420);
+        // A frame placed earlier than the baseline lowers it (no negative lag).
+        assert_eq!(h.lag(3_700_000, 3_600_000, false).0, 0);
     }
 
     #[test]

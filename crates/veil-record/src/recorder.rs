@@ -394,7 +394,11 @@ impl Recorder {
             if let Some(r) = self.stopping(deadline) {
                 break Ended::Stop(r);
             }
-            let mut frame = match reader.next_frame() {
+            let asked = Instant::now();
+            let next = reader.next_frame();
+            // Waited a frame interval or more: nothing was queued, this is the live edge.
+            let at_edge = asked.elapsed().as_millis() as i64 >= frame_ms;
+            let mut frame = match next {
                 Ok(Some(f)) => f,
                 Ok(None) => break Ended::Dropped(STREAM_ENDED.into()),
                 Err(e) if self.stop.load(Ordering::Relaxed) => {
@@ -427,7 +431,8 @@ impl Recorder {
             let missing = health.missing(t_ms);
             self.stats.frames_in.fetch_add(1 + missing, Ordering::Relaxed);
             self.stats.frames_lost.fetch_add(missing, Ordering::Relaxed);
-            self.stats.lag((now_ms - t_ms).max(0) as u64);
+            let (lag_ms, verdict) = health.lag(t_ms, now_ms, at_edge);
+            self.stats.lag(lag_ms.max(0) as u64);
             // The footage missing since the last drop ends here.
             let mut pending_gap = None;
             if let Some((from, why)) = outage.take() {
@@ -483,13 +488,13 @@ impl Recorder {
             } else if missing > 0 {
                 self.frames_lost(s, t_ms - missing as i64 * frame_ms, t_ms, missing, on_event);
             }
-            match health.lag(t_ms, now_ms) {
+            match verdict {
                 Verdict::Behind { lag_ms } => {
-                    if let Some(why) = self.behind(s, t_ms, now_ms, lag_ms, on_event) {
+                    if let Some(why) = self.behind(s, t_ms, t_ms + lag_ms, lag_ms, on_event) {
                         break Ended::Restart(why);
                     }
                 }
-                Verdict::CaughtUp => self.caught_up(now_ms - t_ms, on_event),
+                Verdict::CaughtUp => self.caught_up(lag_ms, on_event),
                 Verdict::Fine => {}
             }
             if let Some(d) = self.delay {
@@ -506,7 +511,8 @@ impl Recorder {
             self.summary_frames += 1;
         };
         if let (Ended::Stop(_), Some(s)) = (&ended, seg.as_ref()) {
-            self.stopped_behind(s.end_ms, frame_ms, on_event);
+            let lag = health.lag_at(s.end_ms, ms(Timestamp::now()));
+            self.stopped_behind(s.end_ms, lag, frame_ms, on_event);
         }
         if let Some(s) = seg.take() {
             self.segs.close(s, None, on_event)?;
