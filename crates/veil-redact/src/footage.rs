@@ -67,11 +67,13 @@ pub(crate) fn check_keep_continuous(
     let Some(r) = recordings else {
         return Ok(());
     };
+    // The kept tracklets, and the requester's face followed beyond them.
     let kept: Vec<(u64, u64)> = keep
         .tracklets
         .iter()
         .filter_map(|id| tracks.tracklet(*id))
         .map(|t| (t.start, t.end))
+        .chain(keep.face_frames())
         .collect();
     let (Some(first), Some(last)) = (kept.iter().map(|k| k.0).min(), kept.iter().map(|k| k.1).max()) else {
         return Ok(());

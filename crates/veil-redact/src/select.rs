@@ -136,6 +136,15 @@ pub struct KeepSet {
 }
 
 impl KeepSet {
+    /// The first and last frame of the faces kept beyond the kept tracklets (followed box to
+    /// box), if any.
+    pub(crate) fn face_frames(&self) -> Option<(u64, u64)> {
+        Some((
+            self.faces.iter().map(|f| f.0).min()?,
+            self.faces.iter().map(|f| f.0).max()?,
+        ))
+    }
+
     /// The track ids with at least one kept tracklet (sorted, unique).
     pub fn tracks(&self) -> Vec<u64> {
         let mut v: Vec<u64> = self.tracklets.iter().map(|t| t.track).collect();
