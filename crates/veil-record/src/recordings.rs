@@ -572,6 +572,7 @@ impl Recordings {
                 frames: span.frames,
                 encrypted: p.encrypted().is_some(),
                 stream: [span.first, span.end],
+                retimed: span.retimed,
                 output: None,
             })
             .collect();
@@ -703,6 +704,11 @@ pub struct SegmentUsed {
     pub encrypted: bool,
     /// Where it lies in the joined stream, in seconds (first frame, end of last).
     pub stream: [f64; 2],
+    /// Its timestamps jumped where the recorder lost frames, and its frames were read one
+    /// frame duration apart ([`veil_video::SegmentSpan::retimed`]): wall-clock times inside
+    /// it after the jump are early by the time lost (the lost frames are a hole).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retimed: bool,
     /// The part of the output that comes from it, in seconds of the output (set by the
     /// pipeline; `None`: nothing of it was delivered).
     #[serde(default, skip_serializing_if = "Option::is_none")]

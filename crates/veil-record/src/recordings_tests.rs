@@ -81,6 +81,7 @@ fn wall_clock_and_stream_seconds_map_across_a_hole() {
         frames: 100,
         encrypted: false,
         stream,
+        retimed: false,
         output: None,
     };
     let r = RecordingsRecord {

@@ -53,6 +53,11 @@ pub struct SegmentSpan {
     pub end: f64,
     /// Video packets (frames) copied from it.
     pub frames: u64,
+    /// Its timestamps jumped (frames the recorder lost: a camera's dropped packets), and its
+    /// frames were given one frame duration each, in order, so that the joined stream has no
+    /// gap a reader refuses as damage; the time lost is the recorder's to report (its index
+    /// marks it). Its pictures and packets are unchanged.
+    pub retimed: bool,
 }
 
 /// What [`concat_segments`] wrote.
@@ -110,6 +115,36 @@ fn shape(params: &ff::codec::Parameters) -> StreamShape {
             extradata,
         }
     }
+}
+
+/// Give `packets` (pts, dts, packet; decode order; output ticks) one frame duration each
+/// from `offset`, in presentation order, when their presentation times jump by more than one
+/// and a half frames somewhere; `false` (untouched) otherwise.
+fn retime(packets: &mut [(i64, i64, ff::Packet)], offset: i64, frame: i64) -> bool {
+    let mut order: Vec<i64> = packets.iter().map(|p| p.0).collect();
+    order.sort_unstable();
+    order.dedup();
+    if order.len() != packets.len() || order.windows(2).all(|w| 2 * (w[1] - w[0]) <= 3 * frame) {
+        return false;
+    }
+    for p in packets.iter_mut() {
+        // Its rank among the presentation times: `order` holds each once.
+        let rank = order.partition_point(|&t| t < p.0) as i64;
+        p.0 = offset + rank * frame;
+    }
+    // Decode times one frame apart, as far before the presentation times as the encoder's
+    // reordering needs (the same delay as before for a stream without jumps).
+    let delay = packets
+        .iter()
+        .enumerate()
+        .map(|(i, p)| i as i64 * frame - (p.0 - offset))
+        .max()
+        .unwrap_or(0)
+        .max(0);
+    for (i, p) in packets.iter_mut().enumerate() {
+        p.1 = offset + i as i64 * frame - delay;
+    }
+    true
 }
 
 /// Copy the video packets of `inputs`, in order, into the MP4 file `dest` (which may exist,
@@ -225,9 +260,8 @@ pub fn concat_segments(
             });
         }
         let shift = |t: i64| offset + (t - start).rescale(tb, ost_tb);
-        let mut end = offset;
-        let mut frames = 0u64;
-        let mut first_pts: Option<i64> = None;
+        // The segment's packets, read whole: their timestamps are judged before any is written.
+        let mut packets = Vec::new();
         loop {
             let mut pkt = ff::Packet::empty();
             match pkt.read(&mut ictx) {
@@ -255,7 +289,19 @@ pub fn concat_segments(
                     reason: "a video packet has no timestamp to join by".into(),
                 });
             };
-            let (pts, dts) = (shift(pts), shift(dts));
+            packets.push((shift(pts), shift(dts), pkt));
+        }
+        if packets.is_empty() {
+            return Err(VideoError::Truncated {
+                path: name,
+                reason: "no video data".into(),
+            });
+        }
+        let retimed = frame > 0 && retime(&mut packets, offset, frame);
+        let mut end = offset;
+        let mut frames = 0u64;
+        let mut first_pts: Option<i64> = None;
+        for (pts, dts, mut pkt) in packets {
             if last_dts.is_some_and(|l| dts <= l) {
                 return Err(VideoError::CopyUnsupported {
                     path: name,
@@ -264,6 +310,7 @@ pub fn concat_segments(
                 });
             }
             let duration = match pkt.duration().max(0).rescale(tb, ost_tb) {
+                _ if retimed => frame,
                 0 => frame,
                 d => d,
             };
@@ -282,17 +329,12 @@ pub fn concat_segments(
             pkt.write_interleaved(&mut out)
                 .map_err(|e| enc(dest, &format!("cannot write a packet of {}", name.display()), e))?;
         }
-        if frames == 0 {
-            return Err(VideoError::Truncated {
-                path: name,
-                reason: "no video data".into(),
-            });
-        }
         let secs = |t: i64| t as f64 * f64::from(ost_tb.numerator()) / f64::from(ost_tb.denominator());
         spans.push(SegmentSpan {
             first: secs(first_pts.unwrap_or(offset)),
             end: secs(end),
             frames,
+            retimed,
         });
         offset = end;
     }

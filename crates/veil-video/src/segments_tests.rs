@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::{copy_window, CopyOptions, ReadOptions, VideoReader};
+use ffmpeg_next as ff;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -110,4 +111,31 @@ fn a_segment_of_another_stream_is_refused_naming_it() {
     let e = concat_segments(&[], &dir.join("j.mp4"), Keyframes::default()).unwrap_err();
     assert!(matches!(e, VideoError::InvalidOption { .. }), "{e}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// (pts, dts) in decode order, as a B-frame encoder writes them: I0 P2 B1 P4 B3 ...
+fn decode_order(pts: &[i64]) -> Vec<(i64, i64, ff::Packet)> {
+    pts.iter()
+        .enumerate()
+        .map(|(i, &p)| (p, i as i64 * 10 - 10, ff::Packet::empty()))
+        .collect()
+}
+
+#[test]
+fn a_segment_whose_timestamps_jump_is_retimed_one_frame_apart_and_one_without_is_not() {
+    // Frame duration 10 ticks; frames 40 and 50 were lost (the jump from 30 to 60).
+    let mut jumpy = decode_order(&[0, 20, 10, 30, 70, 60, 80]);
+    assert!(retime(&mut jumpy, 1000, 10));
+    let pts: Vec<i64> = jumpy.iter().map(|p| p.0).collect();
+    assert_eq!(pts, [1000, 1020, 1010, 1030, 1050, 1040, 1060]);
+    let dts: Vec<i64> = jumpy.iter().map(|p| p.1).collect();
+    // One frame apart, never after the presentation time.
+    assert!(dts.windows(2).all(|w| w[1] - w[0] == 10), "{dts:?}");
+    assert!(jumpy.iter().all(|p| p.1 <= p.0), "{dts:?} {pts:?}");
+    let mut steady = decode_order(&[0, 20, 10, 40, 30, 50]);
+    assert!(!retime(&mut steady, 1000, 10));
+    assert_eq!(
+        steady.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [0, 20, 10, 40, 30, 50]
+    );
 }
