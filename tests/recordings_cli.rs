@@ -698,3 +698,78 @@ fn encrypted_segments_are_read_with_the_key_from_inside_a_segment() {
     }
     std::fs::remove_dir_all(base).unwrap();
 }
+
+#[test]
+fn a_segment_with_lost_frames_is_read_whole_one_frame_after_another() {
+    // A segment whose timestamps jump where frames were lost (frames 20-29 of the clip left
+    // out, timestamps kept), indexed as the recorder indexes a segment.
+    let base = scratch("recordings-lost");
+    let cam = base.join("rec").join("cam");
+    std::fs::create_dir_all(&cam).unwrap();
+    let seg = cam.join("20260301T100000Z.mp4");
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(vtest())
+        .args([
+            "-t",
+            "5",
+            "-vf",
+            "select='not(between(n,20,29))'",
+            "-fps_mode",
+            "passthrough",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-movflags",
+            "+frag_keyframe+empty_moov",
+        ])
+        .arg(&seg)
+        .output()
+        .expect("the ffmpeg command-line tool (installed by scripts/setup.sh)");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (sha, _) = veil::core::hash::sha256_file(&seg).unwrap();
+    let line = serde_json::json!({"version": 1, "file": "20260301T100000Z.mp4",
+        "start": "2026-03-01T10:00:00Z", "end": "2026-03-01T10:00:05Z", "frames": 40,
+        "sha256": sha, "gaps": []});
+    std::fs::write(cam.join("index.jsonl"), format!("{line}\n")).unwrap();
+    // The file on its own is refused as damaged (frames missing)...
+    let alone = base.join("alone.json");
+    let o = redact(&[os("detect"), seg.as_os_str(), os("-o"), alone.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("frames are missing"), "{}", stderr(&o));
+    // ...and read whole as recordings, its frames one after another, marked as retimed.
+    let out = base.join("det.json");
+    let o = redact(&[
+        os("detect"),
+        os("--recordings"),
+        base.join("rec").as_os_str(),
+        os("--camera"),
+        os("cam"),
+        os("--from"),
+        os("2026-03-01T10:00:00Z"),
+        os("--to"),
+        os("2026-03-01T10:00:05Z"),
+        os("-o"),
+        out.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = manifest(&out);
+    assert_eq!(d["frames"].as_array().unwrap().len(), 40);
+    let seg = &d["recordings"]["segments"][0];
+    assert_eq!(seg["retimed"], true);
+    // The jump: after the 20th frame (2.0 s), 1 s of frames lost.
+    let jump: Vec<f64> = seg["jumps"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        (jump[0] - 2.0).abs() < 1e-6 && (jump[1] - 1.0).abs() < 1e-6,
+        "{jump:?}"
+    );
+    std::fs::remove_dir_all(base).unwrap();
+}

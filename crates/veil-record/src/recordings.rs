@@ -573,6 +573,7 @@ impl Recordings {
                 encrypted: p.encrypted().is_some(),
                 stream: [span.first, span.end],
                 retimed: span.retimed,
+                jumps: span.jumps.iter().map(|&(a, b)| [a, b]).collect(),
                 output: None,
             })
             .collect();
@@ -709,6 +710,10 @@ pub struct SegmentUsed {
     /// it after the jump are early by the time lost (the lost frames are a hole).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retimed: bool,
+    /// Where its timestamps jumped (frames lost): seconds of the joined stream of the first
+    /// frame after each jump, and the seconds skipped. Nobody is kept across one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jumps: Vec<[f64; 2]>,
     /// The part of the output that comes from it, in seconds of the output (set by the
     /// pipeline; `None`: nothing of it was delivered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -818,11 +823,27 @@ impl RecordingsRecord {
 
     /// Where the joined stream jumps in wall-clock time: the stream seconds at which a
     /// segment begins that does not follow the previous one without a break (a gap or a
-    /// deleted segment lies between them), with the wall-clock stretch skipped. Pictures
+    /// deleted segment lies between them), or a segment's frames go on after frames the
+    /// recorder lost, with the wall-clock stretch skipped. Pictures
     /// on either side are not continuous: a track that seems to go on across such a point
     /// may be two people.
     pub fn discontinuities(&self) -> Vec<(f64, WallWindow)> {
-        self.segments
+        // Inside segments: where the recorder lost frames (the wall clock as the segment's
+        // own timestamps had it).
+        let inside = self.segments.iter().flat_map(|s| {
+            s.jumps.iter().map(move |&[at, skipped]| {
+                let before = ms(s.start) + secs_ms(at - s.stream[0]);
+                (
+                    at,
+                    WallWindow {
+                        from: ts(before),
+                        to: ts(before + secs_ms(skipped)),
+                    },
+                )
+            })
+        });
+        let mut out: Vec<(f64, WallWindow)> = self
+            .segments
             .windows(2)
             .filter_map(|p| {
                 let frame_ms = if p[0].frames > 0 {
@@ -839,7 +860,10 @@ impl RecordingsRecord {
                     },
                 ))
             })
-            .collect()
+            .collect();
+        out.extend(inside);
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out
     }
 
     /// One line per hole, for a command's output.

@@ -82,6 +82,7 @@ fn wall_clock_and_stream_seconds_map_across_a_hole() {
         encrypted: false,
         stream,
         retimed: false,
+        jumps: Vec::new(),
         output: None,
     };
     let r = RecordingsRecord {
@@ -101,6 +102,14 @@ fn wall_clock_and_stream_seconds_map_across_a_hole() {
     assert_eq!(r.seconds_at(t("00:25")), 15.0);
     assert_eq!(r.seconds_at(t("00:35")), 20.0);
     assert_eq!(r.wall_at(15.0), t("00:25"));
+    // Between the segments (the hole), and inside one where frames were lost.
+    let mut jumpy = r.clone();
+    jumpy.segments[1].jumps = vec![[12.0, 3.0]];
+    let breaks: Vec<(f64, WallWindow)> = jumpy.discontinuities();
+    assert_eq!(
+        breaks,
+        [(10.0, window("00:10", "00:20")), (12.0, window("00:22", "00:25"))]
+    );
     let d = r.delivered(5.0, 15.0);
     assert_eq!(d.delivered, Some(window("00:05", "00:25")));
     assert_eq!(d.segments[0].output, Some([0.0, 5.0]));

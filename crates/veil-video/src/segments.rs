@@ -45,7 +45,7 @@ pub enum Keyframes {
 }
 
 /// Where one segment lies in the joined stream.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SegmentSpan {
     /// Presentation time of its first frame, in seconds from the joined stream's start.
     pub first: f64,
@@ -58,6 +58,11 @@ pub struct SegmentSpan {
     /// gap a reader refuses as damage; the time lost is the recorder's to report (its index
     /// marks it). Its pictures and packets are unchanged.
     pub retimed: bool,
+    /// Where its timestamps jumped: (seconds of the joined stream of the first frame after
+    /// the jump, seconds the jump skipped). The pictures on either side of a jump do not
+    /// follow each other: a reader must not take a person on one side for the one on the
+    /// other.
+    pub jumps: Vec<(f64, f64)>,
 }
 
 /// What [`concat_segments`] wrote.
@@ -117,16 +122,32 @@ fn shape(params: &ff::codec::Parameters) -> StreamShape {
     }
 }
 
+/// The median step between consecutive presentation times of `packets`, if any is positive.
+fn median_step(packets: &[(i64, i64, ff::Packet)]) -> Option<i64> {
+    let mut pts: Vec<i64> = packets.iter().map(|p| p.0).collect();
+    pts.sort_unstable();
+    let mut steps: Vec<i64> = pts.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).collect();
+    steps.sort_unstable();
+    steps.get(steps.len() / 2).copied()
+}
+
 /// Give `packets` (pts, dts, packet; decode order; output ticks) one frame duration each
 /// from `offset`, in presentation order, when their presentation times jump by more than one
-/// and a half frames somewhere; `false` (untouched) otherwise.
-fn retime(packets: &mut [(i64, i64, ff::Packet)], offset: i64, frame: i64) -> bool {
+/// and a half frames somewhere; then the jumps: (new presentation time of the first frame
+/// after each, ticks skipped). Empty (untouched) without a jump.
+fn retime(packets: &mut [(i64, i64, ff::Packet)], offset: i64, frame: i64) -> Vec<(i64, i64)> {
     let mut order: Vec<i64> = packets.iter().map(|p| p.0).collect();
     order.sort_unstable();
     order.dedup();
     if order.len() != packets.len() || order.windows(2).all(|w| 2 * (w[1] - w[0]) <= 3 * frame) {
-        return false;
+        return Vec::new();
     }
+    let jumps = order
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| 2 * (w[1] - w[0]) > 3 * frame)
+        .map(|(i, w)| (offset + (i as i64 + 1) * frame, w[1] - w[0] - frame))
+        .collect();
     for p in packets.iter_mut() {
         // Its rank among the presentation times: `order` holds each once.
         let rank = order.partition_point(|&t| t < p.0) as i64;
@@ -144,7 +165,7 @@ fn retime(packets: &mut [(i64, i64, ff::Packet)], offset: i64, frame: i64) -> bo
     for (i, p) in packets.iter_mut().enumerate() {
         p.1 = offset + i as i64 * frame - delay;
     }
-    true
+    jumps
 }
 
 /// Copy the video packets of `inputs`, in order, into the MP4 file `dest` (which may exist,
@@ -297,7 +318,15 @@ pub fn concat_segments(
                 reason: "no video data".into(),
             });
         }
-        let retimed = frame > 0 && retime(&mut packets, offset, frame);
+        // One frame's duration as the segment's own timestamps step (the median step): the
+        // header's average rate counts lost frames as slower frames.
+        let frame = median_step(&packets).unwrap_or(frame);
+        let jumps = if frame > 0 {
+            retime(&mut packets, offset, frame)
+        } else {
+            Vec::new()
+        };
+        let retimed = !jumps.is_empty();
         let mut end = offset;
         let mut frames = 0u64;
         let mut first_pts: Option<i64> = None;
@@ -335,6 +364,10 @@ pub fn concat_segments(
             end: secs(end),
             frames,
             retimed,
+            jumps: jumps
+                .iter()
+                .map(|&(at, skipped)| (secs(at), secs(skipped)))
+                .collect(),
         });
         offset = end;
     }
