@@ -771,5 +771,9 @@ fn a_segment_with_lost_frames_is_read_whole_one_frame_after_another() {
         (jump[0] - 2.0).abs() < 1e-6 && (jump[1] - 1.0).abs() < 1e-6,
         "{jump:?}"
     );
+    // Wall-clock times count the lost second: the frame after the jump was recorded at 3.0 s.
+    let frames = d["frames"].as_array().unwrap();
+    assert_eq!(frames[19]["wall_clock"], "2026-03-01T10:00:01.9Z");
+    assert_eq!(frames[20]["wall_clock"], "2026-03-01T10:00:03Z");
     std::fs::remove_dir_all(base).unwrap();
 }

@@ -750,9 +750,20 @@ impl RecordingsRecord {
     pub fn seconds_at(&self, w: Timestamp) -> f64 {
         for s in &self.segments {
             let len = s.stream[1] - s.stream[0];
-            let into = (ms(w) - ms(s.start)) as f64 / 1000.0;
-            if into < 0.0 {
+            let wall = (ms(w) - ms(s.start)) as f64 / 1000.0;
+            if wall < 0.0 {
                 return s.stream[0];
+            }
+            // Wall-clock seconds into the segment to its own seconds: less the time its jumps
+            // skipped before `w`; inside a skipped stretch, the next frame.
+            let mut into = wall;
+            for &[at, skipped] in &s.jumps {
+                let jump = at - s.stream[0];
+                if into >= jump + skipped {
+                    into -= skipped;
+                } else if into >= jump {
+                    into = jump;
+                }
             }
             if into < len {
                 return s.stream[0] + into;
@@ -770,7 +781,7 @@ impl RecordingsRecord {
             .find(|s| t >= s.stream[0])
             .or(self.segments.first());
         match seg {
-            Some(s) => ts(ms(s.start) + secs_ms(t - s.stream[0])),
+            Some(s) => ts(ms(s.start) + secs_ms(t - s.stream[0] + skipped_before(s, t))),
             None => Timestamp::now(),
         }
     }
@@ -816,7 +827,7 @@ impl RecordingsRecord {
             .iter()
             .find(|s| t > s.stream[0] && t <= s.stream[1] + 1e-6)
         {
-            Some(s) => ts(ms(s.start) + secs_ms(t - s.stream[0])),
+            Some(s) => ts(ms(s.start) + secs_ms(t - s.stream[0] + skipped_before(s, t))),
             None => self.wall_at(t),
         }
     }
@@ -832,7 +843,7 @@ impl RecordingsRecord {
         // own timestamps had it).
         let inside = self.segments.iter().flat_map(|s| {
             s.jumps.iter().map(move |&[at, skipped]| {
-                let before = ms(s.start) + secs_ms(at - s.stream[0]);
+                let before = ms(s.start) + secs_ms(at - s.stream[0] + skipped_before(s, at) - skipped);
                 (
                     at,
                     WallWindow {
@@ -870,6 +881,11 @@ impl RecordingsRecord {
     pub fn hole_lines(&self) -> Vec<String> {
         self.holes.iter().map(|h| h.to_string()).collect()
     }
+}
+
+/// The seconds `s`'s jumps skipped before `t` seconds of the joined stream.
+fn skipped_before(s: &SegmentUsed, t: f64) -> f64 {
+    s.jumps.iter().filter(|j| j[0] <= t + 1e-9).map(|j| j[1]).sum()
 }
 
 fn round_us(s: f64) -> f64 {

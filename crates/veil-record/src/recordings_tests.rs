@@ -110,6 +110,11 @@ fn wall_clock_and_stream_seconds_map_across_a_hole() {
         breaks,
         [(10.0, window("00:10", "00:20")), (12.0, window("00:22", "00:25"))]
     );
+    // Inside the jumpy segment, the wall clock counts the 3 s lost at stream second 12.
+    assert_eq!(jumpy.wall_at(11.0), t("00:21"));
+    assert_eq!(jumpy.wall_at(13.0), t("00:26"));
+    assert_eq!(jumpy.seconds_at(t("00:26")), 13.0);
+    assert_eq!(jumpy.seconds_at(t("00:23")), 12.0);
     let d = r.delivered(5.0, 15.0);
     assert_eq!(d.delivered, Some(window("00:05", "00:25")));
     assert_eq!(d.segments[0].output, Some([0.0, 5.0]));
