@@ -6,10 +6,12 @@
 //! stream offset from there. When the recorder cannot keep up (the encoder is too slow for
 //! the machine), frames queue in the network and the decoder, and a frame's place on the
 //! wall clock falls further and further behind the wall clock when it is recorded: that
-//! difference is the lag. It is measured from the live edge: whenever the recorder had to
-//! wait a whole frame interval for a frame (nothing was queued), that frame's offset is the
-//! baseline, so the camera's clock drifting from the recorder's (tens of ppm, seconds a day)
-//! is not counted as lag. Past [`LAG_LIMIT`] the camera is *behind*: a warning at once
+//! difference is the lag, measured from a baseline: the smallest offset seen, allowed to
+//! rise by at most [`DRIFT`] (0.1%, 3.6 s an hour). A camera's clock drifts from the
+//! recorder's by tens of ppm (seconds a day), which the baseline absorbs, while a recorder
+//! that cannot keep up falls behind by a share of every second (10% short: 0.1 s a second),
+//! which it does not. (A lag that stops growing is absorbed at the same 3.6 s an hour.)
+//! Past [`LAG_LIMIT`] the camera is *behind*: a warning at once
 //! ([`crate::Event::Lagging`]), a `note` in the audit log with the window (the frame's
 //! time to the time it was recorded) and the lag, a mark in the index (a [`crate::Gap`]
 //! with `lag_ms`: no footage is missing there, it is recorded late), and load is shed. It
@@ -35,6 +37,9 @@ use std::time::Duration;
 pub const LAG_LIMIT: Duration = Duration::from_secs(2);
 /// The lag past which, at the fastest preset, the backlog is dropped.
 pub const MAX_LAG: Duration = Duration::from_secs(30);
+/// The largest drift between a camera's clock and the recorder's that is not lag, as a
+/// share of the time elapsed.
+pub const DRIFT: f64 = 0.001;
 
 /// What a frame showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,10 +59,11 @@ pub(crate) struct Health {
     prev_t: Option<i64>,
     /// The lag last marked, while behind.
     marked: Option<i64>,
-    /// Wall clock minus the frames' place on it (ms) at the live edge: the offset of a frame
-    /// the recorder had to wait for. A camera's clock drifts from the recorder's (tens of
-    /// ppm: seconds a day), which would otherwise count as lag on a long connection.
-    baseline: i64,
+    /// The offset (wall clock minus a frame's place on it, ms) of a recorder keeping up:
+    /// the smallest seen, risen by at most [`DRIFT`] of the time since.
+    baseline: f64,
+    /// The wall clock at the last frame.
+    last_now: Option<i64>,
 }
 
 impl Health {
@@ -66,7 +72,8 @@ impl Health {
             frame_ms: frame_ms.max(1),
             prev_t: None,
             marked: None,
-            baseline: 0,
+            baseline: 0.0,
+            last_now: None,
         }
     }
 
@@ -82,22 +89,26 @@ impl Health {
         }
     }
 
-    /// The lag of a frame placed at `t_ms` and recorded at `now_ms` (`at_edge`: the
-    /// recorder waited a whole frame interval or more for it, so nothing was queued: it is
-    /// at the live edge, and the offset there is the baseline), and whether it makes the
-    /// camera behind (first past [`LAG_LIMIT`], then each doubling) or caught up.
-    pub(crate) fn lag(&mut self, t_ms: i64, now_ms: i64, at_edge: bool) -> (i64, Verdict) {
-        let offset = now_ms - t_ms;
-        if at_edge || offset < self.baseline {
-            self.baseline = offset;
-        }
-        let lag = offset - self.baseline;
+    /// The lag of a frame placed at `t_ms` and recorded at `now_ms`, and whether it makes
+    /// the camera behind (first past [`LAG_LIMIT`], then each doubling) or caught up.
+    pub(crate) fn lag(&mut self, t_ms: i64, now_ms: i64) -> (i64, Verdict) {
+        let offset = (now_ms - t_ms) as f64;
+        let elapsed = self.last_now.map_or(0, |p| (now_ms - p).max(0));
+        self.last_now = Some(now_ms);
+        // While behind, the baseline does not rise: a lag is not absorbed while it is marked.
+        let rise = if self.marked.is_none() {
+            DRIFT * elapsed as f64
+        } else {
+            0.0
+        };
+        self.baseline = offset.min(self.baseline + rise);
+        let lag = (offset - self.baseline).round() as i64;
         (lag, self.verdict(lag))
     }
 
     /// The lag of footage ending at `end_ms` at `now_ms`.
     pub(crate) fn lag_at(&self, end_ms: i64, now_ms: i64) -> i64 {
-        (now_ms - end_ms - self.baseline).max(0)
+        ((now_ms - end_ms) as f64 - self.baseline).round().max(0.0) as i64
     }
 
     fn verdict(&mut self, lag: i64) -> Verdict {
@@ -356,29 +367,44 @@ mod tests {
     #[test]
     fn lag_is_marked_past_the_limit_then_at_each_doubling_then_caught_up() {
         let mut h = Health::new(100);
-        let v = |h: &mut Health, t, now| h.lag(t, now, false).1;
-        assert_eq!(v(&mut h, 0, 1_000), Verdict::Fine);
-        assert_eq!(v(&mut h, 100, 2_200), Verdict::Behind { lag_ms: 2_100 });
-        assert_eq!(v(&mut h, 200, 4_000), Verdict::Fine);
-        assert_eq!(v(&mut h, 300, 4_600), Verdict::Behind { lag_ms: 4_300 });
-        assert_eq!(v(&mut h, 400, 1_300), Verdict::CaughtUp);
-        assert_eq!(v(&mut h, 500, 1_400), Verdict::Fine);
+        // (The baseline rises by DRIFT of the time between frames while not behind: 1 ms
+        // a second.)
+        let mut v = |t, now| h.lag(t, now);
+        assert_eq!(v(0, 0), (0, Verdict::Fine));
+        assert_eq!(v(100, 1_100), (999, Verdict::Fine));
+        assert_eq!(v(200, 2_300), (2_098, Verdict::Behind { lag_ms: 2_098 }));
+        assert_eq!(v(300, 3_000), (2_698, Verdict::Fine));
+        assert_eq!(v(400, 4_700), (4_298, Verdict::Behind { lag_ms: 4_298 }));
+        assert_eq!(v(500, 1_300), (798, Verdict::CaughtUp));
+        assert_eq!(v(600, 1_400).1, Verdict::Fine);
     }
 
     #[test]
-    fn clock_drift_at_the_live_edge_is_no_lag() {
+    fn clock_drift_is_no_lag_and_falling_behind_is() {
         let mut h = Health::new(40);
-        // The camera's clock runs slow: frames it was waited for sit ever later on the wall.
-        assert_eq!(h.lag(0, 0, true), (0, Verdict::Fine));
-        assert_eq!(h.lag(3_600_000, 3_602_500, true), (0, Verdict::Fine));
-        // Then the recorder falls behind (frames queued, never waited for): that is lag.
-        assert_eq!(
-            h.lag(3_600_040, 3_605_000, false),
-            (2_460, Verdict::Behind { lag_ms: 2_460 })
-        );
-        assert_eq!(h.lag_at(3_600_080, 3_605_000), 2_420);
+        // The camera's clock runs 500 ppm slow for an hour, a frame every 40 ms: 1.8 s.
+        let mut t = 0i64;
+        while t < 3_600_000 {
+            let now = t + t / 2000;
+            let (lag, v) = h.lag(t, now);
+            assert!(lag <= 1 && v == Verdict::Fine, "at {t}: {lag} {v:?}");
+            t += 40;
+        }
+        // Then the recorder falls behind by 10% of every second: 2 s after about 20 s.
+        let (t0, now0) = (t, t + t / 2000);
+        let mut first = None;
+        for k in 0..1000i64 {
+            let (lag, v) = h.lag(t0 + 36 * k, now0 + 40 * k);
+            if let Verdict::Behind { lag_ms } = v {
+                first = Some((k, lag_ms, lag));
+                break;
+            }
+        }
+        let (k, lag_ms, lag) = first.unwrap();
+        assert!((500..600).contains(&k), "{k}");
+        assert!(lag_ms > 2000 && lag == lag_ms);
         // A frame placed earlier than the baseline lowers it (no negative lag).
-        assert_eq!(h.lag(3_700_000, 3_600_000, false).0, 0);
+        assert_eq!(h.lag(t0 + 1_000_000, now0).0, 0);
     }
 
     #[test]

@@ -107,7 +107,7 @@ pub use config::{
 };
 pub use decrypt::{decrypt_segment, DecryptedSegment};
 pub use error::RecordError;
-pub use health::{LAG_LIMIT, MAX_LAG};
+pub use health::{DRIFT, LAG_LIMIT, MAX_LAG};
 pub use index::{is_plain_name, Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION, KEYS_DIR};
 pub use metrics::{serve_metrics, CameraStats, Metrics};
 pub use plain::{DataKey, EncryptedInput, PlainInput};

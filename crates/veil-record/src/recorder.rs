@@ -394,11 +394,7 @@ impl Recorder {
             if let Some(r) = self.stopping(deadline) {
                 break Ended::Stop(r);
             }
-            let asked = Instant::now();
-            let next = reader.next_frame();
-            // Waited a frame interval or more: nothing was queued, this is the live edge.
-            let at_edge = asked.elapsed().as_millis() as i64 >= frame_ms;
-            let mut frame = match next {
+            let mut frame = match reader.next_frame() {
                 Ok(Some(f)) => f,
                 Ok(None) => break Ended::Dropped(STREAM_ENDED.into()),
                 Err(e) if self.stop.load(Ordering::Relaxed) => {
@@ -431,7 +427,7 @@ impl Recorder {
             let missing = health.missing(t_ms);
             self.stats.frames_in.fetch_add(1 + missing, Ordering::Relaxed);
             self.stats.frames_lost.fetch_add(missing, Ordering::Relaxed);
-            let (lag_ms, verdict) = health.lag(t_ms, now_ms, at_edge);
+            let (lag_ms, verdict) = health.lag(t_ms, now_ms);
             self.stats.lag(lag_ms.max(0) as u64);
             // The footage missing since the last drop ends here.
             let mut pending_gap = None;
