@@ -279,7 +279,15 @@ pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         args.output.display()
     );
     if let Some(sheet) = &args.sheet {
-        crate::note!("contact sheet: {}", sheet.display());
+        match report.contact_sheet_pages.len() {
+            0 | 1 => crate::note!("contact sheet: {}", sheet.display()),
+            n => crate::note!(
+                "contact sheet: {} pages, {} to {}",
+                n,
+                sheet.display(),
+                report.contact_sheet_pages[n - 1].display()
+            ),
+        }
     }
     Ok(())
 }

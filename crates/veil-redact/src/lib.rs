@@ -259,6 +259,9 @@ pub struct AnalyzeReport {
     pub tracks_path: PathBuf,
     /// The contact sheet written, if asked.
     pub contact_sheet: Option<PathBuf>,
+    /// Every page of the contact sheet, the first being `contact_sheet` (a long window's
+    /// tracks take several, see `sheet::PAGE_ROWS`; empty when none was asked).
+    pub contact_sheet_pages: Vec<PathBuf>,
     /// Frames analysed.
     pub frames: u64,
     /// Of them, frames the activity gate left unsearched (the empty background, see

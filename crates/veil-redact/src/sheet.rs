@@ -3,7 +3,8 @@
 //!
 //! - the contact sheet of `analyze`: one numbered thumbnail per track (its largest clear view
 //!   in its first tracklet, the person that `--keep-track N` selects), with the time range of
-//!   the track under it; tracks too small to show are listed instead of drawn;
+//!   the track under it (first seen first); tracks too small to show are listed instead of
+//!   drawn; in pages of [`PAGE_ROWS`] rows, in the order the tracks were first seen;
 //! - the review strip of `export --review`: the kept identity as time-stamped thumbnails along
 //!   the window, one a second plus one at every identity event, uncertain stretches marked.
 //!   Its cells are cut from the redacted frame (zones and bystanders as in the export); a cell
@@ -36,6 +37,9 @@ const CAPTION_H: u32 = 22;
 const GAP: u32 = 8;
 /// Cells per row of the contact sheet.
 const COLUMNS: u32 = 6;
+/// Rows of cells per page of the contact sheet: a long window's tracks go on several pages,
+/// each a picture of a size that opens and prints (48 tracks a page).
+pub(crate) const PAGE_ROWS: u32 = 8;
 /// Review strip cells: width and thumbnail height (people are tall).
 const REVIEW_W: u32 = 110;
 const REVIEW_H: u32 = 190;
@@ -216,18 +220,40 @@ fn text(img: &mut RgbImage, f: &FontRef<'_>, x: u32, y: u32, size: f32, c: Rgb<u
     draw_text_mut(img, c, x as i32, y as i32, PxScale::from(size), f, s);
 }
 
-/// Render the contact sheet: tracks in id order, each with its id on a white strip (blue
-/// edge for person tracks, orange for face-only tracks), its thumbnail, and the time range
-/// of the track under it. Tracks without a view big enough are listed at the bottom instead.
+/// Render the contact sheet on one page (see [`render_pages`]).
+#[cfg(test)]
 pub(crate) fn render(
     tracks: &Tracks,
     thumbs: &std::collections::HashMap<u64, Thumb>,
 ) -> Result<RgbImage, RedactError> {
+    let mut pages = render_paged(tracks, thumbs, u32::MAX)?;
+    Ok(pages.swap_remove(0))
+}
+
+/// Render the contact sheet: tracks in the order they were first seen (ids follow it), each
+/// once, with its id on a white strip (blue edge for person tracks, orange for face-only
+/// tracks), its thumbnail, and the time range of the track under it; [`PAGE_ROWS`] rows a
+/// page, each page saying which it is. Tracks without a view big enough are listed at the
+/// bottom of the last page instead. At least one page.
+pub(crate) fn render_pages(
+    tracks: &Tracks,
+    thumbs: &std::collections::HashMap<u64, Thumb>,
+) -> Result<Vec<RgbImage>, RedactError> {
+    render_paged(tracks, thumbs, PAGE_ROWS)
+}
+
+fn render_paged(
+    tracks: &Tracks,
+    thumbs: &std::collections::HashMap<u64, Thumb>,
+    page_rows: u32,
+) -> Result<Vec<RgbImage>, RedactError> {
     let f = font()?;
     let fps = tracks.fps();
     let mut shown: Vec<(u64, bool, &Thumb, String)> = Vec::new();
     let mut small: Vec<u64> = Vec::new();
-    for t in tracks.tracks() {
+    let mut order: Vec<_> = tracks.tracks().iter().collect();
+    order.sort_by_key(|t| (t.first_frame(), t.id()));
+    for t in order {
         match thumbs.get(&t.id()).filter(|th| th.big_enough()) {
             Some(th) => shown.push((
                 t.id(),
@@ -238,15 +264,39 @@ pub(crate) fn render(
             None => small.push(t.id()),
         }
     }
-    let n = shown.len().max(1) as u32;
+    let per_page = (COLUMNS.saturating_mul(page_rows.max(1))) as usize;
+    let chunks: Vec<_> = if shown.is_empty() {
+        vec![&shown[..]]
+    } else {
+        shown.chunks(per_page).collect()
+    };
+    let pages = chunks.len();
+    let mut out = Vec::with_capacity(pages);
+    for (p, cells) in chunks.into_iter().enumerate() {
+        let last = p + 1 == pages;
+        let small = if last { &small[..] } else { &[][..] };
+        out.push(page(&f, cells, small, (p + 1, pages))?);
+    }
+    Ok(out)
+}
+
+/// One page of the contact sheet: `cells`, the too-small tracks `small` listed under them,
+/// and "page k of n" when there are several.
+fn page(
+    f: &FontRef<'_>,
+    cells: &[(u64, bool, &Thumb, String)],
+    small: &[u64],
+    (k, pages): (usize, usize),
+) -> Result<RgbImage, RedactError> {
+    let n = cells.len().max(1) as u32;
     let cols = n.min(COLUMNS);
     let rows = n.div_ceil(COLUMNS);
-    let footer = if small.is_empty() { 0 } else { 28 };
+    let footer = if small.is_empty() && pages == 1 { 0 } else { 28 };
     let cell_h = LABEL_H + CELL + CAPTION_H;
     let w = (GAP + cols * (CELL + GAP)).max(420);
     let h = GAP + rows * (cell_h + GAP) + footer;
     let mut img = RgbImage::from_pixel(w, h, BG);
-    for (i, (id, is_person, th, span)) in shown.iter().enumerate() {
+    for (i, (id, is_person, th, span)) in cells.iter().enumerate() {
         let (col, row) = (i as u32 % COLUMNS, i as u32 / COLUMNS);
         let x = GAP + col * (CELL + GAP);
         let y = GAP + row * (cell_h + GAP);
@@ -257,7 +307,7 @@ pub(crate) fn render(
             Rgb([240, 140, 20])
         };
         rect(&mut img, x, y, 6, LABEL_H, edge);
-        text(&mut img, &f, x + 12, y + 3, 24.0, BLACK, &id.to_string());
+        text(&mut img, f, x + 12, y + 3, 24.0, BLACK, &id.to_string());
         rect(&mut img, x, y + LABEL_H, CELL, CELL, Rgb([96, 96, 96]));
         let (tw, thh) = th.img.dimensions();
         image::imageops::overlay(
@@ -266,14 +316,41 @@ pub(crate) fn render(
             i64::from(x + (CELL - tw) / 2),
             i64::from(y + LABEL_H + (CELL - thh) / 2),
         );
-        text(&mut img, &f, x + 4, y + LABEL_H + CELL + 3, 15.0, LIGHT, span);
+        text(&mut img, f, x + 4, y + LABEL_H + CELL + 3, 15.0, LIGHT, span);
     }
-    if !small.is_empty() {
-        let ids: Vec<String> = small.iter().map(u64::to_string).collect();
-        let line = format!("too small to show (still redacted): {}", ids.join(", "));
-        text(&mut img, &f, GAP, h - footer + 4, 15.0, LIGHT, &line);
+    if footer > 0 {
+        let mut line = if pages > 1 {
+            format!("page {k} of {pages}")
+        } else {
+            String::new()
+        };
+        if !small.is_empty() {
+            let ids: Vec<String> = small.iter().map(u64::to_string).collect();
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            line.push_str(&format!("too small to show (still redacted): {}", ids.join(", ")));
+        }
+        text(&mut img, f, GAP, h - footer + 4, 15.0, LIGHT, &line);
     }
     Ok(img)
+}
+
+/// Where page `k` (from 1) of a contact sheet written to `first` goes: `first` itself for
+/// page 1, else `first` with `-k` before its extension (`sheet.png`, `sheet-2.png`, ...).
+pub(crate) fn page_path(first: &Path, k: usize) -> std::path::PathBuf {
+    if k <= 1 {
+        return first.to_path_buf();
+    }
+    let stem = first
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match first.extension() {
+        Some(e) => format!("{stem}-{k}.{}", e.to_string_lossy()),
+        None => format!("{stem}-{k}"),
+    };
+    first.with_file_name(name)
 }
 
 /// Encode an image as PNG and write it atomically.

@@ -331,3 +331,49 @@ fn review_places_are_where_the_pictures_are_drawn() {
         assert_eq!(p.scale, scale);
     }
 }
+
+#[test]
+fn a_long_window_s_contact_sheet_shows_each_track_once_in_pages_by_first_seen() {
+    // 50 person tracks, numbered against the order they were first seen (track 50 first),
+    // each big enough to show, and one too small: 48 a page.
+    let n = 50u64;
+    let mut all: Vec<Track> = (1..=n)
+        .map(|id| Track::new(id, Class::Person, vec![tb((n - id) * 10, 10.0, 100.0)], vec![]).unwrap())
+        .collect();
+    all.push(Track::new(n + 1, Class::Person, vec![tb(0, 120.0, 30.0)], vec![]).unwrap());
+    let tracks = Tracks::new(200, 120, 10.0, all).unwrap();
+    let frame = Frame::new(PixelFormat::Rgb24, 200, 120).unwrap();
+    let view = frame.as_ref();
+    let mut thumbs = HashMap::new();
+    for id in 1..=n {
+        thumbs.insert(
+            id,
+            Thumb::crop(&view, BoxF::new(10.0, 10.0, 50.0, 100.0), false, true, 0.9).unwrap(),
+        );
+    }
+    thumbs.insert(
+        n + 1,
+        Thumb::crop(&view, BoxF::new(120.0, 10.0, 15.0, 30.0), false, true, 0.9).unwrap(),
+    );
+    let pages = render_pages(&tracks, &thumbs).unwrap();
+    assert_eq!(pages.len(), 2, "48 tracks a page");
+    let cell_h = LABEL_H + CELL + CAPTION_H;
+    // A full page of 8 rows, and a last page with the 2 tracks left in one row; both say
+    // which page they are (the footer), the last also lists the track too small to show.
+    assert_eq!(pages[0].height(), GAP + PAGE_ROWS * (cell_h + GAP) + 28);
+    assert_eq!(pages[1].height(), GAP + (cell_h + GAP) + 28);
+    let single = render(&tracks, &thumbs).unwrap();
+    assert_eq!(
+        single.height(),
+        GAP + 9 * (cell_h + GAP) + 28,
+        "one page holds all 50 once"
+    );
+    // The names of the pages.
+    let first = std::path::Path::new("/x/sheet.png");
+    assert_eq!(page_path(first, 1), first);
+    assert_eq!(page_path(first, 2), std::path::Path::new("/x/sheet-2.png"));
+    assert_eq!(
+        page_path(std::path::Path::new("s"), 3),
+        std::path::Path::new("s-3")
+    );
+}

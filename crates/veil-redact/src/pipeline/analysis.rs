@@ -501,8 +501,22 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
     })
     .map_err(named)?;
     a.tracks.set_source_sha256(source.as_deref())?;
-    if let Some(path) = &staged_sheet {
-        sheet::write_png(path, &sheet::render(&a.tracks, &a.thumbs)?)?;
+    // The contact sheet in pages: the first at its destination, the others beside it
+    // (`sheet-2.png`, ...), each refused if it exists, as the first.
+    let mut sheet_pages = Vec::new();
+    if let (Some(staged), Some(first)) = (&staged_sheet, &opts.contact_sheet) {
+        for (i, img) in sheet::render_pages(&a.tracks, &a.thumbs)?.iter().enumerate() {
+            let dest = sheet::page_path(first, i + 1);
+            let path = if i == 0 {
+                staged.clone()
+            } else {
+                let others = [("input", opts.input.as_path()), ("tracks file", &opts.tracks_out)];
+                check_distinct("contact sheet page", &dest, &others)?;
+                staging.stage(&dest)?
+            };
+            sheet::write_png(&path, img)?;
+            sheet_pages.push(dest);
+        }
     }
     a.tracks.save(&staged_tracks)?;
     staging.publish()?;
@@ -513,6 +527,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<AnalyzeReport, RedactError> {
         tracks: a.tracks,
         tracks_path: opts.tracks_out.clone(),
         contact_sheet: opts.contact_sheet.clone(),
+        contact_sheet_pages: sheet_pages,
         frames: a.frames,
         frames_skipped: a.skipped,
         frame_range: a.range,
