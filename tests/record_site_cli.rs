@@ -551,6 +551,22 @@ fn an_overloaded_camera_reports_its_lag_in_the_output_the_audit_log_and_the_inde
         });
     assert!(stop_note.is_some_and(|n| n.window.is_some()), "{out}");
     assert!(out.contains("were not recorded"), "{out}");
+    // `record status` lists the lag marks with their size and what was shed.
+    let o = Command::new(redact_bin())
+        .args(["record", "status"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{status}");
+    assert!(
+        status.contains(&format!("{} lag mark(s)", marks.len())),
+        "{status}"
+    );
+    assert!(
+        status.contains("  lag ") && status.contains("superfast"),
+        "{status}"
+    );
     assert!(verify_file(&audit).unwrap().is_intact());
     std::fs::remove_dir_all(base).unwrap();
 }
