@@ -112,6 +112,18 @@ pub enum VideoError {
         /// Why.
         reason: String,
     },
+    /// A hardware encoder asked for by name ([`crate::Encoder`]) cannot be used here: not
+    /// in this FFmpeg build, no device, or it does not open at the frame size. Never
+    /// replaced by another encoder silently ([`crate::Encoder::Auto`] falls back instead).
+    #[error("{}: hardware encoder {encoder} cannot be used: {reason}", path.display())]
+    HardwareEncoder {
+        /// The output.
+        path: PathBuf,
+        /// FFmpeg's name of the encoder (`h264_vaapi`, `h264_nvenc`, `h264_qsv`).
+        encoder: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A file-system operation on the output failed.
     #[error("{}: {reason}", path.display())]
     Io {

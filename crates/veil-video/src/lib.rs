@@ -4,8 +4,9 @@
 //! window and hands out [`DecodedFrame`]s that lend veil-core [`veil_core::FrameMut`]
 //! views over the decoder's own planes, so a mask is applied in place, without copying
 //! (YUV420P and NV12 natively; other formats are converted once with swscale).
-//! [`VideoWriter`] encodes H.264 (libx264, yuv420p) into an MP4 with the index in front,
-//! no metadata and no audio unless asked, written atomically.
+//! [`VideoWriter`] encodes H.264 (libx264, yuv420p; or a hardware encoder, see [`Encoder`])
+//! into an MP4 with the index in front, no metadata and no audio unless asked, written
+//! atomically.
 //!
 //! ```no_run
 //! use veil_video::{EncodeOptions, ReadOptions, VideoReader, VideoWriter};
@@ -31,6 +32,7 @@
 mod convert;
 mod error;
 mod frame;
+mod hwenc;
 mod partial;
 mod pixels;
 mod probe;
@@ -50,6 +52,7 @@ pub use error::VideoError;
 /// would make the frame-gap and completeness checks meaningless.
 pub const MAX_FPS: f64 = 1000.0;
 pub use frame::{AudioPacket, DecodedFrame};
+pub use hwenc::{Encoder, EncoderUsed, HARDWARE_ENCODERS};
 pub use probe::{ReadOptions, VideoInfo};
 pub use reader::VideoReader;
 pub use remux::{copy_or_reencode_lossless, copy_window, CopyMethod, CopyOptions, CopyReport};

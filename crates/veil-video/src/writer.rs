@@ -1,4 +1,5 @@
-//! Encoding: [`VideoWriter`] encodes frames to H.264 (libx264) in MP4, written atomically.
+//! Encoding: [`VideoWriter`] encodes frames to H.264 (libx264, or a hardware encoder: see
+//! [`Encoder`]) in MP4, written atomically.
 
 use std::fs;
 use std::io::Write;
@@ -10,6 +11,10 @@ use veil_core::{FrameRef, PixelFormat};
 
 use crate::convert::{check_size, Scaler};
 use crate::frame::{AudioPacket, DecodedFrame};
+use crate::hwenc::{
+    known_failure, missing_device, remember_failure, vaapi_frames, BufRef, Encoder, EncoderUsed,
+    HARDWARE_ENCODERS,
+};
 use crate::partial::{temp_path, TempGuard};
 use crate::probe::VideoInfo;
 use crate::{init, VideoError};
@@ -61,6 +66,11 @@ pub struct EncodeOptions {
     /// A recorder sets it to a second or two, so that fragments stay short and any
     /// point of a recording can be reached quickly.
     pub keyframe_interval: Option<u32>,
+    /// The H.264 encoder. Default [`Encoder::X264`]; the recorder uses [`Encoder::Auto`]
+    /// (a hardware encoder when one opens, else libx264). A hardware encoder ignores
+    /// `preset` and takes `crf` as its constant-quality target (VAAPI: `qp`, NVENC: `cq`,
+    /// QSV: `global_quality`), so its files differ in size from x264's at the same value.
+    pub encoder: Encoder,
 }
 
 impl Default for EncodeOptions {
@@ -72,6 +82,7 @@ impl Default for EncodeOptions {
             threads: 0,
             fragment: None,
             keyframe_interval: None,
+            encoder: Encoder::X264,
         }
     }
 }
@@ -100,6 +111,11 @@ pub struct VideoWriter {
     height: u32,
     full_range: bool,
     scratch: ff::frame::Video,
+    /// The pixel format the encoder takes from the CPU (YUV420P; NV12 for VAAPI and QSV).
+    sw_format: ff::format::Pixel,
+    /// VAAPI: the GPU surfaces each (already masked) frame is uploaded to.
+    hw_frames: Option<BufRef>,
+    used: EncoderUsed,
     scaler: Option<(PixelFormat, Scaler)>,
     origin: Option<i64>,
     last_pts: Option<i64>,
@@ -264,38 +280,13 @@ impl VideoWriter {
         }
         let global_header = out.format().flags().contains(ff::format::Flags::GLOBAL_HEADER);
 
-        let codec = ff::encoder::find_by_name("libx264").ok_or_else(|| VideoError::Encode {
-            path: dest.clone(),
-            reason: "the FFmpeg libraries were built without libx264".into(),
-        })?;
-        let mut enc = ff::codec::context::Context::new_with_codec(codec)
-            .encoder()
-            .video()
-            .map_err(|e| enc_err(&dest, "cannot set up libx264", e))?;
-        enc.set_width(info.width);
-        enc.set_height(info.height);
-        enc.set_format(ff::format::Pixel::YUV420P);
-        enc.set_time_base(tb);
-        enc.set_frame_rate(Some(ff::Rational::new(fps.0, fps.1)));
-        if let Some(k) = opts.keyframe_interval {
-            enc.set_gop(k.max(1));
-        }
-        enc.set_color_range(if info.full_range {
-            ff::color::Range::JPEG
-        } else {
-            ff::color::Range::MPEG
-        });
-        if global_header {
-            enc.set_flags(ff::codec::Flags::GLOBAL_HEADER);
-        }
-        // SAFETY: setting the thread count on a valid, not yet opened codec context.
-        unsafe { (*enc.as_mut_ptr()).thread_count = i32::try_from(opts.threads).unwrap_or(0) };
-        let mut dict = ff::Dictionary::new();
-        dict.set("preset", &opts.preset);
-        dict.set("crf", &opts.crf.to_string());
-        let enc = enc
-            .open_as_with(codec, dict)
-            .map_err(|e| enc_err(&dest, "cannot open libx264", e))?;
+        let (opened, used) = open_chosen(&dest, info, opts, global_header)?;
+        let Opened {
+            enc,
+            codec,
+            sw_format,
+            hw_frames,
+        } = opened;
 
         let video_ost = {
             let mut ost = out
@@ -358,6 +349,9 @@ impl VideoWriter {
             height: info.height,
             full_range: info.full_range,
             scratch,
+            sw_format,
+            hw_frames,
+            used,
             scaler: None,
             origin: None,
             last_pts: None,
@@ -371,6 +365,12 @@ impl VideoWriter {
     /// The destination path.
     pub fn path(&self) -> &Path {
         &self.dest
+    }
+
+    /// The encoder opened (with [`Encoder::Auto`], which one and why the hardware ones
+    /// passed over were not used).
+    pub fn encoder_used(&self) -> &EncoderUsed {
+        &self.used
     }
 
     /// Frames written so far.
@@ -401,52 +401,53 @@ impl VideoWriter {
             });
         }
         let rel = self.next_pts(pts)?;
-        let mut picture = if frame.format() == PixelFormat::I420 {
-            // SAFETY: `scratch` is a valid allocated frame; make it ours alone before writing
-            // (the encoder may still hold a reference to the previous picture).
-            let rc = unsafe { ffi::av_frame_make_writable(self.scratch.as_mut_ptr()) };
-            if rc < 0 {
-                return Err(enc_err(
-                    &self.dest,
-                    "cannot allocate a frame",
-                    ff::Error::from(rc),
-                ));
-            }
-            for (i, plane) in frame.planes().iter().enumerate() {
-                let stride = self.scratch.stride(i);
-                let data = self.scratch.data_mut(i);
-                for (y, row) in plane.rows().enumerate() {
-                    data[y * stride..y * stride + row.len()].copy_from_slice(row);
+        let mut picture =
+            if frame.format() == PixelFormat::I420 && self.sw_format == ff::format::Pixel::YUV420P {
+                // SAFETY: `scratch` is a valid allocated frame; make it ours alone before writing
+                // (the encoder may still hold a reference to the previous picture).
+                let rc = unsafe { ffi::av_frame_make_writable(self.scratch.as_mut_ptr()) };
+                if rc < 0 {
+                    return Err(enc_err(
+                        &self.dest,
+                        "cannot allocate a frame",
+                        ff::Error::from(rc),
+                    ));
                 }
-            }
-            self.scratch.clone()
-        } else {
-            let src = to_ff_pixel(frame.format()).ok_or_else(|| {
-                enc_err(
-                    &self.dest,
-                    "unsupported pixel format",
-                    format!("{:?}", frame.format()),
-                )
-            })?;
-            let scaler = match self.scaler.take() {
-                Some((f, s)) if f == frame.format() => s,
-                _ => Scaler::new(src, ff::format::Pixel::YUV420P, self.width, self.height)
-                    .map_err(|e| enc_err(&self.dest, "conversion", e))?,
+                for (i, plane) in frame.planes().iter().enumerate() {
+                    let stride = self.scratch.stride(i);
+                    let data = self.scratch.data_mut(i);
+                    for (y, row) in plane.rows().enumerate() {
+                        data[y * stride..y * stride + row.len()].copy_from_slice(row);
+                    }
+                }
+                self.scratch.clone()
+            } else {
+                let src = to_ff_pixel(frame.format()).ok_or_else(|| {
+                    enc_err(
+                        &self.dest,
+                        "unsupported pixel format",
+                        format!("{:?}", frame.format()),
+                    )
+                })?;
+                let scaler = match self.scaler.take() {
+                    Some((f, s)) if f == frame.format() => s,
+                    _ => Scaler::new(src, self.sw_format, self.width, self.height)
+                        .map_err(|e| enc_err(&self.dest, "conversion", e))?,
+                };
+                let mut ptrs = [std::ptr::null::<u8>(); 4];
+                let mut strides = [0i32; 4];
+                for (i, p) in frame.planes().iter().enumerate() {
+                    ptrs[i] = p.data().as_ptr();
+                    strides[i] = i32::try_from(p.stride())
+                        .map_err(|_| enc_err(&self.dest, "conversion", "stride too large"))?;
+                }
+                // SAFETY: the pointers and strides come from a validated veil-core frame of
+                // this size and format, borrowed for the duration of the call.
+                let converted = unsafe { scaler.convert_raw(&ptrs, &strides) }
+                    .map_err(|e| enc_err(&self.dest, "conversion", e))?;
+                self.scaler = Some((frame.format(), scaler));
+                converted
             };
-            let mut ptrs = [std::ptr::null::<u8>(); 4];
-            let mut strides = [0i32; 4];
-            for (i, p) in frame.planes().iter().enumerate() {
-                ptrs[i] = p.data().as_ptr();
-                strides[i] = i32::try_from(p.stride())
-                    .map_err(|_| enc_err(&self.dest, "conversion", "stride too large"))?;
-            }
-            // SAFETY: the pointers and strides come from a validated veil-core frame of
-            // this size and format, borrowed for the duration of the call.
-            let converted = unsafe { scaler.convert_raw(&ptrs, &strides) }
-                .map_err(|e| enc_err(&self.dest, "conversion", e))?;
-            self.scaler = Some((frame.format(), scaler));
-            converted
-        };
         picture.set_pts(Some(rel));
         self.send(&mut picture)
     }
@@ -459,6 +460,7 @@ impl VideoWriter {
     /// As [`VideoWriter::write`].
     pub fn write_decoded(&mut self, frame: &DecodedFrame) -> Result<(), VideoError> {
         if frame.format() != PixelFormat::I420
+            || self.sw_format != ff::format::Pixel::YUV420P
             || frame.frame.width() != self.width
             || frame.frame.height() != self.height
         {
@@ -532,9 +534,43 @@ impl VideoWriter {
         } else {
             ff::color::Range::MPEG
         });
-        self.enc
-            .send_frame(picture)
-            .map_err(|e| enc_err(&self.dest, "encoder rejected a frame", e))?;
+        match &self.hw_frames {
+            Some(frames) => {
+                // Upload the masked frame to a GPU surface: only now, after masking, does
+                // any pixel leave the CPU frame.
+                let mut hw = ff::frame::Video::empty();
+                // SAFETY: `frames` is an initialised frames context; `hw` an empty frame
+                // that receives a surface from its pool; `picture` a valid CPU frame of the
+                // context's sw_format and size (converted in `write`).
+                let rc = unsafe {
+                    let rc = ffi::av_hwframe_get_buffer(frames.as_ptr(), hw.as_mut_ptr(), 0);
+                    if rc < 0 {
+                        rc
+                    } else {
+                        let rc = ffi::av_hwframe_transfer_data(hw.as_mut_ptr(), picture.as_ptr(), 0);
+                        if rc < 0 {
+                            rc
+                        } else {
+                            ffi::av_frame_copy_props(hw.as_mut_ptr(), picture.as_ptr())
+                        }
+                    }
+                };
+                if rc < 0 {
+                    return Err(enc_err(
+                        &self.dest,
+                        "cannot upload a frame to the GPU",
+                        ff::Error::from(rc),
+                    ));
+                }
+                self.enc
+                    .send_frame(&hw)
+                    .map_err(|e| enc_err(&self.dest, "encoder rejected a frame", e))?;
+            }
+            None => self
+                .enc
+                .send_frame(picture)
+                .map_err(|e| enc_err(&self.dest, "encoder rejected a frame", e))?,
+        }
         self.frames += 1;
         if self.frames == 1 && !self.pending_audio.is_empty() {
             for p in std::mem::take(&mut self.pending_audio) {
@@ -640,6 +676,185 @@ impl VideoWriter {
         self.tmp = PathBuf::new();
         Ok(frames)
     }
+}
+
+/// An opened encoder and what its frames need.
+struct Opened {
+    enc: ff::encoder::Video,
+    codec: ff::Codec,
+    sw_format: ff::format::Pixel,
+    hw_frames: Option<BufRef>,
+}
+
+/// Open the encoder `opts.encoder` names; with [`Encoder::Auto`] the first hardware
+/// encoder that opens, else libx264.
+fn open_chosen(
+    dest: &Path,
+    info: &VideoInfo,
+    opts: &EncodeOptions,
+    global_header: bool,
+) -> Result<(Opened, EncoderUsed), VideoError> {
+    let used = |encoder: Encoder, passed_over| EncoderUsed {
+        encoder,
+        codec: encoder.codec_name().unwrap_or("libx264"),
+        passed_over,
+    };
+    match opts.encoder {
+        Encoder::X264 => Ok((
+            open_x264(dest, info, opts, global_header)?,
+            used(Encoder::X264, Vec::new()),
+        )),
+        Encoder::Auto => {
+            let mut passed_over = Vec::new();
+            for e in HARDWARE_ENCODERS {
+                if let Some(why) = known_failure(e, info.width, info.height) {
+                    passed_over.push((e, why));
+                    continue;
+                }
+                match open_hardware(e, info, opts, global_header) {
+                    Ok(o) => return Ok((o, used(e, passed_over))),
+                    Err(why) => {
+                        remember_failure(e, info.width, info.height, &why);
+                        passed_over.push((e, why));
+                    }
+                }
+            }
+            Ok((
+                open_x264(dest, info, opts, global_header)?,
+                used(Encoder::X264, passed_over),
+            ))
+        }
+        e => match open_hardware(e, info, opts, global_header) {
+            Ok(o) => Ok((o, used(e, Vec::new()))),
+            // Asked for by name: refused, never silently another encoder.
+            Err(reason) => Err(VideoError::HardwareEncoder {
+                path: dest.to_path_buf(),
+                encoder: e.codec_name().unwrap_or("?"),
+                reason,
+            }),
+        },
+    }
+}
+
+/// A codec context for `codec` with the settings every encoder shares.
+fn base_context(
+    codec: ff::Codec,
+    info: &VideoInfo,
+    opts: &EncodeOptions,
+    global_header: bool,
+) -> Result<ff::encoder::video::Video, ff::Error> {
+    let mut enc = ff::codec::context::Context::new_with_codec(codec)
+        .encoder()
+        .video()?;
+    enc.set_width(info.width);
+    enc.set_height(info.height);
+    enc.set_format(ff::format::Pixel::YUV420P);
+    enc.set_time_base(ff::Rational::new(info.time_base.0, info.time_base.1));
+    enc.set_frame_rate(Some(ff::Rational::new(info.fps.0, info.fps.1)));
+    if let Some(k) = opts.keyframe_interval {
+        enc.set_gop(k.max(1));
+    }
+    enc.set_color_range(if info.full_range {
+        ff::color::Range::JPEG
+    } else {
+        ff::color::Range::MPEG
+    });
+    if global_header {
+        enc.set_flags(ff::codec::Flags::GLOBAL_HEADER);
+    }
+    // SAFETY: setting the thread count on a valid, not yet opened codec context.
+    unsafe { (*enc.as_mut_ptr()).thread_count = i32::try_from(opts.threads).unwrap_or(0) };
+    Ok(enc)
+}
+
+fn open_x264(
+    dest: &Path,
+    info: &VideoInfo,
+    opts: &EncodeOptions,
+    global_header: bool,
+) -> Result<Opened, VideoError> {
+    let codec = ff::encoder::find_by_name("libx264").ok_or_else(|| VideoError::Encode {
+        path: dest.to_path_buf(),
+        reason: "the FFmpeg libraries were built without libx264".into(),
+    })?;
+    let enc = base_context(codec, info, opts, global_header)
+        .map_err(|e| enc_err(dest, "cannot set up libx264", e))?;
+    let mut dict = ff::Dictionary::new();
+    dict.set("preset", &opts.preset);
+    dict.set("crf", &opts.crf.to_string());
+    let enc = enc
+        .open_as_with(codec, dict)
+        .map_err(|e| enc_err(dest, "cannot open libx264", e))?;
+    Ok(Opened {
+        enc,
+        codec,
+        sw_format: ff::format::Pixel::YUV420P,
+        hw_frames: None,
+    })
+}
+
+/// Open hardware encoder `e` at the frame size, or say why it cannot be used here.
+fn open_hardware(
+    e: Encoder,
+    info: &VideoInfo,
+    opts: &EncodeOptions,
+    global_header: bool,
+) -> Result<Opened, String> {
+    let name = e.codec_name().unwrap_or("?");
+    let codec = ff::encoder::find_by_name(name)
+        .ok_or_else(|| format!("not in this FFmpeg build (libavcodec has no {name})"))?;
+    let hw_frames = match e {
+        Encoder::Vaapi => Some(vaapi_frames(info.width, info.height)?),
+        _ => None,
+    };
+    let mut enc =
+        base_context(codec, info, opts, global_header).map_err(|err| format!("cannot set up: {err}"))?;
+    let crf = opts.crf.to_string();
+    let mut dict = ff::Dictionary::new();
+    let sw_format = match e {
+        Encoder::Vaapi => {
+            if let Some(f) = &hw_frames {
+                // SAFETY: a valid, not yet opened codec context; it takes its own reference
+                // to the frames context (released when the context is freed).
+                let r = unsafe {
+                    (*enc.as_mut_ptr()).pix_fmt = ffi::AVPixelFormat::AV_PIX_FMT_VAAPI;
+                    let r = ffi::av_buffer_ref(f.as_ptr());
+                    (*enc.as_mut_ptr()).hw_frames_ctx = r;
+                    r
+                };
+                if r.is_null() {
+                    return Err("cannot reference the VAAPI frames context".into());
+                }
+            }
+            dict.set("rc_mode", "CQP");
+            dict.set("qp", &crf);
+            ff::format::Pixel::NV12
+        }
+        Encoder::Nvenc => {
+            dict.set("rc", "vbr");
+            dict.set("cq", &crf);
+            dict.set("b", "0");
+            ff::format::Pixel::YUV420P
+        }
+        _ => {
+            enc.set_format(ff::format::Pixel::NV12);
+            dict.set("global_quality", &crf);
+            ff::format::Pixel::NV12
+        }
+    };
+    let enc = enc.open_as_with(codec, dict).map_err(|err| {
+        let mut why = format!("does not open at {}x{}: {err}", info.width, info.height);
+        if let Some(hint) = missing_device(e) {
+            why.push_str(&format!(" ({hint})"));
+        }
+        why
+    })?;
+    Ok(Opened {
+        enc,
+        codec,
+        sw_format,
+        hw_frames,
+    })
 }
 
 impl Drop for VideoWriter {
