@@ -15,10 +15,14 @@ use veil::record::{
     BudgetOutcome, Capacity, Event, HoldsWatch, Recorder, RecorderConfig, RetentionOptions, StopReason,
     StorageBudget,
 };
-use veil::video::{EncodeOptions, PRESETS};
+use veil::video::{EncodeOptions, Encoder, PRESETS};
 
 fn duration(s: &str) -> Result<Duration, String> {
     parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn parse_encoder(s: &str) -> Result<Encoder, String> {
+    s.parse().map_err(|e: veil::video::VideoError| e.to_string())
 }
 
 fn size(s: &str) -> Result<u64, String> {
@@ -47,7 +51,7 @@ pub struct RecordArgs {
     )]
     zones: Option<PathBuf>,
     /// Record every camera of a site: each zone file DIR/*.toml whose [camera] table has a
-    /// url (and its own segment, retention, preset, crf, encrypt_to, credentials_file or
+    /// url (and its own segment, retention, preset, crf, encoder, encrypt_to, credentials_file or
     /// credentials_env), each on its own thread; SIGHUP or a changed file reloads.
     #[arg(long, value_name = "DIR")]
     pub cameras: Option<PathBuf>,
@@ -94,6 +98,11 @@ pub struct RecordArgs {
     /// x264 preset.
     #[arg(long, value_name = "P", default_value_t = EncodeOptions::default().preset, value_parser = PRESETS)]
     pub preset: String,
+    /// The H.264 encoder: auto (a hardware encoder, VAAPI, NVENC or QSV, when one opens at
+    /// the camera's frame size, else x264 with --preset and --crf), x264, or vaapi, nvenc or
+    /// qsv (refused with the reason when it cannot open; never replaced by another).
+    #[arg(long, value_name = "auto|x264|vaapi|nvenc|qsv", default_value = "auto", value_parser = parse_encoder)]
+    pub encoder: Encoder,
     /// The storage budget: the footage under --dir (every camera's segments and keys) is
     /// kept within SIZE (800G, 6M; powers of 1024). Before the next segment would break it,
     /// the oldest segments no hold or request protects are deleted early, each audited.
@@ -236,6 +245,7 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
     cfg.encode = EncodeOptions {
         crf: a.crf,
         preset: a.preset,
+        encoder: a.encoder,
         ..EncodeOptions::default()
     };
     cfg.run_for = a.run_for;
@@ -323,6 +333,7 @@ pub fn print_event(prefix: &str, event: &Event) {
             lag.as_secs_f64()
         ),
         Event::CaughtUp => eprintln!("{prefix}recording caught up with the camera"),
+        Event::Encoder(used) => eprintln!("{prefix}encoder: {}", used.describe()),
         Event::FramesLost { frames, from, to } => eprintln!(
             "{prefix}warning: {frames} frame(s) the camera sent between {from} and {to} were not recorded"
         ),

@@ -58,6 +58,7 @@ pub fn cmd_record_site(a: RecordArgs) -> anyhow::Result<()> {
     cfg.encode = EncodeOptions {
         crf: a.crf,
         preset: a.preset.clone(),
+        encoder: a.encoder,
         ..EncodeOptions::default()
     };
     for p in &a.encrypt_to {

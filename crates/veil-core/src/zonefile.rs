@@ -540,6 +540,8 @@ pub struct RecordingKeys {
     #[serde(default)]
     crf: Option<u8>,
     #[serde(default)]
+    encoder: Option<String>,
+    #[serde(default)]
     encrypt_to: Vec<String>,
     #[serde(default)]
     rtsp_transport: Option<String>,
@@ -558,6 +560,7 @@ pub struct RecordingKeys {
 /// retention = "28d"
 /// preset = "veryfast"
 /// crf = 18
+/// encoder = "auto"                       # auto, x264, vaapi, nvenc or qsv
 /// encrypt_to = ["site.key.pub"]          # paths relative to the zone file
 /// rtsp_transport = "tcp"
 /// ```
@@ -581,11 +584,17 @@ pub struct CameraRecording {
     pub preset: Option<String>,
     /// x264 CRF, 0..=51.
     pub crf: Option<u8>,
+    /// The H.264 encoder: `auto` (a hardware encoder when one opens, else x264), `x264`,
+    /// `vaapi`, `nvenc` or `qsv` (one of [`ENCODERS`]).
+    pub encoder: Option<String>,
     /// The site's public keys the footage is encrypted to.
     pub encrypt_to: Vec<PathBuf>,
     /// RTSP transport, `tcp` or `udp`.
     pub rtsp_transport: Option<String>,
 }
+
+/// The values of the `encoder` key (veil-video's `Encoder` names).
+pub const ENCODERS: [&str; 5] = ["auto", "x264", "vaapi", "nvenc", "qsv"];
 
 #[derive(serde::Deserialize)]
 struct RecordingFile {
@@ -600,7 +609,8 @@ struct RecordingFile {
 /// [`ConfigError::Parse`] when the text is not TOML or a key has the wrong type,
 /// [`ConfigError::Camera`] for a URL carrying credentials (they belong in
 /// `credentials_file` or `credentials_env`, never in a file that is shown and logged), both
-/// credential keys at once, a CRF over 51 or an RTSP transport other than `tcp`/`udp`.
+/// credential keys at once, a CRF over 51, an encoder not in [`ENCODERS`] or an RTSP
+/// transport other than `tcp`/`udp`.
 pub fn camera_recording(text: &str, origin: impl AsRef<Path>) -> Result<CameraRecording, ConfigError> {
     let origin = origin.as_ref();
     let raw: RecordingFile = toml::from_str(text).map_err(|e| parse_err(origin, e))?;
@@ -628,6 +638,9 @@ pub fn camera_recording(text: &str, origin: impl AsRef<Path>) -> Result<CameraRe
     if let Some(c) = k.crf.filter(|&c| c > 51) {
         return Err(bad(format!("crf {c} outside 0..=51")));
     }
+    if let Some(e) = k.encoder.as_deref().filter(|e| !ENCODERS.contains(e)) {
+        return Err(bad(format!("encoder {e:?}: one of {}", ENCODERS.join(", "))));
+    }
     if let Some(t) = k
         .rtsp_transport
         .as_deref()
@@ -652,6 +665,7 @@ pub fn camera_recording(text: &str, origin: impl AsRef<Path>) -> Result<CameraRe
         retention: k.retention,
         preset: k.preset,
         crf: k.crf,
+        encoder: k.encoder,
         encrypt_to: k.encrypt_to.iter().map(|p| resolve(p)).collect(),
         rtsp_transport: k.rtsp_transport,
     })
@@ -699,6 +713,15 @@ mod recording_tests {
         assert!(camera_recording(&both, "x.toml").is_err());
         let crf = format!("{BASE}crf = 60\n");
         assert!(camera_recording(&crf, "x.toml").is_err());
+        let encoder = format!("{BASE}encoder = \"cuda\"\n");
+        let e = camera_recording(&encoder, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("auto, x264, vaapi, nvenc, qsv"), "{e}");
+        let vaapi = format!("{BASE}encoder = \"vaapi\"\n");
+        assert!(CameraConfig::from_toml_str(&vaapi, "x.toml").is_ok());
+        assert_eq!(
+            camera_recording(&vaapi, "x.toml").unwrap().encoder.as_deref(),
+            Some("vaapi")
+        );
         let wrong_type = format!("{BASE}crf = \"high\"\n");
         assert!(CameraConfig::from_toml_str(&wrong_type, "x.toml").is_err());
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use veil_core::CameraConfig;
 use veil_crypt::PublicKey;
-use veil_video::EncodeOptions;
+use veil_video::{EncodeOptions, Encoder, EncoderUsed};
 
 use crate::index::IndexEntry;
 use crate::retention::{AuditTarget, SegmentDeletion};
@@ -61,7 +61,10 @@ pub struct RecorderConfig {
     /// then forgotten: the recorder holds no secret, and destroying a segment's sealed key
     /// erases it for good.
     pub encrypt_to: Vec<PublicKey>,
-    /// Encoder settings; `fragment` and `keyframe_interval` are set by the recorder.
+    /// Encoder settings; `fragment` and `keyframe_interval` are set by the recorder. The
+    /// encoder defaults to [`Encoder::Auto`]: a hardware H.264 encoder when one opens at the
+    /// camera's frame size, else libx264 ([`Event::Encoder`] says which). A hardware encoder
+    /// asked for by name that cannot open stops the run with that error.
     pub encode: EncodeOptions,
     /// Stop after this long (for tests and scheduled jobs); `None`: until stopped.
     pub run_for: Option<Duration>,
@@ -102,7 +105,8 @@ impl std::fmt::Debug for Credentials {
 
 impl RecorderConfig {
     /// Defaults: 60 s segments, 28 days' retention, no holds or requests files, no audit
-    /// log (one must be set before [`crate::Recorder::new`]), not encrypted.
+    /// log (one must be set before [`crate::Recorder::new`]), not encrypted, encoder
+    /// [`Encoder::Auto`].
     pub fn new(input: impl Into<String>, camera: CameraConfig, dir: impl Into<PathBuf>) -> Self {
         RecorderConfig {
             input: input.into(),
@@ -116,7 +120,10 @@ impl RecorderConfig {
             erasures: None,
             audit: None,
             encrypt_to: Vec::new(),
-            encode: EncodeOptions::default(),
+            encode: EncodeOptions {
+                encoder: Encoder::Auto,
+                ..EncodeOptions::default()
+            },
             run_for: None,
             max_disk: None,
             min_free: None,
@@ -140,6 +147,10 @@ pub enum Event {
     },
     /// A segment was closed and indexed.
     SegmentClosed(IndexEntry),
+    /// The encoder the segments are written with: at the first segment of a run, and
+    /// whenever it changes (with [`Encoder::Auto`], why the hardware encoders were passed
+    /// over).
+    Encoder(EncoderUsed),
     /// The input failed or ended; the recorder tries again after `retry_in`.
     Disconnected {
         /// Why.

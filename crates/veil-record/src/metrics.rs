@@ -56,6 +56,7 @@ pub struct CameraStats {
     pub up: AtomicU64,
     last_error: Mutex<String>,
     preset: Mutex<String>,
+    encoder: Mutex<String>,
 }
 
 impl CameraStats {
@@ -75,6 +76,15 @@ impl CameraStats {
     /// The x264 preset the camera records with now.
     pub fn preset(&self) -> String {
         self.preset.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The H.264 encoder the camera records with now (`libx264`, `h264_vaapi` ...; empty
+    /// before its first segment).
+    pub fn encoder(&self) -> String {
+        self.encoder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn set_preset(&self, p: &str) {
@@ -151,6 +161,9 @@ impl Metrics {
                 }
             }
             Event::Warning(w) => s.set_error(w),
+            Event::Encoder(used) => {
+                *s.encoder.lock().unwrap_or_else(PoisonError::into_inner) = used.codec.to_string();
+            }
             Event::Stalled(e) => {
                 s.stalled.store(1, Ordering::Relaxed);
                 s.up.store(0, Ordering::Relaxed);
@@ -295,6 +308,23 @@ impl Metrics {
                 escape(&s.preset())
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP veil_record_encoder_info The H.264 encoder each camera records with now (hardware=1 for VAAPI, NVENC, QSV).\n# TYPE veil_record_encoder_info gauge"
+        );
+        for (id, s) in &cams {
+            let e = s.encoder();
+            if e.is_empty() {
+                continue;
+            }
+            let hw = u8::from(e != "libx264");
+            let _ = writeln!(
+                out,
+                "veil_record_encoder_info{{camera=\"{}\",encoder=\"{}\",hardware=\"{hw}\"}} 1",
+                escape(id),
+                escape(&e)
+            );
+        }
         let capacity = self
             .capacity
             .lock()
@@ -399,4 +429,34 @@ fn answer(mut conn: TcpStream, metrics: &Metrics) {
     let _ = conn
         .write_all(head.as_bytes())
         .and_then(|()| conn.write_all(body.as_bytes()));
+}
+
+#[cfg(test)]
+mod encoder_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use veil_video::{Encoder, EncoderUsed};
+
+    #[test]
+    fn the_encoder_in_use_is_a_label() {
+        let m = Metrics::new();
+        let dir = std::env::temp_dir();
+        m.camera("c1");
+        // Before its first segment a camera has no encoder line.
+        assert!(!m.render().contains("veil_record_encoder_info{"));
+        let used = |encoder, codec| EncoderUsed {
+            encoder,
+            codec,
+            passed_over: Vec::new(),
+        };
+        m.observe("c1", &dir, &Event::Encoder(used(Encoder::X264, "libx264")));
+        assert!(m
+            .render()
+            .contains("veil_record_encoder_info{camera=\"c1\",encoder=\"libx264\",hardware=\"0\"} 1\n"));
+        m.observe("c1", &dir, &Event::Encoder(used(Encoder::Vaapi, "h264_vaapi")));
+        let text = m.render();
+        assert!(text
+            .contains("veil_record_encoder_info{camera=\"c1\",encoder=\"h264_vaapi\",hardware=\"1\"} 1\n"));
+        assert!(!text.contains("libx264"));
+    }
 }

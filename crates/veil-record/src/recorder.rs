@@ -467,7 +467,13 @@ impl Recorder {
             }
             let s = match seg.as_mut() {
                 Some(s) => s,
-                None => seg.insert(self.segs.open(&info, t_ms)?),
+                None => {
+                    let s = self.segs.open(&info, t_ms)?;
+                    if let Some(used) = self.segs.take_encoder_change() {
+                        on_event(&Event::Encoder(used));
+                    }
+                    seg.insert(s)
+                }
             };
             if let Some(g) = pending_gap {
                 s.gaps.push(g);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use veil_audit::Timestamp;
 use veil_crypt::{EncryptingFile, PublicKey, SecretKey};
-use veil_video::{EncodeOptions, ReadOptions, VideoInfo, VideoReader, VideoWriter};
+use veil_video::{EncodeOptions, EncoderUsed, ReadOptions, VideoInfo, VideoReader, VideoWriter};
 
 use crate::config::{Event, FRAGMENT};
 use crate::index::{sync_dir, Gap, Index, IndexEntry, INDEX_VERSION, KEYS_DIR};
@@ -60,6 +60,10 @@ pub(crate) struct Segments {
     pub(crate) closed: u64,
     /// End of the last footage recorded in this run (ms since the epoch).
     pub(crate) last_end: Option<i64>,
+    /// The encoder of the last segment opened.
+    encoder: Option<EncoderUsed>,
+    /// Set when a segment opened with another encoder than the one before (or the first).
+    encoder_changed: bool,
 }
 
 pub(crate) fn ms(t: Timestamp) -> i64 {
@@ -89,6 +93,8 @@ impl Segments {
             largest: 0,
             closed: 0,
             last_end: None,
+            encoder: None,
+            encoder_changed: false,
         }
     }
 
@@ -119,6 +125,7 @@ impl Segments {
         };
         if !encrypted {
             let writer = VideoWriter::create(&path, info, &opts)?;
+            self.note_encoder(&writer);
             return Ok(Segment {
                 writer,
                 file,
@@ -168,6 +175,7 @@ impl Segments {
                 return Err(e.into());
             }
         };
+        self.note_encoder(&writer);
         Ok(Segment {
             writer,
             file,
@@ -282,6 +290,23 @@ impl Segments {
             on_event(&Event::Warning(k));
         }
         Ok(())
+    }
+
+    fn note_encoder(&mut self, writer: &VideoWriter) {
+        let used = writer.encoder_used();
+        if self.encoder.as_ref().map(|e| e.encoder) != Some(used.encoder) {
+            self.encoder = Some(used.clone());
+            self.encoder_changed = true;
+        }
+    }
+
+    /// The encoder of the segment just opened, when it differs from the one before (or is
+    /// the first of the run); once.
+    pub(crate) fn take_encoder_change(&mut self) -> Option<EncoderUsed> {
+        if !std::mem::take(&mut self.encoder_changed) {
+            return None;
+        }
+        self.encoder.clone()
     }
 
     /// The x264 preset of the next segment.

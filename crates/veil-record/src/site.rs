@@ -32,7 +32,7 @@ use veil_audit::Action;
 use veil_core::zonefile::camera_recording;
 use veil_core::CameraConfig;
 use veil_crypt::PublicKey;
-use veil_video::{EncodeOptions, PRESETS};
+use veil_video::{EncodeOptions, Encoder, PRESETS};
 
 use crate::config::{
     Credentials, Event, RecordSummary, RecorderConfig, DEFAULT_RETENTION, DEFAULT_SEGMENT, MAX_BACKOFF,
@@ -69,7 +69,7 @@ pub struct SiteConfig {
     pub segment: Duration,
     /// Retention of a camera whose file sets none.
     pub retention: Duration,
-    /// Encoder settings of a camera whose file sets no `preset`/`crf`.
+    /// Encoder settings of a camera whose file sets no `preset`/`crf`/`encoder`.
     pub encode: EncodeOptions,
     /// The site's public keys for a camera whose file sets no `encrypt_to`.
     pub encrypt_to: Vec<PublicKey>,
@@ -90,7 +90,10 @@ impl SiteConfig {
             run_for: None,
             segment: DEFAULT_SEGMENT,
             retention: DEFAULT_RETENTION,
-            encode: EncodeOptions::default(),
+            encode: EncodeOptions {
+                encoder: Encoder::Auto,
+                ..EncodeOptions::default()
+            },
             encrypt_to: Vec::new(),
         }
     }
@@ -204,6 +207,9 @@ pub fn load_camera(file: &Path, site: &SiteConfig) -> Result<Option<SiteCamera>,
     }
     if let Some(c) = rec.crf {
         cfg.encode.crf = c;
+    }
+    if let Some(e) = &rec.encoder {
+        cfg.encode.encoder = e.parse().map_err(|e| bad(format!("encoder: {e}")))?;
     }
     cfg.encrypt_to = site.encrypt_to.clone();
     if !rec.encrypt_to.is_empty() {
@@ -468,7 +474,7 @@ impl Site {
             }
             let input = cam.config.input.clone();
             let text = format!(
-                "camera {id} {} {} ({input}, segment {}, retention {}, preset {}, crf {}{})",
+                "camera {id} {} {} ({input}, segment {}, retention {}, preset {}, crf {}, encoder {}{})",
                 if restarted.contains(&file) {
                     "changed: restarted with the settings of"
                 } else {
@@ -479,6 +485,7 @@ impl Site {
                 crate::format_span(cam.config.retention),
                 cam.config.encode.preset,
                 cam.config.encode.crf,
+                cam.config.encode.encoder,
                 if cam.config.encrypt_to.is_empty() {
                     String::new()
                 } else {
