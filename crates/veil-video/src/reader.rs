@@ -178,6 +178,7 @@ impl VideoReader {
                     self.done = true;
                     self.timeline.check_complete()?;
                 }
+                Err(_) if self.retreat() => {}
                 Err(e) => {
                     return Err(VideoError::Decode {
                         path: self.source.path.to_path_buf(),
@@ -188,6 +189,19 @@ impl VideoReader {
             }
         }
         Ok(None)
+    }
+
+    /// After a decoder error: when the timeline blames the keyframe the last seek landed on
+    /// (see [`Timeline::decode_failed`]), seek further back and return `true`; decoding then
+    /// starts again from an earlier keyframe, ultimately the start.
+    fn retreat(&mut self) -> bool {
+        match self.timeline.decode_failed() {
+            Some(backoff) => {
+                self.seek_before_from(backoff);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Carry out the timeline's verdict on a decoded frame.
@@ -278,6 +292,8 @@ impl VideoReader {
         let before = self.timeline.packet(pts, pkt.is_corrupt())?;
         match self.source.decoder.send_packet(pkt) {
             Ok(()) => Ok(()),
+            // With frame threading the error may belong to an earlier packet.
+            Err(_) if self.retreat() => Ok(()),
             Err(_) if before => Ok(()),
             Err(e) => Err(VideoError::Decode {
                 path: self.source.path.to_path_buf(),

@@ -87,8 +87,10 @@ pub(crate) enum Verdict {
     },
     /// Drop the frame: before the window, or a live stream's warm-up.
     Skip,
-    /// The first frame after a seek lies after `from`: frames of the window were skipped.
-    /// Seek again, this much before `from` (see [`Timeline::seek_target`]), and decode again.
+    /// The first frame after a seek lies after `from` (frames of the window were skipped),
+    /// or the decoder failed before the window's first frame after a seek to a keyframe that
+    /// is not the start (see [`Timeline::decode_failed`]). Seek again, this much before
+    /// `from` (see [`Timeline::seek_target`]), and decode again.
     Reseek {
         /// How far before `from` to aim, in seconds.
         backoff: f64,
@@ -112,6 +114,15 @@ pub(crate) struct Timeline {
     /// How far before `from` the current seek aimed, in seconds (`None`: no seek done or
     /// verified already).
     seek_backoff: Option<f64>,
+    /// How far before `from` the last successful seek to a keyframe after the start aimed,
+    /// until the window's first frame is accepted (`None`: decoding started at the start, a
+    /// seek failed, or the window has begun). While set, any decoder error means decoding
+    /// cannot start at the keyframe the seek landed on: a keyframe flag on a picture that is
+    /// not a clean random-access point (an open-GOP I-frame in H.264, whose leading
+    /// pictures and reference marking refer to the GOP before it). Such errors are not
+    /// tolerated as damage before the window: with frame threading a strict decoder's state
+    /// stays broken and later frames fail or come out wrong.
+    landing: Option<f64>,
     last_pts: Option<i64>,
     next_index: u64,
     video_packets: u64,
@@ -129,6 +140,7 @@ impl Timeline {
             to,
             started: false,
             seek_backoff: None,
+            landing: None,
             last_pts: None,
             next_index: 0,
             video_packets: 0,
@@ -184,9 +196,22 @@ impl Timeline {
         if ok {
             self.last_pts = None;
             self.seek_backoff = (target_s > 0.0).then_some(backoff);
+            self.landing = self.seek_backoff;
         } else {
             self.seek_backoff = None;
+            self.landing = None;
         }
+    }
+
+    /// The decoder reported an error (for a packet, a frame, or a frame flagged damaged).
+    /// Returns how far before `from` to seek again when the error may come from where the
+    /// last seek landed: after a seek to a keyframe past the start, before the window's
+    /// first frame. Each retry aims four times further back, the last one at the start
+    /// (from which an error is the file's own). `None`: the error is judged as usual.
+    pub(crate) fn decode_failed(&mut self) -> Option<f64> {
+        let backoff = self.landing.take()?;
+        self.seek_backoff = None;
+        Some(backoff * 4.0)
     }
 
     /// The rules for one decoded frame, in order: synthesise a missing timestamp, verify
@@ -214,6 +239,11 @@ impl Timeline {
                 return Ok(Verdict::Reseek {
                     backoff: backoff * 4.0,
                 });
+            }
+        }
+        if facts.damaged {
+            if let Some(backoff) = self.decode_failed() {
+                return Ok(Verdict::Reseek { backoff });
             }
         }
         self.last_pts = Some(pts);
@@ -254,6 +284,9 @@ impl Timeline {
                 reason: "the decoder reported a damaged frame (concealed errors)".into(),
             });
         }
+        // The window has begun: from here on an error is the file's, wherever decoding
+        // started.
+        self.landing = None;
         Ok(Verdict::Accept { pts, time: t })
     }
 

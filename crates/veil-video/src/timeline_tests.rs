@@ -171,6 +171,40 @@ fn a_seek_to_the_start_or_a_failed_seek_is_not_verified() {
 }
 
 #[test]
+fn a_decode_error_after_a_seek_retreats_until_the_window_begins() {
+    // An error before the window's first frame, after a seek past the start: the keyframe
+    // landed on cannot start decoding (an open GOP's I-frame). Four times further back.
+    let mut tl = timeline(clock(), Some(5.0), None);
+    tl.seeked(true, 4.0, 1.0);
+    assert_eq!(tl.decode_failed(), Some(4.0));
+    // Once retreating, the next error needs a new landing: none until the next seek.
+    assert_eq!(tl.decode_failed(), None);
+    tl.seeked(true, 1.0, 4.0);
+    // Frames before the window do not end the landing; a damaged one retreats too.
+    assert_eq!(tl.frame(at(1.0)).unwrap(), Verdict::Skip);
+    assert_eq!(
+        tl.frame(damaged_at(1.1)).unwrap(),
+        Verdict::Reseek { backoff: 16.0 }
+    );
+    // At the start, an error is the file's own.
+    tl.seeked(true, 0.0, 16.0);
+    assert_eq!(tl.decode_failed(), None);
+    assert_eq!(tl.frame(damaged_at(4.9)).unwrap(), Verdict::Skip);
+    assert!(tl.frame(damaged_at(5.0)).is_err());
+    // After the window's first frame, an error is never blamed on the seek.
+    let mut tl = timeline(clock(), Some(5.0), None);
+    tl.seeked(true, 4.0, 1.0);
+    assert_eq!(tl.frame(at(4.9)).unwrap(), Verdict::Skip);
+    assert_eq!(accepted(tl.frame(at(5.0))), 5.0);
+    assert_eq!(tl.decode_failed(), None);
+    assert!(tl.frame(damaged_at(5.1)).is_err());
+    // A failed seek (a live stream) is no landing either.
+    let mut tl = timeline(clock(), Some(5.0), None);
+    tl.seeked(false, 4.0, 1.0);
+    assert_eq!(tl.decode_failed(), None);
+}
+
+#[test]
 fn a_successful_seek_forgets_the_last_frame() {
     // Otherwise the jump back to the landing spot (or forward from it) would read as a gap.
     let mut tl = timeline(clock(), Some(5.0), None);
