@@ -449,6 +449,43 @@ if rec:
           f"{r['gb_per_hour'] * 24 * 28:.0f} | {r['cameras_2_cores']} | {r['cameras_16_cores']} |")
     w("")
 
+# ---------------------------------------------------------------- recorder capacity
+cap = load("capacity.jsonl")
+cap_goals = []
+if cap:
+    caps = [r for r in cap if r["kind"] == "capacity"]
+    runs = [r for r in cap if r["kind"] == "run"]
+    w("## Recorder capacity")
+    w("")
+    w("`scripts/bench/capacity.sh`: N live 25 fps cameras (the vtest clip scaled to 1080p or 720p, H.264")
+    w("with a 2 s GOP, each served in real time as MPEG-TS over HTTP on its own loopback port)")
+    w("recorded together by one `redact record --cameras DIR` (x264, CRF 18, 10 s segments) for")
+    w(f"{caps[0]['seconds'] if caps else '?'} s; N grows until a run does not keep up: a lag mark or lost frames in the")
+    w("index, a lag or loss warning in the output, or a camera short of the frames of its real time")
+    w("(3 s allowed for connecting). Cameras = the largest N that kept up; cores per camera = the")
+    w("recorder's CPU time (user + sys) / N / the run's length at that N. Load average before each")
+    w("run in the second table: on a machine busy with other work these are not capacity figures.")
+    w("")
+    w("| size | preset | cameras at real time, no frame lost | cores per camera |")
+    w("|---|---|---|---|")
+    for r in caps:
+        n = f"{r['cameras']}" + (" or more (no more tried)" if r.get("reached_max") else "")
+        w(f"| {r['height']}p25 | {r['preset']} | {n} | {r['cores_per_camera']:.2f} |")
+    w("")
+    w("| size | preset | N | kept up | least frames of a camera | lag marks | frames lost | CPU s | load before | why not |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        w(f"| {r['height']}p25 | {r['preset']} | {r['cameras']} | {'yes' if r['ok'] else '**no**'} | "
+          f"{r['least_frames']} | {r['lag_marks']} | {r['frames_lost']} | {r['cpu_s']} | {r['load_before']} | "
+          f"{'' if r['ok'] else r['why'].replace('_', ' ')} |")
+    w("")
+    at1080 = [r for r in caps if r["height"] == 1080]
+    if at1080:
+        top = max(at1080, key=lambda r: r["cameras"])
+        cap_goals.append((f"four 1080p25 cameras recorded at real time with no frame lost on this machine's "
+                          f"{env.get('cores', '?')} cores (issue 29)",
+                          f"{top['cameras']} at {top['preset']}", top["cameras"] >= 4))
+
 # ---------------------------------------------------------------- empty vs busy
 eb = load("empty_busy.jsonl")
 eb_goals = []
@@ -587,6 +624,7 @@ if exp:
             goals.append((f"small-face and small-person search costs at most 25% on the bench clip, {clip}",
                           f"{med(rs):.2f}x the time of coarse-only", med(rs) <= 1.25))
 goals += gst_goals
+goals += cap_goals
 goals += eb_goals
 if goals:
     block = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]

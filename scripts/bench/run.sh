@@ -13,6 +13,8 @@
 # (criterion benches + masking kernels vs memset/memcpy/OpenCV), mask_e2e.sh (`redact mask` vs
 # the FFmpeg CLI), export.sh (`redact export` vs deface: fps, recall, precision, scaling,
 # memory), record.sh (`redact record`: cores and bytes per hour of a 1080p25 camera),
+# capacity.sh (how many 1080p25 and 720p25 cameras one `redact record --cameras` keeps at real
+# time with no frame lost, per x264 preset, and the CPU per camera),
 # empty_busy.sh (`redact analyze` on a mostly empty 10-minute clip and on its busy 40 s). Results are JSON lines in target/bench-results/; report.py turns them into the
 # Markdown and the charts. Comparison tools come from PyPI into venvs under target/:
 # opencv-python-headless + matplotlib (bench-venv) and deface 1.5 (deface-venv).
@@ -62,7 +64,7 @@ fi
 
 # BENCH_STEPS: the steps to run (default all); BENCHMARKS.md names the steps left out, and
 # their sections and goals are absent from it.
-ALL_STEPS="kernels mask_e2e gst export record empty_busy"
+ALL_STEPS="kernels mask_e2e gst export record capacity empty_busy"
 STEPS=${BENCH_STEPS:-$ALL_STEPS}
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
