@@ -130,3 +130,52 @@ fn a_named_hardware_encoder_that_cannot_open_is_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_site_camera_whose_named_encoder_cannot_open_fails_alone() {
+    if !no_render_node() || Path::new("/dev/nvidiactl").exists() {
+        return; // needs a machine without a GPU
+    }
+    let dir = scratch("record-encoder-site");
+    let cams = dir.join("cams");
+    std::fs::create_dir_all(&cams).unwrap();
+    let zones = std::fs::read_to_string(vtest_zones()).unwrap();
+    for (id, encoder) in [("hw", "nvenc"), ("sw", "x264")] {
+        let keys = format!(
+            "[camera]\nurl = \"{}\"\nsegment = \"5s\"\npreset = \"ultrafast\"\nencoder = \"{encoder}\"\n",
+            vtest().display()
+        );
+        let text = zones
+            .replacen("id = \"vtest-courtyard\"", &format!("id = \"{id}\""), 1)
+            .replacen("[camera]\n", &keys, 1);
+        std::fs::write(cams.join(format!("{id}.toml")), text).unwrap();
+    }
+    let rec = dir.join("rec");
+    let out = Command::new(redact_bin())
+        .args(["record", "--cameras"])
+        .arg(&cams)
+        .arg("--dir")
+        .arg(&rec)
+        .arg("--audit-log")
+        .arg(dir.join("audit.jsonl"))
+        .args(["--actor", "recorder@test", "--for", "4s"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    // The encoder is part of each camera's settings in the output (and the audit log).
+    assert!(err.contains("crf 18, encoder nvenc)"), "{err}");
+    assert!(err.contains("crf 18, encoder x264)"), "{err}");
+    let audit = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    assert!(audit.contains("encoder nvenc"), "{audit}");
+    // The camera asking for NVENC is refused, naming it, and records nothing ...
+    assert!(
+        err.contains("hw: error: ") && err.contains("hardware encoder h264_nvenc cannot be used: "),
+        "{err}"
+    );
+    assert!(!err.contains("hw: encoder: "), "{err}");
+    assert!(Index::new(rec.join("hw")).read().unwrap_or_default().is_empty());
+    // ... while the other records with x264.
+    assert!(err.contains("sw: encoder: libx264 (software)\n"), "{err}");
+    let sw = Index::new(rec.join("sw")).read().unwrap();
+    assert!(sw.iter().map(|e| e.frames).sum::<u64>() > 0, "{err}");
+}
