@@ -31,7 +31,7 @@ for preset in veryfast ultrafast; do
   server=$!
   sleep 0.5
   measure "$EX/redact" record "http://127.0.0.1:$PORT/cam.ts" --zones fixtures/vtest-zones.toml \
-    --dir "$dir" --segment 10s --preset "$preset" --for "${SECS}s" \
+    --dir "$dir" --segment 10s --encoder x264 --preset "$preset" --for "${SECS}s" \
     --audit-log "$dir.audit.jsonl" --actor bench
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
