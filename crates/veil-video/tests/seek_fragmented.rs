@@ -1,7 +1,7 @@
 //! Windows of a segment written the way the recorder writes one (a fragmented MP4 from
 //! [`veil_video::VideoWriter`] with a keyframe every second): a window that starts past the
 //! first keyframe holds exactly the frames of the whole file inside it, with the same pixels;
-//! a stream copy of a window decodes to the frames it reports.
+//! a stream copy of a window shows every frame it reports.
 //!
 //! libx264 as FFmpeg drives it encodes open GOPs: every keyframe after the first is an I-frame
 //! that is not an IDR (a recovery point), followed in decode order by B-frames that refer to
@@ -127,36 +127,41 @@ fn a_window_past_the_first_keyframe_gives_the_frames_of_the_whole_read() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A stream copy of a window of the segment starts at an IDR picture (here only the first
-/// frame is one: the later keyframes cannot start a valid H.264 stream), and its last frame
-/// is shown: the fragmented input's packets carry no duration, and without one the copy's
-/// edit list ended before its last frame, which players then dropped (one packet more than
-/// the frames decoded).
+/// A stream copy of a window of the segment shows its last frame: the fragmented input's
+/// packets carry no duration, and without one the copy's edit list ended at its last
+/// presentation time, before the last frame, which players then dropped (the copy held one
+/// packet more than it decoded to). Copies from the start decode, frame for frame, to the
+/// segment's frames; a later window starts at the keyframe at or before `from`, at most one
+/// fragment (a second) earlier.
 #[test]
-fn a_copy_of_a_window_of_the_segment_decodes_to_the_frames_it_reports() {
+fn a_copy_of_a_window_of_the_segment_shows_every_frame_it_reports() {
     let dir = scratch("copy");
     let seg = dir.join("segment.mp4");
     write_segment(&seg);
     let all = read(&seg, None, None).unwrap();
-    for (from, to) in [(3.46, 4.5), (1.0, 2.0), (0.0, 4.9)] {
+    let copy = |from: f64, to: f64| {
         let out = dir.join(format!("copy-{from}-{to}.mp4"));
-        let r = copy_window(
-            &seg,
-            &out,
-            &CopyOptions {
-                from: Some(from),
-                to: Some(to),
-                keep_audio: false,
-            },
-        )
-        .unwrap();
-        let copy = read(&out, None, None).unwrap_or_else(|e| panic!("copy {from}..{to}: {e}"));
-        assert_eq!(copy.len() as u64, r.frames, "copy {from}..{to}: {r:?}");
-        assert_eq!(r.first, 0.0, "copy {from}..{to}: {r:?}");
+        let opts = CopyOptions {
+            from: Some(from),
+            to: Some(to),
+            keep_audio: false,
+        };
+        let r = copy_window(&seg, &out, &opts).unwrap();
+        let span = ((r.end - r.first) * f64::from(FPS)).round() as u64;
+        assert_eq!(r.frames, span, "copy {from}..{to}: {r:?}");
+        assert!(r.first <= from + 1e-6 && r.first > from - 1.0 - 1e-6, "{r:?}");
         assert!(r.end > to, "copy {from}..{to}: {r:?}");
+        (out, r)
+    };
+    for to in [2.05, 4.5, 4.9] {
+        let (out, r) = copy(0.0, to);
+        let got = read(&out, None, None).unwrap_or_else(|e| panic!("copy 0..{to}: {e}"));
+        assert_eq!(got.len() as u64, r.frames, "copy 0..{to}: {r:?}");
         let want = expected(&all, r.first, Some(r.end));
         let pixels = |v: &[Seen]| v.iter().map(|s| s.planes.clone()).collect::<Vec<_>>();
-        assert_eq!(pixels(&copy), pixels(&want), "copy {from}..{to}: {r:?}");
+        assert_eq!(pixels(&got), pixels(&want), "copy 0..{to}: {r:?}");
     }
+    let (_, r) = copy(3.46, 4.5);
+    assert_eq!((r.first, r.frames), (3.0, 16), "{r:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }

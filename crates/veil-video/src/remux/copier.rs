@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use ff::ffi;
 use ffmpeg_next as ff;
 
-use super::start::StartRule;
 use super::types::CopyOptions;
 use crate::probe::q;
 use crate::VideoError;
@@ -27,8 +26,6 @@ pub(super) struct Copier<'a> {
     pub(super) start_abs: f64,
     pub(super) frame_s: f64,
     pub(super) codec: String,
-    /// Which of the video's keyframes the copy can start at.
-    pub(super) start_rule: StartRule,
     pub(super) opts: &'a CopyOptions,
 }
 
@@ -82,18 +79,6 @@ impl<'a> Copier<'a> {
         };
         let vparams = stream.parameters();
         let codec = vparams.id().name().to_owned();
-        // SAFETY: `vparams` holds valid codec parameters; extradata is either null or
-        // extradata_size readable bytes owned by them, copied out at once.
-        let extradata = unsafe {
-            let p = vparams.as_ptr();
-            match usize::try_from((*p).extradata_size) {
-                Ok(n) if n > 0 && !(*p).extradata.is_null() => {
-                    std::slice::from_raw_parts((*p).extradata, n).to_vec()
-                }
-                _ => Vec::new(),
-            }
-        };
-        let start_rule = StartRule::for_stream(vparams.id(), &extradata);
         let audio_in = if opts.keep_audio {
             ictx.streams()
                 .best(ff::media::Type::Audio)
@@ -165,7 +150,6 @@ impl<'a> Copier<'a> {
             start_abs,
             frame_s,
             codec,
-            start_rule,
             opts,
         })
     }

@@ -21,17 +21,10 @@ impl Copier<'_> {
     /// after `from` shows that the held keyframe is the start. Returns the held packets, the
     /// keyframe's (pts, dts), the packet read past it, and whether the first keyframe found
     /// already lay after `from`.
-    ///
-    /// Keyframes count as starts only if the stream's [`StartRule`](super::start::StartRule)
-    /// says so, unless `any_key`. After a seek (`seeked`), a packet decoded after `from`
-    /// before any start was found ends the search: the seek landed past the last start
-    /// before `from`.
     #[allow(clippy::type_complexity)]
     fn find_start(
         &mut self,
         from: f64,
-        any_key: bool,
-        seeked: bool,
     ) -> Result<(Vec<ff::Packet>, Option<(i64, i64)>, Option<ff::Packet>, bool), VideoError> {
         let mut held: Vec<ff::Packet> = Vec::new();
         let mut key: Option<(i64, i64)> = None; // (pts, dts) of the held keyframe
@@ -46,24 +39,21 @@ impl Copier<'_> {
                     });
                 };
                 let t = self.time_of(pts);
-                let decoded_after = self.time_of(pkt.dts().unwrap_or(pts)) > from + TIME_EPS;
-                let start =
-                    pkt.is_key() && (any_key || pkt.data().is_some_and(|d| self.start_rule.can_start(d)));
-                if start && t <= from + TIME_EPS {
+                if pkt.is_key() && t <= from + TIME_EPS {
                     held.clear();
                     key = Some((pts, pkt.dts().unwrap_or(pts)));
-                } else if key.is_some() && (start || decoded_after) {
+                } else if key.is_some()
+                    && (pkt.is_key() || self.time_of(pkt.dts().unwrap_or(pts)) > from + TIME_EPS)
+                {
                     // A later keyframe, or a packet decoded after `from` (so no keyframe at or
                     // before `from` can follow): the held keyframe starts the copy.
                     rest = Some(pkt);
                     break;
                 } else if key.is_none() {
-                    if start {
+                    if pkt.is_key() {
                         // The input starts after `from`: its first keyframe starts the copy.
                         key = Some((pts, pkt.dts().unwrap_or(pts)));
                         late = true;
-                    } else if seeked && decoded_after {
-                        return Ok((held, None, None, false));
                     } else {
                         // Before the first keyframe: cannot be decoded on its own.
                         continue;
@@ -85,20 +75,11 @@ impl Copier<'_> {
         // belongs to the window (an index that counts decode times, a byte-position seek), the
         // input is read from its start instead.
         let mut seeked = self.seek_before(from - SEEK_MARGIN);
-        let mut any_key = false;
         let (held, key, rest) = loop {
-            let (held, key, rest, late) = self.find_start(from, any_key, seeked)?;
+            let (held, key, rest, late) = self.find_start(from)?;
             if seeked && (late || key.is_none()) {
                 self.reopen()?;
                 seeked = false;
-                continue;
-            }
-            if key.is_none() && !any_key {
-                // No keyframe of the whole input can start a valid stream (H.264 without any
-                // IDR picture, e.g. recorded from a live stream joined mid-way): cut at the
-                // flagged keyframes, as the input itself must be read.
-                self.reopen()?;
-                any_key = true;
                 continue;
             }
             break (held, key, rest);

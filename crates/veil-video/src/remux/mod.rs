@@ -9,10 +9,7 @@
 //!
 //! - **Start**: the last keyframe whose presentation time is at or before `from`. Frames after
 //!   a keyframe are coded as differences to it, so a copy cannot start in between; the copy
-//!   starts earlier instead, never later. For H.264 only an IDR keyframe counts: an open GOP's
-//!   later keyframes (I-frames that are not IDR pictures, as libx264 writes by default and the
-//!   recorder's segments hold) cannot start a valid stream. An input without any IDR picture
-//!   is cut at its flagged keyframes. Packets that follow that keyframe in decode order but
+//!   starts earlier instead, never later. Packets that follow that keyframe in decode order but
 //!   are shown before it (the "leading" pictures of an open GOP, which refer to the previous
 //!   GOP) are left out: they could not be decoded.
 //! - **End**: the last frame whose presentation time is at or before `to`, plus every packet
@@ -39,7 +36,6 @@
 mod copier;
 mod cut;
 mod lossless;
-mod start;
 mod types;
 
 use std::fs;
