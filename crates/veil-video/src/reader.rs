@@ -103,7 +103,7 @@ impl VideoReader {
         // Without a start time the stream has no usable timeline (raw H.264, some pipes):
         // a seek would land at an unknown time, so decode from the start and count frames.
         if reader.timeline.from().is_some() && probed.has_start {
-            reader.seek_before_from(FIRST_BACKOFF);
+            let _ = reader.seek_before_from(FIRST_BACKOFF);
         }
         Ok(reader)
     }
@@ -127,10 +127,10 @@ impl VideoReader {
 
     /// Seek to the keyframe at or before `from - backoff`. A failed seek (non-seekable
     /// input, e.g. a live stream) is not an error: decoding then simply starts where the
-    /// input is and the frames before `from` are dropped.
-    fn seek_before_from(&mut self, backoff: f64) {
+    /// input is and the frames before `from` are dropped. Returns whether it seeked.
+    fn seek_before_from(&mut self, backoff: f64) -> bool {
         let Some((target_s, target)) = self.timeline.seek_target(backoff) else {
-            return;
+            return false;
         };
         let src = &mut self.source;
         // SAFETY: the input context is valid and open; avformat_seek_file only moves the
@@ -151,6 +151,7 @@ impl VideoReader {
             self.audio.queue.clear();
         }
         self.timeline.seeked(rc >= 0, target_s, backoff);
+        rc >= 0
     }
 
     /// The next frame of the window, `Ok(None)` after its last frame.
@@ -193,13 +194,12 @@ impl VideoReader {
 
     /// After a decoder error: when the timeline blames the keyframe the last seek landed on
     /// (see [`Timeline::decode_failed`]), seek further back and return `true`; decoding then
-    /// starts again from an earlier keyframe, ultimately the start.
+    /// starts again from an earlier keyframe, ultimately the start. `false` (the error is
+    /// judged as usual) when the timeline does not blame the seek or the new seek fails:
+    /// the error is then never dropped.
     fn retreat(&mut self) -> bool {
         match self.timeline.decode_failed() {
-            Some(backoff) => {
-                self.seek_before_from(backoff);
-                true
-            }
+            Some(backoff) => self.seek_before_from(backoff),
             None => false,
         }
     }
@@ -213,8 +213,18 @@ impl VideoReader {
         match self.timeline.frame(facts)? {
             Verdict::Skip => Ok(None),
             Verdict::Reseek { backoff } => {
-                self.seek_before_from(backoff);
-                Ok(None)
+                if self.seek_before_from(backoff) {
+                    return Ok(None);
+                }
+                // The input seeked before but not now: the window's start cannot be reached
+                // cleanly. Never hand out a window with frames skipped or undecodable.
+                Err(VideoError::Decode {
+                    path: self.source.path.to_path_buf(),
+                    time: facts.pts.map(|p| self.timeline.time_of(p)),
+                    reason: "the window's start could not be decoded, and seeking back to an \
+                             earlier keyframe failed"
+                        .into(),
+                })
             }
             Verdict::End => {
                 self.done = true;
