@@ -3,10 +3,13 @@
 //! first keyframe holds exactly the frames of the whole file inside it, with the same pixels;
 //! a stream copy of a window shows every frame it reports.
 //!
-//! libx264 as FFmpeg drives it encodes open GOPs: every keyframe after the first is an I-frame
-//! that is not an IDR (a recovery point), followed in decode order by B-frames that refer to
-//! the GOP before it. Decoding from such a keyframe makes a strict decoder report errors (the
-//! missing references), so the reader must start from a keyframe that decodes cleanly.
+//! The writer's segments hold open GOPs (x264's `open_gop=1`: setting the encoder's flags to
+//! GLOBAL_HEADER alone clears libx264's default `+cgop`): every keyframe after the first is an
+//! I-frame that is not an IDR picture, followed in decode order by B-frames that refer to the
+//! GOP before it, yet flagged a sync sample. Decoding from such a keyframe makes a strict
+//! decoder report errors (the missing references), so the reader must start from a keyframe
+//! that decodes cleanly. The reader must cope whatever the writer does: files from cameras
+//! and other tools have open GOPs too.
 #![allow(clippy::unwrap_used)]
 
 use std::hash::Hasher;
