@@ -760,7 +760,12 @@ fn base_context(
         ff::color::Range::MPEG
     });
     if global_header {
-        enc.set_flags(ff::codec::Flags::GLOBAL_HEADER);
+        // Added to the codec's own default flags, not in their place: libx264's defaults
+        // carry +cgop (closed GOPs), and replacing them made every keyframe after a file's
+        // first an open-GOP I picture that decoding cannot start from (seeks into recorder
+        // segments failed; see crates/veil-video/tests/seek_fragmented.rs).
+        // SAFETY: reading and setting the flags of a valid, not yet opened codec context.
+        unsafe { (*enc.as_mut_ptr()).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32 };
     }
     // SAFETY: setting the thread count on a valid, not yet opened codec context.
     unsafe { (*enc.as_mut_ptr()).thread_count = i32::try_from(opts.threads).unwrap_or(0) };

@@ -3,13 +3,15 @@
 //! first keyframe holds exactly the frames of the whole file inside it, with the same pixels;
 //! a stream copy of a window shows every frame it reports.
 //!
-//! The writer's segments hold open GOPs (x264's `open_gop=1`: setting the encoder's flags to
-//! GLOBAL_HEADER alone clears libx264's default `+cgop`): every keyframe after the first is an
-//! I-frame that is not an IDR picture, followed in decode order by B-frames that refer to the
-//! GOP before it, yet flagged a sync sample. Decoding from such a keyframe makes a strict
-//! decoder report errors (the missing references), so the reader must start from a keyframe
-//! that decodes cleanly. The reader must cope whatever the writer does: files from cameras
-//! and other tools have open GOPs too.
+//! The writer's segments once held open GOPs (x264's `open_gop=1`: setting the encoder's
+//! flags to GLOBAL_HEADER alone cleared libx264's default `+cgop`): every keyframe after the
+//! first was an I-frame that is not an IDR picture, followed in decode order by B-frames that
+//! refer to the GOP before it, yet flagged a sync sample. Decoding from such a keyframe makes
+//! a strict decoder report errors (the missing references), so the reader must start from a
+//! keyframe that decodes cleanly. The writer now writes closed GOPs (checked below), and the
+//! reader must still cope with open ones: segments recorded before, files from cameras and
+//! other tools. The window test runs on both: the writer's segment and one FFmpeg's own
+//! command writes the same way with `open_gop=1`.
 #![allow(clippy::unwrap_used)]
 
 use std::hash::Hasher;
@@ -49,6 +51,42 @@ fn write_segment(dest: &Path) {
         w.write_decoded(&f).unwrap();
     }
     assert_eq!(w.finish().unwrap(), FRAMES as u64);
+}
+
+/// The same five seconds written by FFmpeg's command-line tool as an open-GOP fragmented
+/// segment (what the writer wrote before its GOPs were closed).
+fn write_open_gop_segment(dest: &Path) {
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(fixture())
+        .args([
+            "-frames:v",
+            "50",
+            "-an",
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-x264-params",
+            "open_gop=1",
+        ])
+        .args([
+            "-movflags",
+            "+frag_keyframe+empty_moov+default_base_moof",
+            "-frag_duration",
+            "1000000",
+        ])
+        .arg(dest)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// x264's `open_gop` setting as its version SEI records it in `path`.
+fn open_gop(path: &Path) -> Option<bool> {
+    let bytes = std::fs::read(path).unwrap();
+    let at = bytes.windows(9).position(|w| w == b"open_gop=")?;
+    Some(bytes[at + 9] == b'1')
 }
 
 /// A hash of the visible rows of one plane.
@@ -105,7 +143,19 @@ fn a_window_past_the_first_keyframe_gives_the_frames_of_the_whole_read() {
     let dir = scratch("window");
     let seg = dir.join("segment.mp4");
     write_segment(&seg);
-    let all = read(&seg, None, None).unwrap();
+    assert_eq!(open_gop(&seg), Some(false), "the writer writes closed GOPs");
+    let open = dir.join("open-gop.mp4");
+    write_open_gop_segment(&open);
+    assert_eq!(open_gop(&open), Some(true));
+    for seg in [&seg, &open] {
+        check_windows(seg);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Every window of `seg` (see the test above) gives exactly the whole read's frames inside it.
+fn check_windows(seg: &Path) {
+    let all = read(seg, None, None).unwrap();
     assert_eq!(all.len(), FRAMES);
     for (k, s) in all.iter().enumerate() {
         assert_eq!(s.index, k as u64);
@@ -122,12 +172,12 @@ fn a_window_past_the_first_keyframe_gives_the_frames_of_the_whole_read() {
         }
     }
     for (from, to) in windows {
-        let got = read(&seg, Some(from), to).unwrap_or_else(|e| panic!("window {from} s .. {to:?}: {e}"));
+        let got = read(seg, Some(from), to)
+            .unwrap_or_else(|e| panic!("{}: window {from} s .. {to:?}: {e}", seg.display()));
         let want = expected(&all, from, to);
         assert!(!want.is_empty());
-        assert_eq!(got, want, "window {from} s .. {to:?}");
+        assert_eq!(got, want, "{}: window {from} s .. {to:?}", seg.display());
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A stream copy of a window of the segment shows its last frame: the fragmented input's
