@@ -148,6 +148,20 @@ pub struct ExportArgs {
     /// Keep nobody: redact every person.
     #[arg(long)]
     pub keep_none: bool,
+    /// Deliver only the stretches in which the kept person is in view, each padded by
+    /// --margin, overlapping stretches merged; the rest of the window is left out of the copy
+    /// (timestamps continuous, audio dropped) but shown in the review strip. Refused with
+    /// --keep-none: there is nothing to deliver.
+    #[arg(long)]
+    pub only_requester: bool,
+    /// Seconds added before and after each stretch of --only-requester.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 2.0,
+        requires = "only_requester"
+    )]
+    pub margin: f64,
     /// Write a review strip: the kept person as time-stamped thumbnails along the window (one
     /// a second and one at every identity event, withheld stretches framed in red). Check it
     /// before release: the kept person must never switch. Cut from the redacted frames: only
@@ -427,6 +441,7 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         StyleArg::WeakBlur => Style::WeakBlur,
     };
     opts.spotlight = args.spotlight;
+    opts.only_requester = args.only_requester.then_some(args.margin);
     opts.encode = args.encode.options();
     opts.detect = args.detect.options();
     // Without a tracks file the export runs the analysis itself: two stages.
@@ -468,6 +483,35 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         m.redacted_tracks.len(),
         m.requester_tracks
     );
+    if let Some(o) = &m.only_requester {
+        let total: f64 = o.stretches.iter().map(|s| s.stream[1] - s.stream[0]).sum();
+        crate::note!(
+            "only the requester: {} stretch(es), {total:.1} s in total ({:.1} s of the window left \
+             out; margin {} s; timestamps continuous{})",
+            o.stretches.len(),
+            o.withheld_seconds,
+            o.margin,
+            if args.encode.options().keep_audio {
+                "; audio dropped"
+            } else {
+                ""
+            }
+        );
+        for s in &o.stretches {
+            let wall = s
+                .wall
+                .map(|w| format!(" ({} .. {})", w.from, w.to))
+                .unwrap_or_default();
+            crate::note!(
+                "  {:.3} .. {:.3} s{wall}: {} frame(s), {:.3} .. {:.3} s of the export",
+                s.stream[0],
+                s.stream[1],
+                s.frame_count,
+                s.output[0],
+                s.output[1]
+            );
+        }
+    }
     if let Some(r) = &m.recordings {
         if let Some(d) = &r.delivered {
             crate::note!(

@@ -53,7 +53,8 @@ pub use export_audit::ExportAudit;
 pub use image;
 pub use layers::{apply_layers, bucket, frame_layers, FrameLayers, Keeps, LayerPlan, Padding, Style};
 pub use manifest::{
-    sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord, OperatorTracklet,
+    sha256_file, FileHash, Manifest, ManifestCounts, ManifestSettings, ModelRecord, OnlyRequester,
+    OperatorTracklet, Stretch,
 };
 pub use outputs::{fault, refuse_existing, rename_no_replace, same_destination};
 pub use pipeline::{analyze, export};
@@ -364,6 +365,18 @@ pub struct ExportOptions {
     /// the segments used, the holes and the wall-clock window delivered, and the audit entry
     /// its wall-clock window.
     pub recordings: Option<veil_record::RecordingsRecord>,
+    /// Deliver only where the requester is (`--only-requester`): `Some(margin)` keeps just the
+    /// stretches in which a kept tracklet (or a face of the requester followed beyond them) has
+    /// a box, each widened by `margin` seconds on both sides (clamped to the window), stretches
+    /// that overlap or touch merged. Frames outside are redacted as usual for the review strip
+    /// (where they are marked as not delivered) but not encoded. The copy's timestamps are
+    /// continuous (the stretches follow each other without a gap, so it plays in any player),
+    /// and audio is dropped (the manifest's `settings.audio` is then `false`). The manifest
+    /// lists the stretches ([`manifest::OnlyRequester`]). Refused with
+    /// [`RedactError::InvalidOption`] when nobody is kept, as there is nothing to deliver:
+    /// [`Requester::None`] before any work, no kept tracklet once the requester is resolved. `None`: the
+    /// whole window, as without it. The margin must be finite and not negative.
+    pub only_requester: Option<f64>,
     /// Replace existing files at the destinations (the output, manifest, review strip and
     /// tracks output). Off by default: an existing destination refuses the export before
     /// the work ([`RedactError::OutputExists`]), and publishing never replaces a file that

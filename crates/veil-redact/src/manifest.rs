@@ -205,6 +205,42 @@ pub struct Manifest {
     /// seconds of the joined stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recordings: Option<veil_record::RecordingsRecord>,
+    /// Set when only the stretches where the requester is in view were delivered
+    /// (`--only-requester`): the margin and every stretch delivered. `frames_span` is then
+    /// the first frame of the first stretch to the last of the last; `counts.frames` the
+    /// frames delivered. Absent from manifests of whole-window exports and older ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_requester: Option<OnlyRequester>,
+}
+
+/// What an `--only-requester` export delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OnlyRequester {
+    /// Seconds added before and after each stretch in which the requester is in view.
+    pub margin: f64,
+    /// The copy's timestamps: `"continuous"`, the stretches follow each other with no gap.
+    pub timestamps: String,
+    /// The stretches delivered, in order.
+    pub stretches: Vec<Stretch>,
+    /// Seconds of the window left out (between, before and after the stretches).
+    pub withheld_seconds: f64,
+}
+
+/// One delivered stretch of an `--only-requester` export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stretch {
+    /// First and last frame delivered (frame numbers of the input, as in the tracks).
+    pub frames: [u64; 2],
+    /// Frames delivered.
+    pub frame_count: u64,
+    /// Its window in seconds of the input stream: the first frame's time to the end of the
+    /// last frame.
+    pub stream: [f64; 2],
+    /// Where it is in the copy, in seconds of the copy.
+    pub output: [f64; 2],
+    /// Its window in wall-clock time, when the input is a camera's recordings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<veil_record::WallWindow>,
 }
 
 /// SHA-256 of a file's contents, lowercase hex.

@@ -18,7 +18,7 @@ use super::analysis::{run_analysis, AnalysisPlan};
 use super::checks::{check_tracks_file, check_tracks_step, check_tracks_video, uncovered};
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
 use crate::footage::Sealer;
-use crate::manifest::{file_hash, now_rfc3339, FileHash, MANIFEST_VERSION};
+use crate::manifest::{file_hash, now_rfc3339, FileHash, OnlyRequester, Stretch, MANIFEST_VERSION};
 use crate::outputs::{check_distinct, fault, Staging};
 use crate::sheet;
 use crate::{
@@ -45,6 +45,9 @@ struct ExportPlan<'o> {
     staged: Staged,
     /// Encrypts the video for its recipients before it is logged (`encrypt_to`).
     sealer: Sealer,
+    /// `--only-requester`: the frame ranges delivered (inclusive, sorted, disjoint and not
+    /// touching); `None`: the whole window.
+    stretches: Option<Vec<(u64, u64)>>,
 }
 
 /// The staging paths of an export's outputs (see [`Staging`]).
@@ -65,7 +68,23 @@ struct Stats {
     span: [f64; 2],
     busy: f64,
     review: Vec<sheet::ReviewCell>,
+    /// Per review cell: left out of the copy (`--only-requester`).
+    review_left_out: Vec<bool>,
     review_second: Option<i64>,
+    /// `--only-requester`: the runs of delivered frames.
+    runs: Vec<Run1>,
+    /// Time of the first and last frame decoded, delivered or not.
+    window: [Option<f64>; 2],
+}
+
+/// One run of consecutive delivered frames (`--only-requester`).
+struct Run1 {
+    frames: [u64; 2],
+    count: u64,
+    /// Time of the first and last frame in the input stream.
+    stream: [f64; 2],
+    /// Time of the first frame in the copy, before the copy's origin is subtracted.
+    output: f64,
 }
 
 /// What [`ExportPlan::run`] did.
@@ -80,6 +99,7 @@ impl<'o> ExportPlan<'o> {
             .check()
             .map_err(|reason| RedactError::InvalidOption { reason })?;
         check_operator(opts)?;
+        check_only_requester(opts)?;
         let manifest_path = opts.manifest_path();
         for out in [&opts.output, &manifest_path] {
             if same_file(&opts.input, out) {
@@ -151,9 +171,13 @@ impl<'o> ExportPlan<'o> {
             &opts.keep_tracklets,
             opts.tracks.as_deref(),
         )?;
-        let reader = open_reader(&opts.input, (opts.from, opts.to), opts.encode.keep_audio)?;
+        let reader = open_reader(&opts.input, (opts.from, opts.to), keeps_audio(opts))?;
         let info = reader.info().clone();
         check_tracks_video(&tracks, opts.tracks.as_deref(), &opts.input, &info, fps_of(&info))?;
+        let stretches = match opts.only_requester {
+            Some(margin) => Some(requester_stretches(&tracks, &keep, margin, fps_of(&info))?),
+            None => None,
+        };
         let masker = match &zones {
             Some((cfg, _)) => Some(
                 CaptureMasker::new(cfg, info.width, info.height, info.format).map_err(|source| {
@@ -182,6 +206,7 @@ impl<'o> ExportPlan<'o> {
             staging,
             staged,
             sealer,
+            stretches,
         })
     }
 
@@ -191,13 +216,17 @@ impl<'o> ExportPlan<'o> {
         let opts = self.opts;
         let info = &self.info;
         let fps = fps_of(info);
-        let keep_audio = opts.encode.keep_audio;
+        let keep_audio = keeps_audio(opts);
         let plan = LayerPlan {
             style: opts.style,
             padding: opts.padding,
             spotlight: opts.spotlight,
         };
-        let mut writer = VideoWriter::create(&self.staged.video, info, &opts.encode)?;
+        let encode_opts = veil_video::EncodeOptions {
+            keep_audio,
+            ..opts.encode.clone()
+        };
+        let mut writer = VideoWriter::create(&self.staged.video, info, &encode_opts)?;
         let level = CpuLevel::detect();
         let (w, h) = (info.width, info.height);
         let input = opts.input.as_path();
@@ -210,8 +239,10 @@ impl<'o> ExportPlan<'o> {
         let tracks_path = opts.tracks.as_deref();
         let total = info.frame_count_estimate;
         let reader = &mut self.reader;
+        let stretches = self.stretches.as_deref();
 
-        type Item = (DecodedFrame, Vec<AudioPacket>);
+        // The frame, its audio, and with `--only-requester` its timestamp in the copy.
+        type Item = (DecodedFrame, Vec<AudioPacket>, Option<i64>);
         let (tx_dec, rx_dec) = sync_channel::<Item>(DEPTH);
         let (tx_red, rx_red) = sync_channel::<Item>(DEPTH);
         let decode = move || -> Result<f64, RedactError> {
@@ -222,7 +253,7 @@ impl<'o> ExportPlan<'o> {
                 } else {
                     Vec::new()
                 };
-                if tx_dec.send((f, audio)).is_err() {
+                if tx_dec.send((f, audio, None)).is_err() {
                     break;
                 }
             }
@@ -231,9 +262,24 @@ impl<'o> ExportPlan<'o> {
         let redact = move || -> Result<Stats, RedactError> {
             let mut clock = FrameClock::new(fps);
             let mut st = Stats::default();
-            for (mut f, audio) in rx_dec {
+            // `--only-requester`: the copy's timestamps are continuous, every left-out frame's
+            // duration (the step to the next frame) taken off the later ones.
+            let mut shift = (0i64, 0.0f64);
+            let mut prev: Option<(i64, f64, bool)> = None;
+            for (mut f, audio, _) in rx_dec {
                 let t = Instant::now();
                 let n = clock.next(f.time());
+                let deliver = stretches.is_none_or(|s| in_stretches(s, n));
+                st.window[0].get_or_insert(f.time());
+                st.window[1] = Some(f.time());
+                if let Some((pts, time, delivered)) = prev {
+                    if !delivered {
+                        shift.0 += f.pts() - pts;
+                        shift.1 += f.time() - time;
+                    }
+                }
+                let after_gap = prev.is_none_or(|p| !p.2);
+                prev = Some((f.pts(), f.time(), deliver));
                 // Fail closed on a frame nobody analysed: it has no tracks, so nobody on it
                 // would be redacted (and in spotlight mode the requester's box would be missing).
                 if !tracks.covers(n, n) {
@@ -288,6 +334,26 @@ impl<'o> ExportPlan<'o> {
                         event,
                     );
                     st.review.push(cell);
+                    st.review_left_out.push(!deliver);
+                }
+                st.busy += t.elapsed().as_secs_f64();
+                if !deliver {
+                    continue;
+                }
+                if stretches.is_some() {
+                    match st.runs.last_mut() {
+                        Some(r) if !after_gap => {
+                            r.frames[1] = n;
+                            r.count += 1;
+                            r.stream[1] = f.time();
+                        }
+                        _ => st.runs.push(Run1 {
+                            frames: [n, n],
+                            count: 1,
+                            stream: [f.time(), f.time()],
+                            output: f.time() - shift.1,
+                        }),
+                    }
                 }
                 if st.frames == 0 {
                     st.span[0] = f.time();
@@ -297,8 +363,8 @@ impl<'o> ExportPlan<'o> {
                 st.boxes_redacted += u64::from(fl.redacted_boxes);
                 st.boxes_kept += u64::from(fl.kept_boxes);
                 st.tracks.extend(fl.redacted_tracks);
-                st.busy += t.elapsed().as_secs_f64();
-                if tx_red.send((f, audio)).is_err() {
+                let out_pts = stretches.map(|_| f.pts() - shift.0);
+                if tx_red.send((f, audio, out_pts)).is_err() {
                     break;
                 }
             }
@@ -307,12 +373,15 @@ impl<'o> ExportPlan<'o> {
         let mut encode_busy = Busy::default();
         let encode = || -> Result<u64, RedactError> {
             let mut n = 0u64;
-            for (f, audio) in rx_red {
+            for (f, audio, out_pts) in rx_red {
                 encode_busy.time(|| -> Result<(), RedactError> {
                     for p in audio {
                         writer.write_audio(p)?;
                     }
-                    Ok(writer.write_decoded(&f)?)
+                    match out_pts {
+                        Some(pts) => Ok(writer.write(&f.frame_ref()?, pts)?),
+                        None => Ok(writer.write_decoded(&f)?),
+                    }
                 })?;
                 n += 1;
                 Progress::report(&opts.progress, Pass::Export, n, total);
@@ -355,6 +424,7 @@ impl Manifest {
         // How the boxes were made, as the tracks record it: the one-shot analysis's own
         // settings, or those of the analysis that wrote the tracks file.
         let made = tracks.provenance();
+        let only = only_record(plan, stats);
         Ok(Manifest {
             version: MANIFEST_VERSION,
             veil_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -399,7 +469,7 @@ impl Manifest {
                 },
                 crf: opts.encode.crf,
                 preset: opts.encode.preset.clone(),
-                audio: opts.encode.keep_audio,
+                audio: keeps_audio(opts),
                 min_face: tracks.min_face(),
                 min_person: tracks.min_person(),
                 face_threshold: made.face_threshold,
@@ -415,9 +485,153 @@ impl Manifest {
                 boxes_redacted: stats.boxes_redacted,
                 boxes_kept: stats.boxes_kept,
             },
-            recordings: (opts.recordings.as_ref()).map(|r| r.delivered_frames(stats.span[0], stats.span[1])),
+            recordings: (opts.recordings.as_ref()).map(|r| {
+                let mut d = r.delivered_frames(stats.span[0], stats.span[1]);
+                if let Some(o) = &only {
+                    map_segments(&mut d, o);
+                }
+                d
+            }),
+            only_requester: only,
         })
     }
+}
+
+/// The manifest's record of an `--only-requester` export's stretches.
+fn only_record(plan: &ExportPlan<'_>, stats: &Stats) -> Option<OnlyRequester> {
+    let margin = plan.opts.only_requester?;
+    let step = 1.0 / fps_of(&plan.info);
+    let origin = stats.runs.first().map_or(0.0, |r| r.output);
+    let stretches: Vec<Stretch> = stats
+        .runs
+        .iter()
+        .map(|r| {
+            let stream = [r.stream[0], r.stream[1] + step];
+            let start = r.output - origin;
+            Stretch {
+                frames: r.frames,
+                frame_count: r.count,
+                stream: [round_us(stream[0]), round_us(stream[1])],
+                output: [round_us(start), round_us(start + stream[1] - stream[0])],
+                wall: plan
+                    .opts
+                    .recordings
+                    .as_ref()
+                    .and_then(|rec| rec.delivered(stream[0], stream[1]).delivered),
+            }
+        })
+        .collect();
+    let delivered: f64 = stretches.iter().map(|s| s.stream[1] - s.stream[0]).sum();
+    let window = match (stats.window[0], stats.window[1]) {
+        (Some(a), Some(b)) => b + step - a,
+        _ => delivered,
+    };
+    Some(OnlyRequester {
+        margin,
+        timestamps: "continuous".to_owned(),
+        stretches,
+        withheld_seconds: round_us((window - delivered).max(0.0)),
+    })
+}
+
+/// The part of the copy each recorded segment gave, when only stretches were delivered: the
+/// copy runs in stream order, so a segment's part runs from its first delivered moment to its
+/// last.
+fn map_segments(rec: &mut veil_record::RecordingsRecord, only: &OnlyRequester) {
+    for seg in &mut rec.segments {
+        let mut part: Option<[f64; 2]> = None;
+        for s in &only.stretches {
+            let (a, b) = (seg.stream[0].max(s.stream[0]), seg.stream[1].min(s.stream[1]));
+            if b > a {
+                let (oa, ob) = (s.output[0] + a - s.stream[0], s.output[0] + b - s.stream[0]);
+                part = Some(match part {
+                    Some(p) => [p[0].min(oa), p[1].max(ob)],
+                    None => [oa, ob],
+                });
+            }
+        }
+        seg.output = part.map(|p| [round_us(p[0]), round_us(p[1])]);
+    }
+}
+
+fn round_us(t: f64) -> f64 {
+    (t * 1e6).round() / 1e6
+}
+
+/// Audio is kept when asked, except when only stretches are delivered: it is dropped then
+/// rather than cut (the manifest's `settings.audio` says so).
+fn keeps_audio(opts: &ExportOptions) -> bool {
+    opts.encode.keep_audio && opts.only_requester.is_none()
+}
+
+/// `--only-requester` needs a margin that is a number of seconds and someone to deliver.
+fn check_only_requester(opts: &ExportOptions) -> Result<(), RedactError> {
+    let Some(margin) = opts.only_requester else {
+        return Ok(());
+    };
+    if !margin.is_finite() || margin < 0.0 {
+        return Err(RedactError::InvalidOption {
+            reason: format!("--only-requester: the margin must be 0 s or more, not {margin}"),
+        });
+    }
+    if opts.requester == crate::Requester::None && opts.keep_tracklets.is_empty() {
+        return Err(nothing_to_deliver("nobody is kept (--keep-none)"));
+    }
+    Ok(())
+}
+
+fn nothing_to_deliver(why: &str) -> RedactError {
+    RedactError::InvalidOption {
+        reason: format!(
+            "--only-requester: {why}, so there is nothing to deliver; export the whole window \
+             without --only-requester, or name the requester"
+        ),
+    }
+}
+
+/// The frame ranges in which the requester is in view (a box of a kept tracklet, or a face
+/// followed beyond them), each widened by `margin` seconds, merged where they overlap or touch.
+fn requester_stretches(
+    tracks: &Tracks,
+    keep: &KeepSet,
+    margin: f64,
+    fps: f64,
+) -> Result<Vec<(u64, u64)>, RedactError> {
+    let pad = (margin * fps).ceil() as u64;
+    let mut seen: Vec<(u64, u64)> = Vec::new();
+    for t in &keep.tracklets {
+        let Some(track) = tracks.get(t.track) else {
+            continue;
+        };
+        let Some(tl) = track.tracklets().iter().find(|x| x.index == t.index) else {
+            continue;
+        };
+        for b in track.boxes().iter().chain(track.faces()) {
+            if (tl.start..=tl.end).contains(&b.frame) {
+                seen.push((b.frame, b.frame));
+            }
+        }
+    }
+    seen.extend(keep.face_frames());
+    if seen.is_empty() {
+        return Err(nothing_to_deliver("no tracklet of the requester is kept"));
+    }
+    seen.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (a, b) in seen {
+        let (a, b) = (a.saturating_sub(pad), b.saturating_add(pad));
+        match out.last_mut() {
+            Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    Ok(out)
+}
+
+/// Whether frame `n` lies in one of the (sorted, disjoint) stretches.
+fn in_stretches(stretches: &[(u64, u64)], n: u64) -> bool {
+    let i = stretches.partition_point(|s| s.1 < n);
+    stretches.get(i).is_some_and(|s| s.0 <= n)
 }
 
 /// Tracklets added by the operator come from a tracks file (a one-shot export analyses
@@ -515,7 +729,12 @@ fn export_from(opts: &ExportOptions, plain: &veil_record::PlainInput) -> Result<
     plan.input_hash = crate::footage::record_input(plain, plan.input_hash, opts.recordings.as_ref());
     let run = plan.run()?;
     if let Some(p) = &plan.staged.review {
-        sheet::write_png(p, &sheet::render_review(&run.stats.review)?)?;
+        let strip = match opts.only_requester {
+            // What was left out of the copy is marked, and still shown.
+            Some(_) => sheet::render_review_marked(&run.stats.review, &run.stats.review_left_out)?,
+            None => sheet::render_review(&run.stats.review)?,
+        };
+        sheet::write_png(p, &strip)?;
     }
     let manifest = Manifest::from_run(&plan, &run)?;
     manifest.save(&plan.staged.manifest)?;

@@ -6,6 +6,9 @@
 
 use super::*;
 
+/// Label colour of a cell left out of an `--only-requester` copy.
+const GREY: Rgb<u8> = Rgb([150, 150, 150]);
+
 /// One cell of the review strip.
 #[derive(Debug, Clone)]
 pub(crate) struct ReviewCell {
@@ -284,6 +287,14 @@ pub(crate) fn review_places(cells: &[ReviewCell]) -> Vec<ReviewPlace> {
 /// Render the review strip: the cells in time order, wrapped in rows; each with its time and
 /// tracklet above it, uncertain (withheld) cells framed in red, event cells captioned.
 pub(crate) fn render_review(cells: &[ReviewCell]) -> Result<RgbImage, RedactError> {
+    render_review_marked(cells, &[])
+}
+
+/// [`render_review`], with the cells whose `left_out` entry is set marked as left out of the
+/// copy (`--only-requester`: outside every stretch where the requester is in view), so that
+/// the operator sees what was not delivered and why. Cells without an entry are delivered.
+pub(crate) fn render_review_marked(cells: &[ReviewCell], left_out: &[bool]) -> Result<RgbImage, RedactError> {
+    let is_left_out = |i: usize| left_out.get(i).copied().unwrap_or(false);
     let f = font()?;
     let n = cells.len().max(1) as u32;
     let cols = n.min(REVIEW_COLUMNS);
@@ -299,11 +310,20 @@ pub(crate) fn render_review(cells: &[ReviewCell]) -> Result<RgbImage, RedactErro
         8,
         17.0,
         WHITE,
-        "requester, one view a second and at each identity event; red: withheld (uncertain)",
+        if left_out.iter().any(|&l| l) {
+            "requester, one view a second and at each identity event; red: withheld (uncertain); \
+             grey: left out of the copy (--only-requester)"
+        } else {
+            "requester, one view a second and at each identity event; red: withheld (uncertain)"
+        },
     );
     for (i, c) in cells.iter().enumerate() {
         let (x, y) = review_origin(i);
-        let label_bg = if c.uncertain { RED } else { WHITE };
+        let label_bg = match (c.uncertain, is_left_out(i)) {
+            (true, _) => RED,
+            (false, true) => GREY,
+            (false, false) => WHITE,
+        };
         rect(&mut img, x, y, REVIEW_W, LABEL_H, label_bg);
         let s = clock_secs(c.time);
         text(&mut img, &f, x + 4, y + 1, 14.0, BLACK, &s);
@@ -336,11 +356,19 @@ pub(crate) fn render_review(cells: &[ReviewCell]) -> Result<RgbImage, RedactErro
                 );
             }
         }
-        let caption = match (&c.event, c.uncertain) {
+        let mut caption = match (&c.event, c.uncertain) {
             (Some(e), _) => e.clone(),
             (None, true) => "withheld".to_owned(),
             (None, false) => format!("frame {}", c.frame),
         };
+        if is_left_out(i) {
+            // Why it is not in the copy: outside every stretch where the requester is in view.
+            // (The picture says "not in view" where nobody is shown; the caption is short.)
+            caption = match &c.event {
+                Some(e) => format!("out; {e}"),
+                None => "left out".to_owned(),
+            };
+        }
         text(
             &mut img,
             &f,
