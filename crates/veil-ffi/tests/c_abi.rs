@@ -636,6 +636,7 @@ fn detector_hostile_frames() {
 
 /// The bundled clip recorded by Veil's recorder in 5 s segments (three, back to back) under
 /// a fresh directory: (directory, the camera's index entries).
+#[cfg(feature = "export")]
 fn recorded_clip() -> (PathBuf, Vec<veil_record::IndexEntry>) {
     let dir = scratch("recordings-rec");
     let camera =
@@ -657,6 +658,7 @@ fn recorded_clip() -> (PathBuf, Vec<veil_record::IndexEntry>) {
     (dir, entries)
 }
 
+#[cfg(feature = "export")]
 #[test]
 fn recordings_disclosure_and_refusals() {
     let (dir, entries) = recorded_clip();
