@@ -23,6 +23,11 @@ const CAMERA: &str = "vtest-courtyard";
 /// The bundled clip (15 s at 10 fps) recorded in 5 s segments under `base/rec`, as
 /// `redact record` writes a camera: three segments of 50 frames and the index.
 fn record_clip(base: &Path) -> (PathBuf, Vec<IndexEntry>) {
+    record_clip_with(base, &[])
+}
+
+/// [`record_clip`] with more arguments for the recorder (`extra`).
+fn record_clip_with(base: &Path, extra: &[&OsStr]) -> (PathBuf, Vec<IndexEntry>) {
     let dir = base.join("rec");
     let o = Command::new(redact_bin())
         .arg("record")
@@ -33,6 +38,7 @@ fn record_clip(base: &Path) -> (PathBuf, Vec<IndexEntry>) {
         .arg(&dir)
         .args(["--segment", "5s", "--actor", "recorder", "--audit-log"])
         .arg(base.join("record-audit.jsonl"))
+        .args(extra)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -639,23 +645,8 @@ fn encrypted_segments_are_read_with_the_key_from_inside_a_segment() {
         key.as_os_str(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let dir = base.join("rec");
-    let o = Command::new(redact_bin())
-        .arg("record")
-        .arg(vtest())
-        .arg("--zones")
-        .arg(vtest_zones())
-        .arg("--dir")
-        .arg(&dir)
-        .args(["--segment", "5s", "--actor", "recorder", "--encrypt-to"])
-        .arg(base.join("site.key.pub"))
-        .arg("--audit-log")
-        .arg(base.join("record-audit.jsonl"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let entries = Index::new(dir.join(CAMERA)).read().unwrap();
-    assert_eq!(entries.len(), 3);
+    let public = base.join("site.key.pub");
+    let (dir, entries) = record_clip_with(&base, &[os("--encrypt-to"), public.as_os_str()]);
     assert!(entries.iter().all(|e| e.file.ends_with(".mp4.age")));
     // From 3.5 s into the first segment (past its keyframes inside it) to 1.5 s into the
     // second: 30 frames at 10 fps, across the boundary.
