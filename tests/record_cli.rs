@@ -12,12 +12,11 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{redact_bin, root, scratch};
+use common::{free_port, http_source, redact_bin, root, scratch, Proc};
 
 use veil::audit::{sha256_file, verify_file, Action, AuditLog, Timestamp};
 use veil::core::{CameraConfig, CaptureMasker, PixelFormat};
@@ -31,37 +30,6 @@ fn fixture() -> PathBuf {
 }
 fn zones() -> PathBuf {
     root().join("fixtures/vtest-zones.toml")
-}
-
-/// A child process killed (and reaped) when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The fixture, looped, in real time, as MPEG-TS over HTTP (one client, then it exits).
-fn http_source(port: u16) -> Proc {
-    let child = Command::new("ffmpeg")
-        .args(["-v", "quiet", "-re", "-stream_loop", "-1", "-i"])
-        .arg(fixture())
-        .args(["-c", "copy", "-f", "mpegts", "-listen", "1"])
-        .arg(format!("http://127.0.0.1:{port}/cam.ts"))
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("the ffmpeg command-line tool (installed by scripts/setup.sh)");
-    Proc(child)
 }
 
 /// GStreamer's RTSP server playing the fixture at rtsp://127.0.0.1:PORT/cam.

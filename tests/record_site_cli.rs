@@ -13,48 +13,17 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{redact_bin, root, scratch};
+use common::{free_port, http_source, redact_bin, root, scratch, Proc};
 
 use veil::audit::{verify_file, Action, AuditLog};
 use veil::core::{CameraConfig, CaptureMasker, PixelFormat};
 use veil::record::{Index, IndexEntry};
 use veil::video::{ReadOptions, VideoReader};
-
-/// A child process killed (and reaped) when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The fixture, looped, in real time, as MPEG-TS over HTTP (one client, then it exits).
-fn http_source(port: u16) -> Proc {
-    let child = Command::new("ffmpeg")
-        .args(["-v", "quiet", "-re", "-stream_loop", "-1", "-i"])
-        .arg(root().join("fixtures/vtest.mp4"))
-        .args(["-c", "copy", "-f", "mpegts", "-listen", "1"])
-        .arg(format!("http://127.0.0.1:{port}/cam.ts"))
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("the ffmpeg command-line tool (installed by scripts/setup.sh)");
-    Proc(child)
-}
 
 /// A zone file for camera `id`: the fixture's zones, its `[camera]` table with the url and
 /// recording settings given.

@@ -2,8 +2,9 @@
 //! `cargo test` builds, scratch directories, running the CLI.
 #![allow(clippy::unwrap_used, dead_code)]
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 
 /// A command's standard error, as text (for assertion messages and reasons).
@@ -111,4 +112,35 @@ pub fn mount_tmpfs(dir: &Path, size: &str, test: &str) -> bool {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "SKIPPED ({SKIP_FULL_DISK}=1) {why}");
     false
+}
+
+/// A child process killed (and reaped) when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The fixture, looped, in real time, as MPEG-TS over HTTP (one client, then it exits).
+pub fn http_source(port: u16) -> Proc {
+    let child = Command::new("ffmpeg")
+        .args(["-v", "quiet", "-re", "-stream_loop", "-1", "-i"])
+        .arg(vtest())
+        .args(["-c", "copy", "-f", "mpegts", "-listen", "1"])
+        .arg(format!("http://127.0.0.1:{port}/cam.ts"))
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("the ffmpeg command-line tool (installed by scripts/setup.sh)");
+    Proc(child)
 }
