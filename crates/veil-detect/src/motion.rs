@@ -106,6 +106,67 @@ fn mean_diff(prev: &Samples, cur: &Samples, dx: f32, dy: f32, stride: usize) -> 
     (n > 0 && 4 * n >= total).then(|| sum / n as f32)
 }
 
+/// Stride of the whole-sample search, in samples, both ways.
+const COARSE: usize = 4;
+
+/// The samples of one frame split by column phase: row `y` of phase `p` holds the samples
+/// at `x = p, p + COARSE, p + 2 * COARSE, ...`, so that every [`COARSE`]-th sample of a row
+/// from any starting column is one contiguous slice (which the compiler vectorises).
+struct Phases<'a> {
+    src: &'a Samples,
+    /// Columns of each phase's rows.
+    cols: [usize; COARSE],
+    /// Phase `p`'s rows, `cols[p]` samples each.
+    rows: [Vec<u8>; COARSE],
+}
+
+impl<'a> Phases<'a> {
+    fn of(src: &'a Samples) -> Self {
+        let cols: [usize; COARSE] = std::array::from_fn(|p| src.w.saturating_sub(p).div_ceil(COARSE));
+        let rows = std::array::from_fn(|p| {
+            let mut v = Vec::with_capacity(cols[p] * src.h);
+            for row in src.data.chunks_exact(src.w.max(1)) {
+                v.extend(row.iter().skip(p).step_by(COARSE));
+            }
+            v
+        });
+        Phases { src, cols, rows }
+    }
+
+    /// `n` samples of row `y` from column `x` on, every [`COARSE`]-th.
+    fn run(&self, x: usize, y: usize, n: usize) -> &[u8] {
+        let p = x % COARSE;
+        let start = y * self.cols[p] + x / COARSE;
+        &self.rows[p][start..start + n]
+    }
+}
+
+/// [`mean_diff`] at a whole-sample shift and stride [`COARSE`], the same value (integer
+/// sums, exact in `f32` for any frame up to 8K), on contiguous runs of samples.
+fn coarse_diff(prev: &Phases<'_>, cur: &Phases<'_>, dx: i32, dy: i32) -> Option<f32> {
+    let (w, h) = (cur.src.w, cur.src.h);
+    let (x0, x1) = overlap(w, dx as f32, 0);
+    let (y0, y1) = overlap(h, dy as f32, 0);
+    let n_x = (x1 - x0).div_ceil(COARSE);
+    let px0 = (x0 as isize + dx as isize) as usize;
+    let (mut sum, mut n) = (0u64, 0u64);
+    if n_x > 0 {
+        for y in (y0..y1).step_by(COARSE) {
+            let py = (y as isize + dy as isize) as usize;
+            let c = cur.run(x0, y, n_x);
+            let p = prev.run(px0, py, n_x);
+            sum += c
+                .iter()
+                .zip(p)
+                .map(|(a, b)| u32::from(a.abs_diff(*b)))
+                .sum::<u32>() as u64;
+            n += n_x as u64;
+        }
+    }
+    let total = (w.div_ceil(COARSE) * h.div_ceil(COARSE)) as u64;
+    (n > 0 && 4 * n >= total).then(|| sum as f32 / n as f32)
+}
+
 /// The best shift among `(bx, by) + (i, j) * step` for `i, j` in `-1..=1`, by
 /// [`mean_diff`] at `stride`, starting from `best`.
 fn refine(prev: &Samples, cur: &Samples, best: (f32, f32, f32), step: f32, stride: usize) -> (f32, f32, f32) {
@@ -138,10 +199,11 @@ pub(crate) fn global_shift(prev: &Samples, cur: &Samples) -> (f32, f32) {
         return (0.0, 0.0); // nothing much moved at all
     }
     // Whole samples on every fourth sample, then half and quarter samples on every second.
+    let (pp, cp) = (Phases::of(prev), Phases::of(cur));
     let mut best = (f32::MAX, 0.0f32, 0.0f32);
     for dy in -MAX_SHIFT..=MAX_SHIFT {
         for dx in -MAX_SHIFT..=MAX_SHIFT {
-            if let Some(d) = mean_diff(prev, cur, dx as f32, dy as f32, 4) {
+            if let Some(d) = coarse_diff(&pp, &cp, dx, dy) {
                 if d < best.0 {
                     best = (d, dx as f32, dy as f32);
                 }
@@ -295,6 +357,29 @@ mod tests {
         assert_eq!(global_shift(&prev, &cur), (0.0, 0.0));
         let moved = moved_cells(&prev, &cur, (0.0, 0.0), 30, 17);
         assert!(moved.iter().all(|&m| m), "every cell changed");
+    }
+
+    #[test]
+    fn coarse_diff_equals_mean_diff_at_every_whole_shift() {
+        // Odd sizes, so that the phases have different lengths and the overlaps start at
+        // every column phase.
+        for (w, h) in [(121usize, 69usize), (8, 8), (33, 9), (320, 180)] {
+            let prev = grid(w, h, 0.0, 0.0);
+            let mut cur = grid(w, h, 1.7, -0.6);
+            cur.data[w * h / 2] = 255;
+            let (pp, cp) = (Phases::of(&prev), Phases::of(&cur));
+            for dy in -MAX_SHIFT..=MAX_SHIFT {
+                for dx in -MAX_SHIFT..=MAX_SHIFT {
+                    let want = mean_diff(&prev, &cur, dx as f32, dy as f32, COARSE);
+                    let got = coarse_diff(&pp, &cp, dx, dy);
+                    assert_eq!(
+                        got.map(f32::to_bits),
+                        want.map(f32::to_bits),
+                        "{w}x{h} shift ({dx}, {dy}): {got:?} vs {want:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
