@@ -89,6 +89,14 @@ impl CenterFaceBuilder {
         self.common.ort_library = Some(path.into());
         self
     }
+    /// Where the network runs. Default [`crate::Device::Cpu`]. A GPU device named explicitly
+    /// that the loaded ONNX Runtime cannot use makes [`Self::build`] fail with
+    /// [`DetectError::DeviceUnavailable`]; [`crate::Device::Auto`] falls back to the CPU
+    /// (see [`crate::Detector::device`] for the device chosen).
+    pub fn device(mut self, device: crate::Device) -> Self {
+        self.common.device = device;
+        self
+    }
 
     /// Load ONNX Runtime and the checked model and create the detector.
     ///
@@ -120,7 +128,7 @@ impl CenterFaceBuilder {
             }
             _ => {}
         }
-        let (info, session) = self.common.load(MODEL)?;
+        let (info, session, device) = self.common.load(MODEL)?;
         let names: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
         for want in OUTPUTS {
             if !names.contains(&want) {
@@ -139,6 +147,7 @@ impl CenterFaceBuilder {
         Ok(CenterFace {
             session,
             info,
+            device,
             common: self.common,
             input_size: self.input_size,
             plan: None,
@@ -151,6 +160,8 @@ impl CenterFaceBuilder {
 pub struct CenterFace {
     session: ort::session::Session,
     info: ModelInfo,
+    /// The device the session runs on (what [`crate::Device::Auto`] chose).
+    device: crate::Device,
     common: Common,
     input_size: InputSize,
     plan: Option<Resampler>,
@@ -164,6 +175,7 @@ impl std::fmt::Debug for CenterFace {
             .field("input_size", &self.input_size)
             .field("threshold", &self.common.threshold)
             .field("threads", &self.common.threads)
+            .field("device", &self.device)
             .finish_non_exhaustive()
     }
 }
@@ -179,6 +191,7 @@ impl CenterFace {
                 threads: default_threads(),
                 models_dir: None,
                 ort_library: None,
+                device: crate::Device::Cpu,
             },
             input_size: InputSize::default(),
         }
@@ -451,5 +464,9 @@ impl Detector for CenterFace {
 
     fn class(&self) -> Class {
         Class::Face
+    }
+
+    fn device(&self) -> crate::Device {
+        self.device
     }
 }

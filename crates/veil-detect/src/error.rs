@@ -97,6 +97,16 @@ pub enum DetectError {
         /// What differs.
         reason: String,
     },
+    /// A GPU device was asked for by name but the loaded ONNX Runtime cannot run on it (no
+    /// such execution provider in this build, or its libraries or the GPU are missing).
+    /// Never answered by running on the CPU instead: [`crate::Device::Auto`] does that.
+    #[error("device {device} unavailable: {reason}")]
+    DeviceUnavailable {
+        /// The device asked for (`cuda` or `tensorrt`).
+        device: crate::Device,
+        /// Why it cannot be used (what ONNX Runtime said).
+        reason: String,
+    },
     /// A builder setting is out of range.
     #[error("invalid detector setting: {reason}")]
     InvalidConfig {

@@ -10,7 +10,9 @@
 //! [`models_search_path`] that holds one (an installed `share/veil/models`, or the checkout's
 //! `models/` when running from it); see [`find_models_dir`].
 //! Each file's SHA-256 is checked against the manifest before ONNX Runtime sees it.
-//! ONNX Runtime itself is loaded once per process, see [`init_runtime`].
+//! ONNX Runtime itself is loaded once per process, see [`init_runtime`]. The networks run
+//! on the CPU unless a builder is given another [`Device`] (CUDA or TensorRT, when the loaded
+//! runtime is a GPU build).
 //!
 //! ```no_run
 //! use veil_detect::{CenterFace, Detector};
@@ -24,6 +26,7 @@
 
 mod cells;
 mod centerface;
+mod device;
 mod error;
 mod model;
 mod motion;
@@ -34,6 +37,7 @@ mod runtime;
 mod search;
 
 pub use centerface::{CenterFace, CenterFaceBuilder, InputSize};
+pub use device::{Device, ParseDeviceError, DEVICE_ENV};
 pub use error::DetectError;
 pub use model::{
     default_models_dir, find_models_dir, models_search_path, read_manifest, sha256_hex, ModelInfo,
@@ -72,6 +76,9 @@ pub trait Detector: Send {
 
     /// The class this detector reports.
     fn class(&self) -> Class;
+
+    /// The device its network runs on (never [`Device::Auto`]: what `Auto` chose).
+    fn device(&self) -> Device;
 }
 
 /// Greedy non-maximum suppression: keep the best-scoring box, drop every box overlapping a
@@ -95,6 +102,7 @@ pub(crate) struct Common {
     pub threads: usize,
     pub models_dir: Option<std::path::PathBuf>,
     pub ort_library: Option<std::path::PathBuf>,
+    pub device: Device,
 }
 
 impl Common {
@@ -112,8 +120,9 @@ impl Common {
         Ok(())
     }
 
-    /// Load the runtime and the verified model; create the session.
-    pub(crate) fn load(&self, name: &str) -> Result<(ModelInfo, ort::session::Session), DetectError> {
+    /// Load the runtime and the verified model; create the session on the configured device
+    /// (returned with the device it runs on).
+    pub(crate) fn load(&self, name: &str) -> Result<Loaded, DetectError> {
         self.load_edited(name, |b| Ok(b.to_vec()))
     }
 
@@ -123,7 +132,7 @@ impl Common {
         &self,
         name: &str,
         edit: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>,
-    ) -> Result<(ModelInfo, ort::session::Session), DetectError> {
+    ) -> Result<Loaded, DetectError> {
         self.validate()?;
         let env = runtime::environment(self.ort_library.as_deref())?;
         let dir = find_models_dir(self.models_dir.as_deref())?;
@@ -132,10 +141,13 @@ impl Common {
             model: info.name.clone(),
             reason,
         })?;
-        let session = model::session_from_bytes(&path, &bytes, self.threads, env)?;
-        Ok((info, session))
+        let (session, device) = model::session_from_bytes(&path, &bytes, self.threads, self.device, env)?;
+        Ok((info, session, device))
     }
 }
+
+/// A loaded model: its manifest entry, the session, the device the session runs on.
+pub(crate) type Loaded = (ModelInfo, ort::session::Session, Device);
 
 /// Clip a box to the frame; `None` if nothing is left.
 pub(crate) fn clip(x0: f32, y0: f32, x1: f32, y1: f32, w: u32, h: u32) -> Option<BoxF> {

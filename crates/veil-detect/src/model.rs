@@ -214,13 +214,15 @@ pub fn load_verified(dir: &Path, name: &str) -> Result<(ModelInfo, PathBuf, Vec<
 
 pub use veil_core::hash::sha256_hex;
 
-/// Create an ONNX Runtime session from verified model bytes.
+/// Create an ONNX Runtime session from verified model bytes on `device` (see
+/// [`crate::Device`]); returns it with the device it runs on.
 pub(crate) fn session_from_bytes(
     path: &Path,
     bytes: &[u8],
     threads: usize,
+    device: crate::Device,
     env: &ort::environment::Environment,
-) -> Result<ort::session::Session, DetectError> {
+) -> Result<(ort::session::Session, crate::Device), DetectError> {
     let load = |reason: String| DetectError::ModelLoad {
         path: path.to_path_buf(),
         reason,
@@ -228,14 +230,17 @@ pub(crate) fn session_from_bytes(
     // Intra-op threads are set explicitly (ONNX Runtime would otherwise take every core,
     // fighting the decoder and encoder of the export pipeline). Spinning is off for the same
     // reason: idle workers busy-waiting steal the cores the other stages need.
-    ort::session::Session::builder(env)
-        .map_err(|e| load(e.to_string()))?
-        .with_intra_threads(threads)
-        .map_err(|e| load(e.to_string()))?
-        .with_inter_threads(1)
-        .map_err(|e| load(e.to_string()))?
-        .with_intra_op_spinning(false)
-        .map_err(|e| load(e.to_string()))?
-        .commit_from_memory(bytes)
-        .map_err(|e| load(e.to_string()))
+    let make = || {
+        ort::session::Session::builder(env)
+            .map_err(|e| load(e.to_string()))?
+            .with_intra_threads(threads)
+            .map_err(|e| load(e.to_string()))?
+            .with_inter_threads(1)
+            .map_err(|e| load(e.to_string()))?
+            .with_intra_op_spinning(false)
+            .map_err(|e| load(e.to_string()))
+    };
+    crate::device::session_on(device, make, |mut b| {
+        b.commit_from_memory(bytes).map_err(|e| load(e.to_string()))
+    })
 }

@@ -76,13 +76,21 @@ impl NanoDetBuilder {
         self.common.ort_library = Some(path.into());
         self
     }
+    /// Where the network runs. Default [`crate::Device::Cpu`]. A GPU device named explicitly
+    /// that the loaded ONNX Runtime cannot use makes [`Self::build`] fail with
+    /// [`DetectError::DeviceUnavailable`]; [`crate::Device::Auto`] falls back to the CPU
+    /// (see [`crate::Detector::device`] for the device chosen).
+    pub fn device(mut self, device: crate::Device) -> Self {
+        self.common.device = device;
+        self
+    }
 
     /// Load ONNX Runtime and the checked model and create the detector.
     ///
     /// # Errors
     /// As [`crate::CenterFaceBuilder::build`].
     pub fn build(self) -> Result<NanoDet, DetectError> {
-        let (info, session) = if self.square {
+        let (info, session, device) = if self.square {
             self.common.load(MODEL)?
         } else {
             self.common
@@ -103,6 +111,7 @@ impl NanoDetBuilder {
             output_names,
             session,
             info,
+            device,
             common: self.common,
             square: self.square,
             plan: None,
@@ -116,6 +125,8 @@ pub struct NanoDet {
     output_names: Vec<String>,
     session: ort::session::Session,
     info: ModelInfo,
+    /// The device the session runs on (what [`crate::Device::Auto`] chose).
+    device: crate::Device,
     common: Common,
     square: bool,
     plan: Option<Resampler>,
@@ -128,6 +139,7 @@ impl std::fmt::Debug for NanoDet {
             .field("model", &self.info)
             .field("threshold", &self.common.threshold)
             .field("threads", &self.common.threads)
+            .field("device", &self.device)
             .field("square_input", &self.square)
             .finish_non_exhaustive()
     }
@@ -143,6 +155,7 @@ impl NanoDet {
                 threads: default_threads(),
                 models_dir: None,
                 ort_library: None,
+                device: crate::Device::Cpu,
             },
             square: false,
         }
@@ -339,6 +352,10 @@ impl Detector for NanoDet {
 
     fn class(&self) -> Class {
         Class::Person
+    }
+
+    fn device(&self) -> crate::Device {
+        self.device
     }
 }
 

@@ -586,6 +586,10 @@ impl<D: RegionDetector> Detector for Search<D> {
     fn class(&self) -> Class {
         self.det.class()
     }
+
+    fn device(&self) -> crate::Device {
+        self.det.device()
+    }
 }
 
 #[cfg(test)]

@@ -54,6 +54,9 @@ impl Detector for TurningFace {
     fn class(&self) -> Class {
         Class::Face
     }
+    fn device(&self) -> crate::Device {
+        crate::Device::Cpu
+    }
 }
 
 impl RegionDetector for TurningFace {
