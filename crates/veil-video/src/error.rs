@@ -124,6 +124,19 @@ pub enum VideoError {
         /// Why.
         reason: String,
     },
+    /// A hardware decoder asked for by name ([`crate::Decoder`]) cannot be used here (no
+    /// device, not in this FFmpeg build, no support for the codec), or failed in the middle
+    /// of the stream. Never replaced by software decoding silently ([`crate::Decoder::Auto`]
+    /// falls back at open instead).
+    #[error("{}: hardware decoder {decoder} cannot be used: {reason}", path.display())]
+    HardwareDecoder {
+        /// The input.
+        path: PathBuf,
+        /// The decoder's name (`vaapi`, `cuda`, `qsv`).
+        decoder: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A file-system operation on the output failed.
     #[error("{}: {reason}", path.display())]
     Io {

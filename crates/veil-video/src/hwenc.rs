@@ -137,6 +137,11 @@ pub(crate) struct BufRef(*mut ffi::AVBufferRef);
 unsafe impl Send for BufRef {}
 
 impl BufRef {
+    /// Take ownership of one reference (`p` non-null).
+    pub(crate) fn own(p: *mut ffi::AVBufferRef) -> Self {
+        BufRef(p)
+    }
+
     pub(crate) fn as_ptr(&self) -> *mut ffi::AVBufferRef {
         self.0
     }
@@ -150,7 +155,7 @@ impl Drop for BufRef {
 }
 
 /// The `/dev/dri` render nodes, in order.
-fn render_nodes() -> Vec<PathBuf> {
+pub(crate) fn render_nodes() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir("/dev/dri")
         .map(|d| {
             d.filter_map(|e| e.ok())

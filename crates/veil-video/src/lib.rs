@@ -3,7 +3,9 @@
 //! [`VideoReader`] opens anything FFmpeg reads (files; RTSP/HTTP URLs), seeks to a time
 //! window and hands out [`DecodedFrame`]s that lend veil-core [`veil_core::FrameMut`]
 //! views over the decoder's own planes, so a mask is applied in place, without copying
-//! (YUV420P and NV12 natively; other formats are converted once with swscale).
+//! (YUV420P and NV12 natively; other formats are converted once with swscale). It decodes
+//! in software by default, or on a GPU through FFmpeg's hwaccel (see [`Decoder`]), with the
+//! frames downloaded and handed out in the same format.
 //! [`VideoWriter`] encodes H.264 (libx264, yuv420p; or a hardware encoder, see [`Encoder`])
 //! into an MP4 with the index in front, no metadata and no audio unless asked, written
 //! atomically.
@@ -32,6 +34,7 @@
 mod convert;
 mod error;
 mod frame;
+mod hwdec;
 mod hwenc;
 mod partial;
 mod pixels;
@@ -52,6 +55,7 @@ pub use error::VideoError;
 /// would make the frame-gap and completeness checks meaningless.
 pub const MAX_FPS: f64 = 1000.0;
 pub use frame::{AudioPacket, DecodedFrame};
+pub use hwdec::{Decoder, DecoderUsed, HARDWARE_DECODERS};
 pub use hwenc::{Encoder, EncoderUsed, HARDWARE_ENCODERS};
 pub use probe::{ReadOptions, VideoInfo};
 pub use reader::VideoReader;

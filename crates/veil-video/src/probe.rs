@@ -12,6 +12,9 @@ use ffmpeg_next as ff;
 use veil_core::{PixelFormat, MAX_PIXELS};
 
 use crate::convert::check_size;
+use crate::hwdec::{
+    attach, hw_setup, known_failure, remember_failure, Decoder, DecoderUsed, HARDWARE_DECODERS,
+};
 use crate::pixels::output_format;
 use crate::timeline::Clock;
 use crate::VideoError;
@@ -45,6 +48,13 @@ pub struct ReadOptions {
     /// stream, waiting for its next packet) return at once with an error. A recorder sets
     /// it on SIGTERM so that a silent camera cannot hold up a clean stop.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// The decoder: [`Decoder::Software`] by default (exports and analysis stay the same
+    /// bit for bit); [`Decoder::Auto`] (the recorder's) decodes on a GPU when one opens for
+    /// the stream's codec, else in software
+    /// ([`VideoReader::decoder_used`](crate::VideoReader::decoder_used) says which and why).
+    /// A hardware decoder asked for by name that cannot be used is
+    /// [`VideoError::HardwareDecoder`], never a software decode.
+    pub decoder: Decoder,
 }
 
 /// Codec parameters and time base of the audio stream, for copying its packets.
@@ -120,6 +130,8 @@ impl VideoInfo {
 pub(crate) struct Probe {
     pub(crate) input: ff::format::context::Input,
     pub(crate) decoder: ff::decoder::Video,
+    /// Which decoder that is, and why others were passed over.
+    pub(crate) decoder_used: DecoderUsed,
     pub(crate) stream_index: usize,
     pub(crate) audio_index: Option<usize>,
     pub(crate) info: VideoInfo,
@@ -171,7 +183,7 @@ pub(crate) fn probe(input: &Path, path: &Arc<Path>, opts: &ReadOptions) -> Resul
     };
     let start_abs = start_pts as f64 * q(tb);
 
-    let decoder = open_decoder(&stream, path, max_pixels, !is_live(&ictx))?;
+    let (decoder, decoder_used) = open_decoder(&stream, path, max_pixels, !is_live(&ictx), opts.decoder)?;
     let (width, height) = (decoder.width(), decoder.height());
     check_size(path, width, height)?;
     if u64::from(width) * u64::from(height) > max_pixels {
@@ -227,6 +239,7 @@ pub(crate) fn probe(input: &Path, path: &Arc<Path>, opts: &ReadOptions) -> Resul
     Ok(Probe {
         input: ictx,
         decoder,
+        decoder_used,
         stream_index,
         audio_index: audio.map(|(i, _)| i),
         info,
@@ -263,26 +276,138 @@ fn open_input(
     })
 }
 
-/// A decoder for the stream, told the pixel cap before it is opened. A `strict` decoder (for
-/// files) reports every bitstream error as an error instead of concealing it.
+/// A decoder for the stream: the one `choice` names; with [`Decoder::Auto`] the first
+/// hardware decoder that opens, else the software decoder.
+///
+/// # Errors
+/// [`VideoError::HardwareDecoder`] for a hardware decoder named that cannot be used, and
+/// those of [`context`] and [`open_software`].
 fn open_decoder(
     stream: &ff::Stream<'_>,
     path: &Path,
     max_pixels: u64,
     strict: bool,
-) -> Result<ff::decoder::Video, VideoError> {
+    choice: Decoder,
+) -> Result<(ff::decoder::Video, DecoderUsed), VideoError> {
+    let used = |decoder: Decoder, codec: String, passed_over| DecoderUsed {
+        decoder,
+        codec,
+        passed_over,
+    };
+    match choice {
+        Decoder::Software => {
+            let (dec, codec) = open_software(stream, path, max_pixels, strict)?;
+            Ok((dec, used(Decoder::Software, codec, Vec::new())))
+        }
+        Decoder::Auto => {
+            let key = format!("{:?}", stream.parameters().id());
+            let mut passed_over = Vec::new();
+            for d in HARDWARE_DECODERS {
+                if let Some(why) = known_failure(d, &key) {
+                    passed_over.push((d, why));
+                    continue;
+                }
+                match open_hardware(d, stream, path, max_pixels, strict)? {
+                    Ok((dec, codec)) => return Ok((dec, used(d, codec, passed_over))),
+                    Err(why) => {
+                        remember_failure(d, &key, &why);
+                        passed_over.push((d, why));
+                    }
+                }
+            }
+            let (dec, codec) = open_software(stream, path, max_pixels, strict)?;
+            Ok((dec, used(Decoder::Software, codec, passed_over)))
+        }
+        d => match open_hardware(d, stream, path, max_pixels, strict)? {
+            Ok((dec, codec)) => Ok((dec, used(d, codec, Vec::new()))),
+            // Asked for by name: refused, never silently decoded in software.
+            Err(reason) => Err(VideoError::HardwareDecoder {
+                path: path.to_path_buf(),
+                decoder: d.name(),
+                reason,
+            }),
+        },
+    }
+}
+
+/// The software decoder of the stream's codec, and its name.
+fn open_software(
+    stream: &ff::Stream<'_>,
+    path: &Path,
+    max_pixels: u64,
+    strict: bool,
+) -> Result<(ff::decoder::Video, String), VideoError> {
+    let ctx = context(stream, path, max_pixels, strict, true)?;
+    let codec_id = ctx.id();
+    let dec = ctx.decoder().video().map_err(|e| VideoError::UnsupportedCodec {
+        path: path.to_path_buf(),
+        reason: format!("{codec_id:?}: {e}"),
+    })?;
+    let name = dec.codec().map_or_else(
+        || format!("{codec_id:?}").to_lowercase(),
+        |c| c.name().to_string(),
+    );
+    Ok((dec, name))
+}
+
+/// Hardware decoder `d` opened for the stream with its name, or (the inner error) why it
+/// cannot be used here.
+///
+/// # Errors
+/// Those of [`context`] (they do not depend on the decoder).
+fn open_hardware(
+    d: Decoder,
+    stream: &ff::Stream<'_>,
+    path: &Path,
+    max_pixels: u64,
+    strict: bool,
+) -> Result<Result<(ff::decoder::Video, String), String>, VideoError> {
+    // One decoding thread: the device decodes, and FFmpeg's frame threads would only hold
+    // more surfaces.
+    let mut ctx = context(stream, path, max_pixels, strict, false)?;
+    let Some(codec) = ff::decoder::find(ctx.id()) else {
+        return Ok(Err(format!("this FFmpeg build has no {:?} decoder", ctx.id())));
+    };
+    let setup = match hw_setup(d, codec) {
+        Ok(s) => s,
+        Err(why) => return Ok(Err(why)),
+    };
+    if let Err(why) = attach(&mut ctx, &setup) {
+        return Ok(Err(why));
+    }
+    let name = setup.codec.name().to_string();
+    Ok(ctx
+        .decoder()
+        .open_as(setup.codec)
+        .and_then(|o| o.video())
+        .map(|dec| (dec, name.clone()))
+        .map_err(|e| format!("{name} does not open with {d}: {e}")))
+}
+
+/// A codec context for the stream, told the pixel cap before it is opened. A `strict`
+/// context (for files) reports every bitstream error as an error instead of concealing it.
+/// `threads`: as many frame threads as cores, else one.
+fn context(
+    stream: &ff::Stream<'_>,
+    path: &Path,
+    max_pixels: u64,
+    strict: bool,
+    threads: bool,
+) -> Result<ff::codec::context::Context, VideoError> {
     let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters()).map_err(|e| {
         VideoError::UnsupportedCodec {
             path: path.to_path_buf(),
             reason: e.to_string(),
         }
     })?;
-    // Same as the FFmpeg command-line tool: as many decoding threads as cores.
-    ctx.set_threading(ff::codec::threading::Config {
-        kind: ff::codec::threading::Type::Frame,
-        count: 0,
-        ..Default::default()
-    });
+    if threads {
+        // Same as the FFmpeg command-line tool: as many decoding threads as cores.
+        ctx.set_threading(ff::codec::threading::Config {
+            kind: ff::codec::threading::Type::Frame,
+            count: 0,
+            ..Default::default()
+        });
+    }
     // The size the container announces, checked against the cap before the decoder is
     // opened (FFmpeg would refuse it too, as an unspecific "Invalid argument").
     // SAFETY: reading two plain fields of the valid codec context.
@@ -300,18 +425,15 @@ fn open_decoder(
         // A concealed frame is flagged (`decode_error_flags`) by the decoder's error
         // resilience, but with frame threading (FFmpeg 5.1) the flag races with the hand-out
         // of the frame and is often missing: a damaged frame would pass as clean. Explode
-        // makes the decoder return the error itself, on every run. Live streams keep
-        // concealment: a stream joined between keyframes starts with frames that reference
-        // pictures never received, which the timeline skips rather than refuses.
+        // makes the decoder return the error itself, on every run (hardware decoders too).
+        // Live streams keep concealment: a stream joined between keyframes starts with
+        // frames that reference pictures never received, which the timeline skips rather
+        // than refuses.
         // SAFETY: `ctx` is a valid, not yet opened codec context; err_recognition is a
         // plain flags field read by the decoder.
         unsafe { (*ctx.as_mut_ptr()).err_recognition |= ffi::AV_EF_EXPLODE };
     }
-    let codec_id = ctx.id();
-    ctx.decoder().video().map_err(|e| VideoError::UnsupportedCodec {
-        path: path.to_path_buf(),
-        reason: format!("{codec_id:?}: {e}"),
-    })
+    Ok(ctx)
 }
 
 /// The stream's frame rate as (numerator, denominator): FFmpeg's guess, 25 fps without one.

@@ -13,6 +13,7 @@ use ff::ffi;
 use ffmpeg_next as ff;
 
 use crate::frame::{AudioPacket, DecodedFrame};
+use crate::hwdec::{download, remember_failure, DecoderUsed};
 use crate::pixels::Normaliser;
 use crate::probe::{probe, q, ReadOptions, VideoInfo};
 use crate::timeline::{check_window, FrameFacts, Timeline, Verdict, FIRST_BACKOFF};
@@ -24,6 +25,10 @@ struct Source {
     input: ff::format::context::Input,
     decoder: ff::decoder::Video,
     stream_index: usize,
+    /// The decoder opened, and why others were passed over.
+    used: DecoderUsed,
+    /// With a hardware decoder, the key its failures are remembered under (the codec).
+    hw_key: Option<String>,
     /// The decoder has been told the input ended.
     eof_sent: bool,
 }
@@ -81,12 +86,18 @@ impl VideoReader {
         }
         let probed = probe(input, &path, opts)?;
         let info = probed.info;
+        let hw_key = probed
+            .decoder_used
+            .hardware()
+            .then(|| format!("{:?}", probed.decoder.id()));
         let mut reader = VideoReader {
             source: Source {
                 path: path.clone(),
                 input: probed.input,
                 decoder: probed.decoder,
                 stream_index: probed.stream_index,
+                hw_key,
+                used: probed.decoder_used,
                 eof_sent: false,
             },
             timeline: Timeline::new(path.clone(), probed.clock, opts.from, opts.to),
@@ -111,6 +122,12 @@ impl VideoReader {
     /// What is known about the video stream.
     pub fn info(&self) -> &VideoInfo {
         &self.info
+    }
+
+    /// The decoder opened (with [`crate::Decoder::Auto`], which one and why the hardware
+    /// ones were passed over).
+    pub fn decoder_used(&self) -> &DecoderUsed {
+        &self.source.used
     }
 
     /// The input's name as shown in errors (URLs without their password).
@@ -170,6 +187,7 @@ impl VideoReader {
             let mut frame = ff::frame::Video::empty();
             match self.source.decoder.receive_frame(&mut frame) {
                 Ok(()) => {
+                    let frame = self.download_if_on_device(frame)?;
                     if let Some(f) = self.accept(frame)? {
                         return Ok(Some(f));
                     }
@@ -178,6 +196,9 @@ impl VideoReader {
                 Err(ff::Error::Eof) => {
                     self.done = true;
                     self.timeline.check_complete()?;
+                }
+                Err(e) if self.source.hw_key.is_some() => {
+                    return Err(self.hw_failed(None, &decode_reason(&e)))
                 }
                 Err(_) if self.retreat() => {}
                 Err(e) => {
@@ -190,6 +211,39 @@ impl VideoReader {
             }
         }
         Ok(None)
+    }
+
+    /// A hardware decoder's frame downloaded to system memory; a software decoder's as it
+    /// is.
+    fn download_if_on_device(&mut self, frame: ff::frame::Video) -> Result<ff::frame::Video, VideoError> {
+        if self.source.hw_key.is_none() {
+            return Ok(frame);
+        }
+        download(&frame).map_err(|why| {
+            let t = frame
+                .timestamp()
+                .or(frame.pts())
+                .map(|p| self.timeline.time_of(p));
+            self.hw_failed(t, &why)
+        })
+    }
+
+    /// The error for a hardware decoder that failed in the middle of the stream (at `time`,
+    /// when known). It is not retried or concealed: no frame is skipped silently, and no
+    /// frame decoded in software passes for one decoded on the device. [`crate::Decoder::Auto`]
+    /// decodes this codec in software from the next open on.
+    fn hw_failed(&self, time: Option<f64>, why: &str) -> VideoError {
+        let decoder = self.source.used.decoder;
+        let at = time.map_or_else(String::new, |t| format!(" at {t:.3} s"));
+        let reason = format!("decoding failed{at}: {why}");
+        if let Some(key) = &self.source.hw_key {
+            remember_failure(decoder, key, &reason);
+        }
+        VideoError::HardwareDecoder {
+            path: self.source.path.to_path_buf(),
+            decoder: decoder.name(),
+            reason,
+        }
     }
 
     /// After a decoder error: when the timeline blames the keyframe the last seek landed on
@@ -289,11 +343,16 @@ impl VideoReader {
 
     fn send_eof(&mut self) -> Result<(), VideoError> {
         self.source.eof_sent = true;
-        self.source.decoder.send_eof().map_err(|e| VideoError::Decode {
-            path: self.source.path.to_path_buf(),
-            time: None,
-            reason: e.to_string(),
-        })?;
+        if let Err(e) = self.source.decoder.send_eof() {
+            if self.source.hw_key.is_some() {
+                return Err(self.hw_failed(None, &e.to_string()));
+            }
+            return Err(VideoError::Decode {
+                path: self.source.path.to_path_buf(),
+                time: None,
+                reason: e.to_string(),
+            });
+        }
         self.timeline.input_ended()
     }
 
@@ -302,6 +361,9 @@ impl VideoReader {
         let before = self.timeline.packet(pts, pkt.is_corrupt())?;
         match self.source.decoder.send_packet(pkt) {
             Ok(()) => Ok(()),
+            Err(e) if self.source.hw_key.is_some() => {
+                Err(self.hw_failed(pts.map(|p| self.timeline.time_of(p)), &decode_reason(&e)))
+            }
             // With frame threading the error may belong to an earlier packet.
             Err(_) if self.retreat() => Ok(()),
             Err(_) if before => Ok(()),
