@@ -61,7 +61,7 @@ pub use pipeline::{analyze, export};
 pub use select::{frame_number, resolve_identity, resolve_requester, KeepSet, Requester, Withheld};
 #[doc(hidden)]
 pub use sheet::review::ReviewPlace;
-pub use veil_detect::InputSize;
+pub use veil_detect::{Device, InputSize};
 pub use veil_track::{PointCandidate, TrackletId};
 pub use veil_track::{TrackerConfig, Tracks};
 pub use veil_video::{EncodeOptions, VideoError};
@@ -110,6 +110,11 @@ pub struct DetectOptions {
     /// Models directory (`None`: `VEIL_MODELS_DIR`, else found at run time, see
     /// [`veil_detect::find_models_dir`]).
     pub models_dir: Option<PathBuf>,
+    /// Where both detectors' networks run (default [`Device::Cpu`]). A GPU named here that
+    /// the loaded ONNX Runtime cannot use fails the analysis before it starts
+    /// ([`veil_detect::DetectError::DeviceUnavailable`]); [`Device::Auto`] falls back to the
+    /// CPU. The device used is recorded per model in the tracks file and the manifest.
+    pub device: Device,
     /// Fault injection for Veil's own fail-closed tests; always `None` in real use.
     #[doc(hidden)]
     pub fault: Option<InjectedFault>,
@@ -143,6 +148,7 @@ impl Default for DetectOptions {
             full_search_every: Some(1.0),
             threads: (cores / 2).max(1),
             models_dir: None,
+            device: Device::Cpu,
             fault: None,
         }
     }

@@ -58,6 +58,10 @@ pub struct ModelRecord {
     pub file: String,
     /// SHA-256 verified when it was loaded.
     pub sha256: String,
+    /// The device its network ran on (`cpu`, `cuda`, `tensorrt`; `None`: not recorded, as in
+    /// manifests and tracks files written before Veil could run on a GPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// The per-frame redaction policy recorded in every manifest (see [`crate::layers`]).

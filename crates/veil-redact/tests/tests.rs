@@ -646,12 +646,13 @@ fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-/// The models as the models directory lists them: `[{name, file, sha256}]`.
+/// The models as the models directory lists them, run on the CPU (the default device):
+/// `[{name, file, sha256, device}]`.
 fn models_listed() -> serde_json::Value {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
     let model = |name: &str, file: &str| {
         let sha256 = veil_redact::sha256_file(&dir.join(file)).unwrap();
-        serde_json::json!({"name": name, "file": file, "sha256": sha256})
+        serde_json::json!({"name": name, "file": file, "sha256": sha256, "device": "cpu"})
     };
     serde_json::json!([
         model("centerface", "centerface.onnx"),

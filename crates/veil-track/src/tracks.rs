@@ -22,7 +22,7 @@ use crate::track::Track;
 /// "events":[{"frame":e+1,"kind":"overlap","tracks":[n,m]}]}`, where `analyzed`,
 /// `source_sha256`, `min_face` and `min_person` (the smallest face and person heights searched
 /// for, in pixels) and the members of [`Provenance`] (`veil_version`, `models`:
-/// `[{"name":"centerface","file":"centerface.onnx","sha256":"<hex>"}]`, `face_threshold`,
+/// `[{"name":"centerface","file":"centerface.onnx","sha256":"<hex>","device":"cpu"}]`, `face_threshold`,
 /// `person_threshold`, `every`, `person_every`) are present only when set (files written
 /// before they existed still load, without them).
 /// Version 1 (no `tracklets`, no `events`) still loads; see [`Tracks::has_identity`].
@@ -514,6 +514,9 @@ impl Provenance {
             if m.name.is_empty() || m.file.is_empty() {
                 return Err(format!("models[{i}] has an empty name or file"));
             }
+            if m.device.as_deref().is_some_and(str::is_empty) {
+                return Err(format!("models[{i}] ({}): device is empty", m.file));
+            }
             m.sha256 = check_sha256(Some(&m.sha256))
                 .map_err(|_| {
                     format!(
@@ -537,6 +540,10 @@ pub struct DetectorModel {
     pub file: String,
     /// SHA-256 of the file, verified when it was loaded (64 lowercase hex digits).
     pub sha256: String,
+    /// The device its network ran on (`cpu`, `cuda`, `tensorrt`; `None`: not recorded, as in
+    /// files written before Veil could run on a GPU, which ran on the CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// A track with a box containing a point (see [`Tracks::candidates_at_point`]).

@@ -280,6 +280,7 @@ fn provenance() -> Provenance {
             name: "centerface".into(),
             file: "centerface.onnx".into(),
             sha256: HASH.to_ascii_uppercase(),
+            device: Some("cpu".into()),
         }],
         face_threshold: Some(0.25),
         person_threshold: Some(0.5),
@@ -301,7 +302,7 @@ fn provenance_round_trips_and_older_files_load_without_it() {
     let with = SAMPLE_JSON.replace(
         r#""fps":25.0,"#,
         &format!(
-            r#""fps":25.0,"veil_version":"0.1.0","models":[{{"name":"centerface","file":"centerface.onnx","sha256":"{HASH}"}}],"face_threshold":0.25,"person_threshold":0.5,"every":6,"person_every":2,"full_search_every":1.0,"#
+            r#""fps":25.0,"veil_version":"0.1.0","models":[{{"name":"centerface","file":"centerface.onnx","sha256":"{HASH}","device":"cpu"}}],"face_threshold":0.25,"person_threshold":0.5,"every":6,"person_every":2,"full_search_every":1.0,"#
         ),
     );
     assert_eq!(json, with);
@@ -322,6 +323,13 @@ fn provenance_round_trips_and_older_files_load_without_it() {
             &Provenance::default()
         );
     }
+    // A model recorded before the device was (it ran on the CPU) loads without it.
+    let no_device = json.replace(r#","device":"cpu""#, "");
+    assert_eq!(
+        Tracks::from_json(&no_device).unwrap().provenance().models[0].device,
+        None
+    );
+    assert!(Tracks::from_json(&json.replace(r#""device":"cpu""#, r#""device":"""#)).is_err());
     // Any one member alone.
     let only = SAMPLE_JSON.replace(r#""fps":25.0,"#, r#""fps":25.0,"every":3,"#);
     let t = Tracks::from_json(&only).unwrap();

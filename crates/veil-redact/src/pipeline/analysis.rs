@@ -56,6 +56,7 @@ fn record(d: &dyn Detector) -> ModelRecord {
         name: m.name.clone(),
         file: m.file.clone(),
         sha256: m.sha256.clone(),
+        device: Some(d.device().to_string()),
     }
 }
 
@@ -109,7 +110,7 @@ fn check_detect(det: &DetectOptions, tcfg: &TrackerConfig, pad_frames: u64) -> R
 
 /// The two detectors of the analysis, built from the options.
 fn detectors(det: &DetectOptions) -> Result<(FaceSearch, PersonSearch), RedactError> {
-    let mut pb = NanoDet::builder().threads(det.threads);
+    let mut pb = NanoDet::builder().threads(det.threads).device(det.device);
     if let Some(t) = det.person_threshold {
         pb = pb.threshold(t);
     }
@@ -123,6 +124,7 @@ fn detectors(det: &DetectOptions) -> Result<(FaceSearch, PersonSearch), RedactEr
 fn face_search(det: &DetectOptions) -> Result<FaceSearch, RedactError> {
     let mut fb = CenterFace::builder()
         .threads(det.threads)
+        .device(det.device)
         .input_size(det.face_input);
     if let Some(t) = det.face_threshold {
         fb = fb.threshold(t);
@@ -162,6 +164,7 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
                 name: m.name.clone(),
                 file: m.file.clone(),
                 sha256: m.sha256.clone(),
+                device: m.device.clone(),
             })
             .collect(),
         face_threshold: Some(faces.detector().threshold()),

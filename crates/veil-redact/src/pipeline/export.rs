@@ -454,6 +454,7 @@ impl Manifest {
                     name: m.name.clone(),
                     file: m.file.clone(),
                     sha256: m.sha256.clone(),
+                    device: m.device.clone(),
                 })
                 .collect(),
             analysis_veil_version: made.veil_version.clone(),
