@@ -15,13 +15,17 @@ use veil::record::{
     BudgetOutcome, Capacity, Event, HoldsWatch, Recorder, RecorderConfig, RetentionOptions, StopReason,
     StorageBudget,
 };
-use veil::video::{EncodeOptions, Encoder, PRESETS};
+use veil::video::{Decoder, EncodeOptions, Encoder, PRESETS};
 
 fn duration(s: &str) -> Result<Duration, String> {
     parse_duration(s).map_err(|e| e.to_string())
 }
 
 fn parse_encoder(s: &str) -> Result<Encoder, String> {
+    s.parse().map_err(|e: veil::video::VideoError| e.to_string())
+}
+
+fn parse_decoder(s: &str) -> Result<Decoder, String> {
     s.parse().map_err(|e: veil::video::VideoError| e.to_string())
 }
 
@@ -51,7 +55,7 @@ pub struct RecordArgs {
     )]
     zones: Option<PathBuf>,
     /// Record every camera of a site: each zone file DIR/*.toml whose [camera] table has a
-    /// url (and its own segment, retention, preset, crf, encoder, encrypt_to, credentials_file or
+    /// url (and its own segment, retention, preset, crf, encoder, decoder, encrypt_to, credentials_file or
     /// credentials_env), each on its own thread; SIGHUP or a changed file reloads.
     #[arg(long, value_name = "DIR")]
     pub cameras: Option<PathBuf>,
@@ -103,6 +107,11 @@ pub struct RecordArgs {
     /// qsv (refused with the reason when it cannot open; never replaced by another).
     #[arg(long, value_name = "auto|x264|vaapi|nvenc|qsv", default_value = "auto", value_parser = parse_encoder)]
     pub encoder: Encoder,
+    /// The decoder of the camera's stream: auto (a hardware decoder, VAAPI, CUDA or QSV, when
+    /// one opens for the stream's codec, else software), software, or vaapi, cuda or qsv
+    /// (refused with the reason when it cannot be used; never replaced by software).
+    #[arg(long, value_name = "auto|software|vaapi|cuda|qsv", default_value = "auto", value_parser = parse_decoder)]
+    pub decoder: Decoder,
     /// The storage budget: the footage under --dir (every camera's segments and keys) is
     /// kept within SIZE (800G, 6M; powers of 1024). Before the next segment would break it,
     /// the oldest segments no hold or request protects are deleted early, each audited.
@@ -248,6 +257,7 @@ pub fn cmd_record(a: RecordArgs) -> anyhow::Result<()> {
         encoder: a.encoder,
         ..EncodeOptions::default()
     };
+    cfg.decoder = a.decoder;
     cfg.run_for = a.run_for;
     cfg.max_disk = a.max_disk;
     cfg.min_free = a.min_free;
@@ -334,6 +344,7 @@ pub fn print_event(prefix: &str, event: &Event) {
         ),
         Event::CaughtUp => eprintln!("{prefix}recording caught up with the camera"),
         Event::Encoder(used) => eprintln!("{prefix}encoder: {}", used.describe()),
+        Event::Decoder(used) => eprintln!("{prefix}decoder: {}", used.describe()),
         Event::FramesLost { frames, from, to } => eprintln!(
             "{prefix}warning: {frames} frame(s) the camera sent between {from} and {to} were not recorded"
         ),

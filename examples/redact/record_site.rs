@@ -61,6 +61,7 @@ pub fn cmd_record_site(a: RecordArgs) -> anyhow::Result<()> {
         encoder: a.encoder,
         ..EncodeOptions::default()
     };
+    cfg.decoder = a.decoder;
     for p in &a.encrypt_to {
         cfg.encrypt_to.extend(veil::crypt::load_recipients(p)?);
     }

@@ -542,6 +542,8 @@ pub struct RecordingKeys {
     #[serde(default)]
     encoder: Option<String>,
     #[serde(default)]
+    decoder: Option<String>,
+    #[serde(default)]
     encrypt_to: Vec<String>,
     #[serde(default)]
     rtsp_transport: Option<String>,
@@ -561,6 +563,7 @@ pub struct RecordingKeys {
 /// preset = "veryfast"
 /// crf = 18
 /// encoder = "auto"                       # auto, x264, vaapi, nvenc or qsv
+/// decoder = "auto"                       # auto, software, vaapi, cuda or qsv
 /// encrypt_to = ["site.key.pub"]          # paths relative to the zone file
 /// rtsp_transport = "tcp"
 /// ```
@@ -587,6 +590,9 @@ pub struct CameraRecording {
     /// The H.264 encoder: `auto` (a hardware encoder when one opens, else x264), `x264`,
     /// `vaapi`, `nvenc` or `qsv` (one of [`ENCODERS`]).
     pub encoder: Option<String>,
+    /// The decoder of the camera's stream: `auto` (a hardware decoder when one opens, else
+    /// software), `software`, `vaapi`, `cuda` or `qsv` (one of [`DECODERS`]).
+    pub decoder: Option<String>,
     /// The site's public keys the footage is encrypted to.
     pub encrypt_to: Vec<PathBuf>,
     /// RTSP transport, `tcp` or `udp`.
@@ -595,6 +601,9 @@ pub struct CameraRecording {
 
 /// The values of the `encoder` key (veil-video's `Encoder` names).
 pub const ENCODERS: [&str; 5] = ["auto", "x264", "vaapi", "nvenc", "qsv"];
+
+/// The values of the `decoder` key (veil-video's `Decoder` names).
+pub const DECODERS: [&str; 5] = ["auto", "software", "vaapi", "cuda", "qsv"];
 
 #[derive(serde::Deserialize)]
 struct RecordingFile {
@@ -609,7 +618,8 @@ struct RecordingFile {
 /// [`ConfigError::Parse`] when the text is not TOML or a key has the wrong type,
 /// [`ConfigError::Camera`] for a URL carrying credentials (they belong in
 /// `credentials_file` or `credentials_env`, never in a file that is shown and logged), both
-/// credential keys at once, a CRF over 51, an encoder not in [`ENCODERS`] or an RTSP
+/// credential keys at once, a CRF over 51, an encoder not in [`ENCODERS`], a decoder not in
+/// [`DECODERS`] or an RTSP
 /// transport other than `tcp`/`udp`.
 pub fn camera_recording(text: &str, origin: impl AsRef<Path>) -> Result<CameraRecording, ConfigError> {
     let origin = origin.as_ref();
@@ -641,6 +651,9 @@ pub fn camera_recording(text: &str, origin: impl AsRef<Path>) -> Result<CameraRe
     if let Some(e) = k.encoder.as_deref().filter(|e| !ENCODERS.contains(e)) {
         return Err(bad(format!("encoder {e:?}: one of {}", ENCODERS.join(", "))));
     }
+    if let Some(d) = k.decoder.as_deref().filter(|d| !DECODERS.contains(d)) {
+        return Err(bad(format!("decoder {d:?}: one of {}", DECODERS.join(", "))));
+    }
     if let Some(t) = k
         .rtsp_transport
         .as_deref()
@@ -666,6 +679,7 @@ pub fn camera_recording(text: &str, origin: impl AsRef<Path>) -> Result<CameraRe
         preset: k.preset,
         crf: k.crf,
         encoder: k.encoder,
+        decoder: k.decoder,
         encrypt_to: k.encrypt_to.iter().map(|p| resolve(p)).collect(),
         rtsp_transport: k.rtsp_transport,
     })
@@ -721,6 +735,15 @@ mod recording_tests {
         assert_eq!(
             camera_recording(&vaapi, "x.toml").unwrap().encoder.as_deref(),
             Some("vaapi")
+        );
+        let decoder = format!("{BASE}decoder = \"nvenc\"\n");
+        let e = camera_recording(&decoder, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("auto, software, vaapi, cuda, qsv"), "{e}");
+        let cuda = format!("{BASE}decoder = \"cuda\"\n");
+        assert!(CameraConfig::from_toml_str(&cuda, "x.toml").is_ok());
+        assert_eq!(
+            camera_recording(&cuda, "x.toml").unwrap().decoder.as_deref(),
+            Some("cuda")
         );
         let wrong_type = format!("{BASE}crf = \"high\"\n");
         assert!(CameraConfig::from_toml_str(&wrong_type, "x.toml").is_err());

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use veil_core::CameraConfig;
 use veil_crypt::PublicKey;
-use veil_video::{EncodeOptions, Encoder, EncoderUsed};
+use veil_video::{Decoder, DecoderUsed, EncodeOptions, Encoder, EncoderUsed};
 
 use crate::index::IndexEntry;
 use crate::retention::{AuditTarget, SegmentDeletion};
@@ -66,6 +66,11 @@ pub struct RecorderConfig {
     /// camera's frame size, else libx264 ([`Event::Encoder`] says which). A hardware encoder
     /// asked for by name that cannot open stops the run with that error.
     pub encode: EncodeOptions,
+    /// The decoder of the camera's stream, [`Decoder::Auto`] by default: a hardware decoder
+    /// when one opens for the stream's codec, else software ([`Event::Decoder`] says which).
+    /// A hardware decoder asked for by name that cannot be used stops the run with that
+    /// error.
+    pub decoder: Decoder,
     /// Stop after this long (for tests and scheduled jobs); `None`: until stopped.
     pub run_for: Option<Duration>,
     /// The storage budget: the bytes of footage (segments and sealed data keys of every
@@ -106,7 +111,7 @@ impl std::fmt::Debug for Credentials {
 impl RecorderConfig {
     /// Defaults: 60 s segments, 28 days' retention, no holds or requests files, no audit
     /// log (one must be set before [`crate::Recorder::new`]), not encrypted, encoder
-    /// [`Encoder::Auto`].
+    /// [`Encoder::Auto`], decoder [`Decoder::Auto`].
     pub fn new(input: impl Into<String>, camera: CameraConfig, dir: impl Into<PathBuf>) -> Self {
         RecorderConfig {
             input: input.into(),
@@ -124,6 +129,7 @@ impl RecorderConfig {
                 encoder: Encoder::Auto,
                 ..EncodeOptions::default()
             },
+            decoder: Decoder::Auto,
             run_for: None,
             max_disk: None,
             min_free: None,
@@ -151,6 +157,10 @@ pub enum Event {
     /// whenever it changes (with [`Encoder::Auto`], why the hardware encoders were passed
     /// over).
     Encoder(EncoderUsed),
+    /// The decoder the camera's stream is decoded with: at the first connection of a run,
+    /// and whenever it changes (with [`Decoder::Auto`], why the hardware decoders were
+    /// passed over).
+    Decoder(DecoderUsed),
     /// The input failed or ended; the recorder tries again after `retry_in`.
     Disconnected {
         /// Why.

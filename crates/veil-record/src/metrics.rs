@@ -57,6 +57,7 @@ pub struct CameraStats {
     last_error: Mutex<String>,
     preset: Mutex<String>,
     encoder: Mutex<String>,
+    decoder: Mutex<(String, bool)>,
 }
 
 impl CameraStats {
@@ -82,6 +83,15 @@ impl CameraStats {
     /// before its first segment).
     pub fn encoder(&self) -> String {
         self.encoder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The decoder the camera's stream is decoded with now (`software`, `vaapi` ...; empty
+    /// before its first connection) and whether it is a hardware one.
+    pub fn decoder(&self) -> (String, bool) {
+        self.decoder
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -163,6 +173,10 @@ impl Metrics {
             Event::Warning(w) => s.set_error(w),
             Event::Encoder(used) => {
                 *s.encoder.lock().unwrap_or_else(PoisonError::into_inner) = used.codec.to_string();
+            }
+            Event::Decoder(used) => {
+                *s.decoder.lock().unwrap_or_else(PoisonError::into_inner) =
+                    (used.decoder.name().to_string(), used.hardware());
             }
             Event::Stalled(e) => {
                 s.stalled.store(1, Ordering::Relaxed);
@@ -325,6 +339,23 @@ impl Metrics {
                 escape(&e)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP veil_record_decoder_info The decoder each camera's stream is decoded with now (software, or hardware=1 for VAAPI, CUDA, QSV).\n# TYPE veil_record_decoder_info gauge"
+        );
+        for (id, s) in &cams {
+            let (d, hw) = s.decoder();
+            if d.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "veil_record_decoder_info{{camera=\"{}\",decoder=\"{}\",hardware=\"{}\"}} 1",
+                escape(id),
+                escape(&d),
+                u8::from(hw)
+            );
+        }
         let capacity = self
             .capacity
             .lock()
@@ -458,5 +489,27 @@ mod encoder_tests {
         assert!(text
             .contains("veil_record_encoder_info{camera=\"c1\",encoder=\"h264_vaapi\",hardware=\"1\"} 1\n"));
         assert!(!text.contains("libx264"));
+    }
+
+    #[test]
+    fn the_decoder_in_use_is_a_label() {
+        use veil_video::{Decoder, DecoderUsed};
+        let m = Metrics::new();
+        let dir = std::env::temp_dir();
+        m.camera("c1");
+        assert!(!m.render().contains("veil_record_decoder_info{"));
+        let used = |decoder| DecoderUsed {
+            decoder,
+            codec: "h264".into(),
+            passed_over: Vec::new(),
+        };
+        m.observe("c1", &dir, &Event::Decoder(used(Decoder::Software)));
+        assert!(m
+            .render()
+            .contains("veil_record_decoder_info{camera=\"c1\",decoder=\"software\",hardware=\"0\"} 1\n"));
+        m.observe("c1", &dir, &Event::Decoder(used(Decoder::Vaapi)));
+        let text = m.render();
+        assert!(text.contains("veil_record_decoder_info{camera=\"c1\",decoder=\"vaapi\",hardware=\"1\"} 1\n"));
+        assert!(!text.contains("decoder=\"software\""));
     }
 }

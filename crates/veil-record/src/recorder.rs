@@ -53,6 +53,8 @@ pub struct Recorder {
     capacity_reported: Option<Instant>,
     /// Warnings already reported in this run (each is reported once).
     warned: HashSet<String>,
+    /// The decoder of the last connection (reported when it changes).
+    decoder: Option<veil_video::Decoder>,
 }
 
 impl Recorder {
@@ -117,6 +119,7 @@ impl Recorder {
             last_retention: None,
             capacity_reported: None,
             warned: HashSet::new(),
+            decoder: None,
         })
     }
 
@@ -210,6 +213,7 @@ impl Recorder {
             let opts = ReadOptions {
                 input_options: self.input_options(),
                 interrupt: Some(Arc::clone(&self.stop)),
+                decoder: self.cfg.decoder,
                 ..ReadOptions::default()
             };
             let creds = self.cfg.credentials.as_ref().map(|c| c.expose());
@@ -220,7 +224,19 @@ impl Recorder {
             let reader = VideoReader::open(&url, &opts);
             drop(url);
             let (ended, frames) = match reader {
-                Ok(reader) => self.record_connection(reader, deadline, &mut outage, on_event)?,
+                Ok(reader) => {
+                    let used = reader.decoder_used();
+                    if self.decoder != Some(used.decoder) {
+                        self.decoder = Some(used.decoder);
+                        on_event(&Event::Decoder(used.clone()));
+                    }
+                    self.record_connection(reader, deadline, &mut outage, on_event)?
+                }
+                // A hardware decoder asked for by name that cannot be used: a setting to
+                // change, not a camera to wait for (never decoded in software instead).
+                Err(e @ VideoError::HardwareDecoder { .. }) if self.cfg.decoder.is_hardware() => {
+                    return Err(e.into())
+                }
                 Err(e) => (Ended::Dropped(scrub(&e.to_string(), creds)), 0),
             };
             let ended = match ended {

@@ -32,7 +32,7 @@ use veil_audit::Action;
 use veil_core::zonefile::camera_recording;
 use veil_core::CameraConfig;
 use veil_crypt::PublicKey;
-use veil_video::{EncodeOptions, Encoder, PRESETS};
+use veil_video::{Decoder, EncodeOptions, Encoder, PRESETS};
 
 use crate::config::{
     Credentials, Event, RecordSummary, RecorderConfig, DEFAULT_RETENTION, DEFAULT_SEGMENT, MAX_BACKOFF,
@@ -71,6 +71,8 @@ pub struct SiteConfig {
     pub retention: Duration,
     /// Encoder settings of a camera whose file sets no `preset`/`crf`/`encoder`.
     pub encode: EncodeOptions,
+    /// The decoder of a camera whose file sets no `decoder`.
+    pub decoder: Decoder,
     /// The site's public keys for a camera whose file sets no `encrypt_to`.
     pub encrypt_to: Vec<PublicKey>,
 }
@@ -94,6 +96,7 @@ impl SiteConfig {
                 encoder: Encoder::Auto,
                 ..EncodeOptions::default()
             },
+            decoder: Decoder::Auto,
             encrypt_to: Vec::new(),
         }
     }
@@ -210,6 +213,10 @@ pub fn load_camera(file: &Path, site: &SiteConfig) -> Result<Option<SiteCamera>,
     }
     if let Some(e) = &rec.encoder {
         cfg.encode.encoder = e.parse().map_err(|e| bad(format!("encoder: {e}")))?;
+    }
+    cfg.decoder = site.decoder;
+    if let Some(d) = &rec.decoder {
+        cfg.decoder = d.parse().map_err(|e| bad(format!("decoder: {e}")))?;
     }
     cfg.encrypt_to = site.encrypt_to.clone();
     if !rec.encrypt_to.is_empty() {
@@ -474,7 +481,7 @@ impl Site {
             }
             let input = cam.config.input.clone();
             let text = format!(
-                "camera {id} {} {} ({input}, segment {}, retention {}, preset {}, crf {}, encoder {}{})",
+                "camera {id} {} {} ({input}, segment {}, retention {}, preset {}, crf {}, encoder {}, decoder {}{})",
                 if restarted.contains(&file) {
                     "changed: restarted with the settings of"
                 } else {
@@ -486,6 +493,7 @@ impl Site {
                 cam.config.encode.preset,
                 cam.config.encode.crf,
                 cam.config.encode.encoder,
+                cam.config.decoder,
                 if cam.config.encrypt_to.is_empty() {
                     String::new()
                 } else {
