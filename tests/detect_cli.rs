@@ -91,3 +91,70 @@ fn broken_input_is_a_clear_error_and_no_output() {
     assert!(e.starts_with("error: ") && e.contains("garbage.mp4"), "{e}");
     assert!(!out.exists());
 }
+
+/// `redact detect` over the first 0.2 s of vtest into `dir/name`, with `args` added and
+/// `VEIL_DEVICE` set to `env` (unset with `None`).
+fn detect_with(dir: &std::path::Path, name: &str, args: &[&str], env: Option<&str>) -> std::process::Output {
+    let mut c = std::process::Command::new(common::redact_bin());
+    c.arg("detect")
+        .arg(common::vtest())
+        .args(["--to", "0.2", "-o"])
+        .arg(dir.join(name))
+        .args(args);
+    match env {
+        Some(v) => c.env(veil::detect::DEVICE_ENV, v),
+        None => c.env_remove(veil::detect::DEVICE_ENV),
+    };
+    c.output().unwrap()
+}
+
+#[test]
+fn a_gpu_the_runtime_lacks_is_refused_and_nothing_is_written() {
+    // This machine's ONNX Runtime is the CPU build (the tests run where there is no GPU).
+    let dir = scratch("detect-device");
+    for (args, env) in [(&["--device", "cuda"][..], None), (&[][..], Some("cuda"))] {
+        let o = detect_with(&dir, "d.json", args, env);
+        let e = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?} {env:?}: {e}");
+        assert!(
+            e.starts_with("error: device cuda unavailable") && e.contains("CUDAExecutionProvider"),
+            "{e}"
+        );
+        assert!(common::listing(&dir).is_empty(), "{:?}", common::listing(&dir));
+    }
+    // The flag wins over the environment.
+    let o = detect_with(&dir, "cpu.json", &["--device", "cpu"], Some("cuda"));
+    assert!(o.status.success(), "{}", common::stderr(&o));
+}
+
+#[test]
+fn auto_falls_back_to_the_cpu_and_says_so() {
+    let dir = scratch("detect-auto");
+    let o = detect_with(&dir, "cpu.json", &[], None);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let o = detect_with(&dir, "auto.json", &[], Some("auto"));
+    let e = common::stderr(&o);
+    assert!(o.status.success(), "{e}");
+    assert!(
+        e.contains("detectors: centerface on cpu, nanodet on cpu (--device auto)"),
+        "{e}"
+    );
+    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
+    assert_eq!(read("cpu.json"), read("auto.json"), "the same detections");
+}
+
+#[test]
+fn an_unknown_device_is_a_usage_error() {
+    let dir = scratch("detect-bogus");
+    for (args, env) in [(&["--device", "bogus"][..], None), (&[][..], Some("bogus"))] {
+        let o = detect_with(&dir, "d.json", args, env);
+        let e = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?} {env:?}: {e}");
+        assert!(
+            e.contains("unknown device `bogus`: expected one of cpu, cuda, tensorrt, auto"),
+            "{e}"
+        );
+        assert!(e.contains("VEIL_DEVICE"), "{e}");
+        assert!(common::listing(&dir).is_empty());
+    }
+}

@@ -54,6 +54,9 @@ pub fn cmd_detect(args: DetectArgs) -> anyhow::Result<()> {
     let info = reader.info().clone();
     let mut faces = FaceSearch::new(args.model.faces().build()?, args.min_face)?;
     let mut persons = PersonSearch::new(args.model.persons().build()?, args.min_person)?;
+    args.model.note_devices(
+        [&faces as &dyn Detector, &persons].map(|d| (d.model().name.as_str(), Some(d.device().as_str()))),
+    );
     let bar = Reporter::new(1);
     let mut frames = Vec::new();
     while let Some(decoded) = reader.next_frame()? {

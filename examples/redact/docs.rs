@@ -34,6 +34,8 @@ Environment:
   VEIL_ORT_DIR      directory holding libonnxruntime.so (default /usr/local/lib/veil, then
                     ~/.local/lib/veil)
   VEIL_CPU_LEVEL    `scalar`: use the scalar reference kernels instead of SIMD (diagnosis)
+  VEIL_DEVICE       where detect, analyze and export run the detectors, as --device: cpu
+                    (default), cuda, tensorrt or auto (needs a GPU build of ONNX Runtime)
 
 Exit status:
   0  success

@@ -292,6 +292,9 @@ pub fn cmd_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         report.face_tracks,
         args.output.display()
     );
+    args.detect
+        .model
+        .note_devices(ModelArgs::recorded(&report.models));
     if let Some(sheet) = &args.sheet {
         match report.contact_sheet_pages.len() {
             0 | 1 => crate::note!("contact sheet: {}", sheet.display()),
@@ -483,6 +486,7 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         m.redacted_tracks.len(),
         m.requester_tracks
     );
+    args.detect.model.note_devices(ModelArgs::recorded(&m.models));
     if let Some(o) = &m.only_requester {
         let total: f64 = o.stretches.iter().map(|s| s.stream[1] - s.stream[0]).sum();
         crate::note!(

@@ -1,11 +1,11 @@
 //! Detector options shared by `detect`, `analyze` and `export`: `--threshold`, `--threads`,
-//! `--models-dir`.
+//! `--models-dir`, `--device`.
 
 use std::path::PathBuf;
 
 use clap::Args;
-use veil::detect::{CenterFaceBuilder, NanoDetBuilder};
-use veil::redact::DetectOptions;
+use veil::detect::{CenterFaceBuilder, Device, NanoDetBuilder};
+use veil::redact::{DetectOptions, ModelRecord};
 
 /// Detector settings.
 #[derive(Debug, Clone, Args)]
@@ -21,6 +21,17 @@ pub struct ModelArgs {
     /// the installed models, see ENVIRONMENT).
     #[arg(long, value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
+    /// Where the detectors run: cpu, cuda, tensorrt (an NVIDIA GPU through a GPU build of
+    /// ONNX Runtime; refused if the loaded runtime cannot use it), or auto (TensorRT, else
+    /// CUDA, else the CPU). Default: $VEIL_DEVICE, else cpu.
+    #[arg(long, value_name = "DEVICE", env = veil::detect::DEVICE_ENV, hide_env_values = true,
+          value_parser = parse_device)]
+    pub device: Option<Device>,
+}
+
+fn parse_device(s: &str) -> Result<Device, String> {
+    s.parse::<Device>()
+        .map_err(|e| format!("{e} (from --device or ${})", veil::detect::DEVICE_ENV))
 }
 
 fn parse_threshold(s: &str) -> Result<f32, String> {
@@ -45,11 +56,35 @@ impl ModelArgs {
         if let Some(d) = &self.models_dir {
             o.models_dir = Some(d.clone());
         }
+        o.device = self.device();
+    }
+
+    /// The device asked for (`--device`, else `VEIL_DEVICE`, else the CPU).
+    pub fn device(&self) -> Device {
+        self.device.unwrap_or_default()
+    }
+
+    /// Say which device each detector runs on, when another than the CPU was asked for
+    /// (`auto` may have fallen back to it): `(model name, device)` pairs.
+    pub fn note_devices<'a>(&self, used: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) {
+        if self.device() == Device::Cpu {
+            return;
+        }
+        let list: Vec<String> = used
+            .into_iter()
+            .map(|(name, device)| format!("{name} on {}", device.unwrap_or("cpu (not recorded)")))
+            .collect();
+        crate::note!("detectors: {} (--device {})", list.join(", "), self.device());
+    }
+
+    /// The devices recorded for the models of a tracks file or manifest, for [`Self::note_devices`].
+    pub fn recorded(models: &[ModelRecord]) -> impl Iterator<Item = (&str, Option<&str>)> {
+        models.iter().map(|m| (m.name.as_str(), m.device.as_deref()))
     }
 
     /// The face detector's builder with these settings.
     pub fn faces(&self) -> CenterFaceBuilder {
-        let mut b = veil::detect::CenterFace::builder();
+        let mut b = veil::detect::CenterFace::builder().device(self.device());
         if let Some(t) = self.threshold {
             b = b.threshold(t);
         }
@@ -64,7 +99,7 @@ impl ModelArgs {
 
     /// The person detector's builder with these settings.
     pub fn persons(&self) -> NanoDetBuilder {
-        let mut b = veil::detect::NanoDet::builder();
+        let mut b = veil::detect::NanoDet::builder().device(self.device());
         if let Some(t) = self.threshold {
             b = b.threshold(t);
         }
