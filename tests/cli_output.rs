@@ -222,6 +222,7 @@ fn help_names_examples_environment_exit_codes_and_detector_options() {
         "ORT_DYLIB_PATH",
         "VEIL_ORT_DIR",
         "VEIL_CPU_LEVEL",
+        "VEIL_DEVICE",
         "Exit status:",
         "--force",
         "--quiet",
@@ -232,7 +233,13 @@ fn help_names_examples_environment_exit_codes_and_detector_options() {
     for cmd in ["export", "analyze", "detect"] {
         let o = redact(&[cmd.as_ref(), "--help".as_ref()]);
         let help = String::from_utf8_lossy(&o.stdout);
-        for s in ["--threshold", "--threads", "--models-dir"] {
+        for s in [
+            "--threshold",
+            "--threads",
+            "--models-dir",
+            "--device",
+            "[env: VEIL_DEVICE]",
+        ] {
             assert!(help.contains(s), "{cmd} --help lacks {s}");
         }
     }
