@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use veil_audit::Timestamp;
+
 /// Everything that can go wrong while recording or applying retention.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -99,4 +101,93 @@ pub enum RecordError {
     /// A camera's zone file (a site's configuration) is invalid.
     #[error(transparent)]
     Config(#[from] veil_core::ConfigError),
+}
+
+/// Why recordings cannot be read as asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordingsError {
+    /// No segment with footage overlaps the window.
+    #[error("camera {camera}: no recording between {from} and {to}{}", nearest(*.before, *.after, *.deleted))]
+    NoRecording {
+        /// The camera.
+        camera: String,
+        /// Start of the window asked.
+        from: Timestamp,
+        /// End of the window asked.
+        to: Timestamp,
+        /// End of the last footage before the window.
+        before: Option<Timestamp>,
+        /// Start of the first footage after it.
+        after: Option<Timestamp>,
+        /// Segments in the window that retention deleted.
+        deleted: usize,
+    },
+    /// A segment the list names is not there.
+    #[error("{}: the segment is missing{}; refused (the footage of the window cannot be read whole)", path.display(), line_of(*.index_line))]
+    Missing {
+        /// The segment.
+        path: PathBuf,
+        /// Its index line, when read through an index.
+        index_line: Option<usize>,
+    },
+    /// A segment's bytes are not the ones recorded.
+    #[error("{}: the segment was altered: its SHA-256 is {actual}, recorded as {expected}{}; refused", path.display(), line_of(*.index_line))]
+    Altered {
+        /// The segment.
+        path: PathBuf,
+        /// The SHA-256 recorded.
+        expected: String,
+        /// The SHA-256 found.
+        actual: String,
+        /// Its index line, when read through an index.
+        index_line: Option<usize>,
+    },
+    /// A segment file inside the recorded window that the index does not name.
+    #[error("{}: a segment inside the recorded time that the index does not name; refused (its origin cannot be checked)", path.display())]
+    Unindexed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A window or list that makes no sense.
+    #[error("invalid recordings: {reason}")]
+    Invalid {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Reading the index, a segment or its key failed.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// Joining the segments failed (naming the segment).
+    #[error(transparent)]
+    Video(#[from] veil_video::VideoError),
+}
+
+pub(crate) fn line_of(line: Option<usize>) -> String {
+    line.map(|l| format!(" (index line {l})")).unwrap_or_default()
+}
+
+pub(crate) fn nearest(before: Option<Timestamp>, after: Option<Timestamp>, deleted: usize) -> String {
+    let mut s = String::new();
+    if deleted > 0 {
+        s.push_str(&format!(
+            " ({deleted} segment(s) of that time were deleted by retention)"
+        ));
+    }
+    match (before, after) {
+        (None, None) => s.push_str("; the camera has no recording at all"),
+        (b, a) => {
+            s.push_str("; nearest recorded:");
+            if let Some(b) = b {
+                s.push_str(&format!(" footage until {b}"));
+            }
+            if let (Some(_), Some(_)) = (b, a) {
+                s.push(',');
+            }
+            if let Some(a) = a {
+                s.push_str(&format!(" footage from {a}"));
+            }
+        }
+    }
+    s
 }

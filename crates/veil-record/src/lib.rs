@@ -91,6 +91,7 @@ mod metrics;
 mod plain;
 mod recorder;
 mod recordings;
+mod recordings_record;
 mod retention;
 mod segment;
 mod site;
@@ -106,16 +107,14 @@ pub use config::{
     DEFAULT_SEGMENT, FRAGMENT, MAX_BACKOFF,
 };
 pub use decrypt::{decrypt_segment, DecryptedSegment};
-pub use error::RecordError;
+pub use error::{RecordError, RecordingsError};
 pub use health::{DRIFT, LAG_LIMIT, MAX_LAG};
 pub use index::{is_plain_name, Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION, KEYS_DIR};
 pub use metrics::{serve_metrics, CameraStats, Metrics};
 pub use plain::{DataKey, EncryptedInput, PlainInput};
 pub use recorder::Recorder;
-pub use recordings::{
-    Hole, HoleKind, IndexFile, OpenedRecordings, Recordings, RecordingsError, RecordingsRecord, Segment,
-    SegmentUsed, WallWindow,
-};
+pub use recordings::{OpenedRecordings, Recordings, Segment};
+pub use recordings_record::{Hole, HoleKind, IndexFile, RecordingsRecord, SegmentUsed, WallWindow};
 pub use retention::{
     apply_retention, apply_retention_camera, overwrite_and_remove, AuditTarget, HoldsWatch, PendingErasure,
     Requests, RetentionOptions, RetentionOutcome, SegmentDeletion, SegmentHeld, UnknownCamera,
