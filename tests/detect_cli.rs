@@ -136,7 +136,8 @@ fn auto_falls_back_to_the_cpu_and_says_so() {
     let e = common::stderr(&o);
     assert!(o.status.success(), "{e}");
     assert!(
-        e.contains("detectors: centerface on cpu, nanodet on cpu (--device auto)"),
+        e.contains("detectors: centerface on cpu, nanodet on cpu (--device auto; device cuda unavailable: ")
+            && e.contains("no CUDAExecutionProvider"),
         "{e}"
     );
     let read = |n: &str| std::fs::read(dir.join(n)).unwrap();

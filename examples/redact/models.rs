@@ -74,7 +74,14 @@ impl ModelArgs {
             .into_iter()
             .map(|(name, device)| format!("{name} on {}", device.unwrap_or("cpu (not recorded)")))
             .collect();
-        crate::note!("detectors: {} (--device {})", list.join(", "), self.device());
+        // auto on the CPU: say why not on the GPU, as far as the runtime tells.
+        let why = match Device::Cuda.check_available() {
+            Err(e) if self.device() == Device::Auto && list.iter().any(|d| d.ends_with(" on cpu")) => {
+                format!("; {e}")
+            }
+            _ => String::new(),
+        };
+        crate::note!("detectors: {} (--device {}{why})", list.join(", "), self.device());
     }
 
     /// The devices recorded for the models of a tracks file or manifest, for [`Self::note_devices`].

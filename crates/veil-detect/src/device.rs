@@ -66,6 +66,21 @@ impl Device {
         }
     }
 
+    /// Whether the ONNX Runtime library (loaded first if it is not yet, as a builder would)
+    /// was built with this device's execution provider. The CPU and `Auto` always are. A
+    /// provider that is there can still fail to register when its CUDA, cuDNN or TensorRT
+    /// libraries or the GPU are missing: only building a detector tells.
+    ///
+    /// # Errors
+    /// The runtime's loading errors, or [`DetectError::DeviceUnavailable`] saying why not.
+    pub fn check_available(self) -> Result<(), DetectError> {
+        if self.provider().is_none() {
+            return Ok(());
+        }
+        crate::init_runtime(None)?;
+        provider_available(self).map_err(|reason| DetectError::DeviceUnavailable { device: self, reason })
+    }
+
     /// ONNX Runtime's name of the execution provider (`None` for the CPU and `Auto`).
     fn provider(self) -> Option<&'static str> {
         match self {

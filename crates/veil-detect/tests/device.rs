@@ -14,7 +14,17 @@ use veil_detect::{CenterFace, DetectError, Detector, Device, NanoDet};
 fn runtime_has_gpu() -> bool {
     use ort::ep::ExecutionProvider;
     veil_detect::init_runtime(None).unwrap();
-    ort::ep::CUDA::is_available().unwrap() || ort::ep::TensorRT::is_available().unwrap()
+    let has = ort::ep::CUDA::is_available().unwrap() || ort::ep::TensorRT::is_available().unwrap();
+    assert_eq!(
+        Device::Cuda.check_available().is_ok(),
+        ort::ep::CUDA::is_available().unwrap()
+    );
+    assert_eq!(
+        Device::TensorRt.check_available().is_ok(),
+        ort::ep::TensorRT::is_available().unwrap()
+    );
+    assert!(Device::Cpu.check_available().is_ok() && Device::Auto.check_available().is_ok());
+    has
 }
 
 #[test]
