@@ -8,7 +8,7 @@ use veil_track::facechain::{follow_face, same_faces, seed};
 use veil_track::{AtPoint, Cause, Class, TrackletId, Tracks};
 
 use crate::owned::owned_faces;
-use crate::withheld::{disowned_faces, withheld};
+use crate::withheld::{clock, disowned_faces, withheld};
 use crate::RedactError;
 
 /// Who the requester is.
@@ -177,16 +177,6 @@ impl crate::layers::Keeps for KeepSet {
     fn keeps_face_of(&self, _id: u64, frame: u64, b: &BoxF) -> bool {
         self.keeps_face(frame, b)
     }
-}
-
-/// `mm:ss.s` for frame `f`.
-pub(crate) fn clock(f: u64, fps: f64) -> String {
-    if fps <= 0.0 {
-        return format!("frame {f}");
-    }
-    let s = f as f64 / fps;
-    let m = (s / 60.0).floor();
-    format!("{:02}:{:04.1}", m as u64, s - 60.0 * m)
 }
 
 /// The requester's identity in `tracks`: the tracklet selected by `requester` (`--keep-at`:

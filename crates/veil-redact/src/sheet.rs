@@ -23,7 +23,8 @@ use veil_track::{Class, TrackletId, Tracks};
 use crate::manifest::write_atomic;
 
 pub(crate) mod review;
-use crate::select::{clock, KeepSet};
+use crate::select::KeepSet;
+use crate::withheld::clock;
 use crate::{Keeps, RedactError};
 pub(crate) use review::*;
 

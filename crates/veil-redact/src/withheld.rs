@@ -3,7 +3,6 @@
 
 use veil_track::{Cause, TrackletId, Tracks};
 
-use crate::select::clock;
 use crate::Withheld;
 
 /// Appearance distance up to which an undecided best guess into the identity is reported as
@@ -198,4 +197,14 @@ pub(crate) fn disowned_faces(k: TrackletId, frames: &[u64], fps: f64) -> Option<
             clock(b, fps)
         ),
     })
+}
+
+/// `mm:ss.s` for frame `f`.
+pub(crate) fn clock(f: u64, fps: f64) -> String {
+    if fps <= 0.0 {
+        return format!("frame {f}");
+    }
+    let s = f as f64 / fps;
+    let m = (s / 60.0).floor();
+    format!("{:02}:{:04.1}", m as u64, s - 60.0 * m)
 }
