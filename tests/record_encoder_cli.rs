@@ -163,8 +163,8 @@ fn a_site_camera_whose_named_encoder_cannot_open_fails_alone() {
         .unwrap();
     let err = stderr(&out);
     // The encoder is part of each camera's settings in the output (and the audit log).
-    assert!(err.contains("crf 18, encoder nvenc)"), "{err}");
-    assert!(err.contains("crf 18, encoder x264)"), "{err}");
+    assert!(err.contains("crf 18, encoder nvenc, decoder auto)"), "{err}");
+    assert!(err.contains("crf 18, encoder x264, decoder auto)"), "{err}");
     let audit = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
     assert!(audit.contains("encoder nvenc"), "{audit}");
     // The camera asking for NVENC is refused, naming it, and records nothing ...
