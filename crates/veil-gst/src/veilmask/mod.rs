@@ -25,6 +25,7 @@ use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+mod zones;
 
 glib::wrapper! {
     /// The `veilmask` element.
