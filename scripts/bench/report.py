@@ -24,15 +24,28 @@ os.makedirs(CHARTS, exist_ok=True)
 CHART_REL = os.path.relpath(CHARTS, os.path.dirname(os.path.abspath(OUT)))
 
 
-def load(name):
-    path = os.path.join(RES, name)
+# Each step's results are in their own folder, RES/<step>/, with the env.json of the run that
+# measured them (run.sh keeps the folders of steps it did not run).
+STEP_DIRS = sorted(d for d in os.listdir(RES) if os.path.isfile(os.path.join(RES, d, "env.json")))
+
+
+def load_from(folder, name):
+    path = os.path.join(folder, name)
     if not os.path.exists(path):
         return []
     return [json.loads(line) for line in open(path) if line.strip()]
 
 
+def load(name):
+    """Every step's lines of results file `name` (each file is written by one step)."""
+    return [r for d in STEP_DIRS for r in load_from(os.path.join(RES, d), name)]
+
+
 med = statistics.median
-env = {k: v for line in load("env.json") for k, v in line.items()}
+STEP_ENV = {d: {k: v for line in load_from(os.path.join(RES, d), "env.json") for k, v in line.items()}
+            for d in STEP_DIRS}
+# the machine and versions: of the newest run
+env = max(STEP_ENV.values(), key=lambda e: e.get("date", "")) if STEP_ENV else {}
 md = []
 w = md.append
 
@@ -73,28 +86,46 @@ w("pair runs made seconds apart, more than the absolute figures.")
 w("")
 w("| | |")
 w("|---|---|")
-for k, label in [("date", "date (UTC)"), ("cpu", "CPU"), ("cores", "cores"), ("simd", "SIMD"),
-                 ("memory_gib", "memory (GiB)"), ("os", "OS"), ("kernel", "kernel"), ("veil", "Veil commit"),
+for k, label in [("cpu", "CPU"), ("cores", "cores"), ("simd", "SIMD"),
+                 ("memory_gib", "memory (GiB)"), ("os", "OS"), ("kernel", "kernel"),
                  ("rustc", "rustc"), ("ffmpeg", "FFmpeg (CLI and libav*)"), ("libx264", "x264"),
                  ("onnxruntime", "ONNX Runtime (Veil)"), ("opencv", "OpenCV (opencv-python-headless)"),
-                 ("deface", "deface"), ("deface_onnxruntime", "ONNX Runtime (deface)"),
-                 ("load_start", "load average at start"), ("load_end", "load average at end")]:
+                 ("deface", "deface"), ("deface_onnxruntime", "ONNX Runtime (deface)")]:
     if k in env:
         w(f"| {label} | {env[k]} |")
-# a clean tree: no tracked file differed from the commit, at the start and at the end
-DIRTY = [f"{env.get(k)} tracked files changed ({when})" for k, when in (("changed", "start"), ("changed_end", "end"))
-         if env.get(k, 0) not in (0, "0")]
-if "veil" in env and "veil_end" in env and env["veil"] != env["veil_end"]:
-    DIRTY.append(f"commit {env['veil_end']} at the end")
-if "-dirty" in str(env.get("veil", "")) and not DIRTY:
-    DIRTY.append("uncommitted changes")
-w(f"| working tree | {'**dirty**: ' + ', '.join(DIRTY) if DIRTY else 'clean'} |")
-STEPS = str(env.get("steps", "")).split()
-MISSING = [x for x in str(env.get("all_steps", "")).split() if x not in STEPS]
-if STEPS:
-    w(f"| steps run | {' '.join(STEPS)}" + (f" (not run: {' '.join(MISSING)}; their sections are absent)" if MISSING else "") + " |")
 w("")
 
+
+def dirty_of(e):
+    """Why a step's run did not measure a clean commit (empty: it did)."""
+    out = [f"{e.get(k)} tracked files changed ({when})" for k, when in (("changed", "start"), ("changed_end", "end"))
+           if e.get(k, 0) not in (0, "0")]
+    if "veil" in e and "veil_end" in e and e["veil"] != e["veil_end"]:
+        out.append(f"commit {e['veil_end']} at the end")
+    if "-dirty" in str(e.get("veil", "")) and not out:
+        out.append("uncommitted changes")
+    return out
+
+
+ALL_STEPS = str(env.get("all_steps", "")).split() or STEP_DIRS
+MISSING = [x for x in ALL_STEPS if x not in STEP_DIRS]
+w("Each step of `make bench` (`BENCH_STEPS` runs some of them) keeps its results until it is run")
+w("again, so the sections below may come from different runs: each section's figures are from")
+w("the run of its step in this table.")
+w("")
+w("| step | Veil commit | date (UTC) | working tree | load average at start / end |")
+w("|---|---|---|---|---|")
+DIRTY = []
+for d in STEP_DIRS:
+    e = STEP_ENV[d]
+    why = dirty_of(e)
+    DIRTY += [f"{d}: {x}" for x in why]
+    w(f"| {d} | {e.get('veil', '?')} | {e.get('date', '?')} | {'**dirty**: ' + ', '.join(why) if why else 'clean'} "
+      f"| {e.get('load_start', '?')} / {e.get('load_end', '?')} |")
+for d in MISSING:
+    w(f"| {d} | not measured | | | |")
+w("")
+STEP_OF = {}  # goal text -> step, for the goals table's commit column
 GOALS_AT = len(md)  # the goals table goes here, once every section has been measured
 
 # ---------------------------------------------------------------- kernels
@@ -525,10 +556,19 @@ if eb:
 
 # ---------------------------------------------------------------- goals
 goals = []
-# The figures describe one commit: the first row says whether the tree was clean.
-if "veil" in env:
-    goals.append(("measured on a clean commit", f"{env['veil']}" + (f" (**dirty**: {', '.join(DIRTY)})" if DIRTY else ""),
-                  not DIRTY))
+# Each step describes one commit: the first row says whether every step's tree was clean.
+if STEP_ENV:
+    commits = sorted({e.get("veil", "?") for e in STEP_ENV.values()})
+    goals.append(("measured on clean commits", ", ".join(commits) + (f" (**dirty**: {'; '.join(DIRTY)})" if DIRTY else ""),
+                  not DIRTY, None))
+
+
+def tag(mark, step):
+    """The goals appended since `mark` were measured by `step`."""
+    goals[mark:] = [g if len(g) == 4 else (*g, step) for g in goals[mark:]]
+
+
+mark = len(goals)
 
 
 def wall_ratios(rows, clip, vconf="one-shot", dconf="640x360"):
@@ -541,7 +581,8 @@ def wall_ratios(rows, clip, vconf="one-shot", dconf="640x360"):
             if ("veil", vconf) in d and ("deface", dconf) in d]
 
 
-NO_DEFACE = "deface not measured (not installed: see run.sh)" if not env.get("deface") else "no deface run in the results"
+NO_DEFACE = ("deface not measured (not installed: see run.sh)" if not STEP_ENV.get("export", {}).get("deface")
+             else "no deface run in the results")
 # Issue 26's targets: wall time against deface --scale 640x360 run alternately, and 1080p25.
 if exp:
     rs = wall_ratios(exp, "720p")
@@ -580,6 +621,8 @@ if fps_rows:
                   "; ".join(f"{f:.1f} fps on the {c} = {f / 25:.2f}x real time" for c, f in fps_rows),
                   min(f for _, f in fps_rows) >= 25))
 goals += dist_goal
+tag(mark, "export")
+mark = len(goals)
 if kern:
     for size in sorted({(r["width"], r["height"]) for r in kern}):
         vb = per_round(size, "solid", "veil", "memset", "veil")
@@ -590,10 +633,14 @@ if kern:
         if size == (1920, 1080) and b:
             t = mid(b)["median_us"]
             goals.append(("blur of the zones under 0.6 ms per 1080p frame (one thread)", fmt_us(t), t < 600))
+tag(mark, "kernels")
+mark = len(goals)
 if mask:
     for style in ("solid", "blur"):
         if (style,) in rw:
             goals.append((f"`redact mask` at least as fast as FFmpeg ({style})", f"{rw[(style,)][0]:.2f}x", rw[(style,)][0] >= 1.0))
+tag(mark, "mask_e2e")
+mark = len(goals)
 if exp:
     recall = {(q["tool"], q["config"], q["clip"]): q["recall"] for q in qual}
     for clip, vconf in (("720p", "one-shot"), ("1080p", "one-shot"), ("720p", "every-2"), ("1080p", "every-2")):
@@ -623,12 +670,15 @@ if exp:
         if rs:
             goals.append((f"small-face and small-person search costs at most 25% on the bench clip, {clip}",
                           f"{med(rs):.2f}x the time of coarse-only", med(rs) <= 1.25))
-goals += gst_goals
-goals += cap_goals
-goals += eb_goals
+tag(mark, "export")
+for extra, step in ((gst_goals, "gst"), (cap_goals, "capacity"), (eb_goals, "empty_busy")):
+    mark = len(goals)
+    goals += extra
+    tag(mark, step)
 if goals:
-    block = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
-    block += [f"| {g} | {m} | {'not measured' if ok is None else 'yes' if ok else '**no**'} |" for g, m, ok in goals]
+    block = ["## Goals", "", "| goal | measured | step (commit) | met |", "|---|---|---|---|"]
+    block += [f"| {g} | {m} | {'' if st is None else st + ' (' + STEP_ENV.get(st, {}).get('veil', '?') + ')'} "
+              f"| {'not measured' if ok is None else 'yes' if ok else '**no**'} |" for g, m, ok, st in goals]
     md[GOALS_AT:GOALS_AT] = block + [""]
 
 tmp = OUT + ".tmp"

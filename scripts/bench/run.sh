@@ -3,7 +3,8 @@
 #
 #   make bench                 # ~20 min on a quiet 2-core machine: 5 kernel/mask rounds, 3 export rounds
 #   BENCH_QUICK=1 make bench   # one round of each, criterion --quick (~10 min): for trying it out
-#   BENCH_STEPS="export" make bench   # only some steps; BENCHMARKS.md names those left out
+#   BENCH_STEPS="export" make bench   # only some steps; the others keep their earlier results,
+#                                     # and BENCHMARKS.md names each step's commit and date
 #   BENCH_ALLOW_DIRTY=1 make bench    # measure uncommitted changes; BENCHMARKS.md says "dirty"
 #
 # It refuses a working tree whose tracked files differ from the commit (BENCHMARKS.md
@@ -62,17 +63,31 @@ if ! venv "$DEFACE_VENV" deface==1.5.0 onnx==1.23.2 onnxruntime==1.32.0; then
   rm -rf "$DEFACE_VENV"
 fi
 
-# BENCH_STEPS: the steps to run (default all); BENCHMARKS.md names the steps left out, and
-# their sections and goals are absent from it.
+# BENCH_STEPS: the steps to run (default all). Each step's results live in their own folder,
+# $RESULTS/<step>/, with the commit, date and load of the run that measured them (env.json):
+# a step that is run replaces its folder; the folders of steps not run are kept, and
+# BENCHMARKS.md names the commit and date of every step (a step never measured is absent).
 ALL_STEPS="kernels mask_e2e gst export record capacity empty_busy"
 STEPS=${BENCH_STEPS:-$ALL_STEPS}
-rm -rf "$RESULTS"
-mkdir -p "$RESULTS"
-bash scripts/bench/env.sh start
-emit env.json steps="$STEPS" all_steps="$ALL_STEPS"
 for s in $STEPS; do
   [[ " $ALL_STEPS " == *" $s "* ]] || { echo "bench: unknown step $s (steps: $ALL_STEPS)" >&2; exit 2; }
-  bash "scripts/bench/$s.sh"
 done
-bash scripts/bench/env.sh end
-"$VENV/bin/python" scripts/bench/report.py "$RESULTS" BENCHMARKS.md docs/bench
+RESULTS_ROOT=$RESULTS
+mkdir -p "$RESULTS_ROOT"
+# results of the layout before per-step folders (flat files) cannot be told apart: dropped
+rm -f "$RESULTS_ROOT"/*.jsonl "$RESULTS_ROOT"/env.json
+for s in $ALL_STEPS; do
+  if [[ " $STEPS " != *" $s "* ]] && [ -s "$RESULTS_ROOT/$s/env.json" ]; then
+    echo "bench: keeping the results of step $s from an earlier run ($(python3 -c 'import json,sys; e={k: v for l in open(sys.argv[1]) for k, v in json.loads(l).items()}; print(e.get("veil", "?"), e.get("date", "?"))' "$RESULTS_ROOT/$s/env.json"))" >&2
+  fi
+done
+for s in $STEPS; do
+  export RESULTS=$RESULTS_ROOT/$s
+  rm -rf "$RESULTS"
+  mkdir -p "$RESULTS"
+  bash scripts/bench/env.sh start
+  emit env.json step="$s" all_steps="$ALL_STEPS"
+  bash "scripts/bench/$s.sh"
+  bash scripts/bench/env.sh end
+done
+"$VENV/bin/python" scripts/bench/report.py "$RESULTS_ROOT" BENCHMARKS.md docs/bench
