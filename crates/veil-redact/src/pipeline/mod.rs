@@ -11,11 +11,13 @@
 //! - `stages`: the three-stage runner, busy timers, the frame clock;
 //! - `analysis`: pass 1 and [`analyze`];
 //! - `checks`: whether a tracks file may be used for an export;
+//! - `deliver`: the stretches of an `--only-requester` copy, and the operator's additions;
 //! - `export`: the export plan, pass 2, the manifest and [`export`].
 
 mod activity;
 mod analysis;
 mod checks;
+mod deliver;
 mod export;
 mod stages;
 
