@@ -817,6 +817,16 @@ typedef struct veil_export_options {
    * Number of paths in `encrypt_to`.
    */
   size_t encrypt_to_len;
+  /**
+   * Deliver only where the requester is (`redact export --only-requester --margin`): the
+   * stretches in which a kept tracklet (or the requester's followed face) has a box, each
+   * widened by this many seconds (0 or more) and clamped to the window; frames outside
+   * them are not encoded, the copy's timestamps run on without gaps, audio is dropped, and
+   * the manifest's `only_requester` lists every stretch. NaN (the default): the whole
+   * window. Refused (`VEIL_STATUS_EXPORT_INVALID_OPTION`, nothing written) when negative
+   * or with `VEIL_REQUESTER_NONE` (nobody to deliver).
+   */
+  double only_requester_margin_s;
 } veil_export_options;
 #endif
 

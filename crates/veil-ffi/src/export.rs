@@ -119,6 +119,14 @@ pub struct veil_export_options {
     pub encrypt_to: *const *const c_char,
     /// Number of paths in `encrypt_to`.
     pub encrypt_to_len: usize,
+    /// Deliver only where the requester is (`redact export --only-requester --margin`): the
+    /// stretches in which a kept tracklet (or the requester's followed face) has a box, each
+    /// widened by this many seconds (0 or more) and clamped to the window; frames outside
+    /// them are not encoded, the copy's timestamps run on without gaps, audio is dropped, and
+    /// the manifest's `only_requester` lists every stretch. NaN (the default): the whole
+    /// window. Refused (`VEIL_STATUS_EXPORT_INVALID_OPTION`, nothing written) when negative
+    /// or with `VEIL_REQUESTER_NONE` (nobody to deliver).
+    pub only_requester_margin_s: f64,
 }
 
 impl From<RedactError> for Failure {
@@ -278,6 +286,7 @@ pub(crate) unsafe fn options(o: &veil_export_options) -> Result<ExportOptions, F
     opts.encrypt_to = unsafe { path_list(o.encrypt_to, o.encrypt_to_len, "encrypt_to") }?;
     opts.detect.min_face = o.min_face;
     opts.detect.min_person = o.min_person;
+    opts.only_requester = time(o.only_requester_margin_s);
     // SAFETY: NULL or NUL-terminated strings (contract).
     opts.audit = unsafe { audit(o, opts.zones.as_deref()) }?;
     Ok(opts)
@@ -378,6 +387,7 @@ pub unsafe extern "C" fn veil_export_options_default(opts: *mut veil_export_opti
                 key: std::ptr::null(),
                 encrypt_to: std::ptr::null(),
                 encrypt_to_len: 0,
+                only_requester_margin_s: f64::NAN,
             };
             // SAFETY: non-NULL and valid for a write (contract).
             unsafe { opts.write(d) };

@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
     CHECK(o.requester_kind == VEIL_REQUESTER_NONE && o.style == VEIL_STYLE_BLUR && !o.spotlight);
     CHECK(o.input == NULL && o.manifest == NULL && o.keep_tracks == NULL);
     CHECK(!o.overwrite); /* evidence is never replaced unless asked */
+    CHECK(isnan(o.only_requester_margin_s)); /* the whole window unless asked */
     veil_export_options_default(NULL);
 
     /* Refused before any work. */
