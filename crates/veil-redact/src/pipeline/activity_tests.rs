@@ -85,6 +85,86 @@ fn a_low_contrast_person_is_a_change() {
     assert!(!person.same_scene(&bg));
 }
 
+/// The block means of `base` with `f` applied to each luma pixel (`base` is built once: the
+/// position sweeps below would otherwise redraw the scene for every frame).
+fn over(base: &Frame, f: impl Fn(u32, u32, u8) -> u8) -> Luma {
+    let mut frame = base.clone();
+    {
+        let mut m = frame.as_mut();
+        let p = m.plane_mut(0).unwrap();
+        for y in 0..H {
+            let row = p.row_mut(y);
+            for x in 0..W {
+                row[x as usize] = f(x, y, row[x as usize]);
+            }
+        }
+    }
+    Luma::of(&frame.as_ref())
+}
+
+#[test]
+fn a_person_of_the_minimum_size_is_a_change_wherever_it_stands() {
+    // 32 x 80 px (the default minimum person height), 8 levels lighter or darker than the
+    // ground, with +-6 levels of sensor noise everywhere: at every horizontal alignment to
+    // the 8 px blocks and the 16 px cell steps, and at several vertical ones, some cell is
+    // mostly covered (its mean moves 6-8 levels, above CELL_LEVEL).
+    let base = scene(PixelFormat::I420, |_, _, v| v);
+    let bg = over(&base, |x, y, v| add(v, noise(x, y, 1, 6)));
+    for d in [-8, 8] {
+        for x0 in 200..216u32 {
+            for y0 in [200u32, 205, 211] {
+                let person = over(&base, |x, y, v| {
+                    let inside = (x0..x0 + 32).contains(&x) && (y0..y0 + 80).contains(&y);
+                    add(v, noise(x, y, 2 + x0, 6) + if inside { d } else { 0 })
+                });
+                assert!(!person.same_scene(&bg), "person at ({x0}, {y0}), {d} levels");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_face_of_the_minimum_size_is_a_change_at_every_block_alignment() {
+    // 24 x 24 px, 20 levels from the wall behind it: whatever its alignment it covers a
+    // whole 8 x 8 block (above SAMPLE_LEVEL), with noise.
+    let base = scene(PixelFormat::I420, |_, _, v| v);
+    let bg = over(&base, |x, y, v| add(v, noise(x, y, 1, 6)));
+    for d in [-20, 20] {
+        for (dx, dy) in (0..8u32).flat_map(|dx| (0..8u32).map(move |dy| (dx, dy))) {
+            let (x0, y0) = (500 + dx, 100 + dy);
+            let face = over(&base, |x, y, v| {
+                let inside = (x0..x0 + 24).contains(&x) && (y0..y0 + 24).contains(&y);
+                add(v, noise(x, y, 7 + dx * 8 + dy, 6) + if inside { d } else { 0 })
+            });
+            assert!(!face.same_scene(&bg), "face at ({x0}, {y0}), {d} levels");
+        }
+    }
+}
+
+/// A keyframe's re-quantisation of a still scene, `gop` choosing the rounding: every 8 x 8
+/// transform block's mean moved by up to +-3 levels and its detail rounded to steps of 6,
+/// over +-4 levels of sensor noise.
+fn requantised(base: &Frame, gop: u32) -> Luma {
+    over(base, |x, y, v| {
+        let dc = noise(x / 8, y / 8, 1000 + gop, 3);
+        let v = i32::from(v) + noise(x, y, gop, 4);
+        let v = (v + 3).div_euclid(6) * 6;
+        add(v.clamp(0, 255) as u8, dc)
+    })
+}
+
+#[test]
+fn a_keyframe_requantisation_of_a_still_scene_is_the_same_scene() {
+    // (The bench's empty clip, x264 CRF 23 with a keyframe every 2 s over sensor noise:
+    // block means within 4 levels and cell means within 3 of the background in 10 000
+    // comparisons.)
+    let base = scene(PixelFormat::I420, |_, _, v| v);
+    let bg = requantised(&base, 0);
+    for gop in 1..6 {
+        assert!(requantised(&base, gop).same_scene(&bg), "keyframe {gop}");
+    }
+}
+
 #[test]
 fn lights_switched_and_other_sizes_are_changes() {
     let bg = luma(|_, _, v| v);
