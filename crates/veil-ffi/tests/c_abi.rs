@@ -170,11 +170,15 @@ fn build(name: &str, link: Link, check: Check) -> PathBuf {
                 &[]
             })
             .args(["-lm", "-ldl", "-lpthread"]),
+        // DT_RPATH (not RUNPATH, which LD_LIBRARY_PATH overrides): cargo runs tests with
+        // LD_LIBRARY_PATH naming target/<profile>, where build.rs's libveil.so.<major> link
+        // points at the last `cargo build`'s library, which a `cargo test` does not refresh:
+        // the program must load the library this test built, whatever the environment.
         Link::Shared => cmd
             .arg("-L")
             .arg(&libs)
             .arg("-lveil")
-            .arg(format!("-Wl,-rpath,{}", libs.display())),
+            .arg(format!("-Wl,--disable-new-dtags,-rpath,{}", libs.display())),
     };
     let out = cmd.output().expect("run the C compiler");
     assert!(
