@@ -24,6 +24,9 @@
 //!    reopened at the live edge, and the footage skipped is a gap (index, audit log) like
 //!    any outage.
 //!
+//! A camera encoding in hardware (`h264_vaapi`, `h264_nvenc`, `h264_qsv`) has no x264 preset
+//! to speed up: its marks go straight to step 2, and say so.
+//!
 //! **Lost frames.** Timestamps that jump by more than one frame mean frames the source sent
 //! were never recorded (packets lost, frames the decoder could not decode and dropped, a
 //! camera that skipped). Each jump counts the frames missing; a jump shorter than an
@@ -138,6 +141,49 @@ pub(crate) fn faster_preset(p: &str) -> Option<&'static str> {
     i.checked_sub(1).map(|j| presets[j])
 }
 
+/// The next step of shedding load for a camera `lag_ms` behind at x264 preset `current`
+/// (`hardware`: the hardware encoder in use, which has no preset to speed up): what is done
+/// (for the mark, the audit note and the warning), the preset of the next segments when it
+/// changes, and whether the backlog is dropped now.
+pub(crate) fn shed_step(
+    current: &str,
+    hardware: Option<&str>,
+    lag_ms: i64,
+) -> (String, Option<String>, bool) {
+    let at = match hardware {
+        Some(codec) => format!("with the hardware encoder {codec} (no x264 preset to speed up)"),
+        None => format!("at preset {current}"),
+    };
+    match faster_preset(current).filter(|_| hardware.is_none()) {
+        Some(p) => (
+            format!("load shed: x264 preset {current} -> {p} from the next segment"),
+            Some(p.to_string()),
+            false,
+        ),
+        None if lag_ms > MAX_LAG.as_millis() as i64 => (
+            format!(
+                "load shed: {at} and more than {} s behind, the backlog is dropped and the input reopened at its live edge",
+                MAX_LAG.as_secs()
+            ),
+            None,
+            true,
+        ),
+        None if hardware.is_some() => (
+            format!("{at}: the backlog is dropped past {} s", MAX_LAG.as_secs()),
+            None,
+            false,
+        ),
+        None => (
+            format!(
+                "already at the fastest preset {current}; the backlog is dropped past {} s",
+                MAX_LAG.as_secs()
+            ),
+            None,
+            false,
+        ),
+    }
+}
+
 /// A delay before every frame is encoded, to overload the recorder on purpose in tests
 /// (`VEIL_RECORD_TEST_DELAY_MS`). Only debug builds (the tests') read it: a release build
 /// never slows down.
@@ -250,32 +296,10 @@ impl crate::Recorder {
     ) -> Option<String> {
         use crate::segment::ts;
         let current = self.segs.preset().to_string();
-        let (shed, preset, drop_backlog) = match faster_preset(&current) {
-            Some(p) => {
-                self.segs.set_preset(p);
-                (
-                    format!("load shed: x264 preset {current} -> {p} from the next segment"),
-                    Some(p.to_string()),
-                    false,
-                )
-            }
-            None if lag_ms > MAX_LAG.as_millis() as i64 => (
-                format!(
-                    "load shed: at preset {current} and more than {} s behind, the backlog is dropped and the input reopened at its live edge",
-                    MAX_LAG.as_secs()
-                ),
-                None,
-                true,
-            ),
-            None => (
-                format!(
-                    "already at the fastest preset {current}; the backlog is dropped past {} s",
-                    MAX_LAG.as_secs()
-                ),
-                None,
-                false,
-            ),
-        };
+        let (shed, preset, drop_backlog) = shed_step(&current, self.segs.hardware_encoder(), lag_ms);
+        if let Some(p) = &preset {
+            self.segs.set_preset(p);
+        }
         let lag = Duration::from_millis(lag_ms.max(0) as u64);
         let reason = format!(
             "recording fell {:.1} s behind the camera's clock (the frame of {} recorded at {}): {shed}",
@@ -415,6 +439,22 @@ mod tests {
         assert_eq!(h.missing(90), 0); // jitter
         assert_eq!(h.missing(210), 2);
         assert_eq!(h.missing(1_210), 24);
+    }
+
+    #[test]
+    fn a_hardware_encoder_sheds_by_dropping_the_backlog_only() {
+        let late = MAX_LAG.as_millis() as i64 + 1;
+        // x264: a faster preset first, the backlog only at ultrafast and past MAX_LAG.
+        let (why, preset, drop) = shed_step("veryfast", None, late);
+        assert_eq!((preset.as_deref(), drop), (Some("superfast"), false), "{why}");
+        let (why, preset, drop) = shed_step("ultrafast", None, late);
+        assert_eq!((preset, drop), (None, true), "{why}");
+        // Hardware: never a preset change (it would not speed anything up), never claimed.
+        for lag in [2_500, late] {
+            let (why, preset, drop) = shed_step("veryfast", Some("h264_nvenc"), lag);
+            assert_eq!((preset, drop), (None, lag == late), "{why}");
+            assert!(why.contains("h264_nvenc") && !why.contains("->"), "{why}");
+        }
     }
 
     #[test]

@@ -309,6 +309,12 @@ impl Segments {
         self.encoder.clone()
     }
 
+    /// FFmpeg's name of the hardware encoder of the current segment (`None`: x264, or no
+    /// segment yet).
+    pub(crate) fn hardware_encoder(&self) -> Option<&'static str> {
+        self.encoder.as_ref().filter(|e| e.hardware()).map(|e| e.codec)
+    }
+
     /// The x264 preset of the next segment.
     pub(crate) fn preset(&self) -> &str {
         &self.encode.preset
