@@ -177,6 +177,28 @@ pub(crate) fn memory_file(input: &Path) -> Result<File, RecordError> {
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
+/// An anonymous file on the filesystem of `dir` (Linux `O_TMPFILE`): never linked into the
+/// directory, so nobody else can open it and it is gone when the last descriptor closes (a
+/// crash included), and its pages are the page cache's, written back and evicted under
+/// memory pressure rather than held like an in-memory file. `None` where the filesystem or
+/// the permissions do not allow one.
+#[cfg(target_os = "linux")]
+pub(crate) fn anonymous_file_in(dir: &Path) -> Option<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE | libc::O_CLOEXEC)
+        .open(dir)
+        .ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn anonymous_file_in(_dir: &Path) -> Option<File> {
+    None
+}
+
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn memory_file(input: &Path) -> Result<File, RecordError> {
     Err(RecordError::Input {

@@ -10,8 +10,9 @@
 //! [`Recordings::open`] checks every segment against its recorded SHA-256 before any of its
 //! frames is used (an altered or missing segment is refused, naming it), decrypts encrypted
 //! segments in memory ([`PlainInput`]), and joins the recorded packets into one stream with
-//! continuous timestamps ([`veil_video::concat_segments`]), held in an anonymous in-memory
-//! file. Every reader (analysis, export, disclosure, detection) reads that stream like a
+//! continuous timestamps ([`veil_video::concat_segments`]), held in an anonymous file: on
+//! disk in the temporary directory for plain footage (never linked, gone when closed), in
+//! memory when any segment is encrypted (its plaintext never touches a disk). Every reader (analysis, export, disclosure, detection) reads that stream like a
 //! file; [`RecordingsRecord`] maps its seconds to the wall clock and to the segments, for
 //! manifests and audit entries.
 //!
@@ -27,7 +28,7 @@ use veil_audit::Timestamp;
 use veil_video::{concat_segments, Keyframes, SegmentInput};
 
 use crate::index::{Index, INDEX_FILE};
-use crate::plain::{memory_file, memory_path};
+use crate::plain::{anonymous_file_in, memory_file, memory_path};
 use crate::recordings_record::{
     ms, ts, Hole, HoleKind, IndexFile, RecordingsRecord, SegmentUsed, WallWindow,
 };
@@ -326,7 +327,10 @@ impl Recordings {
 
     /// Check every segment against its recorded SHA-256 (refusing an altered or missing
     /// one, naming it), decrypt encrypted ones with `key` in memory, and join them into one
-    /// stream in memory.
+    /// stream: an anonymous file in the temporary directory (`TMPDIR`, Linux `O_TMPFILE`:
+    /// never visible, gone when the [`OpenedRecordings`] is dropped) when every segment is
+    /// plain, so that hours are not held in memory; in memory when any is encrypted, or
+    /// where the temporary directory cannot hold such a file.
     ///
     /// # Errors
     /// [`RecordingsError::Missing`], [`RecordingsError::Altered`],
@@ -357,12 +361,21 @@ impl Recordings {
             check_hash(s)?;
             plains.push(PlainInput::open(&s.path, key)?);
         }
-        let memory = memory_file(
-            &self
-                .index
-                .as_ref()
-                .map_or_else(|| PathBuf::from(&self.camera), |i| i.path.clone()),
-        )?;
+        // The joined stream: plain footage is joined into an anonymous file in the temporary
+        // directory (`TMPDIR`; never visible, gone on close), so that a window of hours is not
+        // held in memory; not beside the segments, where it would eat into the recorder's
+        // free-space floor. The plaintext of encrypted footage never touches a disk.
+        let encrypted = plains.iter().any(|p| p.encrypted().is_some());
+        let tmp = std::env::temp_dir();
+        let memory = match (!encrypted).then(|| anonymous_file_in(&tmp)).flatten() {
+            Some(f) => f,
+            None => memory_file(
+                &self
+                    .index
+                    .as_ref()
+                    .map_or_else(|| PathBuf::from(&self.camera), |i| i.path.clone()),
+            )?,
+        };
         let path = memory_path(&memory);
         let inputs: Vec<SegmentInput> = plains
             .iter()

@@ -210,3 +210,45 @@ fn the_index_gives_segments_with_their_lines_gaps_deletions_and_lost_frames_but_
     assert!(e.to_string().contains("20260301T100030Z.mp4"), "{e}");
     std::fs::remove_dir_all(base).unwrap();
 }
+
+/// A window of plain footage is joined into an anonymous file in the temporary directory
+/// (O_TMPFILE: on disk, never visible, gone with the descriptor), not held in memory; the
+/// joined stream has every recorded frame of the segments it spans.
+#[cfg(target_os = "linux")]
+#[test]
+fn plain_footage_is_joined_on_disk_out_of_sight_not_in_memory() {
+    let root = std::env::temp_dir().join(format!("veil-recordings-join-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let camera = veil_core::CameraConfig::from_file(&repo.join("fixtures/vtest-zones.toml")).unwrap();
+    let id = camera.id.clone();
+    let clip = repo.join("fixtures/vtest.mp4");
+    let mut cfg = crate::RecorderConfig::new(clip.to_str().unwrap(), camera, &root);
+    cfg.segment = std::time::Duration::from_secs(5);
+    cfg.audit = Some(crate::AuditTarget {
+        log: root.join("audit.jsonl"),
+        actor: "recorder".into(),
+    });
+    crate::Recorder::new(cfg).unwrap().run(&mut |_| {}).unwrap();
+    let entries = Index::new(root.join(&id)).read().unwrap();
+    assert!(entries.len() >= 2, "{entries:#?}");
+    let w = WallWindow {
+        from: entries[0].start,
+        to: entries[1].end,
+    };
+    let opened = Recordings::from_index(&root, &id, w).unwrap().open(None).unwrap();
+    let target = std::fs::read_link(opened.path()).unwrap();
+    let shown = target.display().to_string();
+    assert!(
+        target.starts_with(std::env::temp_dir()) && shown.ends_with("(deleted)"),
+        "the joined stream is an unlinked file in the temporary directory: {shown}"
+    );
+    assert!(!shown.contains("memfd:"), "{shown}");
+    let frames: u64 = opened.record().segments.iter().map(|s| s.frames).sum();
+    assert_eq!(frames, entries[0].frames + entries[1].frames);
+    let len = std::fs::metadata(opened.path()).unwrap().len();
+    assert!(len > 10_000, "{len} bytes joined");
+    drop(opened);
+    std::fs::remove_dir_all(&root).unwrap();
+}
