@@ -90,6 +90,7 @@ mod index;
 mod metrics;
 mod plain;
 mod recorder;
+mod recorder_storage;
 mod recordings;
 mod recordings_record;
 mod retention;
