@@ -1,10 +1,11 @@
-//! Size checks and pixel-format conversion (swscale) shared by the reader and the writer.
+//! Size checks, the pixel format decoded frames are handed out in, and pixel-format
+//! conversion (swscale), shared by the reader and the writer.
 
 use std::path::Path;
 
 use ff::ffi;
 use ffmpeg_next as ff;
-use veil_core::{MAX_DIMENSION, MAX_PIXELS};
+use veil_core::{PixelFormat, MAX_DIMENSION, MAX_PIXELS};
 
 use crate::VideoError;
 
@@ -28,6 +29,17 @@ pub(crate) fn check_size(path: &Path, width: u32, height: u32) -> Result<(), Vid
         return err("4:2:0 video needs an even width and height (crop or pad the input by one pixel first)");
     }
     Ok(())
+}
+
+/// The format frames of a decoder's `format` are handed out in, and whether its levels are
+/// full range ("JPEG") given the decoder's colour range.
+pub(crate) fn output_format(format: ff::format::Pixel, range: ff::color::Range) -> (PixelFormat, bool) {
+    let out = match format {
+        ff::format::Pixel::NV12 => PixelFormat::Nv12,
+        _ => PixelFormat::I420,
+    };
+    let full_range = matches!(format, ff::format::Pixel::YUVJ420P) || range == ff::color::Range::JPEG;
+    (out, full_range)
 }
 
 /// A swscale context converting frames of one size from one pixel format to another.

@@ -12,17 +12,6 @@ use crate::convert::Scaler;
 use crate::probe::VideoInfo;
 use crate::VideoError;
 
-/// The format frames of a decoder's `format` are handed out in, and whether its levels are
-/// full range ("JPEG") given the decoder's colour range.
-pub(crate) fn output_format(format: ff::format::Pixel, range: ff::color::Range) -> (PixelFormat, bool) {
-    let out = match format {
-        ff::format::Pixel::NV12 => PixelFormat::Nv12,
-        _ => PixelFormat::I420,
-    };
-    let full_range = matches!(format, ff::format::Pixel::YUVJ420P) || range == ff::color::Range::JPEG;
-    (out, full_range)
-}
-
 /// Brings decoded frames to the announced geometry and format, upright.
 pub(crate) struct Normaliser {
     path: Arc<Path>,

@@ -11,11 +11,10 @@ use ff::ffi;
 use ffmpeg_next as ff;
 use veil_core::{PixelFormat, MAX_PIXELS};
 
-use crate::convert::check_size;
+use crate::convert::{check_size, output_format};
 use crate::hwdec::{
     attach, hw_setup, known_failure, remember_failure, Decoder, DecoderUsed, HARDWARE_DECODERS,
 };
-use crate::pixels::output_format;
 use crate::timeline::Clock;
 use crate::VideoError;
 
