@@ -108,7 +108,7 @@ struct RawCamera {
     /// The recorder's keys ([`crate::zonefile::CameraRecording`]): accepted here, read and
     /// checked by [`crate::zonefile::camera_recording`].
     #[serde(flatten)]
-    _recording: crate::zonefile::RecordingKeys,
+    _recording: crate::recording::RecordingKeys,
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,6 @@
 //! Error types of veil-core.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::format::PixelFormat;
 
@@ -152,4 +152,13 @@ pub enum RedactError {
     /// A redaction parameter is out of range.
     #[error("invalid redaction parameter: {0}")]
     InvalidParameter(String),
+}
+
+/// A zone file that is not TOML or has a key of the wrong type, as a [`ConfigError::Parse`]
+/// on one line.
+pub(crate) fn parse_err(origin: &Path, e: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Parse {
+        path: origin.to_path_buf(),
+        reason: e.to_string().trim_end().replace('\n', " "),
+    }
 }

@@ -39,7 +39,7 @@
 //! hex), the last two shared by the crates above.
 //!
 //! Layering inside the crate, each module importing only those above it:
-//! `cpu`, `format` -> `error` -> `geometry` -> `detection`, `frame`, `config` -> `style` -> `mask` ->
+//! `cpu`, `format` -> `error` -> `recording`, `geometry` -> `detection`, `frame`, `config` -> `style` -> `mask` ->
 //! `kernels` -> `redact` -> `stack` -> `masker`.
 
 mod config;
@@ -54,6 +54,7 @@ pub mod hash;
 mod kernels;
 mod mask;
 mod masker;
+mod recording;
 mod redact;
 mod stack;
 mod style;
