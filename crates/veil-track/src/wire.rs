@@ -7,8 +7,9 @@ use veil_core::Class;
 
 use crate::error::TrackError;
 use crate::identity::{IdentityEvent, Tracklet};
+use crate::provenance::{check_sha256, DetectorModel, Provenance};
 use crate::track::{whole, Track, TrackBox};
-use crate::tracks::{check_analyzed, check_sha256, DetectorModel, Provenance, Tracks};
+use crate::tracks::{check_analyzed, Tracks};
 
 /// The tracks document version this build writes. Version 2 added tracklets, identity
 /// events and links; version 1 files still load (each track then is one tracklet without
