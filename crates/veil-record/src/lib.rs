@@ -96,6 +96,7 @@ mod recordings_record;
 mod retention;
 mod segment;
 mod site;
+mod site_reload;
 mod status;
 
 use std::time::Duration;
