@@ -50,6 +50,38 @@ pub(super) const CELL_LEVEL: u32 = 5;
 /// (lights switched, the camera's gain) is a change.
 pub(super) const MAX_OFFSET: i32 = 16;
 
+/// Bytes of decoded frames one queue of the gated analysis may hold, at most (64 MiB: 21
+/// frames of 1080p I420, 101 of 768x576).
+const QUEUE_BYTES: usize = 64 << 20;
+
+/// Frames in flight between two stages of the analysis: `depth` (the pipeline's own) without
+/// the gate; with it, one `interval` of frames more, so that decoding and the tracking stage
+/// go on while the face stage runs a full search. With the gate the face stage's work comes in
+/// bursts (one search an interval, little between): with 4 frames in flight the decoder
+/// stopped for most of every search. Bounded by [`QUEUE_BYTES`] of `format` frames of
+/// `width` x `height`, never below `depth`.
+pub(super) fn queue_depth(
+    depth: usize,
+    interval: Option<f64>,
+    fps: f64,
+    (format, width, height): (PixelFormat, u32, u32),
+) -> usize {
+    let Some(interval) = interval else {
+        return depth;
+    };
+    let frame: usize = (0..3)
+        .filter_map(|p| format.plane_layout(width, height, p))
+        .map(|l| l.row_bytes() * l.height as usize)
+        .sum();
+    let per_interval = (interval * fps).ceil();
+    let per_interval = if per_interval.is_finite() && per_interval > 0.0 {
+        per_interval.min(QUEUE_BYTES as f64) as usize
+    } else {
+        0
+    };
+    (depth + per_interval).min(QUEUE_BYTES / frame.max(1)).max(depth)
+}
+
 /// Luma block means of one frame ([`BLOCK`] x [`BLOCK`] pixels each, row-major): the Y plane
 /// of 4:2:0 frames and GRAY8, the green channel of packed RGB.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

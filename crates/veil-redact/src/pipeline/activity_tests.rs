@@ -389,3 +389,28 @@ fn a_newer_background_is_checked_by_the_tracking_stage() {
     );
     assert!(!fb.must_search(11, &new));
 }
+
+#[test]
+fn the_gated_queues_hold_an_interval_of_frames_within_a_memory_bound() {
+    let small = (PixelFormat::I420, 768, 576);
+    // Without the gate: the pipeline's own depth.
+    assert_eq!(queue_depth(4, None, 10.0, small), 4);
+    // With it: one interval more (1 s at 10 fps, 2 s at 25 fps).
+    assert_eq!(queue_depth(4, Some(1.0), 10.0, small), 14);
+    assert_eq!(queue_depth(4, Some(2.0), 25.0, small), 54);
+    // Bounded in bytes (64 MiB of 1080p I420 frames: 21), never below the pipeline's depth.
+    assert_eq!(
+        queue_depth(4, Some(1.0), 25.0, (PixelFormat::I420, 1920, 1080)),
+        21
+    );
+    assert_eq!(
+        queue_depth(4, Some(1.0), 25.0, (PixelFormat::Rgba, 7680, 4320)),
+        4
+    );
+    assert_eq!(
+        queue_depth(4, Some(3600.0), 1000.0, small),
+        64 * 1024 * 1024 / (768 * 576 * 3 / 2)
+    );
+    // A frame rate that is not a number (never from a probe) adds nothing.
+    assert_eq!(queue_depth(4, Some(1.0), f64::NAN, small), 4);
+}

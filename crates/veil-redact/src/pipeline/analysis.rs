@@ -11,7 +11,7 @@ use veil_detect::{CenterFace, Detector, FaceSearch, NanoDet, PersonSearch};
 use veil_track::{Appearance, DetectorModel, Provenance, Tracker, Tracks};
 use veil_video::DecodedFrame;
 
-use super::activity::{FaceStep, Feedback, Gate, Luma, Verdict};
+use super::activity::{queue_depth, FaceStep, Feedback, Gate, Luma, Verdict};
 use super::stages::{fps_of, open_reader, three_stages, Busy, FrameClock, DEPTH};
 use crate::outputs::{check_distinct, Staging};
 use crate::sheet::{self, Thumb};
@@ -201,10 +201,16 @@ pub(super) fn run_analysis(plan: &AnalysisPlan<'_>) -> Result<Analysis, RedactEr
     let mut thumbs: HashMap<u64, Thumb> = HashMap::new();
     let mut stages = StageTimes::default();
     let mut seen = Seen::default();
-    let (tx_dec, rx_dec) = sync_channel::<(u64, DecodedFrame, bool)>(DEPTH);
-    let (tx_face, rx_face) = sync_channel::<(u64, DecodedFrame, FaceStep)>(DEPTH);
     // The activity gate (see `activity`): the face stage decides, the tracking stage tells it
-    // what it found.
+    // what it found. Its queues hold an interval of frames (`queue_depth`).
+    let depth = queue_depth(
+        DEPTH,
+        det.full_search_every,
+        fps,
+        (info.format, info.width, info.height),
+    );
+    let (tx_dec, rx_dec) = sync_channel::<(u64, DecodedFrame, bool)>(depth);
+    let (tx_face, rx_face) = sync_channel::<(u64, DecodedFrame, FaceStep)>(depth);
     let feedback = Feedback::new(plan.tracker.max_age);
     let fb = &feedback;
     let mut gate = det.full_search_every.map(Gate::new);
