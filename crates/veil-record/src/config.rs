@@ -8,7 +8,7 @@ use veil_crypt::PublicKey;
 use veil_video::{Decoder, DecoderUsed, EncodeOptions, Encoder, EncoderUsed};
 
 use crate::index::IndexEntry;
-use crate::retention::{AuditTarget, SegmentDeletion};
+use crate::erase::{AuditTarget, SegmentDeletion};
 
 /// Default segment length: one minute.
 pub const DEFAULT_SEGMENT: Duration = Duration::from_secs(60);

@@ -84,6 +84,7 @@
 mod budget;
 mod config;
 mod decrypt;
+mod erase;
 mod error;
 mod health;
 mod index;
@@ -109,6 +110,7 @@ pub use config::{
     DEFAULT_SEGMENT, FRAGMENT, MAX_BACKOFF,
 };
 pub use decrypt::{decrypt_segment, DecryptedSegment};
+pub use erase::{overwrite_and_remove, AuditTarget, SegmentDeletion};
 pub use error::{RecordError, RecordingsError};
 pub use health::{DRIFT, LAG_LIMIT, MAX_LAG};
 pub use index::{is_plain_name, Deleted, Gap, Index, IndexEntry, INDEX_FILE, INDEX_VERSION, KEYS_DIR};
@@ -118,8 +120,8 @@ pub use recorder::Recorder;
 pub use recordings::{OpenedRecordings, Recordings, Segment};
 pub use recordings_record::{Hole, HoleKind, IndexFile, RecordingsRecord, SegmentUsed, WallWindow};
 pub use retention::{
-    apply_retention, apply_retention_camera, overwrite_and_remove, AuditTarget, HoldsWatch, PendingErasure,
-    Requests, RetentionOptions, RetentionOutcome, SegmentDeletion, SegmentHeld, UnknownCamera,
+    apply_retention, apply_retention_camera, HoldsWatch, PendingErasure, Requests, RetentionOptions,
+    RetentionOutcome, SegmentHeld, UnknownCamera,
 };
 pub use segment::{key_file_for, segment_name, ENCRYPTED_EXT};
 pub use site::{load_camera, Site, SiteCallback, SiteCamera, SiteConfig, SiteEvent};

@@ -407,7 +407,7 @@ fn remove_orphan_keys(cam_dir: &Path, entries: &[IndexEntry]) -> Vec<String> {
             continue;
         }
         let path = keys_dir.join(&name);
-        out.push(match crate::retention::overwrite_and_remove(&path) {
+        out.push(match crate::erase::overwrite_and_remove(&path) {
             Ok(()) => format!(
                 "{}: a data key without a segment (an unclean stop before the segment began); destroyed",
                 path.display()

@@ -34,7 +34,7 @@ use veil_video::{Decoder, EncodeOptions, Encoder, PRESETS};
 
 use crate::config::{Credentials, Event, RecordSummary, RecorderConfig, DEFAULT_RETENTION, DEFAULT_SEGMENT};
 use crate::metrics::Metrics;
-use crate::retention::AuditTarget;
+use crate::erase::AuditTarget;
 use crate::{parse_duration, RecordError};
 
 /// What to record for a site, and the defaults of settings a camera's file leaves out.
