@@ -7,8 +7,8 @@ use veil_core::CameraConfig;
 use veil_crypt::PublicKey;
 use veil_video::{Decoder, DecoderUsed, EncodeOptions, Encoder, EncoderUsed};
 
-use crate::index::IndexEntry;
 use crate::erase::{AuditTarget, SegmentDeletion};
+use crate::index::IndexEntry;
 
 /// Default segment length: one minute.
 pub const DEFAULT_SEGMENT: Duration = Duration::from_secs(60);

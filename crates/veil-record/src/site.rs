@@ -33,8 +33,8 @@ use veil_crypt::PublicKey;
 use veil_video::{Decoder, EncodeOptions, Encoder, PRESETS};
 
 use crate::config::{Credentials, Event, RecordSummary, RecorderConfig, DEFAULT_RETENTION, DEFAULT_SEGMENT};
-use crate::metrics::Metrics;
 use crate::erase::AuditTarget;
+use crate::metrics::Metrics;
 use crate::{parse_duration, RecordError};
 
 /// What to record for a site, and the defaults of settings a camera's file leaves out.
