@@ -20,6 +20,7 @@ demo: setup
 test: setup-test
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	python3 scripts/check/cycles.py
 	$(CARGO) test --workspace
 	$(CARGO) bench --workspace --no-run
 	$(MAKE) --no-print-directory test-install
