@@ -49,8 +49,8 @@ fn make_clip(dir: &Path, w: u32, h: u32, frames: u32, speed: f32) -> (PathBuf, V
 }
 
 /// Export with nobody kept and check every face of every frame: the 16x16 thumbnail of the
-/// face box correlates below 0.9 with the input and its detail band below 0.4 (the
-/// bystander criterion of the inzage tests).
+/// face box correlates below 0.9 with the input and its detail band below 0.5, and below 0.4
+/// on average over all faces (the bystander criterion of tests/identity.rs).
 /// Returns the number of faces (over all frames) that stayed recognisable; asserts none
 /// did when `min_face` is the default.
 fn every_face_redacted(w: u32, h: u32, frames: u32, speed: f32, min_face: u32) -> usize {
@@ -74,15 +74,22 @@ fn every_face_redacted(w: u32, h: u32, frames: u32, speed: f32, min_face: u32) -
     assert_eq!(input.len(), output.len());
     assert_eq!(input.len(), boxes.len());
     let mut worst = (f64::MIN, f64::MIN);
+    let mut details = Vec::new();
     for (n, ((a, b), faces)) in input.iter().zip(&output).zip(&boxes).enumerate() {
         for (i, &bx) in faces.iter().enumerate() {
             assert!(bx[3] >= 23.0, "the scene's faces are at least 24 px tall");
             let (p, q) = (down16(a, w, bx), down16(b, w, bx));
             let (r, d) = (pearson(&p, &q), pearson(&detail(&p), &detail(&q)));
             worst = (worst.0.max(r), worst.1.max(d));
-            leaks += usize::from(!(r < 0.9 && d < 0.4));
+            details.push(d);
+            // The irreversible blur puts fresh random noise on its cell means on every run,
+            // so a redacted face's detail correlation is a random variable (mostly 0.0-0.25
+            // here, 0.42 seen once in a full run at 4K; a face left clear gives 0.9 or more):
+            // the rule of tests/identity.rs, below 0.5 for every face and below 0.4 on
+            // average (asserted after the loop).
+            leaks += usize::from(!(r < 0.9 && d < 0.5));
             assert!(
-                !strict || (r < 0.9 && d < 0.4),
+                !strict || (r < 0.9 && d < 0.5),
                 "{w}x{h} frame {n}: face {i} ({:.0} px tall at {:.0},{:.0}) correlation {r:.3}/{d:.3}: still recognisable",
                 bx[3],
                 bx[0],
@@ -90,6 +97,11 @@ fn every_face_redacted(w: u32, h: u32, frames: u32, speed: f32, min_face: u32) -
             );
         }
     }
+    let mean = details.iter().sum::<f64>() / details.len().max(1) as f64;
+    assert!(
+        !strict || mean < 0.4,
+        "{w}x{h}: detail correlation {mean:.3} on average over the faces (still recognisable)"
+    );
     eprintln!(
         "{w}x{h}: {} faces in {} frames all redacted; highest correlation {:.3}/{:.3}",
         boxes.iter().map(Vec::len).sum::<usize>(),
