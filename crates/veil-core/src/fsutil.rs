@@ -80,6 +80,22 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Make `dir`'s entries (a rename, a removal) durable: best effort, as not every file system
+/// allows syncing a directory.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Make a rename onto `dest` durable: [`sync_dir`] of its directory (`.` for a bare name).
+pub fn sync_parent(dest: &Path) {
+    match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => sync_dir(p),
+        _ => sync_dir(Path::new(".")),
+    }
+}
+
 /// Whether `a` and `b` name the same file: the same file on disk (device and inode on Unix,
 /// so a hard link or another spelling of the path counts), else the same canonical path;
 /// paths that do not both exist are compared as written. Used to refuse an output that

@@ -262,12 +262,7 @@ impl Index {
     }
 }
 
-/// Make a directory's entries (a rename, a removal) durable; best effort.
-pub(crate) fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
+pub(crate) use veil_core::fsutil::sync_dir;
 
 /// An exclusive flock, released when dropped.
 struct FlockGuard<'a>(#[cfg_attr(not(unix), allow(dead_code))] &'a File);

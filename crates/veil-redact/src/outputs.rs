@@ -33,17 +33,6 @@ pub fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::remove_file(from)
 }
 
-/// Make a rename durable (best effort: not every file system allows syncing a directory).
-fn sync_parent(dest: &Path) {
-    let dir = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
 /// Hooks for Veil's own crash tests: called at named points of an operation (e.g.
 /// [`fault::LOGGED_NOT_PUBLISHED`]), so that a test can abort the process exactly there.
 /// Not part of the API.
@@ -139,7 +128,7 @@ impl Staging {
             };
             match res {
                 Ok(()) => {
-                    sync_parent(dest);
+                    veil_core::fsutil::sync_parent(dest);
                     done.push(dest);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

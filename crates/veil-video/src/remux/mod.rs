@@ -122,15 +122,6 @@ fn finish_file(tmp: &Path, dest: &Path) -> Result<(), VideoError> {
         .and_then(|f| f.sync_all())
         .map_err(|e| io("cannot sync the output to disk", e))?;
     fs::rename(tmp, dest).map_err(|e| io("cannot move the finished output into place", e))?;
-    if let Some(dir) = dest.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
+    veil_core::fsutil::sync_parent(dest);
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! file and renames it onto the destination; dropping the writer unfinished removes it.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ff::ffi;
 use ffmpeg_next as ff;
@@ -70,16 +70,7 @@ impl VideoWriter {
         }
         fs::rename(&self.tmp, &self.dest).map_err(|e| io("cannot move the finished output into place", e))?;
         // Make the rename itself durable (best effort: not every file system allows it).
-        if let Some(dir) = self.dest.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            if let Ok(d) = fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
+        veil_core::fsutil::sync_parent(&self.dest);
         let frames = self.frames;
         self.frames = 0;
         self.tmp = PathBuf::new();
