@@ -12,18 +12,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{free_port, http_source, redact_bin, scratch, stderr, vtest, vtest_zones};
+use common::{free_port, http_source, no_gpu, record_site, redact_bin, scratch, stderr, vtest, vtest_zones};
 use veil::record::Index;
 
 const CAMERA: &str = "vtest-courtyard";
-
-fn no_gpu() -> bool {
-    let no_render_node = std::fs::read_dir("/dev/dri").map_or(true, |d| {
-        !d.filter_map(|e| e.ok())
-            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
-    });
-    no_render_node && !Path::new("/dev/nvidiactl").exists()
-}
 
 fn record(input: &str, dir: &Path, extra: &[&str]) -> Output {
     Command::new(redact_bin())
@@ -143,30 +135,13 @@ fn a_site_camera_whose_named_decoder_cannot_be_used_fails_alone() {
         return; // needs a machine without a GPU
     }
     let dir = scratch("record-decoder-site");
-    let cams = dir.join("cams");
-    std::fs::create_dir_all(&cams).unwrap();
-    let zones = std::fs::read_to_string(vtest_zones()).unwrap();
-    for (id, decoder) in [("hw", "vaapi"), ("sw", "software")] {
-        let keys = format!(
-            "[camera]\nurl = \"{}\"\nsegment = \"5s\"\npreset = \"ultrafast\"\nencoder = \"x264\"\ndecoder = \"{decoder}\"\n",
-            vtest().display()
-        );
-        let text = zones
-            .replacen("id = \"vtest-courtyard\"", &format!("id = \"{id}\""), 1)
-            .replacen("[camera]\n", &keys, 1);
-        std::fs::write(cams.join(format!("{id}.toml")), text).unwrap();
-    }
-    let rec = dir.join("rec");
-    let out = Command::new(redact_bin())
-        .args(["record", "--cameras"])
-        .arg(&cams)
-        .arg("--dir")
-        .arg(&rec)
-        .arg("--audit-log")
-        .arg(dir.join("audit.jsonl"))
-        .args(["--actor", "recorder@test", "--for", "4s"])
-        .output()
-        .unwrap();
+    let (out, rec) = record_site(
+        &dir,
+        &[
+            ("hw", "encoder = \"x264\"\ndecoder = \"vaapi\"\n"),
+            ("sw", "encoder = \"x264\"\ndecoder = \"software\"\n"),
+        ],
+    );
     let err = stderr(&out);
     // The decoder is part of each camera's settings in the output (and the audit log).
     assert!(err.contains("encoder x264, decoder vaapi)"), "{err}");

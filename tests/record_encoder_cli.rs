@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{redact_bin, scratch, stderr, vtest, vtest_zones};
+use common::{no_gpu, record_site, redact_bin, scratch, stderr, vtest, vtest_zones};
 use veil::record::Index;
 
 const CAMERA: &str = "vtest-courtyard";
@@ -63,7 +63,7 @@ fn auto_records_with_x264_here_and_says_so() {
         1,
         "{err}"
     );
-    if no_render_node() && !Path::new("/dev/nvidiactl").exists() {
+    if no_gpu() {
         assert!(
             line.starts_with(
                 "encoder: libx264 (software; no hardware encoder: h264_vaapi: no /dev/dri render node"
@@ -133,34 +133,14 @@ fn a_named_hardware_encoder_that_cannot_open_is_refused() {
 
 #[test]
 fn a_site_camera_whose_named_encoder_cannot_open_fails_alone() {
-    if !no_render_node() || Path::new("/dev/nvidiactl").exists() {
+    if !no_gpu() {
         return; // needs a machine without a GPU
     }
     let dir = scratch("record-encoder-site");
-    let cams = dir.join("cams");
-    std::fs::create_dir_all(&cams).unwrap();
-    let zones = std::fs::read_to_string(vtest_zones()).unwrap();
-    for (id, encoder) in [("hw", "nvenc"), ("sw", "x264")] {
-        let keys = format!(
-            "[camera]\nurl = \"{}\"\nsegment = \"5s\"\npreset = \"ultrafast\"\nencoder = \"{encoder}\"\n",
-            vtest().display()
-        );
-        let text = zones
-            .replacen("id = \"vtest-courtyard\"", &format!("id = \"{id}\""), 1)
-            .replacen("[camera]\n", &keys, 1);
-        std::fs::write(cams.join(format!("{id}.toml")), text).unwrap();
-    }
-    let rec = dir.join("rec");
-    let out = Command::new(redact_bin())
-        .args(["record", "--cameras"])
-        .arg(&cams)
-        .arg("--dir")
-        .arg(&rec)
-        .arg("--audit-log")
-        .arg(dir.join("audit.jsonl"))
-        .args(["--actor", "recorder@test", "--for", "4s"])
-        .output()
-        .unwrap();
+    let (out, rec) = record_site(
+        &dir,
+        &[("hw", "encoder = \"nvenc\"\n"), ("sw", "encoder = \"x264\"\n")],
+    );
     let err = stderr(&out);
     // The encoder is part of each camera's settings in the output (and the audit log).
     assert!(err.contains("crf 18, encoder nvenc, decoder auto)"), "{err}");

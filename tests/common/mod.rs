@@ -144,3 +144,45 @@ pub fn http_source(port: u16) -> Proc {
         .expect("the ffmpeg command-line tool (installed by scripts/setup.sh)");
     Proc(child)
 }
+
+/// Whether this machine has no GPU a hardware encoder or decoder could use: no /dev/dri
+/// render node and no NVIDIA device (the checks that need their absence run only then).
+pub fn no_gpu() -> bool {
+    let no_render_node = std::fs::read_dir("/dev/dri").map_or(true, |d| {
+        !d.filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+    });
+    no_render_node && !Path::new("/dev/nvidiactl").exists()
+}
+
+/// Record the bundled clip as a site for 4 s: one zone file per `(id, keys)` in `dir/cams`
+/// (the vtest zones under that id, its `[camera]` table recording the clip in 5 s segments
+/// at preset ultrafast, plus `keys`), `redact record --cameras` into `dir/rec` with the audit
+/// log `dir/audit.jsonl`. The command's output and the recordings' directory.
+pub fn record_site(dir: &Path, cameras: &[(&str, &str)]) -> (Output, PathBuf) {
+    let cams = dir.join("cams");
+    std::fs::create_dir_all(&cams).unwrap();
+    let zones = std::fs::read_to_string(vtest_zones()).unwrap();
+    for (id, keys) in cameras {
+        let table = format!(
+            "[camera]\nurl = \"{}\"\nsegment = \"5s\"\npreset = \"ultrafast\"\n{keys}",
+            vtest().display()
+        );
+        let text = zones
+            .replacen("id = \"vtest-courtyard\"", &format!("id = \"{id}\""), 1)
+            .replacen("[camera]\n", &table, 1);
+        std::fs::write(cams.join(format!("{id}.toml")), text).unwrap();
+    }
+    let rec = dir.join("rec");
+    let out = Command::new(redact_bin())
+        .args(["record", "--cameras"])
+        .arg(&cams)
+        .arg("--dir")
+        .arg(&rec)
+        .arg("--audit-log")
+        .arg(dir.join("audit.jsonl"))
+        .args(["--actor", "recorder@test", "--for", "4s"])
+        .output()
+        .unwrap();
+    (out, rec)
+}
