@@ -6,17 +6,17 @@
 #![cfg(feature = "export")]
 #![allow(clippy::unwrap_used, unsafe_code, missing_docs)]
 
-use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 
-use veil_ffi::{
-    veil_error, veil_error_free, veil_error_message, veil_export_options, veil_export_options_default,
-    veil_export_run, veil_status,
-};
+use veil_ffi::veil_status;
 
 #[path = "../../veil-redact/tests/support/dirs.rs"]
 mod dirs;
 use dirs::listing;
+
+#[path = "support/export.rs"]
+mod support;
+use support::{c, run_export};
 
 fn out_dir(name: &str) -> PathBuf {
     dirs::out_dir("veil-ffi-export-audit", name)
@@ -24,10 +24,6 @@ fn out_dir(name: &str) -> PathBuf {
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/inzage/group_pan.mp4")
-}
-
-fn c(s: &str) -> CString {
-    CString::new(s).unwrap()
 }
 
 /// Export the first half second of the fixture into `dir`, logged in `log` with `entry`;
@@ -38,31 +34,14 @@ fn run(dir: &Path, log: &Path, entry: &str) -> (veil_status, String) {
     let log = c(log.to_str().unwrap());
     let entry = c(entry);
     let start = c("2026-03-01T09:00:00Z");
-    let mut o = std::mem::MaybeUninit::<veil_export_options>::uninit();
-    // SAFETY: valid for a write; the strings outlive the call.
-    let status = unsafe {
-        veil_export_options_default(o.as_mut_ptr());
-        let mut o = o.assume_init();
+    run_export(|o| {
         o.input = input.as_ptr();
         o.output = output.as_ptr();
         o.to_s = 0.5;
         o.audit_log = log.as_ptr();
         o.audit_entry_json = entry.as_ptr();
         o.recording_start = start.as_ptr();
-        let mut err: *mut veil_error = std::ptr::null_mut();
-        let status = veil_export_run(&o, &mut err);
-        let message = if err.is_null() {
-            String::new()
-        } else {
-            let mut buf = vec![0 as std::ffi::c_char; 4096];
-            let mut n = 0usize;
-            veil_error_message(err, buf.as_mut_ptr(), buf.len(), &mut n);
-            veil_error_free(err);
-            CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
-        };
-        (status, message)
-    };
-    status
+    })
 }
 
 const ENTRY: &str = r#"{"actor": "j.jansen", "action": "export", "reason": "inzage request",

@@ -6,17 +6,17 @@
 #![cfg(feature = "export")]
 #![allow(clippy::unwrap_used, unsafe_code, missing_docs)]
 
-use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 
-use veil_ffi::{
-    veil_error, veil_error_free, veil_error_message, veil_export_options, veil_export_options_default,
-    veil_export_run, veil_requester, veil_status,
-};
+use veil_ffi::{veil_requester, veil_status};
 
 #[path = "../../veil-redact/tests/support/dirs.rs"]
 mod dirs;
 use dirs::listing;
+
+#[path = "support/export.rs"]
+mod support;
+use support::{c, run_export};
 
 fn out_dir(name: &str) -> PathBuf {
     dirs::out_dir("veil-ffi-only-requester", name)
@@ -24,10 +24,6 @@ fn out_dir(name: &str) -> PathBuf {
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/vtest.mp4")
-}
-
-fn c(s: &str) -> CString {
-    CString::new(s).unwrap()
 }
 
 const TO: f64 = 2.0;
@@ -39,11 +35,7 @@ fn run(dir: &Path, tracks: &Path, keep: Option<u64>, margin: f64) -> (veil_statu
     let output = c(dir.join("export.mp4").to_str().unwrap());
     let tracks = c(tracks.to_str().unwrap());
     let ids = keep.into_iter().collect::<Vec<u64>>();
-    let mut o = std::mem::MaybeUninit::<veil_export_options>::uninit();
-    // SAFETY: valid for a write; the strings and ids outlive the call.
-    unsafe {
-        veil_export_options_default(o.as_mut_ptr());
-        let mut o = o.assume_init();
+    run_export(|o| {
         assert!(
             o.only_requester_margin_s.is_nan(),
             "the default delivers the whole window"
@@ -58,19 +50,7 @@ fn run(dir: &Path, tracks: &Path, keep: Option<u64>, margin: f64) -> (veil_statu
             o.keep_tracks_len = ids.len();
         }
         o.only_requester_margin_s = margin;
-        let mut err: *mut veil_error = std::ptr::null_mut();
-        let status = veil_export_run(&o, &mut err);
-        let message = if err.is_null() {
-            String::new()
-        } else {
-            let mut buf = vec![0 as std::ffi::c_char; 4096];
-            let mut n = 0usize;
-            veil_error_message(err, buf.as_mut_ptr(), buf.len(), &mut n);
-            veil_error_free(err);
-            CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
-        };
-        (status, message)
-    }
+    })
 }
 
 fn json(path: &Path) -> serde_json::Value {
