@@ -4,11 +4,20 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-# the commit measured, and the tracked files that differed from it (none on a clean tree)
-changed() { git status --porcelain --untracked-files=no 2>/dev/null | wc -l; }
+# the commit measured, and the tracked files that differed from it (none on a clean tree);
+# the benchmark's own outputs (docs/bench: results and charts; BENCHMARKS.md), which a run
+# rewrites as it goes, do not count
+changed() {
+  git status --porcelain --untracked-files=no -- . ':(exclude)docs/bench' ':(exclude)BENCHMARKS.md' 2>/dev/null | wc -l
+}
+commit() {
+  local c
+  c=$(git rev-parse --short HEAD 2>/dev/null) || { echo unknown; return; }
+  if [ "$(changed)" != 0 ]; then echo "$c-dirty"; else echo "$c"; fi
+}
 if [ "${1:-start}" = end ]; then
   emit env.json load_end="$(cut -d' ' -f1-3 /proc/loadavg)" \
-    veil_end="$(git describe --always --dirty 2>/dev/null || echo unknown)" changed_end="$(changed)"
+    veil_end="$(commit)" changed_end="$(changed)"
   exit 0
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -19,7 +28,7 @@ emit env.json \
   cpu="$cpu" cores="$(nproc)" simd="${flags% }" \
   memory_gib="$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" \
   kernel="$(uname -sr)" os="$(. /etc/os-release && echo "$PRETTY_NAME")" \
-  rustc="$(rustc -V)" veil="$(git describe --always --dirty 2>/dev/null || echo unknown)" changed="$(changed)" \
+  rustc="$(rustc -V)" veil="$(commit)" changed="$(changed)" \
   ffmpeg="$(ffmpeg -version | head -1 | cut -d' ' -f1-3)" \
   libx264="$(dpkg-query -W -f='${Package} ${Version}' 'libx264-*' 2>/dev/null | head -1)" \
   onnxruntime="${ort:-unknown}" \

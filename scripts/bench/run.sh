@@ -16,16 +16,18 @@
 # memory), record.sh (`redact record`: cores and bytes per hour of a 1080p25 camera),
 # capacity.sh (how many 1080p25 and 720p25 cameras one `redact record --cameras` keeps at real
 # time with no frame lost, per x264 preset, and the CPU per camera),
-# empty_busy.sh (`redact analyze` on a mostly empty 10-minute clip and on its busy 40 s). Results are JSON lines in target/bench-results/; report.py turns them into the
+# empty_busy.sh (`redact analyze` on a mostly empty 10-minute clip and on its busy 40 s). Results are JSON lines in docs/bench/results/ (committed); report.py turns them into the
 # Markdown and the charts. Comparison tools come from PyPI into venvs under target/:
 # opencv-python-headless + matplotlib (bench-venv) and deface 1.5 (deface-venv).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# BENCHMARKS.md describes one commit: a tree with uncommitted changes to tracked files is
-# refused, unless BENCH_ALLOW_DIRTY=1, and then the goals table says "dirty" (report.py).
-if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && [ "${BENCH_ALLOW_DIRTY:-0}" != 1 ]; then
+# BENCHMARKS.md describes one commit: a tree with uncommitted changes to tracked files (other
+# than the benchmark's own outputs: docs/bench, BENCHMARKS.md) is refused, unless
+# BENCH_ALLOW_DIRTY=1, and then the goals table says "dirty" (report.py).
+if [ -n "$(git status --porcelain --untracked-files=no -- . ':(exclude)docs/bench' ':(exclude)BENCHMARKS.md' 2>/dev/null)" ] \
+    && [ "${BENCH_ALLOW_DIRTY:-0}" != 1 ]; then
   echo "bench: the working tree has uncommitted changes (git status): commit them, or benchmark a" >&2
   echo "       clean clone, or set BENCH_ALLOW_DIRTY=1 to have BENCHMARKS.md marked dirty" >&2
   exit 1
@@ -76,6 +78,14 @@ RESULTS_ROOT=$RESULTS
 mkdir -p "$RESULTS_ROOT"
 # results of the layout before per-step folders (flat files) cannot be told apart: dropped
 rm -f "$RESULTS_ROOT"/*.jsonl "$RESULTS_ROOT"/env.json
+# steps measured in this checkout before the results were kept in the repository
+# (target/bench-results/<step>/) are taken over where the repository has none
+for s in $ALL_STEPS; do
+  old=$ROOT/target/bench-results/$s
+  if [ ! -s "$RESULTS_ROOT/$s/env.json" ] && [ -s "$old/env.json" ] && [ "$old" != "$RESULTS_ROOT/$s" ]; then
+    mkdir -p "$RESULTS_ROOT/$s" && cp -p "$old"/* "$RESULTS_ROOT/$s/"
+  fi
+done
 for s in $ALL_STEPS; do
   if [[ " $STEPS " != *" $s "* ]] && [ -s "$RESULTS_ROOT/$s/env.json" ]; then
     echo "bench: keeping the results of step $s from an earlier run ($(python3 -c 'import json,sys; e={k: v for l in open(sys.argv[1]) for k, v in json.loads(l).items()}; print(e.get("veil", "?"), e.get("date", "?"))' "$RESULTS_ROOT/$s/env.json"))" >&2
