@@ -10,17 +10,10 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{no_gpu, record_site, redact_bin, scratch, stderr, vtest, vtest_zones};
+use common::{no_gpu, no_render_node, record_site, redact_bin, scratch, stderr, vtest, vtest_zones};
 use veil::record::Index;
 
 const CAMERA: &str = "vtest-courtyard";
-
-fn no_render_node() -> bool {
-    std::fs::read_dir("/dev/dri").map_or(true, |d| {
-        !d.filter_map(|e| e.ok())
-            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
-    })
-}
 
 fn record(dir: &Path, extra: &[&str]) -> Output {
     Command::new(redact_bin())

@@ -145,14 +145,18 @@ pub fn http_source(port: u16) -> Proc {
     Proc(child)
 }
 
+/// Whether this machine has no /dev/dri render node (what VAAPI and QSV open).
+pub fn no_render_node() -> bool {
+    std::fs::read_dir("/dev/dri").map_or(true, |d| {
+        !d.filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+    })
+}
+
 /// Whether this machine has no GPU a hardware encoder or decoder could use: no /dev/dri
 /// render node and no NVIDIA device (the checks that need their absence run only then).
 pub fn no_gpu() -> bool {
-    let no_render_node = std::fs::read_dir("/dev/dri").map_or(true, |d| {
-        !d.filter_map(|e| e.ok())
-            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
-    });
-    no_render_node && !Path::new("/dev/nvidiactl").exists()
+    no_render_node() && !Path::new("/dev/nvidiactl").exists()
 }
 
 /// Record the bundled clip as a site for 4 s: one zone file per `(id, keys)` in `dir/cams`

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use veil_audit::{plan_with_retention, KeepReason, PlanInput, Recording, Timestamp};
+use veil_core::fsutil::sync_dir;
 
 use crate::erase::{delete_entry, how_erased, AuditTarget, SegmentDeletion};
-use crate::index::{is_plain_name, sync_dir, Index, IndexEntry, KEYS_DIR};
+use crate::index::{is_plain_name, Index, IndexEntry, KEYS_DIR};
 use crate::retention::{camera_dirs, Requests};
 use crate::segment::ENCRYPTED_EXT;
 use crate::RecordError;

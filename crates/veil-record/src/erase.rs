@@ -11,8 +11,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use veil_audit::{Action, AuditLog, LegalBasis, NewEntry, Timestamp, Window};
+use veil_core::fsutil::sync_dir;
 
-use crate::index::{sync_dir, Deleted, IndexEntry, KEYS_DIR};
+use crate::index::{Deleted, IndexEntry, KEYS_DIR};
 use crate::RecordError;
 
 /// Where deletions and notes are logged, and as whom.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use veil_audit::Timestamp;
+use veil_core::fsutil::sync_dir;
 
 use crate::RecordError;
 
@@ -261,8 +262,6 @@ impl Index {
         Ok(())
     }
 }
-
-pub(crate) use veil_core::fsutil::sync_dir;
 
 /// An exclusive flock, released when dropped.
 struct FlockGuard<'a>(#[cfg_attr(not(unix), allow(dead_code))] &'a File);

@@ -11,9 +11,10 @@ use veil_audit::{
     plan_with_retention, AccessRequest, Action, AuditLog, BasisKind, DeleteReason, Entry, ErasureRequest,
     Hold, LegalBasis, PlanInput, Recording, Timestamp, Window,
 };
+use veil_core::fsutil::sync_dir;
 
 use crate::erase::{delete_entry, how_erased, AuditTarget, SegmentDeletion};
-use crate::index::{sync_dir, Index, INDEX_FILE};
+use crate::index::{Index, INDEX_FILE};
 use crate::RecordError;
 
 /// What protects footage and what asks for its early erasure: incident holds, access

@@ -5,11 +5,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use veil_audit::Timestamp;
+use veil_core::fsutil::sync_dir;
 use veil_crypt::{EncryptingFile, PublicKey, SecretKey};
 use veil_video::{EncodeOptions, EncoderUsed, ReadOptions, VideoInfo, VideoReader, VideoWriter};
 
 use crate::config::{Event, FRAGMENT};
-use crate::index::{sync_dir, Gap, Index, IndexEntry, INDEX_VERSION, KEYS_DIR};
+use crate::index::{Gap, Index, IndexEntry, INDEX_VERSION, KEYS_DIR};
 use crate::RecordError;
 
 /// The extension of an encrypted segment (an age file holding the fragmented MP4).
