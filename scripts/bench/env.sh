@@ -4,12 +4,9 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-# the commit measured, and the tracked files that differed from it (none on a clean tree);
-# the benchmark's own outputs (docs/bench: results and charts; BENCHMARKS.md), which a run
-# rewrites as it goes, do not count
-changed() {
-  git status --porcelain --untracked-files=no -- . ':(exclude)docs/bench' ':(exclude)BENCHMARKS.md' 2>/dev/null | wc -l
-}
+# the commit measured, and the tracked files that differed from it (none on a clean tree;
+# the benchmark's own outputs do not count, see tracked_changes)
+changed() { tracked_changes | wc -l; }
 commit() {
   local c
   c=$(git rev-parse --short HEAD 2>/dev/null) || { echo unknown; return; }

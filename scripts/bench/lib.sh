@@ -13,6 +13,12 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 EX=$CARGO_TARGET_DIR/release/examples
 mkdir -p "$RESULTS" "$WORK"
 
+# Tracked files that differ from the commit (one `git status` line each), less the benchmark's
+# own outputs (docs/bench: results and charts; BENCHMARKS.md), which a run rewrites as it goes.
+tracked_changes() {
+  git status --porcelain --untracked-files=no -- . ':(exclude)docs/bench' ':(exclude)BENCHMARKS.md' 2>/dev/null
+}
+
 ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 frames() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
 

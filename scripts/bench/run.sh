@@ -26,8 +26,7 @@ cd "$ROOT"
 # BENCHMARKS.md describes one commit: a tree with uncommitted changes to tracked files (other
 # than the benchmark's own outputs: docs/bench, BENCHMARKS.md) is refused, unless
 # BENCH_ALLOW_DIRTY=1, and then the goals table says "dirty" (report.py).
-if [ -n "$(git status --porcelain --untracked-files=no -- . ':(exclude)docs/bench' ':(exclude)BENCHMARKS.md' 2>/dev/null)" ] \
-    && [ "${BENCH_ALLOW_DIRTY:-0}" != 1 ]; then
+if [ -n "$(tracked_changes)" ] && [ "${BENCH_ALLOW_DIRTY:-0}" != 1 ]; then
   echo "bench: the working tree has uncommitted changes (git status): commit them, or benchmark a" >&2
   echo "       clean clone, or set BENCH_ALLOW_DIRTY=1 to have BENCHMARKS.md marked dirty" >&2
   exit 1
