@@ -487,21 +487,7 @@ pub fn cmd_export(args: ExportArgs) -> anyhow::Result<()> {
         m.requester_tracks
     );
     args.detect.model.note_devices(ModelArgs::recorded(&m.models));
-    // Where the time went: each stage's busy seconds (stages overlap on their own threads,
-    // so they add up to more than the wall time when the pipeline keeps the cores busy).
-    let s = &report.stages;
-    crate::note!(
-        "time: analysis {:.1} s, export {:.1} s; busy: decoding {:.1} s, faces {:.1} s, persons {:.1} s, \
-         tracking {:.1} s, redaction {:.1} s, encoding {:.1} s",
-        report.analysis_seconds,
-        report.export_seconds,
-        s.decode,
-        s.faces,
-        s.persons,
-        s.track,
-        s.redact,
-        s.encode
-    );
+    crate::progress::note_times(&report);
     if let Some(o) = &m.only_requester {
         let total: f64 = o.stretches.iter().map(|s| s.stream[1] - s.stream[0]).sum();
         crate::note!(

@@ -1,12 +1,14 @@
 //! Progress by stage ("1/2 analysis", "2/2 export") with frames, fps and ETA: a bar on a
 //! terminal, or JSON lines on stderr for programs (`--progress-json`), or nothing (`-q`,
-//! or stderr not a terminal).
+//! or stderr not a terminal); and, at the end of an export, where the time went.
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+use veil::redact::ExportReport;
 
 use crate::output::globals;
 
@@ -190,4 +192,23 @@ fn clock(secs: f64) -> String {
     } else {
         format!("{}:{:02}", s / 60, s % 60)
     }
+}
+
+/// Say where an export's time went: the wall time of each pass and each stage's busy seconds
+/// (stages overlap on their own threads, so they add up to more than the wall time when the
+/// pipeline keeps the cores busy).
+pub fn note_times(report: &ExportReport) {
+    let s = &report.stages;
+    crate::note!(
+        "time: analysis {:.1} s, export {:.1} s; busy: decoding {:.1} s, faces {:.1} s, persons {:.1} s, \
+         tracking {:.1} s, redaction {:.1} s, encoding {:.1} s",
+        report.analysis_seconds,
+        report.export_seconds,
+        s.decode,
+        s.faces,
+        s.persons,
+        s.track,
+        s.redact,
+        s.encode
+    );
 }
