@@ -6,8 +6,10 @@
 #  - throughput: the clip looped twice (98 frames) at 720p and upscaled to 1080p; RUNS_EXPORT
 #    rounds (default 3) alternate the tools. Veil runs the whole one-shot export (analysis +
 #    export, `--keep-none`: every face redacted, as deface does), detecting on every frame (the
-#    default) and with `--every 2` (detection on every 2nd frame, the tracker interpolates). deface's default size at
-#    1080p (~1 fps) runs once.
+#    default), with `--changes-only 0` (every frame's faces searched in full, where the default
+#    searches the two frames after each full face search only where they changed) and with
+#    `--every 2` (detection on every 2nd frame, the tracker interpolates). deface's default size
+#    at 1080p (~1 fps) runs once.
 #  - quality on the 49 annotated frames: face recall (crates/veil-redact/examples/face_recall.rs:
 #    an annotated face counts as hidden when its 16x16 thumbnail no longer matches) and face
 #    precision (scripts/bench/face_precision.py).
@@ -66,6 +68,8 @@ for round in $(seq 1 "$RUNS_EXPORT"); do
   for res in 720 1080; do
     in=$WORK/long$res.mp4
     run export.jsonl throughput veil one-shot "${res}p" "$in" "$EX/redact" --force export "$in" -o "$WORK/veil.mp4" --keep-none
+    # every frame's faces searched in full (before issue 26's changes-only face search)
+    run export.jsonl throughput veil full-faces "${res}p" "$in" "$EX/redact" --force export "$in" -o "$WORK/veil.mp4" --keep-none --changes-only 0
     run export.jsonl throughput veil every-2 "${res}p" "$in" "$EX/redact" --force export "$in" -o "$WORK/veil.mp4" --keep-none --every 2
     # the previous default (no fine-scale search for small faces or persons), for the cost of it
     run export.jsonl throughput veil coarse-only "${res}p" "$in" "$EX/redact" --force export "$in" -o "$WORK/veil.mp4" --keep-none $COARSE
@@ -163,13 +167,14 @@ in=$WORK/distant1080.mp4
 [ -s "$in" ] || "$EX/distant_clip" "$in" "$WORK/distant1080.json" 60
 for round in $(seq 1 "$RUNS_EXPORT"); do
   run distant.jsonl throughput veil one-shot 1080p "$in" "$EX/redact" --force export "$in" -o "$WORK/d-veil.mp4" --keep-none
+  run distant.jsonl throughput veil full-faces 1080p "$in" "$EX/redact" --force export "$in" -o "$WORK/d-full.mp4" --keep-none --changes-only 0
   run distant.jsonl throughput veil coarse-only 1080p "$in" "$EX/redact" --force export "$in" -o "$WORK/d-coarse.mp4" --keep-none $COARSE
   if have_deface; then run distant.jsonl throughput deface 640x360 1080p "$in" "$deface" "$in" -o "$WORK/d-deface.mp4" --backend onnxrt --scale 640x360; fi
 done
-for t in veil:one-shot:d-veil coarse:coarse-only:d-coarse deface:640x360:d-deface; do
+for t in veil:one-shot:d-veil full:full-faces:d-full coarse:coarse-only:d-coarse deface:640x360:d-deface; do
   IFS=: read -r tool config out <<<"$t"
   if [ "$tool" = deface ] && ! have_deface; then continue; fi
-  [ "$tool" = coarse ] && tool=veil
+  case $tool in coarse | full) tool=veil ;; esac
   r=$("$EX/face_recall" "$in" "$WORK/$out.mp4" "$WORK/distant1080.json")
   python3 - "$tool" "$config" "$r" >>"$RESULTS/distant.jsonl" <<'PY'
 import json, re, sys

@@ -46,8 +46,8 @@ pub use model::{
 pub use nanodet::{NanoDet, NanoDetBuilder};
 pub use runtime::{init_runtime, runtime_path};
 pub use search::{
-    FaceSearch, PersonSearch, RegionDetector, Search, SearchStats, DEFAULT_MIN_FACE, DEFAULT_MIN_PERSON,
-    MAX_SCALE, MIN_MIN_FACE, NET_FACE_PX, NET_PERSON_PX, RECENT_FRAMES, SWEEP_FRAMES,
+    FaceSearch, PersonSearch, RegionDetector, Search, SearchStats, CHANGES_ONLY, DEFAULT_MIN_FACE,
+    DEFAULT_MIN_PERSON, MAX_SCALE, MIN_MIN_FACE, NET_FACE_PX, NET_PERSON_PX, RECENT_FRAMES, SWEEP_FRAMES,
 };
 
 use veil_core::{BoxF, FrameRef};

@@ -28,6 +28,33 @@
 //! by one run of the whole frame at the fine scale plus one at the default size, and on a
 //! static camera it is the default run plus the moving regions.
 //!
+//! **Changes only, between full searches.** A frame that directly follows a searched frame
+//! (its *base*) is searched only where the picture changed since the base, which is where
+//! anything new can be, when the caller turns this on ([`Search::set_changes_only`]; off by
+//! default, and on for the analysis of veil-redact, whose temporal padding covers the gap
+//! below): after each full search as above, up to [`CHANGES_ONLY`] frames are. A
+//! changes-only search runs
+//!
+//! - the regions of step 2 (what moved, the sweep band due, and the recent small objects
+//!   that are not carried unchanged), at the fine scale, which sees objects of every size a
+//!   region holds whole; an object of up to the margin touched by a change lies wholly in
+//!   the grown motion regions;
+//! - for every larger object of the base whose box (moved with the camera's pan) touches a
+//!   changed cell, a region of its own (its box grown by the margin), so that an object that
+//!   moves or turns is searched whole, never cut by the edge of the motion;
+//!
+//! and carries every object of the base whose box touches no changed cell as it was (moved
+//! with the pan): its pixels are those the base's search saw. Without the whole-frame run
+//! at the default size this costs a fraction of a full search; when it would cost as much,
+//! the frame is searched in full instead.
+//!
+//! So every frame's result covers the whole frame: what did not change is what the previous
+//! frame's result holds, and what changed was searched. The one gap is an object that
+//! appears on a changes-only frame larger than the margin and changed only in part (so that
+//! the motion regions cut it): it is found by the next full search, at most
+//! [`CHANGES_ONLY`] frames later, and the tracker's temporal padding (5 frames by default,
+//! held boxes following the object's motion) covers the frames before.
+//!
 //! **The bounds count frames, not searches.** A caller that searches only every n-th frame
 //! says so ([`Search::detect_after`]): a search then runs every sweep band whose turn came
 //! in the frames since the previous search, and a small face stays "recent" for
@@ -127,6 +154,14 @@ pub const DEFAULT_MIN_FACE: u32 = 24;
 pub const MIN_MIN_FACE: u32 = 8;
 /// Largest fine scale (network pixels per frame pixel).
 pub const MAX_SCALE: f32 = 14.0 / 8.0;
+/// Frames searched only where they changed after each full search, in a stream searched
+/// frame by frame, that the analysis of veil-redact uses (see the module docs and
+/// [`Search::set_changes_only`]): a full search every third frame. Measured on the
+/// bench's 720p group and 1080p distant-face clips (`examples/search_cost.rs` in
+/// veil-redact): face network input per frame 298k and 594k pixels with every frame searched
+/// in full, 181k and 434k with a full search every 2nd frame, 141k and 387k every 3rd, and in
+/// the exports every face of the minimum size or more hidden either way.
+pub const CHANGES_ONLY: u32 = 2;
 /// Frames a small face keeps its region active after it was last found (and at least
 /// until the next search, when searches are further apart).
 pub const RECENT_FRAMES: u32 = 12;
@@ -150,6 +185,11 @@ pub struct SearchStats {
     pub with_regions: u64,
     /// Frames searched whole at the fine scale.
     pub whole_fine: u64,
+    /// Frames searched only where they changed since the previous frame, searched in full
+    /// (see the module docs).
+    pub changes_only: u64,
+    /// Objects carried over unchanged from the previous frame by changes-only searches.
+    pub carried: u64,
     /// Fine-scale regions run.
     pub regions: u64,
     /// Network input pixels of all runs (the cost measure).
@@ -198,6 +238,14 @@ pub struct Search<D> {
     /// yet); the sweep's position.
     at: Option<u64>,
     compensate: bool,
+    /// A full search every this many frames, the frames between searched only where they
+    /// changed (1: every frame in full).
+    full_every: u32,
+    /// Changes-only searches since the last full search.
+    chain: u32,
+    /// The detections of the previous frame when it was searched in full and directly
+    /// precedes the next one (the base a changes-only search carries from).
+    base: Option<Vec<Detection>>,
     stats: SearchStats,
 }
 
@@ -230,6 +278,9 @@ impl<D: RegionDetector> Search<D> {
             recent: Vec::new(),
             at: None,
             compensate: true,
+            full_every: 1,
+            chain: 0,
+            base: None,
             stats: SearchStats::default(),
         })
     }
@@ -250,6 +301,17 @@ impl<D: RegionDetector> Search<D> {
     /// searched whole at the fine scale: the same objects are found, at a higher cost.
     pub fn set_motion_compensation(&mut self, on: bool) {
         self.compensate = on;
+    }
+
+    /// Search the `n` frames after each full search only where they changed (see the module
+    /// docs; [`CHANGES_ONLY`] is what the analysis uses); 0, the default, searches every
+    /// frame in full: the same objects are found, at a higher cost. At most `n` frames pass
+    /// before an object that a changes-only search saw cut is found, so use it only where
+    /// the boxes are held at least `n` frames around every detection (a tracker's temporal
+    /// padding); a caller that redacts each frame's detections alone should keep 0.
+    pub fn set_changes_only(&mut self, n: u32) {
+        self.full_every = n.saturating_add(1);
+        self.base = None;
     }
 
     /// The minimum height this search guarantees to look for, in frame pixels.
@@ -274,6 +336,7 @@ impl<D: RegionDetector> Search<D> {
         self.prev = Samples::default();
         self.recent.clear();
         self.at = None;
+        self.base = None;
     }
 
     fn geometry(&self, width: u32, height: u32) -> Geometry {
@@ -335,50 +398,94 @@ impl<D: RegionDetector> Search<D> {
         });
         self.stats.frames += 1;
         if g.coarse >= g.fine {
+            self.base = None;
             self.stats.default_only += 1;
             self.stats.net_pixels += g.coarse_px;
             return self.det.detect(frame);
         }
         sample_luma(frame, &g, &mut self.cur);
-        let plan = self.plan(&g, sweep_due(at, step));
+        // A changes-only search needs the directly preceding frame searched in full.
+        let base = self.base.take().filter(|_| step == 1);
+        let plan = self.plan(&g, sweep_due(at, step), base.as_deref());
         std::mem::swap(&mut self.prev, &mut self.cur);
         let whole = Rect::new(0, 0, w, h);
-        let dets = match plan {
-            None => {
+        let (dets, full) = match plan {
+            Plan::Whole => {
                 self.stats.whole_fine += 1;
                 self.stats.net_pixels += g.whole_fine_px;
-                self.det.detect_region(frame, whole, g.fine)?
+                (self.det.detect_region(frame, whole, g.fine)?, true)
             }
-            Some(rects) => {
+            Plan::Regions(rects) => {
                 self.stats.with_regions += 1;
                 self.stats.net_pixels += g.coarse_px;
                 let mut all = self.det.detect(frame)?;
-                for r in rects {
-                    self.stats.regions += 1;
-                    let lb = region_letterbox(r.w, r.h, g.fine);
-                    self.stats.net_pixels += (lb.net_w * lb.net_h) as u64;
-                    all.extend(self.det.detect_region(frame, r, g.fine)?);
-                }
-                let kept = nms(all, self.det.merge_iou());
-                if D::MERGE_CONTAINED {
-                    merge_contained(kept)
-                } else {
-                    kept
-                }
+                all.extend(self.run_regions(frame, &g, &rects)?);
+                (self.merge(all), true)
+            }
+            Plan::Changes { rects, carried } => {
+                self.stats.changes_only += 1;
+                self.stats.carried += carried.len() as u64;
+                let found = self.run_regions(frame, &g, &rects)?;
+                let found = self.merge(found);
+                // Only what was found counts as recent, not what was carried.
+                self.note_recent(&g, &found);
+                let mut all = found;
+                all.extend(carried);
+                (self.merge(all), false)
             }
         };
+        if full {
+            self.note_recent(&g, &dets);
+            self.chain = 0;
+        } else {
+            self.chain += 1;
+        }
+        // The next frame may be searched for changes only while the chain is short enough.
+        self.base = (self.chain + 1 < self.full_every).then(|| dets.clone());
+        Ok(dets)
+    }
+
+    /// Run the detector on `rects` at the fine scale.
+    fn run_regions(
+        &mut self,
+        frame: &FrameRef<'_>,
+        g: &Geometry,
+        rects: &[Rect],
+    ) -> Result<Vec<Detection>, DetectError> {
+        let mut all = Vec::new();
+        for &r in rects {
+            self.stats.regions += 1;
+            let lb = region_letterbox(r.w, r.h, g.fine);
+            self.stats.net_pixels += (lb.net_w * lb.net_h) as u64;
+            all.extend(self.det.detect_region(frame, r, g.fine)?);
+        }
+        Ok(all)
+    }
+
+    /// Detections of several runs of one frame as one set (see [`merge_contained`]).
+    fn merge(&self, all: Vec<Detection>) -> Vec<Detection> {
+        let kept = nms(all, self.det.merge_iou());
+        if D::MERGE_CONTAINED {
+            merge_contained(kept)
+        } else {
+            kept
+        }
+    }
+
+    /// Remember the small objects among `dets` as found on this frame.
+    fn note_recent(&mut self, g: &Geometry, dets: &[Detection]) {
         self.recent.extend(
             dets.iter()
                 .filter(|d| d.bbox.h < g.coarse_min * 1.5)
                 .map(|d| (d.bbox, 0)),
         );
-        Ok(dets)
     }
 
-    /// The fine-scale regions of this frame, or `None` to search the whole frame finely.
-    fn plan(&mut self, g: &Geometry, due: [bool; SWEEP_BANDS as usize]) -> Option<Vec<Rect>> {
+    /// What to run on this frame: a changes-only search when `base` (the detections of the
+    /// previous frame, searched in full) is given and that costs less, else a full search.
+    fn plan(&mut self, g: &Geometry, due: [bool; SWEEP_BANDS as usize], base: Option<&[Detection]>) -> Plan {
         if self.prev.data.len() != self.cur.data.len() || self.prev.data.is_empty() {
-            return None; // first frame of the stream
+            return Plan::Whole; // first frame of the stream
         }
         let (cols, rows) = (g.cols, g.rows);
         // Motion relative to the scene: a panning camera's own motion is taken out.
@@ -391,9 +498,46 @@ impl<D: RegionDetector> Search<D> {
             self.stats.compensated += 1;
         }
         let moved = moved_cells(&self.prev, &self.cur, shift, cols, rows);
-        let mut seed = moved;
+        let regions = self.regions(g, &moved, due, |_| true);
+        let cost_of = |r: &Rect| {
+            let lb = region_letterbox(r.w, r.h, g.fine);
+            (lb.net_w * lb.net_h) as u64
+        };
+        let regions_cost: u64 = regions.iter().map(cost_of).sum();
+        // The cheaper full search: the default run plus the regions, or the whole frame fine.
+        let full_cost = (g.coarse_px + regions_cost).min(g.whole_fine_px);
+        if let Some(base) = base {
+            let (resee, carried, from) = changes_plan(g, &moved, shift, base);
+            // A recent small object carried unchanged needs no search around it: what the
+            // search there would find is what is carried.
+            let mut rects = self.regions(g, &moved, due, |b| !from.iter().any(|f| f.iou(b) >= CARRIED_IOU));
+            rects.extend(resee);
+            let cost: u64 = rects.iter().map(cost_of).sum();
+            if cost < full_cost {
+                return Plan::Changes { rects, carried };
+            }
+        }
+        if g.coarse_px + regions_cost < g.whole_fine_px {
+            Plan::Regions(regions)
+        } else {
+            Plan::Whole
+        }
+    }
+
+    /// The fine-scale regions for the `moved` cells and the recent small objects for which
+    /// `recent` is true, each grown by the margin and covered with rectangles, and the sweep
+    /// bands `due`.
+    fn regions(
+        &mut self,
+        g: &Geometry,
+        moved: &[bool],
+        due: [bool; SWEEP_BANDS as usize],
+        recent: impl Fn(&BoxF) -> bool,
+    ) -> Vec<Rect> {
+        let (cols, rows) = (g.cols, g.rows);
+        let mut seed = moved.to_vec();
         // Recent small faces, with half a face of surroundings on every side.
-        for (b, _) in &self.recent {
+        for (b, _) in self.recent.iter().filter(|(b, _)| recent(b)) {
             mark(
                 &mut seed,
                 cols,
@@ -450,16 +594,79 @@ impl<D: RegionDetector> Search<D> {
                 rects.push(band_rect);
             }
         }
-        let mut cost = g.coarse_px;
-        let mut out = Vec::with_capacity(rects.len());
-        for [c0, r0, c1, r1] in rects {
-            let r = align(g, c0, r0, c1, r1);
-            let lb = region_letterbox(r.w, r.h, g.fine);
-            cost += (lb.net_w * lb.net_h) as u64;
-            out.push(r);
-        }
-        (cost < g.whole_fine_px).then_some(out)
+        rects
+            .iter()
+            .map(|&[c0, r0, c1, r1]| align(g, c0, r0, c1, r1))
+            .collect()
     }
+}
+
+/// IoU with an object carried by a changes-only search at which a recent small object is
+/// taken to be that object (and its surroundings are not searched again).
+const CARRIED_IOU: f32 = 0.3;
+
+/// What one frame's search runs.
+enum Plan {
+    /// The whole frame at the fine scale.
+    Whole,
+    /// The whole frame at the default size, and these regions at the fine scale.
+    Regions(Vec<Rect>),
+    /// Only these regions at the fine scale, and the previous frame's objects carried over.
+    Changes {
+        rects: Vec<Rect>,
+        carried: Vec<Detection>,
+    },
+}
+
+/// The objects of `base` (the previous frame's, searched in full) for a changes-only
+/// search (see the module docs), each moved with the camera by `shift` (in samples): for
+/// every object that touches a `moved` cell or leaves the frame, a region of its box grown
+/// by the margin, to search it again whole; the others carried (moved with the camera), and
+/// their boxes as they were in `base`.
+fn changes_plan(
+    g: &Geometry,
+    moved: &[bool],
+    shift: (f32, f32),
+    base: &[Detection],
+) -> (Vec<Rect>, Vec<Detection>, Vec<BoxF>) {
+    // Content at (x, y) of the previous frame is at (x - dx, y - dy) now.
+    let (ox, oy) = (-shift.0 * STEP as f32, -shift.1 * STEP as f32);
+    let cell = CELL as f32;
+    let (mut resee, mut carried, mut from) = (Vec::new(), Vec::new(), Vec::new());
+    for d in base {
+        let b = BoxF::new(d.bbox.x + ox, d.bbox.y + oy, d.bbox.w, d.bbox.h);
+        let inside = b.x >= 0.0 && b.y >= 0.0 && b.x + b.w <= g.width as f32 && b.y + b.h <= g.height as f32;
+        let (c0, r0) = (
+            (b.x / cell).floor().max(0.0) as usize,
+            (b.y / cell).floor().max(0.0) as usize,
+        );
+        let c1 = ((((b.x + b.w) / cell).ceil().max(0.0)) as usize).min(g.cols);
+        let r1 = ((((b.y + b.h) / cell).ceil().max(0.0)) as usize).min(g.rows);
+        let touched = (r0..r1).any(|r| moved[r * g.cols + c0.min(c1)..r * g.cols + c1].iter().any(|&m| m));
+        if inside && !touched {
+            let mut c = *d;
+            c.bbox = b;
+            for p in c.landmarks.iter_mut().flatten() {
+                p[0] += ox;
+                p[1] += oy;
+            }
+            carried.push(c);
+            from.push(d.bbox);
+        } else if b.w.max(b.h) <= (g.margin as u32 * CELL) as f32 {
+            // Small enough that the motion regions, grown by the margin around every
+            // changed cell, hold it whole: no region of its own.
+        } else if c0 < c1 && r0 < r1 {
+            let m = g.margin;
+            resee.push(align(
+                g,
+                c0.saturating_sub(m).min(g.cols),
+                r0.saturating_sub(m).min(g.rows),
+                (c1 + m).min(g.cols),
+                (r1 + m).min(g.rows),
+            ));
+        }
+    }
+    (resee, carried, from)
 }
 
 /// The sweep bands due on frame `at` of the stream, searched `step` frames after the

@@ -205,3 +205,181 @@ fn a_face_seen_whole_and_in_part_is_one_face() {
         "a neighbour is another face"
     );
 }
+
+/// A stand-in for the network that sees one large face, whole: in the whole-frame run, and
+/// in any region run whose region holds its box. Records the regions it was run on.
+struct LargeFace {
+    info: ModelInfo,
+    face: BoxF,
+    /// Regions run on since the test last cleared it (`None`: the whole-frame run).
+    runs: Vec<Option<Rect>>,
+}
+
+impl LargeFace {
+    fn new(face: BoxF) -> Self {
+        let mut t = TurningFace::new(320.0, face, None, false);
+        t.info.name = "large-face".into();
+        LargeFace {
+            info: t.info,
+            face,
+            runs: Vec::new(),
+        }
+    }
+    fn holds(&self, r: Rect) -> bool {
+        let f = self.face;
+        r.x as f32 <= f.x
+            && r.y as f32 <= f.y
+            && f.x + f.w <= (r.x as i64 + i64::from(r.w)) as f32
+            && f.y + f.h <= (r.y as i64 + i64::from(r.h)) as f32
+    }
+}
+
+impl Detector for LargeFace {
+    fn detect(&mut self, _: &FrameRef<'_>) -> Result<Vec<Detection>, DetectError> {
+        self.runs.push(None);
+        Ok(vec![Detection::new(Class::Face, 0.9, self.face)])
+    }
+    fn model(&self) -> &ModelInfo {
+        &self.info
+    }
+    fn class(&self) -> Class {
+        Class::Face
+    }
+    fn device(&self) -> crate::Device {
+        crate::Device::Cpu
+    }
+}
+
+impl RegionDetector for LargeFace {
+    const NET_MIN_PX: f32 = NET_FACE_PX;
+    const WHAT: &'static str = "face";
+    const MERGE_CONTAINED: bool = true;
+    fn frame_scale(&self, width: u32, height: u32) -> f32 {
+        320.0 / width.max(height) as f32
+    }
+    fn frame_cost(&self, width: u32, height: u32) -> u64 {
+        let lb = region_letterbox(width, height, self.frame_scale(width, height));
+        (lb.net_w * lb.net_h) as u64
+    }
+    fn detect_region(&mut self, _: &FrameRef<'_>, r: Rect, _: f32) -> Result<Vec<Detection>, DetectError> {
+        self.runs.push(Some(r));
+        Ok(if self.holds(r) {
+            vec![Detection::new(Class::Face, 0.9, self.face)]
+        } else {
+            Vec::new()
+        })
+    }
+    fn merge_iou(&self) -> f32 {
+        0.3
+    }
+}
+
+/// A 960x540 grey frame with a texture (so that a camera pan can be measured).
+fn textured(seed: u32) -> Frame {
+    let mut frame = Frame::new(PixelFormat::Gray8, 960, 540).unwrap();
+    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+    let mut f = frame.as_mut();
+    for b in f.plane_mut(0).unwrap().data_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = 64 + (x >> 26) as u8 * 2;
+    }
+    frame
+}
+
+#[test]
+fn a_still_frame_after_a_full_search_carries_its_objects_without_a_run() {
+    let frame = textured(1);
+    let face = BoxF::new(400.0, 200.0, 60.0, 80.0);
+    let mut s = Search::new(LargeFace::new(face), DEFAULT_MIN_FACE).unwrap();
+    s.set_changes_only(1);
+    // Frame 0: the first frame, searched whole at the fine scale.
+    assert_eq!(s.detect(&frame.as_ref()).unwrap().len(), 1);
+    assert_eq!(s.det.runs, vec![Some(Rect::new(0, 0, 960, 540))]);
+    // Frame 1 (no sweep band due, nothing changed): no run at all, the face carried.
+    s.det.runs.clear();
+    let dets = s.detect(&frame.as_ref()).unwrap();
+    assert_eq!(dets.iter().map(|d| d.bbox).collect::<Vec<_>>(), vec![face]);
+    assert!(s.det.runs.is_empty(), "{:?}", s.det.runs);
+    assert_eq!((s.stats().changes_only, s.stats().carried), (1, 1));
+    // Frame 2 follows a changes-only search: searched in full (the default run, and the
+    // regions: none here).
+    s.det.runs.clear();
+    assert_eq!(s.detect(&frame.as_ref()).unwrap().len(), 1);
+    assert_eq!(s.det.runs, vec![None]);
+    assert_eq!(s.stats().changes_only, 1);
+    // Off: every frame searched in full.
+    s.set_changes_only(0);
+    s.det.runs.clear();
+    s.detect(&frame.as_ref()).unwrap();
+    s.detect(&frame.as_ref()).unwrap();
+    assert_eq!(
+        s.det.runs.iter().filter(|r| r.is_none()).count(),
+        2,
+        "{:?}",
+        s.det.runs
+    );
+    assert_eq!(s.stats().changes_only, 1);
+}
+
+#[test]
+fn an_object_touched_by_a_change_is_searched_again_whole() {
+    let still = textured(2);
+    let face = BoxF::new(400.0, 200.0, 60.0, 80.0);
+    let mut s = Search::new(LargeFace::new(face), DEFAULT_MIN_FACE).unwrap();
+    s.set_changes_only(CHANGES_ONLY);
+    s.detect(&still.as_ref()).unwrap();
+    // The mouth moves: a 16x16 patch at the bottom of the face changes, the rest does not.
+    let mut moved = still.clone();
+    {
+        let mut f = moved.as_mut();
+        let p = f.plane_mut(0).unwrap();
+        for y in 264..280 {
+            p.row_mut(y)[424..440].fill(250);
+        }
+    }
+    s.det.runs.clear();
+    let dets = s.detect(&moved.as_ref()).unwrap();
+    assert_eq!(dets.iter().map(|d| d.bbox).collect::<Vec<_>>(), vec![face]);
+    assert_eq!(s.stats().changes_only, 1);
+    assert_eq!(s.stats().carried, 0, "not carried: its pixels changed");
+    assert!(
+        s.det.runs.iter().flatten().any(|&r| s.det.holds(r)),
+        "a region holding the whole face was searched: {:?}",
+        s.det.runs
+    );
+    assert!(!s.det.runs.contains(&None), "no whole-frame run");
+}
+
+#[test]
+fn a_carried_object_moves_with_the_camera() {
+    // The camera pans: the picture moves 8 px to the left between the frames (new content
+    // comes in on the right), and so does the face.
+    let first = textured(3);
+    let mut second = textured(4);
+    {
+        let src = first.as_ref();
+        let mut f = second.as_mut();
+        let p = f.plane_mut(0).unwrap();
+        for y in 0..540 {
+            let row = src.planes()[0].row(y);
+            p.row_mut(y)[..952].copy_from_slice(&row[8..]);
+        }
+    }
+    let face = BoxF::new(400.0, 200.0, 60.0, 80.0);
+    let mut s = Search::new(LargeFace::new(face), DEFAULT_MIN_FACE).unwrap();
+    s.set_changes_only(CHANGES_ONLY);
+    s.detect(&first.as_ref()).unwrap();
+    s.det.runs.clear();
+    let dets = s.detect(&second.as_ref()).unwrap();
+    assert_eq!(s.stats().compensated, 1, "the pan was measured");
+    assert_eq!((s.stats().changes_only, s.stats().carried), (1, 1));
+    assert_eq!(dets.len(), 1, "{dets:?}");
+    let b = dets[0].bbox;
+    assert!(
+        (b.x - 392.0).abs() < 0.5 && (b.y - 200.0).abs() < 0.5 && b.w == face.w && b.h == face.h,
+        "carried 8 px to the left with the picture: {b:?}"
+    );
+    assert!(!s.det.runs.contains(&None), "no whole-frame run");
+}

@@ -8,6 +8,8 @@
 //! cargo run --release -p veil-redact --example face_recall -- ORIGINAL REDACTED FACES.json [SCALE]
 //! ```
 //! SCALE multiplies the annotated boxes (1.5 for the 1080p upscale of the 720p clip).
+//! With `VEIL_RECALL_MISSES=1` every face still recognisable is named on stderr (frame, box,
+//! thumbnail correlation and detail-band correlation).
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -23,6 +25,8 @@ fn main() {
         "usage: face_recall ORIGINAL REDACTED FACES.json [SCALE]"
     );
     let scale: f32 = a.get(3).map_or(1.0, |s| s.parse().unwrap());
+    // VEIL_RECALL_MISSES=1: name every annotated face that is still recognisable (stderr).
+    let show_misses = std::env::var_os("VEIL_RECALL_MISSES").is_some_and(|v| v == "1");
     let (w, _, orig) = luma(Path::new(&a[0]));
     let (w2, _, red) = luma(Path::new(&a[1]));
     assert_eq!(w, w2, "frame sizes differ");
@@ -57,6 +61,9 @@ fn main() {
                 .position(|&(lo, hi, _)| b[3] >= lo && b[3] < hi)
                 .unwrap_or(4);
             by_size[bin].1 += 1;
+            if show_misses && !(r < 0.9 && d < 0.4) {
+                eprintln!("not hidden: frame {k}, box {b:?}, correlation {r:.3}, detail {d:.3}");
+            }
             if r < 0.9 && d < 0.4 {
                 hidden += 1;
                 by_size[bin].0 += 1;

@@ -104,6 +104,15 @@ pub struct DetectOptions {
     /// detectors are due on is searched. Default `Some(1.0)`; recorded in the tracks file
     /// and the manifest.
     pub full_search_every: Option<f64>,
+    /// Of the frames searched one after another, search the `n` after each full face search
+    /// for faces only where the picture changed since the frame before, carrying the faces
+    /// where it did not from that frame's result (see
+    /// [`veil_detect::Search::set_changes_only`]; default [`veil_detect::CHANGES_ONLY`], a
+    /// full face search every third frame); 0 searches every frame in full. Persons are
+    /// always searched in full. An object that such a search sees cut is found at most `n` frames
+    /// later, so the temporal padding must be at least `n` frames. Recorded in the tracks
+    /// file and the manifest.
+    pub changes_only: u32,
     /// ONNX Runtime intra-op threads of each detector. The two detectors run in separate
     /// pipeline stages at the same time, so the default is half the cores (at least 1).
     pub threads: usize,
@@ -146,6 +155,7 @@ impl Default for DetectOptions {
             every: 1,
             person_every: 1,
             full_search_every: Some(1.0),
+            changes_only: veil_detect::CHANGES_ONLY,
             threads: (cores / 2).max(1),
             models_dir: None,
             device: Device::Cpu,

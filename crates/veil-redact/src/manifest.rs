@@ -123,6 +123,10 @@ pub struct ManifestSettings {
     /// frame due was searched, or an older Veil).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_search_every: Option<f64>,
+    /// Frames searched for faces only where they changed after each full face search (`None` as for
+    /// `face_threshold`; see [`crate::DetectOptions::changes_only`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes_only: Option<u32>,
 }
 
 /// Counts of what was processed.

@@ -30,6 +30,12 @@ pub struct Provenance {
     /// least every `full_search_every` seconds whatever was skipped. `None`: every frame
     /// the detectors were due on was searched (gating off, or a file of an older Veil).
     pub full_search_every: Option<f64>,
+    /// Of the frames searched one after another, the `changes_only` after each full face
+    /// search were searched for faces only where the picture changed since the frame before
+    /// (the faces elsewhere carried from that frame's result); 0: every frame in full. An object such a search saw cut is
+    /// found at most `changes_only` frames later, so an export must hold boxes at least that
+    /// many frames. `None`: not recorded (every frame in full, an older Veil).
+    pub changes_only: Option<u32>,
 }
 
 impl Provenance {

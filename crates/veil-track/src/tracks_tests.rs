@@ -287,6 +287,7 @@ fn provenance() -> Provenance {
         every: Some(6),
         person_every: Some(2),
         full_search_every: Some(1.0),
+        changes_only: Some(2),
     }
 }
 
@@ -302,7 +303,7 @@ fn provenance_round_trips_and_older_files_load_without_it() {
     let with = SAMPLE_JSON.replace(
         r#""fps":25.0,"#,
         &format!(
-            r#""fps":25.0,"veil_version":"0.1.0","models":[{{"name":"centerface","file":"centerface.onnx","sha256":"{HASH}","device":"cpu"}}],"face_threshold":0.25,"person_threshold":0.5,"every":6,"person_every":2,"full_search_every":1.0,"#
+            r#""fps":25.0,"veil_version":"0.1.0","models":[{{"name":"centerface","file":"centerface.onnx","sha256":"{HASH}","device":"cpu"}}],"face_threshold":0.25,"person_threshold":0.5,"every":6,"person_every":2,"full_search_every":1.0,"changes_only":2,"#
         ),
     );
     assert_eq!(json, with);

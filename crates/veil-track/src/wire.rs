@@ -47,6 +47,8 @@ struct TracksRef<'a> {
     person_every: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     full_search_every: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changes_only: Option<u32>,
     tracks: &'a [Track],
     events: &'a [IdentityEvent],
 }
@@ -80,6 +82,8 @@ struct TracksWire {
     person_every: Option<u32>,
     #[serde(default)]
     full_search_every: Option<f64>,
+    #[serde(default)]
+    changes_only: Option<u32>,
     tracks: Vec<TrackWire>,
     #[serde(default)]
     events: Option<Vec<IdentityEvent>>,
@@ -123,6 +127,7 @@ impl Serialize for Tracks {
             every: self.provenance.every,
             person_every: self.provenance.person_every,
             full_search_every: self.provenance.full_search_every,
+            changes_only: self.provenance.changes_only,
             tracks: &self.tracks,
             events: &self.events,
         }
@@ -261,6 +266,7 @@ impl Tracks {
             every: w.every,
             person_every: w.person_every,
             full_search_every: w.full_search_every,
+            changes_only: w.changes_only,
         }
         .checked()?;
         let mut t = Tracks {

@@ -472,6 +472,7 @@ impl Manifest {
                 every: made.every,
                 person_every: made.person_every,
                 full_search_every: made.full_search_every,
+                changes_only: made.changes_only,
             },
             counts: ManifestCounts {
                 frames: stats.frames,
