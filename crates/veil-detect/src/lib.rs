@@ -33,6 +33,7 @@ mod motion;
 mod nanodet;
 mod onnx_patch;
 pub mod preprocess;
+mod regions;
 mod runtime;
 mod search;
 

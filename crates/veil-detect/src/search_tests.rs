@@ -2,7 +2,7 @@
 //! frame by frame.
 
 use super::*;
-use veil_core::Frame;
+use veil_core::{Frame, PixelFormat};
 
 /// The search's schedule with a stand-in for the network (the real detectors are tested
 /// in tests/detect.rs): a face detector of CenterFace's default input geometry that never
