@@ -5,13 +5,21 @@
 /// Side of a motion cell in frame pixels.
 pub(crate) const CELL: u32 = 16;
 
+/// The cells touched by the box (x0, y0)-(x1, y1) in frame pixels, clipped to the grid:
+/// `[c0, r0, c1, r1]`, end exclusive (empty when the box lies outside).
+pub(crate) fn span(cols: usize, rows: usize, x0: f32, y0: f32, x1: f32, y1: f32) -> [usize; 4] {
+    let cell = CELL as f32;
+    [
+        (x0 / cell).floor().max(0.0) as usize,
+        (y0 / cell).floor().max(0.0) as usize,
+        ((x1 / cell).ceil().max(0.0) as usize).min(cols),
+        ((y1 / cell).ceil().max(0.0) as usize).min(rows),
+    ]
+}
+
 /// Mark the cells touched by the box (x0, y0)-(x1, y1) in frame pixels.
 pub(crate) fn mark(cells: &mut [bool], cols: usize, rows: usize, x0: f32, y0: f32, x1: f32, y1: f32) {
-    let cell = CELL as f32;
-    let c0 = (x0 / cell).floor().max(0.0) as usize;
-    let r0 = (y0 / cell).floor().max(0.0) as usize;
-    let c1 = ((x1 / cell).ceil().max(0.0) as usize).min(cols);
-    let r1 = ((y1 / cell).ceil().max(0.0) as usize).min(rows);
+    let [c0, r0, c1, r1] = span(cols, rows, x0, y0, x1, y1);
     for r in r0..r1 {
         if c0 < c1 {
             cells[r * cols + c0..r * cols + c1].fill(true);

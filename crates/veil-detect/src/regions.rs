@@ -5,7 +5,8 @@
 
 use veil_core::{BoxF, FrameRef, PixelFormat, Rect};
 
-use crate::cells::{cover, mark, CELL};
+use crate::cells::{cover, mark, span, CELL};
+use crate::centerface::region_letterbox;
 use crate::motion::{Samples, SAMPLES, STEP};
 use crate::Detection;
 
@@ -122,6 +123,12 @@ pub(crate) enum Plan {
     },
 }
 
+/// Network input pixels of a run over a `w` x `h` region at `scale`.
+pub(crate) fn net_px(w: u32, h: u32, scale: f32) -> u64 {
+    let lb = region_letterbox(w, h, scale);
+    (lb.net_w * lb.net_h) as u64
+}
+
 /// The objects of `base` (the previous frame's, searched in full) for a changes-only
 /// search (see the module docs), each moved with the camera by `shift` (in samples): for
 /// every object that touches a `moved` cell or leaves the frame, a region of its box grown
@@ -135,17 +142,11 @@ pub(crate) fn changes_plan(
 ) -> (Vec<Rect>, Vec<Detection>, Vec<BoxF>) {
     // Content at (x, y) of the previous frame is at (x - dx, y - dy) now.
     let (ox, oy) = (-shift.0 * STEP as f32, -shift.1 * STEP as f32);
-    let cell = CELL as f32;
     let (mut resee, mut carried, mut from) = (Vec::new(), Vec::new(), Vec::new());
     for d in base {
         let b = BoxF::new(d.bbox.x + ox, d.bbox.y + oy, d.bbox.w, d.bbox.h);
         let inside = b.x >= 0.0 && b.y >= 0.0 && b.x + b.w <= g.width as f32 && b.y + b.h <= g.height as f32;
-        let (c0, r0) = (
-            (b.x / cell).floor().max(0.0) as usize,
-            (b.y / cell).floor().max(0.0) as usize,
-        );
-        let c1 = ((((b.x + b.w) / cell).ceil().max(0.0)) as usize).min(g.cols);
-        let r1 = ((((b.y + b.h) / cell).ceil().max(0.0)) as usize).min(g.rows);
+        let [c0, r0, c1, r1] = span(g.cols, g.rows, b.x, b.y, b.x + b.w, b.y + b.h);
         let touched = (r0..r1).any(|r| moved[r * g.cols + c0.min(c1)..r * g.cols + c1].iter().any(|&m| m));
         if inside && !touched {
             let mut c = *d;

@@ -52,8 +52,8 @@
 //! frame's result holds, and what changed was searched. The one gap is an object that
 //! appears on a changes-only frame larger than the margin and changed only in part (so that
 //! the motion regions cut it): it is found by the next full search, at most
-//! [`CHANGES_ONLY`] frames later, and the tracker's temporal padding (5 frames by default,
-//! held boxes following the object's motion) covers the frames before.
+//! [`CHANGES_ONLY`] frames later, and the tracker's temporal padding (5 frames by default:
+//! the box first found held on the frames before) covers the frames before.
 //!
 //! **The bounds count frames, not searches.** A caller that searches only every n-th frame
 //! says so ([`Search::detect_after`]): a search then runs every sweep band whose turn came
@@ -64,10 +64,9 @@
 use veil_core::{BoxF, FrameRef, Rect};
 
 use crate::cells::CELL;
-use crate::centerface::region_letterbox;
 use crate::motion::{global_shift, moved_cells, Samples};
 use crate::regions::{
-    changes_plan, merge_contained, motion_regions, sample_luma, Geometry, Plan, CARRIED_IOU,
+    changes_plan, merge_contained, motion_regions, net_px, sample_luma, Geometry, Plan, CARRIED_IOU,
 };
 use crate::{nms, CenterFace, Class, DetectError, Detection, Detector, ModelInfo, NanoDet};
 
@@ -328,10 +327,6 @@ impl<D: RegionDetector> Search<D> {
         let coarse_min = D::NET_MIN_PX / coarse;
         let cols = width.div_ceil(CELL) as usize;
         let rows = height.div_ceil(CELL) as usize;
-        let net = |w: u32, h: u32, s: f32| {
-            let lb = region_letterbox(w, h, s);
-            (lb.net_w * lb.net_h) as u64
-        };
         Geometry {
             width,
             height,
@@ -342,7 +337,7 @@ impl<D: RegionDetector> Search<D> {
             coarse_min,
             margin: (coarse_min / CELL as f32).ceil() as usize,
             coarse_px: self.det.frame_cost(width, height),
-            whole_fine_px: net(width, height, fine),
+            whole_fine_px: net_px(width, height, fine),
         }
     }
 
@@ -438,8 +433,7 @@ impl<D: RegionDetector> Search<D> {
         let mut all = Vec::new();
         for &r in rects {
             self.stats.regions += 1;
-            let lb = region_letterbox(r.w, r.h, g.fine);
-            self.stats.net_pixels += (lb.net_w * lb.net_h) as u64;
+            self.stats.net_pixels += net_px(r.w, r.h, g.fine);
             all.extend(self.det.detect_region(frame, r, g.fine)?);
         }
         Ok(all)
@@ -488,10 +482,7 @@ impl<D: RegionDetector> Search<D> {
             self.recent.iter().map(|(b, _)| b),
             &mut self.active,
         );
-        let cost_of = |r: &Rect| {
-            let lb = region_letterbox(r.w, r.h, g.fine);
-            (lb.net_w * lb.net_h) as u64
-        };
+        let cost_of = |r: &Rect| net_px(r.w, r.h, g.fine);
         let regions_cost: u64 = regions.iter().map(cost_of).sum();
         // The cheaper full search: the default run plus the regions, or the whole frame fine.
         let full_cost = (g.coarse_px + regions_cost).min(g.whole_fine_px);

@@ -27,13 +27,7 @@ struct TurningFace {
 impl TurningFace {
     fn new(long_side: f32, face: BoxF, visible: Option<u64>, only: bool) -> Self {
         TurningFace {
-            info: ModelInfo {
-                name: "turning-face".into(),
-                file: "none".into(),
-                sha256: String::new(),
-                licence: String::new(),
-                source: String::new(),
-            },
+            info: stand_in("turning-face"),
             long_side,
             face,
             visible,
@@ -42,6 +36,25 @@ impl TurningFace {
             searched: false,
         }
     }
+}
+
+/// The model information of a stand-in network.
+fn stand_in(name: &str) -> ModelInfo {
+    ModelInfo {
+        name: name.into(),
+        file: "none".into(),
+        sha256: String::new(),
+        licence: String::new(),
+        source: String::new(),
+    }
+}
+
+/// Whether region `r` holds box `f` whole.
+fn holds(r: Rect, f: BoxF) -> bool {
+    r.x as f32 <= f.x
+        && r.y as f32 <= f.y
+        && f.x + f.w <= (r.x as i64 + i64::from(r.w)) as f32
+        && f.y + f.h <= (r.y as i64 + i64::from(r.h)) as f32
 }
 
 impl Detector for TurningFace {
@@ -67,15 +80,11 @@ impl RegionDetector for TurningFace {
         self.long_side / width.max(height) as f32
     }
     fn frame_cost(&self, width: u32, height: u32) -> u64 {
-        let lb = region_letterbox(width, height, self.frame_scale(width, height));
-        (lb.net_w * lb.net_h) as u64
+        net_px(width, height, self.frame_scale(width, height))
     }
     fn detect_region(&mut self, _: &FrameRef<'_>, r: Rect, _: f32) -> Result<Vec<Detection>, DetectError> {
         let f = self.face;
-        let holds = r.x as f32 <= f.x
-            && r.y as f32 <= f.y
-            && f.x + f.w <= (r.x as i64 + i64::from(r.w)) as f32
-            && f.y + f.h <= (r.y as i64 + i64::from(r.h)) as f32;
+        let holds = holds(r, f);
         self.searched |= holds;
         let shown = self
             .visible
@@ -217,20 +226,11 @@ struct LargeFace {
 
 impl LargeFace {
     fn new(face: BoxF) -> Self {
-        let mut t = TurningFace::new(320.0, face, None, false);
-        t.info.name = "large-face".into();
         LargeFace {
-            info: t.info,
+            info: stand_in("large-face"),
             face,
             runs: Vec::new(),
         }
-    }
-    fn holds(&self, r: Rect) -> bool {
-        let f = self.face;
-        r.x as f32 <= f.x
-            && r.y as f32 <= f.y
-            && f.x + f.w <= (r.x as i64 + i64::from(r.w)) as f32
-            && f.y + f.h <= (r.y as i64 + i64::from(r.h)) as f32
     }
 }
 
@@ -258,12 +258,11 @@ impl RegionDetector for LargeFace {
         320.0 / width.max(height) as f32
     }
     fn frame_cost(&self, width: u32, height: u32) -> u64 {
-        let lb = region_letterbox(width, height, self.frame_scale(width, height));
-        (lb.net_w * lb.net_h) as u64
+        net_px(width, height, self.frame_scale(width, height))
     }
     fn detect_region(&mut self, _: &FrameRef<'_>, r: Rect, _: f32) -> Result<Vec<Detection>, DetectError> {
         self.runs.push(Some(r));
-        Ok(if self.holds(r) {
+        Ok(if holds(r, self.face) {
             vec![Detection::new(Class::Face, 0.9, self.face)]
         } else {
             Vec::new()
@@ -345,7 +344,7 @@ fn an_object_touched_by_a_change_is_searched_again_whole() {
     assert_eq!(s.stats().changes_only, 1);
     assert_eq!(s.stats().carried, 0, "not carried: its pixels changed");
     assert!(
-        s.det.runs.iter().flatten().any(|&r| s.det.holds(r)),
+        s.det.runs.iter().flatten().any(|&r| holds(r, face)),
         "a region holding the whole face was searched: {:?}",
         s.det.runs
     );
