@@ -706,6 +706,10 @@ fn tracks_files_and_every_manifest_record_how_the_boxes_were_made() {
             "{name}"
         );
         assert_eq!(
+            s["changes_only"], 2,
+            "{name}: the default changes-only face search"
+        );
+        assert_eq!(
             (s["min_face"].clone(), s["min_person"].clone()),
             (24.into(), 80.into()),
             "{name}"
@@ -792,4 +796,26 @@ fn analysis_never_replaces_an_existing_tracks_file_or_contact_sheet_unless_asked
     assert!(Tracks::load(&tracks).unwrap().covers(0, 5));
     assert!(image::open(&sheet).is_ok());
     assert_eq!(listing(&d), ["sheet.png", "tracks.json"]);
+}
+
+#[test]
+fn a_changes_only_search_longer_than_the_padding_is_refused_before_any_output() {
+    // An object a changes-only search sees cut is found up to N frames later; the temporal
+    // padding (5 frames by default) must cover those frames, or the export is refused.
+    let d = out_dir("changes-only-too-long");
+    let mut o = ExportOptions::new(clip(), d.join("export.mp4"));
+    o.requester = Requester::None;
+    o.detect.changes_only = 6;
+    let e = export(&o).unwrap_err();
+    match &e {
+        RedactError::InvalidOption { reason } => {
+            assert!(
+                reason.contains("6 frames for changes only") && reason.contains("have 5"),
+                "{e}"
+            )
+        }
+        other => panic!("{other}"),
+    }
+    assert!(!d.join("export.mp4").exists(), "nothing written");
+    assert!(!d.join("export.mp4.manifest.json").exists(), "no manifest");
 }
